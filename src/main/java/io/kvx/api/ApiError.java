@@ -1,0 +1,143 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one typed failure of kvx. Core code throws or fails futures with it; the API server turns it
+ * into a Kubernetes {@code Status} in exactly one place ({@link #toStatus()}).
+ */
+public final class ApiError extends RuntimeException {
+
+  /** Kubernetes StatusReason values with their HTTP codes. */
+  public enum Reason {
+    BadRequest(400), Unauthorized(401), Forbidden(403), NotFound(404), MethodNotAllowed(405),
+    NotAcceptable(406), AlreadyExists(409), Conflict(409), Gone(410), Expired(410),
+    RequestEntityTooLarge(413), UnsupportedMediaType(415), Invalid(422), TooManyRequests(429),
+    InternalError(500), ServiceUnavailable(503), Timeout(504);
+
+    public final int code;
+
+    Reason(int code) {
+      this.code = code;
+    }
+  }
+
+  /** One cause of an Invalid error: the field path, a Kubernetes CauseType and a message. */
+  public record Cause(String field, String type, String message) {
+    JsonObject toJson() {
+      return new JsonObject().put("reason", type).put("message", message).put("field", field);
+    }
+  }
+
+  private final Reason reason;
+  private final String group;
+  private final String kind;
+  private final String name;
+  private final List<Cause> causes;
+
+  public ApiError(Reason reason, String message, String group, String kind, String name, List<Cause> causes) {
+    super(message, null, false, false);
+    this.reason = reason;
+    this.group = group;
+    this.kind = kind;
+    this.name = name;
+    this.causes = causes == null ? List.of() : List.copyOf(causes);
+  }
+
+  public ApiError(Reason reason, String message) {
+    this(reason, message, null, null, null, null);
+  }
+
+  public Reason reason() {
+    return reason;
+  }
+
+  public int code() {
+    return reason.code;
+  }
+
+  public List<Cause> causes() {
+    return causes;
+  }
+
+  public static ApiError notFound(String group, String resource, String name) {
+    return new ApiError(Reason.NotFound, qualified(group, resource) + " \"" + name + "\" not found",
+        group, resource, name, null);
+  }
+
+  public static ApiError alreadyExists(String group, String resource, String name) {
+    return new ApiError(Reason.AlreadyExists, qualified(group, resource) + " \"" + name + "\" already exists",
+        group, resource, name, null);
+  }
+
+  public static ApiError conflict(String group, String resource, String name, String why) {
+    return new ApiError(Reason.Conflict, "Operation cannot be fulfilled on " + qualified(group, resource)
+        + " \"" + name + "\": " + why, group, resource, name, null);
+  }
+
+  public static ApiError gone(String message) {
+    return new ApiError(Reason.Expired, message);
+  }
+
+  public static ApiError badRequest(String message) {
+    return new ApiError(Reason.BadRequest, message);
+  }
+
+  /** A 422 whose message lists every cause, as Kubernetes formats it. */
+  public static ApiError invalid(String group, String kind, String name, List<Cause> causes) {
+    List<String> parts = new ArrayList<>();
+    for (Cause c : causes) {
+      parts.add(c.field() + ": " + c.message());
+    }
+    String msg = kind + " \"" + (name == null ? "" : name) + "\" is invalid: "
+        + (parts.size() == 1 ? parts.get(0) : "[" + String.join(", ", parts) + "]");
+    return new ApiError(Reason.Invalid, msg, group, kind, name, causes);
+  }
+
+  private static String qualified(String group, String resource) {
+    return group == null || group.isEmpty() ? resource : resource + "." + group;
+  }
+
+  /** Builds the Kubernetes Status object for this error. */
+  public JsonObject toStatus() {
+    JsonObject details = new JsonObject();
+    if (name != null) details.put("name", name);
+    if (group != null && !group.isEmpty()) details.put("group", group);
+    if (kind != null) details.put("kind", kind);
+    if (!causes.isEmpty()) {
+      JsonArray arr = new JsonArray();
+      causes.forEach(c -> arr.add(c.toJson()));
+      details.put("causes", arr);
+    }
+    JsonObject status = new JsonObject()
+        .put("kind", "Status").put("apiVersion", "v1").put("metadata", new JsonObject())
+        .put("status", "Failure").put("message", getMessage())
+        .put("reason", reason == Reason.InternalError ? "InternalError" : reason.name())
+        .put("code", reason.code);
+    if (!details.isEmpty()) status.put("details", details);
+    return status;
+  }
+
+  /** Rebuilds an error from a Status object (as carried over the event bus). */
+  public static ApiError fromStatus(JsonObject status) {
+    Reason reason;
+    try {
+      reason = Reason.valueOf(status.getString("reason", "InternalError"));
+    } catch (IllegalArgumentException e) {
+      reason = Reason.InternalError;
+    }
+    JsonObject details = status.getJsonObject("details", new JsonObject());
+    List<Cause> causes = new ArrayList<>();
+    JsonArray arr = details.getJsonArray("causes", new JsonArray());
+    for (int i = 0; i < arr.size(); i++) {
+      JsonObject c = arr.getJsonObject(i);
+      causes.add(new Cause(c.getString("field"), c.getString("reason"), c.getString("message")));
+    }
+    return new ApiError(reason, status.getString("message", ""), details.getString("group"),
+        details.getString("kind"), details.getString("name"), causes);
+  }
+}

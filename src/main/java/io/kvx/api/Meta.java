@@ -1,0 +1,87 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Small helpers over an object's metadata, shared by every component. Pure. */
+public final class Meta {
+
+  private Meta() {
+  }
+
+  public static JsonObject meta(JsonObject obj) {
+    JsonObject m = obj.getJsonObject("metadata");
+    if (m == null) {
+      m = new JsonObject();
+      obj.put("metadata", m);
+    }
+    return m;
+  }
+
+  public static String name(JsonObject obj) {
+    return meta(obj).getString("name");
+  }
+
+  public static String namespace(JsonObject obj) {
+    return meta(obj).getString("namespace", "");
+  }
+
+  public static String uid(JsonObject obj) {
+    return meta(obj).getString("uid");
+  }
+
+  /** The resourceVersion as a number; 0 when absent or not a number. */
+  public static long resourceVersion(JsonObject obj) {
+    return parseVersion(meta(obj).getString("resourceVersion"));
+  }
+
+  public static long parseVersion(String rv) {
+    if (rv == null || rv.isEmpty()) return 0;
+    try {
+      return Long.parseLong(rv);
+    } catch (NumberFormatException e) {
+      throw ApiError.badRequest("invalid resourceVersion \"" + rv + "\": not a number");
+    }
+  }
+
+  public static Map<String, String> labels(JsonObject obj) {
+    JsonObject l = meta(obj).getJsonObject("labels");
+    Map<String, String> out = new HashMap<>();
+    if (l != null) l.forEach(e -> out.put(e.getKey(), String.valueOf(e.getValue())));
+    return out;
+  }
+
+  /** RFC 3339 in whole seconds, as Kubernetes' metav1.Time serializes. */
+  public static String now() {
+    return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+
+  public static String nowMicro() {
+    return Instant.now().truncatedTo(ChronoUnit.MICROS).toString();
+  }
+
+  /** kubectl's HumanDuration: 5s, 3m2s, 10m, 5h3m, 3d4h, 2y. */
+  public static String humanDuration(long seconds) {
+    if (seconds < 0) return "<invalid>";
+    if (seconds < 120) return seconds + "s";
+    long minutes = seconds / 60;
+    if (minutes < 10) return minutes + "m" + (seconds % 60 == 0 ? "" : (seconds % 60) + "s");
+    if (minutes < 180) return minutes + "m";
+    long hours = minutes / 60;
+    if (hours < 8) return hours + "h" + (minutes % 60 == 0 ? "" : (minutes % 60) + "m");
+    if (hours < 48) return hours + "h";
+    if (hours < 24 * 8) return (hours / 24) + "d" + (hours % 24 == 0 ? "" : (hours % 24) + "h");
+    if (hours < 24 * 365 * 2) return (hours / 24) + "d";
+    return (hours / 24 / 365) + "y";
+  }
+
+  public static String age(JsonObject obj) {
+    String ts = meta(obj).getString("creationTimestamp");
+    if (ts == null) return "<unknown>";
+    return humanDuration(Instant.now().getEpochSecond() - Instant.parse(ts).getEpochSecond());
+  }
+}

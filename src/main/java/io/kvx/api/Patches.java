@@ -1,0 +1,180 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+
+/**
+ * JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic merge patch (merge patch whose
+ * lists of named items merge by their key, as Kubernetes' patchMergeKey does). Pure.
+ */
+public final class Patches {
+
+  private Patches() {
+  }
+
+  public static JsonObject mergePatch(JsonObject target, JsonObject patch) {
+    return (JsonObject) merge(target.copy(), patch, false);
+  }
+
+  public static JsonObject strategicMergePatch(JsonObject target, JsonObject patch) {
+    return (JsonObject) merge(target.copy(), patch, true);
+  }
+
+  private static Object merge(Object target, Object patch, boolean strategic) {
+    if (patch instanceof JsonObject p) {
+      JsonObject t = target instanceof JsonObject o ? o : new JsonObject();
+      for (Map.Entry<String, Object> e : p) {
+        if (e.getKey().startsWith("$")) continue; // strategic directives such as $patch, $retainKeys
+        if (e.getValue() == null) {
+          t.remove(e.getKey());
+        } else {
+          t.put(e.getKey(), merge(t.getValue(e.getKey()), e.getValue(), strategic));
+        }
+      }
+      return t;
+    }
+    if (strategic && patch instanceof JsonArray pa && target instanceof JsonArray ta) {
+      String mergeKey = mergeKey(pa);
+      if (mergeKey != null) return mergeList(ta, pa, mergeKey);
+    }
+    return patch;
+  }
+
+  /** The merge key of a list of objects: Kubernetes' lists of named items merge by name (ports by containerPort). */
+  private static String mergeKey(JsonArray list) {
+    if (list.isEmpty() || !(list.getValue(0) instanceof JsonObject first)) return null;
+    for (String k : new String[] {"name", "containerPort", "mountPath", "devicePath", "ip", "type", "topologyKey"}) {
+      if (first.containsKey(k)) return k;
+    }
+    return null;
+  }
+
+  private static JsonArray mergeList(JsonArray target, JsonArray patch, String key) {
+    JsonArray out = target.copy();
+    for (Object item : patch) {
+      if (!(item instanceof JsonObject p)) continue;
+      Object id = p.getValue(key);
+      boolean delete = "delete".equals(p.getString("$patch"));
+      int found = -1;
+      for (int i = 0; i < out.size(); i++) {
+        if (out.getValue(i) instanceof JsonObject o && id != null && id.equals(o.getValue(key))) {
+          found = i;
+          break;
+        }
+      }
+      if (delete) {
+        if (found >= 0) out.remove(found);
+      } else if (found >= 0) {
+        out.set(found, merge(out.getJsonObject(found), p, true));
+      } else {
+        out.add(merge(new JsonObject(), p, true));
+      }
+    }
+    return out;
+  }
+
+  /** Applies an RFC 6902 patch; a failed test or a bad path is a 422. */
+  public static JsonObject jsonPatch(JsonObject target, JsonArray ops) {
+    JsonObject doc = target.copy();
+    for (int i = 0; i < ops.size(); i++) {
+      JsonObject op = ops.getJsonObject(i);
+      String path = op.getString("path");
+      switch (op.getString("op", "")) {
+        case "add" -> put(doc, path, op.getValue("value"), true);
+        case "replace" -> {
+          get(doc, path);
+          put(doc, path, op.getValue("value"), false);
+        }
+        case "remove" -> remove(doc, path);
+        case "move" -> {
+          Object v = get(doc, op.getString("from"));
+          remove(doc, op.getString("from"));
+          put(doc, path, v, true);
+        }
+        case "copy" -> put(doc, path, copyOf(get(doc, op.getString("from"))), true);
+        case "test" -> {
+          if (!String.valueOf(get(doc, path)).equals(String.valueOf(op.getValue("value")))) {
+            throw invalid("testing value " + path + " failed");
+          }
+        }
+        default -> throw invalid("unexpected operation \"" + op.getString("op") + "\"");
+      }
+    }
+    return doc;
+  }
+
+  private static Object copyOf(Object v) {
+    if (v instanceof JsonObject o) return o.copy();
+    if (v instanceof JsonArray a) return a.copy();
+    return v;
+  }
+
+  private static String[] tokens(String path) {
+    if (path == null || !path.startsWith("/")) throw invalid("invalid JSON pointer \"" + path + "\"");
+    String[] parts = path.substring(1).split("/", -1);
+    for (int i = 0; i < parts.length; i++) parts[i] = parts[i].replace("~1", "/").replace("~0", "~");
+    return parts;
+  }
+
+  private static Object parent(JsonObject doc, String[] t) {
+    Object cur = doc;
+    for (int i = 0; i < t.length - 1; i++) cur = child(cur, t[i], String.join("/", t));
+    return cur;
+  }
+
+  private static Object child(Object cur, String token, String path) {
+    Object next = null;
+    if (cur instanceof JsonObject o) next = o.getValue(token);
+    else if (cur instanceof JsonArray a) next = a.getValue(index(token, a.size() - 1, path));
+    if (next == null) throw invalid("doc is missing path: \"/" + path + "\"");
+    return next;
+  }
+
+  private static int index(String token, int max, String path) {
+    try {
+      int idx = Integer.parseInt(token);
+      if (idx < 0 || idx > max) throw invalid("index out of range in \"/" + path + "\"");
+      return idx;
+    } catch (NumberFormatException e) {
+      throw invalid("invalid array index \"" + token + "\"");
+    }
+  }
+
+  private static Object get(JsonObject doc, String path) {
+    String[] t = tokens(path);
+    if (t.length == 1 && t[0].isEmpty()) return doc;
+    return child(parent(doc, t), t[t.length - 1], path);
+  }
+
+  private static void put(JsonObject doc, String path, Object value, boolean insert) {
+    String[] t = tokens(path);
+    Object p = parent(doc, t);
+    String last = t[t.length - 1];
+    if (p instanceof JsonObject o) {
+      o.put(last, value);
+    } else if (p instanceof JsonArray a) {
+      if (last.equals("-")) a.add(value);
+      else if (insert) a.getList().add(index(last, a.size(), path), value);
+      else a.set(index(last, a.size() - 1, path), value);
+    }
+  }
+
+  private static void remove(JsonObject doc, String path) {
+    String[] t = tokens(path);
+    Object p = parent(doc, t);
+    String last = t[t.length - 1];
+    if (p instanceof JsonObject o) {
+      if (!o.containsKey(last)) throw invalid("doc is missing path: \"" + path + "\"");
+      o.remove(last);
+    } else if (p instanceof JsonArray a) {
+      a.remove(index(last, a.size() - 1, path));
+    }
+  }
+
+  private static ApiError invalid(String message) {
+    return new ApiError(ApiError.Reason.Invalid, "the server rejected our request due to an error in our request: "
+        + message);
+  }
+}

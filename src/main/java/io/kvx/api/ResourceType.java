@@ -1,0 +1,56 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the API server knows about one resource: its group/version/kind, plural, scope, short names
+ * and subresources. The registry of built-in types is {@link Resources}.
+ */
+public record ResourceType(String group, String version, String kind, String plural, boolean namespaced,
+                           List<String> shortNames, Set<String> subresources, List<String> categories) {
+
+  public static final List<String> VERBS = List.of("create", "delete", "deletecollection", "get", "list",
+      "patch", "update", "watch");
+
+  public String apiVersion() {
+    return group.isEmpty() ? version : group + "/" + version;
+  }
+
+  /** The store key prefix of this resource: group (or "core") and plural. */
+  public String storePrefix() {
+    return (group.isEmpty() ? "core" : group) + "/" + plural + "/";
+  }
+
+  public String key(String namespace, String name) {
+    return storePrefix() + (namespaced ? namespace : "") + "/" + name;
+  }
+
+  public String singular() {
+    return kind.toLowerCase();
+  }
+
+  /** APIResource entries for discovery: the resource itself and its subresources. */
+  public JsonArray discoveryEntries() {
+    JsonArray out = new JsonArray();
+    JsonObject main = new JsonObject().put("name", plural).put("singularName", singular())
+        .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(VERBS));
+    if (!shortNames.isEmpty()) main.put("shortNames", new JsonArray(shortNames));
+    if (!categories.isEmpty()) main.put("categories", new JsonArray(categories));
+    out.add(main);
+    for (String sub : subresources) {
+      JsonObject s = new JsonObject().put("name", plural + "/" + sub).put("singularName", "")
+          .put("namespaced", namespaced);
+      switch (sub) {
+        case "log" -> s.put("kind", "Pod").put("verbs", new JsonArray().add("get"));
+        case "binding" -> s.put("kind", "Binding").put("verbs", new JsonArray().add("create"));
+        default -> s.put("kind", kind).put("verbs", new JsonArray().add("get").add("patch").add("update"));
+      }
+      out.add(s);
+    }
+    return out;
+  }
+}

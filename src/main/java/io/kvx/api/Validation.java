@@ -1,0 +1,151 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Validation as Kubernetes does it: object names, labels, and per-kind rules. Pure. */
+public final class Validation {
+
+  private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final Pattern DNS1123_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  private static final Pattern QUALIFIED_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
+  private static final Pattern LABEL_VALUE = Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
+  private static final Pattern PORT_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])*");
+
+  private Validation() {
+  }
+
+  public static boolean isDns1123Label(String s) {
+    return s != null && s.length() <= 63 && DNS1123_LABEL.matcher(s).matches();
+  }
+
+  public static boolean isDns1123Subdomain(String s) {
+    return s != null && s.length() <= 253 && DNS1123_SUBDOMAIN.matcher(s).matches();
+  }
+
+  public static boolean isQualifiedName(String s) {
+    if (s == null || s.isEmpty()) return false;
+    String name = s;
+    int slash = s.indexOf('/');
+    if (slash >= 0) {
+      if (!isDns1123Subdomain(s.substring(0, slash))) return false;
+      name = s.substring(slash + 1);
+    }
+    return name.length() <= 63 && QUALIFIED_NAME.matcher(name).matches();
+  }
+
+  public static boolean isLabelValue(String s) {
+    return s != null && s.length() <= 63 && LABEL_VALUE.matcher(s).matches();
+  }
+
+  /** Validates metadata and the kind-specific rules; a non-empty result means 422 and no write. */
+  public static List<ApiError.Cause> validate(ResourceType type, JsonObject obj) {
+    List<ApiError.Cause> causes = new ArrayList<>();
+    JsonObject meta = obj.getJsonObject("metadata", new JsonObject());
+    String name = meta.getString("name");
+    if (name == null || name.isEmpty()) {
+      causes.add(required("metadata.name", "name or generateName is required"));
+    } else {
+      boolean ok = switch (type.kind()) {
+        case "Namespace", "Service" -> isDns1123Label(name);
+        default -> isDns1123Subdomain(name);
+      };
+      if (!ok) {
+        String rule = type.kind().equals("Namespace") || type.kind().equals("Service")
+            ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+              + "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc')"
+            : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+              + "and must start and end with an alphanumeric character (e.g. 'example.com')";
+        causes.add(invalidValue("metadata.name", name, rule));
+      }
+    }
+    validateStringMap(meta.getJsonObject("labels"), "metadata.labels", true, causes);
+    validateStringMap(meta.getJsonObject("annotations"), "metadata.annotations", false, causes);
+    if (type.kind().equals("Pod")) validatePod(obj, causes);
+    return causes;
+  }
+
+  private static void validateStringMap(JsonObject map, String path, boolean labels, List<ApiError.Cause> causes) {
+    if (map == null) return;
+    for (Map.Entry<String, Object> e : map) {
+      if (!isQualifiedName(e.getKey())) {
+        causes.add(invalidValue(path, e.getKey(), "name part must consist of alphanumeric characters, '-', '_' "
+            + "or '.', and must start and end with an alphanumeric character"));
+      }
+      if (labels && (!(e.getValue() instanceof String v) || !isLabelValue(v))) {
+        causes.add(invalidValue(path, String.valueOf(e.getValue()), "a valid label must be an empty string or "
+            + "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+            + "character"));
+      }
+    }
+  }
+
+  private static void validatePod(JsonObject pod, List<ApiError.Cause> causes) {
+    JsonObject spec = pod.getJsonObject("spec");
+    if (spec == null) {
+      causes.add(required("spec.containers", "Required value"));
+      return;
+    }
+    JsonArray containers = spec.getJsonArray("containers");
+    if (containers == null || containers.isEmpty()) {
+      causes.add(required("spec.containers", "Required value"));
+      return;
+    }
+    Set<String> names = new HashSet<>();
+    validateContainers(spec.getJsonArray("initContainers", new JsonArray()), "spec.initContainers", names, causes);
+    validateContainers(containers, "spec.containers", names, causes);
+    String policy = spec.getString("restartPolicy");
+    if (policy != null && !Set.of("Always", "OnFailure", "Never").contains(policy)) {
+      causes.add(new ApiError.Cause("spec.restartPolicy", "FieldValueNotSupported",
+          "Unsupported value: \"" + policy + "\": supported values: \"Always\", \"OnFailure\", \"Never\""));
+    }
+  }
+
+  private static void validateContainers(JsonArray list, String path, Set<String> names,
+                                         List<ApiError.Cause> causes) {
+    for (int i = 0; i < list.size(); i++) {
+      String p = path + "[" + i + "]";
+      JsonObject c = list.getJsonObject(i);
+      String cname = c.getString("name");
+      if (cname == null || cname.isEmpty()) {
+        causes.add(required(p + ".name", "Required value"));
+      } else if (!isDns1123Label(cname)) {
+        causes.add(invalidValue(p + ".name", cname, "a lowercase RFC 1123 label must consist of lower case "
+            + "alphanumeric characters or '-', and must start and end with an alphanumeric character"));
+      } else if (!names.add(cname)) {
+        causes.add(new ApiError.Cause(p + ".name", "FieldValueDuplicate", "Duplicate value: \"" + cname + "\""));
+      }
+      String image = c.getString("image");
+      if (image == null || image.isBlank()) causes.add(required(p + ".image", "Required value"));
+      JsonArray ports = c.getJsonArray("ports", new JsonArray());
+      for (int j = 0; j < ports.size(); j++) {
+        JsonObject port = ports.getJsonObject(j);
+        Integer cp = port.getInteger("containerPort");
+        String pp = p + ".ports[" + j + "]";
+        if (cp == null || cp < 1 || cp > 65535) {
+          causes.add(invalidValue(pp + ".containerPort", String.valueOf(cp), "must be between 1 and 65535, inclusive"));
+        }
+        String pname = port.getString("name");
+        if (pname != null && (pname.length() > 15 || !PORT_NAME.matcher(pname).matches())) {
+          causes.add(invalidValue(pp + ".name", pname, "must be no more than 15 characters and an IANA_SVC_NAME"));
+        }
+      }
+    }
+  }
+
+  private static ApiError.Cause required(String field, String message) {
+    return new ApiError.Cause(field, "FieldValueRequired", message);
+  }
+
+  private static ApiError.Cause invalidValue(String field, String value, String message) {
+    return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: \"" + value + "\": " + message);
+  }
+}

@@ -1,0 +1,186 @@
+package io.kvx.apiserver;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.Resources;
+import io.kvx.bus.Addresses;
+import io.kvx.bus.Services;
+import io.kvx.store.Store;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * The API server verticle: HTTPS on the Kubernetes REST paths, health and metrics endpoints, and the
+ * same API as request/reply messages on {@link Addresses#API}. Active in every JVM that runs it.
+ */
+public final class ApiServerVerticle extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger(ApiServerVerticle.class.getName());
+  /** kube-apiserver's request body limit. */
+  private static final long MAX_BODY_BYTES = 3 * 1024 * 1024;
+  private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/livez", "/readyz", "/version", "/metrics");
+  private static final List<String> SYSTEM_NAMESPACES = List.of("default", "kube-system", "kube-public",
+      "kube-node-lease");
+
+  private HttpServer server;
+  private ApiService api;
+  private HttpApi http;
+  private byte[] adminToken;
+  private volatile boolean ready;
+
+  @Override
+  public Future<?> start() {
+    Services services = Services.of(vertx);
+    Store store = services.store();
+    api = new ApiService(store, new Resources());
+    http = new HttpApi(vertx, api, services.metrics());
+    JsonObject cfg = config();
+    return vertx.executeBlocking(() -> Files.readString(Path.of(cfg.getString("tokenFile"))).trim())
+        .compose(token -> {
+          adminToken = token.getBytes(StandardCharsets.UTF_8);
+          vertx.eventBus().<JsonObject>consumer(Addresses.API, this::onBusRequest);
+          return bootstrapNamespaces();
+        })
+        .compose(v -> listen(cfg, services.metrics()))
+        .onSuccess(s -> ready = true);
+  }
+
+  private Future<HttpServer> listen(JsonObject cfg, PrometheusMeterRegistry metrics) {
+    HttpServerOptions opts = new HttpServerOptions().setHost(cfg.getString("host", "0.0.0.0"))
+        .setPort(cfg.getInteger("port", 6443)).setCompressionSupported(true);
+    if (cfg.getBoolean("tls", true)) {
+      opts.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(cfg.getString("certFile"))
+          .setKeyPath(cfg.getString("keyFile")));
+    }
+    Router router = Router.router(vertx);
+    router.route().handler(this::authenticate);
+    router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
+    router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
+    router.get("/livez").handler(ctx -> ctx.response().end("ok"));
+    router.get("/readyz").handler(ctx -> {
+      if (ready) ctx.response().end("ok");
+      else ctx.response().setStatusCode(503).end("[-]apiserver not ready");
+    });
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
+    router.get("/version").handler(ctx -> HttpApi.write(ctx, 200, Discovery.version()));
+    router.get("/api").handler(ctx -> HttpApi.write(ctx, 200, Discovery.coreVersions(ctx.request().authority()
+        == null ? "" : ctx.request().authority().toString())));
+    router.get("/apis").handler(ctx -> HttpApi.write(ctx, 200, Discovery.groups(api.resources())));
+    router.get("/api/v1").handler(ctx -> HttpApi.write(ctx, 200, Discovery.resourceList(api.resources(), "", "v1")));
+    router.route("/api/v1/*").handler(ctx -> http.handle(ctx, "", "v1", rest(ctx, "/api/v1/")));
+    router.get("/apis/:group").handler(ctx -> {
+      Set<String> versions = api.resources().groups().get(ctx.pathParam("group"));
+      if (versions == null) HttpApi.fail(ctx, notFound());
+      else HttpApi.write(ctx, 200, Discovery.group(ctx.pathParam("group"), versions));
+    });
+    router.get("/apis/:group/:version").handler(ctx -> {
+      JsonObject list = Discovery.resourceList(api.resources(), ctx.pathParam("group"), ctx.pathParam("version"));
+      if (list.getJsonArray("resources").isEmpty()) HttpApi.fail(ctx, notFound());
+      else HttpApi.write(ctx, 200, list);
+    });
+    router.route("/apis/:group/:version/*").handler(ctx -> http.handle(ctx, ctx.pathParam("group"),
+        ctx.pathParam("version"), rest(ctx, "/apis/" + ctx.pathParam("group") + "/" + ctx.pathParam("version") + "/")));
+    router.route().last().handler(ctx -> HttpApi.fail(ctx, notFound()));
+    router.route().failureHandler(ctx -> {
+      if (ctx.statusCode() == 413) {
+        HttpApi.fail(ctx, new ApiError(ApiError.Reason.RequestEntityTooLarge, "the request body is larger than "
+            + "the limit of " + MAX_BODY_BYTES + " bytes"));
+      } else {
+        HttpApi.fail(ctx, ctx.failure() != null ? ctx.failure() : new ApiError(ApiError.Reason.BadRequest,
+            "bad request"));
+      }
+    });
+    server = vertx.createHttpServer(opts).requestHandler(router);
+    return server.listen().onSuccess(s -> LOG.info("apiserver: listening on " + (cfg.getBoolean("tls", true)
+        ? "https" : "http") + "://" + opts.getHost() + ":" + s.actualPort()));
+  }
+
+  private static ApiError notFound() {
+    return new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
+  }
+
+  private static String rest(RoutingContext ctx, String prefix) {
+    String path = ctx.normalizedPath();
+    String r = path.length() > prefix.length() ? path.substring(prefix.length()) : "";
+    return r.endsWith("/") ? r.substring(0, r.length() - 1) : r;
+  }
+
+  /** Bearer-token authentication; health and version stay public, as kube-apiserver's defaults allow. */
+  private void authenticate(RoutingContext ctx) {
+    if (PUBLIC_PATHS.contains(ctx.normalizedPath())) {
+      ctx.next();
+      return;
+    }
+    String auth = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      byte[] presented = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+      if (MessageDigest.isEqual(presented, adminToken)) {
+        ctx.put("user", "kvx-admin");
+        ctx.next();
+        return;
+      }
+    }
+    HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
+  }
+
+  /** The API as messages: {verb, group, version, resource, namespace, name, subresource, body, query}. */
+  private void onBusRequest(Message<JsonObject> msg) {
+    JsonObject m = msg.body();
+    try {
+      var type = api.resources().require(m.getString("group", ""), m.getString("version", "v1"),
+          m.getString("resource"));
+      Map<String, String> query = new HashMap<>();
+      m.getJsonObject("query", new JsonObject()).forEach(e -> query.put(e.getKey(), String.valueOf(e.getValue())));
+      ApiRequest req = new ApiRequest(m.getString("verb"), type, m.getString("namespace"), m.getString("name"),
+          m.getString("subresource"), m.getJsonObject("body"), m.getString("patchType"), query);
+      api.handle(req).onComplete(ar -> {
+        if (ar.succeeded()) msg.reply(ar.result());
+        else replyError(msg, ar.cause());
+      });
+    } catch (RuntimeException e) {
+      replyError(msg, e);
+    }
+  }
+
+  private static void replyError(Message<JsonObject> msg, Throwable t) {
+    ApiError e = t instanceof ApiError ae ? ae : new ApiError(ApiError.Reason.InternalError, String.valueOf(t));
+    msg.fail(e.code(), e.toStatus().encode());
+  }
+
+  private Future<Void> bootstrapNamespaces() {
+    Future<Void> chain = Future.succeededFuture();
+    for (String ns : SYSTEM_NAMESPACES) {
+      JsonObject body = new JsonObject().put("metadata", new JsonObject().put("name", ns));
+      ApiRequest req = new ApiRequest("create", Resources.NAMESPACES, null, null, null, body, null, Map.of());
+      chain = chain.compose(v -> api.handle(req).<Void>mapEmpty().recover(e -> e instanceof ApiError ae
+          && ae.reason() == ApiError.Reason.AlreadyExists ? Future.succeededFuture() : Future.failedFuture(e)));
+    }
+    return chain;
+  }
+
+  @Override
+  public Future<?> stop() {
+    ready = false;
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

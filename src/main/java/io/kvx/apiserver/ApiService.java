@@ -1,0 +1,459 @@
+package io.kvx.apiserver;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.Defaults;
+import io.kvx.api.FieldSelector;
+import io.kvx.api.LabelSelector;
+import io.kvx.api.Meta;
+import io.kvx.api.Patches;
+import io.kvx.api.ResourceType;
+import io.kvx.api.Resources;
+import io.kvx.api.Validation;
+import io.kvx.store.ListResult;
+import io.kvx.store.Store;
+import io.kvx.store.Watch;
+import io.kvx.store.WatchEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * The registry layer: what kube-apiserver does between decoding a request and the store. Defaulting,
+ * validation, admission (namespace lifecycle), status/spec separation, graceful pod deletion and
+ * bindings. Transport-free: HTTP and the event bus both call it.
+ */
+public final class ApiService {
+
+  private static final String ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
+  private static final int MAX_CONFLICT_RETRIES = 5;
+
+  private final Store store;
+  private final Resources resources;
+  private final SecureRandom random = new SecureRandom();
+
+  public ApiService(Store store, Resources resources) {
+    this.store = store;
+    this.resources = resources;
+  }
+
+  public Resources resources() {
+    return resources;
+  }
+
+  public Store store() {
+    return store;
+  }
+
+  /** Every verb but watch and log; the result is the reply body. */
+  public Future<JsonObject> handle(ApiRequest r) {
+    try {
+      return switch (r.verb()) {
+        case "get" -> get(r);
+        case "list" -> list(r).map(res -> listObject(r.type(), res));
+        case "create" -> "binding".equals(r.subresource()) ? bind(r) : create(r);
+        case "update" -> update(r);
+        case "patch" -> patch(r);
+        case "delete" -> delete(r);
+        case "deletecollection" -> deleteCollection(r);
+        default -> Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
+            "the server does not allow this method on the requested resource"));
+      };
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private String key(ApiRequest r, String name) {
+    return r.type().key(r.namespace(), name);
+  }
+
+  public Future<JsonObject> get(ApiRequest r) {
+    return store.get(key(r, r.name()));
+  }
+
+  /** A list, with selectors, paging and the list's resourceVersion. */
+  public Future<ListResult> list(ApiRequest r) {
+    Predicate<JsonObject> filter = filter(r);
+    int limit = r.param("limit") == null ? 0 : parseInt(r.param("limit"), "limit");
+    String continueAfter = null;
+    if (r.param("continue") != null && !r.param("continue").isEmpty()) {
+      try {
+        JsonObject token = new JsonObject(new String(Base64.getUrlDecoder().decode(r.param("continue")),
+            StandardCharsets.UTF_8));
+        continueAfter = token.getString("start");
+      } catch (RuntimeException e) {
+        throw ApiError.badRequest("continue key is not valid: " + e.getMessage());
+      }
+    }
+    return store.list(prefix(r), filter, limit, continueAfter);
+  }
+
+  public JsonObject listObject(ResourceType type, ListResult res) {
+    JsonObject meta = new JsonObject().put("resourceVersion", String.valueOf(res.revision()));
+    if (res.continueAfter() != null) {
+      meta.put("continue", continueToken(res));
+      meta.put("remainingItemCount", res.remaining());
+    }
+    return new JsonObject().put("kind", type.kind() + "List").put("apiVersion", type.apiVersion())
+        .put("metadata", meta).put("items", new JsonArray(res.items()));
+  }
+
+  public static String continueToken(ListResult res) {
+    if (res.continueAfter() == null) return null;
+    String token = new JsonObject().put("v", "meta.k8s.io/v1").put("rv", res.revision())
+        .put("start", res.continueAfter()).encode();
+    return Base64.getUrlEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Starts a watch (DESIGN §2.4); the handler gets events on the caller's context. */
+  public Future<Watch> watch(ApiRequest r, boolean initialEvents, Handler<WatchEvent> handler) {
+    long from = r.param("resourceVersion") == null ? 0 : Meta.parseVersion(r.param("resourceVersion"));
+    return store.watch(prefix(r), from, initialEvents, filter(r), handler);
+  }
+
+  private String prefix(ApiRequest r) {
+    if (!r.type().namespaced() || r.namespace() == null) return r.type().storePrefix();
+    String fieldName = r.param("fieldSelector") == null ? null
+        : FieldSelector.parse(r.param("fieldSelector"), r.type()).singleName();
+    String base = r.type().storePrefix() + r.namespace() + "/";
+    return fieldName == null ? base : base + fieldName;
+  }
+
+  private Predicate<JsonObject> filter(ApiRequest r) {
+    LabelSelector labels = LabelSelector.parse(r.param("labelSelector"));
+    FieldSelector fields = FieldSelector.parse(r.param("fieldSelector"), r.type());
+    String singleName = fields.singleName();
+    return o -> (singleName == null || singleName.equals(Meta.name(o)))
+        && labels.matches(Meta.labels(o)) && fields.matches(o);
+  }
+
+  private Future<JsonObject> create(ApiRequest r) {
+    if (r.subresource() != null) throw new ApiError(ApiError.Reason.MethodNotAllowed,
+        "the server does not allow this method on the requested resource");
+    JsonObject obj = r.body().copy();
+    checkKind(r.type(), obj);
+    JsonObject meta = Meta.meta(obj);
+    if (r.type().namespaced()) {
+      String bodyNs = meta.getString("namespace");
+      if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(r.namespace())) {
+        throw ApiError.badRequest("the namespace of the provided object does not match the namespace sent on the "
+            + "request");
+      }
+      meta.put("namespace", r.namespace());
+    } else {
+      meta.remove("namespace");
+    }
+    if ((meta.getString("name") == null || meta.getString("name").isEmpty()) && meta.getString("generateName") != null) {
+      meta.put("name", meta.getString("generateName") + randomSuffix());
+    }
+    for (String f : List.of("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation")) {
+      meta.remove(f);
+    }
+    if (r.type() == Resources.PODS) {
+      obj.remove("status");
+    }
+    Defaults.apply(r.type(), obj);
+    validate(r.type(), obj);
+    Future<Void> admitted = r.type().namespaced() ? admitNamespace(r.namespace()) : Future.succeededFuture();
+    return admitted.compose(v -> {
+      if (r.dryRun()) return Future.succeededFuture(obj);
+      return store.create(key(r, Meta.name(obj)), obj);
+    });
+  }
+
+  /** NamespaceLifecycle admission: the namespace must exist and not be terminating. */
+  private Future<Void> admitNamespace(String namespace) {
+    return store.get(Resources.NAMESPACES.key(null, namespace)).recover(e -> {
+      if (e instanceof ApiError ae && ae.reason() == ApiError.Reason.NotFound) {
+        return Future.failedFuture(ApiError.notFound("", "namespaces", namespace));
+      }
+      return Future.failedFuture(e);
+    }).compose(ns -> {
+      if (Meta.meta(ns).containsKey("deletionTimestamp")) {
+        return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "unable to create new content in "
+            + "namespace " + namespace + " because it is being terminated", "", "namespaces", namespace, null));
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  private void checkKind(ResourceType type, JsonObject obj) {
+    String kind = obj.getString("kind");
+    String apiVersion = obj.getString("apiVersion");
+    if (kind != null && !kind.isEmpty() && !kind.equals(type.kind())) {
+      throw ApiError.badRequest("the object provided is unrecognized (must be of type " + type.kind() + "): kind "
+          + kind + " does not match the resource");
+    }
+    if (apiVersion != null && !apiVersion.isEmpty() && !apiVersion.equals(type.apiVersion())) {
+      throw ApiError.badRequest("the API version in the data (" + apiVersion + ") does not match the expected API "
+          + "version (" + type.apiVersion() + ")");
+    }
+  }
+
+  private void validate(ResourceType type, JsonObject obj) {
+    List<ApiError.Cause> causes = Validation.validate(type, obj);
+    if (!causes.isEmpty()) throw ApiError.invalid(type.group(), type.kind(), Meta.name(obj), causes);
+  }
+
+  private Future<JsonObject> update(ApiRequest r) {
+    JsonObject body = r.body().copy();
+    checkKind(r.type(), body);
+    String bodyName = Meta.name(body);
+    if (bodyName != null && !bodyName.equals(r.name())) {
+      throw ApiError.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL ("
+          + r.name() + ")");
+    }
+    long expected = Meta.resourceVersion(body);
+    return mutate(r, expected, old -> body);
+  }
+
+  private Future<JsonObject> patch(ApiRequest r) {
+    return mutate(r, 0, old -> {
+      String type = r.patchType() == null ? "" : r.patchType();
+      JsonObject patched;
+      if (type.startsWith("application/json-patch+json")) {
+        patched = Patches.jsonPatch(old, r.body().getJsonArray("patch"));
+      } else if (type.startsWith("application/merge-patch+json")) {
+        patched = Patches.mergePatch(old, r.body());
+      } else if (type.startsWith("application/strategic-merge-patch+json")
+          || type.startsWith("application/apply-patch+yaml")) {
+        patched = Patches.strategicMergePatch(old, r.body());
+      } else {
+        throw new ApiError(ApiError.Reason.UnsupportedMediaType, "the body of the request was in an unknown "
+            + "format - accepted media types include: application/json-patch+json, application/merge-patch+json, "
+            + "application/apply-patch+yaml, application/strategic-merge-patch+json");
+      }
+      // A patch that names a resourceVersion is a precondition on it.
+      long rv = Meta.resourceVersion(patched);
+      if (rv != 0 && rv != Meta.resourceVersion(old)) {
+        throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(),
+            "the object has been modified; please apply your changes to the latest version and try again");
+      }
+      return patched;
+    });
+  }
+
+  /**
+   * Read-modify-write: applies {@code change} to the stored object, keeps what the client may not
+   * change (status on the main resource, everything but status on /status), validates and writes
+   * with the read revision, retrying on conflict when the client gave no revision.
+   */
+  private Future<JsonObject> mutate(ApiRequest r, long expected, Function<JsonObject, JsonObject> change) {
+    return mutate(r, expected, change, 0);
+  }
+
+  private Future<JsonObject> mutate(ApiRequest r, long expected, Function<JsonObject, JsonObject> change,
+                                    int attempt) {
+    String key = key(r, r.name());
+    return store.get(key).compose(old -> {
+      JsonObject next = change.apply(old.copy());
+      JsonObject merged = mergeForSubresource(r, old, next);
+      Meta.meta(merged).put("resourceVersion", Meta.meta(old).getString("resourceVersion"));
+      Defaults.apply(r.type(), merged);
+      validate(r.type(), merged);
+      checkImmutable(r.type(), old, merged);
+      if (r.dryRun()) return Future.succeededFuture(merged);
+      if (finalizersDone(old, merged)) {
+        return store.delete(key, Meta.resourceVersion(old), null);
+      }
+      return store.update(key, merged, expected != 0 ? expected : Meta.resourceVersion(old));
+    }).recover(e -> {
+      if (expected == 0 && attempt < MAX_CONFLICT_RETRIES && e instanceof ApiError ae
+          && ae.reason() == ApiError.Reason.Conflict) {
+        return mutate(r, expected, change, attempt + 1);
+      }
+      return Future.failedFuture(e);
+    });
+  }
+
+  private JsonObject mergeForSubresource(ApiRequest r, JsonObject old, JsonObject next) {
+    JsonObject merged;
+    if ("status".equals(r.subresource())) {
+      merged = old.copy();
+      if (next.containsKey("status")) merged.put("status", next.getValue("status"));
+    } else {
+      merged = next;
+      if (r.type().subresources().contains("status")) {
+        if (old.containsKey("status")) merged.put("status", old.getValue("status"));
+        else merged.remove("status");
+      }
+      JsonObject meta = Meta.meta(merged);
+      JsonObject oldMeta = Meta.meta(old);
+      meta.put("name", oldMeta.getString("name"));
+      if (r.type().namespaced()) meta.put("namespace", oldMeta.getString("namespace"));
+      for (String f : List.of("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")) {
+        if (oldMeta.containsKey(f)) meta.put(f, oldMeta.getValue(f));
+        else meta.remove(f);
+      }
+    }
+    return merged;
+  }
+
+  private void checkImmutable(ResourceType type, JsonObject old, JsonObject next) {
+    if (type != Resources.PODS) return;
+    String oldNode = old.getJsonObject("spec", new JsonObject()).getString("nodeName");
+    String newNode = next.getJsonObject("spec", new JsonObject()).getString("nodeName");
+    JsonObject oldSpec = old.getJsonObject("spec", new JsonObject()).copy();
+    JsonObject newSpec = next.getJsonObject("spec", new JsonObject()).copy();
+    // Only image changes (and tolerations additions, activeDeadlineSeconds) are allowed on a pod's spec.
+    for (JsonObject s : List.of(oldSpec, newSpec)) {
+      for (String list : List.of("containers", "initContainers")) {
+        JsonArray cs = s.getJsonArray(list);
+        if (cs != null) cs.forEach(c -> ((JsonObject) c).remove("image"));
+      }
+      s.remove("activeDeadlineSeconds");
+      s.remove("tolerations");
+    }
+    if (!Objects.equals(oldNode, newNode) && oldNode != null) {
+      throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec.nodeName",
+          "FieldValueForbidden", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
+          + "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
+          + "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+          + "previously negative)")));
+    }
+    oldSpec.remove("nodeName");
+    newSpec.remove("nodeName");
+    if (!oldSpec.equals(newSpec)) {
+      throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec", "FieldValueForbidden",
+          "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
+          + "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
+          + "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+          + "previously negative)")));
+    }
+  }
+
+  /** An object being deleted goes away when its last finalizer is removed. */
+  private static boolean finalizersDone(JsonObject old, JsonObject next) {
+    JsonObject meta = Meta.meta(next);
+    return Meta.meta(old).containsKey("deletionTimestamp")
+        && meta.getJsonArray("finalizers", new JsonArray()).isEmpty();
+  }
+
+  /**
+   * Delete: objects with finalizers, and pods on a node, are marked (deletionTimestamp) and go away
+   * later; everything else goes now. The reply is the object, as Kubernetes returns it.
+   */
+  private Future<JsonObject> delete(ApiRequest r) {
+    JsonObject opts = r.body() == null ? new JsonObject() : r.body();
+    JsonObject pre = opts.getJsonObject("preconditions", new JsonObject());
+    long preRv = Meta.parseVersion(pre.getString("resourceVersion"));
+    String preUid = pre.getString("uid");
+    Long grace = opts.getLong("gracePeriodSeconds");
+    if (r.param("gracePeriodSeconds") != null) grace = (long) parseInt(r.param("gracePeriodSeconds"), "gracePeriodSeconds");
+    Long graceRequested = grace;
+    String key = key(r, r.name());
+    return store.get(key).compose(old -> {
+      if (preUid != null && !preUid.equals(Meta.uid(old))) {
+        throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: UID in "
+            + "precondition: " + preUid + ", UID in object meta: " + Meta.uid(old));
+      }
+      if (preRv != 0 && preRv != Meta.resourceVersion(old)) {
+        throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: "
+            + "ResourceVersion in precondition: " + preRv + ", ResourceVersion in object meta: "
+            + Meta.resourceVersion(old));
+      }
+      JsonObject meta = Meta.meta(old);
+      boolean hasFinalizers = !meta.getJsonArray("finalizers", new JsonArray()).isEmpty();
+      long graceSeconds = graceRequested != null ? graceRequested
+          : old.getJsonObject("spec", new JsonObject()).getLong("terminationGracePeriodSeconds", 30L);
+      boolean graceful = r.type() == Resources.PODS && graceSeconds > 0
+          && old.getJsonObject("spec", new JsonObject()).getString("nodeName") != null
+          && !isTerminal(old);
+      if (r.type() == Resources.NAMESPACES) {
+        old.getJsonObject("status", new JsonObject()).put("phase", "Terminating");
+        hasFinalizers = hasFinalizers || !old.getJsonObject("spec", new JsonObject())
+            .getJsonArray("finalizers", new JsonArray()).isEmpty();
+      }
+      if (r.dryRun()) return Future.succeededFuture(old);
+      if (hasFinalizers || graceful) {
+        if (meta.containsKey("deletionTimestamp")) {
+          Long current = meta.getLong("deletionGracePeriodSeconds");
+          if (current == null || !graceful || graceSeconds >= current) return Future.succeededFuture(old);
+        }
+        meta.put("deletionTimestamp", meta.getString("deletionTimestamp", Meta.now()));
+        if (graceful || meta.containsKey("deletionGracePeriodSeconds")) {
+          meta.put("deletionGracePeriodSeconds", graceful ? graceSeconds : 0);
+        }
+        return store.update(key, old, Meta.resourceVersion(old));
+      }
+      return store.delete(key, Meta.resourceVersion(old), preUid);
+    });
+  }
+
+  private static boolean isTerminal(JsonObject pod) {
+    String phase = pod.getJsonObject("status", new JsonObject()).getString("phase", "");
+    return phase.equals("Succeeded") || phase.equals("Failed");
+  }
+
+  private Future<JsonObject> deleteCollection(ApiRequest r) {
+    return list(r).compose(res -> {
+      Future<JsonObject> chain = Future.succeededFuture();
+      for (JsonObject item : res.items()) {
+        ApiRequest one = new ApiRequest("delete", r.type(), r.type().namespaced() ? Meta.namespace(item) : null,
+            Meta.name(item), null, r.body(), null, r.query());
+        chain = chain.compose(v -> delete(one).recover(e -> e instanceof ApiError ae
+            && ae.reason() == ApiError.Reason.NotFound ? Future.succeededFuture() : Future.failedFuture(e)));
+      }
+      return chain.map(v -> listObject(r.type(), res));
+    });
+  }
+
+  /** pods/binding: sets spec.nodeName once; a pod already bound is a 409. */
+  private Future<JsonObject> bind(ApiRequest r) {
+    if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "binding is only for pods");
+    JsonObject target = r.body().getJsonObject("target", new JsonObject());
+    String node = target.getString("name");
+    if (node == null || node.isEmpty()) {
+      throw ApiError.invalid("", "Binding", r.name(), List.of(new ApiError.Cause("target.name",
+          "FieldValueRequired", "Required value")));
+    }
+    String key = key(r, r.name());
+    return store.get(key).compose(pod -> {
+      JsonObject spec = pod.getJsonObject("spec");
+      if (spec.getString("nodeName") != null) {
+        throw ApiError.conflict("", "pods/binding", r.name(), "pod " + r.name() + " is already assigned to node \""
+            + spec.getString("nodeName") + "\"");
+      }
+      if (Meta.meta(pod).containsKey("deletionTimestamp")) {
+        throw ApiError.conflict("", "pods/binding", r.name(), "pod " + r.name() + " is being deleted, cannot be "
+            + "assigned to a host");
+      }
+      spec.put("nodeName", node);
+      JsonObject status = pod.getJsonObject("status", new JsonObject());
+      JsonArray conditions = status.getJsonArray("conditions", new JsonArray());
+      JsonArray kept = new JsonArray();
+      conditions.forEach(c -> {
+        if (!"PodScheduled".equals(((JsonObject) c).getString("type"))) kept.add(c);
+      });
+      kept.add(new JsonObject().put("type", "PodScheduled").put("status", "True")
+          .put("lastTransitionTime", Meta.now()));
+      status.put("conditions", kept);
+      pod.put("status", status);
+      return store.update(key, pod, Meta.resourceVersion(pod));
+    }).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1").put("metadata", new JsonObject())
+        .put("status", "Success").put("code", 201));
+  }
+
+  private String randomSuffix() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 5; i++) sb.append(ALPHANUMS.charAt(random.nextInt(ALPHANUMS.length())));
+    return sb.toString();
+  }
+
+  private static int parseInt(String v, String name) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw ApiError.badRequest("invalid value for " + name + ": \"" + v + "\"");
+    }
+  }
+}

@@ -1,0 +1,368 @@
+package io.kvx.apiserver;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.Json;
+import io.kvx.api.Meta;
+import io.kvx.api.ResourceType;
+import io.kvx.api.Resources;
+import io.kvx.api.Tables;
+import io.kvx.bus.Addresses;
+import io.kvx.store.Watch;
+import io.kvx.store.WatchEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+
+/**
+ * The Kubernetes REST surface: parses paths, verbs and media types, calls {@link ApiService}, and
+ * writes JSON, YAML or Table replies, watch streams and logs. Errors become Status objects here.
+ */
+public final class HttpApi {
+
+  private static final Logger LOG = Logger.getLogger(HttpApi.class.getName());
+  private static final String TABLE = "as=Table";
+
+  private final Vertx vertx;
+  private final ApiService api;
+  private final MeterRegistry meters;
+  private final AtomicInteger watches = new AtomicInteger();
+
+  public HttpApi(Vertx vertx, ApiService api, MeterRegistry meters) {
+    this.vertx = vertx;
+    this.api = api;
+    this.meters = meters;
+    meters.gauge("apiserver_longrunning_requests", List.of(io.micrometer.core.instrument.Tag.of("verb", "WATCH")),
+        watches);
+  }
+
+  /** Handles /api/v1/... (group "") and /apis/{group}/{version}/... ; {@code rest} is the path after the version. */
+  public void handle(RoutingContext ctx, String group, String version, String rest) {
+    long start = System.nanoTime();
+    String[] seg = rest.isEmpty() ? new String[0] : rest.split("/");
+    String verbForMetrics = "unknown";
+    String resourceForMetrics = "";
+    try {
+      Parsed p = parse(group, version, seg, ctx.request().method().name(), ctx.queryParams());
+      verbForMetrics = p.verb;
+      resourceForMetrics = p.type.plural();
+      String fResource = resourceForMetrics;
+      String fVerb = verbForMetrics;
+      if (p.verb.equals("watch")) {
+        watch(ctx, p.request(this, ctx));
+        count(fVerb, fResource, 200, start);
+        return;
+      }
+      if ("log".equals(p.subresource)) {
+        logs(ctx, p.request(this, ctx)).onComplete(ar -> count(fVerb, fResource,
+            ar.succeeded() ? 200 : code(ar.cause()), start));
+        return;
+      }
+      ApiRequest req = p.request(this, ctx);
+      api.handle(req).onComplete(ar -> {
+        if (ar.succeeded()) {
+          int status = req.verb().equals("create") && !req.dryRun() ? 201 : 200;
+          writeObject(ctx, status, req, ar.result());
+          count(fVerb, fResource, status, start);
+        } else {
+          fail(ctx, ar.cause());
+          count(fVerb, fResource, code(ar.cause()), start);
+        }
+      });
+    } catch (ApiError e) {
+      fail(ctx, e);
+      count(verbForMetrics, resourceForMetrics, e.code(), start);
+    } catch (RuntimeException e) {
+      LOG.warning("request " + ctx.request().uri() + " failed: " + e);
+      fail(ctx, e);
+      count(verbForMetrics, resourceForMetrics, 500, start);
+    }
+  }
+
+  private void count(String verb, String resource, int code, long startNanos) {
+    String v = verb.toUpperCase();
+    Counter.builder("apiserver_request_total").tag("verb", v).tag("resource", resource)
+        .tag("code", String.valueOf(code)).register(meters).increment();
+    Timer.builder("apiserver_request_duration_seconds").tag("verb", v).tag("resource", resource)
+        .publishPercentileHistogram().register(meters).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private static int code(Throwable t) {
+    return t instanceof ApiError e ? e.code() : 500;
+  }
+
+  /** What a path and method mean: resource, namespace, name, subresource and verb. */
+  private record Parsed(ResourceType type, String namespace, String name, String subresource, String verb) {
+    ApiRequest request(HttpApi http, RoutingContext ctx) {
+      Map<String, String> query = new HashMap<>();
+      ctx.queryParams().forEach(e -> query.putIfAbsent(e.getKey(), e.getValue()));
+      JsonObject body = null;
+      String patchType = null;
+      if (verb.equals("create") || verb.equals("update") || verb.equals("patch") || verb.startsWith("delete")) {
+        String ct = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        patchType = verb.equals("patch") ? ct : null;
+        body = http.decodeBody(ctx, ct, verb.equals("patch") && ct != null && ct.startsWith("application/json-patch"));
+        if (body == null && (verb.equals("create") || verb.equals("update") || verb.equals("patch"))) {
+          throw ApiError.badRequest("the request body is empty; an object is required");
+        }
+      }
+      return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query);
+    }
+  }
+
+  private Parsed parse(String group, String version, String[] seg, String method, MultiMap query) {
+    Resources resources = api.resources();
+    String namespace = null;
+    int i = 0;
+    if (seg.length >= 3 && seg[0].equals("namespaces") && resources.find(group, version, seg[2]).isPresent()
+        && !(seg.length == 3 && (seg[2].equals("status") || seg[2].equals("finalize")))) {
+      namespace = seg[1];
+      i = 2;
+    }
+    if (seg.length <= i) throw new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
+    ResourceType type = resources.require(group, version, seg[i]);
+    String name = seg.length > i + 1 ? seg[i + 1] : null;
+    String sub = seg.length > i + 2 ? seg[i + 2] : null;
+    if (seg.length > i + 3 || (sub != null && !type.subresources().contains(sub))) {
+      throw new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
+    }
+    if (type.namespaced() && namespace == null && name != null) {
+      throw new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
+    }
+    if (!type.namespaced() && namespace != null) {
+      throw new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
+    }
+    boolean watch = "true".equals(query.get("watch")) || "1".equals(query.get("watch"));
+    String verb = switch (method) {
+      case "GET" -> name == null ? (watch ? "watch" : "list") : "get";
+      case "POST" -> {
+        if (name != null && !"binding".equals(sub)) {
+          throw new ApiError(ApiError.Reason.MethodNotAllowed, "the server does not allow this method on the "
+              + "requested resource");
+        }
+        yield "create";
+      }
+      case "PUT" -> "update";
+      case "PATCH" -> "patch";
+      case "DELETE" -> name == null ? "deletecollection" : "delete";
+      default -> throw new ApiError(ApiError.Reason.MethodNotAllowed, "the server does not allow this method on "
+          + "the requested resource");
+    };
+    if ((verb.equals("update") || verb.equals("patch")) && name == null) {
+      throw new ApiError(ApiError.Reason.MethodNotAllowed, "the server does not allow this method on the requested "
+          + "resource");
+    }
+    if (verb.equals("create") && type.namespaced() && namespace == null) {
+      throw new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
+    }
+    return new Parsed(type, namespace, name, sub, verb);
+  }
+
+  /** JSON, YAML or (for json-patch) a JSON array wrapped as {"patch": [...]}. Protobuf is not decoded yet. */
+  JsonObject decodeBody(RoutingContext ctx, String contentType, boolean jsonPatch) {
+    if (ctx.body() == null || ctx.body().length() == 0) return null;
+    String ct = contentType == null ? "application/json" : contentType.toLowerCase();
+    String text = ctx.body().asString();
+    try {
+      if (ct.startsWith("application/vnd.kubernetes.protobuf")) {
+        throw new ApiError(ApiError.Reason.UnsupportedMediaType, "the body of the request was in an unknown format "
+            + "- accepted media types include: application/json, application/yaml");
+      }
+      if (jsonPatch) return new JsonObject().put("patch", new JsonArray(text));
+      if (ct.contains("yaml")) return Json.fromYaml(text);
+      return new JsonObject(text);
+    } catch (DecodeException e) {
+      throw ApiError.badRequest("the request body is not valid JSON: " + e.getMessage());
+    } catch (ClassCastException e) {
+      throw ApiError.badRequest("the request body is not a JSON object");
+    }
+  }
+
+  private void writeObject(RoutingContext ctx, int status, ApiRequest req, JsonObject obj) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    if (accept != null && accept.contains(TABLE) && (req.verb().equals("get") || req.verb().equals("list"))) {
+      List<JsonObject> items = new ArrayList<>();
+      String rv = null;
+      String cont = null;
+      if (req.verb().equals("list")) {
+        obj.getJsonArray("items").forEach(o -> items.add((JsonObject) o));
+        rv = obj.getJsonObject("metadata").getString("resourceVersion");
+        cont = obj.getJsonObject("metadata").getString("continue");
+      } else {
+        items.add(obj);
+      }
+      obj = Tables.table(req.type(), items, rv, cont, req.param("includeObject"));
+    }
+    write(ctx, status, obj);
+  }
+
+  public static void write(RoutingContext ctx, int status, JsonObject obj) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    HttpServerResponse resp = ctx.response().setStatusCode(status);
+    if (accept != null && accept.startsWith("application/yaml")) {
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml").end(Json.toYaml(obj));
+    } else {
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(obj.encode());
+    }
+  }
+
+  public static void fail(RoutingContext ctx, Throwable t) {
+    ApiError e = t instanceof ApiError ae ? ae
+        : new ApiError(ApiError.Reason.InternalError, "Internal error occurred: " + t.getMessage());
+    if (!(t instanceof ApiError)) LOG.warning("internal error on " + ctx.request().uri() + ": " + t);
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    if (e.reason() == ApiError.Reason.ServiceUnavailable || e.reason() == ApiError.Reason.TooManyRequests) {
+      ctx.response().putHeader("Retry-After", "1");
+    }
+    ctx.response().setStatusCode(e.code()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(e.toStatus().encode());
+  }
+
+  /** A chunked stream of newline-delimited watch events (DESIGN §2.4). */
+  private void watch(RoutingContext ctx, ApiRequest req) {
+    boolean sendInitial = "true".equals(req.param("sendInitialEvents"));
+    String rv = req.param("resourceVersion");
+    boolean legacyInitial = rv == null || rv.isEmpty() || rv.equals("0");
+    if (sendInitial && !"NotOlderThan".equals(req.param("resourceVersionMatch"))) {
+      throw ApiError.invalid("", "ListOptions", "", List.of(new ApiError.Cause("resourceVersionMatch",
+          "FieldValueForbidden", "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")));
+    }
+    boolean bookmarks = "true".equals(req.param("allowWatchBookmarks"));
+    boolean table = accepts(ctx, TABLE);
+    HttpServerResponse resp = ctx.response();
+    resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader("Transfer-Encoding",
+        "chunked");
+    boolean initial = sendInitial || legacyInitial;
+    ApiRequest effective = initial ? withoutResourceVersion(req) : req;
+    long[] timers = new long[2];
+    Watch[] handle = new Watch[1];
+    Runnable finish = () -> {
+      if (handle[0] != null) handle[0].close();
+      for (long t : timers) vertx.cancelTimer(t);
+    };
+    api.watch(effective, initial, ev -> {
+      if (resp.closed() || resp.ended()) return;
+      JsonObject object = ev.object();
+      if (ev.type().equals("ERROR")) {
+        resp.write(new JsonObject().put("type", "ERROR").put("object", object).encode() + "\n");
+        resp.end();
+        finish.run();
+        return;
+      }
+      if (table) {
+        object = Tables.table(req.type(), List.of(object), null, null, req.param("includeObject"));
+      }
+      resp.write(new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n");
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        if (!resp.headWritten()) {
+          // A too-old resourceVersion is reported in the stream, as kube-apiserver does.
+          if (ar.cause() instanceof ApiError ae && ae.code() == 410) {
+            resp.setStatusCode(200);
+            resp.end(new JsonObject().put("type", "ERROR").put("object", ae.toStatus()).encode() + "\n");
+          } else {
+            fail(ctx, ar.cause());
+          }
+        }
+        return;
+      }
+      handle[0] = ar.result();
+      watches.incrementAndGet();
+      resp.setStatusCode(200);
+      if (!resp.headWritten()) resp.write("");
+      if (sendInitial) {
+        vertx.runOnContext(v -> resp.write(bookmark(req.type(), handle[0].startRevision(), true).encode() + "\n"));
+      }
+      if (bookmarks) {
+        timers[0] = vertx.setPeriodic(60_000, t -> resp.write(bookmark(req.type(), api.store().revision(), false)
+            .encode() + "\n"));
+      }
+      long timeout = req.param("timeoutSeconds") == null ? 1800 : Long.parseLong(req.param("timeoutSeconds"));
+      timers[1] = vertx.setTimer(Math.max(1, timeout) * 1000, t -> {
+        if (!resp.ended()) resp.end();
+        finish.run();
+      });
+      resp.closeHandler(v -> {
+        watches.decrementAndGet();
+        finish.run();
+      });
+    });
+  }
+
+  private static ApiRequest withoutResourceVersion(ApiRequest r) {
+    Map<String, String> q = new HashMap<>(r.query());
+    q.remove("resourceVersion");
+    return new ApiRequest(r.verb(), r.type(), r.namespace(), r.name(), r.subresource(), r.body(), r.patchType(), q);
+  }
+
+  private static JsonObject bookmark(ResourceType type, long revision, boolean initialEnd) {
+    JsonObject meta = new JsonObject().put("resourceVersion", String.valueOf(revision));
+    if (initialEnd) meta.put("annotations", new JsonObject().put("k8s.io/initial-events-end", "true"));
+    return new JsonObject().put("type", WatchEvent.BOOKMARK).put("object", new JsonObject()
+        .put("kind", type.kind()).put("apiVersion", type.apiVersion()).put("metadata", meta));
+  }
+
+  private static boolean accepts(RoutingContext ctx, String what) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    return accept != null && accept.contains(what);
+  }
+
+  /** pods/log: asks the pod's node agent for the log over the bus and returns it as text. */
+  private Future<Void> logs(RoutingContext ctx, ApiRequest req) {
+    return api.get(req).compose(pod -> {
+      String node = pod.getJsonObject("spec").getString("nodeName");
+      JsonArray containers = pod.getJsonObject("spec").getJsonArray("containers", new JsonArray());
+      String container = req.param("container");
+      if (container == null) {
+        if (containers.size() != 1) {
+          List<String> names = new ArrayList<>();
+          containers.forEach(c -> names.add(((JsonObject) c).getString("name")));
+          throw ApiError.badRequest("a container name must be specified for pod " + req.name() + ", choose one of: "
+              + names);
+        }
+        container = containers.getJsonObject(0).getString("name");
+      }
+      if (node == null) {
+        throw ApiError.badRequest("container \"" + container + "\" in pod \"" + req.name() + "\" is waiting to start: "
+            + "ContainerCreating");
+      }
+      JsonObject q = new JsonObject().put("namespace", req.namespace()).put("name", req.name())
+          .put("uid", Meta.uid(pod)).put("container", container);
+      for (String k : List.of("tailLines", "sinceSeconds", "timestamps", "previous", "limitBytes", "follow")) {
+        if (req.param(k) != null) q.put(k, req.param(k));
+      }
+      return vertx.eventBus().<JsonObject>request(Addresses.nodeLog(node), q, new DeliveryOptions()
+          .setSendTimeout(10_000)).recover(e -> {
+            if (e instanceof ReplyException re && re.failureCode() > 0 && re.getMessage().startsWith("{")) {
+              return Future.failedFuture(ApiError.fromStatus(new JsonObject(re.getMessage())));
+            }
+            return Future.failedFuture(new ApiError(ApiError.Reason.InternalError, "the node " + node
+                + " did not answer for logs: " + e.getMessage()));
+          });
+    }).compose(reply -> {
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end(reply.body().getString("text", ""));
+      return Future.<Void>succeededFuture();
+    }).onFailure(e -> fail(ctx, e));
+  }
+}

@@ -1,0 +1,97 @@
+package io.kvx.boot;
+
+import io.vertx.core.json.JsonObject;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The launcher's settings, from flags; defaults live here and nowhere else. {@link #toJson()} is
+ * merged into every verticle's config.
+ */
+public final class KvxOptions {
+
+  public String command = "up";
+  public Path home = Path.of(System.getProperty("user.home"), ".kvx");
+  public String bindHost = "127.0.0.1";
+  public int apiPort = 6443;
+  public String apiHost = "0.0.0.0";
+  public boolean tls = true;
+  public int clusterPort = 5701;
+  public String join;
+  public String clusterName = "kvx";
+  public String secret;
+  public String nodeName = defaultNodeName();
+  public String runtime = "auto";
+  public String podCidr = "10.42.0.0/24";
+  public String bridge = "kvx0";
+  public List<String> roles;
+  public int historySize = 10_000;
+  public int changeLogCapacity = 100_000;
+  public List<String> rest = new ArrayList<>();
+
+  private static String defaultNodeName() {
+    try {
+      return InetAddress.getLocalHost().getHostName().toLowerCase();
+    } catch (Exception e) {
+      return "kvx-node";
+    }
+  }
+
+  public static KvxOptions parse(String[] args) {
+    KvxOptions o = new KvxOptions();
+    String env = System.getenv("KVX_HOME");
+    if (env != null && !env.isEmpty()) o.home = Path.of(env);
+    String secretEnv = System.getenv("KVX_SECRET");
+    if (secretEnv != null && !secretEnv.isEmpty()) o.secret = secretEnv;
+    int i = 0;
+    if (args.length > 0 && !args[0].startsWith("-")) o.command = args[i++];
+    for (; i < args.length; i++) {
+      String a = args[i];
+      String v = null;
+      if (a.startsWith("--") && a.contains("=")) {
+        v = a.substring(a.indexOf('=') + 1);
+        a = a.substring(0, a.indexOf('='));
+      }
+      if (!a.startsWith("--")) {
+        o.rest.add(a);
+        continue;
+      }
+      boolean flag = a.equals("--no-tls");
+      if (!flag && v == null) {
+        if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
+        v = args[++i];
+      }
+      switch (a) {
+        case "--home" -> o.home = Path.of(v);
+        case "--bind" -> o.bindHost = v;
+        case "--api-port" -> o.apiPort = Integer.parseInt(v);
+        case "--api-host" -> o.apiHost = v;
+        case "--no-tls" -> o.tls = false;
+        case "--cluster-port" -> o.clusterPort = Integer.parseInt(v);
+        case "--join" -> o.join = v;
+        case "--cluster-name" -> o.clusterName = v;
+        case "--secret" -> o.secret = v;
+        case "--node-name" -> o.nodeName = v;
+        case "--runtime" -> o.runtime = v;
+        case "--pod-cidr" -> o.podCidr = v;
+        case "--bridge" -> o.bridge = v;
+        case "--roles" -> o.roles = List.of(v.split(","));
+        case "--history-size" -> o.historySize = Integer.parseInt(v);
+        case "--change-log-capacity" -> o.changeLogCapacity = Integer.parseInt(v);
+        default -> throw new IllegalArgumentException("unknown flag " + a);
+      }
+    }
+    return o;
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("home", home.toString()).put("nodeName", nodeName).put("runtime", runtime)
+        .put("podCidr", podCidr).put("bridge", bridge).put("port", apiPort).put("host", apiHost).put("tls", tls)
+        .put("certFile", home.resolve("tls/server.crt").toString())
+        .put("keyFile", home.resolve("tls/server.key").toString())
+        .put("tokenFile", home.resolve("admin.token").toString());
+  }
+}

@@ -1,0 +1,199 @@
+package io.kvx.boot;
+
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.kvx.bus.Services;
+import io.kvx.node.image.ImageStore;
+import io.kvx.store.hazelcast.HazelcastStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * kvx's entry point. {@code up} runs every role in one JVM; {@code server}/{@code node} with
+ * {@code --join HOST:PORT} add JVMs; {@code image prepare-busybox} builds the local test image.
+ * Builds the clustered Vert.x (Hazelcast, native epoll), then deploys the verticles its role lists
+ * in verticles/roles.json, each from its own descriptor.
+ */
+public final class Main {
+
+  private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+  private Main() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    try (InputStream logging = Main.class.getResourceAsStream("/logging.properties")) {
+      if (logging != null && System.getProperty("java.util.logging.config.file") == null) {
+        java.util.logging.LogManager.getLogManager().readConfiguration(logging);
+      }
+    }
+    KvxOptions o;
+    try {
+      o = KvxOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kvx: " + e.getMessage());
+      usage();
+      System.exit(2);
+      return;
+    }
+    switch (o.command) {
+      case "up", "server", "node" -> {
+        try {
+          run(o);
+        } catch (Exception e) {
+          System.err.println("kvx: " + o.command + " failed to start: " + e.getMessage());
+          LOG.log(java.util.logging.Level.FINE, "start failure", e);
+          Runtime.getRuntime().halt(1);
+        }
+      }
+      case "image" -> image(o);
+      case "help", "-h" -> usage();
+      default -> {
+        System.err.println("kvx: unknown command " + o.command);
+        usage();
+        System.exit(2);
+      }
+    }
+  }
+
+  private static void usage() {
+    System.err.println("""
+        usage: kvx up                       every role in one JVM (state in $KVX_HOME, default ~/.kvx)
+               kvx server --join HOST:PORT  add a control-plane JVM
+               kvx node --join HOST:PORT    add a node JVM
+               kvx image prepare-busybox    build the local busybox image from /bin/busybox
+        flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
+               --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls""");
+  }
+
+  private static void image(KvxOptions o) throws IOException {
+    String sub = o.rest.isEmpty() ? "" : o.rest.get(0);
+    ImageStore images = new ImageStore(o.home.resolve("images"));
+    switch (sub) {
+      case "prepare-busybox" -> {
+        Path from = Path.of(o.rest.size() > 1 ? o.rest.get(1) : "/bin/busybox");
+        System.out.println("kvx: image " + images.prepareBusybox(from) + " ready");
+      }
+      case "ls" -> images.list().forEach(System.out::println);
+      default -> {
+        System.err.println("usage: kvx image prepare-busybox [BUSYBOX] | kvx image ls");
+        System.exit(2);
+      }
+    }
+  }
+
+  /** Starts this JVM's roles; returns once everything is deployed (the JVM then keeps running). */
+  public static Vertx run(KvxOptions o) throws Exception {
+    long t0 = System.nanoTime();
+    Files.createDirectories(o.home);
+    List<String> roles = o.roles != null ? o.roles : rolesFor(o.command);
+    if (o.secret == null) {
+      if (o.join != null) throw new IllegalArgumentException("--secret (or KVX_SECRET) is needed to join a cluster");
+      o.secret = localSecret(o.home);
+    }
+    HazelcastInstance hz = Hazelcast.newHazelcastInstance(ClusterConfig.build(o, String.join(",", roles)));
+    if (roles.contains("apiserver")) Credentials.prepare(hz, o);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    VertxOptions vo = new VertxOptions().setPreferNativeTransport(true)
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+    vo.getEventBusOptions().setHost(o.bindHost).setPort(0);
+    Vertx vertx = Vertx.builder().with(vo).withClusterManager(new HazelcastClusterManager(hz))
+        .withMetrics(new MicrometerMetricsFactory(registry)).buildClustered().await();
+    if (!vertx.isNativeTransportEnabled()) {
+      LOG.warning("kvx: native epoll transport unavailable (" + vertx.unavailableNativeTransportCause() + ")");
+    }
+    HazelcastStore store = new HazelcastStore(vertx, hz, o.historySize);
+    Services.register(vertx, new Services(hz, store, registry));
+    List<String> deploymentIds = new ArrayList<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, hz, store, deploymentIds), "kvx-shutdown"));
+    Future<Void> chain = Future.succeededFuture();
+    if (roles.contains("sequencer")) chain = chain.compose(v -> deploy(vertx, "sequencer", o, deploymentIds));
+    chain = chain.compose(v -> store.start());
+    for (String role : roles) {
+      if (role.equals("sequencer")) continue;
+      chain = chain.compose(v -> deploy(vertx, role, o, deploymentIds));
+    }
+    chain.await();
+    String where = roles.contains("apiserver") ? " API at " + Credentials.apiUrl(o) + ", kubeconfig "
+        + o.home.resolve("kubeconfig") : "";
+    System.out.printf("kvx: %s ready in %d ms (roles %s, cluster %s:%d).%s%n", o.command,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), String.join(",", roles), o.bindHost,
+        hz.getCluster().getLocalMember().getAddress().getPort(), where);
+    return vertx;
+  }
+
+  private static void shutdown(Vertx vertx, HazelcastInstance hz, HazelcastStore store, List<String> ids) {
+    LOG.info("kvx: stopping");
+    try {
+      List<String> reversed = new ArrayList<>(ids);
+      java.util.Collections.reverse(reversed);
+      for (String id : reversed) {
+        vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(40, TimeUnit.SECONDS);
+      }
+      store.stop();
+      vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warning("kvx: unclean stop: " + e);
+    } finally {
+      hz.shutdown();
+    }
+  }
+
+  private static Future<Void> deploy(Vertx vertx, String name, KvxOptions o, List<String> ids) {
+    JsonObject descriptor = descriptor(name);
+    DeploymentOptions opts = new DeploymentOptions(descriptor);
+    opts.setConfig(o.toJson().mergeIn(descriptor.getJsonObject("config", new JsonObject())));
+    return vertx.deployVerticle(descriptor.getString("main"), opts).map(id -> {
+      ids.add(id);
+      return null;
+    });
+  }
+
+  static JsonObject descriptor(String name) {
+    try (InputStream in = Main.class.getResourceAsStream("/verticles/" + name + ".json")) {
+      if (in == null) throw new IllegalArgumentException("no verticle descriptor verticles/" + name + ".json");
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static List<String> rolesFor(String command) {
+    JsonArray list = descriptor("roles").getJsonArray(command);
+    if (list == null) throw new IllegalArgumentException("no role " + command + " in verticles/roles.json");
+    List<String> out = new ArrayList<>();
+    list.forEach(v -> out.add((String) v));
+    return out;
+  }
+
+  private static String localSecret(Path home) throws IOException {
+    Path file = home.resolve("cluster.secret");
+    if (Files.exists(file)) return Files.readString(file).trim();
+    byte[] b = new byte[16];
+    new SecureRandom().nextBytes(b);
+    String secret = HexFormat.of().formatHex(b);
+    Files.writeString(file, secret + "\n");
+    return secret;
+  }
+}

@@ -1,0 +1,97 @@
+package io.kvx.client;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.ResourceType;
+import io.kvx.bus.Addresses;
+import io.kvx.store.Store;
+import io.kvx.store.Watch;
+import io.kvx.store.WatchEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Predicate;
+
+/**
+ * How components talk to the cluster: writes go through the API server over the event bus (so
+ * validation and admission always apply), reads are list+watch of this JVM's store cache.
+ */
+public final class ApiClient {
+
+  private static final long TIMEOUT_MS = 15_000;
+
+  private final Vertx vertx;
+  private final Store store;
+
+  public ApiClient(Vertx vertx, Store store) {
+    this.vertx = vertx;
+    this.store = store;
+  }
+
+  public Future<JsonObject> get(ResourceType type, String namespace, String name) {
+    return call(type, "get", namespace, name, null, null, null);
+  }
+
+  public Future<JsonObject> create(ResourceType type, String namespace, JsonObject body) {
+    return call(type, "create", namespace, null, null, body, null);
+  }
+
+  public Future<JsonObject> update(ResourceType type, String namespace, String name, JsonObject body) {
+    return call(type, "update", namespace, name, null, body, null);
+  }
+
+  public Future<JsonObject> updateStatus(ResourceType type, String namespace, String name, JsonObject body) {
+    return call(type, "update", namespace, name, "status", body, null);
+  }
+
+  public Future<JsonObject> mergePatch(ResourceType type, String namespace, String name, String subresource,
+                                       JsonObject patch) {
+    return call(type, "patch", namespace, name, subresource, patch, "application/merge-patch+json");
+  }
+
+  public Future<JsonObject> delete(ResourceType type, String namespace, String name, JsonObject options) {
+    return call(type, "delete", namespace, name, null, options, null);
+  }
+
+  public Future<JsonObject> bind(String namespace, String pod, String node) {
+    JsonObject binding = new JsonObject().put("apiVersion", "v1").put("kind", "Binding")
+        .put("metadata", new JsonObject().put("name", pod).put("namespace", namespace))
+        .put("target", new JsonObject().put("apiVersion", "v1").put("kind", "Node").put("name", node));
+    return call(io.kvx.api.Resources.PODS, "create", namespace, pod, "binding", binding, null);
+  }
+
+  /**
+   * An informer's feed: the current objects of a type as ADDED, then every change, in order, on the
+   * caller's context.
+   */
+  public Future<Watch> watch(ResourceType type, Predicate<JsonObject> filter, Handler<WatchEvent> handler) {
+    return store.watch(type.storePrefix(), 0, true, filter, handler);
+  }
+
+  private Future<JsonObject> call(ResourceType type, String verb, String namespace, String name, String sub,
+                                  JsonObject body, String patchType) {
+    JsonObject msg = new JsonObject().put("verb", verb).put("group", type.group()).put("version", type.version())
+        .put("resource", type.plural()).put("namespace", namespace).put("name", name).put("subresource", sub)
+        .put("body", body).put("patchType", patchType);
+    return vertx.eventBus().<JsonObject>request(Addresses.API, msg, new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
+        .map(m -> m.body())
+        .recover(e -> {
+          if (e instanceof ReplyException re && re.getMessage() != null && re.getMessage().startsWith("{")) {
+            return Future.failedFuture(ApiError.fromStatus(new JsonObject(re.getMessage())));
+          }
+          return Future.failedFuture(new ApiError(ApiError.Reason.ServiceUnavailable, "no API server answered: "
+              + e.getMessage()));
+        });
+  }
+
+  public static boolean isNotFound(Throwable t) {
+    return t instanceof ApiError e && e.reason() == ApiError.Reason.NotFound;
+  }
+
+  public static boolean isConflict(Throwable t) {
+    return t instanceof ApiError e && (e.reason() == ApiError.Reason.Conflict || e.reason() == ApiError.Reason.AlreadyExists);
+  }
+}

@@ -1,0 +1,555 @@
+package io.kvx.node;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.Meta;
+import io.kvx.api.Resources;
+import io.kvx.bus.Addresses;
+import io.kvx.bus.Services;
+import io.kvx.client.ApiClient;
+import io.kvx.node.image.ImageStore;
+import io.kvx.node.network.CniNetwork;
+import io.kvx.node.runtime.ContainerRuntime;
+import io.kvx.node.runtime.ContainerSpec;
+import io.kvx.node.runtime.ContainerStatus;
+import io.kvx.node.runtime.OciRuntime;
+import io.kvx.node.runtime.ProcessRuntime;
+import io.kvx.store.Watch;
+import io.kvx.store.WatchEvent;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * The kubelet's job for one node: registers the Node, renews its Lease and status, watches the pods
+ * bound to it and runs their containers through a {@link ContainerRuntime}, with pod networking from
+ * {@link CniNetwork}; reports container states and the pod IP; serves logs on the bus. Each pod is
+ * synced by one worker at a time; a relist every second notices containers that exited.
+ */
+public final class NodeAgentVerticle extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger(NodeAgentVerticle.class.getName());
+
+  /** What the agent knows of one container of a pod. */
+  private static final class ContainerRecord {
+    final String name;
+    int attempt = -1;
+    ContainerSpec spec;
+    String startedAt;
+    boolean running;
+    int restartCount;
+    long restartNotBefore;
+    JsonObject terminated;
+    JsonObject lastTerminated;
+    String waitingReason = "ContainerCreating";
+    String waitingMessage;
+
+    ContainerRecord(String name) {
+      this.name = name;
+    }
+  }
+
+  /** What the agent knows of one pod. */
+  private static final class PodRecord {
+    JsonObject pod;
+    final String uid;
+    String ip;
+    String startTime;
+    boolean removed;
+    boolean syncing;
+    boolean dirty;
+    String lastReported;
+    final Map<String, ContainerRecord> containers = new LinkedHashMap<>();
+
+    PodRecord(JsonObject pod) {
+      this.pod = pod;
+      this.uid = Meta.uid(pod);
+    }
+  }
+
+  private final Map<String, PodRecord> pods = new HashMap<>();
+  private String nodeName;
+  private Path podsDir;
+  private Path logsDir;
+  private ApiClient client;
+  private ContainerRuntime runtime;
+  private CniNetwork network;
+  private ImageStore images;
+  private Watch podWatch;
+  private String nodeIp;
+  private long[] timers = new long[3];
+
+  @Override
+  public Future<?> start() {
+    JsonObject cfg = config();
+    nodeName = cfg.getString("nodeName");
+    nodeIp = cfg.getString("nodeIP", "127.0.0.1");
+    Path home = Path.of(cfg.getString("home"));
+    Path nodeDir = home.resolve("node").resolve(nodeName);
+    podsDir = nodeDir.resolve("pods");
+    logsDir = nodeDir.resolve("logs");
+    images = new ImageStore(home.resolve("images"));
+    client = new ApiClient(vertx, Services.of(vertx).store());
+    return vertx.executeBlocking(() -> {
+      runtime = pickRuntime(cfg.getString("runtime", "auto"), nodeDir.resolve("runc"));
+      Path cniBin = Path.of(cfg.getString("cniBinDir", "/usr/lib/cni"));
+      if (runtime.isolated() && CniNetwork.available(cniBin)) {
+        network = new CniNetwork(cfg.getString("bridge"), cfg.getString("podCidr"), cniBin, nodeDir.resolve("cni"));
+      }
+      Files.createDirectories(podsDir);
+      Files.createDirectories(logsDir);
+      return null;
+    }).compose(v -> register())
+        .compose(v -> {
+          vertx.eventBus().<JsonObject>consumer(Addresses.nodeLog(nodeName), this::onLogRequest);
+          return client.watch(Resources.PODS, p -> nodeName.equals(p.getJsonObject("spec", new JsonObject())
+              .getString("nodeName")), this::onPod);
+        })
+        .onSuccess(w -> {
+          podWatch = w;
+          timers[0] = vertx.setPeriodic(cfg.getInteger("heartbeatSeconds", 10) * 1000L, t -> renewLease());
+          timers[1] = vertx.setPeriodic(cfg.getInteger("statusSeconds", 10) * 1000L, t -> reportNodeStatus("True",
+              "KubeletReady", "kubelet is posting ready status"));
+          timers[2] = vertx.setPeriodic(cfg.getInteger("relistMillis", 1000), t -> pods.values().forEach(this::sync));
+          renewLease();
+          LOG.info("node " + nodeName + ": ready, runtime " + runtime.version()
+              + (network != null ? ", CNI bridge " + network.bridge() + " " + cfg.getString("podCidr")
+              : ", no pod network (pods use the node's IP)"));
+        });
+  }
+
+  private static ContainerRuntime pickRuntime(String wanted, Path runcState) {
+    OciRuntime oci = wanted.equals("process") ? null : OciRuntime.detect(runcState);
+    if (oci != null) return oci;
+    if (wanted.equals("oci")) throw new IllegalStateException("runtime oci needs root and runc on the PATH");
+    LOG.warning("node: using the PROCESS runtime: containers run as plain processes with NO isolation "
+        + "(no namespaces, no cgroup limits, the host's file system). Run as root with runc for real containers.");
+    return new ProcessRuntime();
+  }
+
+  @Override
+  public Future<?> stop() {
+    for (long t : timers) vertx.cancelTimer(t);
+    if (podWatch != null) podWatch.close();
+    List<PodRecord> all = new ArrayList<>(pods.values());
+    return vertx.executeBlocking(() -> {
+      for (PodRecord r : all) killPod(r, 5);
+      if (network != null) network.close();
+      return null;
+    }).compose(v -> reportNodeStatus("Unknown", "NodeStatusUnknown", "the kvx node agent stopped"))
+        .recover(e -> Future.succeededFuture());
+  }
+
+  // ---- node registration and heartbeats ----
+
+  private Future<Void> register() {
+    JsonObject node = new JsonObject().put("apiVersion", "v1").put("kind", "Node")
+        .put("metadata", new JsonObject().put("name", nodeName).put("labels", new JsonObject()
+            .put("kubernetes.io/hostname", nodeName).put("kubernetes.io/os", "linux")
+            .put("kubernetes.io/arch", "amd64").put("beta.kubernetes.io/os", "linux")
+            .put("beta.kubernetes.io/arch", "amd64")))
+        .put("spec", new JsonObject().put("podCIDR", config().getString("podCidr"))
+            .put("podCIDRs", new JsonArray().add(config().getString("podCidr"))));
+    return client.create(Resources.NODES, null, node).recover(e -> ApiClient.isConflict(e)
+        ? Future.succeededFuture() : Future.failedFuture(e))
+        .compose(v -> reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status"));
+  }
+
+  private Future<Void> reportNodeStatus(String ready, String reason, String message) {
+    return vertx.executeBlocking(this::machineStatus).compose(status -> {
+      String now = Meta.now();
+      JsonArray conditions = new JsonArray()
+          .add(cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now))
+          .add(cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now))
+          .add(cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now))
+          .add(cond("Ready", ready, reason, message, now));
+      status.put("conditions", conditions);
+      return client.mergePatch(Resources.NODES, null, nodeName, "status", new JsonObject().put("status", status));
+    }).mapEmpty();
+  }
+
+  private static JsonObject cond(String type, String status, String reason, String message, String now) {
+    return new JsonObject().put("type", type).put("status", status).put("reason", reason).put("message", message)
+        .put("lastHeartbeatTime", now).put("lastTransitionTime", now);
+  }
+
+  private JsonObject machineStatus() throws IOException {
+    long memKb = 0;
+    for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+      if (line.startsWith("MemTotal:")) memKb = Long.parseLong(line.replaceAll("\\D", ""));
+    }
+    String cpus = String.valueOf(Runtime.getRuntime().availableProcessors());
+    JsonObject capacity = new JsonObject().put("cpu", cpus).put("memory", memKb + "Ki").put("pods", "110")
+        .put("ephemeral-storage", (podsDir.toFile().getTotalSpace() / 1024) + "Ki");
+    JsonArray imageList = new JsonArray();
+    for (ImageStore.Image img : images.list()) {
+      imageList.add(new JsonObject().put("names", new JsonArray().add(img.reference())).put("sizeBytes", img.sizeBytes()));
+    }
+    String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+    String os = "Linux";
+    Path osRelease = Path.of("/etc/os-release");
+    if (Files.exists(osRelease)) {
+      for (String line : Files.readAllLines(osRelease)) {
+        if (line.startsWith("PRETTY_NAME=")) os = line.substring(12).replace("\"", "");
+      }
+    }
+    return new JsonObject().put("capacity", capacity).put("allocatable", capacity.copy())
+        .put("addresses", new JsonArray().add(new JsonObject().put("type", "InternalIP").put("address", nodeIp))
+            .add(new JsonObject().put("type", "Hostname").put("address", nodeName)))
+        .put("daemonEndpoints", new JsonObject().put("kubeletEndpoint", new JsonObject().put("Port", 0)))
+        .put("nodeInfo", new JsonObject().put("machineID", "").put("systemUUID", "").put("bootID", "")
+            .put("kernelVersion", kernel).put("osImage", os).put("containerRuntimeVersion", runtime.version())
+            .put("kubeletVersion", io.kvx.apiserver.Discovery.KUBERNETES_VERSION + "+kvx")
+            .put("kubeProxyVersion", "").put("operatingSystem", "linux").put("architecture", "amd64"))
+        .put("images", imageList);
+  }
+
+  private void renewLease() {
+    String now = Meta.nowMicro();
+    JsonObject spec = new JsonObject().put("holderIdentity", nodeName).put("leaseDurationSeconds", 40)
+        .put("renewTime", now);
+    client.mergePatch(Resources.LEASES, "kube-node-lease", nodeName, null, new JsonObject().put("spec", spec))
+        .recover(e -> {
+          if (!ApiClient.isNotFound(e)) return Future.failedFuture(e);
+          JsonObject lease = new JsonObject().put("metadata", new JsonObject().put("name", nodeName)
+              .put("namespace", "kube-node-lease")).put("spec", spec.copy().put("acquireTime", now));
+          return client.create(Resources.LEASES, "kube-node-lease", lease);
+        }).onFailure(e -> LOG.fine("node " + nodeName + ": lease renewal failed: " + e.getMessage()));
+  }
+
+  // ---- pods ----
+
+  private void onPod(WatchEvent ev) {
+    JsonObject pod = ev.object();
+    String uid = Meta.uid(pod);
+    PodRecord r = pods.get(uid);
+    if (ev.type().equals(WatchEvent.DELETED)) {
+      if (r != null) {
+        r.removed = true;
+        sync(r);
+      }
+      return;
+    }
+    if (r == null) {
+      r = new PodRecord(pod);
+      pods.put(uid, r);
+      LOG.info("node " + nodeName + ": pod " + Meta.namespace(pod) + "/" + Meta.name(pod) + " assigned");
+    }
+    r.pod = pod;
+    sync(r);
+  }
+
+  /** Runs one sync of a pod unless one is running; a request during a sync runs once more after it. */
+  private void sync(PodRecord r) {
+    if (r.syncing) {
+      r.dirty = true;
+      return;
+    }
+    r.syncing = true;
+    r.dirty = false;
+    boolean terminating = r.removed || Meta.meta(r.pod).containsKey("deletionTimestamp");
+    Future<Void> work = terminating ? terminate(r) : vertx.executeBlocking(() -> {
+      converge(r);
+      return null;
+    }).compose(v -> report(r));
+    work.onComplete(ar -> {
+      if (ar.failed()) LOG.warning("node " + nodeName + ": sync of " + Meta.name(r.pod) + " failed: " + ar.cause());
+      r.syncing = false;
+      if (r.dirty && pods.containsKey(r.uid)) sync(r);
+    });
+  }
+
+  /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
+  private void converge(PodRecord r) throws IOException {
+    if (r.ip == null) {
+      r.ip = network != null ? network.setUp(r.uid) : nodeIp;
+      r.startTime = Meta.now();
+      writePodFiles(r);
+    }
+    JsonObject spec = r.pod.getJsonObject("spec");
+    String policy = spec.getString("restartPolicy", "Always");
+    for (Object o : spec.getJsonArray("containers")) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
+      if (cr.running) {
+        ContainerStatus st = runtime.status(cr.spec);
+        if (st.state() == ContainerStatus.State.RUNNING) continue;
+        cr.running = false;
+        int code = st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137;
+        cr.terminated = new JsonObject().put("exitCode", code)
+            .put("reason", code == 0 ? "Completed" : st.oomKilled() ? "OOMKilled" : "Error")
+            .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
+        runtime.remove(cr.spec);
+        if (PodStatuses.shouldRestart(policy, code)) {
+          cr.restartNotBefore = System.currentTimeMillis() + PodStatuses.backoffMillis(cr.restartCount);
+        }
+      }
+      if (cr.terminated != null) {
+        int code = cr.terminated.getInteger("exitCode");
+        if (!PodStatuses.shouldRestart(policy, code)) continue;
+        if (System.currentTimeMillis() < cr.restartNotBefore) {
+          cr.waitingReason = "CrashLoopBackOff";
+          cr.waitingMessage = "back-off " + PodStatuses.backoffMillis(cr.restartCount) / 1000 + "s restarting failed "
+              + "container=" + cr.name + " pod=" + Meta.name(r.pod) + "_" + Meta.namespace(r.pod) + "(" + r.uid + ")";
+          continue;
+        }
+        cr.lastTerminated = cr.terminated;
+        cr.terminated = null;
+        cr.restartCount++;
+      }
+      startContainer(r, c, cr);
+    }
+  }
+
+  private void startContainer(PodRecord r, JsonObject c, ContainerRecord cr) throws IOException {
+    String image = c.getString("image");
+    ImageStore.Image img = images.find(image);
+    if (img == null) {
+      boolean never = "Never".equals(c.getString("imagePullPolicy"));
+      cr.waitingReason = never ? "ErrImageNeverPull" : "ImagePullBackOff";
+      cr.waitingMessage = never ? "Container image \"" + image + "\" is not present with pull policy of Never"
+          : "Back-off pulling image \"" + image + "\": no registry is reachable from this node; import the image "
+            + "with `kvx image import`";
+      return;
+    }
+    cr.attempt++;
+    String id = r.uid.substring(0, 8) + "-" + cr.name + "-" + cr.attempt;
+    Path bundle = podsDir.resolve(r.uid).resolve(cr.name + "-" + cr.attempt);
+    Path log = logsDir.resolve(r.uid).resolve(cr.name).resolve(cr.attempt + ".log");
+    List<String> env = new ArrayList<>();
+    img.config().getJsonArray("Env", new JsonArray()).forEach(e -> env.add((String) e));
+    env.add("HOSTNAME=" + Meta.name(r.pod));
+    for (Object o : c.getJsonArray("env", new JsonArray())) {
+      JsonObject e = (JsonObject) o;
+      String value = e.getString("value", "");
+      JsonObject field = e.getJsonObject("valueFrom", new JsonObject()).getJsonObject("fieldRef");
+      if (field != null) value = fieldValue(r, field.getString("fieldPath", ""));
+      env.add(e.getString("name") + "=" + value);
+    }
+    JsonObject limits = c.getJsonObject("resources", new JsonObject()).getJsonObject("limits", new JsonObject());
+    JsonObject requests = c.getJsonObject("resources", new JsonObject()).getJsonObject("requests", limits);
+    Path podDir = podsDir.resolve(r.uid);
+    List<ContainerSpec.Mount> mounts = List.of(
+        new ContainerSpec.Mount(podDir.resolve("hosts"), "/etc/hosts", false),
+        new ContainerSpec.Mount(podDir.resolve("hostname"), "/etc/hostname", false));
+    cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
+        c.getString("workingDir", img.config().getString("WorkingDir", "/")), Meta.name(r.pod), log,
+        network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
+        io.kvx.scheduler.framework.Resources.bytes(str(limits, "memory")),
+        io.kvx.scheduler.framework.Resources.milli(str(limits, "cpu")),
+        io.kvx.scheduler.framework.Resources.milli(str(requests, "cpu")), "/kvx");
+    runtime.start(cr.spec);
+    cr.running = true;
+    cr.startedAt = Meta.now();
+    cr.waitingReason = null;
+    cr.waitingMessage = null;
+    LOG.info("node " + nodeName + ": started " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " container "
+        + cr.name + " (attempt " + cr.attempt + ")");
+  }
+
+  private static String str(JsonObject o, String k) {
+    Object v = o.getValue(k);
+    return v == null ? null : String.valueOf(v);
+  }
+
+  /** Kubernetes' rule: command replaces the image's Entrypoint, args replace its Cmd. */
+  static List<String> commandLine(JsonObject container, JsonObject imageConfig) {
+    List<String> out = new ArrayList<>();
+    JsonArray command = container.getJsonArray("command");
+    JsonArray args = container.getJsonArray("args");
+    if (command != null && !command.isEmpty()) {
+      command.forEach(x -> out.add(String.valueOf(x)));
+      if (args != null) args.forEach(x -> out.add(String.valueOf(x)));
+      return out;
+    }
+    imageConfig.getJsonArray("Entrypoint", new JsonArray()).forEach(x -> out.add(String.valueOf(x)));
+    JsonArray rest = args != null && !args.isEmpty() ? args : imageConfig.getJsonArray("Cmd", new JsonArray());
+    rest.forEach(x -> out.add(String.valueOf(x)));
+    return out;
+  }
+
+  private String fieldValue(PodRecord r, String path) {
+    return switch (path) {
+      case "metadata.name" -> Meta.name(r.pod);
+      case "metadata.namespace" -> Meta.namespace(r.pod);
+      case "metadata.uid" -> r.uid;
+      case "spec.nodeName" -> nodeName;
+      case "spec.serviceAccountName" -> r.pod.getJsonObject("spec").getString("serviceAccountName", "default");
+      case "status.podIP" -> r.ip;
+      case "status.hostIP" -> nodeIp;
+      default -> "";
+    };
+  }
+
+  private void writePodFiles(PodRecord r) throws IOException {
+    Path dir = podsDir.resolve(r.uid);
+    Files.createDirectories(dir);
+    String name = Meta.name(r.pod);
+    Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        + r.ip + "\t" + name + "\n");
+    Files.writeString(dir.resolve("hostname"), name + "\n");
+  }
+
+  private static String containerId(ContainerRecord cr) {
+    return "kvx://" + cr.spec.id();
+  }
+
+  /** Builds the pod status from the container records and writes it if it changed. */
+  private Future<Void> report(PodRecord r) {
+    JsonObject spec = r.pod.getJsonObject("spec");
+    JsonArray statuses = new JsonArray();
+    List<JsonObject> list = new ArrayList<>();
+    boolean allReady = true;
+    for (Object o : spec.getJsonArray("containers")) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.get(c.getString("name"));
+      if (cr == null) continue;
+      JsonObject state;
+      if (cr.running) {
+        state = new JsonObject().put("running", new JsonObject().put("startedAt", cr.startedAt));
+      } else if (cr.terminated != null && cr.waitingReason == null) {
+        state = new JsonObject().put("terminated", cr.terminated);
+      } else {
+        JsonObject w = new JsonObject().put("reason", cr.waitingReason == null ? "ContainerCreating" : cr.waitingReason);
+        if (cr.waitingMessage != null) w.put("message", cr.waitingMessage);
+        state = new JsonObject().put("waiting", w);
+      }
+      if (!cr.running) allReady = false;
+      JsonObject cs = new JsonObject().put("name", cr.name).put("image", c.getString("image"))
+          .put("imageID", cr.spec == null ? "" : ImageStore.normalize(c.getString("image")))
+          .put("ready", cr.running).put("started", cr.running).put("restartCount", cr.restartCount)
+          .put("state", state);
+      JsonObject last = cr.terminated != null && cr.waitingReason != null ? cr.terminated : cr.lastTerminated;
+      cs.put("lastState", last == null ? new JsonObject() : new JsonObject().put("terminated", last));
+      if (cr.spec != null) cs.put("containerID", containerId(cr));
+      statuses.add(cs);
+      list.add(cs);
+    }
+    String phase = PodStatuses.phase(spec.getString("restartPolicy", "Always"), list,
+        spec.getJsonArray("containers").size());
+    JsonObject old = r.pod.getJsonObject("status", new JsonObject());
+    JsonObject status = new JsonObject().put("phase", phase)
+        .put("conditions", PodStatuses.conditions(true, allReady && phase.equals("Running"), r.ip != null,
+            Meta.now(), old.getJsonArray("conditions", new JsonArray())))
+        .put("hostIP", nodeIp).put("hostIPs", new JsonArray().add(new JsonObject().put("ip", nodeIp)))
+        .put("containerStatuses", statuses);
+    if (r.ip != null) {
+      status.put("podIP", r.ip).put("podIPs", new JsonArray().add(new JsonObject().put("ip", r.ip)));
+    }
+    if (r.startTime != null) status.put("startTime", old.getString("startTime", r.startTime));
+    String fingerprint = status.encode();
+    if (fingerprint.equals(r.lastReported)) return Future.succeededFuture();
+    return client.mergePatch(Resources.PODS, Meta.namespace(r.pod), Meta.name(r.pod), "status",
+        new JsonObject().put("status", status)).onSuccess(p -> r.lastReported = fingerprint).mapEmpty();
+  }
+
+  /** Graceful termination: SIGTERM, SIGKILL after the grace period, clean up, then remove the pod object. */
+  private Future<Void> terminate(PodRecord r) {
+    long grace = Meta.meta(r.pod).getLong("deletionGracePeriodSeconds",
+        r.pod.getJsonObject("spec").getLong("terminationGracePeriodSeconds", 30L));
+    return vertx.<Void>executeBlocking(() -> {
+      killPod(r, grace);
+      return null;
+    }).compose(v -> {
+      pods.remove(r.uid);
+      if (r.removed) return Future.succeededFuture();
+      JsonObject opts = new JsonObject().put("kind", "DeleteOptions").put("apiVersion", "v1")
+          .put("gracePeriodSeconds", 0).put("preconditions", new JsonObject().put("uid", r.uid));
+      return client.delete(Resources.PODS, Meta.namespace(r.pod), Meta.name(r.pod), opts)
+          .recover(e -> ApiClient.isNotFound(e) || ApiClient.isConflict(e) ? Future.succeededFuture()
+              : Future.failedFuture(e)).<Void>mapEmpty();
+    }).onSuccess(v -> LOG.info("node " + nodeName + ": pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod)
+        + " terminated"));
+  }
+
+  /** Blocking. */
+  private void killPod(PodRecord r, long graceSeconds) throws IOException {
+    List<ContainerRecord> live = r.containers.values().stream().filter(c -> c.running && c.spec != null).toList();
+    for (ContainerRecord c : live) runtime.signal(c.spec, "TERM");
+    long deadline = System.currentTimeMillis() + Math.max(0, graceSeconds) * 1000;
+    for (ContainerRecord c : live) {
+      while (runtime.status(c.spec).state() == ContainerStatus.State.RUNNING && System.currentTimeMillis() < deadline) {
+        sleep(100);
+      }
+      if (runtime.status(c.spec).state() == ContainerStatus.State.RUNNING) runtime.signal(c.spec, "KILL");
+      for (int i = 0; i < 50 && runtime.status(c.spec).state() == ContainerStatus.State.RUNNING; i++) sleep(100);
+      c.running = false;
+    }
+    for (ContainerRecord c : r.containers.values()) {
+      if (c.spec != null) runtime.remove(c.spec);
+    }
+    if (network != null && r.ip != null) network.tearDown(r.uid);
+    deleteTree(podsDir.resolve(r.uid));
+    deleteTree(logsDir.resolve(r.uid));
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+
+  // ---- logs ----
+
+  private void onLogRequest(Message<JsonObject> msg) {
+    JsonObject q = msg.body();
+    PodRecord r = pods.get(q.getString("uid"));
+    ContainerRecord cr = r == null ? null : r.containers.get(q.getString("container"));
+    if (cr == null || cr.spec == null) {
+      ApiError e = ApiError.badRequest("container \"" + q.getString("container") + "\" in pod \""
+          + q.getString("name") + "\" is waiting to start: " + (cr == null ? "ContainerCreating" : cr.waitingReason));
+      msg.fail(400, e.toStatus().encode());
+      return;
+    }
+    boolean previous = "true".equals(q.getString("previous"));
+    int attempt = previous ? cr.attempt - 1 : cr.attempt;
+    if (attempt < 0) {
+      ApiError e = ApiError.badRequest("previous terminated container \"" + cr.name + "\" in pod \""
+          + q.getString("name") + "\" not found");
+      msg.fail(400, e.toStatus().encode());
+      return;
+    }
+    Path file = logsDir.resolve(r.uid).resolve(cr.name).resolve(attempt + ".log");
+    vertx.executeBlocking(() -> {
+      if (!Files.exists(file)) return "";
+      String text = Files.readString(file);
+      if (q.getString("tailLines") != null) {
+        int n = Integer.parseInt(q.getString("tailLines"));
+        List<String> lines = text.lines().toList();
+        text = String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()))
+            + (lines.isEmpty() || n == 0 ? "" : "\n");
+      }
+      if (q.getString("limitBytes") != null) {
+        int n = Integer.parseInt(q.getString("limitBytes"));
+        if (text.length() > n) text = text.substring(0, n);
+      }
+      return text;
+    }).onComplete(ar -> {
+      if (ar.succeeded()) msg.reply(new JsonObject().put("text", ar.result()));
+      else msg.fail(500, new ApiError(ApiError.Reason.InternalError, "reading logs failed: " + ar.cause())
+          .toStatus().encode());
+    });
+  }
+}

@@ -1,0 +1,85 @@
+package io.kvx.node;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/** Pure rules of the pod lifecycle: restart decisions, back-off, phase and conditions. */
+public final class PodStatuses {
+
+  private PodStatuses() {
+  }
+
+  /** Whether an exited container is restarted under the pod's restartPolicy. */
+  public static boolean shouldRestart(String restartPolicy, int exitCode) {
+    return switch (restartPolicy == null ? "Always" : restartPolicy) {
+      case "Never" -> false;
+      case "OnFailure" -> exitCode != 0;
+      default -> true;
+    };
+  }
+
+  /** The kubelet's crash back-off: 10 s doubling to 5 min; the first restart is immediate. */
+  public static long backoffMillis(int restartCount) {
+    if (restartCount <= 0) return 0;
+    long seconds = 10L << Math.min(restartCount - 1, 5);
+    return Math.min(seconds, 300) * 1000;
+  }
+
+  /**
+   * The pod phase from its container statuses (Kubernetes' getPhase): Pending until every container
+   * has started once; Succeeded/Failed once all are terminated for good; Running otherwise.
+   */
+  public static String phase(String restartPolicy, List<JsonObject> containerStatuses, int specCount) {
+    int running = 0;
+    int waiting = 0;
+    int succeeded = 0;
+    int failed = 0;
+    int restarting = 0;
+    for (JsonObject cs : containerStatuses) {
+      JsonObject state = cs.getJsonObject("state", new JsonObject());
+      if (state.containsKey("running")) {
+        running++;
+      } else if (state.containsKey("terminated")) {
+        if (state.getJsonObject("terminated").getInteger("exitCode", 0) == 0) succeeded++;
+        else failed++;
+      } else if (cs.containsKey("lastState") && cs.getJsonObject("lastState").containsKey("terminated")) {
+        restarting++;
+      } else {
+        waiting++;
+      }
+    }
+    if (containerStatuses.size() < specCount || waiting > 0) return "Pending";
+    if (running > 0 || restarting > 0) return "Running";
+    if (failed == 0) return "Succeeded";
+    return "Failed";
+  }
+
+  public static JsonArray conditions(boolean initialized, boolean allReady, boolean sandboxReady, String now,
+                                     JsonArray previous) {
+    JsonArray out = new JsonArray();
+    out.add(condition("PodReadyToStartContainers", sandboxReady, now, previous));
+    out.add(condition("Initialized", initialized, now, previous));
+    out.add(condition("Ready", allReady, now, previous));
+    out.add(condition("ContainersReady", allReady, now, previous));
+    out.add(condition("PodScheduled", true, now, previous));
+    return out;
+  }
+
+  private static JsonObject condition(String type, boolean status, String now, JsonArray previous) {
+    String s = status ? "True" : "False";
+    String since = now;
+    for (Object o : previous) {
+      JsonObject c = (JsonObject) o;
+      if (type.equals(c.getString("type")) && s.equals(c.getString("status")) && c.getString("lastTransitionTime") != null) {
+        since = c.getString("lastTransitionTime");
+      }
+    }
+    JsonObject c = new JsonObject().put("type", type).put("status", s).put("lastTransitionTime", since);
+    if (!status && (type.equals("Ready") || type.equals("ContainersReady"))) {
+      c.put("reason", "ContainersNotReady");
+    }
+    return c;
+  }
+}

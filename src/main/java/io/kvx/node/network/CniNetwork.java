@@ -1,0 +1,119 @@
+package io.kvx.node.network;
+
+import io.kvx.node.Exec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pod networking through Debian's CNI plugins: one network namespace per pod, loopback inside, and
+ * a veth to the node's bridge with an address from the node's podCIDR (bridge + host-local). The
+ * bridge plugin switches on ip_forward and leaves the bridge behind; {@link #close()} undoes both.
+ * Blocking.
+ */
+public final class CniNetwork implements AutoCloseable {
+
+  private static final Path NETNS_DIR = Path.of("/var/run/netns");
+  private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+
+  private final String bridge;
+  private final String podCidr;
+  private final Path pluginDir;
+  private final Path dataDir;
+  private final String ipForwardBefore;
+
+  public CniNetwork(String bridge, String podCidr, Path pluginDir, Path dataDir) throws IOException {
+    this.bridge = bridge;
+    this.podCidr = podCidr;
+    this.pluginDir = pluginDir;
+    this.dataDir = dataDir;
+    Files.createDirectories(dataDir);
+    Path saved = dataDir.resolve("ip_forward.before");
+    // Remember the machine's setting from before kvx first touched it, across restarts.
+    if (!Files.exists(saved)) Files.writeString(saved, Files.readString(IP_FORWARD).trim());
+    this.ipForwardBefore = Files.readString(saved).trim();
+  }
+
+  /** Whether this machine has what CNI pod networking needs. */
+  public static boolean available(Path pluginDir) {
+    return "root".equals(System.getProperty("user.name")) && Files.isExecutable(pluginDir.resolve("bridge"))
+        && Files.isExecutable(pluginDir.resolve("host-local")) && Exec.onPath("ip");
+  }
+
+  public String bridge() {
+    return bridge;
+  }
+
+  public static String netnsName(String podUid) {
+    return "kvx-" + podUid;
+  }
+
+  public static String netnsPath(String podUid) {
+    return NETNS_DIR.resolve(netnsName(podUid)).toString();
+  }
+
+  /** Creates the pod's namespace and interfaces; returns its IP. Idempotent. */
+  public String setUp(String podUid) throws IOException {
+    if (!Files.exists(Path.of(netnsPath(podUid)))) Exec.run(List.of("ip", "netns", "add", netnsName(podUid)));
+    invoke("ADD", podUid, loopbackConf());
+    JsonObject result = new JsonObject(invoke("ADD", podUid, bridgeConf()));
+    JsonArray ips = result.getJsonArray("ips", new JsonArray());
+    if (ips.isEmpty()) throw new IOException("CNI bridge returned no IP: " + result.encode());
+    String address = ips.getJsonObject(0).getString("address");
+    return address.substring(0, address.indexOf('/'));
+  }
+
+  /** Releases the IP and removes the namespace; safe to call twice. */
+  public void tearDown(String podUid) throws IOException {
+    if (Files.exists(Path.of(netnsPath(podUid)))) {
+      try {
+        invoke("DEL", podUid, bridgeConf());
+      } catch (IOException e) {
+        // the interface is gone already; release the address below regardless
+      }
+      Exec.run(List.of("ip", "netns", "del", netnsName(podUid)));
+    } else {
+      try {
+        invoke("DEL", podUid, bridgeConf());
+      } catch (IOException ignored) {
+        // nothing left to release
+      }
+    }
+  }
+
+  private String invoke(String command, String podUid, JsonObject conf) throws IOException {
+    Map<String, String> env = Map.of("CNI_COMMAND", command, "CNI_CONTAINERID", podUid,
+        "CNI_NETNS", netnsPath(podUid), "CNI_IFNAME", conf.getString("type").equals("loopback") ? "lo" : "eth0",
+        "CNI_PATH", pluginDir.toString());
+    return Exec.run(List.of(pluginDir.resolve(conf.getString("type")).toString()), env, conf.encode());
+  }
+
+  private JsonObject loopbackConf() {
+    return new JsonObject().put("cniVersion", "1.0.0").put("name", "kvx-lo").put("type", "loopback");
+  }
+
+  private JsonObject bridgeConf() {
+    return new JsonObject().put("cniVersion", "1.0.0").put("name", "kvx-" + bridge).put("type", "bridge")
+        .put("bridge", bridge).put("isGateway", true).put("ipMasq", false).put("hairpinMode", true)
+        .put("ipam", new JsonObject().put("type", "host-local")
+            .put("ranges", new JsonArray().add(new JsonArray().add(new JsonObject().put("subnet", podCidr))))
+            .put("dataDir", dataDir.resolve("ipam").toString()));
+  }
+
+  /** Removes the bridge and restores ip_forward to what it was before kvx. */
+  @Override
+  public void close() throws IOException {
+    try {
+      Exec.run(List.of("ip", "link", "del", bridge));
+    } catch (IOException ignored) {
+      // no bridge was made
+    }
+    Files.writeString(IP_FORWARD, ipForwardBefore);
+    Files.deleteIfExists(dataDir.resolve("ip_forward.before"));
+  }
+}

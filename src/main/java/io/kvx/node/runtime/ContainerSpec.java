@@ -1,0 +1,17 @@
+package io.kvx.node.runtime;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What the node agent asks a runtime to run: one attempt of one container. Limits of 0 mean none.
+ * {@code netnsPath} is the pod's network namespace (null: the host's).
+ */
+public record ContainerSpec(String id, Path bundleDir, Path imageRootfs, List<String> args, List<String> env,
+                            String workingDir, String hostname, Path logFile, String netnsPath,
+                            List<Mount> mounts, long memoryLimitBytes, long cpuLimitMillis, long cpuRequestMillis,
+                            String cgroupParent) {
+
+  /** A bind mount into the container. */
+  public record Mount(Path source, String destination, boolean readOnly) {}
+}

@@ -1,0 +1,41 @@
+package io.kvx.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Predicate;
+
+/**
+ * The watched store (DESIGN §2): every write gets a cluster-wide, strictly increasing revision; list
+ * is a consistent snapshot; watch from a revision never misses or repeats an event. Only the API
+ * server writes through it. Keys are {@code group/plural/namespace/name} (see ResourceType#key).
+ * Failures are {@link io.kvx.api.ApiError}s: NotFound, AlreadyExists, Conflict, Expired (410),
+ * ServiceUnavailable while no sequencer is elected.
+ */
+public interface Store {
+
+  Future<JsonObject> get(String key);
+
+  /** Objects under a key prefix, in key order, at one revision; {@code limit <= 0} means all. */
+  Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter);
+
+  Future<JsonObject> create(String key, JsonObject object);
+
+  /** Replaces the object if its revision is {@code expectedRevision} (0: any revision). */
+  Future<JsonObject> update(String key, JsonObject object, long expectedRevision);
+
+  /** Deletes if revision and uid match (0 / null: any); yields the object as last stored. */
+  Future<JsonObject> delete(String key, long expectedRevision, String expectedUid);
+
+  /**
+   * Watches a key prefix. With {@code initialEvents} the current matching objects arrive first as
+   * ADDED; otherwise every change after {@code fromRevision} (0: from now) arrives in order. Fails
+   * with 410 Expired when {@code fromRevision} is older than the retained history.
+   */
+  Future<Watch> watch(String prefix, long fromRevision, boolean initialEvents, Predicate<JsonObject> filter,
+                      Handler<WatchEvent> handler);
+
+  /** The newest revision this JVM has seen applied. */
+  long revision();
+}

@@ -1,0 +1,232 @@
+package io.kvx.store.hazelcast;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.ringbuffer.OverflowPolicy;
+import com.hazelcast.ringbuffer.Ringbuffer;
+import io.kvx.api.ApiError;
+import io.kvx.api.Meta;
+import io.kvx.bus.Addresses;
+import io.kvx.bus.Services;
+import io.kvx.store.WatchEvent;
+import io.kvx.store.durable.SqliteLog;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.logging.Logger;
+
+/**
+ * The store's single writer (DESIGN §2). Among the JVMs that run this verticle, the oldest Hazelcast
+ * member leads; it recovers the state (IMap backups, then the change log, else the durable file),
+ * then serves {@link Addresses#STORE_WRITE}: batches of writes are checked and numbered by the
+ * {@link Sequencer}, written to the durable file in one transaction, appended to the change log
+ * (which every watch cache follows), put into the objects map, and only then acknowledged.
+ */
+public final class SequencerVerticle extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger(SequencerVerticle.class.getName());
+  private static final int MAX_BATCH = 1024;
+
+  private HazelcastInstance hz;
+  private IMap<String, String> objects;
+  private Ringbuffer<String> changeLog;
+  private SqliteLog durable;
+  private UUID membershipRegistration;
+  private MessageConsumer<JsonObject> consumer;
+  private final Sequencer sequencer = new Sequencer();
+  private final ArrayDeque<Message<JsonObject>> queue = new ArrayDeque<>();
+  private boolean busy;
+  private boolean leading;
+  private boolean electing;
+  private long lastSequence = -1;
+
+  @Override
+  public Future<?> start() {
+    hz = Services.of(vertx).hazelcast();
+    objects = hz.getMap(Addresses.OBJECTS_MAP);
+    changeLog = hz.getRingbuffer(Addresses.CHANGE_LOG);
+    Path file = Path.of(config().getString("home"), "data", "store.db");
+    return vertx.executeBlocking(() -> new SqliteLog(file)).compose(log -> {
+      durable = log;
+      membershipRegistration = hz.getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent e) {
+          context.runOnContext(v -> elect());
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent e) {
+          context.runOnContext(v -> elect());
+        }
+      });
+      return elect();
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (membershipRegistration != null) hz.getCluster().removeMembershipListener(membershipRegistration);
+    Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    return unregister.compose(v -> vertx.executeBlocking(() -> {
+      durable.close();
+      return null;
+    }));
+  }
+
+  /** The leader is the oldest member (Hazelcast's member list is ordered by age) running a sequencer. */
+  private Future<Void> elect() {
+    if (electing) return Future.succeededFuture();
+    Member leader = null;
+    for (Member m : hz.getCluster().getMembers()) {
+      String roles = m.getAttribute(Addresses.ROLES_ATTRIBUTE);
+      if (roles != null && List.of(roles.split(",")).contains("sequencer")) {
+        leader = m;
+        break;
+      }
+    }
+    boolean shouldLead = leader != null && leader.localMember();
+    if (shouldLead == leading) return Future.succeededFuture();
+    if (!shouldLead) {
+      LOG.info("sequencer: stepping down, " + leader + " leads");
+      leading = false;
+      return consumer.unregister();
+    }
+    electing = true;
+    return vertx.executeBlocking(this::recover).compose(rev -> {
+      leading = true;
+      consumer = vertx.eventBus().consumer(Addresses.STORE_WRITE, this::enqueue);
+      return consumer.completion();
+    }).onComplete(ar -> {
+      electing = false;
+      if (ar.succeeded()) {
+        LOG.info("sequencer: leading at revision " + sequencer.revision() + " with " + sequencer.size() + " objects");
+      } else {
+        LOG.severe("sequencer: recovery failed: " + ar.cause());
+      }
+    });
+  }
+
+  /** Rebuilds the current state: IMap backups, then newer change-log records, else the durable file. */
+  private long recover() throws Exception {
+    Map<String, JsonObject> state = new HashMap<>();
+    objects.forEach((k, v) -> state.put(k, new JsonObject(v)));
+    sequencer.restore(state, 0);
+    long head = changeLog.headSequence();
+    long tail = changeLog.tailSequence();
+    Map<String, String> repairs = new HashMap<>();
+    for (long seq = head; seq <= tail; seq++) {
+      Sequencer.Change c = Sequencer.Change.fromRecord(new JsonObject(changeLog.readOne(seq)));
+      sequencer.replay(c);
+    }
+    lastSequence = tail;
+    long durableRevision = durable.lastRevision();
+    if (sequencer.size() == 0 && tail < 0) {
+      Map<String, JsonObject> saved = durable.loadAll();
+      sequencer.restore(saved, durableRevision);
+      saved.forEach((k, v) -> repairs.put(k, v.encode()));
+    } else {
+      sequencer.snapshot().forEach((k, v) -> {
+        if (!objects.containsKey(k)) repairs.put(k, v.encode());
+      });
+      if (durableRevision != sequencer.revision()) durable.replaceAll(sequencer.snapshot(), sequencer.revision());
+    }
+    if (!repairs.isEmpty()) objects.putAll(repairs);
+    return sequencer.revision();
+  }
+
+  private void enqueue(Message<JsonObject> msg) {
+    queue.add(msg);
+    drain();
+  }
+
+  private void drain() {
+    if (busy || queue.isEmpty() || !leading) return;
+    busy = true;
+    List<Message<JsonObject>> accepted = new ArrayList<>();
+    List<Sequencer.Change> changes = new ArrayList<>();
+    List<Message<JsonObject>> syncs = new ArrayList<>();
+    String now = Meta.now();
+    while (!queue.isEmpty() && changes.size() < MAX_BATCH) {
+      Message<JsonObject> msg = queue.poll();
+      JsonObject req = msg.body();
+      try {
+        Sequencer.Change c = switch (req.getString("op")) {
+          case "create" -> sequencer.create(req.getString("key"), req.getJsonObject("object"), now);
+          case "update" -> sequencer.update(req.getString("key"), req.getJsonObject("object"), req.getLong("expect", 0L));
+          case "delete" -> sequencer.delete(req.getString("key"), req.getLong("expect", 0L), req.getString("uid"));
+          case "sync" -> null;
+          default -> throw ApiError.badRequest("unknown store operation " + req.getString("op"));
+        };
+        if (c == null) {
+          syncs.add(msg);
+        } else {
+          accepted.add(msg);
+          changes.add(c);
+        }
+      } catch (ApiError e) {
+        msg.fail(e.code(), e.toStatus().encode());
+      }
+    }
+    persist(changes).onComplete(ar -> {
+      if (ar.succeeded()) {
+        for (int i = 0; i < accepted.size(); i++) {
+          accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence));
+        }
+        JsonObject sync = new JsonObject().put("seq", lastSequence).put("rev", sequencer.revision());
+        syncs.forEach(m -> m.reply(sync));
+      } else {
+        LOG.severe("sequencer: write failed, re-electing: " + ar.cause());
+        String status = new ApiError(ApiError.Reason.ServiceUnavailable, "storage write failed: " + ar.cause())
+            .toStatus().encode();
+        accepted.forEach(m -> m.fail(503, status));
+        syncs.forEach(m -> m.fail(503, status));
+        leading = false;
+        consumer.unregister().onComplete(v -> elect());
+      }
+      busy = false;
+      drain();
+    });
+  }
+
+  /** Durable file, then change log, then objects map: an acknowledged write is in all three. */
+  private Future<Void> persist(List<Sequencer.Change> changes) {
+    if (changes.isEmpty()) return Future.succeededFuture();
+    return vertx.executeBlocking(() -> {
+      durable.commit(changes);
+      return null;
+    }).compose(v -> {
+      List<String> records = new ArrayList<>(changes.size());
+      changes.forEach(c -> records.add(c.toRecord().encode()));
+      return Future.fromCompletionStage(changeLog.addAllAsync(records, OverflowPolicy.OVERWRITE), context);
+    }).compose(seq -> {
+      lastSequence = seq;
+      // Only the last change of a key in a batch matters to the map.
+      Map<String, Sequencer.Change> last = new HashMap<>();
+      changes.forEach(c -> last.put(c.key(), c));
+      Map<String, String> puts = new HashMap<>();
+      List<Future<?>> removals = new ArrayList<>();
+      for (Sequencer.Change c : last.values()) {
+        if (c.type().equals(WatchEvent.DELETED)) {
+          removals.add(Future.fromCompletionStage(objects.removeAsync(c.key()), context));
+        } else {
+          puts.put(c.key(), c.object().encode());
+        }
+      }
+      removals.add(Future.fromCompletionStage(objects.putAllAsync(puts), context));
+      return Future.all(removals).mapEmpty();
+    });
+  }
+}

@@ -1,0 +1,281 @@
+package io.kvx.store.hazelcast;
+
+import com.hazelcast.map.IMap;
+import com.hazelcast.ringbuffer.ReadResultSet;
+import com.hazelcast.ringbuffer.Ringbuffer;
+import io.kvx.api.ApiError;
+import io.kvx.api.Meta;
+import io.kvx.store.ListResult;
+import io.kvx.store.Watch;
+import io.kvx.store.WatchEvent;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+
+/**
+ * One per JVM: follows the store's change log (a Hazelcast Ringbuffer, which is ordered and gapless)
+ * and keeps the current objects plus a bounded history of events. Lists and watches are served from
+ * it, so list + watch from the list's revision is consistent. All state is touched only on the
+ * cache's own context.
+ */
+public final class WatchCache {
+
+  private static final Logger LOG = Logger.getLogger(WatchCache.class.getName());
+
+  private record HistoryEntry(String key, WatchEvent event, JsonObject previous) {}
+
+  private final class Watcher implements Watch {
+    final String prefix;
+    final Predicate<JsonObject> filter;
+    final Handler<WatchEvent> handler;
+    final Context context;
+    final long startRevision;
+    volatile boolean closed;
+
+    Watcher(String prefix, Predicate<JsonObject> filter, Handler<WatchEvent> handler, Context context, long start) {
+      this.prefix = prefix;
+      this.filter = filter;
+      this.handler = handler;
+      this.context = context;
+      this.startRevision = start;
+    }
+
+    @Override
+    public long startRevision() {
+      return startRevision;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      cacheContext.runOnContext(v -> watchers.remove(this));
+    }
+
+    void offer(String key, WatchEvent ev, JsonObject previous) {
+      if (closed || !key.startsWith(prefix)) return;
+      boolean was = previous != null && filter.test(previous);
+      boolean is = !ev.type().equals(WatchEvent.DELETED) && filter.test(ev.object());
+      String type;
+      if (is) type = was ? WatchEvent.MODIFIED : WatchEvent.ADDED;
+      else if (was) type = WatchEvent.DELETED;
+      else return;
+      WatchEvent out = new WatchEvent(type, ev.object(), ev.revision());
+      context.runOnContext(v -> {
+        if (!closed) handler.handle(out);
+      });
+    }
+
+    /** The store lost events for this watcher: end it so the client re-lists (410). */
+    void expire() {
+      closed = true;
+      JsonObject status = ApiError.gone("the watch cache was re-listed; please re-list").toStatus();
+      context.runOnContext(v -> handler.handle(new WatchEvent("ERROR", status, 0)));
+    }
+  }
+
+  private final Vertx vertx;
+  private final Context cacheContext;
+  private final IMap<String, String> objectsMap;
+  private final Ringbuffer<String> changeLog;
+  private final int historySize;
+  private final NavigableMap<String, JsonObject> objects = new TreeMap<>();
+  private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>();
+  private final List<Watcher> watchers = new ArrayList<>();
+  private final TreeMap<Long, List<Promise<Void>>> sequenceWaiters = new TreeMap<>();
+  private volatile long revision;
+  private long oldestServable;
+  private long nextSequence;
+  private long appliedSequence = -1;
+  private boolean stopped;
+
+  public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historySize) {
+    this.vertx = vertx;
+    this.cacheContext = vertx.getOrCreateContext();
+    this.objectsMap = objectsMap;
+    this.changeLog = changeLog;
+    this.historySize = historySize;
+  }
+
+  public long revision() {
+    return revision;
+  }
+
+  /**
+   * Loads a snapshot, then follows the log. Records from just before the snapshot are replayed too
+   * (the sequencer logs before it updates the map); a record only applies if newer than what is held.
+   */
+  public Future<Void> start() {
+    Promise<Void> started = Promise.promise();
+    cacheContext.runOnContext(v -> vertx.executeBlocking(() -> {
+      long tail = changeLog.tailSequence();
+      long head = changeLog.headSequence();
+      Map<String, JsonObject> snapshot = new HashMap<>();
+      objectsMap.forEach((k, val) -> snapshot.put(k, new JsonObject(val)));
+      return new Object[] {tail, head, snapshot};
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        started.fail(ar.cause());
+        return;
+      }
+      long tail = (Long) ar.result()[0];
+      long head = (Long) ar.result()[1];
+      @SuppressWarnings("unchecked")
+      Map<String, JsonObject> snapshot = (Map<String, JsonObject>) ar.result()[2];
+      objects.clear();
+      history.clear();
+      long rev = 0;
+      for (Map.Entry<String, JsonObject> e : snapshot.entrySet()) {
+        objects.put(e.getKey(), e.getValue());
+        rev = Math.max(rev, Meta.resourceVersion(e.getValue()));
+      }
+      revision = rev;
+      oldestServable = rev;
+      nextSequence = Math.max(head, tail - 2048 + 1);
+      appliedSequence = nextSequence - 1;
+      follow();
+      started.complete();
+    }));
+    return started.future();
+  }
+
+  public void stop() {
+    stopped = true;
+  }
+
+  private void follow() {
+    if (stopped) return;
+    long from = nextSequence;
+    Future.fromCompletionStage(changeLog.readManyAsync(from, 1, 1000, null), cacheContext).onComplete(ar -> {
+      if (stopped) return;
+      if (ar.failed()) {
+        if (ar.cause() instanceof com.hazelcast.core.HazelcastInstanceNotActiveException) return;
+        LOG.warning("watch cache: reading the change log failed (" + ar.cause() + "), re-listing");
+        relist();
+        return;
+      }
+      ReadResultSet<String> rs = ar.result();
+      if (rs.size() > 0 && rs.getSequence(0) != from) {
+        LOG.warning("watch cache: change log overran this cache (wanted " + from + ", got " + rs.getSequence(0)
+            + "), re-listing");
+        relist();
+        return;
+      }
+      for (int i = 0; i < rs.size(); i++) {
+        apply(Sequencer.Change.fromRecord(new JsonObject(rs.get(i))));
+      }
+      nextSequence = rs.getNextSequenceToReadFrom();
+      appliedSequence = nextSequence - 1;
+      releaseWaiters();
+      follow();
+    });
+  }
+
+  private void relist() {
+    watchers.forEach(Watcher::expire);
+    watchers.clear();
+    vertx.setTimer(200, t -> start());
+  }
+
+  private void apply(Sequencer.Change c) {
+    JsonObject previous = objects.get(c.key());
+    if (previous != null && Meta.resourceVersion(previous) >= c.revision()) return;
+    if (c.revision() <= revision && previous == null && c.type().equals(WatchEvent.DELETED)) return;
+    if (c.type().equals(WatchEvent.DELETED)) objects.remove(c.key());
+    else objects.put(c.key(), c.object());
+    if (c.revision() <= revision) return; // replayed from before the snapshot: state fixed, no event
+    revision = c.revision();
+    WatchEvent ev = new WatchEvent(c.type(), c.object(), c.revision());
+    history.addLast(new HistoryEntry(c.key(), ev, previous));
+    if (history.size() > historySize) oldestServable = history.removeFirst().event().revision();
+    for (Watcher w : watchers) w.offer(c.key(), ev, previous);
+  }
+
+  private void releaseWaiters() {
+    while (!sequenceWaiters.isEmpty() && sequenceWaiters.firstKey() <= appliedSequence) {
+      sequenceWaiters.pollFirstEntry().getValue().forEach(Promise::complete);
+    }
+  }
+
+  /** Completes once this cache has applied the change log up to {@code sequence}. */
+  public Future<Void> awaitSequence(long sequence) {
+    Promise<Void> p = Promise.promise();
+    cacheContext.runOnContext(v -> {
+      if (appliedSequence >= sequence) p.complete();
+      else sequenceWaiters.computeIfAbsent(sequence, s -> new ArrayList<>()).add(p);
+    });
+    return p.future();
+  }
+
+  public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter) {
+    Promise<ListResult> p = Promise.promise();
+    cacheContext.runOnContext(v -> {
+      List<JsonObject> items = new ArrayList<>();
+      String from = continueAfter == null ? prefix : continueAfter;
+      String last = null;
+      long remaining = 0;
+      for (Map.Entry<String, JsonObject> e : objects.tailMap(from, continueAfter == null).entrySet()) {
+        if (!e.getKey().startsWith(prefix)) break;
+        if (!filter.test(e.getValue())) continue;
+        if (limit > 0 && items.size() >= limit) {
+          remaining++;
+          continue;
+        }
+        items.add(e.getValue());
+        last = e.getKey();
+      }
+      p.complete(new ListResult(items, revision, remaining > 0 ? last : null, remaining));
+    });
+    return p.future();
+  }
+
+  public Future<Watch> watch(String prefix, long fromRevision, boolean initialEvents, Predicate<JsonObject> filter,
+                             Handler<WatchEvent> handler) {
+    Context callerContext = vertx.getOrCreateContext();
+    Promise<Watch> p = Promise.promise();
+    cacheContext.runOnContext(v -> {
+      if (!initialEvents && fromRevision != 0 && fromRevision < oldestServable) {
+        p.fail(ApiError.gone("too old resource version: " + fromRevision + " (" + oldestServable + ")"));
+        return;
+      }
+      long start = initialEvents || fromRevision == 0 ? revision : fromRevision;
+      Watcher w = new Watcher(prefix, filter, handler, callerContext, start);
+      if (initialEvents) {
+        for (Map.Entry<String, JsonObject> e : objects.tailMap(prefix, true).entrySet()) {
+          if (!e.getKey().startsWith(prefix)) break;
+          JsonObject o = e.getValue();
+          if (filter.test(o)) {
+            WatchEvent ev = new WatchEvent(WatchEvent.ADDED, o, Meta.resourceVersion(o));
+            callerContext.runOnContext(x -> handler.handle(ev));
+          }
+        }
+      } else {
+        Iterator<HistoryEntry> it = history.iterator();
+        while (it.hasNext()) {
+          HistoryEntry h = it.next();
+          if (h.event().revision() > start) w.offer(h.key(), h.event(), h.previous());
+        }
+      }
+      watchers.add(w);
+      p.complete(w);
+    });
+    return p.future();
+  }
+
+  public int watcherCount() {
+    return watchers.size();
+  }
+}
