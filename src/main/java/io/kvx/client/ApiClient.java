@@ -4,7 +4,6 @@ import io.kvx.api.ApiError;
 import io.kvx.api.ResourceType;
 import io.kvx.bus.Addresses;
 import io.kvx.store.Store;
-import io.kvx.store.Watch;
 import io.kvx.store.WatchEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -67,8 +66,8 @@ public final class ApiClient {
    * An informer's feed: the current objects of a type as ADDED, then every change, in order, on the
    * caller's context.
    */
-  public Future<Watch> watch(ResourceType type, Predicate<JsonObject> filter, Handler<WatchEvent> handler) {
-    return store.watch(type.storePrefix(), 0, true, filter, handler);
+  public Future<Informer> watch(ResourceType type, Predicate<JsonObject> filter, Handler<WatchEvent> handler) {
+    return new Informer(vertx, store, type, filter, handler).start();
   }
 
   private Future<JsonObject> call(ResourceType type, String verb, String namespace, String name, String sub,

@@ -13,7 +13,7 @@ import io.kvx.node.runtime.ContainerSpec;
 import io.kvx.node.runtime.ContainerStatus;
 import io.kvx.node.runtime.OciRuntime;
 import io.kvx.node.runtime.ProcessRuntime;
-import io.kvx.store.Watch;
+import io.kvx.client.Informer;
 import io.kvx.store.WatchEvent;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -88,7 +88,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private ContainerRuntime runtime;
   private CniNetwork network;
   private ImageStore images;
-  private Watch podWatch;
+  private Informer podWatch;
   private String nodeIp;
   private long[] timers = new long[3];
 
@@ -143,7 +143,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     for (long t : timers) vertx.cancelTimer(t);
-    if (podWatch != null) podWatch.close();
+    if (podWatch != null) podWatch.stop();
     List<PodRecord> all = new ArrayList<>(pods.values());
     return vertx.executeBlocking(() -> {
       for (PodRecord r : all) killPod(r, 5);

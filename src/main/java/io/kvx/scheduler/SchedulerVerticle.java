@@ -9,7 +9,7 @@ import io.kvx.scheduler.plugins.nodeaffinity.NodeAffinity;
 import io.kvx.scheduler.plugins.nodename.NodeName;
 import io.kvx.scheduler.plugins.noderesources.NodeResourcesFit;
 import io.kvx.scheduler.plugins.nodeunschedulable.NodeUnschedulable;
-import io.kvx.store.Watch;
+import io.kvx.client.Informer;
 import io.kvx.store.WatchEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,8 +46,8 @@ public final class SchedulerVerticle extends VerticleBase {
   private Scheduler scheduler;
   private String schedulerName;
   private boolean cycling;
-  private Watch nodeWatch;
-  private Watch podWatch;
+  private Informer nodeWatch;
+  private Informer podWatch;
   private MeterRegistry meters;
 
   @Override
@@ -67,8 +67,8 @@ public final class SchedulerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    if (nodeWatch != null) nodeWatch.close();
-    if (podWatch != null) podWatch.close();
+    if (nodeWatch != null) nodeWatch.stop();
+    if (podWatch != null) podWatch.stop();
     return Future.succeededFuture();
   }
 

@@ -163,8 +163,9 @@ public final class WatchCache {
       if (stopped) return;
       if (ar.failed()) {
         if (ar.cause() instanceof com.hazelcast.core.HazelcastInstanceNotActiveException) return;
-        LOG.warning("watch cache: reading the change log failed (" + ar.cause() + "), re-listing");
-        relist();
+        // A member left or a partition moved: read the same sequence again; only an overrun re-lists.
+        LOG.info("watch cache: reading the change log failed (" + ar.cause() + "), retrying");
+        vertx.setTimer(100, t -> follow());
         return;
       }
       ReadResultSet<String> rs = ar.result();
