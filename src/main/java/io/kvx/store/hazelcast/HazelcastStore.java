@@ -1,5 +1,7 @@
 package io.kvx.store.hazelcast;
 
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.kvx.api.ApiError;
@@ -40,6 +42,17 @@ public final class HazelcastStore implements Store {
     this.vertx = vertx;
     this.objects = hz.getMap(Addresses.OBJECTS_MAP);
     this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historySize);
+    hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {
+        // nothing to do: reads are not parked on a new member
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        cache.memberLeft();
+      }
+    });
   }
 
   /** Waits for a sequencer to lead, then starts following the change log. */

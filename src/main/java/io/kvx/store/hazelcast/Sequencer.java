@@ -20,18 +20,31 @@ import java.util.UUID;
 public final class Sequencer {
 
   /** An accepted write: the change to log, in revision order. */
-  public record Change(String key, String type, JsonObject object, long revision) {
+  public record Change(String key, String type, JsonObject object, long revision, String epoch) {
     public JsonObject toRecord() {
-      return new JsonObject().put("rev", revision).put("type", type).put("key", key).put("object", object);
+      return new JsonObject().put("rev", revision).put("type", type).put("key", key).put("object", object)
+          .put("epoch", epoch);
     }
 
     public static Change fromRecord(JsonObject r) {
-      return new Change(r.getString("key"), r.getString("type"), r.getJsonObject("object"), r.getLong("rev"));
+      return new Change(r.getString("key"), r.getString("type"), r.getJsonObject("object"), r.getLong("rev"),
+          r.getString("epoch"));
     }
+  }
+
+  /**
+   * Starts a new leadership term. Revisions jump past {@code inFlightLimit}: a dying leader may have
+   * logged (but never acknowledged) up to one batch that readers saw, and no revision a client saw
+   * may ever be reused. Records carry the term so that readers notice the change and re-list.
+   */
+  public void beginEpoch(String id, int inFlightLimit) {
+    epoch = id;
+    revision += inFlightLimit;
   }
 
   private final Map<String, JsonObject> current = new HashMap<>();
   private long revision;
+  private String epoch = "";
 
   public long revision() {
     return revision;
@@ -102,7 +115,7 @@ public final class Sequencer {
     revision++;
     JsonObject last = old.copy();
     Meta.meta(last).put("resourceVersion", String.valueOf(revision));
-    return new Change(key, WatchEvent.DELETED, last, revision);
+    return new Change(key, WatchEvent.DELETED, last, revision, epoch);
   }
 
   private void checkRevision(String key, JsonObject old, long expectedRevision) {
@@ -116,6 +129,6 @@ public final class Sequencer {
     revision++;
     Meta.meta(obj).put("resourceVersion", String.valueOf(revision));
     current.put(key, obj);
-    return new Change(key, type, obj, revision);
+    return new Change(key, type, obj, revision, epoch);
   }
 }

@@ -144,6 +144,7 @@ public final class SequencerVerticle extends VerticleBase {
       if (durableRevision != sequencer.revision()) durable.replaceAll(sequencer.snapshot(), sequencer.revision());
     }
     if (!repairs.isEmpty()) objects.putAll(repairs);
+    sequencer.beginEpoch(UUID.randomUUID().toString(), MAX_BATCH);
     return sequencer.revision();
   }
 

@@ -101,6 +101,16 @@ public final class WatchCache {
   private long nextSequence;
   private long appliedSequence = -1;
   private boolean stopped;
+  /** False while (re)loading the snapshot; lists and new watches wait for it. */
+  private boolean started;
+  private final List<Runnable> waitingForStart = new ArrayList<>();
+  /** Bumped to abandon an outstanding read (its member died); a stale read's result is ignored. */
+  private long readGeneration;
+  /** The sequencer term of the last record applied; a new term means records may have diverged. */
+  private String epoch;
+  /** Records up to this sequence were logged before this cache's snapshot and may span terms. */
+  private long replayUntil;
+  private boolean reading;
 
   public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historySize) {
     this.vertx = vertx;
@@ -137,6 +147,7 @@ public final class WatchCache {
       Map<String, JsonObject> snapshot = (Map<String, JsonObject>) ar.result()[2];
       objects.clear();
       history.clear();
+      epoch = null;
       long rev = 0;
       for (Map.Entry<String, JsonObject> e : snapshot.entrySet()) {
         objects.put(e.getKey(), e.getValue());
@@ -145,8 +156,13 @@ public final class WatchCache {
       revision = rev;
       oldestServable = rev;
       nextSequence = Math.max(head, tail - 2048 + 1);
+      replayUntil = tail;
       appliedSequence = nextSequence - 1;
       follow();
+      this.started = true;
+      List<Runnable> waiting = List.copyOf(waitingForStart);
+      waitingForStart.clear();
+      waiting.forEach(Runnable::run);
       started.complete();
     }));
     return started.future();
@@ -156,11 +172,24 @@ public final class WatchCache {
     stopped = true;
   }
 
+  /**
+   * A member left: a read parked on it may never answer, so read again from where this cache is.
+   * Called by the owner's membership listener.
+   */
+  public void memberLeft() {
+    cacheContext.runOnContext(v -> {
+      if (reading) follow();
+    });
+  }
+
   private void follow() {
     if (stopped) return;
     long from = nextSequence;
+    long generation = ++readGeneration;
+    reading = true;
     Future.fromCompletionStage(changeLog.readManyAsync(from, 1, 1000, null), cacheContext).onComplete(ar -> {
-      if (stopped) return;
+      if (stopped || generation != readGeneration) return;
+      reading = false;
       if (ar.failed()) {
         if (ar.cause() instanceof com.hazelcast.core.HazelcastInstanceNotActiveException) return;
         // A member left or a partition moved: read the same sequence again; only an overrun re-lists.
@@ -176,7 +205,18 @@ public final class WatchCache {
         return;
       }
       for (int i = 0; i < rs.size(); i++) {
-        apply(Sequencer.Change.fromRecord(new JsonObject(rs.get(i))));
+        Sequencer.Change c = Sequencer.Change.fromRecord(new JsonObject(rs.get(i)));
+        boolean replay = rs.getSequence(i) <= replayUntil;
+        if (!replay && epoch != null && !epoch.equals(c.epoch())) {
+          // A new leader: what the old one logged but never got backed up is gone, and sequence
+          // numbers may have been reused. Start over from the store; watchers get 410 and re-list.
+          LOG.info("watch cache: the store has a new leader, re-listing");
+          epoch = null;
+          relist();
+          return;
+        }
+        epoch = c.epoch();
+        apply(c);
       }
       nextSequence = rs.getNextSequenceToReadFrom();
       appliedSequence = nextSequence - 1;
@@ -185,7 +225,16 @@ public final class WatchCache {
     });
   }
 
+  /** Runs on the cache context once the snapshot is loaded. */
+  private void whenStarted(Runnable action) {
+    cacheContext.runOnContext(v -> {
+      if (started) action.run();
+      else waitingForStart.add(action);
+    });
+  }
+
   private void relist() {
+    started = false;
     watchers.forEach(Watcher::expire);
     watchers.clear();
     vertx.setTimer(200, t -> start());
@@ -223,7 +272,7 @@ public final class WatchCache {
 
   public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter) {
     Promise<ListResult> p = Promise.promise();
-    cacheContext.runOnContext(v -> {
+    whenStarted(() -> {
       List<JsonObject> items = new ArrayList<>();
       String from = continueAfter == null ? prefix : continueAfter;
       String last = null;
@@ -247,7 +296,7 @@ public final class WatchCache {
                              Handler<WatchEvent> handler) {
     Context callerContext = vertx.getOrCreateContext();
     Promise<Watch> p = Promise.promise();
-    cacheContext.runOnContext(v -> {
+    whenStarted(() -> {
       if (!initialEvents && fromRevision != 0 && fromRevision < oldestServable) {
         p.fail(ApiError.gone("too old resource version: " + fromRevision + " (" + oldestServable + ")"));
         return;
