@@ -24,6 +24,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.Predicate;
 
 /**
@@ -248,13 +249,8 @@ public final class ApiService {
    * with the read revision, retrying on conflict when the client gave no revision.
    */
   private Future<JsonObject> mutate(ApiRequest r, long expected, Function<JsonObject, JsonObject> change) {
-    return mutate(r, expected, change, 0);
-  }
-
-  private Future<JsonObject> mutate(ApiRequest r, long expected, Function<JsonObject, JsonObject> change,
-                                    int attempt) {
     String key = key(r, r.name());
-    return store.get(key).compose(old -> {
+    return retryConflicts(expected == 0, () -> store.get(key).compose(old -> {
       JsonObject next = change.apply(old.copy());
       JsonObject merged = mergeForSubresource(r, old, next);
       Meta.meta(merged).put("resourceVersion", Meta.meta(old).getString("resourceVersion"));
@@ -266,13 +262,20 @@ public final class ApiService {
         return store.delete(key, Meta.resourceVersion(old), null);
       }
       return store.update(key, merged, expected != 0 ? expected : Meta.resourceVersion(old));
-    }).recover(e -> {
-      if (expected == 0 && attempt < MAX_CONFLICT_RETRIES && e instanceof ApiError ae
-          && ae.reason() == ApiError.Reason.Conflict) {
-        return mutate(r, expected, change, attempt + 1);
-      }
-      return Future.failedFuture(e);
-    });
+    }));
+  }
+
+  /**
+   * Runs a read-then-write. When the client named no resourceVersion, a conflict only means someone
+   * else wrote in between (the write used the revision just read), so it is read and tried again.
+   */
+  private <T> Future<T> retryConflicts(boolean retry, Supplier<Future<T>> attempt) {
+    return retryConflicts(retry ? MAX_CONFLICT_RETRIES : 0, attempt);
+  }
+
+  private <T> Future<T> retryConflicts(int left, Supplier<Future<T>> attempt) {
+    return attempt.get().recover(e -> left > 0 && e instanceof ApiError ae && ae.reason() == ApiError.Reason.Conflict
+        ? retryConflicts(left - 1, attempt) : Future.failedFuture(e));
   }
 
   private JsonObject mergeForSubresource(ApiRequest r, JsonObject old, JsonObject next) {
@@ -351,7 +354,7 @@ public final class ApiService {
     if (r.param("gracePeriodSeconds") != null) grace = (long) parseInt(r.param("gracePeriodSeconds"), "gracePeriodSeconds");
     Long graceRequested = grace;
     String key = key(r, r.name());
-    return store.get(key).compose(old -> {
+    return retryConflicts(preRv == 0, () -> store.get(key).compose(old -> {
       if (preUid != null && !preUid.equals(Meta.uid(old))) {
         throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: UID in "
             + "precondition: " + preUid + ", UID in object meta: " + Meta.uid(old));
@@ -386,7 +389,7 @@ public final class ApiService {
         return store.update(key, old, Meta.resourceVersion(old));
       }
       return store.delete(key, Meta.resourceVersion(old), preUid);
-    });
+    }));
   }
 
   private static boolean isTerminal(JsonObject pod) {

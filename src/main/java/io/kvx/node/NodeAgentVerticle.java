@@ -69,6 +69,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     String ip;
     String startTime;
     boolean removed;
+    boolean killed;
     boolean syncing;
     boolean dirty;
     String lastReported;
@@ -456,23 +457,29 @@ public final class NodeAgentVerticle extends VerticleBase {
         new JsonObject().put("status", status)).onSuccess(p -> r.lastReported = fingerprint).mapEmpty();
   }
 
-  /** Graceful termination: SIGTERM, SIGKILL after the grace period, clean up, then remove the pod object. */
+  /**
+   * Graceful termination: SIGTERM, SIGKILL after the grace period, clean up, then remove the pod
+   * object. The record stays until the API agrees, so a failed delete is retried on the next relist.
+   */
   private Future<Void> terminate(PodRecord r) {
     long grace = Meta.meta(r.pod).getLong("deletionGracePeriodSeconds",
         r.pod.getJsonObject("spec").getLong("terminationGracePeriodSeconds", 30L));
-    return vertx.<Void>executeBlocking(() -> {
+    Future<Void> killed = r.killed ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
       killPod(r, grace);
       return null;
-    }).compose(v -> {
-      pods.remove(r.uid);
-      if (r.removed) return Future.succeededFuture();
+    }).onSuccess(v -> r.killed = true);
+    return killed.compose(v -> {
+      if (r.removed) return Future.<Void>succeededFuture();
       JsonObject opts = new JsonObject().put("kind", "DeleteOptions").put("apiVersion", "v1")
           .put("gracePeriodSeconds", 0).put("preconditions", new JsonObject().put("uid", r.uid));
+      // NotFound, or Conflict on the uid: the pod is gone, or the name belongs to a new pod now.
       return client.delete(Resources.PODS, Meta.namespace(r.pod), Meta.name(r.pod), opts)
           .recover(e -> ApiClient.isNotFound(e) || ApiClient.isConflict(e) ? Future.succeededFuture()
               : Future.failedFuture(e)).<Void>mapEmpty();
-    }).onSuccess(v -> LOG.info("node " + nodeName + ": pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod)
-        + " terminated"));
+    }).onSuccess(v -> {
+      pods.remove(r.uid);
+      LOG.info("node " + nodeName + ": pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " terminated");
+    });
   }
 
   /** Blocking. */

@@ -11,6 +11,7 @@ import io.kvx.store.Store;
 import io.kvx.store.StoreKeys;
 import io.kvx.store.Watch;
 import io.kvx.store.WatchEvent;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -23,10 +24,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.function.Predicate;
 
 /**
- * The {@link Store} on Hazelcast: writes go to the elected sequencer over the event bus; get reads
- * the objects map (the newest acknowledged value); list and watch are served by this JVM's
- * {@link WatchCache}, after a sync with the sequencer so that a list is never older than any write
- * acknowledged before it started.
+ * The {@link Store} on Hazelcast: writes go to the elected sequencer over the event bus; get, list
+ * and watch are served by this JVM's {@link WatchCache}, after a sync with the sequencer so that a
+ * read is never older than any write acknowledged before it started.
  */
 public final class HazelcastStore implements Store {
 
@@ -35,12 +35,11 @@ public final class HazelcastStore implements Store {
   private static final long ELECTION_WAIT_MS = 15_000;
 
   private final Vertx vertx;
-  private final IMap<String, String> objects;
   private final WatchCache cache;
 
   public HazelcastStore(Vertx vertx, HazelcastInstance hz, int historySize) {
     this.vertx = vertx;
-    this.objects = hz.getMap(Addresses.OBJECTS_MAP);
+    IMap<String, String> objects = hz.getMap(Addresses.OBJECTS_MAP);
     this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historySize);
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
@@ -68,17 +67,23 @@ public final class HazelcastStore implements Store {
     return cache.watcherCount();
   }
 
+  /**
+   * Served from the watch cache after a sync, like list: a get never contradicts what watchers saw
+   * (the change log is written before the objects map, so the map can briefly lag a watch event).
+   */
   @Override
   public Future<JsonObject> get(String key) {
-    return Future.fromCompletionStage(objects.getAsync(key), vertx.getOrCreateContext()).map(v -> {
+    Context caller = vertx.getOrCreateContext();
+    return onCaller(caller, sync().compose(v -> cache.get(key)).map(v -> {
       if (v == null) throw ApiError.notFound(StoreKeys.group(key), StoreKeys.resource(key), StoreKeys.name(key));
-      return new JsonObject(v);
-    });
+      return v;
+    }));
   }
 
   @Override
   public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter) {
-    return sync().compose(v -> cache.list(prefix, filter, limit, continueAfter));
+    Context caller = vertx.getOrCreateContext();
+    return onCaller(caller, sync().compose(v -> cache.list(prefix, filter, limit, continueAfter)));
   }
 
   @Override
@@ -101,8 +106,20 @@ public final class HazelcastStore implements Store {
   @Override
   public Future<Watch> watch(String prefix, long fromRevision, boolean initialEvents, Predicate<JsonObject> filter,
                              Handler<WatchEvent> handler) {
+    Context caller = vertx.getOrCreateContext();
     Future<Void> ready = initialEvents ? sync() : Future.succeededFuture();
-    return ready.compose(v -> cache.watch(prefix, fromRevision, initialEvents, filter, handler));
+    return onCaller(caller, ready.compose(v -> cache.watch(prefix, fromRevision, initialEvents, filter, handler,
+        caller)));
+  }
+
+  /**
+   * The cache answers on its own event loop; callers (verticles, HTTP handlers) keep their
+   * single-threaded model only if results come back on their own context.
+   */
+  private static <T> Future<T> onCaller(Context caller, Future<T> result) {
+    Promise<T> p = Promise.promise();
+    result.onComplete(ar -> caller.runOnContext(v -> p.handle(ar)));
+    return p.future();
   }
 
   @Override

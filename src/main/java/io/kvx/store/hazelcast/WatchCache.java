@@ -270,6 +270,13 @@ public final class WatchCache {
     return p.future();
   }
 
+  /** The object at this cache's revision, or null. */
+  public Future<JsonObject> get(String key) {
+    Promise<JsonObject> p = Promise.promise();
+    whenStarted(() -> p.complete(objects.get(key)));
+    return p.future();
+  }
+
   public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter) {
     Promise<ListResult> p = Promise.promise();
     whenStarted(() -> {
@@ -292,9 +299,9 @@ public final class WatchCache {
     return p.future();
   }
 
+  /** Events reach {@code handler} on {@code callerContext}, in revision order. */
   public Future<Watch> watch(String prefix, long fromRevision, boolean initialEvents, Predicate<JsonObject> filter,
-                             Handler<WatchEvent> handler) {
-    Context callerContext = vertx.getOrCreateContext();
+                             Handler<WatchEvent> handler, Context callerContext) {
     Promise<Watch> p = Promise.promise();
     whenStarted(() -> {
       if (!initialEvents && fromRevision != 0 && fromRevision < oldestServable) {
