@@ -19,8 +19,4 @@ public record ApiRequest(String verb, ResourceType type, String namespace, Strin
   public boolean dryRun() {
     return "All".equals(query.get("dryRun"));
   }
-
-  public String resourceName() {
-    return subresource == null ? type.plural() : type.plural() + "/" + subresource;
-  }
 }

@@ -36,6 +36,10 @@ public final class ApiService {
 
   private static final String ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
   private static final int MAX_CONFLICT_RETRIES = 5;
+  private static final String POD_UPDATE_FORBIDDEN = "Forbidden: pod updates may not change fields other than "
+      + "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+      + "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if "
+      + "it was previously negative)";
 
   private final Store store;
   private final Resources resources;
@@ -318,19 +322,13 @@ public final class ApiService {
     }
     if (!Objects.equals(oldNode, newNode) && oldNode != null) {
       throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec.nodeName",
-          "FieldValueForbidden", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
-          + "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
-          + "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
-          + "previously negative)")));
+          "FieldValueForbidden", POD_UPDATE_FORBIDDEN)));
     }
     oldSpec.remove("nodeName");
     newSpec.remove("nodeName");
     if (!oldSpec.equals(newSpec)) {
       throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec", "FieldValueForbidden",
-          "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
-          + "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
-          + "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
-          + "previously negative)")));
+          POD_UPDATE_FORBIDDEN)));
     }
   }
 

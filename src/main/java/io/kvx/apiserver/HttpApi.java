@@ -251,8 +251,7 @@ public final class HttpApi {
     boolean bookmarks = "true".equals(req.param("allowWatchBookmarks"));
     boolean table = accepts(ctx, TABLE);
     HttpServerResponse resp = ctx.response();
-    resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").putHeader("Transfer-Encoding",
-        "chunked");
+    resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     boolean initial = sendInitial || legacyInitial;
     ApiRequest effective = initial ? withoutResourceVersion(req) : req;
     long[] timers = new long[2];

@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -147,7 +148,7 @@ public final class Main {
     LOG.info("kvx: stopping");
     try {
       List<String> reversed = new ArrayList<>(ids);
-      java.util.Collections.reverse(reversed);
+      Collections.reverse(reversed);
       for (String id : reversed) {
         vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(40, TimeUnit.SECONDS);
       }

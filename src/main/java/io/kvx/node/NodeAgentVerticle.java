@@ -2,6 +2,7 @@ package io.kvx.node;
 
 import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
+import io.kvx.api.Quantities;
 import io.kvx.api.Resources;
 import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
@@ -91,7 +92,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private ImageStore images;
   private Informer podWatch;
   private String nodeIp;
-  private long[] timers = new long[3];
+  private final long[] timers = new long[3];
 
   @Override
   public Future<?> start() {
@@ -291,7 +292,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         cr.running = false;
         int code = st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137;
         cr.terminated = new JsonObject().put("exitCode", code)
-            .put("reason", code == 0 ? "Completed" : st.oomKilled() ? "OOMKilled" : "Error")
+            .put("reason", code == 0 ? "Completed" : "Error")
             .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
         runtime.remove(cr.spec);
         if (PodStatuses.shouldRestart(policy, code)) {
@@ -349,9 +350,9 @@ public final class NodeAgentVerticle extends VerticleBase {
     cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
         c.getString("workingDir", img.config().getString("WorkingDir", "/")), Meta.name(r.pod), log,
         network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
-        io.kvx.scheduler.framework.Resources.bytes(str(limits, "memory")),
-        io.kvx.scheduler.framework.Resources.milli(str(limits, "cpu")),
-        io.kvx.scheduler.framework.Resources.milli(str(requests, "cpu")), "/kvx");
+        Quantities.bytes(str(limits, "memory")),
+        Quantities.milli(str(limits, "cpu")),
+        Quantities.milli(str(requests, "cpu")), "/kvx");
     runtime.start(cr.spec);
     cr.running = true;
     cr.startedAt = Meta.now();

@@ -5,6 +5,7 @@ import io.kvx.api.Resources;
 import io.kvx.bus.Services;
 import io.kvx.client.ApiClient;
 import io.kvx.scheduler.framework.NodeInfo;
+import io.kvx.scheduler.framework.Resource;
 import io.kvx.scheduler.plugins.nodeaffinity.NodeAffinity;
 import io.kvx.scheduler.plugins.nodename.NodeName;
 import io.kvx.scheduler.plugins.noderesources.NodeResourcesFit;
@@ -129,12 +130,12 @@ public final class SchedulerVerticle extends VerticleBase {
       return;
     }
     Map<String, NodeInfo> infos = new HashMap<>();
-    nodes.forEach((n, obj) -> infos.put(n, new NodeInfo(n, obj, io.kvx.scheduler.framework.Resources.ofNode(obj),
-        io.kvx.scheduler.framework.Resources.ZERO)));
+    nodes.forEach((n, obj) -> infos.put(n, new NodeInfo(n, obj, Resource.ofNode(obj),
+        Resource.ZERO)));
     placed.forEach((podKey, node) -> {
       NodeInfo info = infos.get(node);
       JsonObject p = pods.get(podKey);
-      if (info != null && p != null) infos.put(node, info.withPod(io.kvx.scheduler.framework.Resources.ofPod(p)));
+      if (info != null && p != null) infos.put(node, info.withPod(Resource.ofPod(p)));
     });
     Scheduler.Decision d = scheduler.schedule(pod, infos.values());
     if (d.node() == null) {

@@ -1,7 +1,7 @@
 package io.kvx.scheduler;
 
 import io.kvx.scheduler.framework.NodeInfo;
-import io.kvx.scheduler.framework.Resources;
+import io.kvx.scheduler.framework.Resource;
 import io.kvx.scheduler.plugins.nodeaffinity.NodeAffinity;
 import io.kvx.scheduler.plugins.nodename.NodeName;
 import io.kvx.scheduler.plugins.noderesources.NodeResourcesFit;
@@ -31,7 +31,7 @@ class SchedulerTest {
         .put("status", new JsonObject().put("allocatable", new JsonObject().put("cpu", cpu).put("memory", mem)
             .put("pods", "110")).put("conditions", new JsonArray().add(new JsonObject().put("type", "Ready")
             .put("status", ready ? "True" : "False"))));
-    return new NodeInfo(name, n, Resources.ofNode(n), new Resources(usedMilliCpu, 0, 0));
+    return new NodeInfo(name, n, Resource.ofNode(n), new Resource(usedMilliCpu, 0, 0));
   }
 
   private static JsonObject pod(String cpu, String zone, String nodeName) {

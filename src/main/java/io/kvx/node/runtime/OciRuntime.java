@@ -74,7 +74,7 @@ public final class OciRuntime implements ContainerRuntime {
   @Override
   public ContainerStatus status(ContainerSpec spec) throws IOException {
     Integer code = Shim.exitCode(spec.bundleDir());
-    if (code != null) return new ContainerStatus(ContainerStatus.State.EXITED, code, false);
+    if (code != null) return new ContainerStatus(ContainerStatus.State.EXITED, code);
     try {
       String state = Exec.run(runc("state", spec.id()));
       return state.contains("\"status\": \"running\"") || state.contains("\"status\": \"created\"")

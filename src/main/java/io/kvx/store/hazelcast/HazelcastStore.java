@@ -63,10 +63,6 @@ public final class HazelcastStore implements Store {
     cache.stop();
   }
 
-  public int watcherCount() {
-    return cache.watcherCount();
-  }
-
   /**
    * Served from the watch cache after a sync, like list: a get never contradicts what watchers saw
    * (the change log is written before the objects map, so the map can briefly lag a watch event).

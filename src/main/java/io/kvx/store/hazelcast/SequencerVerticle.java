@@ -116,6 +116,9 @@ public final class SequencerVerticle extends VerticleBase {
       } else {
         LOG.severe("sequencer: recovery failed: " + ar.cause());
       }
+      // Membership may have changed while recovering (elect() ignored those calls); a failed
+      // recovery is tried again a second later.
+      vertx.setTimer(ar.succeeded() ? 1 : 1000, t -> elect());
     });
   }
 

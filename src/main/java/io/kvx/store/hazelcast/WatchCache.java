@@ -331,8 +331,4 @@ public final class WatchCache {
     });
     return p.future();
   }
-
-  public int watcherCount() {
-    return watchers.size();
-  }
 }

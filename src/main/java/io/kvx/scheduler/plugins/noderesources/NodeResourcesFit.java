@@ -2,7 +2,7 @@ package io.kvx.scheduler.plugins.noderesources;
 
 import io.kvx.scheduler.framework.FilterPlugin;
 import io.kvx.scheduler.framework.NodeInfo;
-import io.kvx.scheduler.framework.Resources;
+import io.kvx.scheduler.framework.Resource;
 import io.kvx.scheduler.framework.ScorePlugin;
 import io.vertx.core.json.JsonObject;
 
@@ -18,9 +18,9 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
 
   @Override
   public String filter(JsonObject pod, NodeInfo node) {
-    Resources want = Resources.ofPod(pod);
-    Resources used = node.requested();
-    Resources cap = node.allocatable();
+    Resource want = Resource.ofPod(pod);
+    Resource used = node.requested();
+    Resource cap = node.allocatable();
     if (used.pods() + 1 > cap.pods()) return "Too many pods";
     if (want.milliCpu() > 0 && used.milliCpu() + want.milliCpu() > cap.milliCpu()) return "Insufficient cpu";
     if (want.memory() > 0 && used.memory() + want.memory() > cap.memory()) return "Insufficient memory";
@@ -29,7 +29,7 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
 
   @Override
   public long score(JsonObject pod, NodeInfo node) {
-    Resources want = Resources.ofPod(pod);
+    Resource want = Resource.ofPod(pod);
     return (free(node.allocatable().milliCpu(), node.requested().milliCpu() + want.milliCpu())
         + free(node.allocatable().memory(), node.requested().memory() + want.memory())) / 2;
   }

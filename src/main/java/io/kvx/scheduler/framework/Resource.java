@@ -1,22 +1,23 @@
 package io.kvx.scheduler.framework;
 
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.math.BigDecimal;
+import static io.kvx.api.Quantities.bytes;
+import static io.kvx.api.Quantities.milli;
 
-/** CPU (millicores), memory (bytes) and pod count; parsed with fabric8's Quantity. Pure. */
-public record Resources(long milliCpu, long memory, long pods) {
 
-  public static final Resources ZERO = new Resources(0, 0, 0);
+/** CPU (millicores), memory (bytes) and pod count, as kube-scheduler's framework.Resource. Pure. */
+public record Resource(long milliCpu, long memory, long pods) {
 
-  public Resources plus(Resources o) {
-    return new Resources(milliCpu + o.milliCpu, memory + o.memory, pods + o.pods);
+  public static final Resource ZERO = new Resource(0, 0, 0);
+
+  public Resource plus(Resource o) {
+    return new Resource(milliCpu + o.milliCpu, memory + o.memory, pods + o.pods);
   }
 
   /** A pod's requests: the sum over its containers, or the largest init container if bigger. */
-  public static Resources ofPod(JsonObject pod) {
+  public static Resource ofPod(JsonObject pod) {
     JsonObject spec = pod.getJsonObject("spec", new JsonObject());
     long cpu = 0;
     long mem = 0;
@@ -30,7 +31,7 @@ public record Resources(long milliCpu, long memory, long pods) {
       cpu = Math.max(cpu, milli(req.getString("cpu")));
       mem = Math.max(mem, bytes(req.getString("memory")));
     }
-    return new Resources(cpu, mem, 1);
+    return new Resource(cpu, mem, 1);
   }
 
   private static JsonObject requests(JsonObject container) {
@@ -41,25 +42,15 @@ public record Resources(long milliCpu, long memory, long pods) {
   }
 
   /** A node's allocatable resources. */
-  public static Resources ofNode(JsonObject node) {
+  public static Resource ofNode(JsonObject node) {
     JsonObject status = node.getJsonObject("status", new JsonObject());
     JsonObject alloc = status.getJsonObject("allocatable", status.getJsonObject("capacity", new JsonObject()));
-    return new Resources(milli(str(alloc, "cpu")), bytes(str(alloc, "memory")),
+    return new Resource(milli(str(alloc, "cpu")), bytes(str(alloc, "memory")),
         alloc.containsKey("pods") ? Long.parseLong(str(alloc, "pods")) : 110);
   }
 
   private static String str(JsonObject o, String k) {
     Object v = o.getValue(k);
     return v == null ? null : String.valueOf(v);
-  }
-
-  public static long milli(String q) {
-    if (q == null) return 0;
-    return Quantity.getAmountInBytes(new Quantity(q)).multiply(BigDecimal.valueOf(1000)).longValue();
-  }
-
-  public static long bytes(String q) {
-    if (q == null) return 0;
-    return Quantity.getAmountInBytes(new Quantity(q)).longValue();
   }
 }
