@@ -22,18 +22,21 @@ public final class Json {
   private Json() {
   }
 
-  /** Decodes into a fabric8 type; a type mismatch is a 400 naming the field, as kube-apiserver does. */
-  public static <T> T decode(JsonObject obj, Class<T> type) {
+  /**
+   * Decodes a body into fabric8's model of its kind and encodes it back, as kube-apiserver decodes
+   * into its typed structs: what comes out has the kind's shape. A body that does not fit is a 400
+   * naming the field. Kinds without a model pass through unchanged.
+   */
+  public static JsonObject normalize(ResourceType type, JsonObject obj) {
+    if (type.model() == null) return obj;
     try {
-      return MAPPER.convertValue(obj.getMap(), type);
-    } catch (JacksonException | IllegalArgumentException e) {
-      throw ApiError.badRequest("failed to decode " + type.getSimpleName() + ": " + describe(e));
+      // Through text: Vert.x JSON may hold nested JsonObject/JsonArray values, which are not maps.
+      Object typed = MAPPER.readValue(obj.encode(), type.model());
+      return new JsonObject(MAPPER.writeValueAsString(typed));
+    } catch (JacksonException | IllegalArgumentException | ClassCastException e) {
+      throw ApiError.badRequest(type.kind() + " in version \"" + type.version() + "\" cannot be handled as a "
+          + type.kind() + ": " + describe(e));
     }
-  }
-
-  @SuppressWarnings("unchecked")
-  public static JsonObject encode(Object typed) {
-    return new JsonObject((Map<String, Object>) MAPPER.convertValue(typed, Map.class));
   }
 
   /** Parses a YAML document (a request body) into JSON. */
@@ -53,13 +56,17 @@ public final class Json {
   }
 
   private static String describe(Exception e) {
-    if (e instanceof JacksonException je) {
-      return je.getOriginalMessage() + " at " + je.getPathReference();
+    JacksonException je = e instanceof JacksonException j ? j
+        : e.getCause() instanceof JacksonException j ? j : null;
+    if (je == null) return e.getMessage();
+    StringBuilder path = new StringBuilder();
+    for (JacksonException.Reference ref : je.getPath()) {
+      if (ref.getPropertyName() != null) path.append(path.isEmpty() ? "" : ".").append(ref.getPropertyName());
+      else if (ref.getIndex() >= 0) path.append('[').append(ref.getIndex()).append(']');
     }
-    Throwable cause = e.getCause();
-    if (cause instanceof JacksonException je) {
-      return je.getOriginalMessage() + " at " + je.getPathReference();
-    }
-    return e.getMessage();
+    String what = je.getOriginalMessage();
+    int cut = what.indexOf('\n');
+    if (cut > 0) what = what.substring(0, cut);
+    return (path.isEmpty() ? "" : "field " + path + ": ") + what;
   }
 }

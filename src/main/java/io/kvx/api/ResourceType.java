@@ -7,11 +7,13 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What the API server knows about one resource: its group/version/kind, plural, scope, short names
- * and subresources. The registry of built-in types is {@link Resources}.
+ * What the API server knows about one resource: its group/version/kind, plural, scope, short names,
+ * subresources, and the fabric8 model class its bodies must decode into (null: not typed). The
+ * registry of built-in types is {@link Resources}.
  */
 public record ResourceType(String group, String version, String kind, String plural, boolean namespaced,
-                           List<String> shortNames, Set<String> subresources, List<String> categories) {
+                           List<String> shortNames, Set<String> subresources, List<String> categories,
+                           Class<?> model) {
 
   public static final List<String> VERBS = List.of("create", "delete", "deletecollection", "get", "list",
       "patch", "update", "watch");

@@ -1,5 +1,16 @@
 package io.kvx.api;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -12,16 +23,17 @@ import java.util.Set;
 public final class Resources {
 
   private static final List<ResourceType> BUILT_IN = List.of(
-      core("Pod", "pods", true, List.of("po"), Set.of("status", "log", "binding"), List.of("all")),
-      core("Node", "nodes", false, List.of("no"), Set.of("status"), List.of()),
-      core("Namespace", "namespaces", false, List.of("ns"), Set.of("status"), List.of()),
-      core("Service", "services", true, List.of("svc"), Set.of("status"), List.of("all")),
-      core("Endpoints", "endpoints", true, List.of("ep"), Set.of(), List.of()),
-      core("ConfigMap", "configmaps", true, List.of("cm"), Set.of(), List.of()),
-      core("Secret", "secrets", true, List.of(), Set.of(), List.of()),
-      core("ServiceAccount", "serviceaccounts", true, List.of("sa"), Set.of(), List.of()),
-      core("Event", "events", true, List.of("ev"), Set.of(), List.of()),
-      new ResourceType("coordination.k8s.io", "v1", "Lease", "leases", true, List.of(), Set.of(), List.of()));
+      core("Pod", "pods", true, List.of("po"), Set.of("status", "log", "binding"), List.of("all"), Pod.class),
+      core("Node", "nodes", false, List.of("no"), Set.of("status"), List.of(), Node.class),
+      core("Namespace", "namespaces", false, List.of("ns"), Set.of("status"), List.of(), Namespace.class),
+      core("Service", "services", true, List.of("svc"), Set.of("status"), List.of("all"), Service.class),
+      core("Endpoints", "endpoints", true, List.of("ep"), Set.of(), List.of(), Endpoints.class),
+      core("ConfigMap", "configmaps", true, List.of("cm"), Set.of(), List.of(), ConfigMap.class),
+      core("Secret", "secrets", true, List.of(), Set.of(), List.of(), Secret.class),
+      core("ServiceAccount", "serviceaccounts", true, List.of("sa"), Set.of(), List.of(), ServiceAccount.class),
+      core("Event", "events", true, List.of("ev"), Set.of(), List.of(), Event.class),
+      new ResourceType("coordination.k8s.io", "v1", "Lease", "leases", true, List.of(), Set.of(), List.of(),
+          Lease.class));
 
   private final Map<String, ResourceType> byGroupPlural = new LinkedHashMap<>();
 
@@ -30,8 +42,8 @@ public final class Resources {
   }
 
   private static ResourceType core(String kind, String plural, boolean namespaced, List<String> shortNames,
-                                   Set<String> subs, List<String> categories) {
-    return new ResourceType("", "v1", kind, plural, namespaced, shortNames, subs, categories);
+                                   Set<String> subs, List<String> categories, Class<?> model) {
+    return new ResourceType("", "v1", kind, plural, namespaced, shortNames, subs, categories, model);
   }
 
   public void add(ResourceType type) {

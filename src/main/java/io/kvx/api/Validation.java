@@ -19,6 +19,9 @@ public final class Validation {
   private static final Pattern QUALIFIED_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
   private static final Pattern LABEL_VALUE = Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
   private static final Pattern PORT_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])*");
+  /** Kubernetes' quantity syntax: a number and an optional binary, decimal or exponent suffix. */
+  private static final Pattern QUANTITY =
+      Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?");
 
   private Validation() {
   }
@@ -122,6 +125,16 @@ public final class Validation {
             + "alphanumeric characters or '-', and must start and end with an alphanumeric character"));
       } else if (!names.add(cname)) {
         causes.add(new ApiError.Cause(p + ".name", "FieldValueDuplicate", "Duplicate value: \"" + cname + "\""));
+      }
+      JsonObject resources = c.getJsonObject("resources", new JsonObject());
+      for (String kind : new String[] {"limits", "requests"}) {
+        for (Map.Entry<String, Object> q : resources.getJsonObject(kind, new JsonObject())) {
+          String v = String.valueOf(q.getValue());
+          if (!QUANTITY.matcher(v).matches()) {
+            causes.add(invalidValue(p + ".resources." + kind + "[" + q.getKey() + "]", v,
+                "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTPE]*[-+]?[0-9]*)$'"));
+          }
+        }
       }
       String image = c.getString("image");
       if (image == null || image.isBlank()) causes.add(required(p + ".image", "Required value"));

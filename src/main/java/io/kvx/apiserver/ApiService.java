@@ -3,6 +3,7 @@ package io.kvx.apiserver;
 import io.kvx.api.ApiError;
 import io.kvx.api.Defaults;
 import io.kvx.api.FieldSelector;
+import io.kvx.api.Json;
 import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
 import io.kvx.api.Patches;
@@ -144,8 +145,8 @@ public final class ApiService {
   private Future<JsonObject> create(ApiRequest r) {
     if (r.subresource() != null) throw new ApiError(ApiError.Reason.MethodNotAllowed,
         "the server does not allow this method on the requested resource");
-    JsonObject obj = r.body().copy();
-    checkKind(r.type(), obj);
+    checkKind(r.type(), r.body());
+    JsonObject obj = Json.normalize(r.type(), r.body());
     JsonObject meta = Meta.meta(obj);
     if (r.type().namespaced()) {
       String bodyNs = meta.getString("namespace");
@@ -210,8 +211,8 @@ public final class ApiService {
   }
 
   private Future<JsonObject> update(ApiRequest r) {
-    JsonObject body = r.body().copy();
-    checkKind(r.type(), body);
+    checkKind(r.type(), r.body());
+    JsonObject body = Json.normalize(r.type(), r.body());
     String bodyName = Meta.name(body);
     if (bodyName != null && !bodyName.equals(r.name())) {
       throw ApiError.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL ("
@@ -255,7 +256,7 @@ public final class ApiService {
   private Future<JsonObject> mutate(ApiRequest r, long expected, Function<JsonObject, JsonObject> change) {
     String key = key(r, r.name());
     return retryConflicts(expected == 0, () -> store.get(key).compose(old -> {
-      JsonObject next = change.apply(old.copy());
+      JsonObject next = Json.normalize(r.type(), change.apply(old.copy()));
       JsonObject merged = mergeForSubresource(r, old, next);
       Meta.meta(merged).put("resourceVersion", Meta.meta(old).getString("resourceVersion"));
       Defaults.apply(r.type(), merged);

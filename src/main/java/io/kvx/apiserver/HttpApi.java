@@ -91,7 +91,6 @@ public final class HttpApi {
       fail(ctx, e);
       count(verbForMetrics, resourceForMetrics, e.code(), start);
     } catch (RuntimeException e) {
-      LOG.warning("request " + ctx.request().uri() + " failed: " + e);
       fail(ctx, e);
       count(verbForMetrics, resourceForMetrics, 500, start);
     }
@@ -178,9 +177,9 @@ public final class HttpApi {
 
   /** JSON, YAML or (for json-patch) a JSON array wrapped as {"patch": [...]}. Protobuf is not decoded yet. */
   JsonObject decodeBody(RoutingContext ctx, String contentType, boolean jsonPatch) {
-    if (ctx.body() == null || ctx.body().length() == 0) return null;
+    String text = ctx.body() == null ? null : ctx.body().asString();
+    if (text == null || text.isBlank()) return null;
     String ct = contentType == null ? "application/json" : contentType.toLowerCase();
-    String text = ctx.body().asString();
     try {
       if (ct.startsWith("application/vnd.kubernetes.protobuf")) {
         throw new ApiError(ApiError.Reason.UnsupportedMediaType, "the body of the request was in an unknown format "
@@ -227,7 +226,9 @@ public final class HttpApi {
   public static void fail(RoutingContext ctx, Throwable t) {
     ApiError e = t instanceof ApiError ae ? ae
         : new ApiError(ApiError.Reason.InternalError, "Internal error occurred: " + t.getMessage());
-    if (!(t instanceof ApiError)) LOG.warning("internal error on " + ctx.request().uri() + ": " + t);
+    if (!(t instanceof ApiError)) {
+      LOG.log(java.util.logging.Level.WARNING, "internal error on " + ctx.request().uri(), t);
+    }
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;

@@ -62,8 +62,8 @@ public final class Main {
       case "up", "server", "node" -> {
         try {
           run(o);
-        } catch (Exception e) {
-          System.err.println("kvx: " + o.command + " failed to start: " + e.getMessage());
+        } catch (Exception | Error e) {
+          System.err.println("kvx: " + o.command + " failed to start: " + e);
           LOG.log(java.util.logging.Level.FINE, "start failure", e);
           Runtime.getRuntime().halt(1);
         }

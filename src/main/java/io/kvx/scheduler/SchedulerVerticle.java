@@ -129,15 +129,7 @@ public final class SchedulerVerticle extends VerticleBase {
       cycle();
       return;
     }
-    Map<String, NodeInfo> infos = new HashMap<>();
-    nodes.forEach((n, obj) -> infos.put(n, new NodeInfo(n, obj, Resource.ofNode(obj),
-        Resource.ZERO)));
-    placed.forEach((podKey, node) -> {
-      NodeInfo info = infos.get(node);
-      JsonObject p = pods.get(podKey);
-      if (info != null && p != null) infos.put(node, info.withPod(Resource.ofPod(p)));
-    });
-    Scheduler.Decision d = scheduler.schedule(pod, infos.values());
+    Scheduler.Decision d = decide(pod);
     if (d.node() == null) {
       count("unschedulable");
       unschedulable.add(key);
@@ -164,6 +156,27 @@ public final class SchedulerVerticle extends VerticleBase {
       }
       cycle();
     });
+  }
+
+  private Scheduler.Decision decide(JsonObject pod) {
+    try {
+      return scheduler.schedule(pod, snapshot().values());
+    } catch (RuntimeException e) {
+      // An object stored before validation caught its mistake (a malformed quantity) must not stop the queue.
+      return new Scheduler.Decision(null, "cannot schedule: " + e.getMessage());
+    }
+  }
+
+  /** Every node with what the pods bound or assumed on it request. */
+  private Map<String, NodeInfo> snapshot() {
+    Map<String, NodeInfo> infos = new HashMap<>();
+    nodes.forEach((n, obj) -> infos.put(n, new NodeInfo(n, obj, Resource.ofNode(obj), Resource.ZERO)));
+    placed.forEach((podKey, node) -> {
+      NodeInfo info = infos.get(node);
+      JsonObject p = pods.get(podKey);
+      if (info != null && p != null) infos.put(node, info.withPod(Resource.ofPod(p)));
+    });
+    return infos;
   }
 
   private void count(String result) {

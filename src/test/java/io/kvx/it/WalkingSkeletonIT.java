@@ -107,6 +107,16 @@ class WalkingSkeletonIT {
     assertTrue(missing.out().contains("NotFound") && missing.out().contains("\"does-not-exist\" not found"),
         missing.out());
     assertFalse(kubectl.ok("get", "pods").contains("Bad_Name"), "nothing stored for a rejected create");
+    HttpClient http = KvxProcess.insecureClient();
+    String token = Files.readString(kvx.home.resolve("admin.token")).trim();
+    HttpResponse<String> wrongShape = http.send(HttpRequest.newBuilder(
+            URI.create("https://127.0.0.1:" + kvx.apiPort + "/api/v1/namespaces/default/pods"))
+        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"metadata\":{\"name\":\"shape\"},\"spec\":{\"containers\":\"x\"}}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, wrongShape.statusCode(), wrongShape.body());
+    assertTrue(wrongShape.body().contains("spec.containers"), wrongShape.body());
+    assertTrue(kubectl.run("get", "pod", "shape").out().contains("NotFound"), "nothing stored for a bad shape");
   }
 
   @Test

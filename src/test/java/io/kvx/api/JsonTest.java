@@ -1,0 +1,41 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class JsonTest {
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "{\"spec\":{\"containers\":\"x\"}}|spec.containers",
+      "{\"metadata\":{\"labels\":\"x\"}}|metadata.labels",
+      "{\"metadata\":5}|metadata",
+      "{\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":\"abc\"}]}]}}|spec.containers[0].ports[0].containerPort",
+      "{\"spec\":{\"containers\":[{\"name\":\"c\",\"env\":{\"a\":1}}]}}|spec.containers[0].env"})
+  void aBodyOfTheWrongShapeIsA400NamingTheField(String body, String field) {
+    ApiError e = assertThrows(ApiError.class, () -> Json.normalize(Resources.PODS, new JsonObject(body)));
+    assertEquals(400, e.code());
+    assertTrue(e.getMessage().contains("field " + field + ":"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("Pod in version \"v1\" cannot be handled as a Pod"), e.getMessage());
+  }
+
+  @Test
+  void aWellFormedBodyKeepsItsContentIncludingNestedVertxJson() {
+    JsonObject pod = new JsonObject().put("metadata", new JsonObject().put("name", "web")
+            .put("labels", new JsonObject().put("app", "web")).put("annotations", new JsonObject().put("x/y", "z")))
+        .put("spec", new JsonObject().put("containers", new JsonArray().add(new JsonObject().put("name", "c")
+            .put("image", "busybox").put("resources", new JsonObject().put("limits",
+                new JsonObject().put("cpu", "100m").put("memory", "64Mi"))))));
+    JsonObject out = Json.normalize(Resources.PODS, pod);
+    assertEquals(pod.getJsonObject("metadata"), out.getJsonObject("metadata"));
+    assertEquals("100m", out.getJsonObject("spec").getJsonArray("containers").getJsonObject(0)
+        .getJsonObject("resources").getJsonObject("limits").getString("cpu"));
+  }
+}
