@@ -289,8 +289,8 @@ public final class HttpApi {
       }
       handle[0] = ar.result();
       watches.incrementAndGet();
-      resp.setStatusCode(200);
-      if (!resp.headWritten()) resp.write("");
+      // Initial events may already have gone out (and with them the 200 head).
+      if (!resp.headWritten()) resp.setStatusCode(200).write("");
       if (sendInitial) {
         vertx.runOnContext(v -> resp.write(bookmark(req.type(), handle[0].startRevision(), true).encode() + "\n"));
       }

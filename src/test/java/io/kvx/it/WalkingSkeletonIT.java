@@ -99,6 +99,26 @@ class WalkingSkeletonIT {
 
   @Test
   @Order(4)
+  void watchListSendsTheObjectThenTheInitialEventsEndBookmark() throws Exception {
+    // What kubectl delete/wait/rollout status use: without the bookmark they hang until their timeout.
+    HttpClient http = KvxProcess.insecureClient();
+    String token = Files.readString(kvx.home.resolve("admin.token")).trim();
+    HttpRequest watch = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + kvx.apiPort
+            + "/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&sendInitialEvents=true"
+            + "&resourceVersionMatch=NotOlderThan&fieldSelector=metadata.name%3Dhello&timeoutSeconds=5"))
+        .header("Authorization", "Bearer " + token).build();
+    HttpResponse<java.util.stream.Stream<String>> resp = http.send(watch, HttpResponse.BodyHandlers.ofLines());
+    assertEquals(200, resp.statusCode());
+    java.util.List<String> lines = java.util.concurrent.CompletableFuture
+        .supplyAsync(() -> resp.body().limit(2).toList()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(2, lines.size(), "events: " + lines);
+    assertTrue(lines.get(0).startsWith("{\"type\":\"ADDED\"") && lines.get(0).contains("\"hello\""), lines.get(0));
+    assertTrue(lines.get(1).contains("\"BOOKMARK\"") && lines.get(1).contains("k8s.io/initial-events-end"),
+        lines.get(1));
+  }
+
+  @Test
+  @Order(5)
   void badInputIsAStatusNamingTheField() throws Exception {
     Kubectl.Result r = kubectl.run("run", "Bad_Name", "--image=busybox");
     assertNotEquals(0, r.code());
@@ -120,7 +140,7 @@ class WalkingSkeletonIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void deleteRemovesThePod() throws Exception {
     kubectl.ok("delete", "pod", "web", "--grace-period=1");
     Kubectl.Result r = kubectl.run("get", "pod", "web");
@@ -129,7 +149,7 @@ class WalkingSkeletonIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void healthMetricsAndAuthentication() throws Exception {
     HttpClient http = KvxProcess.insecureClient();
     for (String path : new String[] {"/healthz", "/livez", "/readyz"}) {
@@ -146,7 +166,7 @@ class WalkingSkeletonIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void cleanStopLeavesNothingBehind() throws Exception {
     kubectl.ok("run", "leftover", "--image=busybox", "--", "sleep", "3600");
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "leftover");
