@@ -80,8 +80,12 @@ public final class Meta {
   }
 
   public static String age(JsonObject obj) {
-    String ts = meta(obj).getString("creationTimestamp");
-    if (ts == null) return "<unknown>";
-    return humanDuration(Instant.now().getEpochSecond() - Instant.parse(ts).getEpochSecond());
+    return since(meta(obj).getString("creationTimestamp"));
+  }
+
+  /** How long ago an RFC 3339 time was, as kubectl prints it; {@code <unknown>} when absent. */
+  public static String since(String timestamp) {
+    if (timestamp == null) return "<unknown>";
+    return humanDuration(Instant.now().getEpochSecond() - Instant.parse(timestamp).getEpochSecond());
   }
 }

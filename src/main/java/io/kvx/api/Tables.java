@@ -86,7 +86,8 @@ public final class Tables {
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
       }
       case "Event" -> {
-        cols.set(0, col("Last Seen", 0, "", e -> e.getString("lastTimestamp", "")));
+        cols.set(0, col("Last Seen", 0, "", e -> Meta.since(e.getString("lastTimestamp",
+            e.getString("eventTime", Meta.meta(e).getString("creationTimestamp"))))));
         cols.add(col("Type", 0, "", e -> e.getString("type", "")));
         cols.add(col("Reason", 0, "", e -> e.getString("reason", "")));
         cols.add(col("Object", 0, "", e -> {

@@ -1,0 +1,59 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class TablesTest {
+
+  private static JsonObject pod(String phase, JsonObject state, boolean deleting) {
+    JsonObject meta = new JsonObject().put("name", "p").put("creationTimestamp", Instant.now().minusSeconds(90).toString());
+    if (deleting) meta.put("deletionTimestamp", Instant.now().toString());
+    return new JsonObject().put("metadata", meta)
+        .put("spec", new JsonObject().put("containers", new JsonArray().add(new JsonObject().put("name", "c")))
+            .put("nodeName", "n1"))
+        .put("status", new JsonObject().put("phase", phase).put("podIP", "10.42.0.9").put("containerStatuses",
+            new JsonArray().add(new JsonObject().put("name", "c").put("ready", state.containsKey("running"))
+                .put("restartCount", 3).put("state", state))));
+  }
+
+  private static JsonArray row(JsonObject pod) {
+    JsonObject t = Tables.table(Resources.PODS, List.of(pod), "7", null, null);
+    return t.getJsonArray("rows").getJsonObject(0).getJsonArray("cells");
+  }
+
+  @Test
+  void podRowsReadAsKubectlPrintsThem() {
+    JsonArray running = row(pod("Running", new JsonObject().put("running", new JsonObject()), false));
+    assertEquals(List.of("p", "1/1", "Running", "3", "90s", "10.42.0.9", "n1", "<none>", "<none>"), running.getList());
+    assertEquals("Completed", row(pod("Succeeded", new JsonObject().put("terminated",
+        new JsonObject().put("exitCode", 0).put("reason", "Completed")), false)).getString(2));
+    assertEquals("CrashLoopBackOff", row(pod("Running", new JsonObject().put("waiting",
+        new JsonObject().put("reason", "CrashLoopBackOff")), false)).getString(2));
+    assertEquals("Terminating", row(pod("Running", new JsonObject().put("running", new JsonObject()), true))
+        .getString(2));
+  }
+
+  @Test
+  void columnsWithPriorityOneAreTheWideOnes() {
+    JsonArray defs = Tables.table(Resources.PODS, List.of(), "1", null, null).getJsonArray("columnDefinitions");
+    assertEquals(0, defs.getJsonObject(4).getInteger("priority"));
+    assertEquals("IP", defs.getJsonObject(5).getString("name"));
+    assertEquals(1, defs.getJsonObject(5).getInteger("priority"));
+  }
+
+  @Test
+  void humanDurations() {
+    assertEquals("59s", Meta.humanDuration(59));
+    assertEquals("119s", Meta.humanDuration(119));
+    assertEquals("3m20s", Meta.humanDuration(200));
+    assertEquals("15m", Meta.humanDuration(900));
+    assertEquals("5h3m", Meta.humanDuration(5 * 3600 + 180));
+    assertEquals("3d4h", Meta.humanDuration(3 * 86400 + 4 * 3600));
+  }
+}
