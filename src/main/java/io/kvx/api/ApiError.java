@@ -122,6 +122,28 @@ public final class ApiError extends RuntimeException {
     return status;
   }
 
+  /** Whether {@code t} is an ApiError with one of these reasons. */
+  public static boolean is(Throwable t, Reason... reasons) {
+    if (!(t instanceof ApiError e)) return false;
+    for (Reason r : reasons) {
+      if (e.reason == r) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The ApiError a bus reply failure carries (the replier failed the message with a Status as its
+   * text), or null when the failure is the bus's own (no handler, timeout).
+   */
+  public static ApiError fromReplyFailure(Throwable t) {
+    if (t instanceof io.vertx.core.eventbus.ReplyException re
+        && re.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE
+        && re.getMessage() != null && re.getMessage().startsWith("{")) {
+      return fromStatus(new JsonObject(re.getMessage()));
+    }
+    return null;
+  }
+
   /** Rebuilds an error from a Status object (as carried over the event bus). */
   public static ApiError fromStatus(JsonObject status) {
     Reason reason;

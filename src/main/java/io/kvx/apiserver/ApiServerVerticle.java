@@ -172,8 +172,8 @@ public final class ApiServerVerticle extends VerticleBase {
     for (String ns : SYSTEM_NAMESPACES) {
       JsonObject body = new JsonObject().put("metadata", new JsonObject().put("name", ns));
       ApiRequest req = new ApiRequest("create", Resources.NAMESPACES, null, null, null, body, null, Map.of());
-      chain = chain.compose(v -> api.handle(req).<Void>mapEmpty().recover(e -> e instanceof ApiError ae
-          && ae.reason() == ApiError.Reason.AlreadyExists ? Future.succeededFuture() : Future.failedFuture(e)));
+      chain = chain.compose(v -> api.handle(req).<Void>mapEmpty().recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
+          ? Future.succeededFuture() : Future.failedFuture(e)));
     }
     return chain;
   }

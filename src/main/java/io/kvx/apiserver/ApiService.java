@@ -179,7 +179,7 @@ public final class ApiService {
   /** NamespaceLifecycle admission: the namespace must exist and not be terminating. */
   private Future<Void> admitNamespace(String namespace) {
     return store.get(Resources.NAMESPACES.key(null, namespace)).recover(e -> {
-      if (e instanceof ApiError ae && ae.reason() == ApiError.Reason.NotFound) {
+      if (ApiError.is(e, ApiError.Reason.NotFound)) {
         return Future.failedFuture(ApiError.notFound("", "namespaces", namespace));
       }
       return Future.failedFuture(e);
@@ -279,7 +279,7 @@ public final class ApiService {
   }
 
   private <T> Future<T> retryConflicts(int left, Supplier<Future<T>> attempt) {
-    return attempt.get().recover(e -> left > 0 && e instanceof ApiError ae && ae.reason() == ApiError.Reason.Conflict
+    return attempt.get().recover(e -> left > 0 && ApiError.is(e, ApiError.Reason.Conflict)
         ? retryConflicts(left - 1, attempt) : Future.failedFuture(e));
   }
 
@@ -402,8 +402,8 @@ public final class ApiService {
       for (JsonObject item : res.items()) {
         ApiRequest one = new ApiRequest("delete", r.type(), r.type().namespaced() ? Meta.namespace(item) : null,
             Meta.name(item), null, r.body(), null, r.query());
-        chain = chain.compose(v -> delete(one).recover(e -> e instanceof ApiError ae
-            && ae.reason() == ApiError.Reason.NotFound ? Future.succeededFuture() : Future.failedFuture(e)));
+        chain = chain.compose(v -> delete(one).recover(e -> ApiError.is(e, ApiError.Reason.NotFound)
+            ? Future.succeededFuture() : Future.failedFuture(e)));
       }
       return chain.map(v -> listObject(r.type(), res));
     });

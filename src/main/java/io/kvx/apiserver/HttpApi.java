@@ -16,7 +16,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
@@ -354,9 +353,8 @@ public final class HttpApi {
       }
       return vertx.eventBus().<JsonObject>request(Addresses.nodeLog(node), q, new DeliveryOptions()
           .setSendTimeout(10_000)).recover(e -> {
-            if (e instanceof ReplyException re && re.failureCode() > 0 && re.getMessage().startsWith("{")) {
-              return Future.failedFuture(ApiError.fromStatus(new JsonObject(re.getMessage())));
-            }
+            ApiError carried = ApiError.fromReplyFailure(e);
+            if (carried != null) return Future.failedFuture(carried);
             return Future.failedFuture(new ApiError(ApiError.Reason.InternalError, "the node " + node
                 + " did not answer for logs: " + e.getMessage()));
           });

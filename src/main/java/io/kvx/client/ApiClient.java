@@ -9,7 +9,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
 import java.util.function.Predicate;
@@ -78,19 +77,11 @@ public final class ApiClient {
     return vertx.eventBus().<JsonObject>request(Addresses.API, msg, new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
         .map(m -> m.body())
         .recover(e -> {
-          if (e instanceof ReplyException re && re.getMessage() != null && re.getMessage().startsWith("{")) {
-            return Future.failedFuture(ApiError.fromStatus(new JsonObject(re.getMessage())));
-          }
+          ApiError carried = ApiError.fromReplyFailure(e);
+          if (carried != null) return Future.failedFuture(carried);
           return Future.failedFuture(new ApiError(ApiError.Reason.ServiceUnavailable, "no API server answered: "
               + e.getMessage()));
         });
   }
 
-  public static boolean isNotFound(Throwable t) {
-    return t instanceof ApiError e && e.reason() == ApiError.Reason.NotFound;
-  }
-
-  public static boolean isConflict(Throwable t) {
-    return t instanceof ApiError e && (e.reason() == ApiError.Reason.Conflict || e.reason() == ApiError.Reason.AlreadyExists);
-  }
 }

@@ -165,7 +165,7 @@ public final class NodeAgentVerticle extends VerticleBase {
             .put("beta.kubernetes.io/arch", "amd64")))
         .put("spec", new JsonObject().put("podCIDR", config().getString("podCidr"))
             .put("podCIDRs", new JsonArray().add(config().getString("podCidr"))));
-    return client.create(Resources.NODES, null, node).recover(e -> ApiClient.isConflict(e)
+    return client.create(Resources.NODES, null, node).recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
         ? Future.succeededFuture() : Future.failedFuture(e))
         .compose(v -> reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status"));
   }
@@ -225,7 +225,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         .put("renewTime", now);
     client.mergePatch(Resources.LEASES, "kube-node-lease", nodeName, null, new JsonObject().put("spec", spec))
         .recover(e -> {
-          if (!ApiClient.isNotFound(e)) return Future.failedFuture(e);
+          if (!ApiError.is(e, ApiError.Reason.NotFound)) return Future.failedFuture(e);
           JsonObject lease = new JsonObject().put("metadata", new JsonObject().put("name", nodeName)
               .put("namespace", "kube-node-lease")).put("spec", spec.copy().put("acquireTime", now));
           return client.create(Resources.LEASES, "kube-node-lease", lease);
@@ -475,7 +475,7 @@ public final class NodeAgentVerticle extends VerticleBase {
           .put("gracePeriodSeconds", 0).put("preconditions", new JsonObject().put("uid", r.uid));
       // NotFound, or Conflict on the uid: the pod is gone, or the name belongs to a new pod now.
       return client.delete(Resources.PODS, Meta.namespace(r.pod), Meta.name(r.pod), opts)
-          .recover(e -> ApiClient.isNotFound(e) || ApiClient.isConflict(e) ? Future.succeededFuture()
+          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound, ApiError.Reason.Conflict) ? Future.succeededFuture()
               : Future.failedFuture(e)).<Void>mapEmpty();
     }).onSuccess(v -> {
       pods.remove(r.uid);

@@ -1,5 +1,6 @@
 package io.kvx.scheduler;
 
+import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
 import io.kvx.api.Resources;
 import io.kvx.bus.Services;
@@ -149,7 +150,7 @@ public final class SchedulerVerticle extends VerticleBase {
       } else {
         count("error");
         placed.remove(key);
-        if (!ApiClient.isNotFound(ar.cause()) && !ApiClient.isConflict(ar.cause())) {
+        if (!ApiError.is(ar.cause(), ApiError.Reason.NotFound, ApiError.Reason.Conflict)) {
           LOG.warning("scheduler: binding " + key + " failed: " + ar.cause().getMessage());
           vertx.setTimer(1000, t -> enqueue(key));
         }

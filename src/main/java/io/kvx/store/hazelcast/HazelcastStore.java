@@ -145,11 +145,12 @@ public final class HazelcastStore implements Store {
             p.complete(ar.result().body());
             return;
           }
+          ApiError carried = ApiError.fromReplyFailure(ar.cause());
+          if (carried != null) {
+            p.fail(carried);
+            return;
+          }
           if (ar.cause() instanceof ReplyException re) {
-            if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-              p.fail(ApiError.fromStatus(new JsonObject(re.getMessage())));
-              return;
-            }
             // No sequencer registered yet (election in progress): the write was not delivered, retry.
             if (re.failureType() == ReplyFailure.NO_HANDLERS && System.currentTimeMillis() < deadline) {
               vertx.setTimer(100, t -> attempt(request, deadline, p));
