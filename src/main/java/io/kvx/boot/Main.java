@@ -138,9 +138,10 @@ public final class Main {
     chain.await();
     String where = roles.contains("apiserver") ? " API at " + Credentials.apiUrl(o) + ", kubeconfig "
         + o.home.resolve("kubeconfig") : "";
-    System.out.printf("kvx: %s ready in %d ms (roles %s, cluster %s:%d).%s%n", o.command,
+    System.out.printf("kvx: %s ready in %d ms (roles %s, cluster %s:%d, %s transport).%s%n", o.command,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), String.join(",", roles), o.bindHost,
-        hz.getCluster().getLocalMember().getAddress().getPort(), where);
+        hz.getCluster().getLocalMember().getAddress().getPort(),
+        vertx.isNativeTransportEnabled() ? "native epoll" : "NIO", where);
     return vertx;
   }
 

@@ -57,6 +57,9 @@ class WalkingSkeletonIT {
   void nodeRegistersReady() throws Exception {
     kubectl.await(Duration.ofSeconds(30), out -> out.contains("it-node") && out.contains(" Ready "),
         "get", "nodes", "-o", "wide");
+    String log = Files.readString(kvx.log);
+    assertTrue(log.contains("native epoll transport") && log.contains("roles sequencer,apiserver,scheduler,node"),
+        "one clustered JVM with every role on native epoll");
   }
 
   @Test
