@@ -3,6 +3,7 @@ package io.kvx.apiserver;
 import io.kvx.api.ApiError;
 import io.kvx.api.Json;
 import io.kvx.api.Meta;
+import io.kvx.api.Protobuf;
 import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.api.Tables;
@@ -180,10 +181,7 @@ public final class HttpApi {
     if (text == null || text.isBlank()) return null;
     String ct = contentType == null ? "application/json" : contentType.toLowerCase();
     try {
-      if (ct.startsWith("application/vnd.kubernetes.protobuf")) {
-        throw new ApiError(ApiError.Reason.UnsupportedMediaType, "the body of the request was in an unknown format "
-            + "- accepted media types include: application/json, application/yaml");
-      }
+      if (ct.startsWith("application/vnd.kubernetes.protobuf")) return Protobuf.decode(ctx.body().buffer().getBytes());
       if (jsonPatch) return new JsonObject().put("patch", new JsonArray(text));
       if (ct.contains("yaml")) return Json.fromYaml(text);
       return new JsonObject(text);

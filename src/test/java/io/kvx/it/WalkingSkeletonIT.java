@@ -122,6 +122,15 @@ class WalkingSkeletonIT {
 
   @Test
   @Order(5)
+  void kubectlCreateSendsProtobufBodies() throws Exception {
+    kubectl.ok("create", "namespace", "team-a");
+    kubectl.ok("create", "configmap", "settings", "-n", "team-a", "--from-literal=mode=fast", "--from-literal=empty=");
+    assertEquals("fast", kubectl.ok("get", "configmap", "settings", "-n", "team-a", "-o", "jsonpath={.data.mode}").trim());
+    assertTrue(kubectl.ok("get", "namespace", "team-a").contains("Active"));
+  }
+
+  @Test
+  @Order(6)
   void badInputIsAStatusNamingTheField() throws Exception {
     Kubectl.Result r = kubectl.run("run", "Bad_Name", "--image=busybox");
     assertNotEquals(0, r.code());
@@ -143,7 +152,7 @@ class WalkingSkeletonIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void deleteRemovesThePod() throws Exception {
     kubectl.ok("delete", "pod", "web", "--grace-period=1");
     Kubectl.Result r = kubectl.run("get", "pod", "web");
@@ -152,7 +161,7 @@ class WalkingSkeletonIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void healthMetricsAndAuthentication() throws Exception {
     HttpClient http = KvxProcess.insecureClient();
     for (String path : new String[] {"/healthz", "/livez", "/readyz"}) {
@@ -169,7 +178,7 @@ class WalkingSkeletonIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void cleanStopLeavesNothingBehind() throws Exception {
     kubectl.ok("run", "leftover", "--image=busybox", "--", "sleep", "3600");
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "leftover");

@@ -1,0 +1,67 @@
+package io.kvx.api;
+
+import io.kubernetes.client.proto.IntStr;
+import io.kubernetes.client.proto.Meta.ObjectMeta;
+import io.kubernetes.client.proto.Meta.Time;
+import io.kubernetes.client.proto.Resource;
+import io.kubernetes.client.proto.Runtime;
+import io.kubernetes.client.proto.V1;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ProtobufTest {
+
+  /** What kubectl sends: k8s\0, then runtime.Unknown{typeMeta, raw}. */
+  private static byte[] wire(String apiVersion, String kind, com.google.protobuf.Message m) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(new byte[] {'k', '8', 's', 0});
+    Runtime.Unknown.newBuilder().setTypeMeta(Runtime.TypeMeta.newBuilder().setApiVersion(apiVersion).setKind(kind))
+        .setRaw(m.toByteString()).build().writeTo(out);
+    return out.toByteArray();
+  }
+
+  @Test
+  void configMapAsKubectlCreateSendsIt() throws Exception {
+    V1.ConfigMap cm = V1.ConfigMap.newBuilder()
+        .setMetadata(ObjectMeta.newBuilder().setName("cm").setGenerateName("").setCreationTimestamp(Time.newBuilder()))
+        .putData("a", "1").putData("empty", "").build();
+    JsonObject json = Protobuf.decode(wire("v1", "ConfigMap", cm));
+    assertEquals(new JsonObject("""
+        {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"},"data":{"a":"1","empty":""}}"""), json);
+  }
+
+  @Test
+  void quantitiesPortsAndTimesTakeTheirJsonForms() throws Exception {
+    V1.Pod pod = V1.Pod.newBuilder()
+        .setMetadata(ObjectMeta.newBuilder().setName("p").setCreationTimestamp(Time.newBuilder().setSeconds(1_700_000_000)))
+        .setSpec(V1.PodSpec.newBuilder().addContainers(V1.Container.newBuilder().setName("c").setImage("busybox")
+            .setResources(V1.ResourceRequirements.newBuilder().putLimits("cpu",
+                Resource.Quantity.newBuilder().setString("250m").build()))
+            .setReadinessProbe(V1.Probe.newBuilder().setHandler(V1.ProbeHandler.newBuilder().setTcpSocket(
+                V1.TCPSocketAction.newBuilder().setPort(IntStr.IntOrString.newBuilder().setType(1).setStrVal("http"))))))
+            .setTerminationGracePeriodSeconds(5L))
+        .build();
+    JsonObject json = Protobuf.decode(wire("v1", "Pod", pod));
+    JsonObject c = json.getJsonObject("spec").getJsonArray("containers").getJsonObject(0);
+    assertEquals("250m", c.getJsonObject("resources").getJsonObject("limits").getString("cpu"));
+    assertEquals("http", c.getJsonObject("readinessProbe").getJsonObject("tcpSocket").getString("port"));
+    assertEquals("2023-11-14T22:13:20Z", json.getJsonObject("metadata").getString("creationTimestamp"));
+    assertEquals(5L, json.getJsonObject("spec").getLong("terminationGracePeriodSeconds"));
+    assertFalse(json.getJsonObject("metadata").containsKey("generateName"));
+  }
+
+  @Test
+  void badBodiesAreClientErrors() throws Exception {
+    assertEquals(400, assertThrows(ApiError.class, () -> Protobuf.decode("{}".getBytes())).code());
+    assertEquals(400, assertThrows(ApiError.class, () -> Protobuf.decode(new byte[] {'k', '8', 's', 0, 9, 9, 9}))
+        .code());
+    assertEquals(415, assertThrows(ApiError.class,
+        () -> Protobuf.decode(wire("example.com/v1", "Widget", V1.ConfigMap.getDefaultInstance()))).code());
+  }
+}
