@@ -8,12 +8,30 @@ import java.util.Set;
 
 /**
  * What the API server knows about one resource: its group/version/kind, plural, scope, short names,
- * subresources, and the fabric8 model class its bodies must decode into (null: not typed). The
- * registry of built-in types is {@link Resources}.
+ * subresources, and the fabric8 model class its bodies must decode into (null: not typed). Custom
+ * resources carry their CRD version entry in {@code custom} (schema, subresources,
+ * additionalPrinterColumns); built-ins have null there. The registry of built-in types is
+ * {@link Resources}.
  */
 public record ResourceType(String group, String version, String kind, String plural, boolean namespaced,
                            List<String> shortNames, Set<String> subresources, List<String> categories,
-                           Class<?> model) {
+                           Class<?> model, JsonObject custom) {
+
+  public ResourceType(String group, String version, String kind, String plural, boolean namespaced,
+                      List<String> shortNames, Set<String> subresources, List<String> categories, Class<?> model) {
+    this(group, version, kind, plural, namespaced, shortNames, subresources, categories, model, null);
+  }
+
+  /** The openAPIV3Schema of a custom resource version, or null (built-in, or none given). */
+  public JsonObject schema() {
+    if (custom == null) return null;
+    JsonObject schema = custom.getJsonObject("schema");
+    return schema == null ? null : schema.getJsonObject("openAPIV3Schema");
+  }
+
+  public boolean isCustom() {
+    return custom != null;
+  }
 
   public static final List<String> VERBS = List.of("create", "delete", "deletecollection", "get", "list",
       "patch", "update", "watch");
@@ -49,6 +67,20 @@ public record ResourceType(String group, String version, String kind, String plu
       switch (sub) {
         case "log" -> s.put("kind", "Pod").put("verbs", new JsonArray().add("get"));
         case "binding" -> s.put("kind", "Binding").put("verbs", new JsonArray().add("create"));
+        case "eviction" -> s.put("group", "policy").put("version", "v1").put("kind", "Eviction")
+            .put("verbs", new JsonArray().add("create"));
+        case "exec", "attach", "portforward" -> s.put("kind", switch (sub) {
+          case "exec" -> "PodExecOptions";
+          case "attach" -> "PodAttachOptions";
+          default -> "PodPortForwardOptions";
+        }).put("verbs", new JsonArray().add("create").add("get"));
+        case "proxy" -> s.put("kind", kind.equals("Node") ? "NodeProxyOptions" : "ServiceProxyOptions")
+            .put("verbs", new JsonArray().add("create").add("delete").add("get").add("patch").add("update"));
+        case "token" -> s.put("group", "authentication.k8s.io").put("version", "v1").put("kind", "TokenRequest")
+            .put("verbs", new JsonArray().add("create"));
+        case "finalize" -> s.put("kind", kind).put("verbs", new JsonArray().add("update"));
+        case "scale" -> s.put("group", "autoscaling").put("version", "v1").put("kind", "Scale")
+            .put("verbs", new JsonArray().add("get").add("patch").add("update"));
         default -> s.put("kind", kind).put("verbs", new JsonArray().add("get").add("patch").add("update"));
       }
       out.add(s);

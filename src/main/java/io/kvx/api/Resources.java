@@ -1,16 +1,5 @@
 package io.kvx.api;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Endpoints;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceAccount;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -22,28 +11,81 @@ import java.util.Set;
 /** The registry of resource types the API server serves. Adding a built-in kind is one line here. */
 public final class Resources {
 
+  private static final String M = "io.fabric8.kubernetes.api.model.";
+  private static final Set<String> STATUS = Set.of("status");
+  private static final Set<String> NONE = Set.of();
+  private static final Set<String> SCALABLE = Set.of("status", "scale");
+
   private static final List<ResourceType> BUILT_IN = List.of(
-      core("Pod", "pods", true, List.of("po"), Set.of("status", "log", "binding"), List.of("all"), Pod.class),
-      core("Node", "nodes", false, List.of("no"), Set.of("status"), List.of(), Node.class),
-      core("Namespace", "namespaces", false, List.of("ns"), Set.of("status"), List.of(), Namespace.class),
-      core("Service", "services", true, List.of("svc"), Set.of("status"), List.of("all"), Service.class),
-      core("Endpoints", "endpoints", true, List.of("ep"), Set.of(), List.of(), Endpoints.class),
-      core("ConfigMap", "configmaps", true, List.of("cm"), Set.of(), List.of(), ConfigMap.class),
-      core("Secret", "secrets", true, List.of(), Set.of(), List.of(), Secret.class),
-      core("ServiceAccount", "serviceaccounts", true, List.of("sa"), Set.of(), List.of(), ServiceAccount.class),
-      core("Event", "events", true, List.of("ev"), Set.of(), List.of(), Event.class),
-      new ResourceType("coordination.k8s.io", "v1", "Lease", "leases", true, List.of(), Set.of(), List.of(),
-          Lease.class));
+      t("", "v1", "Pod", "pods", true, "po", Set.of("status", "log", "binding", "eviction", "exec", "attach",
+          "portforward", "ephemeralcontainers", "resize"), "all", "Pod"),
+      t("", "v1", "Node", "nodes", false, "no", Set.of("status", "proxy"), null, "Node"),
+      t("", "v1", "Namespace", "namespaces", false, "ns", Set.of("status", "finalize"), null, "Namespace"),
+      t("", "v1", "Service", "services", true, "svc", Set.of("status", "proxy"), "all", "Service"),
+      t("", "v1", "Endpoints", "endpoints", true, "ep", NONE, null, "Endpoints"),
+      t("", "v1", "ConfigMap", "configmaps", true, "cm", NONE, null, "ConfigMap"),
+      t("", "v1", "Secret", "secrets", true, null, NONE, null, "Secret"),
+      t("", "v1", "ServiceAccount", "serviceaccounts", true, "sa", Set.of("token"), null, "ServiceAccount"),
+      t("", "v1", "Event", "events", true, "ev", NONE, null, "Event"),
+      t("coordination.k8s.io", "v1", "Lease", "leases", true, null, NONE, null, "coordination.v1.Lease"),
+      t("", "v1", "ResourceQuota", "resourcequotas", true, "quota", STATUS, null, "ResourceQuota"),
+      t("", "v1", "LimitRange", "limitranges", true, "limits", NONE, null, "LimitRange"),
+      t("", "v1", "PersistentVolume", "persistentvolumes", false, "pv", STATUS, null, "PersistentVolume"),
+      t("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, "pvc", STATUS, null,
+          "PersistentVolumeClaim"),
+      t("", "v1", "ReplicationController", "replicationcontrollers", true, "rc", SCALABLE, "all",
+          "ReplicationController"),
+      t("", "v1", "PodTemplate", "podtemplates", true, null, NONE, null, "PodTemplate"),
+      t("apps", "v1", "Deployment", "deployments", true, "deploy", SCALABLE, "all", "apps.Deployment"),
+      t("apps", "v1", "ReplicaSet", "replicasets", true, "rs", SCALABLE, "all", "apps.ReplicaSet"),
+      t("apps", "v1", "StatefulSet", "statefulsets", true, "sts", SCALABLE, "all", "apps.StatefulSet"),
+      t("apps", "v1", "DaemonSet", "daemonsets", true, "ds", STATUS, "all", "apps.DaemonSet"),
+      t("apps", "v1", "ControllerRevision", "controllerrevisions", true, null, NONE, null,
+          "apps.ControllerRevision"),
+      t("batch", "v1", "Job", "jobs", true, null, STATUS, "all", "batch.v1.Job"),
+      t("batch", "v1", "CronJob", "cronjobs", true, "cj", STATUS, "all", "batch.v1.CronJob"),
+      t("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, "hpa", STATUS, "all",
+          "autoscaling.v2.HorizontalPodAutoscaler"),
+      t("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, "hpa", STATUS, "all",
+          "autoscaling.v1.HorizontalPodAutoscaler"),
+      t("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, "pdb", STATUS, null,
+          "policy.v1.PodDisruptionBudget"),
+      t("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, null, NONE, null,
+          "discovery.v1.EndpointSlice"),
+      t("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, "pc", NONE, null,
+          "scheduling.v1.PriorityClass"),
+      t("rbac.authorization.k8s.io", "v1", "Role", "roles", true, null, NONE, null, "rbac.Role"),
+      t("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, null, NONE, null,
+          "rbac.RoleBinding"),
+      t("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, null, NONE, null,
+          "rbac.ClusterRole"),
+      t("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, null, NONE, null,
+          "rbac.ClusterRoleBinding"),
+      t("events.k8s.io", "v1", "Event", "events", true, "ev", NONE, null, "events.v1.Event"),
+      t("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, "crd,crds",
+          STATUS, null, "apiextensions.v1.CustomResourceDefinition"),
+      t("networking.k8s.io", "v1", "Ingress", "ingresses", true, "ing", STATUS, null, "networking.v1.Ingress"),
+      t("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, null, NONE, null,
+          "networking.v1.IngressClass"),
+      t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, "netpol", NONE, null,
+          "networking.v1.NetworkPolicy"),
+      t("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, "sc", NONE, null, "storage.StorageClass"));
+
+  private static ResourceType t(String group, String version, String kind, String plural, boolean namespaced,
+                                String shortNames, Set<String> subs, String categories, String model) {
+    try {
+      return new ResourceType(group, version, kind, plural, namespaced,
+          shortNames == null ? List.of() : List.of(shortNames.split(",")), subs,
+          categories == null ? List.of() : List.of(categories.split(",")), Class.forName(M + model));
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("fabric8 model class missing: " + model, e);
+    }
+  }
 
   private final Map<String, ResourceType> byGroupPlural = new LinkedHashMap<>();
 
   public Resources() {
     BUILT_IN.forEach(this::add);
-  }
-
-  private static ResourceType core(String kind, String plural, boolean namespaced, List<String> shortNames,
-                                   Set<String> subs, List<String> categories, Class<?> model) {
-    return new ResourceType("", "v1", kind, plural, namespaced, shortNames, subs, categories, model);
   }
 
   public void add(ResourceType type) {
@@ -82,4 +124,10 @@ public final class Resources {
   public static final ResourceType NAMESPACES = BUILT_IN.get(2);
   public static final ResourceType EVENTS = BUILT_IN.get(8);
   public static final ResourceType LEASES = BUILT_IN.get(9);
+
+  /** A built-in type by group and plural (its first registered version). */
+  public static ResourceType builtIn(String group, String plural) {
+    return BUILT_IN.stream().filter(t -> t.group().equals(group) && t.plural().equals(plural)).findFirst()
+        .orElseThrow();
+  }
 }
