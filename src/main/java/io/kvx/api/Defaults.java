@@ -15,7 +15,9 @@ public final class Defaults {
       case "Pod" -> pod(obj);
       case "Namespace" -> {
         JsonObject spec = obj.getJsonObject("spec", new JsonObject());
-        if (!spec.containsKey("finalizers")) spec.put("finalizers", new JsonArray().add("kubernetes"));
+        // Only a new namespace gets the finalizer: the namespace controller removes it when it is emptied.
+        boolean isNew = !Meta.meta(obj).containsKey("creationTimestamp");
+        if (isNew && !spec.containsKey("finalizers")) spec.put("finalizers", new JsonArray().add("kubernetes"));
         obj.put("spec", spec);
         JsonObject status = obj.getJsonObject("status", new JsonObject());
         if (!status.containsKey("phase")) status.put("phase", "Active");
@@ -24,12 +26,141 @@ public final class Defaults {
         labels.put("kubernetes.io/metadata.name", Meta.name(obj));
         Meta.meta(obj).put("labels", labels);
       }
+      case "Deployment" -> {
+        JsonObject spec = workload(obj);
+        putIfAbsent(spec, "revisionHistoryLimit", 10);
+        putIfAbsent(spec, "progressDeadlineSeconds", 600);
+        JsonObject strategy = spec.getJsonObject("strategy", new JsonObject());
+        putIfAbsent(strategy, "type", "RollingUpdate");
+        if (strategy.getString("type").equals("RollingUpdate")) {
+          JsonObject ru = strategy.getJsonObject("rollingUpdate", new JsonObject());
+          putIfAbsent(ru, "maxUnavailable", "25%");
+          putIfAbsent(ru, "maxSurge", "25%");
+          strategy.put("rollingUpdate", ru);
+        }
+        spec.put("strategy", strategy);
+      }
+      case "ReplicaSet", "ReplicationController" -> workload(obj);
+      case "StatefulSet" -> {
+        JsonObject spec = workload(obj);
+        putIfAbsent(spec, "podManagementPolicy", "OrderedReady");
+        putIfAbsent(spec, "revisionHistoryLimit", 10);
+        putIfAbsent(spec, "updateStrategy", new JsonObject().put("type", "RollingUpdate")
+            .put("rollingUpdate", new JsonObject().put("partition", 0)));
+      }
+      case "DaemonSet" -> {
+        JsonObject spec = workload(obj);
+        spec.remove("replicas");
+        putIfAbsent(spec, "revisionHistoryLimit", 10);
+        putIfAbsent(spec, "updateStrategy", new JsonObject().put("type", "RollingUpdate")
+            .put("rollingUpdate", new JsonObject().put("maxUnavailable", 1).put("maxSurge", 0)));
+      }
+      case "Job" -> job(obj.getJsonObject("spec", new JsonObject()));
+      case "CronJob" -> {
+        JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+        putIfAbsent(spec, "concurrencyPolicy", "Allow");
+        putIfAbsent(spec, "suspend", false);
+        putIfAbsent(spec, "successfulJobsHistoryLimit", 3);
+        putIfAbsent(spec, "failedJobsHistoryLimit", 1);
+        JsonObject jt = spec.getJsonObject("jobTemplate", new JsonObject());
+        JsonObject jspec = jt.getJsonObject("spec", new JsonObject());
+        job(jspec);
+        jt.put("spec", jspec);
+        spec.put("jobTemplate", jt);
+        obj.put("spec", spec);
+      }
+      case "Service" -> service(obj);
       default -> { }
     }
   }
 
+  /** Shared by the pod-owning workloads: replicas 1 and pod defaults on the template. */
+  private static JsonObject workload(JsonObject obj) {
+    JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+    obj.put("spec", spec);
+    putIfAbsent(spec, "replicas", 1);
+    putIfAbsent(spec, "minReadySeconds", 0);
+    if (obj.getString("kind").equals("ReplicationController")) {
+      spec.remove("minReadySeconds");
+      JsonObject template = spec.getJsonObject("template");
+      // An RC without a selector selects its template's labels.
+      if (!spec.containsKey("selector") && template != null) {
+        JsonObject labels = template.getJsonObject("metadata", new JsonObject()).getJsonObject("labels");
+        if (labels != null) spec.put("selector", labels.copy());
+      }
+    }
+    podTemplate(spec.getJsonObject("template"));
+    return spec;
+  }
+
+  private static void job(JsonObject spec) {
+    if (!spec.containsKey("completions") && !spec.containsKey("parallelism")) spec.put("completions", 1);
+    putIfAbsent(spec, "backoffLimit", 6);
+    putIfAbsent(spec, "completionMode", "NonIndexed");
+    putIfAbsent(spec, "suspend", false);
+    putIfAbsent(spec, "manualSelector", false);
+    putIfAbsent(spec, "parallelism", 1);
+    JsonObject template = spec.getJsonObject("template");
+    if (template == null) return;
+    JsonObject ps = template.getJsonObject("spec", new JsonObject());
+    boolean hadPolicy = ps.containsKey("restartPolicy");
+    podTemplate(template);
+    // Jobs get no default restart policy: validation asks for OnFailure or Never, as Kubernetes does.
+    if (!hadPolicy) template.getJsonObject("spec").remove("restartPolicy");
+  }
+
+  private static void podTemplate(JsonObject template) {
+    if (template == null) return;
+    JsonObject spec = template.getJsonObject("spec", new JsonObject());
+    podSpec(spec);
+    template.put("spec", spec);
+    template.put("metadata", template.getJsonObject("metadata", new JsonObject()));
+  }
+
+  private static void service(JsonObject svc) {
+    JsonObject spec = svc.getJsonObject("spec", new JsonObject());
+    svc.put("spec", spec);
+    putIfAbsent(spec, "type", "ClusterIP");
+    if (!spec.getString("type").equals("ExternalName")) {
+      putIfAbsent(spec, "sessionAffinity", "None");
+      putIfAbsent(spec, "internalTrafficPolicy", "Cluster");
+      putIfAbsent(spec, "ipFamilies", new JsonArray().add("IPv4"));
+      putIfAbsent(spec, "ipFamilyPolicy", "SingleStack");
+    }
+    if (spec.getString("type").equals("NodePort") || spec.getString("type").equals("LoadBalancer")) {
+      putIfAbsent(spec, "externalTrafficPolicy", "Cluster");
+    }
+    if ("ClientIP".equals(spec.getString("sessionAffinity"))) {
+      JsonObject cfg = spec.getJsonObject("sessionAffinityConfig", new JsonObject());
+      JsonObject clientIp = cfg.getJsonObject("clientIP", new JsonObject());
+      putIfAbsent(clientIp, "timeoutSeconds", 10800);
+      cfg.put("clientIP", clientIp);
+      spec.put("sessionAffinityConfig", cfg);
+    }
+    JsonArray ports = spec.getJsonArray("ports");
+    if (ports != null) {
+      for (int i = 0; i < ports.size(); i++) {
+        if (!(ports.getValue(i) instanceof JsonObject port)) continue;
+        putIfAbsent(port, "protocol", "TCP");
+        if (!port.containsKey("targetPort") && port.getValue("port") != null) port.put("targetPort", port.getValue("port"));
+      }
+    }
+    JsonObject status = svc.getJsonObject("status", new JsonObject());
+    putIfAbsent(status, "loadBalancer", new JsonObject());
+    svc.put("status", status);
+  }
+
   private static void pod(JsonObject pod) {
     JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    podSpec(spec);
+    pod.put("spec", spec);
+    JsonObject status = pod.getJsonObject("status", new JsonObject());
+    putIfAbsent(status, "phase", "Pending");
+    putIfAbsent(status, "qosClass", qosClass(spec));
+    pod.put("status", status);
+  }
+
+  private static void podSpec(JsonObject spec) {
     putIfAbsent(spec, "restartPolicy", "Always");
     putIfAbsent(spec, "dnsPolicy", "ClusterFirst");
     putIfAbsent(spec, "schedulerName", "default-scheduler");
@@ -47,13 +178,10 @@ public final class Defaults {
     for (String list : new String[] {"initContainers", "containers"}) {
       JsonArray cs = spec.getJsonArray(list);
       if (cs == null) continue;
-      for (int i = 0; i < cs.size(); i++) container(cs.getJsonObject(i));
+      for (int i = 0; i < cs.size(); i++) {
+        if (cs.getValue(i) instanceof JsonObject c) container(c);
+      }
     }
-    pod.put("spec", spec);
-    JsonObject status = pod.getJsonObject("status", new JsonObject());
-    putIfAbsent(status, "phase", "Pending");
-    putIfAbsent(status, "qosClass", qosClass(spec));
-    pod.put("status", status);
   }
 
   private static JsonObject toleration(String key) {

@@ -1,5 +1,8 @@
 package io.kvx.api;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -43,6 +46,61 @@ public final class LabelSelector {
       if (!r.matches(labels)) return false;
     }
     return true;
+  }
+
+  /** A metav1.LabelSelector object: matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist). */
+  public static LabelSelector fromJson(JsonObject selector) {
+    if (selector == null) return EVERYTHING;
+    List<Requirement> reqs = new ArrayList<>(fromMatchLabels(selector.getJsonObject("matchLabels")).requirements);
+    JsonArray exprs = selector.getJsonArray("matchExpressions");
+    if (exprs != null) {
+      for (int i = 0; i < exprs.size(); i++) {
+        JsonObject e = exprs.getJsonObject(i);
+        Set<String> values = new LinkedHashSet<>();
+        e.getJsonArray("values", new JsonArray()).forEach(v -> values.add(String.valueOf(v)));
+        Op op = switch (e.getString("operator", "")) {
+          case "In" -> Op.IN;
+          case "NotIn" -> Op.NOTIN;
+          case "Exists" -> Op.EXISTS;
+          case "DoesNotExist" -> Op.NOT_EXISTS;
+          default -> throw ApiError.badRequest("\"" + e.getString("operator") + "\" is not a valid label selector "
+              + "operator");
+        };
+        reqs.add(new Requirement(e.getString("key"), op, values));
+      }
+    }
+    return new LabelSelector(reqs);
+  }
+
+  /** A plain label map as a selector (ReplicationController, Service): every pair must match. */
+  public static LabelSelector fromMatchLabels(JsonObject labels) {
+    if (labels == null) return EVERYTHING;
+    List<Requirement> reqs = new ArrayList<>();
+    labels.forEach(e -> reqs.add(new Requirement(e.getKey(), Op.EQ, Set.of(String.valueOf(e.getValue())))));
+    return new LabelSelector(reqs);
+  }
+
+  /** A label selector in its string form (a=b,c in (d)), as Scale.status.selector carries it. */
+  public static String toText(JsonObject sel, boolean plainMap) {
+    List<String> parts = new java.util.ArrayList<>();
+    JsonObject labels = plainMap ? sel : sel.getJsonObject("matchLabels", new JsonObject());
+    new java.util.TreeMap<>(labels.getMap()).forEach((k, v) -> parts.add(k + "=" + v));
+    if (!plainMap) {
+      for (Object o : sel.getJsonArray("matchExpressions", new JsonArray())) {
+        JsonObject e = (JsonObject) o;
+        String key = e.getString("key");
+        String values = String.join(",", e.getJsonArray("values", new JsonArray()).stream().map(String::valueOf)
+            .sorted().toList());
+        switch (e.getString("operator", "")) {
+          case "In" -> parts.add(key + " in (" + values + ")");
+          case "NotIn" -> parts.add(key + " notin (" + values + ")");
+          case "Exists" -> parts.add(key);
+          case "DoesNotExist" -> parts.add("!" + key);
+          default -> { }
+        }
+      }
+    }
+    return String.join(",", parts);
   }
 
   /** Parses a selector; a syntax error is a 400 naming the selector. */

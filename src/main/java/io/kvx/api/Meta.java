@@ -49,9 +49,12 @@ public final class Meta {
   }
 
   public static Map<String, String> labels(JsonObject obj) {
-    JsonObject l = meta(obj).getJsonObject("labels");
+    return stringMap(meta(obj).getJsonObject("labels"));
+  }
+
+  public static Map<String, String> stringMap(JsonObject map) {
     Map<String, String> out = new HashMap<>();
-    if (l != null) l.forEach(e -> out.put(e.getKey(), String.valueOf(e.getValue())));
+    if (map != null) map.forEach(e -> out.put(e.getKey(), String.valueOf(e.getValue())));
     return out;
   }
 

@@ -125,6 +125,14 @@ public final class Resources {
   public static final ResourceType EVENTS = BUILT_IN.get(8);
   public static final ResourceType LEASES = BUILT_IN.get(9);
 
+  /**
+   * The kinds the garbage collector watches: owners and dependents whose ownerReferences it follows.
+   * Foreground and orphan deletion (which wait on the collector) are offered for these.
+   */
+  public static final List<ResourceType> COLLECTED = List.of(BUILT_IN.get(0), BUILT_IN.get(3), BUILT_IN.get(5),
+      BUILT_IN.get(6), BUILT_IN.get(7), BUILT_IN.get(13), BUILT_IN.get(14), BUILT_IN.get(16), BUILT_IN.get(17),
+      BUILT_IN.get(18), BUILT_IN.get(19), BUILT_IN.get(20), BUILT_IN.get(21), BUILT_IN.get(22), BUILT_IN.get(26));
+
   /** A built-in type by group and plural (its first registered version). */
   public static ResourceType builtIn(String group, String plural) {
     return BUILT_IN.stream().filter(t -> t.group().equals(group) && t.plural().equals(plural)).findFirst()

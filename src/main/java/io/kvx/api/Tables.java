@@ -13,7 +13,7 @@ import java.util.function.Function;
  */
 public final class Tables {
 
-  private record Column(String name, String type, String format, int priority, String description,
+  record Column(String name, String type, String format, int priority, String description,
                         Function<JsonObject, Object> cell) {
     JsonObject definition() {
       return new JsonObject().put("name", name).put("type", type).put("format", format)
@@ -100,12 +100,40 @@ public final class Tables {
         cols.add(col("Holder", 0, "", l -> l.getJsonObject("spec", new JsonObject()).getString("holderIdentity", "")));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
       }
-      default -> cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+      default -> {
+        if (type.isCustom()) {
+          customColumns(type, cols);
+        } else if (!WorkloadColumns.add(type.kind(), cols)) {
+          cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+        }
+      }
     }
     return cols;
   }
 
-  private static Column col(String name, int priority, String description, Function<JsonObject, Object> cell) {
+  /** A custom resource's additionalPrinterColumns (simple JSONPaths), or Age alone. */
+  private static void customColumns(ResourceType type, List<Column> cols) {
+    JsonArray extra = type.custom().getJsonArray("additionalPrinterColumns");
+    if (extra == null || extra.isEmpty()) {
+      cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+      return;
+    }
+    for (Object o : extra) {
+      JsonObject c = (JsonObject) o;
+      String path = c.getString("jsonPath", "");
+      String kind = c.getString("type", "string");
+      cols.add(new Column(c.getString("name", path), kind, c.getString("format", ""), c.getInteger("priority", 0),
+          c.getString("description", ""), obj -> {
+            Object v = JsonPaths.read(obj, path);
+            if (v == null) return kind.equals("date") ? "<unknown>" : "<none>";
+            if (kind.equals("date") && v instanceof String ts) return Meta.since(ts);
+            return v instanceof JsonObject || v instanceof JsonArray ? v.toString() : v;
+          }));
+    }
+  }
+
+
+  static Column col(String name, int priority, String description, Function<JsonObject, Object> cell) {
     return new Column(name, "string", "", priority, description, cell);
   }
 

@@ -72,7 +72,15 @@ public final class Validation {
     }
     validateStringMap(meta.getJsonObject("labels"), "metadata.labels", true, causes);
     validateStringMap(meta.getJsonObject("annotations"), "metadata.annotations", false, causes);
-    if (type.kind().equals("Pod")) validatePod(obj, causes);
+    switch (type.kind()) {
+      case "Pod" -> validatePodSpec(obj.getJsonObject("spec"), "spec", causes);
+      case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController" ->
+          validateWorkload(obj, causes);
+      case "Job" -> validateJob(obj.getJsonObject("spec"), "spec", causes);
+      case "CronJob" -> validateCronJob(obj, causes);
+      case "Service" -> validateService(obj, causes);
+      default -> { }
+    }
     return causes;
   }
 
@@ -91,24 +99,141 @@ public final class Validation {
     }
   }
 
-  private static void validatePod(JsonObject pod, List<ApiError.Cause> causes) {
-    JsonObject spec = pod.getJsonObject("spec");
+  private static void validatePodSpec(JsonObject spec, String path, List<ApiError.Cause> causes) {
     if (spec == null) {
-      causes.add(required("spec.containers", "Required value"));
+      causes.add(required(path + ".containers", "Required value"));
       return;
     }
     JsonArray containers = spec.getJsonArray("containers");
     if (containers == null || containers.isEmpty()) {
-      causes.add(required("spec.containers", "Required value"));
+      causes.add(required(path + ".containers", "Required value"));
       return;
     }
     Set<String> names = new HashSet<>();
-    validateContainers(spec.getJsonArray("initContainers", new JsonArray()), "spec.initContainers", names, causes);
-    validateContainers(containers, "spec.containers", names, causes);
+    validateContainers(spec.getJsonArray("initContainers", new JsonArray()), path + ".initContainers", names, causes);
+    validateContainers(containers, path + ".containers", names, causes);
     String policy = spec.getString("restartPolicy");
     if (policy != null && !Set.of("Always", "OnFailure", "Never").contains(policy)) {
-      causes.add(new ApiError.Cause("spec.restartPolicy", "FieldValueNotSupported",
+      causes.add(new ApiError.Cause(path + ".restartPolicy", "FieldValueNotSupported",
           "Unsupported value: \"" + policy + "\": supported values: \"Always\", \"OnFailure\", \"Never\""));
+    }
+  }
+
+  /** Deployments, ReplicaSets, StatefulSets, DaemonSets and RCs: a selector that selects the template. */
+  private static void validateWorkload(JsonObject obj, List<ApiError.Cause> causes) {
+    JsonObject spec = obj.getJsonObject("spec");
+    if (spec == null) {
+      causes.add(required("spec.selector", "Required value"));
+      return;
+    }
+    Integer replicas = spec.getValue("replicas") instanceof Number n ? n.intValue() : null;
+    if (replicas != null && replicas < 0) {
+      causes.add(invalidValue("spec.replicas", String.valueOf(replicas), "must be greater than or equal to 0"));
+    }
+    JsonObject template = spec.getJsonObject("template");
+    JsonObject labels = template == null ? null
+        : template.getJsonObject("metadata", new JsonObject()).getJsonObject("labels");
+    boolean rc = obj.getString("kind", "").equals("ReplicationController");
+    Object selectorValue = spec.getValue("selector");
+    if (selectorValue == null) {
+      causes.add(required("spec.selector", "Required value"));
+    } else if (template != null) {
+      LabelSelector selector = rc ? LabelSelector.fromMatchLabels((JsonObject) selectorValue)
+          : LabelSelector.fromJson((JsonObject) selectorValue);
+      if (selector.isEmpty()) {
+        causes.add(invalidValue("spec.selector", "null", "empty selector is invalid for deployment"));
+      } else if (!selector.matches(labels == null ? Map.of() : Meta.stringMap(labels))) {
+        causes.add(invalidValue("spec.template.metadata.labels", labels == null ? "null" : labels.encode(),
+            "`selector` does not match template `labels`"));
+      }
+    }
+    if (template == null) {
+      if (!rc) causes.add(required("spec.template", "Required value"));
+    } else {
+      if (labels != null) validateStringMap(labels, "spec.template.metadata.labels", true, causes);
+      validatePodSpec(template.getJsonObject("spec"), "spec.template.spec", causes);
+      String policy = template.getJsonObject("spec", new JsonObject()).getString("restartPolicy", "Always");
+      if (!policy.equals("Always")) {
+        causes.add(new ApiError.Cause("spec.template.spec.restartPolicy", "FieldValueNotSupported",
+            "Unsupported value: \"" + policy + "\": supported values: \"Always\""));
+      }
+    }
+  }
+
+  private static void validateJob(JsonObject spec, String path, List<ApiError.Cause> causes) {
+    if (spec == null || spec.getJsonObject("template") == null) {
+      causes.add(required(path + ".template", "Required value"));
+      return;
+    }
+    for (String f : List.of("parallelism", "completions", "backoffLimit", "activeDeadlineSeconds")) {
+      if (spec.getValue(f) instanceof Number n && n.longValue() < 0) {
+        causes.add(invalidValue(path + "." + f, n.toString(), "must be greater than or equal to 0"));
+      }
+    }
+    JsonObject podSpec = spec.getJsonObject("template").getJsonObject("spec");
+    validatePodSpec(podSpec, path + ".template.spec", causes);
+    String policy = podSpec == null ? null : podSpec.getString("restartPolicy");
+    if (policy == null) {
+      causes.add(required(path + ".template.spec.restartPolicy", "Required value: valid values: \"OnFailure\", "
+          + "\"Never\""));
+    } else if (!policy.equals("OnFailure") && !policy.equals("Never")) {
+      causes.add(new ApiError.Cause(path + ".template.spec.restartPolicy", "FieldValueNotSupported",
+          "Unsupported value: \"" + policy + "\": supported values: \"OnFailure\", \"Never\""));
+    }
+  }
+
+  private static void validateCronJob(JsonObject obj, List<ApiError.Cause> causes) {
+    JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+    String schedule = spec.getString("schedule");
+    if (schedule == null || schedule.isBlank()) {
+      causes.add(required("spec.schedule", "Required value"));
+    } else if (!CronSchedule.isValid(schedule)) {
+      causes.add(invalidValue("spec.schedule", schedule, "unparseable cron expression"));
+    }
+    JsonObject jt = spec.getJsonObject("jobTemplate");
+    validateJob(jt == null ? null : jt.getJsonObject("spec"), "spec.jobTemplate.spec", causes);
+  }
+
+  private static final Set<String> SERVICE_TYPES = Set.of("ClusterIP", "NodePort", "LoadBalancer", "ExternalName");
+
+  private static void validateService(JsonObject obj, List<ApiError.Cause> causes) {
+    JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+    String type = spec.getString("type", "ClusterIP");
+    if (!SERVICE_TYPES.contains(type)) {
+      causes.add(new ApiError.Cause("spec.type", "FieldValueNotSupported", "Unsupported value: \"" + type
+          + "\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""));
+    }
+    JsonArray ports = spec.getJsonArray("ports", new JsonArray());
+    boolean headless = "None".equals(spec.getString("clusterIP"));
+    if (ports.isEmpty() && !headless && !type.equals("ExternalName")) {
+      causes.add(required("spec.ports", "Required value"));
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < ports.size(); i++) {
+      String p = "spec.ports[" + i + "]";
+      if (!(ports.getValue(i) instanceof JsonObject port)) {
+        causes.add(invalidValue(p, String.valueOf(ports.getValue(i)), "must be an object"));
+        continue;
+      }
+      Object pv = port.getValue("port");
+      if (!(pv instanceof Number n) || n.intValue() < 1 || n.intValue() > 65535) {
+        causes.add(invalidValue(p + ".port", String.valueOf(pv), "must be between 1 and 65535, inclusive"));
+      }
+      String proto = port.getString("protocol", "TCP");
+      if (!Set.of("TCP", "UDP", "SCTP").contains(proto)) {
+        causes.add(new ApiError.Cause(p + ".protocol", "FieldValueNotSupported", "Unsupported value: \"" + proto
+            + "\": supported values: \"SCTP\", \"TCP\", \"UDP\""));
+      }
+      String name = port.getString("name");
+      if (ports.size() > 1 && (name == null || name.isEmpty())) causes.add(required(p + ".name", "Required value"));
+      if (name != null && !name.isEmpty() && !names.add(name)) {
+        causes.add(new ApiError.Cause(p + ".name", "FieldValueDuplicate", "Duplicate value: \"" + name + "\""));
+      }
+      if (port.getValue("nodePort") instanceof Number np && np.intValue() != 0
+          && (np.intValue() < 30000 || np.intValue() > 32767)) {
+        causes.add(invalidValue(p + ".nodePort", np.toString(), "provided port is not in the valid range. The "
+            + "range of valid ports is 30000-32767"));
+      }
     }
   }
 

@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
@@ -51,7 +52,8 @@ public final class ApiServerVerticle extends VerticleBase {
   public Future<?> start() {
     Services services = Services.of(vertx);
     Store store = services.store();
-    api = new ApiService(store, new Resources());
+    api = new ApiService(store, new Resources(), new ServiceAllocator(store,
+        config().getString("serviceCidr", "10.96.0.0/12")));
     http = new HttpApi(vertx, api, services.metrics());
     JsonObject cfg = config();
     return vertx.executeBlocking(() -> Files.readString(Path.of(cfg.getString("tokenFile"))).trim())
@@ -60,6 +62,7 @@ public final class ApiServerVerticle extends VerticleBase {
           vertx.eventBus().<JsonObject>consumer(Addresses.API, this::onBusRequest);
           return bootstrapNamespaces();
         })
+        .compose(v -> bootstrapKubernetesService(cfg.getInteger("port", 6443)))
         .compose(v -> listen(cfg, services.metrics()))
         .onSuccess(s -> ready = true);
   }
@@ -176,6 +179,43 @@ public final class ApiServerVerticle extends VerticleBase {
           ? Future.succeededFuture() : Future.failedFuture(e)));
     }
     return chain;
+  }
+
+  /** The default/kubernetes service on the range's first address, with this API server as its endpoint. */
+  private Future<Void> bootstrapKubernetesService(int port) {
+    JsonObject svc = new JsonObject().put("metadata", new JsonObject().put("name", "kubernetes")
+            .put("labels", new JsonObject().put("component", "apiserver").put("provider", "kubernetes")))
+        .put("spec", new JsonObject().put("clusterIP", api.allocator().firstAddress())
+            .put("ports", new JsonArray().add(new JsonObject().put("name", "https").put("port", 443)
+                .put("protocol", "TCP").put("targetPort", port))));
+    ApiRequest create = new ApiRequest("create", Resources.builtIn("", "services"), "default", null, null, svc,
+        null, Map.of());
+    return api.handle(create).<Void>mapEmpty()
+        .recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists) ? Future.succeededFuture() : Future.failedFuture(e))
+        .compose(v -> vertx.executeBlocking(ApiServerVerticle::hostAddress))
+        .compose(ip -> {
+          JsonObject ep = new JsonObject().put("metadata", new JsonObject().put("name", "kubernetes"))
+              .put("subsets", new JsonArray().add(new JsonObject()
+                  .put("addresses", new JsonArray().add(new JsonObject().put("ip", ip)))
+                  .put("ports", new JsonArray().add(new JsonObject().put("name", "https").put("port", port)
+                      .put("protocol", "TCP")))));
+          ApiRequest put = new ApiRequest("create", Resources.builtIn("", "endpoints"), "default", null, null, ep,
+              null, Map.of());
+          return api.handle(put).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+        });
+  }
+
+  /** The first up, non-loopback IPv4 address that is not a kvx bridge: where pods reach this JVM. */
+  private static String hostAddress() throws java.net.SocketException {
+    for (var nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      if (!nif.isUp() || nif.isLoopback() || nif.getName().startsWith("kvx") || nif.getName().startsWith("veth")) {
+        continue;
+      }
+      for (var addr : java.util.Collections.list(nif.getInetAddresses())) {
+        if (addr instanceof java.net.Inet4Address) return addr.getHostAddress();
+      }
+    }
+    return "127.0.0.1";
   }
 
   @Override

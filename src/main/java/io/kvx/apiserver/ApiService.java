@@ -46,9 +46,20 @@ public final class ApiService {
   private final Resources resources;
   private final SecureRandom random = new SecureRandom();
 
-  public ApiService(Store store, Resources resources) {
+  private final ServiceAllocator allocator;
+
+  public ApiService(Store store, Resources resources, ServiceAllocator allocator) {
     this.store = store;
     this.resources = resources;
+    this.allocator = allocator;
+  }
+
+  public ServiceAllocator allocator() {
+    return allocator;
+  }
+
+  private static boolean isService(ResourceType type) {
+    return type.group().isEmpty() && type.plural().equals("services");
   }
 
   public Resources resources() {
@@ -62,6 +73,8 @@ public final class ApiService {
   /** Every verb but watch and log; the result is the reply body. */
   public Future<JsonObject> handle(ApiRequest r) {
     try {
+      if ("scale".equals(r.subresource())) return scale(r);
+      if ("eviction".equals(r.subresource()) && r.verb().equals("create")) return evict(r);
       return switch (r.verb()) {
         case "get" -> get(r);
         case "list" -> list(r).map(res -> listObject(r.type(), res));
@@ -172,6 +185,10 @@ public final class ApiService {
     Future<Void> admitted = r.type().namespaced() ? admitNamespace(r.namespace()) : Future.succeededFuture();
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(obj);
+      if (isService(r.type())) {
+        return allocator.allocate(obj).compose(o -> store.create(key(r, Meta.name(o)), o)
+            .recover(e -> allocator.releaseAll(obj).transform(x -> Future.failedFuture(e))));
+      }
       return store.create(key(r, Meta.name(obj)), obj);
     });
   }
@@ -264,9 +281,15 @@ public final class ApiService {
       checkImmutable(r.type(), old, merged);
       if (r.dryRun()) return Future.succeededFuture(merged);
       if (finalizersDone(old, merged)) {
-        return store.delete(key, Meta.resourceVersion(old), null);
+        return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
+            ? allocator.releaseAll(gone).map(gone) : Future.succeededFuture(gone));
       }
-      return store.update(key, merged, expected != 0 ? expected : Meta.resourceVersion(old));
+      long rv = expected != 0 ? expected : Meta.resourceVersion(old);
+      if (isService(r.type()) && !"status".equals(r.subresource())) {
+        return allocator.reallocate(old, merged).compose(svc -> store.update(key, svc, rv))
+            .compose(saved -> allocator.releaseDropped(old, saved).map(saved));
+      }
+      return store.update(key, merged, rv);
     }));
   }
 
@@ -336,7 +359,9 @@ public final class ApiService {
   /** An object being deleted goes away when its last finalizer is removed. */
   private static boolean finalizersDone(JsonObject old, JsonObject next) {
     JsonObject meta = Meta.meta(next);
-    return Meta.meta(old).containsKey("deletionTimestamp")
+    boolean specFinalizers = "Namespace".equals(next.getString("kind"))
+        && !next.getJsonObject("spec", new JsonObject()).getJsonArray("finalizers", new JsonArray()).isEmpty();
+    return Meta.meta(old).containsKey("deletionTimestamp") && !specFinalizers
         && meta.getJsonArray("finalizers", new JsonArray()).isEmpty();
   }
 
@@ -364,6 +389,13 @@ public final class ApiService {
             + Meta.resourceVersion(old));
       }
       JsonObject meta = Meta.meta(old);
+      String propagation = propagation(r, opts);
+      if (propagation != null && Resources.COLLECTED.contains(r.type()) && !meta.containsKey("deletionTimestamp")) {
+        String finalizer = propagation.equals("Foreground") ? "foregroundDeletion" : "orphan";
+        JsonArray fs = meta.getJsonArray("finalizers", new JsonArray());
+        if (!fs.contains(finalizer)) fs.add(finalizer);
+        meta.put("finalizers", fs);
+      }
       boolean hasFinalizers = !meta.getJsonArray("finalizers", new JsonArray()).isEmpty();
       long graceSeconds = graceRequested != null ? graceRequested
           : old.getJsonObject("spec", new JsonObject()).getLong("terminationGracePeriodSeconds", 30L);
@@ -387,8 +419,23 @@ public final class ApiService {
         }
         return store.update(key, old, Meta.resourceVersion(old));
       }
-      return store.delete(key, Meta.resourceVersion(old), preUid);
+      Future<JsonObject> deleted = store.delete(key, Meta.resourceVersion(old), preUid);
+      return isService(r.type()) ? deleted.compose(gone -> allocator.releaseAll(gone).map(gone)) : deleted;
     }));
+  }
+
+  /** Foreground or Orphan when asked for (the body, the query, or the old orphanDependents flag); else null. */
+  private static String propagation(ApiRequest r, JsonObject opts) {
+    String p = r.param("propagationPolicy") != null ? r.param("propagationPolicy") : opts.getString("propagationPolicy");
+    Boolean orphan = opts.getBoolean("orphanDependents");
+    if (r.param("orphanDependents") != null) orphan = Boolean.parseBoolean(r.param("orphanDependents"));
+    if (p == null && Boolean.TRUE.equals(orphan)) return "Orphan";
+    if (p == null || p.equals("Background")) return null;
+    if (!p.equals("Foreground") && !p.equals("Orphan")) {
+      throw ApiError.badRequest("DeleteOptions.propagationPolicy: Unsupported value: \"" + p + "\": supported "
+          + "values: \"Foreground\", \"Background\", \"Orphan\"");
+    }
+    return p;
   }
 
   private static boolean isTerminal(JsonObject pod) {
@@ -443,6 +490,68 @@ public final class ApiService {
       return store.update(key, pod, Meta.resourceVersion(pod));
     }).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1").put("metadata", new JsonObject())
         .put("status", "Success").put("code", 201));
+  }
+
+  /** The scale subresource: an autoscaling/v1 Scale view of spec.replicas, readable and writable. */
+  private Future<JsonObject> scale(ApiRequest r) {
+    String key = key(r, r.name());
+    return switch (r.verb()) {
+      case "get" -> store.get(key).map(this::toScale);
+      case "update", "patch" -> retryConflicts(true, () -> store.get(key).compose(obj -> {
+        JsonObject current = toScale(obj);
+        JsonObject desired;
+        if (r.verb().equals("update")) {
+          desired = r.body();
+        } else {
+          String type = r.patchType() == null ? "" : r.patchType();
+          desired = type.startsWith("application/json-patch+json")
+              ? Patches.jsonPatch(current, r.body().getJsonArray("patch"))
+              : type.startsWith("application/merge-patch+json") ? Patches.mergePatch(current, r.body())
+              : Patches.strategicMergePatch(current, r.body());
+        }
+        long rv = Meta.parseVersion(Meta.meta(desired).getString("resourceVersion"));
+        if (rv != 0 && rv != Meta.resourceVersion(obj)) {
+          throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "the object has been modified; "
+              + "please apply your changes to the latest version and try again");
+        }
+        Object replicas = desired.getJsonObject("spec", new JsonObject()).getValue("replicas");
+        if (!(replicas instanceof Number n) || n.intValue() < 0) {
+          throw ApiError.invalid("autoscaling", "Scale", r.name(), List.of(new ApiError.Cause("spec.replicas",
+              "FieldValueInvalid", "Invalid value: " + replicas + ": must be greater than or equal to 0")));
+        }
+        JsonObject next = obj.copy();
+        next.getJsonObject("spec").put("replicas", n.intValue());
+        if (r.dryRun()) return Future.succeededFuture(toScale(next));
+        return store.update(key, next, Meta.resourceVersion(obj)).map(this::toScale);
+      }));
+      default -> Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
+          "the server does not allow this method on the requested resource"));
+    };
+  }
+
+  private JsonObject toScale(JsonObject obj) {
+    JsonObject meta = Meta.meta(obj);
+    JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+    JsonObject status = obj.getJsonObject("status", new JsonObject());
+    JsonObject scaleMeta = new JsonObject().put("name", meta.getString("name")).put("uid", meta.getString("uid"))
+        .put("resourceVersion", meta.getString("resourceVersion"))
+        .put("creationTimestamp", meta.getString("creationTimestamp"));
+    if (meta.getString("namespace") != null) scaleMeta.put("namespace", meta.getString("namespace"));
+    JsonObject scaleStatus = new JsonObject().put("replicas", status.getInteger("replicas", 0));
+    Object selector = spec.getValue("selector");
+    if (selector instanceof JsonObject sel) scaleStatus.put("selector", LabelSelector.toText(sel,
+        obj.getString("kind", "").equals("ReplicationController")));
+    return new JsonObject().put("kind", "Scale").put("apiVersion", "autoscaling/v1").put("metadata", scaleMeta)
+        .put("spec", new JsonObject().put("replicas", spec.getInteger("replicas", 0))).put("status", scaleStatus);
+  }
+
+  /** pods/eviction: a graceful delete of the pod, as the Eviction API does without a blocking budget. */
+  private Future<JsonObject> evict(ApiRequest r) {
+    if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "eviction is only for pods");
+    JsonObject opts = r.body() == null ? new JsonObject() : r.body().getJsonObject("deleteOptions", new JsonObject());
+    ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
+    return delete(del).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1")
+        .put("metadata", new JsonObject()).put("status", "Success").put("code", 201));
   }
 
   private String randomSuffix() {

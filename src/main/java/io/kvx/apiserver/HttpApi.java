@@ -153,7 +153,7 @@ public final class HttpApi {
     String verb = switch (method) {
       case "GET" -> name == null ? (watch ? "watch" : "list") : "get";
       case "POST" -> {
-        if (name != null && !"binding".equals(sub)) {
+        if (name != null && !"binding".equals(sub) && !"eviction".equals(sub) && !"token".equals(sub)) {
           throw new ApiError(ApiError.Reason.MethodNotAllowed, "the server does not allow this method on the "
               + "requested resource");
         }

@@ -54,6 +54,16 @@ public final class ApiClient {
     return call(type, "delete", namespace, name, null, options, null);
   }
 
+  public Future<JsonObject> deleteCollection(ResourceType type, String namespace) {
+    return call(type, "deletecollection", namespace, null, null, null, null);
+  }
+
+  /** The objects of a type in a namespace (null: all), from this JVM's store cache. */
+  public Future<java.util.List<JsonObject>> list(ResourceType type, String namespace) {
+    String prefix = type.namespaced() && namespace != null ? type.storePrefix() + namespace + "/" : type.storePrefix();
+    return store.list(prefix, o -> true, 0, null).map(r -> r.items());
+  }
+
   public Future<JsonObject> bind(String namespace, String pod, String node) {
     JsonObject binding = new JsonObject().put("apiVersion", "v1").put("kind", "Binding")
         .put("metadata", new JsonObject().put("name", pod).put("namespace", namespace))

@@ -263,10 +263,11 @@ public final class NodeAgentVerticle extends VerticleBase {
     r.syncing = true;
     r.dirty = false;
     boolean terminating = r.removed || Meta.meta(r.pod).containsKey("deletionTimestamp");
-    Future<Void> work = terminating ? terminate(r) : vertx.executeBlocking(() -> {
+    // Unordered: one pod's slow work (a 30 s grace period) must not hold up every other pod.
+    Future<Void> work = terminating ? terminate(r) : vertx.<Void>executeBlocking(() -> {
       converge(r);
       return null;
-    }).compose(v -> report(r));
+    }, false).compose(v -> report(r));
     work.onComplete(ar -> {
       if (ar.failed()) LOG.warning("node " + nodeName + ": sync of " + Meta.name(r.pod) + " failed: " + ar.cause());
       r.syncing = false;
@@ -468,7 +469,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     Future<Void> killed = r.killed ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
       killPod(r, grace);
       return null;
-    }).onSuccess(v -> r.killed = true);
+    }, false).onSuccess(v -> r.killed = true);
     return killed.compose(v -> {
       if (r.removed) return Future.<Void>succeededFuture();
       JsonObject opts = new JsonObject().put("kind", "DeleteOptions").put("apiVersion", "v1")
@@ -554,7 +555,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (text.length() > n) text = text.substring(0, n);
       }
       return text;
-    }).onComplete(ar -> {
+    }, false).onComplete(ar -> {
       if (ar.succeeded()) msg.reply(new JsonObject().put("text", ar.result()));
       else msg.fail(500, new ApiError(ApiError.Reason.InternalError, "reading logs failed: " + ar.cause())
           .toStatus().encode());

@@ -1,0 +1,140 @@
+package io.kvx.controller;
+
+import io.kvx.api.ResourceType;
+import io.kvx.api.Resources;
+import io.kvx.bus.Services;
+import io.kvx.client.ApiClient;
+import io.kvx.client.EventRecorder;
+import io.kvx.client.LeaderElector;
+import io.kvx.controller.deployment.DeploymentReconciler;
+import io.kvx.controller.endpoints.EndpointsReconciler;
+import io.kvx.controller.gc.GarbageCollector;
+import io.kvx.controller.namespace.NamespaceReconciler;
+import io.kvx.controller.replicaset.ReplicaSetReconciler;
+import io.kvx.controller.serviceaccount.ServiceAccountReconciler;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * kube-controller-manager's job: while this JVM holds the controller-manager Lease, it runs shared
+ * caches (one list+watch per type) and every controller off its own work queue. Losing the lease
+ * stops them all; another JVM's instance takes over.
+ */
+public final class ControllerManagerVerticle extends VerticleBase {
+
+  private static final Logger LOG = Logger.getLogger(ControllerManagerVerticle.class.getName());
+  private static final String COMPONENT = "kvx-controller-manager";
+
+  private ApiClient client;
+  private LeaderElector elector;
+  private MeterRegistry meters;
+  private final Map<String, Cache> caches = new HashMap<>();
+  private final List<Controller> controllers = new ArrayList<>();
+  private long generation;
+  private String caPem;
+
+  @Override
+  public Future<?> start() {
+    Services services = Services.of(vertx);
+    meters = services.metrics();
+    client = new ApiClient(vertx, services.store());
+    JsonObject cfg = config();
+    long leaseMs = cfg.getLong("leaseDurationMs", 4000L);
+    long retryMs = cfg.getLong("retryPeriodMs", 1000L);
+    Path ca = Path.of(cfg.getString("home", ".")).resolve("tls/ca.crt");
+    return vertx.executeBlocking(() -> Files.exists(ca) ? Files.readString(ca) : null).onSuccess(pem -> {
+      caPem = pem;
+      elector = new LeaderElector(vertx, client, "kube-system", "kube-controller-manager",
+          LeaderElector.identity(cfg.getString("nodeName", "kvx")), leaseMs, retryMs, v -> startControllers(),
+          v -> stopControllers());
+      elector.start();
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (elector != null) elector.stop();
+    stopControllers();
+    return Future.succeededFuture();
+  }
+
+  private Cache cache(ResourceType type) {
+    return caches.computeIfAbsent(type.group() + "/" + type.plural(), k -> new Cache(type));
+  }
+
+  private Controller controller(Reconciler reconciler, int workers) {
+    Controller c = new Controller(vertx, reconciler, workers, meters);
+    controllers.add(c);
+    return c;
+  }
+
+  private void startControllers() {
+    long gen = ++generation;
+    EventRecorder events = new EventRecorder(client, COMPONENT);
+    Cache pods = cache(Resources.PODS);
+    Cache namespaces = cache(Resources.NAMESPACES);
+    Cache rsCache = cache(Resources.builtIn("apps", "replicasets"));
+    Cache rcCache = cache(Resources.builtIn("", "replicationcontrollers"));
+    Cache deployments = cache(Resources.builtIn("apps", "deployments"));
+    Cache services = cache(Resources.builtIn("", "services"));
+    Cache endpoints = cache(Resources.builtIn("", "endpoints"));
+    Cache slices = cache(Resources.builtIn("discovery.k8s.io", "endpointslices"));
+    Cache accounts = cache(Resources.builtIn("", "serviceaccounts"));
+    Cache configMaps = cache(Resources.builtIn("", "configmaps"));
+    List<Cache> collected = new ArrayList<>();
+    for (ResourceType t : Resources.COLLECTED) collected.add(cache(t));
+
+    Controller[] rs = new Controller[1];
+    rs[0] = controller(new ReplicaSetReconciler(rsCache.type(), rsCache, pods, client, events,
+        k -> rs[0].enqueue(k)), 4);
+    Controller[] rc = new Controller[1];
+    rc[0] = controller(new ReplicaSetReconciler(rcCache.type(), rcCache, pods, client, events,
+        k -> rc[0].enqueue(k)), 2);
+    Controller[] dep = new Controller[1];
+    dep[0] = controller(new DeploymentReconciler(deployments, rsCache, pods, client, events,
+        k -> dep[0].enqueue(k)), 4);
+    Controller[] ep = new Controller[1];
+    ep[0] = controller(new EndpointsReconciler(services, pods, endpoints, slices, client, k -> ep[0].enqueue(k)), 4);
+    Controller[] gc = new Controller[1];
+    gc[0] = controller(new GarbageCollector(collected, client, k -> gc[0].enqueue(k)), 4);
+    Controller[] ns = new Controller[1];
+    ns[0] = controller(new NamespaceReconciler(namespaces, client, () -> new Resources().all(),
+        k -> ns[0].enqueue(k)), 2);
+    Controller[] sa = new Controller[1];
+    sa[0] = controller(new ServiceAccountReconciler(namespaces, accounts, configMaps, client, caPem,
+        k -> sa[0].enqueue(k)), 2);
+
+    List<Future<Cache>> starts = new ArrayList<>();
+    for (Cache c : caches.values()) starts.add(c.start(client));
+    Future.all(starts).onSuccess(v -> {
+          if (gen == generation) controllers.forEach(Controller::run);
+        })
+        .onSuccess(v -> LOG.info("controller-manager: " + controllers.size() + " controllers running on "
+            + caches.size() + " caches"))
+        .onFailure(e -> {
+          LOG.warning("controller-manager: caches failed to start: " + e.getMessage() + "; retrying");
+          stopControllers();
+          vertx.setTimer(1000, t -> {
+            if (elector.isLeader()) startControllers();
+          });
+        });
+  }
+
+  private void stopControllers() {
+    generation++;
+    controllers.forEach(Controller::stop);
+    controllers.clear();
+    caches.values().forEach(Cache::stop);
+    caches.clear();
+  }
+}

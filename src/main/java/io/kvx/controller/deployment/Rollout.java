@@ -1,0 +1,226 @@
+package io.kvx.controller.deployment;
+
+import io.kvx.api.Meta;
+import io.kvx.controller.Workloads;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Deployment's rollout arithmetic: how far to scale the new and old ReplicaSets this step, and the
+ * status to report. Pure: ReplicaSets in, replica counts and a status out.
+ */
+public final class Rollout {
+
+  /** Target spec.replicas per ReplicaSet name, only for those that change. */
+  public record Plan(Map<String, Integer> scales) {
+  }
+
+  private Rollout() {
+  }
+
+  static int replicas(JsonObject obj) {
+    return obj.getJsonObject("spec", new JsonObject()).getInteger("replicas", 0);
+  }
+
+  static int statusCount(JsonObject obj, String field) {
+    return obj == null ? 0 : obj.getJsonObject("status", new JsonObject()).getInteger(field, 0);
+  }
+
+  static boolean recreate(JsonObject d) {
+    return "Recreate".equals(d.getJsonObject("spec").getJsonObject("strategy", new JsonObject()).getString("type"));
+  }
+
+  static int maxSurge(JsonObject d) {
+    int replicas = replicas(d);
+    JsonObject ru = d.getJsonObject("spec").getJsonObject("strategy", new JsonObject())
+        .getJsonObject("rollingUpdate", new JsonObject());
+    int surge = Workloads.intOrPercent(ru.getValue("maxSurge", "25%"), replicas, true);
+    int unavailable = Workloads.intOrPercent(ru.getValue("maxUnavailable", "25%"), replicas, false);
+    return surge == 0 && unavailable == 0 ? 0 : surge;
+  }
+
+  static int maxUnavailable(JsonObject d) {
+    int replicas = replicas(d);
+    if (recreate(d)) return replicas;
+    JsonObject ru = d.getJsonObject("spec").getJsonObject("strategy", new JsonObject())
+        .getJsonObject("rollingUpdate", new JsonObject());
+    int surge = Workloads.intOrPercent(ru.getValue("maxSurge", "25%"), replicas, true);
+    int unavailable = Workloads.intOrPercent(ru.getValue("maxUnavailable", "25%"), replicas, false);
+    // Both zero would deadlock a rollout; Kubernetes then allows one unavailable pod.
+    if (surge == 0 && unavailable == 0) unavailable = 1;
+    return Math.min(unavailable, replicas);
+  }
+
+  /** The size a just-created new ReplicaSet starts with. */
+  static int initialReplicas(JsonObject d, List<JsonObject> old) {
+    int replicas = replicas(d);
+    int oldTotal = old.stream().mapToInt(Rollout::replicas).sum();
+    if (recreate(d)) return oldTotal == 0 ? replicas : 0;
+    if (oldTotal == 0) return replicas;
+    return Math.max(0, Math.min(replicas, replicas + maxSurge(d) - oldTotal));
+  }
+
+  /** One step of the rollout. {@code oldActivePods} counts pods of old ReplicaSets still present. */
+  public static Plan plan(JsonObject d, JsonObject newRs, List<JsonObject> old, int oldActivePods) {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    int replicas = replicas(d);
+    if (newRs == null) return new Plan(out);
+    int newReplicas = replicas(newRs);
+    if (recreate(d)) {
+      boolean oldRunning = false;
+      for (JsonObject rs : old) {
+        if (replicas(rs) > 0) {
+          out.put(Meta.name(rs), 0);
+          oldRunning = true;
+        }
+      }
+      if (!oldRunning && oldActivePods == 0 && newReplicas != replicas) out.put(Meta.name(newRs), replicas);
+      return new Plan(out);
+    }
+    int total = newReplicas + old.stream().mapToInt(Rollout::replicas).sum();
+    if (newReplicas > replicas) {
+      out.put(Meta.name(newRs), replicas);
+    } else if (newReplicas < replicas) {
+      int room = replicas + maxSurge(d) - total;
+      if (room > 0) out.put(Meta.name(newRs), newReplicas + Math.min(room, replicas - newReplicas));
+    }
+    int minAvailable = replicas - maxUnavailable(d);
+    int newUnavailable = Math.max(0, newReplicas - statusCount(newRs, "availableReplicas"));
+    int maxScaledDown = total - minAvailable - newUnavailable;
+    if (maxScaledDown <= 0) return new Plan(out);
+    Map<String, Integer> sizes = new LinkedHashMap<>();
+    old.forEach(rs -> sizes.put(Meta.name(rs), replicas(rs)));
+    // Unhealthy old pods go first: they cost no availability.
+    int budget = maxScaledDown;
+    for (JsonObject rs : old) {
+      int size = sizes.get(Meta.name(rs));
+      int unhealthy = size - Math.min(size, statusCount(rs, "availableReplicas"));
+      int down = Math.min(budget, unhealthy);
+      if (down > 0) {
+        sizes.put(Meta.name(rs), size - down);
+        budget -= down;
+      }
+    }
+    int available = statusCount(newRs, "availableReplicas");
+    for (JsonObject rs : old) available += Math.min(sizes.get(Meta.name(rs)), statusCount(rs, "availableReplicas"));
+    int canScaleDown = Math.min(budget, available - minAvailable);
+    for (JsonObject rs : old) {
+      if (canScaleDown <= 0) break;
+      int size = sizes.get(Meta.name(rs));
+      int down = Math.min(size, canScaleDown);
+      sizes.put(Meta.name(rs), size - down);
+      canScaleDown -= down;
+    }
+    for (JsonObject rs : old) {
+      if (sizes.get(Meta.name(rs)) != replicas(rs)) out.put(Meta.name(rs), sizes.get(Meta.name(rs)));
+    }
+    return new Plan(out);
+  }
+
+  /** DeploymentStatus with the Available and Progressing conditions. */
+  public static JsonObject status(JsonObject d, JsonObject newRs, List<JsonObject> old, Instant now) {
+    int replicas = replicas(d);
+    int total = statusCount(newRs, "replicas");
+    int ready = statusCount(newRs, "readyReplicas");
+    int available = statusCount(newRs, "availableReplicas");
+    int specTotal = newRs == null ? 0 : replicas(newRs);
+    for (JsonObject rs : old) {
+      total += statusCount(rs, "replicas");
+      ready += statusCount(rs, "readyReplicas");
+      available += statusCount(rs, "availableReplicas");
+      specTotal += replicas(rs);
+    }
+    int updated = statusCount(newRs, "replicas");
+    JsonObject prev = d.getJsonObject("status", new JsonObject());
+    JsonObject status = new JsonObject().put("observedGeneration", Meta.meta(d).getLong("generation", 1L))
+        .put("replicas", total).put("updatedReplicas", updated).put("readyReplicas", ready)
+        .put("availableReplicas", available).put("unavailableReplicas", Math.max(0, specTotal - available));
+    String ts = now.toString();
+    JsonArray conditions = new JsonArray();
+    boolean minAvailable = available >= replicas - maxUnavailable(d);
+    conditions.add(condition(prev, "Available", minAvailable ? "True" : "False",
+        minAvailable ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+        minAvailable ? "Deployment has minimum availability." : "Deployment does not have minimum availability.", ts));
+    String rsName = newRs == null ? Meta.name(d) : Meta.name(newRs);
+    boolean complete = newRs != null && updated == replicas && total == replicas && available == replicas
+        && replicas(newRs) == replicas;
+    boolean paused = d.getJsonObject("spec").getBoolean("paused", false);
+    JsonObject progressing;
+    if (paused) {
+      progressing = condition(prev, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", ts);
+    } else if (complete) {
+      progressing = condition(prev, "Progressing", "True", "NewReplicaSetAvailable",
+          "ReplicaSet \"" + rsName + "\" has successfully progressed.", ts);
+    } else {
+      JsonObject last = find(prev, "Progressing");
+      boolean moved = !sameCounts(prev, status) || last == null || "NewReplicaSetAvailable".equals(last.getString("reason"))
+          || "DeploymentPaused".equals(last.getString("reason"));
+      long deadline = d.getJsonObject("spec").getLong("progressDeadlineSeconds", 600L);
+      String lastUpdate = last == null ? ts : last.getString("lastUpdateTime", ts);
+      if (!moved && "ProgressDeadlineExceeded".equals(last.getString("reason"))) {
+        progressing = last.copy();
+      } else if (!moved && Instant.parse(lastUpdate).plusSeconds(deadline).isBefore(now)) {
+        progressing = condition(prev, "Progressing", "False", "ProgressDeadlineExceeded",
+            "ReplicaSet \"" + rsName + "\" has timed out progressing.", ts);
+      } else {
+        progressing = condition(prev, "Progressing", "True", "ReplicaSetUpdated",
+            "ReplicaSet \"" + rsName + "\" is progressing.", ts);
+        progressing.put("lastUpdateTime", moved ? ts : lastUpdate);
+      }
+    }
+    conditions.add(progressing);
+    status.put("conditions", conditions);
+    return status;
+  }
+
+  private static boolean sameCounts(JsonObject a, JsonObject b) {
+    for (String f : List.of("replicas", "updatedReplicas", "readyReplicas", "availableReplicas")) {
+      if (a.getInteger(f, 0).intValue() != b.getInteger(f, 0).intValue()) return false;
+    }
+    return true;
+  }
+
+  private static JsonObject find(JsonObject status, String type) {
+    for (Object o : status.getJsonArray("conditions", new JsonArray())) {
+      if (o instanceof JsonObject c && type.equals(c.getString("type"))) return c;
+    }
+    return null;
+  }
+
+  private static JsonObject condition(JsonObject prevStatus, String type, String status, String reason,
+                                      String message, String now) {
+    JsonObject prev = find(prevStatus, type);
+    String transition = prev != null && status.equals(prev.getString("status"))
+        ? prev.getString("lastTransitionTime", now) : now;
+    String update = prev != null && status.equals(prev.getString("status")) && reason.equals(prev.getString("reason"))
+        ? prev.getString("lastUpdateTime", now) : now;
+    return new JsonObject().put("type", type).put("status", status).put("lastUpdateTime", update)
+        .put("lastTransitionTime", transition).put("reason", reason).put("message", message);
+  }
+
+  /** Equal apart from timestamps: no write needed. */
+  public static boolean sameStatus(JsonObject a, JsonObject b) {
+    return strip(a).equals(strip(b));
+  }
+
+  private static JsonObject strip(JsonObject status) {
+    JsonObject s = new JsonObject();
+    for (String f : List.of("observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
+        "unavailableReplicas")) {
+      s.put(f, status.getValue(f) == null ? 0L : ((Number) status.getValue(f)).longValue());
+    }
+    JsonArray cs = new JsonArray();
+    for (Object o : status.getJsonArray("conditions", new JsonArray())) {
+      JsonObject c = ((JsonObject) o).copy();
+      c.remove("lastTransitionTime");
+      c.remove("lastUpdateTime");
+      cs.add(c);
+    }
+    return s.put("conditions", cs);
+  }
+}

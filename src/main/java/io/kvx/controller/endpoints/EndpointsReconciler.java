@@ -1,0 +1,240 @@
+package io.kvx.controller.endpoints;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.LabelSelector;
+import io.kvx.api.Meta;
+import io.kvx.api.ResourceType;
+import io.kvx.api.Resources;
+import io.kvx.client.ApiClient;
+import io.kvx.controller.Cache;
+import io.kvx.controller.Reconciler;
+import io.kvx.controller.Workloads;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The endpoints and endpointslice controllers: for each service with a selector, the pods it selects
+ * that have an IP become its Endpoints (ready in addresses, others in notReadyAddresses unless
+ * publishNotReadyAddresses) and one EndpointSlice, with target ports resolved per pod (a named
+ * targetPort looks the container port up by name). Services without a selector are left to the user.
+ */
+public final class EndpointsReconciler implements Reconciler {
+
+  public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+  private static final String MANAGED_BY = "endpointslice.kubernetes.io/managed-by";
+  private static final String MANAGER = "endpointslice-controller.k8s.io";
+
+  private final Cache services;
+  private final Cache pods;
+  private final Cache endpoints;
+  private final Cache slices;
+  private final ApiClient client;
+  private final ResourceType endpointsType = Resources.builtIn("", "endpoints");
+  private final ResourceType sliceType = Resources.builtIn("discovery.k8s.io", "endpointslices");
+
+  public EndpointsReconciler(Cache services, Cache pods, Cache endpoints, Cache slices, ApiClient client,
+                             Consumer<String> enqueue) {
+    this.services = services;
+    this.pods = pods;
+    this.endpoints = endpoints;
+    this.slices = slices;
+    this.client = client;
+    services.listen(c -> enqueue.accept(Cache.key(c.object())));
+    pods.listen(c -> {
+      String ns = Meta.namespace(c.object());
+      for (JsonObject svc : services.list(ns)) {
+        LabelSelector sel = selector(svc);
+        if (sel == null) continue;
+        if ((c.old() != null && sel.matches(Meta.labels(c.old())))
+            || (c.current() != null && sel.matches(Meta.labels(c.current())))) {
+          enqueue.accept(Cache.key(svc));
+        }
+      }
+    });
+  }
+
+  @Override
+  public String name() {
+    return "endpoints";
+  }
+
+  private static LabelSelector selector(JsonObject svc) {
+    JsonObject sel = svc.getJsonObject("spec", new JsonObject()).getJsonObject("selector");
+    return sel == null || sel.isEmpty() ? null : LabelSelector.fromMatchLabels(sel);
+  }
+
+  @Override
+  public Future<Result> reconcile(String key) {
+    JsonObject svc = services.get(key);
+    String ns = key.substring(0, key.indexOf('/'));
+    String name = key.substring(key.indexOf('/') + 1);
+    if (svc == null) {
+      List<Future<?>> gone = new ArrayList<>();
+      JsonObject ep = endpoints.get(ns, name);
+      if (ep != null && Meta.labels(ep).containsKey(SERVICE_NAME_LABEL)) {
+        gone.add(ignoreNotFound(client.delete(endpointsType, ns, name, null)));
+      }
+      for (JsonObject slice : ownedSlices(ns, name)) {
+        gone.add(ignoreNotFound(client.delete(sliceType, ns, Meta.name(slice), null)));
+      }
+      return Future.all(gone).map(Result.DONE);
+    }
+    LabelSelector sel = selector(svc);
+    if (sel == null) return Future.succeededFuture(Result.DONE);
+    List<JsonObject> selected = pods.list(ns).stream().filter(p -> sel.matches(Meta.labels(p))).toList();
+    JsonArray subsets = subsets(svc, selected);
+    return Future.all(syncEndpoints(svc, subsets), syncSlice(svc, selected)).map(Result.DONE);
+  }
+
+  /** Endpoints subsets: addresses grouped by their resolved port list. Pure. */
+  public static JsonArray subsets(JsonObject svc, List<JsonObject> pods) {
+    JsonObject spec = svc.getJsonObject("spec", new JsonObject());
+    boolean publishNotReady = spec.getBoolean("publishNotReadyAddresses", false);
+    Map<String, JsonObject> byPorts = new LinkedHashMap<>();
+    List<JsonObject> sorted = new ArrayList<>(pods);
+    sorted.sort(java.util.Comparator.comparing(Meta::name));
+    for (JsonObject pod : sorted) {
+      String ip = pod.getJsonObject("status", new JsonObject()).getString("podIP");
+      if (ip == null || ip.isEmpty() || Workloads.isDeleting(pod) && !publishNotReady) continue;
+      String phase = Workloads.phase(pod);
+      if (phase.equals("Succeeded") || phase.equals("Failed")) continue;
+      JsonArray ports = resolvePorts(spec.getJsonArray("ports", new JsonArray()), pod);
+      if (ports == null) continue;
+      JsonObject address = new JsonObject().put("ip", ip)
+          .put("targetRef", new JsonObject().put("kind", "Pod").put("namespace", Meta.namespace(pod))
+              .put("name", Meta.name(pod)).put("uid", Meta.uid(pod)));
+      String node = pod.getJsonObject("spec", new JsonObject()).getString("nodeName");
+      if (node != null) address.put("nodeName", node);
+      JsonObject subset = byPorts.computeIfAbsent(ports.encode(), k -> new JsonObject().put("ports", ports));
+      boolean ready = (Workloads.isReady(pod) && !Workloads.isDeleting(pod)) || publishNotReady;
+      String list = ready ? "addresses" : "notReadyAddresses";
+      JsonArray addrs = subset.getJsonArray(list, new JsonArray());
+      addrs.add(address);
+      subset.put(list, addrs);
+    }
+    JsonArray out = new JsonArray();
+    byPorts.values().forEach(out::add);
+    return out;
+  }
+
+  /** The service's ports with targetPort resolved for this pod; null when a named port is missing. */
+  static JsonArray resolvePorts(JsonArray servicePorts, JsonObject pod) {
+    JsonArray out = new JsonArray();
+    for (Object o : servicePorts) {
+      JsonObject sp = (JsonObject) o;
+      Object target = sp.getValue("targetPort", sp.getValue("port"));
+      Integer port = null;
+      if (target instanceof Number n) {
+        port = n.intValue();
+      } else if (target instanceof String s) {
+        port = s.matches("\\d+") ? Integer.valueOf(s) : namedPort(pod, s);
+      }
+      if (port == null) continue;
+      JsonObject ep = new JsonObject().put("port", port).put("protocol", sp.getString("protocol", "TCP"));
+      if (sp.getString("name") != null && !sp.getString("name").isEmpty()) ep.put("name", sp.getString("name"));
+      if (sp.getString("appProtocol") != null) ep.put("appProtocol", sp.getString("appProtocol"));
+      out.add(ep);
+    }
+    return servicePorts.isEmpty() || !out.isEmpty() ? out : null;
+  }
+
+  private static Integer namedPort(JsonObject pod, String name) {
+    for (Object c : pod.getJsonObject("spec", new JsonObject()).getJsonArray("containers", new JsonArray())) {
+      for (Object p : ((JsonObject) c).getJsonArray("ports", new JsonArray())) {
+        JsonObject port = (JsonObject) p;
+        if (name.equals(port.getString("name"))) return port.getInteger("containerPort");
+      }
+    }
+    return null;
+  }
+
+  private Future<?> syncEndpoints(JsonObject svc, JsonArray subsets) {
+    String ns = Meta.namespace(svc);
+    JsonObject current = endpoints.get(ns, Meta.name(svc));
+    JsonObject labels = new JsonObject();
+    Meta.labels(svc).forEach(labels::put);
+    labels.put(SERVICE_NAME_LABEL, Meta.name(svc));
+    if (current == null) {
+      JsonObject ep = new JsonObject().put("metadata", new JsonObject().put("name", Meta.name(svc)).put("labels", labels))
+          .put("subsets", subsets);
+      return ignoreExists(client.create(endpointsType, ns, ep));
+    }
+    if (current.getJsonArray("subsets", new JsonArray()).equals(subsets)
+        && labels.equals(Meta.meta(current).getJsonObject("labels", new JsonObject()))) {
+      return Future.succeededFuture();
+    }
+    JsonObject next = current.copy().put("subsets", subsets);
+    Meta.meta(next).put("labels", labels);
+    return client.update(endpointsType, ns, Meta.name(svc), next);
+  }
+
+  private List<JsonObject> ownedSlices(String ns, String service) {
+    return slices.list(ns).stream().filter(s -> service.equals(Meta.labels(s).get(SERVICE_NAME_LABEL))
+        && MANAGER.equals(Meta.labels(s).get(MANAGED_BY))).toList();
+  }
+
+  private Future<?> syncSlice(JsonObject svc, List<JsonObject> selected) {
+    String ns = Meta.namespace(svc);
+    JsonObject spec = svc.getJsonObject("spec", new JsonObject());
+    boolean publishNotReady = spec.getBoolean("publishNotReadyAddresses", false);
+    JsonArray eps = new JsonArray();
+    JsonArray ports = null;
+    List<JsonObject> sorted = new ArrayList<>(selected);
+    sorted.sort(java.util.Comparator.comparing(Meta::name));
+    for (JsonObject pod : sorted) {
+      String ip = pod.getJsonObject("status", new JsonObject()).getString("podIP");
+      String phase = Workloads.phase(pod);
+      if (ip == null || ip.isEmpty() || phase.equals("Succeeded") || phase.equals("Failed")) continue;
+      JsonArray resolved = resolvePorts(spec.getJsonArray("ports", new JsonArray()), pod);
+      if (resolved == null) continue;
+      if (ports == null) ports = resolved;
+      boolean terminating = Workloads.isDeleting(pod);
+      boolean ready = Workloads.isReady(pod);
+      JsonObject ep = new JsonObject().put("addresses", new JsonArray().add(ip))
+          .put("conditions", new JsonObject().put("ready", (ready && !terminating) || publishNotReady)
+              .put("serving", ready).put("terminating", terminating))
+          .put("targetRef", new JsonObject().put("kind", "Pod").put("namespace", ns).put("name", Meta.name(pod))
+              .put("uid", Meta.uid(pod)));
+      String node = pod.getJsonObject("spec", new JsonObject()).getString("nodeName");
+      if (node != null) ep.put("nodeName", node);
+      eps.add(ep);
+    }
+    if (ports == null) ports = resolvePorts(spec.getJsonArray("ports", new JsonArray()), new JsonObject());
+    if (ports == null) ports = new JsonArray();
+    List<JsonObject> owned = ownedSlices(ns, Meta.name(svc));
+    JsonObject labels = new JsonObject().put(SERVICE_NAME_LABEL, Meta.name(svc)).put(MANAGED_BY, MANAGER);
+    if (owned.isEmpty()) {
+      JsonObject slice = new JsonObject().put("metadata", new JsonObject().put("generateName", Meta.name(svc) + "-")
+              .put("labels", labels).put("ownerReferences", new JsonArray().add(Workloads.ownerRef(svc))))
+          .put("addressType", "IPv4").put("endpoints", eps).put("ports", ports);
+      return client.create(sliceType, ns, slice);
+    }
+    JsonObject current = owned.get(0);
+    List<Future<?>> work = new ArrayList<>();
+    for (int i = 1; i < owned.size(); i++) {
+      work.add(ignoreNotFound(client.delete(sliceType, ns, Meta.name(owned.get(i)), null)));
+    }
+    if (!current.getJsonArray("endpoints", new JsonArray()).equals(eps)
+        || !current.getJsonArray("ports", new JsonArray()).equals(ports)) {
+      JsonObject next = current.copy().put("endpoints", eps).put("ports", ports);
+      work.add(client.update(sliceType, ns, Meta.name(current), next));
+    }
+    return Future.all(work);
+  }
+
+  private static Future<?> ignoreNotFound(Future<?> f) {
+    return f.recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e));
+  }
+
+  private static Future<?> ignoreExists(Future<?> f) {
+    return f.recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists) ? Future.succeededFuture()
+        : Future.failedFuture(e));
+  }
+}

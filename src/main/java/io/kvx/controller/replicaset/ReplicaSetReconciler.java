@@ -1,0 +1,203 @@
+package io.kvx.controller.replicaset;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.LabelSelector;
+import io.kvx.api.Meta;
+import io.kvx.api.ResourceType;
+import io.kvx.api.Resources;
+import io.kvx.client.ApiClient;
+import io.kvx.client.EventRecorder;
+import io.kvx.controller.Cache;
+import io.kvx.controller.Expectations;
+import io.kvx.controller.Reconciler;
+import io.kvx.controller.Workloads;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The ReplicaSet controller (and, with the core type, the ReplicationController manager): keeps
+ * spec.replicas active pods that match the selector, adopting orphans and releasing pods that no
+ * longer match, deleting the most expendable pods first, and keeps status counts current.
+ */
+public final class ReplicaSetReconciler implements Reconciler {
+
+  /** How many pods one sync creates at most: the rest come on the next sync (slow start). */
+  private static final int BURST = 500;
+
+  private final ResourceType type;
+  private final Cache sets;
+  private final Cache pods;
+  private final ApiClient client;
+  private final EventRecorder events;
+  private final Expectations expectations = new Expectations();
+
+  public ReplicaSetReconciler(ResourceType type, Cache sets, Cache pods, ApiClient client, EventRecorder events,
+                              Consumer<String> enqueue) {
+    this.type = type;
+    this.sets = sets;
+    this.pods = pods;
+    this.client = client;
+    this.events = events;
+    sets.listen(c -> enqueue.accept(Cache.key(c.object())));
+    pods.listen(c -> {
+      JsonObject pod = c.object();
+      JsonObject ref = Workloads.controllerRef(pod);
+      if (ref != null && type.kind().equals(ref.getString("kind"))) {
+        String key = Meta.namespace(pod) + "/" + ref.getString("name");
+        if (c.old() == null) expectations.observedAdd(key);
+        if (c.current() == null || (Workloads.isDeleting(pod) && (c.old() == null || !Workloads.isDeleting(c.old())))) {
+          expectations.observedDelete(key);
+        }
+        enqueue.accept(key);
+      } else if (c.current() != null && ref == null) {
+        for (JsonObject set : sets.list(Meta.namespace(pod))) {
+          if (selector(set).matches(Meta.labels(pod))) enqueue.accept(Cache.key(set));
+        }
+      }
+    });
+  }
+
+  @Override
+  public String name() {
+    return type.plural();
+  }
+
+  private LabelSelector selector(JsonObject set) {
+    Object sel = set.getJsonObject("spec", new JsonObject()).getValue("selector");
+    if (!(sel instanceof JsonObject s)) return LabelSelector.fromMatchLabels(new JsonObject().put("-", "-"));
+    return type.kind().equals("ReplicationController") ? LabelSelector.fromMatchLabels(s) : LabelSelector.fromJson(s);
+  }
+
+  @Override
+  public Future<Result> reconcile(String key) {
+    JsonObject set = sets.get(key);
+    if (set == null) {
+      expectations.forget(key);
+      return Future.succeededFuture(Result.DONE);
+    }
+    if (Workloads.isDeleting(set)) return Future.succeededFuture(Result.DONE);
+    String ns = Meta.namespace(set);
+    LabelSelector selector = selector(set);
+    List<JsonObject> owned = new ArrayList<>();
+    List<Future<?>> claims = new ArrayList<>();
+    for (JsonObject pod : pods.list(ns)) {
+      boolean matches = selector.matches(Meta.labels(pod));
+      JsonObject ref = Workloads.controllerRef(pod);
+      if (ref != null && Meta.uid(set).equals(ref.getString("uid"))) {
+        if (matches || Workloads.isDeleting(pod)) owned.add(pod);
+        else claims.add(release(pod, set));
+      } else if (ref == null && matches && Workloads.isActive(pod)) {
+        claims.add(adopt(pod, set));
+        owned.add(pod);
+      }
+    }
+    List<JsonObject> active = owned.stream().filter(Workloads::isActive).toList();
+    JsonObject spec = set.getJsonObject("spec", new JsonObject());
+    int replicas = spec.getInteger("replicas", 1);
+    long now = System.currentTimeMillis();
+    int diff = expectations.satisfied(key, now) ? active.size() - replicas : 0;
+    Instant instant = Instant.now();
+    int minReady = spec.getInteger("minReadySeconds", 0);
+    return Future.join(claims).transform(v -> diff < 0 ? createPods(key, set, Math.min(-diff, BURST))
+        : diff > 0 ? deletePods(key, set, active, diff) : Future.<Void>succeededFuture()).compose(v -> updateStatus(set, owned, selector, instant))
+        .map(v -> {
+          // A pod that becomes available only after minReadySeconds needs another look then.
+          long wait = active.stream().mapToLong(p -> Workloads.secondsUntilAvailable(p, minReady, instant))
+              .filter(s -> s > 0).min().orElse(0);
+          return wait > 0 ? Result.after(wait * 1000 + 100) : Result.DONE;
+        });
+  }
+
+  private Future<Void> createPods(String key, JsonObject set, int count) {
+    expectations.expect(key, count, 0, System.currentTimeMillis());
+    JsonObject template = set.getJsonObject("spec").getJsonObject("template", new JsonObject());
+    List<Future<?>> creates = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      JsonObject pod = Workloads.podFromTemplate(template, set, Meta.name(set) + "-");
+      creates.add(client.create(Resources.PODS, Meta.namespace(set), pod)
+          .onSuccess(p -> events.normal(set, "SuccessfulCreate", "Created pod: " + Meta.name(p)))
+          .onFailure(e -> {
+            expectations.lower(key, 1, 0);
+            events.warning(set, "FailedCreate", "Error creating: " + e.getMessage());
+          }));
+    }
+    return Future.join(creates).mapEmpty();
+  }
+
+  private Future<Void> deletePods(String key, JsonObject set, List<JsonObject> active, int count) {
+    List<JsonObject> victims = active.stream().sorted(Workloads.DELETE_FIRST).limit(count).toList();
+    expectations.expect(key, 0, victims.size(), System.currentTimeMillis());
+    List<Future<?>> deletes = new ArrayList<>();
+    for (JsonObject pod : victims) {
+      deletes.add(client.delete(Resources.PODS, Meta.namespace(pod), Meta.name(pod), null)
+          .onSuccess(p -> events.normal(set, "SuccessfulDelete", "Deleted pod: " + Meta.name(pod)))
+          .onFailure(e -> {
+            expectations.lower(key, 0, 1);
+            if (!ApiError.is(e, ApiError.Reason.NotFound)) {
+              events.warning(set, "FailedDelete", "Error deleting: " + e.getMessage());
+            }
+          }));
+    }
+    return Future.join(deletes).mapEmpty();
+  }
+
+  private Future<?> adopt(JsonObject pod, JsonObject set) {
+    JsonArray refs = Meta.meta(pod).getJsonArray("ownerReferences", new JsonArray()).copy();
+    refs.add(Workloads.ownerRef(set));
+    return client.mergePatch(Resources.PODS, Meta.namespace(pod), Meta.name(pod), null, new JsonObject()
+        .put("metadata", new JsonObject().put("ownerReferences", refs)
+            .put("resourceVersion", Meta.meta(pod).getString("resourceVersion"))));
+  }
+
+  private Future<?> release(JsonObject pod, JsonObject set) {
+    JsonArray refs = new JsonArray();
+    for (Object o : Meta.meta(pod).getJsonArray("ownerReferences", new JsonArray())) {
+      if (!Meta.uid(set).equals(((JsonObject) o).getString("uid"))) refs.add(o);
+    }
+    return client.mergePatch(Resources.PODS, Meta.namespace(pod), Meta.name(pod), null, new JsonObject()
+        .put("metadata", new JsonObject().put("ownerReferences", refs.isEmpty() ? null : refs)
+            .put("resourceVersion", Meta.meta(pod).getString("resourceVersion"))));
+  }
+
+  private Future<Void> updateStatus(JsonObject set, List<JsonObject> owned, LabelSelector selector, Instant now) {
+    JsonObject spec = set.getJsonObject("spec", new JsonObject());
+    int minReady = spec.getInteger("minReadySeconds", 0);
+    JsonObject templateLabels = spec.getJsonObject("template", new JsonObject())
+        .getJsonObject("metadata", new JsonObject()).getJsonObject("labels", new JsonObject());
+    int replicas = 0;
+    int fully = 0;
+    int ready = 0;
+    int available = 0;
+    for (JsonObject pod : owned) {
+      if (!Workloads.isActive(pod)) continue;
+      replicas++;
+      if (LabelSelector.fromMatchLabels(templateLabels).matches(Meta.labels(pod))) fully++;
+      if (Workloads.isReady(pod)) ready++;
+      if (Workloads.isAvailable(pod, minReady, now)) available++;
+    }
+    JsonObject old = set.getJsonObject("status", new JsonObject());
+    JsonObject status = new JsonObject().put("replicas", replicas).put("fullyLabeledReplicas", fully)
+        .put("readyReplicas", ready).put("availableReplicas", available)
+        .put("observedGeneration", Meta.meta(set).getLong("generation", 1L));
+    if (old.getJsonArray("conditions") != null) status.put("conditions", old.getJsonArray("conditions"));
+    if (status.equals(normalized(old))) return Future.succeededFuture();
+    return client.mergePatch(type, Meta.namespace(set), Meta.name(set), "status",
+        new JsonObject().put("status", status)).mapEmpty();
+  }
+
+  private static JsonObject normalized(JsonObject status) {
+    JsonObject n = new JsonObject();
+    for (String f : List.of("replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas")) {
+      n.put(f, status.getInteger(f, 0));
+    }
+    n.put("observedGeneration", status.getLong("observedGeneration", 0L));
+    if (status.getJsonArray("conditions") != null) n.put("conditions", status.getJsonArray("conditions"));
+    return n;
+  }
+}
