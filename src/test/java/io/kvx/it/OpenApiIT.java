@@ -7,6 +7,10 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -156,5 +160,37 @@ class OpenApiIT {
     String deploy = kubectl.ok("explain", "deployment.spec");
     assertTrue(deploy.contains("GROUP:      apps") && deploy.contains("template\t<PodTemplateSpec> -required-"),
         deploy);
+  }
+
+  @Test
+  @Order(6)
+  void documentsAreCachedByHashAndV2IsJsonOnly() throws Exception {
+    HttpClient http = KvxProcess.insecureClient();
+    String token = Files.readAllLines(kvx.kubeconfig()).stream().filter(l -> l.trim().startsWith("token:"))
+        .findFirst().orElseThrow().trim().substring("token:".length()).trim();
+    String base = "https://127.0.0.1:" + kvx.apiPort;
+    java.util.function.Function<String, HttpRequest.Builder> get = path -> HttpRequest.newBuilder(URI.create(base + path))
+        .header("Authorization", "Bearer " + token);
+    HttpResponse<String> root = http.send(get.apply("/openapi/v3").build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, root.statusCode());
+    String url = new io.vertx.core.json.JsonObject(root.body()).getJsonObject("paths").getJsonObject("apis/apps/v1")
+        .getString("serverRelativeURL");
+    HttpResponse<String> apps = http.send(get.apply(url).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, apps.statusCode());
+    assertEquals("public, immutable", apps.headers().firstValue("Cache-Control").orElse(""));
+    String etag = apps.headers().firstValue("ETag").orElseThrow();
+    assertEquals(304, http.send(get.apply(url).header("If-None-Match", etag).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertEquals(301, http.send(get.apply("/openapi/v3/apis/apps/v1?hash=0").build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertEquals(406, http.send(get.apply("/openapi/v2")
+        .header("Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf").build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
+    HttpResponse<String> v2 = http.send(get.apply("/openapi/v2").header("Accept", "application/json").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, v2.statusCode());
+    assertTrue(v2.body().startsWith("{\"swagger\":\"2.0\""), v2.body().substring(0, 40));
+    assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(base + "/openapi/v3")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
   }
 }
