@@ -41,6 +41,7 @@ public final class OpenApi {
   private final List<ResourceType> types;
   private Map<String, Document> v3;
   private Document v2;
+  private byte[] v2Protobuf;
   private Document root;
 
   public OpenApi(List<ResourceType> types) {
@@ -100,6 +101,12 @@ public final class OpenApi {
           .put("security", new JsonArray().add(new JsonObject().put("BearerToken", new JsonArray()))));
     }
     return v2;
+  }
+
+  /** The v2 document in gnostic's protobuf encoding (what client-go's OpenAPISchema() asks for). */
+  public synchronized byte[] v2Protobuf() {
+    if (v2Protobuf == null) v2Protobuf = SwaggerV2Proto.encode(v2().json());
+    return v2Protobuf;
   }
 
   /** The OpenAPI 3.0 document of one group-version's resource types. */

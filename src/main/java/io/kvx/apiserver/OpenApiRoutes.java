@@ -4,6 +4,7 @@ import io.kvx.api.ApiError;
 import io.kvx.api.OpenApi;
 import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
+import io.kvx.api.SwaggerV2Proto;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -15,8 +16,8 @@ import java.util.concurrent.Callable;
 /**
  * GET /openapi/v3, /openapi/v3/{api/v1|apis/G/V} and /openapi/v2. Documents are rebuilt (on a worker)
  * when the served types change; replies carry an ETag, and a URL whose {@code hash} is current may be
- * cached for good, as kube-apiserver allows. Protobuf-only requests get 406, so clients that asked for
- * gnostic protobuf fall back instead of failing to parse JSON.
+ * cached for good, as kube-apiserver allows. v2 is also served as gnostic protobuf, which is what
+ * client-go asks for; v3 only as JSON (protobuf-only requests get 406).
  */
 public final class OpenApiRoutes {
 
@@ -36,7 +37,7 @@ public final class OpenApiRoutes {
   public void mount(Router router) {
     router.get(OpenApi.V3).handler(ctx -> reply(ctx, () -> docs().root(), false));
     router.get(OpenApi.V3 + "/*").handler(this::groupVersion);
-    router.get("/openapi/v2").handler(ctx -> reply(ctx, () -> docs().v2(), false));
+    router.get("/openapi/v2").handler(this::v2);
   }
 
   /** The documents of the registry as it is now (compared by value: CRDs come and go). */
@@ -49,6 +50,34 @@ public final class OpenApiRoutes {
       }
       return current;
     }
+  }
+
+  private void v2(RoutingContext ctx) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    if (accept == null || !accept.contains("protobuf") || accept.contains("json")) {
+      reply(ctx, () -> docs().v2(), false);
+      return;
+    }
+    OpenApi docs = docs();
+    vertx.executeBlocking(() -> {
+      docs.v2Protobuf();
+      return docs;
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        HttpApi.fail(ctx, ar.cause());
+        return;
+      }
+      String etag = "\"" + ar.result().v2().hash() + "\"";
+      ctx.response().putHeader(HttpHeaders.ETAG, etag).putHeader(HttpHeaders.CACHE_CONTROL, REVALIDATE)
+          .putHeader(HttpHeaders.VARY, HttpHeaders.ACCEPT);
+      if (etag.equals(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH))) {
+        ctx.response().setStatusCode(304).end();
+        return;
+      }
+      // Go's mime parser rejects the '@' of the protobuf media type: kube-apiserver labels it octet-stream.
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream")
+          .end(io.vertx.core.buffer.Buffer.buffer(ar.result().v2Protobuf()));
+    });
   }
 
   private void groupVersion(RoutingContext ctx) {

@@ -174,4 +174,14 @@ class OpenApiTest {
     assertEquals("body", patch.getJsonArray("parameters").getJsonObject(0).getString("in"));
     assertFalse(v2.encode().contains("#/components/"));
   }
+
+  @Test
+  void swaggerV2ProtobufIsWellFormedWithDocumentFields() throws Exception {
+    com.google.protobuf.UnknownFieldSet doc = com.google.protobuf.UnknownFieldSet.parseFrom(BUILT_IN.v2Protobuf());
+    assertEquals("2.0", doc.getField(1).getLengthDelimitedList().get(0).toStringUtf8());
+    com.google.protobuf.UnknownFieldSet definitions = com.google.protobuf.UnknownFieldSet.parseFrom(
+        doc.getField(9).getLengthDelimitedList().get(0));
+    assertEquals(BUILT_IN.v2().json().getJsonObject("definitions").size(),
+        definitions.getField(1).getLengthDelimitedList().size());
+  }
 }

@@ -164,7 +164,25 @@ class OpenApiIT {
 
   @Test
   @Order(6)
-  void documentsAreCachedByHashAndV2IsJsonOnly() throws Exception {
+  void listFilesAreValidatedByKubectlFromTheV2Protobuf() throws Exception {
+    String list = file("list.yaml", """
+        apiVersion: v1
+        kind: List
+        items:
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: l1}
+        """);
+    assertTrue(kubectl.ok("apply", "-f", list).contains("configmap/l1 created"));
+    Kubectl.Result bad = kubectl.run("apply", "-f", file("badlist.yaml", Files.readString(Path.of(list))
+        .replace("metadata: {name: l1}", "metadata: {name: l2}\n  datax: {a: b}")));
+    assertNotEquals(0, bad.code());
+    assertTrue(bad.out().contains("unknown field \"datax\""), bad.out());
+  }
+
+  @Test
+  @Order(7)
+  void documentsAreCachedByHashAndV2ComesAsJsonOrProtobuf() throws Exception {
     HttpClient http = KvxProcess.insecureClient();
     String token = Files.readAllLines(kvx.kubeconfig()).stream().filter(l -> l.trim().startsWith("token:"))
         .findFirst().orElseThrow().trim().substring("token:".length()).trim();
@@ -183,9 +201,11 @@ class OpenApiIT {
         HttpResponse.BodyHandlers.ofString()).statusCode());
     assertEquals(301, http.send(get.apply("/openapi/v3/apis/apps/v1?hash=0").build(),
         HttpResponse.BodyHandlers.ofString()).statusCode());
-    assertEquals(406, http.send(get.apply("/openapi/v2")
+    HttpResponse<byte[]> proto = http.send(get.apply("/openapi/v2")
         .header("Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf").build(),
-        HttpResponse.BodyHandlers.ofString()).statusCode());
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, proto.statusCode());
+    assertEquals("application/octet-stream", proto.headers().firstValue("Content-Type").orElse(""));
     HttpResponse<String> v2 = http.send(get.apply("/openapi/v2").header("Accept", "application/json").build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, v2.statusCode());
