@@ -89,6 +89,7 @@ public final class ApiServerVerticle extends VerticleBase {
     router.get("/api").handler(ctx -> HttpApi.write(ctx, 200, Discovery.coreVersions(ctx.request().authority()
         == null ? "" : ctx.request().authority().toString())));
     router.get("/apis").handler(ctx -> HttpApi.write(ctx, 200, Discovery.groups(api.resources())));
+    new OpenApiRoutes(vertx, api.resources()).mount(router);
     router.get("/api/v1").handler(ctx -> HttpApi.write(ctx, 200, Discovery.resourceList(api.resources(), "", "v1")));
     router.route("/api/v1/*").handler(ctx -> http.handle(ctx, "", "v1", rest(ctx, "/api/v1/")));
     router.get("/apis/:group").handler(ctx -> {

@@ -3,6 +3,7 @@ package io.kvx.apiserver;
 import io.kvx.api.ApiError;
 import io.kvx.api.Defaults;
 import io.kvx.api.FieldSelector;
+import io.kvx.api.FieldValidation;
 import io.kvx.api.Json;
 import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
@@ -159,7 +160,7 @@ public final class ApiService {
     if (r.subresource() != null) throw new ApiError(ApiError.Reason.MethodNotAllowed,
         "the server does not allow this method on the requested resource");
     checkKind(r.type(), r.body());
-    JsonObject obj = Json.normalize(r.type(), r.body());
+    JsonObject obj = Json.normalize(r.type(), checkFields(r, r.body().copy()));
     JsonObject meta = Meta.meta(obj);
     if (r.type().namespaced()) {
       String bodyNs = meta.getString("namespace");
@@ -222,6 +223,12 @@ public final class ApiService {
     }
   }
 
+  /** ?fieldValidation: unknown fields fail the request (Strict) or are dropped (Warn adds a warning). */
+  private static JsonObject checkFields(ApiRequest r, JsonObject obj) {
+    r.warnings().addAll(FieldValidation.apply(r.type(), obj, FieldValidation.mode(r.param("fieldValidation"))));
+    return obj;
+  }
+
   private void validate(ResourceType type, JsonObject obj) {
     List<ApiError.Cause> causes = Validation.validate(type, obj);
     if (!causes.isEmpty()) throw ApiError.invalid(type.group(), type.kind(), Meta.name(obj), causes);
@@ -240,6 +247,25 @@ public final class ApiService {
   }
 
   private Future<JsonObject> patch(ApiRequest r) {
+    boolean apply = r.patchType() != null && r.patchType().startsWith("application/apply-patch");
+    Future<JsonObject> patched = mutatePatch(r);
+    if (!apply || r.subresource() != null) return patched;
+    // Server-side apply creates what does not exist yet.
+    return patched.recover(e -> {
+      if (!ApiError.is(e, ApiError.Reason.NotFound)) return Future.failedFuture(e);
+      JsonObject body = r.body().copy();
+      String bodyName = Meta.name(body);
+      if (bodyName != null && !bodyName.equals(r.name())) {
+        return Future.failedFuture(ApiError.badRequest("the name of the object (" + bodyName + ") does not match "
+            + "the name on the URL (" + r.name() + ")"));
+      }
+      Meta.meta(body).put("name", r.name());
+      return create(new ApiRequest("create", r.type(), r.namespace(), null, null, body, null, r.query(),
+          r.warnings()));
+    });
+  }
+
+  private Future<JsonObject> mutatePatch(ApiRequest r) {
     return mutate(r, 0, old -> {
       String type = r.patchType() == null ? "" : r.patchType();
       JsonObject patched;
@@ -273,7 +299,7 @@ public final class ApiService {
   private Future<JsonObject> mutate(ApiRequest r, long expected, Function<JsonObject, JsonObject> change) {
     String key = key(r, r.name());
     return retryConflicts(expected == 0, () -> store.get(key).compose(old -> {
-      JsonObject next = Json.normalize(r.type(), change.apply(old.copy()));
+      JsonObject next = Json.normalize(r.type(), checkFields(r, change.apply(old.copy())));
       JsonObject merged = mergeForSubresource(r, old, next);
       Meta.meta(merged).put("resourceVersion", Meta.meta(old).getString("resourceVersion"));
       Defaults.apply(r.type(), merged);

@@ -80,6 +80,9 @@ public final class HttpApi {
       api.handle(req).onComplete(ar -> {
         if (ar.succeeded()) {
           int status = req.verb().equals("create") && !req.dryRun() ? 201 : 200;
+          for (String w : req.warnings()) {
+            ctx.response().headers().add("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
+          }
           writeObject(ctx, status, req, ar.result());
           count(fVerb, fResource, status, start);
         } else {
