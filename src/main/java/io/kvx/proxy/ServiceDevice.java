@@ -24,12 +24,23 @@ public final class ServiceDevice {
     this.serviceCidr = serviceCidr;
   }
 
-  /** Creates the device (replacing a stale one) and routes the service CIDR to it. */
-  public void create() throws IOException {
+  /**
+   * Creates the device (replacing a stale one) and routes the service CIDR to it. A dummy device where
+   * the kernel has the module; otherwise a bridge without ports, which routes and holds addresses
+   * the same way. Returns the type used.
+   */
+  public String create() throws IOException {
     delete();
-    Exec.run(List.of("ip", "link", "add", device, "type", "dummy"));
+    String type = "dummy";
+    try {
+      Exec.run(List.of("ip", "link", "add", device, "type", type));
+    } catch (IOException e) {
+      type = "bridge";
+      Exec.run(List.of("ip", "link", "add", device, "type", type));
+    }
     Exec.run(List.of("ip", "link", "set", device, "up"));
     Exec.run(List.of("ip", "route", "replace", serviceCidr, "dev", device));
+    return type;
   }
 
   public void addAddress(String ip) throws IOException {
@@ -44,6 +55,8 @@ public final class ServiceDevice {
     } catch (IOException ignored) {
       // already gone
     }
+    // Deleting a device's last IPv4 address drops its routes too: keep the service CIDR here.
+    Exec.run(List.of("ip", "route", "replace", serviceCidr, "dev", device));
   }
 
   /** Removes the device, with its route and addresses; nothing if it is not there. */

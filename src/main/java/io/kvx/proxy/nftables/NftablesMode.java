@@ -45,9 +45,9 @@ public final class NftablesMode implements ProxyMode {
   public void start() throws IOException {
     nft = new Nft(options.libnftables);
     nft.run(NftTransaction.deleteTable(options.table));
-    device.create();
+    String type = device.create();
     LOG.info("proxy: nftables mode, table ip " + options.table + " through " + nft.via() + ", route "
-        + options.serviceCidr + " dev " + options.serviceDevice);
+        + options.serviceCidr + " dev " + options.serviceDevice + " (" + type + ")");
   }
 
   @Override

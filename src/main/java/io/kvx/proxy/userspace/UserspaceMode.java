@@ -46,8 +46,8 @@ public final class UserspaceMode implements ProxyMode {
 
   @Override
   public void start() throws Exception {
-    device.create();
-    LOG.info("proxy: userspace mode, cluster IPs on " + options.serviceDevice + " ("
+    String type = device.create();
+    LOG.info("proxy: userspace mode, cluster IPs on " + options.serviceDevice + " (" + type + ", "
         + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO") + " transport)");
   }
 
