@@ -17,10 +17,12 @@ final class HostLock implements AutoCloseable {
 
   private static final Path DIR = Path.of("/run/kvx");
 
+  private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
 
-  private HostLock(FileChannel channel, FileLock lock) {
+  private HostLock(Path file, FileChannel channel, FileLock lock) {
+    this.file = file;
     this.channel = channel;
     this.lock = lock;
   }
@@ -29,11 +31,11 @@ final class HostLock implements AutoCloseable {
   static HostLock tryAcquire(String table) throws IOException {
     Files.createDirectories(DIR);
     String netns = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString().replaceAll("\\D", "");
-    FileChannel ch = FileChannel.open(DIR.resolve("proxy-" + table + "-netns" + netns + ".lock"), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE);
+    Path file = DIR.resolve("proxy-" + table + "-netns" + netns + ".lock");
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     try {
       FileLock l = ch.tryLock();
-      if (l != null) return new HostLock(ch, l);
+      if (l != null) return new HostLock(file, ch, l);
     } catch (OverlappingFileLockException e) {
       // held by another verticle in this JVM
     }
@@ -44,6 +46,7 @@ final class HostLock implements AutoCloseable {
   @Override
   public void close() throws IOException {
     try {
+      Files.deleteIfExists(file);
       lock.release();
     } finally {
       channel.close();
