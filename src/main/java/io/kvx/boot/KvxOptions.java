@@ -27,6 +27,7 @@ public final class KvxOptions {
   public String runtime = "auto";
   public String podCidr = "10.42.0.0/24";
   public String bridge = "kvx0";
+  public String proxyMode = "nftables";
   public List<String> roles;
   public int historySize = 10_000;
   public int changeLogCapacity = 100_000;
@@ -78,6 +79,7 @@ public final class KvxOptions {
         case "--runtime" -> o.runtime = v;
         case "--pod-cidr" -> o.podCidr = v;
         case "--bridge" -> o.bridge = v;
+        case "--proxy-mode" -> o.proxyMode = v;
         case "--roles" -> o.roles = List.of(v.split(","));
         case "--history-size" -> o.historySize = Integer.parseInt(v);
         case "--change-log-capacity" -> o.changeLogCapacity = Integer.parseInt(v);
@@ -89,7 +91,7 @@ public final class KvxOptions {
 
   public JsonObject toJson() {
     return new JsonObject().put("home", home.toString()).put("nodeName", nodeName).put("runtime", runtime)
-        .put("podCidr", podCidr).put("bridge", bridge).put("port", apiPort).put("host", apiHost).put("tls", tls)
+        .put("podCidr", podCidr).put("bridge", bridge).put("proxyMode", proxyMode).put("port", apiPort).put("host", apiHost).put("tls", tls)
         .put("certFile", home.resolve("tls/server.crt").toString())
         .put("keyFile", home.resolve("tls/server.key").toString())
         .put("tokenFile", home.resolve("admin.token").toString());

@@ -85,7 +85,8 @@ public final class Main {
                kvx node --join HOST:PORT    add a node JVM
                kvx image prepare-busybox    build the local busybox image from /bin/busybox
         flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
-               --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls""");
+               --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls
+               --proxy-mode nftables|ipvs|userspace""");
   }
 
   private static void image(KvxOptions o) throws IOException {

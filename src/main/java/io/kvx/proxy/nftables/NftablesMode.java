@@ -1,0 +1,100 @@
+package io.kvx.proxy.nftables;
+
+import io.kvx.proxy.ProxyMode;
+import io.kvx.proxy.ProxyOptions;
+import io.kvx.proxy.ProxySnapshot;
+import io.kvx.proxy.ServiceDevice;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * kube-proxy's nftables mode: one {@code ip} table rendered by {@link NftRenderer}. It remembers what
+ * it programmed per service, so a sync sends one transaction holding only the changed services'
+ * chains, sets and map elements; a full sync (first, after a failure, periodic) replaces the table
+ * atomically. Stop deletes the table, the service route and its device.
+ */
+public final class NftablesMode implements ProxyMode {
+
+  private static final Logger LOG = Logger.getLogger(NftablesMode.class.getName());
+
+  private final ProxyOptions options;
+  private final NftRenderer renderer;
+  private final ServiceDevice device;
+  private final Map<String, ServiceRules> programmed = new HashMap<>();
+  private Nft nft;
+  private String lastScript = "";
+
+  public NftablesMode(ProxyOptions options) {
+    this.options = options;
+    this.renderer = new NftRenderer(options.table, options.clusterCidr, options.masqueradeMark);
+    this.device = new ServiceDevice(options.serviceDevice, options.serviceCidr);
+  }
+
+  @Override
+  public String name() {
+    return "nftables";
+  }
+
+  @Override
+  public void start() throws IOException {
+    nft = new Nft(options.libnftables);
+    nft.run(NftTransaction.deleteTable(options.table));
+    String type = device.create();
+    LOG.info("proxy: nftables mode, table ip " + options.table + " through " + nft.via() + ", route "
+        + options.serviceCidr + " dev " + options.serviceDevice + " (" + type + ")");
+  }
+
+  @Override
+  public void sync(ProxySnapshot snapshot, Set<String> changed, boolean full) throws IOException {
+    if (full) {
+      Map<String, ServiceRules> all = new HashMap<>();
+      List<ServiceRules> list = new ArrayList<>();
+      for (String key : snapshot.keys()) {
+        ServiceRules r = renderer.render(key, snapshot.service(key));
+        all.put(key, r);
+        list.add(r);
+      }
+      programmed.clear();
+      lastScript = NftTransaction.full(renderer, list);
+      nft.run(lastScript);
+      programmed.putAll(all);
+      return;
+    }
+    NftTransaction tx = new NftTransaction(options.table);
+    Map<String, ServiceRules> next = new HashMap<>();
+    for (String key : changed) {
+      ServiceRules after = renderer.render(key, snapshot.service(key));
+      tx.change(programmed.getOrDefault(key, ServiceRules.none(key)), after);
+      next.put(key, after);
+    }
+    if (tx.isEmpty()) return;
+    lastScript = tx.body();
+    nft.run(lastScript);
+    next.forEach((key, r) -> {
+      if (r.isEmpty()) programmed.remove(key);
+      else programmed.put(key, r);
+    });
+  }
+
+  /** The last script sent (for tests and debugging). */
+  public String lastScript() {
+    return lastScript;
+  }
+
+  @Override
+  public void stop() throws IOException {
+    try {
+      if (nft != null) nft.run(NftTransaction.deleteTable(options.table));
+    } finally {
+      device.delete();
+      programmed.clear();
+      if (nft != null) nft.close();
+    }
+  }
+}
