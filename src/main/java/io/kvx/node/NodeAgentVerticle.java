@@ -513,8 +513,14 @@ public final class NodeAgentVerticle extends VerticleBase {
     }
   }
 
+  /** Deletes a pod's directory; overlay mounts left from an earlier run of the agent are unmounted first. */
   private static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) return;
+    String prefix = dir.toAbsolutePath() + "/";
+    for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+      String[] f = line.split(" ");
+      if (f.length > 1 && f[1].startsWith(prefix)) Exec.run(List.of("umount", "-l", f[1]));
+    }
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     }
