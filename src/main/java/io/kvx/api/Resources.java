@@ -82,7 +82,7 @@ public final class Resources {
     }
   }
 
-  private final Map<String, ResourceType> byGroupPlural = new LinkedHashMap<>();
+  private final Map<String, ResourceType> byGroupPlural = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
 
   public Resources() {
     BUILT_IN.forEach(this::add);
@@ -90,6 +90,12 @@ public final class Resources {
 
   public void add(ResourceType type) {
     byGroupPlural.put(type.group() + "/" + type.version() + "/" + type.plural(), type);
+  }
+
+  /** Replaces the types a CustomResourceDefinition serves (none: it was deleted). */
+  public synchronized void setCustom(String crdName, List<ResourceType> types) {
+    byGroupPlural.values().removeIf(t -> t.isCustom() && crdName.equals(t.custom().getString("crdName")));
+    types.forEach(this::add);
   }
 
   public Optional<ResourceType> find(String group, String version, String plural) {
@@ -102,20 +108,22 @@ public final class Resources {
   }
 
   public List<ResourceType> all() {
-    return new ArrayList<>(byGroupPlural.values());
+    synchronized (byGroupPlural) {
+      return new ArrayList<>(byGroupPlural.values());
+    }
   }
 
   /** Group name → versions served, in registration order; "" is the core group. */
   public Map<String, Set<String>> groups() {
     Map<String, Set<String>> out = new LinkedHashMap<>();
-    for (ResourceType t : byGroupPlural.values()) {
+    for (ResourceType t : all()) {
       out.computeIfAbsent(t.group(), g -> new LinkedHashSet<>()).add(t.version());
     }
     return out;
   }
 
   public List<ResourceType> inGroupVersion(String group, String version) {
-    return byGroupPlural.values().stream()
+    return all().stream()
         .filter(t -> t.group().equals(group) && t.version().equals(version)).toList();
   }
 

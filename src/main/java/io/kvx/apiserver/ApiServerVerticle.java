@@ -1,6 +1,7 @@
 package io.kvx.apiserver;
 
 import io.kvx.api.ApiError;
+import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
@@ -63,6 +64,7 @@ public final class ApiServerVerticle extends VerticleBase {
           return bootstrapNamespaces();
         })
         .compose(v -> bootstrapKubernetesService(cfg.getInteger("port", 6443)))
+        .compose(v -> watchCustomResourceDefinitions(store))
         .compose(v -> listen(cfg, services.metrics()))
         .onSuccess(s -> ready = true);
   }
@@ -180,6 +182,22 @@ public final class ApiServerVerticle extends VerticleBase {
           ? Future.succeededFuture() : Future.failedFuture(e)));
     }
     return chain;
+  }
+
+  /** Serves what every CustomResourceDefinition in the store defines, following adds, changes and deletes. */
+  private Future<Void> watchCustomResourceDefinitions(Store store) {
+    ResourceType crds = Resources.builtIn("apiextensions.k8s.io", "customresourcedefinitions");
+    return store.watch(crds.storePrefix(), 0, true, o -> true, ev -> {
+      if (ev.type().equals(io.kvx.store.WatchEvent.BOOKMARK)) return;
+      if (ev.type().equals("ERROR")) {
+        // The watch expired (the store lost a member): start over from a fresh list.
+        vertx.setTimer(500, t -> watchCustomResourceDefinitions(store));
+        return;
+      }
+      String name = io.kvx.api.Meta.name(ev.object());
+      if (ev.type().equals(io.kvx.store.WatchEvent.DELETED)) api.resources().setCustom(name, List.of());
+      else api.resources().setCustom(name, io.kvx.api.CustomResources.types(ev.object()));
+    }).mapEmpty();
   }
 
   /** The default/kubernetes service on the range's first address, with this API server as its endpoint. */

@@ -1,6 +1,7 @@
 package io.kvx.apiserver;
 
 import io.kvx.api.ApiError;
+import io.kvx.api.CustomResources;
 import io.kvx.api.Defaults;
 import io.kvx.api.FieldSelector;
 import io.kvx.api.FieldValidation;
@@ -9,6 +10,7 @@ import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
 import io.kvx.api.Patches;
 import io.kvx.api.ResourceType;
+import io.kvx.api.SchemaValidator;
 import io.kvx.api.Resources;
 import io.kvx.api.Validation;
 import io.kvx.store.ListResult;
@@ -97,7 +99,7 @@ public final class ApiService {
   }
 
   public Future<JsonObject> get(ApiRequest r) {
-    return store.get(key(r, r.name()));
+    return store.get(key(r, r.name())).map(o -> present(r.type(), o));
   }
 
   /** A list, with selectors, paging and the list's resourceVersion. */
@@ -124,7 +126,8 @@ public final class ApiService {
       meta.put("remainingItemCount", res.remaining());
     }
     return new JsonObject().put("kind", type.kind() + "List").put("apiVersion", type.apiVersion())
-        .put("metadata", meta).put("items", new JsonArray(res.items()));
+        .put("metadata", meta).put("items", new JsonArray(type.isCustom()
+            ? res.items().stream().map(o -> present(type, o)).toList() : res.items()));
   }
 
   public static String continueToken(ListResult res) {
@@ -183,6 +186,7 @@ public final class ApiService {
     }
     Defaults.apply(r.type(), obj);
     validate(r.type(), obj);
+    if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced() ? admitNamespace(r.namespace()) : Future.succeededFuture();
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(obj);
@@ -217,7 +221,8 @@ public final class ApiService {
       throw ApiError.badRequest("the object provided is unrecognized (must be of type " + type.kind() + "): kind "
           + kind + " does not match the resource");
     }
-    if (apiVersion != null && !apiVersion.isEmpty() && !apiVersion.equals(type.apiVersion())) {
+    boolean sameGroup = type.isCustom() && apiVersion != null && apiVersion.startsWith(type.group() + "/");
+    if (apiVersion != null && !apiVersion.isEmpty() && !apiVersion.equals(type.apiVersion()) && !sameGroup) {
       throw ApiError.badRequest("the API version in the data (" + apiVersion + ") does not match the expected API "
           + "version (" + type.apiVersion() + ")");
     }
@@ -225,13 +230,43 @@ public final class ApiService {
 
   /** ?fieldValidation: unknown fields fail the request (Strict) or are dropped (Warn adds a warning). */
   private static JsonObject checkFields(ApiRequest r, JsonObject obj) {
-    r.warnings().addAll(FieldValidation.apply(r.type(), obj, FieldValidation.mode(r.param("fieldValidation"))));
+    FieldValidation.Mode mode = FieldValidation.mode(r.param("fieldValidation"));
+    // Custom resources are always pruned to their schema, as the apiextensions server does.
+    if (mode == null && r.type().isCustom()) mode = FieldValidation.Mode.Ignore;
+    r.warnings().addAll(FieldValidation.apply(r.type(), obj, mode));
     return obj;
   }
 
   private void validate(ResourceType type, JsonObject obj) {
-    List<ApiError.Cause> causes = Validation.validate(type, obj);
+    List<ApiError.Cause> causes = new java.util.ArrayList<>(Validation.validate(type, obj));
+    if (type.isCustom() && type.schema() != null) {
+      JsonObject body = obj.copy();
+      body.remove("apiVersion");
+      body.remove("kind");
+      body.remove("metadata");
+      JsonObject schema = type.schema().copy();
+      JsonObject props = schema.getJsonObject("properties");
+      if (props != null) {
+        props = props.copy();
+        props.remove("metadata");
+        props.remove("apiVersion");
+        props.remove("kind");
+        schema.put("properties", props);
+      }
+      SchemaValidator.validate(schema, body, "", causes);
+    }
+    if (type.kind().equals("CustomResourceDefinition")) causes.addAll(CustomResources.validate(obj));
     if (!causes.isEmpty()) throw ApiError.invalid(type.group(), type.kind(), Meta.name(obj), causes);
+  }
+
+  private static boolean isCrd(ResourceType type) {
+    return type.kind().equals("CustomResourceDefinition");
+  }
+
+  /** A custom resource read through one of its versions says that version (conversion strategy None). */
+  public JsonObject present(ResourceType type, JsonObject obj) {
+    if (type.isCustom() && obj != null) obj.put("apiVersion", type.apiVersion());
+    return obj;
   }
 
   private Future<JsonObject> update(ApiRequest r) {
@@ -305,6 +340,9 @@ public final class ApiService {
       Defaults.apply(r.type(), merged);
       validate(r.type(), merged);
       checkImmutable(r.type(), old, merged);
+      if (isCrd(r.type()) && !"status".equals(r.subresource())) {
+        merged.put("status", CustomResources.status(merged, Meta.now()));
+      }
       if (r.dryRun()) return Future.succeededFuture(merged);
       if (finalizersDone(old, merged)) {
         return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
@@ -446,6 +484,7 @@ public final class ApiService {
         return store.update(key, old, Meta.resourceVersion(old));
       }
       Future<JsonObject> deleted = store.delete(key, Meta.resourceVersion(old), preUid);
+      if (isCrd(r.type())) deleted = deleted.compose(gone -> deleteCustomObjects(gone).map(gone));
       return isService(r.type()) ? deleted.compose(gone -> allocator.releaseAll(gone).map(gone)) : deleted;
     }));
   }
@@ -462,6 +501,22 @@ public final class ApiService {
           + "values: \"Foreground\", \"Background\", \"Orphan\"");
     }
     return p;
+  }
+
+  /** A deleted definition takes its custom objects with it (every version shares one storage prefix). */
+  private Future<Void> deleteCustomObjects(JsonObject crd) {
+    JsonObject spec = crd.getJsonObject("spec", new JsonObject());
+    String prefix = spec.getString("group") + "/" + spec.getJsonObject("names", new JsonObject()).getString("plural")
+        + "/";
+    return store.list(prefix, o -> true, 0, null).compose(res -> {
+      List<Future<JsonObject>> deletes = new java.util.ArrayList<>();
+      for (JsonObject item : res.items()) {
+        String ns = Meta.namespace(item);
+        deletes.add(store.delete(prefix + (ns == null ? "" : ns) + "/" + Meta.name(item), 0, null)
+            .recover(e -> Future.succeededFuture()));
+      }
+      return Future.join(deletes).mapEmpty();
+    });
   }
 
   private static boolean isTerminal(JsonObject pod) {
@@ -522,9 +577,9 @@ public final class ApiService {
   private Future<JsonObject> scale(ApiRequest r) {
     String key = key(r, r.name());
     return switch (r.verb()) {
-      case "get" -> store.get(key).map(this::toScale);
+      case "get" -> store.get(key).map(o -> scaleOf(r.type(), o));
       case "update", "patch" -> retryConflicts(true, () -> store.get(key).compose(obj -> {
-        JsonObject current = toScale(obj);
+        JsonObject current = scaleOf(r.type(), obj);
         JsonObject desired;
         if (r.verb().equals("update")) {
           desired = r.body();
@@ -546,13 +601,51 @@ public final class ApiService {
               "FieldValueInvalid", "Invalid value: " + replicas + ": must be greater than or equal to 0")));
         }
         JsonObject next = obj.copy();
-        next.getJsonObject("spec").put("replicas", n.intValue());
-        if (r.dryRun()) return Future.succeededFuture(toScale(next));
-        return store.update(key, next, Meta.resourceVersion(obj)).map(this::toScale);
+        setPath(next, scalePath(r.type(), "specReplicasPath", ".spec.replicas"), n.intValue());
+        if (r.dryRun()) return Future.succeededFuture(scaleOf(r.type(), next));
+        return store.update(key, next, Meta.resourceVersion(obj)).map(o -> scaleOf(r.type(), o));
       }));
       default -> Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
           "the server does not allow this method on the requested resource"));
     };
+  }
+
+  /** Where a custom resource keeps its replicas (its CRD's scale subresource), or the built-in path. */
+  private static String scalePath(ResourceType type, String which, String builtIn) {
+    if (!type.isCustom()) return builtIn;
+    JsonObject scale = type.custom().getJsonObject("subresources", new JsonObject()).getJsonObject("scale",
+        new JsonObject());
+    return scale.getString(which, which.equals("labelSelectorPath") ? null : builtIn);
+  }
+
+  private static void setPath(JsonObject obj, String path, Object value) {
+    String[] parts = path.replaceFirst("^\\.", "").split("\\.");
+    JsonObject cur = obj;
+    for (int i = 0; i < parts.length - 1; i++) {
+      JsonObject next = cur.getJsonObject(parts[i]);
+      if (next == null) {
+        next = new JsonObject();
+        cur.put(parts[i], next);
+      }
+      cur = next;
+    }
+    cur.put(parts[parts.length - 1], value);
+  }
+
+  /** The Scale view; for custom resources from the paths their definition names. */
+  private JsonObject scaleOf(ResourceType type, JsonObject obj) {
+    JsonObject scale = toScale(obj);
+    if (type.isCustom()) {
+      Object spec = io.kvx.api.JsonPaths.read(obj, scalePath(type, "specReplicasPath", ".spec.replicas"));
+      Object status = io.kvx.api.JsonPaths.read(obj, scalePath(type, "statusReplicasPath", ".status.replicas"));
+      scale.getJsonObject("spec").put("replicas", spec instanceof Number n ? n.intValue() : 0);
+      scale.getJsonObject("status").put("replicas", status instanceof Number n ? n.intValue() : 0);
+      String selPath = scalePath(type, "labelSelectorPath", null);
+      Object sel = selPath == null ? null : io.kvx.api.JsonPaths.read(obj, selPath);
+      if (sel instanceof String str) scale.getJsonObject("status").put("selector", str);
+      else scale.getJsonObject("status").remove("selector");
+    }
+    return scale;
   }
 
   private JsonObject toScale(JsonObject obj) {
