@@ -1,0 +1,269 @@
+package io.kvx.it;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The controller manager, the service proxy and custom resources through the real kubectl, against
+ * `kvx up`: a rolling update never drops below replicas - maxUnavailable ready pods, rollback reuses
+ * the old ReplicaSet, a service's ClusterIP balances across its pods, deletion cascades (and orphans
+ * when asked), a deleted namespace is emptied, and a CRD's objects are served with its schema.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ControllersIT {
+
+  private static final String BRIDGE = "kvxt3";
+  private static KvxProcess kvx;
+  private static Kubectl kubectl;
+  private static HttpClient http;
+  private static String token;
+  private static Path dir;
+
+  @BeforeAll
+  static void up() throws Exception {
+    Path home = Files.createTempDirectory("kvx-it-controllers");
+    dir = Files.createTempDirectory("kvx-it-controllers-files");
+    KvxProcess.prepareBusybox(home);
+    kvx = KvxProcess.start("controllers", home, 17491, "up", "--cluster-port", "5841", "--secret", "it-controllers",
+        "--node-name", "ctl-node", "--bridge", BRIDGE, "--pod-cidr", "10.89.3.0/24");
+    kvx.awaitReady(Duration.ofSeconds(60));
+    kubectl = new Kubectl(kvx.kubeconfig());
+    http = KvxProcess.insecureClient();
+    token = Files.readString(home.resolve("admin.token")).trim();
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains(" Ready "), "get", "nodes");
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (kvx != null) kvx.close();
+  }
+
+  private static Path file(String name, String text) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text);
+    return p;
+  }
+
+  private static JsonObject api(String path) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + kvx.apiPort + path))
+        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    return new JsonObject(r.body());
+  }
+
+  /** Pods of the app that are Ready and not being deleted. */
+  private static int readyPods(String app) throws Exception {
+    JsonArray items = api("/api/v1/namespaces/default/pods?labelSelector=app%3D" + app).getJsonArray("items");
+    int ready = 0;
+    for (Object o : items) {
+      JsonObject pod = (JsonObject) o;
+      if (pod.getJsonObject("metadata").containsKey("deletionTimestamp")) continue;
+      for (Object c : pod.getJsonObject("status", new JsonObject()).getJsonArray("conditions", new JsonArray())) {
+        JsonObject cond = (JsonObject) c;
+        if ("Ready".equals(cond.getString("type")) && "True".equals(cond.getString("status"))) ready++;
+      }
+    }
+    return ready;
+  }
+
+  private static final String SERVE_HOSTNAME = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www";
+
+  @Test
+  @Order(1)
+  void rollingUpdateKeepsMinimumAvailabilityAndRollsBack() throws Exception {
+    Path yaml = file("roll.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: roll}
+        spec:
+          replicas: 4
+          selector: {matchLabels: {app: roll}}
+          strategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1, maxSurge: 1}}
+          template:
+            metadata: {labels: {app: roll}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: web
+                image: busybox
+                command: [sh, -c, "%s"]
+        """.formatted(SERVE_HOSTNAME));
+    kubectl.ok("apply", "-f", yaml.toString());
+    kubectl.ok("rollout", "status", "deployment/roll", "--timeout=90s");
+    String firstRs = kubectl.ok("get", "rs", "-l", "app=roll", "-o", "jsonpath={.items[0].metadata.name}").trim();
+    assertEquals(4, readyPods("roll"));
+
+    AtomicBoolean sampling = new AtomicBoolean(true);
+    AtomicInteger min = new AtomicInteger(Integer.MAX_VALUE);
+    Thread sampler = new Thread(() -> {
+      while (sampling.get()) {
+        try {
+          min.accumulateAndGet(readyPods("roll"), Math::min);
+          Thread.sleep(50);
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    sampler.start();
+    kubectl.ok("set", "env", "deployment/roll", "VERSION=2");
+    kubectl.ok("rollout", "status", "deployment/roll", "--timeout=120s");
+    sampling.set(false);
+    sampler.join();
+    assertTrue(min.get() >= 3, "ready pods dropped to " + min.get() + " during the rollout (4 replicas, "
+        + "maxUnavailable 1)");
+    String rs = kubectl.ok("get", "rs", "-l", "app=roll");
+    assertTrue(rs.contains("DESIRED") && rs.lines().count() == 3, rs);
+    String history = kubectl.ok("rollout", "history", "deployment/roll");
+    assertTrue(history.contains("1 ") && history.contains("2 "), history);
+
+    kubectl.ok("rollout", "undo", "deployment/roll");
+    kubectl.ok("rollout", "status", "deployment/roll", "--timeout=120s");
+    String active = kubectl.ok("get", "rs", firstRs, "-o", "jsonpath={.spec.replicas} {.metadata.annotations}");
+    assertTrue(active.startsWith("4 ") && active.contains("\"deployment.kubernetes.io/revision\":\"3\""),
+        "the first ReplicaSet is reused as revision 3: " + active);
+    kubectl.ok("scale", "deployment/roll", "--replicas=2");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("2"), "get", "deployment", "roll", "-o",
+        "jsonpath={.status.replicas}");
+  }
+
+  @Test
+  @Order(2)
+  void serviceClusterIpBalancesAcrossReadyPods() throws Exception {
+    kubectl.ok("expose", "deployment/roll", "--port=80", "--target-port=8080");
+    String ip = kubectl.ok("get", "svc", "roll", "-o", "jsonpath={.spec.clusterIP}").trim();
+    assertTrue(ip.startsWith("10."), "allocated from the service CIDR: " + ip);
+    kubectl.await(Duration.ofSeconds(20), out -> out.trim().split(" ").length == 2, "get", "endpoints", "roll", "-o",
+        "jsonpath={.subsets[*].addresses[*].ip}");
+    Map<String, Integer> hits = new HashMap<>();
+    HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    long deadline = System.currentTimeMillis() + 30_000;
+    int answered = 0;
+    while (answered < 40 && System.currentTimeMillis() < deadline) {
+      try {
+        HttpResponse<String> r = plain.send(HttpRequest.newBuilder(URI.create("http://" + ip + "/"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        hits.merge(r.body().trim(), 1, Integer::sum);
+        answered++;
+      } catch (java.io.IOException e) {
+        Thread.sleep(200);
+      }
+    }
+    assertEquals(40, answered, "every request through the cluster IP answered: " + hits);
+    assertEquals(2, hits.size(), "both pods served: " + hits);
+
+    // A taken ClusterIP and an out-of-range nodePort are refused with the field named.
+    Kubectl.Result taken = kubectl.run("create", "service", "clusterip", "again", "--tcp=80:80", "--clusterip=" + ip);
+    assertTrue(taken.code() != 0 && taken.out().contains("already allocated"), taken.out());
+    Kubectl.Result badPort = kubectl.run("create", "service", "nodeport", "np", "--tcp=80:80", "--node-port=80");
+    assertTrue(badPort.code() != 0 && badPort.out().contains("nodePort"), badPort.out());
+    kubectl.ok("create", "service", "nodeport", "np", "--tcp=80:80");
+    String port = kubectl.ok("get", "svc", "np", "-o", "jsonpath={.spec.ports[0].nodePort}").trim();
+    int nodePort = Integer.parseInt(port);
+    assertTrue(nodePort >= 30000 && nodePort <= 32767, port);
+  }
+
+  @Test
+  @Order(3)
+  void deletionCascadesOrOrphans() throws Exception {
+    kubectl.ok("create", "deployment", "orphan", "--image=busybox", "--", "sleep", "3600");
+    kubectl.await(Duration.ofSeconds(30), out -> !out.isBlank(), "get", "rs", "-l", "app=orphan", "-o",
+        "name");
+    kubectl.ok("delete", "deployment", "orphan", "--cascade=orphan");
+    Thread.sleep(2000);
+    String left = kubectl.ok("get", "rs", "-l", "app=orphan", "-o", "jsonpath={.items[0].metadata.ownerReferences}");
+    assertTrue(left.isBlank(), "the orphaned ReplicaSet stays, without its owner: " + left);
+    kubectl.ok("delete", "rs", "-l", "app=orphan");
+
+    kubectl.ok("delete", "deployment", "roll");
+    kubectl.await(Duration.ofSeconds(30), out -> out.isBlank(), "get", "rs,pods", "-l", "app=roll", "-o", "name");
+  }
+
+  @Test
+  @Order(4)
+  void deletedNamespaceIsEmptiedAndGoes() throws Exception {
+    kubectl.ok("create", "namespace", "doomed");
+    kubectl.await(Duration.ofSeconds(10), out -> out.contains("default"), "-n", "doomed", "get", "serviceaccounts");
+    kubectl.ok("-n", "doomed", "create", "deployment", "d", "--image=busybox", "--", "sleep", "3600");
+    kubectl.ok("-n", "doomed", "create", "configmap", "c", "--from-literal=a=b");
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("Running"), "-n", "doomed", "get", "pods");
+    kubectl.ok("delete", "namespace", "doomed", "--timeout=90s");
+    Kubectl.Result gone = kubectl.run("get", "namespace", "doomed");
+    assertTrue(gone.out().contains("NotFound"), gone.out());
+  }
+
+  @Test
+  @Order(5)
+  void customResourcesAreServedWithTheirSchema() throws Exception {
+    Path crd = file("crd.yaml", """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: widgets.example.com}
+        spec:
+          group: example.com
+          scope: Namespaced
+          names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+          versions:
+          - name: v1
+            served: true
+            storage: true
+            subresources:
+              status: {}
+              scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+            additionalPrinterColumns:
+            - {name: Size, type: string, jsonPath: .spec.size}
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec:
+                    type: object
+                    required: [size]
+                    properties:
+                      size: {type: string, enum: [small, large]}
+                      replicas: {type: integer, minimum: 0}
+        """);
+    kubectl.ok("apply", "-f", crd.toString());
+    Path widget = file("w1.yaml", """
+        apiVersion: example.com/v1
+        kind: Widget
+        metadata: {name: w1}
+        spec: {size: small, replicas: 1}
+        """);
+    kubectl.await(Duration.ofSeconds(20), out -> true, "apply", "-f", widget.toString());
+    String table = kubectl.ok("get", "wd");
+    assertTrue(table.contains("SIZE") && table.contains("small"), table);
+    kubectl.ok("scale", "widget", "w1", "--replicas=3");
+    assertEquals("3", kubectl.ok("get", "widget", "w1", "-o", "jsonpath={.spec.replicas}").trim());
+    Path bad = file("bad.yaml", """
+        apiVersion: example.com/v1
+        kind: Widget
+        metadata: {name: bad}
+        spec: {size: huge}
+        """);
+    Kubectl.Result invalid = kubectl.run("create", "-f", bad.toString());
+    assertTrue(invalid.code() != 0 && invalid.out().contains("spec.size"), invalid.out());
+    kubectl.ok("delete", "crd", "widgets.example.com");
+    kubectl.await(Duration.ofSeconds(20), out -> !out.contains("widgets"), "api-resources", "--api-group=example.com");
+  }
+}
