@@ -6,6 +6,7 @@ import io.kvx.api.Resources;
 import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
 import io.kvx.store.Store;
+import io.kvx.store.Watch;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -48,6 +49,8 @@ public final class ApiServerVerticle extends VerticleBase {
   private HttpApi http;
   private byte[] adminToken;
   private volatile boolean ready;
+  private final Map<String, Watch> busWatches = new HashMap<>();
+  private EventBusBridge bridge;
 
   @Override
   public Future<?> start() {
@@ -66,6 +69,12 @@ public final class ApiServerVerticle extends VerticleBase {
         .compose(v -> bootstrapKubernetesService(cfg.getInteger("port", 6443)))
         .compose(v -> watchCustomResourceDefinitions(store))
         .compose(v -> listen(cfg, services.metrics()))
+        .compose(s -> {
+          int busPort = cfg.getInteger("eventBusPort", cfg.getInteger("port", 6443) + 1000);
+          if (busPort <= 0) return Future.succeededFuture(s);
+          bridge = new EventBusBridge(vertx, this::tokenValid, this::closeBusWatches);
+          return bridge.listen(cfg.getString("host", "0.0.0.0"), busPort).map(s);
+        })
         .onSuccess(s -> ready = true);
   }
 
@@ -149,9 +158,19 @@ public final class ApiServerVerticle extends VerticleBase {
     HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
   }
 
-  /** The API as messages: {verb, group, version, resource, namespace, name, subresource, body, query}. */
+  /**
+   * The API as messages: {verb, group, version, resource, namespace, name, subresource, body, query}.
+   * verb "watch" with an "address" streams events ({type, object}) to that address until "unwatch"
+   * (or the bridge client that registered it goes away). See docs/eventbus.md.
+   */
   private void onBusRequest(Message<JsonObject> msg) {
     JsonObject m = msg.body();
+    if ("unwatch".equals(m.getString("verb"))) {
+      Watch w = busWatches.remove(m.getString("address", ""));
+      if (w != null) w.close();
+      msg.reply(new JsonObject().put("address", m.getString("address")).put("closed", w != null));
+      return;
+    }
     try {
       var type = api.resources().require(m.getString("group", ""), m.getString("version", "v1"),
           m.getString("resource"));
@@ -159,12 +178,48 @@ public final class ApiServerVerticle extends VerticleBase {
       m.getJsonObject("query", new JsonObject()).forEach(e -> query.put(e.getKey(), String.valueOf(e.getValue())));
       ApiRequest req = new ApiRequest(m.getString("verb"), type, m.getString("namespace"), m.getString("name"),
           m.getString("subresource"), m.getJsonObject("body"), m.getString("patchType"), query);
+      if ("watch".equals(req.verb())) {
+        busWatch(msg, req, m.getString("address"));
+        return;
+      }
       api.handle(req).onComplete(ar -> {
         if (ar.succeeded()) msg.reply(ar.result());
         else replyError(msg, ar.cause());
       });
     } catch (RuntimeException e) {
       replyError(msg, e);
+    }
+  }
+
+  /** A watch delivered as messages to {@code address}; the reply says where, and from which version. */
+  private void busWatch(Message<JsonObject> msg, ApiRequest req, String address) {
+    if (address == null || !address.startsWith(Addresses.WATCH_PREFIX)) {
+      throw ApiError.badRequest("a watch needs an \"address\" starting with " + Addresses.WATCH_PREFIX);
+    }
+    if (busWatches.containsKey(address)) throw ApiError.badRequest("a watch is already delivered to " + address);
+    boolean initial = "true".equals(req.param("sendInitialEvents")) || req.param("resourceVersion") == null;
+    api.watch(req, initial, ev -> {
+      JsonObject object = ev.type().equals("ERROR") ? ev.object() : api.present(req.type(), ev.object());
+      vertx.eventBus().send(address, new JsonObject().put("type", ev.type()).put("object", object));
+      if (ev.type().equals("ERROR")) {
+        Watch w = busWatches.remove(address);
+        if (w != null) w.close();
+      }
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        replyError(msg, ar.cause());
+        return;
+      }
+      busWatches.put(address, ar.result());
+      msg.reply(new JsonObject().put("address", address).put("resourceVersion", String.valueOf(api.store().revision())));
+    });
+  }
+
+  /** Ends the watches a bridge client registered, when it disconnects. */
+  void closeBusWatches(java.util.Collection<String> addresses) {
+    for (String a : addresses) {
+      Watch w = busWatches.remove(a);
+      if (w != null) w.close();
     }
   }
 
@@ -237,9 +292,17 @@ public final class ApiServerVerticle extends VerticleBase {
     return "127.0.0.1";
   }
 
+  /** The admin token (ServiceAccount tokens come later through the same check). */
+  boolean tokenValid(String presented) {
+    return presented != null && MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), adminToken);
+  }
+
   @Override
   public Future<?> stop() {
     ready = false;
+    busWatches.values().forEach(Watch::close);
+    busWatches.clear();
+    if (bridge != null) bridge.close();
     return server == null ? Future.succeededFuture() : server.close();
   }
 }

@@ -32,6 +32,9 @@ public final class KvxOptions {
   public int historySize = 10_000;
   public int changeLogCapacity = 100_000;
   public List<String> rest = new ArrayList<>();
+  /** The TCP event-bus bridge; null: the API port + 1000; 0: off. */
+  public Integer eventBusPort;
+  public String serviceCidr = "10.96.0.0/12";
 
   private static String defaultNodeName() {
     try {
@@ -80,6 +83,8 @@ public final class KvxOptions {
         case "--pod-cidr" -> o.podCidr = v;
         case "--bridge" -> o.bridge = v;
         case "--proxy-mode" -> o.proxyMode = v;
+        case "--eventbus-port" -> o.eventBusPort = Integer.parseInt(v);
+        case "--service-cidr" -> o.serviceCidr = v;
         case "--roles" -> o.roles = List.of(v.split(","));
         case "--history-size" -> o.historySize = Integer.parseInt(v);
         case "--change-log-capacity" -> o.changeLogCapacity = Integer.parseInt(v);
@@ -94,6 +99,7 @@ public final class KvxOptions {
         .put("podCidr", podCidr).put("bridge", bridge).put("proxyMode", proxyMode).put("port", apiPort).put("host", apiHost).put("tls", tls)
         .put("certFile", home.resolve("tls/server.crt").toString())
         .put("keyFile", home.resolve("tls/server.key").toString())
-        .put("tokenFile", home.resolve("admin.token").toString());
+        .put("tokenFile", home.resolve("admin.token").toString())
+        .put("eventBusPort", eventBusPort == null ? apiPort + 1000 : eventBusPort).put("serviceCidr", serviceCidr);
   }
 }

@@ -86,7 +86,8 @@ public final class Main {
                kvx image prepare-busybox    build the local busybox image from /bin/busybox
         flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
                --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls
-               --proxy-mode nftables|ipvs|userspace""");
+               --proxy-mode nftables|ipvs|userspace --service-cidr CIDR (10.96.0.0/12)
+               --eventbus-port N (TCP event-bus bridge; default API port + 1000, 0 = off)""");
   }
 
   private static void image(KvxOptions o) throws IOException {

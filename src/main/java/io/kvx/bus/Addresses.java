@@ -12,6 +12,9 @@ public final class Addresses {
   /** Request/reply to any API server: the Kubernetes API as messages (see docs/eventbus.md). */
   public static final String API = "kvx.api";
 
+  /** Where bus watches deliver their events: a client picks {@code kvx.watch.<anything>}. */
+  public static final String WATCH_PREFIX = "kvx.watch.";
+
   /** Request/reply to one node agent: {@code kvx.node.<nodeName>.log}. */
   public static String nodeLog(String nodeName) {
     return "kvx.node." + nodeName + ".log";

@@ -130,7 +130,7 @@ class OpenApiIT {
     String spec = kubectl.ok("get", "deployment", "web", "-o",
         "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env}"
             + " {.spec.template.spec.containers[0].ports}");
-    assertEquals("3 busybox:2 [{\"name\":\"A\",\"value\":\"1\"}] [{\"containerPort\":8080}]", spec.trim());
+    assertEquals("3 busybox:2 [{\"name\":\"A\",\"value\":\"1\"}] [{\"containerPort\":8080,\"protocol\":\"TCP\"}]", spec.trim());
   }
 
   @Test

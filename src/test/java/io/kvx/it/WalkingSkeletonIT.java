@@ -57,7 +57,13 @@ class WalkingSkeletonIT {
   void nodeRegistersReady() throws Exception {
     kubectl.await(Duration.ofSeconds(30), out -> out.contains("it-node") && out.contains(" Ready "),
         "get", "nodes", "-o", "wide");
+    // The launcher prints its summary once every role is deployed, which may be after /readyz answers.
+    long deadline = System.currentTimeMillis() + 30_000;
     String log = Files.readString(kvx.log);
+    while (!log.contains("ready in") && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+      log = Files.readString(kvx.log);
+    }
     assertTrue(log.contains("native epoll transport"), "native epoll");
     String roles = log.substring(log.indexOf("(roles ") + 7);
     roles = roles.substring(0, roles.indexOf(" "));
@@ -186,6 +192,7 @@ class WalkingSkeletonIT {
   void cleanStopLeavesNothingBehind() throws Exception {
     kubectl.ok("run", "leftover", "--image=busybox", "--", "sleep", "3600");
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "leftover");
+    String uid = kubectl.ok("get", "pod", "leftover", "-o", "jsonpath={.metadata.uid}").trim();
     kvx.stop();
     assertFalse(kvx.process.isAlive());
     if (Files.exists(Path.of("/sys/class/net"))) {
@@ -193,7 +200,8 @@ class WalkingSkeletonIT {
     }
     if (Files.isDirectory(Path.of("/var/run/netns"))) {
       try (var s = Files.list(Path.of("/var/run/netns"))) {
-        assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("kvx-")), "no pod netns left");
+        // Only this kvx's pods: other kvx instances on the machine may have theirs.
+        assertTrue(s.noneMatch(p -> p.getFileName().toString().equals("kvx-" + uid)), "no pod netns left");
       }
     }
     assertFalse(Files.readString(Path.of("/proc/mounts")).contains(kvx.home.toString()), "no overlay mount left");

@@ -1,0 +1,84 @@
+package io.kvx.apiserver;
+
+import io.kvx.bus.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.ext.bridge.BridgeEventType;
+import io.vertx.ext.bridge.BridgeOptions;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.eventbus.bridge.tcp.BridgeEvent;
+import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.logging.Logger;
+
+/**
+ * The API for clients in other languages: Vert.x's TCP event-bus bridge (4-byte length + JSON
+ * frames). Only the API address may be sent to and only watch addresses received from, and every
+ * send or register must carry {@code headers.authorization: "Bearer <token>"}, the same token the
+ * HTTPS API takes. The protocol is in docs/eventbus.md.
+ */
+public final class EventBusBridge {
+
+  private static final Logger LOG = Logger.getLogger(EventBusBridge.class.getName());
+
+  private final Vertx vertx;
+  private final Predicate<String> tokenValid;
+  private final Consumer<Set<String>> onClientGone;
+  private final Map<NetSocket, Set<String>> registered = new HashMap<>();
+  private TcpEventBusBridge bridge;
+
+  public EventBusBridge(Vertx vertx, Predicate<String> tokenValid, Consumer<Set<String>> onClientGone) {
+    this.vertx = vertx;
+    this.tokenValid = tokenValid;
+    this.onClientGone = onClientGone;
+  }
+
+  public Future<Void> listen(String host, int port) {
+    BridgeOptions options = new BridgeOptions()
+        .addInboundPermitted(new PermittedOptions().setAddress(Addresses.API))
+        .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.WATCH_PREFIX.replace(".", "\\.") + ".+"));
+    bridge = TcpEventBusBridge.create(vertx, options, new NetServerOptions(), this::onEvent);
+    return bridge.listen(port, host).onSuccess(b -> LOG.info("apiserver: event-bus bridge on tcp://" + host + ":"
+        + port)).onFailure(e -> LOG.warning("apiserver: event-bus bridge not started on port " + port + ": "
+        + e.getMessage())).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+  }
+
+  public Future<Void> close() {
+    return bridge == null ? Future.succeededFuture() : bridge.close();
+  }
+
+  private void onEvent(BridgeEvent event) {
+    BridgeEventType type = event.type();
+    NetSocket socket = event.socket();
+    switch (type) {
+      case SEND, PUBLISH, REGISTER -> {
+        JsonObject raw = event.getRawMessage();
+        String auth = raw == null ? null : raw.getJsonObject("headers", new JsonObject()).getString("authorization");
+        String token = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : null;
+        if (!tokenValid.test(token)) {
+          event.complete(false);
+          return;
+        }
+        if (type == BridgeEventType.REGISTER && raw.getString("address") != null) {
+          registered.computeIfAbsent(socket, s -> new HashSet<>()).add(raw.getString("address"));
+        }
+        event.complete(true);
+      }
+      case SOCKET_CLOSED -> {
+        Set<String> addresses = registered.remove(socket);
+        if (addresses != null) onClientGone.accept(addresses);
+        event.complete(true);
+      }
+      default -> event.complete(true);
+    }
+  }
+}
