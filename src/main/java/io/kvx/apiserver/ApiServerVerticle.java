@@ -51,6 +51,7 @@ public final class ApiServerVerticle extends VerticleBase {
   private volatile boolean ready;
   private final Map<String, Watch> busWatches = new HashMap<>();
   private EventBusBridge bridge;
+  private volatile ServiceAccountTokens tokens;
 
   @Override
   public Future<?> start() {
@@ -60,7 +61,15 @@ public final class ApiServerVerticle extends VerticleBase {
         config().getString("serviceCidr", "10.96.0.0/12")));
     http = new HttpApi(vertx, api, services.metrics());
     JsonObject cfg = config();
-    return vertx.executeBlocking(() -> Files.readString(Path.of(cfg.getString("tokenFile"))).trim())
+    return vertx.executeBlocking(() -> {
+          Path pub = Path.of(cfg.getString("serviceAccountPublicKeyFile", "/nonexistent"));
+          Path key = Path.of(cfg.getString("serviceAccountKeyFile", "/nonexistent"));
+          if (Files.exists(pub) && Files.exists(key)) {
+            tokens = new ServiceAccountTokens(vertx, Files.readString(pub), Files.readString(key));
+            api.setTokens(tokens);
+          }
+          return Files.readString(Path.of(cfg.getString("tokenFile"))).trim();
+        })
         .compose(token -> {
           adminToken = token.getBytes(StandardCharsets.UTF_8);
           vertx.eventBus().<JsonObject>consumer(Addresses.API, this::onBusRequest);
@@ -86,8 +95,8 @@ public final class ApiServerVerticle extends VerticleBase {
           .setKeyPath(cfg.getString("keyFile")));
     }
     Router router = Router.router(vertx);
-    router.route().handler(this::authenticate);
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
+    router.route().handler(this::authenticate);
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
     router.get("/livez").handler(ctx -> ctx.response().end("ok"));
     router.get("/readyz").handler(ctx -> {
@@ -152,6 +161,17 @@ public final class ApiServerVerticle extends VerticleBase {
       if (MessageDigest.isEqual(presented, adminToken)) {
         ctx.put("user", "kvx-admin");
         ctx.next();
+        return;
+      }
+      if (tokens != null) {
+        tokens.authenticate(auth.substring(7).trim()).onComplete(ar -> {
+          if (ar.succeeded()) {
+            ctx.put("user", ar.result());
+            ctx.next();
+          } else {
+            HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
+          }
+        });
         return;
       }
     }

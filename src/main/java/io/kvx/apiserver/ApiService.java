@@ -57,6 +57,12 @@ public final class ApiService {
     this.allocator = allocator;
   }
 
+  private ServiceAccountTokens tokens;
+
+  public void setTokens(ServiceAccountTokens tokens) {
+    this.tokens = tokens;
+  }
+
   public ServiceAllocator allocator() {
     return allocator;
   }
@@ -78,6 +84,12 @@ public final class ApiService {
     try {
       if ("scale".equals(r.subresource())) return scale(r);
       if ("eviction".equals(r.subresource()) && r.verb().equals("create")) return evict(r);
+      if ("token".equals(r.subresource()) && r.verb().equals("create")) {
+        if (tokens == null) {
+          throw new ApiError(ApiError.Reason.ServiceUnavailable, "no ServiceAccount token signing key is configured");
+        }
+        return store.get(key(r, r.name())).map(sa -> tokens.issue(sa, r.body()));
+      }
       return switch (r.verb()) {
         case "get" -> get(r);
         case "list" -> list(r).map(res -> listObject(r.type(), res));

@@ -54,6 +54,24 @@ public final class Credentials {
     Files.writeString(tls.resolve("server.crt"), server.certificate());
     writePrivate(tls.resolve("server.key"), server.privateKey());
     writePrivate(o.home.resolve("kubeconfig"), kubeconfig(o, creds));
+    serviceAccountKey(shared, tls);
+  }
+
+  /** The ServiceAccount token signing key, shared like the CA so any API server verifies any token. */
+  private static void serviceAccountKey(IMap<String, String> shared, Path tls) throws Exception {
+    Path pub = tls.resolve("sa.pub");
+    Path key = tls.resolve("sa.key");
+    JsonObject local;
+    if (Files.exists(pub) && Files.exists(key)) {
+      local = new JsonObject().put("pub", Files.readString(pub)).put("key", Files.readString(key));
+    } else {
+      Pki.Pem k = Pki.newSigningKey();
+      local = new JsonObject().put("pub", k.certificate()).put("key", k.privateKey());
+    }
+    String agreed = shared.putIfAbsent("serviceAccountKey", local.encode());
+    JsonObject sa = agreed == null ? local : new JsonObject(agreed);
+    Files.writeString(pub, sa.getString("pub"));
+    writePrivate(key, sa.getString("key"));
   }
 
   public static String apiUrl(KvxOptions o) {

@@ -100,6 +100,8 @@ public final class KvxOptions {
         .put("certFile", home.resolve("tls/server.crt").toString())
         .put("keyFile", home.resolve("tls/server.key").toString())
         .put("tokenFile", home.resolve("admin.token").toString())
+        .put("serviceAccountKeyFile", home.resolve("tls/sa.key").toString())
+        .put("serviceAccountPublicKeyFile", home.resolve("tls/sa.pub").toString())
         .put("eventBusPort", eventBusPort == null ? apiPort + 1000 : eventBusPort).put("serviceCidr", serviceCidr);
   }
 }

@@ -92,6 +92,12 @@ public final class Pki {
     return hosts;
   }
 
+  /** A key pair for signing ServiceAccount tokens (ES256): public key PEM as "certificate", PKCS#8 private. */
+  public static Pem newSigningKey() throws Exception {
+    KeyPair kp = keyPair();
+    return new Pem(pem(kp.getPublic()), pkcs8(kp.getPrivate()));
+  }
+
   private static KeyPair keyPair() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);

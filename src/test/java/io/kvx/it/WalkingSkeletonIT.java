@@ -185,6 +185,13 @@ class WalkingSkeletonIT {
     assertTrue(anonymous.body().contains("\"kind\":\"Status\""), anonymous.body());
     String token = Files.readString(kvx.home.resolve("admin.token")).trim();
     assertEquals(200, get(http, "/api/v1/namespaces/default/pods", token).statusCode());
+    // A ServiceAccount token from the token subresource is a bearer token too; a forged one is not.
+    kubectl.await(Duration.ofSeconds(10), out -> out.contains("default"), "get", "serviceaccounts");
+    String saToken = kubectl.ok("create", "token", "default").trim();
+    assertEquals(3, saToken.split("\\.").length, "a JWT: " + saToken);
+    assertEquals(200, get(http, "/api/v1/namespaces/default/pods", saToken).statusCode());
+    String forged = saToken.substring(0, saToken.lastIndexOf('.') + 1) + "AAAA";
+    assertEquals(401, get(http, "/api/v1/namespaces/default/pods", forged).statusCode());
   }
 
   @Test
