@@ -67,7 +67,13 @@ public final class Protobuf {
       outer += Character.toUpperCase(first.charAt(0)) + first.substring(1);
     }
     try {
-      Class<?> type = Class.forName("io.kubernetes.client.proto." + outer + "$" + kind);
+      Class<?> type;
+      try {
+        type = Class.forName("io.kubernetes.client.proto." + outer + "$" + kind);
+      } catch (ClassNotFoundException e) {
+        // Options kinds (DeleteOptions, ...) travel as v1 or meta.k8s.io/v1 and live in the Meta file.
+        type = Class.forName("io.kubernetes.client.proto.Meta$" + kind);
+      }
       return (Message) type.getMethod("parseFrom", ByteString.class).invoke(null, raw);
     } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
       throw new ApiError(ApiError.Reason.UnsupportedMediaType, "protobuf is not supported for " + apiVersion + " "

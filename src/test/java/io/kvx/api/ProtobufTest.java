@@ -37,6 +37,15 @@ class ProtobufTest {
   }
 
   @Test
+  void deleteOptionsAsHelmSendsThem() throws Exception {
+    io.kubernetes.client.proto.Meta.DeleteOptions opts = io.kubernetes.client.proto.Meta.DeleteOptions.newBuilder()
+        .setPropagationPolicy("Background").build();
+    JsonObject json = Protobuf.decode(wire("v1", "DeleteOptions", opts));
+    assertEquals("Background", json.getString("propagationPolicy"));
+    assertEquals("DeleteOptions", json.getString("kind"));
+  }
+
+  @Test
   void quantitiesPortsAndTimesTakeTheirJsonForms() throws Exception {
     V1.Pod pod = V1.Pod.newBuilder()
         .setMetadata(ObjectMeta.newBuilder().setName("p").setCreationTimestamp(Time.newBuilder().setSeconds(1_700_000_000)))

@@ -266,4 +266,34 @@ class ControllersIT {
     kubectl.ok("delete", "crd", "widgets.example.com");
     kubectl.await(Duration.ofSeconds(20), out -> !out.contains("widgets"), "api-resources", "--api-group=example.com");
   }
+
+  private static String helm(String... args) throws Exception {
+    Path kubectlBinary = Path.of(System.getProperty("kvx.kubectl", System.getenv().getOrDefault("KVX_KUBECTL", "")));
+    Path binary = kubectlBinary.resolveSibling("helm");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(binary), "helm is not next to kubectl");
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(binary.toString(), "--kubeconfig",
+        kvx.kubeconfig().toString()));
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "helm " + String.join(" ", args) + " hung");
+    assertEquals(0, p.exitValue(), "helm " + String.join(" ", args) + ": " + out);
+    return out;
+  }
+
+  @Test
+  @Order(6)
+  void helmInstallsUpgradesAndUninstallsAChart() throws Exception {
+    helm("create", "demo");
+    Path values = dir.resolve("demo/values.yaml");
+    Files.writeString(values, Files.readString(values).replace("repository: nginx", "repository: busybox")
+        .replace("tag: \"\"", "tag: \"latest\""));
+    assertTrue(helm("install", "demo", "./demo").contains("STATUS: deployed"));
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("demo"), "get", "deployment,service,serviceaccount");
+    assertTrue(helm("upgrade", "demo", "./demo", "--set", "replicaCount=2").contains("REVISION: 2"));
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("2"), "get", "deployment", "demo", "-o",
+        "jsonpath={.spec.replicas}");
+    assertTrue(helm("uninstall", "demo").contains("uninstalled"));
+    kubectl.await(Duration.ofSeconds(30), out -> !out.contains("demo"), "get", "deployment,service,secrets");
+  }
 }
