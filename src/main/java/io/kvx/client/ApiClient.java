@@ -54,6 +54,12 @@ public final class ApiClient {
     return call(type, "delete", namespace, name, null, options, null);
   }
 
+  /** POST to a subresource (serviceaccounts/token, pods/eviction, ...). */
+  public Future<JsonObject> createSubresource(ResourceType type, String namespace, String name, String subresource,
+                                              JsonObject body) {
+    return call(type, "create", namespace, name, subresource, body, null);
+  }
+
   public Future<JsonObject> deleteCollection(ResourceType type, String namespace) {
     return call(type, "deletecollection", namespace, null, null, null, null);
   }

@@ -74,6 +74,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     boolean syncing;
     boolean dirty;
     String lastReported;
+    PodVolumes.Inputs inputs;
+    Map<String, Path> volumes;
     final Map<String, ContainerRecord> containers = new LinkedHashMap<>();
 
     PodRecord(JsonObject pod) {
@@ -86,6 +88,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   private String nodeName;
   private Path podsDir;
   private Path logsDir;
+  private Path claimsDir;
+  private String kubernetesServiceHost;
   private ApiClient client;
   private ContainerRuntime runtime;
   private CniNetwork network;
@@ -103,6 +107,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     Path nodeDir = home.resolve("node").resolve(nodeName);
     podsDir = nodeDir.resolve("pods");
     logsDir = nodeDir.resolve("logs");
+    claimsDir = nodeDir.resolve("claims");
+    kubernetesServiceHost = cfg.getString("kubernetesServiceHost", "10.96.0.1");
     images = new ImageStore(home.resolve("images"));
     client = new ApiClient(vertx, Services.of(vertx).store());
     return vertx.executeBlocking(() -> {
@@ -264,14 +270,47 @@ public final class NodeAgentVerticle extends VerticleBase {
     r.dirty = false;
     boolean terminating = r.removed || Meta.meta(r.pod).containsKey("deletionTimestamp");
     // Unordered: one pod's slow work (a 30 s grace period) must not hold up every other pod.
-    Future<Void> work = terminating ? terminate(r) : vertx.<Void>executeBlocking(() -> {
+    Future<Void> work = terminating ? terminate(r) : fetchInputs(r).compose(x -> vertx.<Void>executeBlocking(() -> {
       converge(r);
       return null;
-    }, false).compose(v -> report(r));
+    }, false)).compose(v -> report(r));
     work.onComplete(ar -> {
       if (ar.failed()) LOG.warning("node " + nodeName + ": sync of " + Meta.name(r.pod) + " failed: " + ar.cause());
       r.syncing = false;
       if (r.dirty && pods.containsKey(r.uid)) sync(r);
+    });
+  }
+
+  /**
+   * What containers need from the API before they can start: the ConfigMaps and Secrets the pod
+   * refers to and a ServiceAccount token. Fetched again only while some container is not running.
+   */
+  private Future<Void> fetchInputs(PodRecord r) {
+    boolean allRunning = !r.containers.isEmpty() && r.containers.values().stream().allMatch(c -> c.running);
+    if (r.inputs != null && allRunning) return Future.succeededFuture();
+    String ns = Meta.namespace(r.pod);
+    Map<String, JsonObject> cms = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<String, JsonObject> secrets = new java.util.concurrent.ConcurrentHashMap<>();
+    List<Future<?>> gets = new ArrayList<>();
+    for (String n : PodVolumes.referenced(r.pod, "configmaps")) {
+      gets.add(client.get(Resources.builtIn("", "configmaps"), ns, n).onSuccess(o -> cms.put(n, o)));
+    }
+    for (String n : PodVolumes.referenced(r.pod, "secrets")) {
+      gets.add(client.get(Resources.builtIn("", "secrets"), ns, n).onSuccess(o -> secrets.put(n, o)));
+    }
+    String[] token = {r.inputs == null ? null : r.inputs.token()};
+    if (token[0] == null && PodVolumes.automount(r.pod)) {
+      String sa = r.pod.getJsonObject("spec").getString("serviceAccountName", "default");
+      gets.add(client.createSubresource(Resources.builtIn("", "serviceaccounts"), ns, sa, "token", new JsonObject()
+          .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenRequest")
+          .put("spec", new JsonObject().put("expirationSeconds", 86400)))
+          .onSuccess(t -> token[0] = t.getJsonObject("status", new JsonObject()).getString("token")));
+    }
+    return Future.join(gets).transform(ar -> {
+      JsonObject rootCa = cms.get("kube-root-ca.crt");
+      String ca = rootCa == null ? null : rootCa.getJsonObject("data", new JsonObject()).getString("ca.crt");
+      r.inputs = new PodVolumes.Inputs(cms, secrets, token[0], ca);
+      return Future.succeededFuture();
     });
   }
 
@@ -281,6 +320,19 @@ public final class NodeAgentVerticle extends VerticleBase {
       r.ip = network != null ? network.setUp(r.uid) : nodeIp;
       r.startTime = Meta.now();
       writePodFiles(r);
+    }
+    if (r.volumes == null) {
+      try {
+        r.volumes = PodVolumes.materialize(r.pod, podsDir.resolve(r.uid), claimsDir, r.inputs,
+            path -> fieldValue(r, path));
+      } catch (PodVolumes.ConfigError e) {
+        for (Object o : r.pod.getJsonObject("spec").getJsonArray("containers")) {
+          ContainerRecord cr = r.containers.computeIfAbsent(((JsonObject) o).getString("name"), ContainerRecord::new);
+          cr.waitingReason = "CreateContainerConfigError";
+          cr.waitingMessage = e.getMessage();
+        }
+        return;
+      }
     }
     JsonObject spec = r.pod.getJsonObject("spec");
     String policy = spec.getString("restartPolicy", "Always");
@@ -335,19 +387,27 @@ public final class NodeAgentVerticle extends VerticleBase {
     List<String> env = new ArrayList<>();
     img.config().getJsonArray("Env", new JsonArray()).forEach(e -> env.add((String) e));
     env.add("HOSTNAME=" + Meta.name(r.pod));
-    for (Object o : c.getJsonArray("env", new JsonArray())) {
-      JsonObject e = (JsonObject) o;
-      String value = e.getString("value", "");
-      JsonObject field = e.getJsonObject("valueFrom", new JsonObject()).getJsonObject("fieldRef");
-      if (field != null) value = fieldValue(r, field.getString("fieldPath", ""));
-      env.add(e.getString("name") + "=" + value);
+    // The kubernetes service, as every pod sees it (service links for other services are not injected).
+    env.add("KUBERNETES_SERVICE_HOST=" + kubernetesServiceHost);
+    env.add("KUBERNETES_SERVICE_PORT=443");
+    env.add("KUBERNETES_SERVICE_PORT_HTTPS=443");
+    List<ContainerSpec.Mount> volumeMounts;
+    try {
+      env.addAll(PodVolumes.env(c, r.inputs, path -> fieldValue(r, path)));
+      volumeMounts = PodVolumes.mounts(r.pod, c, r.volumes, podsDir.resolve(r.uid));
+    } catch (PodVolumes.ConfigError e) {
+      cr.attempt--;
+      cr.waitingReason = "CreateContainerConfigError";
+      cr.waitingMessage = e.getMessage();
+      return;
     }
     JsonObject limits = c.getJsonObject("resources", new JsonObject()).getJsonObject("limits", new JsonObject());
     JsonObject requests = c.getJsonObject("resources", new JsonObject()).getJsonObject("requests", limits);
     Path podDir = podsDir.resolve(r.uid);
-    List<ContainerSpec.Mount> mounts = List.of(
+    List<ContainerSpec.Mount> mounts = new ArrayList<>(List.of(
         new ContainerSpec.Mount(podDir.resolve("hosts"), "/etc/hosts", false),
-        new ContainerSpec.Mount(podDir.resolve("hostname"), "/etc/hostname", false));
+        new ContainerSpec.Mount(podDir.resolve("hostname"), "/etc/hostname", false)));
+    mounts.addAll(volumeMounts);
     cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
         c.getString("workingDir", img.config().getString("WorkingDir", "/")), Meta.name(r.pod), log,
         network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,

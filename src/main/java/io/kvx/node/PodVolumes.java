@@ -1,0 +1,330 @@
+package io.kvx.node;
+
+import io.kvx.api.Meta;
+import io.kvx.node.runtime.ContainerSpec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A pod's volumes and configuration inputs as the kubelet provides them: emptyDir, hostPath,
+ * configMap, secret, downwardAPI, projected (including the ServiceAccount token, CA and namespace
+ * that Kubernetes mounts at /var/run/secrets/kubernetes.io/serviceaccount), persistentVolumeClaim (a
+ * directory per claim on this node), and env from ConfigMaps, Secrets and the downward API. The
+ * materializing calls block (file I/O); the caller runs them on a worker.
+ */
+final class PodVolumes {
+
+  static final String SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+  /** What the API must supply before containers can start. */
+  record Inputs(Map<String, JsonObject> configMaps, Map<String, JsonObject> secrets, String token, String caPem) {
+  }
+
+  /** A container cannot be configured: kubelet's CreateContainerConfigError. */
+  static final class ConfigError extends Exception {
+    ConfigError(String message) {
+      super(message);
+    }
+  }
+
+  private PodVolumes() {
+  }
+
+  static JsonObject spec(JsonObject pod) {
+    return pod.getJsonObject("spec", new JsonObject());
+  }
+
+  /** The ConfigMaps (kind "configmaps") or Secrets ("secrets") the pod refers to. */
+  static Set<String> referenced(JsonObject pod, String kind) {
+    Set<String> out = new LinkedHashSet<>();
+    String volumeKey = kind.equals("configmaps") ? "configMap" : "secret";
+    String nameKey = kind.equals("configmaps") ? "name" : "secretName";
+    for (Object o : spec(pod).getJsonArray("volumes", new JsonArray())) {
+      JsonObject v = (JsonObject) o;
+      JsonObject src = v.getJsonObject(volumeKey);
+      if (src != null && src.getString(nameKey) != null) out.add(src.getString(nameKey));
+      JsonObject projected = v.getJsonObject("projected");
+      if (projected != null) {
+        for (Object s : projected.getJsonArray("sources", new JsonArray())) {
+          JsonObject p = ((JsonObject) s).getJsonObject(volumeKey);
+          if (p != null && p.getString("name") != null) out.add(p.getString("name"));
+        }
+      }
+    }
+    String refKey = kind.equals("configmaps") ? "configMapKeyRef" : "secretKeyRef";
+    String fromKey = kind.equals("configmaps") ? "configMapRef" : "secretRef";
+    for (JsonObject c : allContainers(pod)) {
+      for (Object e : c.getJsonArray("env", new JsonArray())) {
+        JsonObject ref = ((JsonObject) e).getJsonObject("valueFrom", new JsonObject()).getJsonObject(refKey);
+        if (ref != null && ref.getString("name") != null) out.add(ref.getString("name"));
+      }
+      for (Object e : c.getJsonArray("envFrom", new JsonArray())) {
+        JsonObject ref = ((JsonObject) e).getJsonObject(fromKey);
+        if (ref != null && ref.getString("name") != null) out.add(ref.getString("name"));
+      }
+    }
+    if (kind.equals("configmaps") && automount(pod)) out.add("kube-root-ca.crt");
+    return out;
+  }
+
+  static List<JsonObject> allContainers(JsonObject pod) {
+    List<JsonObject> out = new ArrayList<>();
+    for (String list : List.of("initContainers", "containers")) {
+      for (Object o : spec(pod).getJsonArray(list, new JsonArray())) out.add((JsonObject) o);
+    }
+    return out;
+  }
+
+  static boolean automount(JsonObject pod) {
+    return spec(pod).getBoolean("automountServiceAccountToken", true);
+  }
+
+  /** Writes every volume under {@code podDir/volumes} (blocking); volume name → host directory. */
+  static Map<String, Path> materialize(JsonObject pod, Path podDir, Path claimsRoot, Inputs in,
+                                       Function<String, String> fieldValue) throws IOException, ConfigError {
+    Map<String, Path> out = new LinkedHashMap<>();
+    Path root = podDir.resolve("volumes");
+    for (Object o : spec(pod).getJsonArray("volumes", new JsonArray())) {
+      JsonObject v = (JsonObject) o;
+      String name = v.getString("name");
+      Path dir = root.resolve(name);
+      if (v.containsKey("hostPath")) {
+        Path host = Path.of(v.getJsonObject("hostPath").getString("path", "/"));
+        String type = v.getJsonObject("hostPath").getString("type", "");
+        if (type.equals("DirectoryOrCreate")) Files.createDirectories(host);
+        if (type.equals("Directory") && !Files.isDirectory(host)) throw new ConfigError("hostPath type check failed: "
+            + host + " is not a directory");
+        out.put(name, host);
+        continue;
+      }
+      if (v.containsKey("persistentVolumeClaim")) {
+        String claim = v.getJsonObject("persistentVolumeClaim").getString("claimName", name);
+        Path claimDir = claimsRoot.resolve(Meta.namespace(pod) + "_" + claim);
+        Files.createDirectories(claimDir);
+        out.put(name, claimDir);
+        continue;
+      }
+      Files.createDirectories(dir);
+      out.put(name, dir);
+      if (v.containsKey("configMap")) {
+        JsonObject src = v.getJsonObject("configMap");
+        writeData(dir, lookup(in.configMaps, src.getString("name"), "configmap", src.getBoolean("optional", false)),
+            false, src.getJsonArray("items"));
+      } else if (v.containsKey("secret")) {
+        JsonObject src = v.getJsonObject("secret");
+        writeData(dir, lookup(in.secrets, src.getString("secretName"), "secret", src.getBoolean("optional", false)),
+            true, src.getJsonArray("items"));
+      } else if (v.containsKey("downwardAPI")) {
+        writeDownward(dir, v.getJsonObject("downwardAPI").getJsonArray("items", new JsonArray()), fieldValue, pod);
+      } else if (v.containsKey("projected")) {
+        for (Object s : v.getJsonObject("projected").getJsonArray("sources", new JsonArray())) {
+          JsonObject src = (JsonObject) s;
+          if (src.containsKey("configMap")) {
+            JsonObject cm = src.getJsonObject("configMap");
+            writeData(dir, lookup(in.configMaps, cm.getString("name"), "configmap", cm.getBoolean("optional", false)),
+                false, cm.getJsonArray("items"));
+          } else if (src.containsKey("secret")) {
+            JsonObject sec = src.getJsonObject("secret");
+            writeData(dir, lookup(in.secrets, sec.getString("name"), "secret", sec.getBoolean("optional", false)),
+                true, sec.getJsonArray("items"));
+          } else if (src.containsKey("downwardAPI")) {
+            writeDownward(dir, src.getJsonObject("downwardAPI").getJsonArray("items", new JsonArray()), fieldValue,
+                pod);
+          } else if (src.containsKey("serviceAccountToken") && in.token != null) {
+            write(dir.resolve(src.getJsonObject("serviceAccountToken").getString("path", "token")),
+                in.token.getBytes(StandardCharsets.UTF_8));
+          }
+        }
+      }
+      // emptyDir: the directory itself.
+    }
+    if (automount(pod) && in.token != null) {
+      Path sa = podDir.resolve("serviceaccount");
+      Files.createDirectories(sa);
+      write(sa.resolve("token"), in.token.getBytes(StandardCharsets.UTF_8));
+      write(sa.resolve("namespace"), Meta.namespace(pod).getBytes(StandardCharsets.UTF_8));
+      if (in.caPem != null) write(sa.resolve("ca.crt"), in.caPem.getBytes(StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /** A container's bind mounts: its volumeMounts (with subPath), and the ServiceAccount directory. */
+  static List<ContainerSpec.Mount> mounts(JsonObject pod, JsonObject container, Map<String, Path> volumes,
+                                          Path podDir) throws IOException, ConfigError {
+    List<ContainerSpec.Mount> out = new ArrayList<>();
+    boolean saMounted = false;
+    for (Object o : container.getJsonArray("volumeMounts", new JsonArray())) {
+      JsonObject m = (JsonObject) o;
+      Path source = volumes.get(m.getString("name"));
+      if (source == null) throw new ConfigError("volume \"" + m.getString("name") + "\" not found");
+      String sub = m.getString("subPath", "");
+      if (!sub.isEmpty()) {
+        if (sub.contains("..")) throw new ConfigError("subPath \"" + sub + "\" may not contain '..'");
+        source = source.resolve(sub);
+        if (!Files.exists(source)) Files.createDirectories(source);
+      }
+      String dest = m.getString("mountPath");
+      if (SA_MOUNT.equals(dest)) saMounted = true;
+      out.add(new ContainerSpec.Mount(source, dest, m.getBoolean("readOnly", false)));
+    }
+    Path sa = podDir.resolve("serviceaccount");
+    if (!saMounted && automount(pod) && Files.isDirectory(sa)) out.add(new ContainerSpec.Mount(sa, SA_MOUNT, true));
+    return out;
+  }
+
+  /** env and envFrom, resolved (later entries win, env after envFrom), as NAME=value strings. */
+  static List<String> env(JsonObject container, Inputs in, Function<String, String> fieldValue) throws ConfigError {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Object o : container.getJsonArray("envFrom", new JsonArray())) {
+      JsonObject from = (JsonObject) o;
+      String prefix = from.getString("prefix", "");
+      if (from.containsKey("configMapRef")) {
+        JsonObject ref = from.getJsonObject("configMapRef");
+        JsonObject cm = lookup(in.configMaps, ref.getString("name"), "configmap", ref.getBoolean("optional", false));
+        if (cm != null) cm.getJsonObject("data", new JsonObject()).forEach(e -> out.put(prefix + e.getKey(),
+            String.valueOf(e.getValue())));
+      } else if (from.containsKey("secretRef")) {
+        JsonObject ref = from.getJsonObject("secretRef");
+        JsonObject s = lookup(in.secrets, ref.getString("name"), "secret", ref.getBoolean("optional", false));
+        if (s != null) s.getJsonObject("data", new JsonObject()).forEach(e -> out.put(prefix + e.getKey(),
+            new String(Base64.getDecoder().decode(String.valueOf(e.getValue())), StandardCharsets.UTF_8)));
+      }
+    }
+    for (Object o : container.getJsonArray("env", new JsonArray())) {
+      JsonObject e = (JsonObject) o;
+      String value = expand(e.getString("value", ""), out);
+      JsonObject from = e.getJsonObject("valueFrom");
+      if (from != null) {
+        if (from.containsKey("fieldRef")) {
+          value = fieldValue.apply(from.getJsonObject("fieldRef").getString("fieldPath", ""));
+        } else if (from.containsKey("configMapKeyRef")) {
+          JsonObject ref = from.getJsonObject("configMapKeyRef");
+          JsonObject cm = lookup(in.configMaps, ref.getString("name"), "configmap", ref.getBoolean("optional", false));
+          value = key(cm, "data", ref, "configmap", false);
+          if (value == null) continue;
+        } else if (from.containsKey("secretKeyRef")) {
+          JsonObject ref = from.getJsonObject("secretKeyRef");
+          JsonObject s = lookup(in.secrets, ref.getString("name"), "secret", ref.getBoolean("optional", false));
+          value = key(s, "data", ref, "secret", true);
+          if (value == null) continue;
+        } else if (from.containsKey("resourceFieldRef")) {
+          value = resourceField(container, from.getJsonObject("resourceFieldRef").getString("resource", ""));
+        }
+      }
+      out.put(e.getString("name"), value);
+    }
+    List<String> list = new ArrayList<>();
+    out.forEach((k, v) -> list.add(k + "=" + v));
+    return list;
+  }
+
+  /** $(VAR) references to earlier variables, as Kubernetes expands them; $$ escapes. */
+  static String expand(String value, Map<String, String> defined) {
+    if (!value.contains("$")) return value;
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '$' && i + 1 < value.length() && value.charAt(i + 1) == '$') {
+        sb.append('$');
+        i++;
+      } else if (c == '$' && i + 1 < value.length() && value.charAt(i + 1) == '(') {
+        int end = value.indexOf(')', i);
+        if (end < 0) {
+          sb.append(value.substring(i));
+          break;
+        }
+        String name = value.substring(i + 2, end);
+        sb.append(defined.containsKey(name) ? defined.get(name) : "$(" + name + ")");
+        i = end;
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String resourceField(JsonObject container, String resource) {
+    JsonObject res = container.getJsonObject("resources", new JsonObject());
+    String[] parts = resource.split("\\.", 2);
+    if (parts.length != 2) return "";
+    Object v = res.getJsonObject(parts[0], new JsonObject()).getValue(parts[1]);
+    return v == null ? "0" : String.valueOf(v);
+  }
+
+  private static JsonObject lookup(Map<String, JsonObject> map, String name, String kind, boolean optional)
+      throws ConfigError {
+    JsonObject o = map.get(name);
+    if (o == null && !optional) throw new ConfigError(kind + " \"" + name + "\" not found");
+    return o;
+  }
+
+  private static String key(JsonObject obj, String field, JsonObject ref, String kind, boolean base64)
+      throws ConfigError {
+    if (obj == null) return null;
+    Object v = obj.getJsonObject(field, new JsonObject()).getValue(ref.getString("key"));
+    if (v == null) {
+      if (ref.getBoolean("optional", false)) return null;
+      throw new ConfigError("couldn't find key " + ref.getString("key") + " in " + kind + " " + Meta.namespace(obj)
+          + "/" + Meta.name(obj));
+    }
+    return base64 ? new String(Base64.getDecoder().decode(String.valueOf(v)), StandardCharsets.UTF_8)
+        : String.valueOf(v);
+  }
+
+  private static void writeData(Path dir, JsonObject obj, boolean base64, JsonArray items) throws IOException {
+    if (obj == null) return;
+    JsonObject data = obj.getJsonObject("data", new JsonObject());
+    JsonObject binary = obj.getJsonObject("binaryData", new JsonObject());
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    data.forEach(e -> files.put(e.getKey(), base64 ? Base64.getDecoder().decode(String.valueOf(e.getValue()))
+        : String.valueOf(e.getValue()).getBytes(StandardCharsets.UTF_8)));
+    binary.forEach(e -> files.put(e.getKey(), Base64.getDecoder().decode(String.valueOf(e.getValue()))));
+    if (items != null && !items.isEmpty()) {
+      for (Object o : items) {
+        JsonObject item = (JsonObject) o;
+        byte[] content = files.get(item.getString("key"));
+        if (content != null) write(dir.resolve(item.getString("path", item.getString("key"))), content);
+      }
+      return;
+    }
+    for (Map.Entry<String, byte[]> f : files.entrySet()) write(dir.resolve(f.getKey()), f.getValue());
+  }
+
+  private static void writeDownward(Path dir, JsonArray items, Function<String, String> fieldValue, JsonObject pod)
+      throws IOException {
+    for (Object o : items) {
+      JsonObject item = (JsonObject) o;
+      JsonObject ref = item.getJsonObject("fieldRef");
+      if (ref == null) continue;
+      String path = ref.getString("fieldPath", "");
+      String value;
+      if (path.equals("metadata.labels") || path.equals("metadata.annotations")) {
+        JsonObject map = Meta.meta(pod).getJsonObject(path.substring("metadata.".length()), new JsonObject());
+        StringBuilder sb = new StringBuilder();
+        new java.util.TreeMap<>(map.getMap()).forEach((k, v) -> sb.append(k).append("=\"").append(v).append("\"\n"));
+        value = sb.toString();
+      } else {
+        value = fieldValue.apply(path);
+      }
+      write(dir.resolve(item.getString("path")), value.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private static void write(Path file, byte[] content) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.write(file, content);
+  }
+}
