@@ -7,6 +7,7 @@ import io.kvx.api.Resources;
 import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
 import io.kvx.client.ApiClient;
+import io.kvx.client.EventRecorder;
 import io.kvx.node.image.ImageStore;
 import io.kvx.node.network.CniNetwork;
 import io.kvx.node.runtime.ContainerRuntime;
@@ -57,6 +58,9 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject lastTerminated;
     String waitingReason = "ContainerCreating";
     String waitingMessage;
+    long startedAtMs;
+    /** Set when a liveness or startup probe failed: the container is killed and restarted. */
+    String killReason;
 
     ContainerRecord(String name) {
       this.name = name;
@@ -89,6 +93,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Path podsDir;
   private Path logsDir;
   private Path claimsDir;
+  private Prober prober;
+  private EventRecorder events;
   private String kubernetesServiceHost;
   private ApiClient client;
   private ContainerRuntime runtime;
@@ -111,8 +117,10 @@ public final class NodeAgentVerticle extends VerticleBase {
     kubernetesServiceHost = cfg.getString("kubernetesServiceHost", "10.96.0.1");
     images = new ImageStore(home.resolve("images"));
     client = new ApiClient(vertx, Services.of(vertx).store());
+    events = new EventRecorder(client, "kubelet");
     return vertx.executeBlocking(() -> {
       runtime = pickRuntime(cfg.getString("runtime", "auto"), nodeDir.resolve("runc"));
+      prober = new Prober(vertx, runtime, this::onProbeChange);
       Path cniBin = Path.of(cfg.getString("cniBinDir", "/usr/lib/cni"));
       if (runtime.isolated() && CniNetwork.available(cniBin)) {
         network = new CniNetwork(cfg.getString("bridge"), cfg.getString("podCidr"), cniBin, nodeDir.resolve("cni"));
@@ -131,7 +139,10 @@ public final class NodeAgentVerticle extends VerticleBase {
           timers[0] = vertx.setPeriodic(cfg.getInteger("heartbeatSeconds", 10) * 1000L, t -> renewLease());
           timers[1] = vertx.setPeriodic(cfg.getInteger("statusSeconds", 10) * 1000L, t -> reportNodeStatus("True",
               "KubeletReady", "kubelet is posting ready status"));
-          timers[2] = vertx.setPeriodic(cfg.getInteger("relistMillis", 1000), t -> pods.values().forEach(this::sync));
+          timers[2] = vertx.setPeriodic(cfg.getInteger("relistMillis", 1000), t -> {
+            pods.values().forEach(this::sync);
+            pods.values().forEach(this::probe);
+          });
           renewLease();
           LOG.info("node " + nodeName + ": ready, runtime " + runtime.version()
               + (network != null ? ", CNI bridge " + network.bridge() + " " + cfg.getString("podCidr")
@@ -314,6 +325,37 @@ public final class NodeAgentVerticle extends VerticleBase {
     });
   }
 
+  /** Runs the due probes of a pod's running containers (non-blocking). */
+  private void probe(PodRecord r) {
+    if (r.removed || r.ip == null || Meta.meta(r.pod).containsKey("deletionTimestamp")) return;
+    for (Object o : r.pod.getJsonObject("spec").getJsonArray("containers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.get(c.getString("name"));
+      if (cr != null && cr.running && cr.spec != null && cr.killReason == null) {
+        prober.tick(r.uid, r.ip, c, cr.spec, cr.startedAtMs);
+      }
+    }
+  }
+
+  /** A probe result flipped: report readiness, or kill the container a failed liveness probe condemns. */
+  private void onProbeChange(String uid, String what) {
+    PodRecord r = pods.get(uid);
+    if (r == null) return;
+    String container = what.substring(0, what.indexOf(' '));
+    String change = what.substring(what.indexOf(' ') + 1);
+    if (change.startsWith("kill: ")) {
+      ContainerRecord cr = r.containers.get(container);
+      if (cr == null || !cr.running) return;
+      cr.killReason = change.substring(6);
+      events.warning(r.pod, "Unhealthy", cr.killReason);
+      events.normal(r.pod, "Killing", "Container " + container + " failed " + cr.killReason.toLowerCase()
+          .replace(" failed", "") + ", will be restarted");
+    } else if (change.equals("unready")) {
+      events.warning(r.pod, "Unhealthy", "Readiness probe failed");
+    }
+    sync(r);
+  }
+
   /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
   private void converge(PodRecord r) throws IOException {
     if (r.ip == null) {
@@ -339,6 +381,17 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (Object o : spec.getJsonArray("containers")) {
       JsonObject c = (JsonObject) o;
       ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
+      if (cr.running && cr.killReason != null) {
+        long grace = r.pod.getJsonObject("spec").getLong("terminationGracePeriodSeconds", 30L);
+        runtime.signal(cr.spec, "TERM");
+        long deadline = System.currentTimeMillis() + Math.min(grace, 10) * 1000;
+        while (runtime.status(cr.spec).state() == ContainerStatus.State.RUNNING && System.currentTimeMillis() < deadline) {
+          sleep(100);
+        }
+        runtime.signal(cr.spec, "KILL");
+        for (int i = 0; i < 50 && runtime.status(cr.spec).state() == ContainerStatus.State.RUNNING; i++) sleep(100);
+        cr.killReason = null;
+      }
       if (cr.running) {
         ContainerStatus st = runtime.status(cr.spec);
         if (st.state() == ContainerStatus.State.RUNNING) continue;
@@ -348,6 +401,7 @@ public final class NodeAgentVerticle extends VerticleBase {
             .put("reason", code == 0 ? "Completed" : "Error")
             .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
         runtime.remove(cr.spec);
+        prober.forget(cr.spec.id());
         if (PodStatuses.shouldRestart(policy, code)) {
           cr.restartNotBefore = System.currentTimeMillis() + PodStatuses.backoffMillis(cr.restartCount);
         }
@@ -417,6 +471,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     runtime.start(cr.spec);
     cr.running = true;
     cr.startedAt = Meta.now();
+    cr.startedAtMs = System.currentTimeMillis();
     cr.waitingReason = null;
     cr.waitingMessage = null;
     LOG.info("node " + nodeName + ": started " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " container "
@@ -490,10 +545,12 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (cr.waitingMessage != null) w.put("message", cr.waitingMessage);
         state = new JsonObject().put("waiting", w);
       }
-      if (!cr.running) allReady = false;
+      boolean ready = cr.running && prober.ready(c, cr.spec);
+      if (!ready) allReady = false;
       JsonObject cs = new JsonObject().put("name", cr.name).put("image", c.getString("image"))
           .put("imageID", cr.spec == null ? "" : ImageStore.normalize(c.getString("image")))
-          .put("ready", cr.running).put("started", cr.running).put("restartCount", cr.restartCount)
+          .put("ready", ready).put("started", cr.running && prober.started(c, cr.spec))
+          .put("restartCount", cr.restartCount)
           .put("state", state);
       JsonObject last = cr.terminated != null && cr.waitingReason != null ? cr.terminated : cr.lastTerminated;
       cs.put("lastState", last == null ? new JsonObject() : new JsonObject().put("terminated", last));

@@ -1,6 +1,7 @@
 package io.kvx.node.runtime;
 
 import java.io.IOException;
+import java.util.List;
 
 /**
  * A way to run containers (DESIGN §4): {@code oci} (runc or crun on OCI bundles) or {@code process}
@@ -23,4 +24,7 @@ public interface ContainerRuntime {
 
   /** Removes what the container left (runtime state, cgroup, mounts); it must have exited. */
   void remove(ContainerSpec spec) throws IOException;
+
+  /** The host command line that runs {@code command} inside the running container (exec probes). */
+  List<String> inContainer(ContainerSpec spec, List<String> command);
 }

@@ -105,6 +105,13 @@ public final class OciRuntime implements ContainerRuntime {
     if (isMounted(rootfs)) Exec.run(List.of("umount", "-l", rootfs.toString()));
   }
 
+  @Override
+  public List<String> inContainer(ContainerSpec spec, List<String> command) {
+    List<String> cmd = runc("exec", spec.id());
+    cmd.addAll(command);
+    return cmd;
+  }
+
   private static boolean isMounted(Path dir) throws IOException {
     String target = " " + dir.toAbsolutePath() + " ";
     return Files.readString(Path.of("/proc/self/mounts")).contains(target);

@@ -70,4 +70,12 @@ public final class ProcessRuntime implements ContainerRuntime {
   public void remove(ContainerSpec spec) {
     // nothing beyond the bundle directory, which the agent removes
   }
+
+  /** No isolation: the command runs on the host, in the container's working directory. */
+  @Override
+  public List<String> inContainer(ContainerSpec spec, List<String> command) {
+    List<String> cmd = new java.util.ArrayList<>(List.of("env", "-C", spec.workingDir()));
+    cmd.addAll(command);
+    return cmd;
+  }
 }
