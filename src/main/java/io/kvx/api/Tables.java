@@ -166,16 +166,19 @@ public final class Tables {
   static String podStatus(JsonObject pod) {
     JsonObject st = status(pod);
     String reason = st.getString("reason", st.getString("phase", "Pending"));
-    for (Object o : st.getJsonArray("initContainerStatuses", new JsonArray())) {
-      JsonObject cs = (JsonObject) o;
-      JsonObject state = cs.getJsonObject("state", new JsonObject());
+    JsonArray inits = st.getJsonArray("initContainerStatuses", new JsonArray());
+    for (int i = 0; i < inits.size(); i++) {
+      JsonObject state = inits.getJsonObject(i).getJsonObject("state", new JsonObject());
       if (state.containsKey("terminated") && state.getJsonObject("terminated").getInteger("exitCode", 0) == 0) continue;
+      if (state.containsKey("terminated")) {
+        JsonObject t = state.getJsonObject("terminated");
+        return "Init:" + t.getString("reason", "ExitCode:" + t.getInteger("exitCode", 0));
+      }
       if (state.containsKey("waiting")) {
         String w = state.getJsonObject("waiting").getString("reason", "");
         if (!w.isEmpty() && !w.equals("PodInitializing")) return "Init:" + w;
       }
-      reason = "Init:0/" + st.getJsonArray("initContainerStatuses").size();
-      break;
+      return "Init:" + i + "/" + inits.size();
     }
     boolean running = false;
     for (Object o : containerStatuses(pod)) {

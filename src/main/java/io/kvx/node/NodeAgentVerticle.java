@@ -59,6 +59,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     String waitingReason = "ContainerCreating";
     String waitingMessage;
     long startedAtMs;
+    /** An init container that exited 0: it never runs again in this pod. */
+    boolean completed;
     /** Set when a liveness or startup probe failed: the container is killed and restarted. */
     String killReason;
 
@@ -80,6 +82,9 @@ public final class NodeAgentVerticle extends VerticleBase {
     String lastReported;
     PodVolumes.Inputs inputs;
     Map<String, Path> volumes;
+    /** Init containers: all completed (app containers may start); failed for good (restartPolicy Never). */
+    boolean initialized;
+    boolean initFailed;
     final Map<String, ContainerRecord> containers = new LinkedHashMap<>();
 
     PodRecord(JsonObject pod) {
@@ -356,6 +361,53 @@ public final class NodeAgentVerticle extends VerticleBase {
     sync(r);
   }
 
+  /**
+   * Blocking: runs init containers one at a time, in order, each to a successful exit, as the kubelet
+   * does; true once all have completed. A failed one is restarted with back-off unless the pod's
+   * restartPolicy is Never, which fails the pod.
+   */
+  private boolean runInitContainers(PodRecord r, String policy) throws IOException {
+    for (Object o : r.pod.getJsonObject("spec").getJsonArray("initContainers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
+      if (cr.completed) continue;
+      if (r.initFailed) return false;
+      if (cr.running) {
+        ContainerStatus st = runtime.status(cr.spec);
+        if (st.state() == ContainerStatus.State.RUNNING) return false;
+        cr.running = false;
+        int code = st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137;
+        cr.terminated = new JsonObject().put("exitCode", code).put("reason", code == 0 ? "Completed" : "Error")
+            .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
+        runtime.remove(cr.spec);
+        if (code == 0) {
+          cr.completed = true;
+          continue;
+        }
+        if (policy.equals("Never")) {
+          r.initFailed = true;
+          return false;
+        }
+        cr.restartNotBefore = System.currentTimeMillis() + PodStatuses.backoffMillis(cr.restartCount);
+      }
+      if (cr.terminated != null) {
+        if (System.currentTimeMillis() < cr.restartNotBefore) {
+          cr.waitingReason = "CrashLoopBackOff";
+          cr.waitingMessage = "back-off " + PodStatuses.backoffMillis(cr.restartCount) / 1000 + "s restarting failed "
+              + "container=" + cr.name + " pod=" + Meta.name(r.pod) + "_" + Meta.namespace(r.pod) + "(" + r.uid + ")";
+          return false;
+        }
+        cr.lastTerminated = cr.terminated;
+        cr.terminated = null;
+        cr.restartCount++;
+      }
+      startContainer(r, c, cr);
+      return false;
+    }
+    r.initialized = true;
+    return true;
+  }
+
   /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
   private void converge(PodRecord r) throws IOException {
     if (r.ip == null) {
@@ -378,6 +430,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     }
     JsonObject spec = r.pod.getJsonObject("spec");
     String policy = spec.getString("restartPolicy", "Always");
+    if (!r.initialized && !runInitContainers(r, policy)) return;
     for (Object o : spec.getJsonArray("containers")) {
       JsonObject c = (JsonObject) o;
       ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
@@ -558,14 +611,43 @@ public final class NodeAgentVerticle extends VerticleBase {
       statuses.add(cs);
       list.add(cs);
     }
-    String phase = PodStatuses.phase(spec.getString("restartPolicy", "Always"), list,
-        spec.getJsonArray("containers").size());
+    JsonArray initStatuses = new JsonArray();
+    for (Object o : spec.getJsonArray("initContainers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.get(c.getString("name"));
+      JsonObject state;
+      if (cr == null) {
+        state = new JsonObject().put("waiting", new JsonObject().put("reason", "PodInitializing"));
+      } else if (cr.running) {
+        state = new JsonObject().put("running", new JsonObject().put("startedAt", cr.startedAt));
+      } else if (cr.terminated != null && (cr.completed || cr.waitingReason == null || r.initFailed)) {
+        state = new JsonObject().put("terminated", cr.terminated);
+      } else {
+        JsonObject w = new JsonObject().put("reason", cr.waitingReason == null ? "PodInitializing" : cr.waitingReason);
+        if (cr.waitingMessage != null) w.put("message", cr.waitingMessage);
+        state = new JsonObject().put("waiting", w);
+      }
+      JsonObject cs = new JsonObject().put("name", c.getString("name")).put("image", c.getString("image"))
+          .put("imageID", cr == null || cr.spec == null ? "" : ImageStore.normalize(c.getString("image")))
+          .put("ready", cr != null && cr.completed).put("started", cr != null && cr.running)
+          .put("restartCount", cr == null ? 0 : cr.restartCount).put("state", state);
+      if (cr != null && cr.lastTerminated != null) {
+        cs.put("lastState", new JsonObject().put("terminated", cr.lastTerminated));
+      }
+      if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
+      initStatuses.add(cs);
+    }
+    boolean hasInit = !initStatuses.isEmpty();
+    String phase = r.initFailed ? "Failed" : !r.initialized && hasInit ? "Pending"
+        : PodStatuses.phase(spec.getString("restartPolicy", "Always"), list, spec.getJsonArray("containers").size());
     JsonObject old = r.pod.getJsonObject("status", new JsonObject());
     JsonObject status = new JsonObject().put("phase", phase)
-        .put("conditions", PodStatuses.conditions(true, allReady && phase.equals("Running"), r.ip != null,
+        .put("conditions", PodStatuses.conditions(r.initialized || !hasInit, allReady && phase.equals("Running"),
+            r.ip != null,
             Meta.now(), old.getJsonArray("conditions", new JsonArray())))
         .put("hostIP", nodeIp).put("hostIPs", new JsonArray().add(new JsonObject().put("ip", nodeIp)))
         .put("containerStatuses", statuses);
+    if (hasInit) status.put("initContainerStatuses", initStatuses);
     if (r.ip != null) {
       status.put("podIP", r.ip).put("podIPs", new JsonArray().add(new JsonObject().put("ip", r.ip)));
     }
