@@ -1,0 +1,131 @@
+package io.kvx.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What pods get from the node agent, through the real kubectl: ConfigMap/Secret/downward API
+ * volumes and env, the ServiceAccount token mount, init containers in order, readiness gating Ready,
+ * a failing liveness probe restarting its container, and CreateContainerConfigError for missing input.
+ */
+class PodFeaturesIT {
+
+  private static KvxProcess kvx;
+  private static Kubectl kubectl;
+  private static Path dir;
+
+  @BeforeAll
+  static void up() throws Exception {
+    Path home = Files.createTempDirectory("kvx-it-podfeatures");
+    dir = Files.createTempDirectory("kvx-it-podfeatures-files");
+    KvxProcess.prepareBusybox(home);
+    kvx = KvxProcess.start("podfeatures", home, 17497, "up", "--cluster-port", "5861", "--secret", "it-podfeatures",
+        "--node-name", "pf-node", "--bridge", "kvxt6", "--pod-cidr", "10.89.6.0/24", "--roles",
+        "sequencer,apiserver,scheduler,controller-manager,node");
+    kvx.awaitReady(Duration.ofSeconds(60));
+    kubectl = new Kubectl(kvx.kubeconfig());
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains(" Ready "), "get", "nodes");
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("default"), "get", "serviceaccounts");
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (kvx != null) kvx.close();
+  }
+
+  private static void apply(String name, String yaml) throws Exception {
+    Path p = dir.resolve(name + ".yaml");
+    Files.writeString(p, yaml);
+    kubectl.ok("apply", "-f", p.toString());
+  }
+
+  @Test
+  void configurationVolumesAndInitContainers() throws Exception {
+    kubectl.ok("create", "configmap", "appcfg", "--from-literal=greeting=hello");
+    kubectl.ok("create", "secret", "generic", "appsec", "--from-literal=password=s3cret");
+    apply("inputs", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: inputs, labels: {tier: web}}
+        spec:
+          terminationGracePeriodSeconds: 1
+          initContainers:
+          - {name: first, image: busybox, command: [sh, -c, 'echo first > /work/order'],
+             volumeMounts: [{name: work, mountPath: /work}]}
+          - {name: second, image: busybox, command: [sh, -c, 'echo second >> /work/order'],
+             volumeMounts: [{name: work, mountPath: /work}]}
+          containers:
+          - name: main
+            image: busybox
+            command: [sh, -c, 'echo "G=$GREETING P=$PASS N=$MY_NS X=$X"; cat /cfg/greeting /sec/password /info/labels /work/order;
+              cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; wc -c < /var/run/secrets/kubernetes.io/serviceaccount/token;
+              sleep 3600']
+            env:
+            - {name: GREETING, valueFrom: {configMapKeyRef: {name: appcfg, key: greeting}}}
+            - {name: PASS, valueFrom: {secretKeyRef: {name: appsec, key: password}}}
+            - {name: MY_NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+            - {name: X, value: "x-$(GREETING)"}
+            volumeMounts:
+            - {name: cfg, mountPath: /cfg}
+            - {name: sec, mountPath: /sec, readOnly: true}
+            - {name: info, mountPath: /info}
+            - {name: work, mountPath: /work}
+          volumes:
+          - {name: cfg, configMap: {name: appcfg}}
+          - {name: sec, secret: {secretName: appsec}}
+          - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+          - {name: work, emptyDir: {}}
+        """);
+    kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "inputs");
+    String logs = kubectl.await(Duration.ofSeconds(20), out -> out.contains("second"), "logs", "inputs", "-c", "main");
+    assertTrue(logs.contains("G=hello P=s3cret N=default X=x-hello"), logs);
+    assertTrue(logs.contains("hello") && logs.contains("s3cret") && logs.contains("tier=\"web\""), logs);
+    assertTrue(logs.indexOf("first") < logs.indexOf("second"), "init containers ran in order: " + logs);
+    String tokenLength = logs.lines().reduce((a, b) -> b).orElse("").trim();
+    assertTrue(Integer.parseInt(tokenLength) > 100, "a ServiceAccount JWT is mounted: " + logs);
+
+    kubectl.ok("run", "missing", "--image=busybox", "--overrides",
+        "{\"spec\":{\"containers\":[{\"name\":\"missing\",\"image\":\"busybox\",\"command\":[\"sleep\",\"3600\"],"
+            + "\"env\":[{\"name\":\"A\",\"valueFrom\":{\"configMapKeyRef\":{\"name\":\"nope\",\"key\":\"a\"}}}]}]}}");
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("CreateContainerConfigError"), "get", "pod", "missing");
+    kubectl.ok("create", "configmap", "nope", "--from-literal=a=1");
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("Running"), "get", "pod", "missing");
+  }
+
+  @Test
+  void probesGateReadinessAndRestartUnhealthyContainers() throws Exception {
+    apply("probes", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: probes}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: web
+            image: busybox
+            command: [sh, -c, 'sleep 6; mkdir -p /www; echo ok > /www/healthz; exec httpd -f -p 8080 -h /www']
+            ports: [{name: http, containerPort: 8080}]
+            readinessProbe: {httpGet: {path: /healthz, port: http}, periodSeconds: 1}
+          - name: dies
+            image: busybox
+            command: [sh, -c, 'touch /tmp/alive; sleep 3; rm /tmp/alive; sleep 3600']
+            livenessProbe: {exec: {command: [cat, /tmp/alive]}, periodSeconds: 1, failureThreshold: 2}
+        """);
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("Running"), "get", "pod", "probes");
+    String early = kubectl.ok("get", "pod", "probes", "-o", "jsonpath={.status.containerStatuses[?(@.name==\"web\")].ready}");
+    assertTrue(early.contains("false"), "not ready before the readiness probe passes: " + early);
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("true"), "get", "pod", "probes", "-o",
+        "jsonpath={.status.containerStatuses[?(@.name==\"web\")].ready}");
+    kubectl.await(Duration.ofSeconds(40), out -> !out.trim().equals("0") && !out.isBlank(), "get", "pod", "probes",
+        "-o", "jsonpath={.status.containerStatuses[?(@.name==\"dies\")].restartCount}");
+    String events = kubectl.ok("describe", "pod", "probes");
+    assertTrue(events.contains("Unhealthy") && events.contains("Liveness probe failed"), events);
+  }
+}
