@@ -362,6 +362,72 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   /**
+   * Blocking: after this agent restarted (SIGKILL, crash), takes over what an earlier run left for the
+   * pod instead of starting it again: the network namespace and address, and every container attempt
+   * the pod's status names that is still running (or has exited meanwhile), with its restart count.
+   * True when the pod's sandbox was adopted.
+   */
+  private boolean adopt(PodRecord r) throws IOException {
+    JsonObject status = r.pod.getJsonObject("status", new JsonObject());
+    String podIp = status.getString("podIP");
+    if (podIp == null || !Files.isDirectory(podsDir.resolve(r.uid))) return false;
+    if (network != null && !Files.exists(Path.of(CniNetwork.netnsPath(r.uid)))) return false;
+    r.ip = podIp;
+    r.startTime = status.getString("startTime", Meta.now());
+    List<JsonObject> statuses = new ArrayList<>();
+    for (String list : List.of("initContainerStatuses", "containerStatuses")) {
+      for (Object o : status.getJsonArray(list, new JsonArray())) statuses.add(((JsonObject) o).put("init", list.startsWith("init")));
+    }
+    int adopted = 0;
+    for (JsonObject cs : statuses) {
+      String id = cs.getString("containerID", "");
+      if (!id.startsWith("kvx://")) continue;
+      id = id.substring("kvx://".length());
+      String name = cs.getString("name");
+      int attempt;
+      try {
+        attempt = Integer.parseInt(id.substring(id.lastIndexOf('-') + 1));
+      } catch (NumberFormatException e) {
+        continue;
+      }
+      ContainerRecord cr = r.containers.computeIfAbsent(name, ContainerRecord::new);
+      cr.attempt = attempt;
+      cr.restartCount = cs.getInteger("restartCount", 0);
+      JsonObject last = cs.getJsonObject("lastState", new JsonObject()).getJsonObject("terminated");
+      if (last != null) cr.lastTerminated = last;
+      JsonObject state = cs.getJsonObject("state", new JsonObject());
+      if (cs.getBoolean("init") && state.containsKey("terminated")
+          && state.getJsonObject("terminated").getInteger("exitCode", 1) == 0) {
+        cr.completed = true;
+        cr.terminated = state.getJsonObject("terminated");
+        continue;
+      }
+      cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
+          "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
+          network != null ? CniNetwork.netnsPath(r.uid) : null, List.of(), 0, 0, 0, "/kvx");
+      if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
+        cr.spec = null;
+        cr.attempt = attempt;
+        continue;
+      }
+      cr.running = true;
+      cr.waitingReason = null;
+      JsonObject running = state.getJsonObject("running");
+      cr.startedAt = running != null ? running.getString("startedAt", Meta.now()) : Meta.now();
+      cr.startedAtMs = java.time.Instant.parse(cr.startedAt).toEpochMilli();
+      adopted++;
+    }
+    r.initialized = r.pod.getJsonObject("spec").getJsonArray("initContainers", new JsonArray()).stream()
+        .allMatch(o -> {
+          ContainerRecord cr = r.containers.get(((JsonObject) o).getString("name"));
+          return cr != null && cr.completed;
+        });
+    LOG.info("node " + nodeName + ": adopted pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " ("
+        + adopted + " running containers)");
+    return true;
+  }
+
+  /**
    * Blocking: runs init containers one at a time, in order, each to a successful exit, as the kubelet
    * does; true once all have completed. A failed one is restarted with back-off unless the pod's
    * restartPolicy is Never, which fails the pod.
@@ -410,7 +476,7 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
   private void converge(PodRecord r) throws IOException {
-    if (r.ip == null) {
+    if (r.ip == null && !adopt(r)) {
       r.ip = network != null ? network.setUp(r.uid) : nodeIp;
       r.startTime = Meta.now();
       writePodFiles(r);

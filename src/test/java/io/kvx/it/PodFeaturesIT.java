@@ -2,7 +2,10 @@ package io.kvx.it;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * volumes and env, the ServiceAccount token mount, init containers in order, readiness gating Ready,
  * a failing liveness probe restarting its container, and CreateContainerConfigError for missing input.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PodFeaturesIT {
+
+  private static final String[] ARGS = {"up", "--cluster-port", "5861", "--secret", "it-podfeatures",
+      "--node-name", "pf-node", "--bridge", "kvxt6", "--pod-cidr", "10.89.6.0/24", "--roles",
+      "sequencer,apiserver,scheduler,controller-manager,node"};
+  private static Path home;
 
   private static KvxProcess kvx;
   private static Kubectl kubectl;
@@ -23,12 +32,10 @@ class PodFeaturesIT {
 
   @BeforeAll
   static void up() throws Exception {
-    Path home = Files.createTempDirectory("kvx-it-podfeatures");
+    home = Files.createTempDirectory("kvx-it-podfeatures");
     dir = Files.createTempDirectory("kvx-it-podfeatures-files");
     KvxProcess.prepareBusybox(home);
-    kvx = KvxProcess.start("podfeatures", home, 17497, "up", "--cluster-port", "5861", "--secret", "it-podfeatures",
-        "--node-name", "pf-node", "--bridge", "kvxt6", "--pod-cidr", "10.89.6.0/24", "--roles",
-        "sequencer,apiserver,scheduler,controller-manager,node");
+    kvx = KvxProcess.start("podfeatures", home, 17497, ARGS);
     kvx.awaitReady(Duration.ofSeconds(60));
     kubectl = new Kubectl(kvx.kubeconfig());
     kubectl.await(Duration.ofSeconds(30), out -> out.contains(" Ready "), "get", "nodes");
@@ -47,6 +54,7 @@ class PodFeaturesIT {
   }
 
   @Test
+  @Order(1)
   void configurationVolumesAndInitContainers() throws Exception {
     kubectl.ok("create", "configmap", "appcfg", "--from-literal=greeting=hello");
     kubectl.ok("create", "secret", "generic", "appsec", "--from-literal=password=s3cret");
@@ -100,6 +108,7 @@ class PodFeaturesIT {
   }
 
   @Test
+  @Order(2)
   void probesGateReadinessAndRestartUnhealthyContainers() throws Exception {
     apply("probes", """
         apiVersion: v1
@@ -127,5 +136,23 @@ class PodFeaturesIT {
         "-o", "jsonpath={.status.containerStatuses[?(@.name==\"dies\")].restartCount}");
     String events = kubectl.ok("describe", "pod", "probes");
     assertTrue(events.contains("Unhealthy") && events.contains("Liveness probe failed"), events);
+  }
+
+  @Test
+  @Order(3)
+  void aRestartedAgentAdoptsRunningContainers() throws Exception {
+    kubectl.ok("run", "survivor", "--image=busybox", "--", "sh", "-c", "echo up; sleep 3600");
+    kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "survivor");
+    String jsonpath = "jsonpath={.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount}"
+        + " {.status.podIP}";
+    String before = kubectl.ok("get", "pod", "survivor", "-o", jsonpath).trim();
+    kvx.kill();
+    kvx = KvxProcess.start("podfeatures-2", home, 17497, ARGS);
+    kvx.awaitReady(Duration.ofSeconds(60));
+    kvx.awaitLog("adopted pod default/survivor", Duration.ofSeconds(30));
+    Thread.sleep(3000);
+    String after = kubectl.ok("get", "pod", "survivor", "-o", jsonpath).trim();
+    assertTrue(before.equals(after), "same container, same restart count, same IP: " + before + " / " + after);
+    assertTrue(kubectl.ok("get", "pod", "survivor").contains("Running"));
   }
 }
