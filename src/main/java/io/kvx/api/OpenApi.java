@@ -45,7 +45,8 @@ public final class OpenApi {
   private Document root;
 
   public OpenApi(List<ResourceType> types) {
-    this.types = List.copyOf(types);
+    // Types without a schema (the metrics.k8s.io views) are served but not described.
+    this.types = types.stream().filter(t -> t.model() != null || t.isCustom()).toList();
   }
 
   public List<ResourceType> types() {

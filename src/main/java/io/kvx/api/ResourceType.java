@@ -57,7 +57,8 @@ public record ResourceType(String group, String version, String kind, String plu
   public JsonArray discoveryEntries() {
     JsonArray out = new JsonArray();
     JsonObject main = new JsonObject().put("name", plural).put("singularName", singular())
-        .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(VERBS));
+        .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(group.equals("metrics.k8s.io")
+            ? List.of("get", "list") : VERBS));
     if (!shortNames.isEmpty()) main.put("shortNames", new JsonArray(shortNames));
     if (!categories.isEmpty()) main.put("categories", new JsonArray(categories));
     out.add(main);

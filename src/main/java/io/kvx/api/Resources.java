@@ -12,6 +12,8 @@ import java.util.Set;
 public final class Resources {
 
   private static final String M = "io.fabric8.kubernetes.api.model.";
+  /** metrics.k8s.io: read-only views computed from the nodes' cgroup statistics, never stored. */
+  public static final String METRICS_GROUP = "metrics.k8s.io";
   private static final Set<String> STATUS = Set.of("status");
   private static final Set<String> NONE = Set.of();
   private static final Set<String> SCALABLE = Set.of("status", "scale");
@@ -69,7 +71,10 @@ public final class Resources {
           "networking.v1.IngressClass"),
       t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, "netpol", NONE, null,
           "networking.v1.NetworkPolicy"),
-      t("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, "sc", NONE, null, "storage.StorageClass"));
+      t("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, "sc", NONE, null, "storage.StorageClass"),
+      new ResourceType(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes", false, List.of(), NONE, List.of(), null),
+      new ResourceType(METRICS_GROUP, "v1beta1", "PodMetrics", "pods", true, List.of(), NONE, List.of(), null));
+
 
   private static ResourceType t(String group, String version, String kind, String plural, boolean namespaced,
                                 String shortNames, Set<String> subs, String categories, String model) {

@@ -45,11 +45,13 @@ public final class HttpApi {
   private final ApiService api;
   private final MeterRegistry meters;
   private final AtomicInteger watches = new AtomicInteger();
+  private final MetricsApi metrics;
 
   public HttpApi(Vertx vertx, ApiService api, MeterRegistry meters) {
     this.vertx = vertx;
     this.api = api;
     this.meters = meters;
+    this.metrics = new MetricsApi(vertx, api.store());
     meters.gauge("apiserver_longrunning_requests", List.of(io.micrometer.core.instrument.Tag.of("verb", "WATCH")),
         watches);
   }
@@ -77,7 +79,9 @@ public final class HttpApi {
         return;
       }
       ApiRequest req = p.request(this, ctx);
-      api.handle(req).onComplete(ar -> {
+      Future<JsonObject> result = req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req)
+          : api.handle(req);
+      result.onComplete(ar -> {
         if (ar.succeeded()) {
           int status = req.verb().equals("create") && !req.dryRun() ? 201 : 200;
           for (String w : req.warnings()) {

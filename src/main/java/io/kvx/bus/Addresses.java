@@ -20,6 +20,11 @@ public final class Addresses {
     return "kvx.node." + nodeName + ".log";
   }
 
+  /** Request/reply: one node's CPU and memory usage and its pods', for metrics.k8s.io. */
+  public static String nodeStats(String nodeName) {
+    return "kvx.node." + nodeName + ".stats";
+  }
+
   /** The Hazelcast structures the store uses. */
   public static final String OBJECTS_MAP = "kvx.objects";
   public static final String CHANGE_LOG = "kvx.changes";

@@ -99,6 +99,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Path logsDir;
   private Path claimsDir;
   private Prober prober;
+  private final NodeStats stats = new NodeStats("/kvx");
   private EventRecorder events;
   private String kubernetesServiceHost;
   private ApiClient client;
@@ -136,6 +137,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     }).compose(v -> register())
         .compose(v -> {
           vertx.eventBus().<JsonObject>consumer(Addresses.nodeLog(nodeName), this::onLogRequest);
+          vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(nodeName), this::onStatsRequest);
           return client.watch(Resources.PODS, p -> nodeName.equals(p.getJsonObject("spec", new JsonObject())
               .getString("nodeName")), this::onPod);
         })
@@ -789,6 +791,46 @@ public final class NodeAgentVerticle extends VerticleBase {
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     }
+  }
+
+  // ---- stats ----
+
+  /**
+   * Usage for metrics.k8s.io: {node: {cpu, memory}, pods: [{namespace, name, containers: [{name, cpu,
+   * memory}]}]}, CPU in nanocores and memory in bytes. A first request samples twice, 200 ms apart.
+   */
+  private void onStatsRequest(Message<JsonObject> msg) {
+    List<String[]> running = new ArrayList<>();
+    for (PodRecord r : pods.values()) {
+      for (ContainerRecord cr : r.containers.values()) {
+        if (cr.running && cr.spec != null) {
+          running.add(new String[] {Meta.namespace(r.pod), Meta.name(r.pod), cr.name, cr.spec.id()});
+        }
+      }
+    }
+    vertx.executeBlocking(() -> {
+      boolean warm = !stats.needsWarmup("\0node");
+      for (String[] c : running) warm &= !stats.needsWarmup(c[3]);
+      if (!warm) {
+        stats.node();
+        for (String[] c : running) stats.container(c[3]);
+        sleep(200);
+      }
+      NodeStats.Usage node = stats.node();
+      Map<String, JsonObject> byPod = new LinkedHashMap<>();
+      for (String[] c : running) {
+        NodeStats.Usage u = stats.container(c[3]);
+        JsonObject pod = byPod.computeIfAbsent(c[0] + "/" + c[1], k -> new JsonObject().put("namespace", c[0])
+            .put("name", c[1]).put("containers", new JsonArray()));
+        pod.getJsonArray("containers").add(new JsonObject().put("name", c[2])
+            .put("cpu", u == null ? 0 : u.nanoCores()).put("memory", u == null ? 0 : u.memoryBytes()));
+      }
+      return new JsonObject().put("node", new JsonObject().put("cpu", node.nanoCores()).put("memory", node.memoryBytes()))
+          .put("pods", new JsonArray(new ArrayList<>(byPod.values())));
+    }, false).onComplete(ar -> {
+      if (ar.succeeded()) msg.reply(ar.result());
+      else msg.fail(500, String.valueOf(ar.cause()));
+    });
   }
 
   // ---- logs ----

@@ -140,6 +140,19 @@ class PodFeaturesIT {
 
   @Test
   @Order(3)
+  void kubectlTopReadsCgroupUsage() throws Exception {
+    kubectl.ok("run", "burner", "--image=busybox", "--", "sh", "-c", "while true; do :; done");
+    kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "burner");
+    String nodes = kubectl.ok("top", "node");
+    assertTrue(nodes.contains("pf-node") && nodes.contains("CPU(cores)"), nodes);
+    String pods = kubectl.await(Duration.ofSeconds(20), out -> out.lines().anyMatch(l -> l.startsWith("burner ")
+        && Integer.parseInt(l.trim().split("\\s+")[1].replace("m", "")) > 100), "top", "pod");
+    assertTrue(pods.contains("MEMORY(bytes)"), pods);
+    kubectl.ok("delete", "pod", "burner", "--grace-period=1");
+  }
+
+  @Test
+  @Order(4)
   void aRestartedAgentAdoptsRunningContainers() throws Exception {
     kubectl.ok("run", "survivor", "--image=busybox", "--", "sh", "-c", "echo up; sleep 3600");
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "survivor");
