@@ -106,9 +106,15 @@ public final class ApiServerVerticle extends VerticleBase {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
     router.get("/version").handler(ctx -> HttpApi.write(ctx, 200, Discovery.version()));
-    router.get("/api").handler(ctx -> HttpApi.write(ctx, 200, Discovery.coreVersions(ctx.request().authority()
-        == null ? "" : ctx.request().authority().toString())));
-    router.get("/apis").handler(ctx -> HttpApi.write(ctx, 200, Discovery.groups(api.resources())));
+    router.get("/api").handler(ctx -> {
+      if (aggregated(ctx, true)) return;
+      HttpApi.write(ctx, 200, Discovery.coreVersions(ctx.request().authority() == null ? ""
+          : ctx.request().authority().toString()));
+    });
+    router.get("/apis").handler(ctx -> {
+      if (aggregated(ctx, false)) return;
+      HttpApi.write(ctx, 200, Discovery.groups(api.resources()));
+    });
     new OpenApiRoutes(vertx, api.resources()).mount(router);
     router.get("/api/v1").handler(ctx -> HttpApi.write(ctx, 200, Discovery.resourceList(api.resources(), "", "v1")));
     router.route("/api/v1/*").handler(ctx -> http.handle(ctx, "", "v1", rest(ctx, "/api/v1/")));
@@ -137,6 +143,14 @@ public final class ApiServerVerticle extends VerticleBase {
     server = vertx.createHttpServer(opts).requestHandler(router);
     return server.listen().onSuccess(s -> LOG.info("apiserver: listening on " + (cfg.getBoolean("tls", true)
         ? "https" : "http") + "://" + opts.getHost() + ":" + s.actualPort()));
+  }
+
+  /** Answers with aggregated discovery when the client asks for it; false to fall back to plain. */
+  private boolean aggregated(RoutingContext ctx, boolean core) {
+    if (!Discovery.wantsAggregated(ctx.request().getHeader(HttpHeaders.ACCEPT))) return false;
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, Discovery.AGGREGATED_TYPE)
+        .putHeader("Vary", "Accept").end(Discovery.aggregated(api.resources(), core).encode());
+    return true;
   }
 
   private static ApiError notFound() {

@@ -51,4 +51,56 @@ public final class Discovery {
         .put("goVersion", "java" + Runtime.version().feature()).put("compiler", "javac")
         .put("platform", "linux/amd64");
   }
+
+  public static final String AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+  /** Whether the client asked for aggregated discovery (and did not rank it below plain JSON). */
+  public static boolean wantsAggregated(String accept) {
+    return accept != null && accept.contains("g=apidiscovery.k8s.io") && accept.contains("v=v2")
+        && accept.contains("as=APIGroupDiscoveryList");
+  }
+
+  /**
+   * Aggregated discovery (apidiscovery.k8s.io/v2): every group's versions and resources in one
+   * document; {@code core} selects /api (the legacy group) or /apis (all named groups).
+   */
+  public static JsonObject aggregated(Resources resources, boolean core) {
+    JsonArray items = new JsonArray();
+    for (Map.Entry<String, Set<String>> g : resources.groups().entrySet()) {
+      if (core != g.getKey().isEmpty()) continue;
+      JsonArray versions = new JsonArray();
+      for (String v : g.getValue()) {
+        JsonArray res = new JsonArray();
+        for (ResourceType t : resources.inGroupVersion(g.getKey(), v)) res.add(aggregatedResource(t));
+        versions.add(new JsonObject().put("version", v).put("resources", res).put("freshness", "Current"));
+      }
+      JsonObject meta = new JsonObject();
+      if (!core) meta.put("name", g.getKey());
+      items.add(new JsonObject().put("metadata", meta).put("versions", versions));
+    }
+    return new JsonObject().put("kind", "APIGroupDiscoveryList").put("apiVersion", "apidiscovery.k8s.io/v2")
+        .put("metadata", new JsonObject()).put("items", items);
+  }
+
+  private static JsonObject aggregatedResource(ResourceType t) {
+    JsonArray entries = t.discoveryEntries();
+    JsonObject main = entries.getJsonObject(0);
+    JsonObject out = new JsonObject().put("resource", t.plural())
+        .put("responseKind", new JsonObject().put("group", t.group()).put("version", t.version()).put("kind", t.kind()))
+        .put("scope", t.namespaced() ? "Namespaced" : "Cluster").put("singularResource", t.singular())
+        .put("verbs", main.getJsonArray("verbs"));
+    if (main.containsKey("shortNames")) out.put("shortNames", main.getJsonArray("shortNames"));
+    if (main.containsKey("categories")) out.put("categories", main.getJsonArray("categories"));
+    JsonArray subs = new JsonArray();
+    for (int i = 1; i < entries.size(); i++) {
+      JsonObject e = entries.getJsonObject(i);
+      String name = e.getString("name");
+      subs.add(new JsonObject().put("subresource", name.substring(name.indexOf('/') + 1))
+          .put("responseKind", new JsonObject().put("group", e.getString("group", t.group()))
+              .put("version", e.getString("version", t.version())).put("kind", e.getString("kind")))
+          .put("verbs", e.getJsonArray("verbs")));
+    }
+    if (!subs.isEmpty()) out.put("subresources", subs);
+    return out;
+  }
 }
