@@ -35,6 +35,8 @@ public final class KvxOptions {
   /** The TCP event-bus bridge; null: the API port + 1000; 0: off. */
   public Integer eventBusPort;
   public String serviceCidr = "10.96.0.0/12";
+  /** Instead of one real node agent, this many fake ones (runtime fake) named NODE-NAME-0..N-1. */
+  public int fakeNodes;
 
   private static String defaultNodeName() {
     try {
@@ -84,6 +86,7 @@ public final class KvxOptions {
         case "--bridge" -> o.bridge = v;
         case "--proxy-mode" -> o.proxyMode = v;
         case "--eventbus-port" -> o.eventBusPort = Integer.parseInt(v);
+        case "--fake-nodes" -> o.fakeNodes = Integer.parseInt(v);
         case "--service-cidr" -> o.serviceCidr = v;
         case "--roles" -> o.roles = List.of(v.split(","));
         case "--history-size" -> o.historySize = Integer.parseInt(v);

@@ -87,7 +87,8 @@ public final class Main {
         flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
                --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls
                --proxy-mode nftables|ipvs|userspace --service-cidr CIDR (10.96.0.0/12)
-               --eventbus-port N (TCP event-bus bridge; default API port + 1000, 0 = off)""");
+               --eventbus-port N (TCP event-bus bridge; default API port + 1000, 0 = off)
+               --runtime fake | --fake-nodes N (KWOK-like nodes without containers, for scale tests)""");
   }
 
   private static void image(KvxOptions o) throws IOException {
@@ -135,6 +136,16 @@ public final class Main {
     chain = chain.compose(v -> store.start());
     for (String role : roles) {
       if (role.equals("sequencer")) continue;
+      if (role.equals("node") && o.fakeNodes > 0) {
+        for (int i = 0; i < o.fakeNodes; i++) {
+          JsonObject fake = new JsonObject().put("nodeName", o.nodeName + "-" + i).put("runtime", "fake")
+              .put("fakeCapacity", new JsonObject().put("cpu", "32").put("memory", "256Gi").put("pods", "110")
+                  .put("ephemeral-storage", "1Ti"));
+          chain = chain.compose(v -> deploy(vertx, role, o, deploymentIds, fake));
+        }
+        continue;
+      }
+      if (role.equals("proxy") && o.fakeNodes > 0) continue;
       chain = chain.compose(v -> deploy(vertx, role, o, deploymentIds));
     }
     chain.await();
@@ -165,9 +176,13 @@ public final class Main {
   }
 
   private static Future<Void> deploy(Vertx vertx, String name, KvxOptions o, List<String> ids) {
+    return deploy(vertx, name, o, ids, new JsonObject());
+  }
+
+  private static Future<Void> deploy(Vertx vertx, String name, KvxOptions o, List<String> ids, JsonObject extra) {
     JsonObject descriptor = descriptor(name);
     DeploymentOptions opts = new DeploymentOptions(descriptor);
-    opts.setConfig(o.toJson().mergeIn(descriptor.getJsonObject("config", new JsonObject())));
+    opts.setConfig(o.toJson().mergeIn(descriptor.getJsonObject("config", new JsonObject())).mergeIn(extra));
     return vertx.deployVerticle(descriptor.getString("main"), opts).map(id -> {
       ids.add(id);
       return null;

@@ -12,6 +12,7 @@ import io.kvx.node.image.ImageStore;
 import io.kvx.node.network.CniNetwork;
 import io.kvx.node.runtime.ContainerRuntime;
 import io.kvx.node.runtime.ContainerSpec;
+import io.kvx.node.runtime.FakeRuntime;
 import io.kvx.node.runtime.ContainerStatus;
 import io.kvx.node.runtime.OciRuntime;
 import io.kvx.node.runtime.ProcessRuntime;
@@ -158,6 +159,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   private static ContainerRuntime pickRuntime(String wanted, Path runcState) {
+    if (wanted.equals("fake")) return new FakeRuntime();
     OciRuntime oci = wanted.equals("process") ? null : OciRuntime.detect(runcState);
     if (oci != null) return oci;
     if (wanted.equals("oci")) throw new IllegalStateException("runtime oci needs root and runc on the PATH");
@@ -220,6 +222,9 @@ public final class NodeAgentVerticle extends VerticleBase {
     String cpus = String.valueOf(Runtime.getRuntime().availableProcessors());
     JsonObject capacity = new JsonObject().put("cpu", cpus).put("memory", memKb + "Ki").put("pods", "110")
         .put("ephemeral-storage", (podsDir.toFile().getTotalSpace() / 1024) + "Ki");
+    // Fake nodes advertise what the configuration says, not this machine.
+    JsonObject fake = config().getJsonObject("fakeCapacity");
+    if (runtime instanceof FakeRuntime && fake != null) capacity = fake.copy();
     JsonArray imageList = new JsonArray();
     for (ImageStore.Image img : images.list()) {
       imageList.add(new JsonObject().put("names", new JsonArray().add(img.reference())).put("sizeBytes", img.sizeBytes()));
@@ -546,7 +551,8 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   private void startContainer(PodRecord r, JsonObject c, ContainerRecord cr) throws IOException {
     String image = c.getString("image");
-    ImageStore.Image img = images.find(image);
+    ImageStore.Image img = runtime instanceof FakeRuntime
+        ? new ImageStore.Image(image, podsDir, new JsonObject(), 0) : images.find(image);
     if (img == null) {
       boolean never = "Never".equals(c.getString("imagePullPolicy"));
       cr.waitingReason = never ? "ErrImageNeverPull" : "ImagePullBackOff";
