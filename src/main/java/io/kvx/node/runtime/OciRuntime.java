@@ -68,7 +68,7 @@ public final class OciRuntime implements ContainerRuntime {
           + upper + ",workdir=" + work, rootfs.toString()));
     }
     Files.writeString(bundle.resolve("config.json"), OciSpec.render(spec).encodePrettily());
-    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile());
+    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin());
   }
 
   @Override
@@ -103,6 +103,19 @@ public final class OciRuntime implements ContainerRuntime {
     }
     Path rootfs = spec.bundleDir().resolve("rootfs");
     if (isMounted(rootfs)) Exec.run(List.of("umount", "-l", rootfs.toString()));
+  }
+
+  /**
+   * {@code runc exec} in the container. runc's own terminal mode wants a terminal on its stdio (or a
+   * console socket), so with a tty it runs under {@link ContainerRuntime#underTerminal}.
+   */
+  @Override
+  public Process exec(ContainerSpec spec, List<String> command, boolean tty) throws IOException {
+    List<String> argv = new ArrayList<>(runc("exec"));
+    if (tty) argv.addAll(List.of("--tty", "--env", "TERM=xterm"));
+    argv.add(spec.id());
+    argv.addAll(command);
+    return tty ? ContainerRuntime.underTerminal(argv, null) : new ProcessBuilder(argv).start();
   }
 
   private static boolean isMounted(Path dir) throws IOException {
