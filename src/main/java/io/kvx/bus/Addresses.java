@@ -12,9 +12,22 @@ public final class Addresses {
   /** Request/reply to any API server: the Kubernetes API as messages (see docs/eventbus.md). */
   public static final String API = "kvx.api";
 
-  /** Request/reply to one node agent: {@code kvx.node.<nodeName>.log}. */
-  public static String nodeLog(String nodeName) {
-    return "kvx.node." + nodeName + ".log";
+  /**
+   * Request/reply to one node agent: open an exec, attach, port-forward or log session,
+   * {@code kvx.node.<nodeName>.stream}.
+   */
+  public static String nodeStream(String nodeName) {
+    return "kvx.node." + nodeName + ".stream";
+  }
+
+  /** Client frames of one session, to the node agent: {@code kvx.node.<nodeName>.stream.<session>}. */
+  public static String nodeSession(String nodeName, String session) {
+    return nodeStream(nodeName) + "." + session;
+  }
+
+  /** Container frames of one session, to the API server that holds the client: {@code kvx.api.stream.<session>}. */
+  public static String apiSession(String session) {
+    return "kvx.api.stream." + session;
   }
 
   /** The Hazelcast structures the store uses. */

@@ -4,7 +4,6 @@ import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
 import io.kvx.api.Quantities;
 import io.kvx.api.Resources;
-import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
 import io.kvx.client.ApiClient;
 import io.kvx.node.image.ImageStore;
@@ -18,7 +17,6 @@ import io.kvx.client.Informer;
 import io.kvx.store.WatchEvent;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -37,7 +35,8 @@ import java.util.stream.Stream;
 /**
  * The kubelet's job for one node: registers the Node, renews its Lease and status, watches the pods
  * bound to it and runs their containers through a {@link ContainerRuntime}, with pod networking from
- * {@link CniNetwork}; reports container states and the pod IP; serves logs on the bus. Each pod is
+ * {@link CniNetwork}; reports container states and the pod IP; serves logs, exec, attach and port-forward
+ * through {@link StreamServer}. Each pod is
  * synced by one worker at a time; a relist every second notices containers that exited.
  */
 public final class NodeAgentVerticle extends VerticleBase {
@@ -116,7 +115,9 @@ public final class NodeAgentVerticle extends VerticleBase {
       return null;
     }).compose(v -> register())
         .compose(v -> {
-          vertx.eventBus().<JsonObject>consumer(Addresses.nodeLog(nodeName), this::onLogRequest);
+          return new StreamServer(vertx, nodeName, runtime, this::streamTarget).register();
+        })
+        .compose(v -> {
           return client.watch(Resources.PODS, p -> nodeName.equals(p.getJsonObject("spec", new JsonObject())
               .getString("nodeName")), this::onPod);
         })
@@ -353,7 +354,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
-        Quantities.milli(str(requests, "cpu")), "/kvx");
+        Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false));
     runtime.start(cr.spec);
     cr.running = true;
     cr.startedAt = Meta.now();
@@ -526,45 +527,15 @@ public final class NodeAgentVerticle extends VerticleBase {
     }
   }
 
-  // ---- logs ----
+  // ---- streams ----
 
-  private void onLogRequest(Message<JsonObject> msg) {
-    JsonObject q = msg.body();
-    PodRecord r = pods.get(q.getString("uid"));
-    ContainerRecord cr = r == null ? null : r.containers.get(q.getString("container"));
-    if (cr == null || cr.spec == null) {
-      ApiError e = ApiError.badRequest("container \"" + q.getString("container") + "\" in pod \""
-          + q.getString("name") + "\" is waiting to start: " + (cr == null ? "ContainerCreating" : cr.waitingReason));
-      msg.fail(400, e.toStatus().encode());
-      return;
-    }
-    boolean previous = "true".equals(q.getString("previous"));
-    int attempt = previous ? cr.attempt - 1 : cr.attempt;
-    if (attempt < 0) {
-      ApiError e = ApiError.badRequest("previous terminated container \"" + cr.name + "\" in pod \""
-          + q.getString("name") + "\" not found");
-      msg.fail(400, e.toStatus().encode());
-      return;
-    }
-    Path file = logsDir.resolve(r.uid).resolve(cr.name).resolve(attempt + ".log");
-    vertx.executeBlocking(() -> {
-      if (!Files.exists(file)) return "";
-      String text = Files.readString(file);
-      if (q.getString("tailLines") != null) {
-        int n = Integer.parseInt(q.getString("tailLines"));
-        List<String> lines = text.lines().toList();
-        text = String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()))
-            + (lines.isEmpty() || n == 0 ? "" : "\n");
-      }
-      if (q.getString("limitBytes") != null) {
-        int n = Integer.parseInt(q.getString("limitBytes"));
-        if (text.length() > n) text = text.substring(0, n);
-      }
-      return text;
-    }, false).onComplete(ar -> {
-      if (ar.succeeded()) msg.reply(new JsonObject().put("text", ar.result()));
-      else msg.fail(500, new ApiError(ApiError.Reason.InternalError, "reading logs failed: " + ar.cause())
-          .toStatus().encode());
-    });
+  /** The container a stream session is for (called on the event loop, where the records change). */
+  private StreamServer.Target streamTarget(String uid, String container) {
+    PodRecord r = pods.get(uid);
+    ContainerRecord cr = r == null ? null : r.containers.get(container);
+    if (cr == null) return null;
+    Path dir = logsDir.resolve(r.uid).resolve(cr.name);
+    return new StreamServer.Target(cr.spec, cr.running, cr.attempt, cr.waitingReason, r.ip,
+        attempt -> dir.resolve(attempt + ".log"));
   }
 }
