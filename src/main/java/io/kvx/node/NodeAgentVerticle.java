@@ -354,7 +354,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
-        Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false));
+        Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false));
     runtime.start(cr.spec);
     cr.running = true;
     cr.startedAt = Meta.now();

@@ -319,16 +319,16 @@ final class StreamServer {
      * the client's stdin goes to the container's stdin pipe when it was started with stdin.
      */
     void attach() throws Exception {
+      Path log = target.spec().logFile();
+      long from = Files.exists(log) ? Files.size(log) : 0;
       if (q.getBoolean("stdin", false)) {
         Path fifo = runtime.stdinPipe(target.spec());
         if (Files.exists(fifo)) {
-          // The shim holds the pipe open read-write, so opening it to write does not block.
+          // The shim has the pipe open to read (a stdinOnce container waits for this), so this does not block.
           stdin = Files.newOutputStream(fifo);
         }
       }
       ready.countDown();
-      Path log = target.spec().logFile();
-      long from = Files.exists(log) ? Files.size(log) : 0;
       boolean tty = q.getBoolean("tty", false);
       follow(log, from, new ContainerLogs.Options(false, null, null, null, true), true, line -> {
         byte channel = tty || line.stream().equals("stdout") ? RemoteCommand.STDOUT : RemoteCommand.STDERR;

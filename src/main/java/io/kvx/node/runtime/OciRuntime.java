@@ -68,7 +68,7 @@ public final class OciRuntime implements ContainerRuntime {
           + upper + ",workdir=" + work, rootfs.toString()));
     }
     Files.writeString(bundle.resolve("config.json"), OciSpec.render(spec).encodePrettily());
-    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin());
+    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin(), spec.stdinOnce());
   }
 
   @Override

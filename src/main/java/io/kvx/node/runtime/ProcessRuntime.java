@@ -26,7 +26,7 @@ public final class ProcessRuntime implements ContainerRuntime {
 
   @Override
   public void start(ContainerSpec spec) throws IOException {
-    Shim.launch(commandLine(spec, spec.args(), false), spec.bundleDir(), spec.logFile(), spec.stdin());
+    Shim.launch(commandLine(spec, spec.args(), false), spec.bundleDir(), spec.logFile(), spec.stdin(), spec.stdinOnce());
   }
 
   /** The command in the container's environment and directory (the bundle, where its main process runs). */

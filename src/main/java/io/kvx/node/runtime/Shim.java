@@ -13,6 +13,7 @@ import java.util.List;
  * the CRI format ({@code <RFC3339Nano time> stdout|stderr F <line>}), one writer per stream, and the
  * exit code is written only after both writers have flushed, so a finished container's log is
  * complete. A container with stdin reads a FIFO in its bundle directory, which attach writes to.
+ * (Unlike the kubelet, a stdinOnce container starts only when it is first attached.)
  */
 final class Shim {
 
@@ -27,15 +28,17 @@ final class Shim {
   private Shim() {
   }
 
-  static void launch(List<String> command, Path dir, Path log, boolean stdin) throws IOException {
+  static void launch(List<String> command, Path dir, Path log, boolean stdin, boolean stdinOnce) throws IOException {
     Files.createDirectories(dir);
     Files.createDirectories(log.getParent());
     Files.deleteIfExists(dir.resolve(EXIT_FILE));
     StringBuilder cmd = new StringBuilder();
     for (String part : command) cmd.append(quote(part)).append(' ');
     String logFile = quote(log.toString());
-    // stdin: a FIFO opened read-write, so the container never sees EOF between two attaches.
-    String in = stdin ? "<>" + STDIN_FIFO : "</dev/null";
+    // stdin: a FIFO opened read-write, so the container never sees EOF between two attaches; with
+    // stdinOnce opened to read only: the command starts when the first attach opens it and reads
+    // end-of-file when that attach is done.
+    String in = !stdin ? "</dev/null" : stdinOnce ? "<" + STDIN_FIFO : "<>" + STDIN_FIFO;
     String script = "export TZ=UTC LC_ALL=C; " + WRITER
         + "rm -f out err; mkfifo out err" + (stdin ? " && { [ -p " + STDIN_FIFO + " ] || mkfifo " + STDIN_FIFO
         + "; }" : "") + " || exit 1; "
