@@ -389,6 +389,11 @@ final class StreamServer {
     void follow(Path file, long from, ContainerLogs.Options opts, boolean follow,
                 Function<ContainerLogs.Line, Buffer> render) throws Exception {
       long budget = opts.limitBytes() == null ? Long.MAX_VALUE : opts.limitBytes();
+      // The shim creates the log when the command first starts (a stdinOnce one waits for its attach).
+      while (!Files.exists(file)) {
+        if (!follow || aborted || runtime.exited(target.spec())) return;
+        Thread.sleep(FOLLOW_POLL_MILLIS / 4);
+      }
       try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
         long pos = from;
         byte[] buf = new byte[CHUNK];

@@ -20,6 +20,7 @@ final class Shim {
   static final String EXIT_FILE = "exit";
   static final String PID_FILE = "pid";
   static final String STDIN_FIFO = "stdin";
+  private static final long LAUNCH_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
   /** One line in, one timestamped line out; builtins only, so no process per line. */
   private static final String WRITER = "w() { while IFS= read -r l || [ -n \"$l\" ]; do t=$EPOCHREALTIME; "
@@ -48,6 +49,18 @@ final class Shim {
     List<String> argv = new ArrayList<>(List.of("setsid", "bash", "-c", script));
     new ProcessBuilder(argv).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    // Until the pid file exists the runtimes cannot tell a starting container from a vanished one
+    // (and the agent would remove its rootfs under it): return only once the command was forked.
+    long deadline = System.nanoTime() + LAUNCH_WAIT_NANOS;
+    while (!Files.exists(dir.resolve(PID_FILE)) && !Files.exists(dir.resolve(EXIT_FILE))
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** The recorded exit code, or null while the command runs. */
