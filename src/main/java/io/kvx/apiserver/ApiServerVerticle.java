@@ -40,6 +40,8 @@ public final class ApiServerVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(ApiServerVerticle.class.getName());
   /** kube-apiserver's request body limit. */
   private static final long MAX_BODY_BYTES = 3 * 1024 * 1024;
+  /** Largest WebSocket frame or message of exec, attach and port-forward (kubectl writes 32 KiB). */
+  private static final int STREAM_MESSAGE_BYTES = 1024 * 1024;
   private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/livez", "/readyz", "/version", "/metrics");
   private static final List<String> SYSTEM_NAMESPACES = List.of("default", "kube-system", "kube-public",
       "kube-node-lease");
@@ -47,6 +49,7 @@ public final class ApiServerVerticle extends VerticleBase {
   private HttpServer server;
   private ApiService api;
   private HttpApi http;
+  private StreamRoutes streams;
   private byte[] adminToken;
   private volatile boolean ready;
   private final Map<String, Watch> busWatches = new HashMap<>();
@@ -60,6 +63,7 @@ public final class ApiServerVerticle extends VerticleBase {
     api = new ApiService(store, new Resources(), new ServiceAllocator(store,
         config().getString("serviceCidr", "10.96.0.0/12")));
     http = new HttpApi(vertx, api, services.metrics());
+    streams = new StreamRoutes(vertx, api);
     JsonObject cfg = config();
     return vertx.executeBlocking(() -> {
           Path pub = Path.of(cfg.getString("serviceAccountPublicKeyFile", "/nonexistent"));
@@ -89,14 +93,18 @@ public final class ApiServerVerticle extends VerticleBase {
 
   private Future<HttpServer> listen(JsonObject cfg, PrometheusMeterRegistry metrics) {
     HttpServerOptions opts = new HttpServerOptions().setHost(cfg.getString("host", "0.0.0.0"))
-        .setPort(cfg.getInteger("port", 6443)).setCompressionSupported(true);
+        .setPort(cfg.getInteger("port", 6443)).setCompressionSupported(true)
+        .setWebSocketSubProtocols(StreamRoutes.SUBPROTOCOLS)
+        .setMaxWebSocketFrameSize(STREAM_MESSAGE_BYTES).setMaxWebSocketMessageSize(STREAM_MESSAGE_BYTES);
     if (cfg.getBoolean("tls", true)) {
       opts.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(cfg.getString("certFile"))
           .setKeyPath(cfg.getString("keyFile")));
     }
     Router router = Router.router(vertx);
-    router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
     router.route().handler(this::authenticate);
+    // Upgrades (exec, attach, port-forward) are taken before the body handler would read the request.
+    router.routeWithRegex(StreamRoutes.PATH_REGEX).handler(streams::handle);
+    router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
     router.get("/livez").handler(ctx -> ctx.response().end("ok"));
     router.get("/readyz").handler(ctx -> {
@@ -178,9 +186,13 @@ public final class ApiServerVerticle extends VerticleBase {
         return;
       }
       if (tokens != null) {
+        // Checking a JWT is asynchronous: hold the body until the body handler is reached (it resumes).
+        ctx.request().pause();
         tokens.authenticate(auth.substring(7).trim()).onComplete(ar -> {
           if (ar.succeeded()) {
             ctx.put("user", ar.result());
+            // Stream upgrades never reach the body handler, which would resume the request.
+            if (ctx.normalizedPath().matches(StreamRoutes.PATH_REGEX)) ctx.request().resume();
             ctx.next();
           } else {
             HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));

@@ -4,10 +4,10 @@ import io.kvx.api.ApiError;
 import io.kvx.api.Json;
 import io.kvx.api.Meta;
 import io.kvx.api.Protobuf;
+import io.kvx.api.RemoteCommand;
 import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.api.Tables;
-import io.kvx.bus.Addresses;
 import io.kvx.store.Watch;
 import io.kvx.store.WatchEvent;
 import io.micrometer.core.instrument.Counter;
@@ -16,7 +16,6 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
@@ -333,40 +332,66 @@ public final class HttpApi {
     return accept != null && accept.contains(what);
   }
 
-  /** pods/log: asks the pod's node agent for the log over the bus and returns it as text. */
+  /**
+   * pods/log: a log session with the pod's node agent, written out as chunked text/plain as it comes
+   * (with follow, until the container ends or the client goes away).
+   */
   private Future<Void> logs(RoutingContext ctx, ApiRequest req) {
+    HttpServerResponse resp = ctx.response();
     return api.get(req).compose(pod -> {
       String node = pod.getJsonObject("spec").getString("nodeName");
       JsonArray containers = pod.getJsonObject("spec").getJsonArray("containers", new JsonArray());
       String container = req.param("container");
       if (container == null) {
-        if (containers.size() != 1) {
-          List<String> names = new ArrayList<>();
-          containers.forEach(c -> names.add(((JsonObject) c).getString("name")));
+        container = StreamRoutes.defaultContainer(pod, containers);
+        if (container == null) {
           throw ApiError.badRequest("a container name must be specified for pod " + req.name() + ", choose one of: "
-              + names);
+              + StreamRoutes.names(containers));
         }
-        container = containers.getJsonObject(0).getString("name");
+      } else if (!StreamRoutes.names(containers).contains(container)) {
+        throw ApiError.badRequest("container " + container + " is not valid for pod " + req.name());
       }
       if (node == null) {
         throw ApiError.badRequest("container \"" + container + "\" in pod \"" + req.name() + "\" is waiting to start: "
             + "ContainerCreating");
       }
-      JsonObject q = new JsonObject().put("namespace", req.namespace()).put("name", req.name())
+      for (String k : List.of("tailLines", "sinceSeconds", "limitBytes")) {
+        String v = req.param(k);
+        if (v != null && !v.matches("\\d+")) throw ApiError.badRequest(k + ": invalid value \"" + v + "\"");
+      }
+      if (req.param("sinceSeconds") != null && req.param("sinceTime") != null) {
+        throw ApiError.badRequest("at most one of `sinceTime` or `sinceSeconds` may be specified");
+      }
+      JsonObject q = new JsonObject().put("kind", "log").put("namespace", req.namespace()).put("name", req.name())
           .put("uid", Meta.uid(pod)).put("container", container);
-      for (String k : List.of("tailLines", "sinceSeconds", "timestamps", "previous", "limitBytes", "follow")) {
+      for (String k : List.of("tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes",
+          "follow")) {
         if (req.param(k) != null) q.put(k, req.param(k));
       }
-      return vertx.eventBus().<JsonObject>request(Addresses.nodeLog(node), q, new DeliveryOptions()
-          .setSendTimeout(10_000)).recover(e -> {
-            ApiError carried = ApiError.fromReplyFailure(e);
-            if (carried != null) return Future.failedFuture(carried);
-            return Future.failedFuture(new ApiError(ApiError.Reason.InternalError, "the node " + node
-                + " did not answer for logs: " + e.getMessage()));
-          });
-    }).compose(reply -> {
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end(reply.body().getString("text", ""));
-      return Future.<Void>succeededFuture();
+      io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+      return NodeStream.open(vertx, node, q, frame -> {
+        if (RemoteCommand.channel(frame) == (RemoteCommand.END & 0xff)) {
+          if (!resp.ended()) {
+            if (!resp.headWritten()) resp.putHeader(HttpHeaders.CONTENT_TYPE, "text/plain");
+            resp.end();
+          }
+          done.tryComplete();
+          return Future.succeededFuture();
+        }
+        if (RemoteCommand.channel(frame) != RemoteCommand.STDOUT || resp.closed() || resp.ended()) {
+          return Future.succeededFuture();
+        }
+        if (!resp.headWritten()) resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain");
+        return resp.write(RemoteCommand.payload(frame));
+      }).compose(stream -> {
+        if (!resp.headWritten()) resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain");
+        resp.closeHandler(v -> {
+          stream.close();
+          done.tryComplete();
+        });
+        if (!resp.headWritten() && !resp.ended()) resp.setStatusCode(200).write("");
+        return done.future();
+      });
     }).onFailure(e -> fail(ctx, e));
   }
 }

@@ -15,9 +15,22 @@ public final class Addresses {
   /** Where bus watches deliver their events: a client picks {@code kvx.watch.<anything>}. */
   public static final String WATCH_PREFIX = "kvx.watch.";
 
-  /** Request/reply to one node agent: {@code kvx.node.<nodeName>.log}. */
-  public static String nodeLog(String nodeName) {
-    return "kvx.node." + nodeName + ".log";
+  /**
+   * Request/reply to one node agent: open an exec, attach, port-forward or log session,
+   * {@code kvx.node.<nodeName>.stream}.
+   */
+  public static String nodeStream(String nodeName) {
+    return "kvx.node." + nodeName + ".stream";
+  }
+
+  /** Client frames of one session, to the node agent: {@code kvx.node.<nodeName>.stream.<session>}. */
+  public static String nodeSession(String nodeName, String session) {
+    return nodeStream(nodeName) + "." + session;
+  }
+
+  /** Container frames of one session, to the API server that holds the client: {@code kvx.api.stream.<session>}. */
+  public static String apiSession(String session) {
+    return "kvx.api.stream." + session;
   }
 
   /** Request/reply: one node's CPU and memory usage and its pods', for metrics.k8s.io. */

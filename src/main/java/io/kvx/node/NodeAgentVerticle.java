@@ -4,8 +4,8 @@ import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
 import io.kvx.api.Quantities;
 import io.kvx.api.Resources;
-import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
+import io.kvx.bus.Addresses;
 import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.node.image.ImageStore;
@@ -39,7 +39,8 @@ import java.util.stream.Stream;
 /**
  * The kubelet's job for one node: registers the Node, renews its Lease and status, watches the pods
  * bound to it and runs their containers through a {@link ContainerRuntime}, with pod networking from
- * {@link CniNetwork}; reports container states and the pod IP; serves logs on the bus. Each pod is
+ * {@link CniNetwork}; reports container states and the pod IP; serves logs, exec, attach and port-forward
+ * through {@link StreamServer}. Each pod is
  * synced by one worker at a time; a relist every second notices containers that exited.
  */
 public final class NodeAgentVerticle extends VerticleBase {
@@ -137,8 +138,10 @@ public final class NodeAgentVerticle extends VerticleBase {
       return null;
     }).compose(v -> register())
         .compose(v -> {
-          vertx.eventBus().<JsonObject>consumer(Addresses.nodeLog(nodeName), this::onLogRequest);
           vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(nodeName), this::onStatsRequest);
+          return new StreamServer(vertx, nodeName, runtime, this::streamTarget).register();
+        })
+        .compose(v -> {
           return client.watch(Resources.PODS, p -> nodeName.equals(p.getJsonObject("spec", new JsonObject())
               .getString("nodeName")), this::onPod);
         })
@@ -411,7 +414,8 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
-          network != null ? CniNetwork.netnsPath(r.uid) : null, List.of(), 0, 0, 0, "/kvx");
+          network != null ? CniNetwork.netnsPath(r.uid) : null, List.of(), 0, 0, 0, "/kvx", stdin(r, name),
+          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false));
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
         cr.attempt = attempt;
@@ -432,6 +436,17 @@ public final class NodeAgentVerticle extends VerticleBase {
     LOG.info("node " + nodeName + ": adopted pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " ("
         + adopted + " running containers)");
     return true;
+  }
+
+  private static JsonObject containerSpec(PodRecord r, String name) {
+    for (JsonObject c : PodVolumes.allContainers(r.pod)) {
+      if (name.equals(c.getString("name"))) return c;
+    }
+    return new JsonObject();
+  }
+
+  private static boolean stdin(PodRecord r, String name) {
+    return containerSpec(r, name).getBoolean("stdin", false);
   }
 
   /**
@@ -594,7 +609,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
-        Quantities.milli(str(requests, "cpu")), "/kvx");
+        Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false));
     runtime.start(cr.spec);
     cr.running = true;
     cr.startedAt = Meta.now();
@@ -839,45 +855,15 @@ public final class NodeAgentVerticle extends VerticleBase {
     });
   }
 
-  // ---- logs ----
+  // ---- streams ----
 
-  private void onLogRequest(Message<JsonObject> msg) {
-    JsonObject q = msg.body();
-    PodRecord r = pods.get(q.getString("uid"));
-    ContainerRecord cr = r == null ? null : r.containers.get(q.getString("container"));
-    if (cr == null || cr.spec == null) {
-      ApiError e = ApiError.badRequest("container \"" + q.getString("container") + "\" in pod \""
-          + q.getString("name") + "\" is waiting to start: " + (cr == null ? "ContainerCreating" : cr.waitingReason));
-      msg.fail(400, e.toStatus().encode());
-      return;
-    }
-    boolean previous = "true".equals(q.getString("previous"));
-    int attempt = previous ? cr.attempt - 1 : cr.attempt;
-    if (attempt < 0) {
-      ApiError e = ApiError.badRequest("previous terminated container \"" + cr.name + "\" in pod \""
-          + q.getString("name") + "\" not found");
-      msg.fail(400, e.toStatus().encode());
-      return;
-    }
-    Path file = logsDir.resolve(r.uid).resolve(cr.name).resolve(attempt + ".log");
-    vertx.executeBlocking(() -> {
-      if (!Files.exists(file)) return "";
-      String text = Files.readString(file);
-      if (q.getString("tailLines") != null) {
-        int n = Integer.parseInt(q.getString("tailLines"));
-        List<String> lines = text.lines().toList();
-        text = String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()))
-            + (lines.isEmpty() || n == 0 ? "" : "\n");
-      }
-      if (q.getString("limitBytes") != null) {
-        int n = Integer.parseInt(q.getString("limitBytes"));
-        if (text.length() > n) text = text.substring(0, n);
-      }
-      return text;
-    }, false).onComplete(ar -> {
-      if (ar.succeeded()) msg.reply(new JsonObject().put("text", ar.result()));
-      else msg.fail(500, new ApiError(ApiError.Reason.InternalError, "reading logs failed: " + ar.cause())
-          .toStatus().encode());
-    });
+  /** The container a stream session is for (called on the event loop, where the records change). */
+  private StreamServer.Target streamTarget(String uid, String container) {
+    PodRecord r = pods.get(uid);
+    ContainerRecord cr = r == null ? null : r.containers.get(container);
+    if (cr == null) return null;
+    Path dir = logsDir.resolve(r.uid).resolve(cr.name);
+    return new StreamServer.Target(cr.spec, cr.running, cr.attempt, cr.waitingReason, r.ip,
+        attempt -> dir.resolve(attempt + ".log"));
   }
 }

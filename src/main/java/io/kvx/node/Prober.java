@@ -158,8 +158,9 @@ final class Prober {
       List<String> command = p.getJsonObject("exec").getJsonArray("command", new JsonArray()).stream()
           .map(String::valueOf).toList();
       return vertx.executeBlocking(() -> {
-        Process proc = new ProcessBuilder(runtime.inContainer(spec, command)).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process proc = runtime.exec(spec, command, false);
+        proc.getOutputStream().close();
+        proc.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
         if (!proc.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
           proc.destroyForcibly();
           return false;

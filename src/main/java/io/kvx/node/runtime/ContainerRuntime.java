@@ -1,6 +1,9 @@
 package io.kvx.node.runtime;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,6 +28,54 @@ public interface ContainerRuntime {
   /** Removes what the container left (runtime state, cgroup, mounts); it must have exited. */
   void remove(ContainerSpec spec) throws IOException;
 
-  /** The host command line that runs {@code command} inside the running container (exec probes). */
-  List<String> inContainer(ContainerSpec spec, List<String> command);
+  /**
+   * Starts a command in the running container with its environment and working directory, stdin,
+   * stdout and stderr as the returned process's pipes and its exit code as the process's. With
+   * {@code tty} the command gets a terminal (stdout and stderr are then one stream).
+   */
+  Process exec(ContainerSpec spec, List<String> command, boolean tty) throws IOException;
+
+  /** Whether the container's main process has ended (the shim recorded its exit code). */
+  default boolean exited(ContainerSpec spec) throws IOException {
+    return !Files.isDirectory(spec.bundleDir()) || Shim.exitCode(spec.bundleDir()) != null;
+  }
+
+  /** The pipe to the main process's stdin (containers started with {@code stdin}), which attach writes. */
+  default Path stdinPipe(ContainerSpec spec) {
+    return spec.bundleDir().resolve(Shim.STDIN_FIFO);
+  }
+
+  /**
+   * Runs a command line under a pseudo-terminal made by util-linux {@code script}: the command sees a
+   * terminal on its stdio while this side keeps plain pipes. {@code stty -F} on the terminal (see
+   * {@link #resizeTerminal}) resizes it.
+   */
+  static Process underTerminal(List<String> command, java.io.File dir) throws IOException {
+    StringBuilder line = new StringBuilder();
+    for (String part : command) line.append(Shim.quote(part)).append(' ');
+    List<String> argv = new ArrayList<>(List.of("script", "-q", "-f", "-e", "-c", line.toString().trim(),
+        "/dev/null"));
+    ProcessBuilder pb = new ProcessBuilder(argv);
+    if (dir != null) pb.directory(dir);
+    pb.environment().put("TERM", "xterm");
+    return pb.start();
+  }
+
+  /**
+   * Sets the size of the terminal {@link #underTerminal} made for a process: the terminal is the
+   * stdin of script's child; the kernel then signals SIGWINCH to whoever runs on it.
+   */
+  static void resizeTerminal(Process script, int width, int height) throws IOException {
+    for (ProcessHandle child : script.children().toList()) {
+      Path tty = Path.of("/proc", String.valueOf(child.pid()), "fd", "0");
+      try {
+        Path target = Files.readSymbolicLink(tty);
+        if (!target.toString().startsWith("/dev/pts/")) continue;
+        io.kvx.node.Exec.run(List.of("stty", "-F", target.toString(), "cols", String.valueOf(width), "rows",
+            String.valueOf(height)));
+      } catch (IOException e) {
+        // the command already ended
+      }
+    }
+  }
 }

@@ -48,8 +48,10 @@ public final class FakeRuntime implements ContainerRuntime {
     exited.remove(spec.id());
   }
 
+
+  /** Nothing runs in a fake container: every command succeeds at once. */
   @Override
-  public List<String> inContainer(ContainerSpec spec, List<String> command) {
-    return List.of("true");
+  public Process exec(ContainerSpec spec, List<String> command, boolean tty) throws java.io.IOException {
+    return new ProcessBuilder("true").start();
   }
 }

@@ -68,7 +68,7 @@ public final class OciRuntime implements ContainerRuntime {
           + upper + ",workdir=" + work, rootfs.toString()));
     }
     Files.writeString(bundle.resolve("config.json"), OciSpec.render(spec).encodePrettily());
-    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile());
+    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin(), spec.stdinOnce());
   }
 
   @Override
@@ -105,11 +105,17 @@ public final class OciRuntime implements ContainerRuntime {
     if (isMounted(rootfs)) Exec.run(List.of("umount", "-l", rootfs.toString()));
   }
 
+  /**
+   * {@code runc exec} in the container. runc's own terminal mode wants a terminal on its stdio (or a
+   * console socket), so with a tty it runs under {@link ContainerRuntime#underTerminal}.
+   */
   @Override
-  public List<String> inContainer(ContainerSpec spec, List<String> command) {
-    List<String> cmd = runc("exec", spec.id());
-    cmd.addAll(command);
-    return cmd;
+  public Process exec(ContainerSpec spec, List<String> command, boolean tty) throws IOException {
+    List<String> argv = new ArrayList<>(runc("exec"));
+    if (tty) argv.addAll(List.of("--tty", "--env", "TERM=xterm"));
+    argv.add(spec.id());
+    argv.addAll(command);
+    return tty ? ContainerRuntime.underTerminal(argv, null) : new ProcessBuilder(argv).start();
   }
 
   private static boolean isMounted(Path dir) throws IOException {

@@ -26,7 +26,20 @@ public final class ProcessRuntime implements ContainerRuntime {
 
   @Override
   public void start(ContainerSpec spec) throws IOException {
-    List<String> args = new ArrayList<>(spec.args());
+    Shim.launch(commandLine(spec, spec.args(), false), spec.bundleDir(), spec.logFile(), spec.stdin(), spec.stdinOnce());
+  }
+
+  /** The command in the container's environment and directory (the bundle, where its main process runs). */
+  @Override
+  public Process exec(ContainerSpec spec, List<String> command, boolean tty) throws IOException {
+    List<String> cmd = commandLine(spec, command, tty);
+    return tty ? ContainerRuntime.underTerminal(cmd, spec.bundleDir().toFile())
+        : new ProcessBuilder(cmd).directory(spec.bundleDir().toFile()).start();
+  }
+
+  /** {@code env -i} with the container's environment, the program looked up in the image first. */
+  private static List<String> commandLine(ContainerSpec spec, List<String> command, boolean tty) {
+    List<String> args = new ArrayList<>(command);
     String exe = args.get(0);
     if (!exe.startsWith("/")) {
       for (String dir : List.of("bin", "sbin", "usr/bin", "usr/sbin")) {
@@ -41,8 +54,9 @@ public final class ProcessRuntime implements ContainerRuntime {
     }
     List<String> cmd = new ArrayList<>(List.of("env", "-i"));
     cmd.addAll(spec.env());
+    if (tty) cmd.add("TERM=xterm");
     cmd.addAll(args);
-    Shim.launch(cmd, spec.bundleDir(), spec.logFile());
+    return cmd;
   }
 
   @Override
@@ -71,11 +85,4 @@ public final class ProcessRuntime implements ContainerRuntime {
     // nothing beyond the bundle directory, which the agent removes
   }
 
-  /** No isolation: the command runs on the host, in the container's working directory. */
-  @Override
-  public List<String> inContainer(ContainerSpec spec, List<String> command) {
-    List<String> cmd = new java.util.ArrayList<>(List.of("env", "-C", spec.workingDir()));
-    cmd.addAll(command);
-    return cmd;
-  }
 }

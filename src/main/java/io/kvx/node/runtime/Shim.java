@@ -7,29 +7,60 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The per-container shim, as containerd's does it but in one line of sh: started in its own session
- * (so it outlives the node agent and ignores the terminal's Ctrl-C), it runs the command with output
- * appended to the log, records the child's pid, and writes the exit code when the command ends.
+ * The per-container shim, as containerd's does it but in a few lines of bash: started in its own
+ * session (so it outlives the node agent and ignores the terminal's Ctrl-C), it runs the command,
+ * records the child's pid, and writes the exit code when the command ends. Output goes to the log in
+ * the CRI format ({@code <RFC3339Nano time> stdout|stderr F <line>}), one writer per stream, and the
+ * exit code is written only after both writers have flushed, so a finished container's log is
+ * complete. A container with stdin reads a FIFO in its bundle directory, which attach writes to.
+ * (Unlike the kubelet, a stdinOnce container starts only when it is first attached.)
  */
 final class Shim {
 
   static final String EXIT_FILE = "exit";
   static final String PID_FILE = "pid";
+  static final String STDIN_FIFO = "stdin";
+  private static final long LAUNCH_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
+  /** One line in, one timestamped line out; builtins only, so no process per line. */
+  private static final String WRITER = "w() { while IFS= read -r l || [ -n \"$l\" ]; do t=$EPOCHREALTIME; "
+      + "printf '%(%Y-%m-%dT%H:%M:%S)T.%s000Z %s F %s\\n' \"${t%.*}\" \"${t#*.}\" \"$1\" \"$l\"; done; }; ";
 
   private Shim() {
   }
 
-  static void launch(List<String> command, Path dir, Path log) throws IOException {
+  static void launch(List<String> command, Path dir, Path log, boolean stdin, boolean stdinOnce) throws IOException {
     Files.createDirectories(dir);
     Files.createDirectories(log.getParent());
     Files.deleteIfExists(dir.resolve(EXIT_FILE));
     StringBuilder cmd = new StringBuilder();
     for (String part : command) cmd.append(quote(part)).append(' ');
-    String script = cmd + "</dev/null >>" + quote(log.toString()) + " 2>&1 & echo $! > " + PID_FILE
-        + "; wait $!; echo $? > " + EXIT_FILE + ".tmp && mv " + EXIT_FILE + ".tmp " + EXIT_FILE;
-    List<String> argv = new ArrayList<>(List.of("setsid", "sh", "-c", script));
+    String logFile = quote(log.toString());
+    // stdin: a FIFO opened read-write, so the container never sees EOF between two attaches; with
+    // stdinOnce opened to read only: the command starts when the first attach opens it and reads
+    // end-of-file when that attach is done.
+    String in = !stdin ? "</dev/null" : stdinOnce ? "<" + STDIN_FIFO : "<>" + STDIN_FIFO;
+    String script = "export TZ=UTC LC_ALL=C; " + WRITER
+        + "rm -f out err; mkfifo out err" + (stdin ? " && { [ -p " + STDIN_FIFO + " ] || mkfifo " + STDIN_FIFO
+        + "; }" : "") + " || exit 1; "
+        + "w stdout <out >>" + logFile + " & o=$!; w stderr <err >>" + logFile + " & e=$!; "
+        + cmd + in + " >out 2>err & echo $! > " + PID_FILE + "; wait $!; c=$?; wait $o $e; rm -f out err; "
+        + "echo $c > " + EXIT_FILE + ".tmp && mv " + EXIT_FILE + ".tmp " + EXIT_FILE;
+    List<String> argv = new ArrayList<>(List.of("setsid", "bash", "-c", script));
     new ProcessBuilder(argv).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    // Until the pid file exists the runtimes cannot tell a starting container from a vanished one
+    // (and the agent would remove its rootfs under it): return only once the command was forked.
+    long deadline = System.nanoTime() + LAUNCH_WAIT_NANOS;
+    while (!Files.exists(dir.resolve(PID_FILE)) && !Files.exists(dir.resolve(EXIT_FILE))
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** The recorded exit code, or null while the command runs. */

@@ -1,0 +1,182 @@
+package io.kvx.apiserver;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.Meta;
+import io.kvx.api.RemoteCommand;
+import io.kvx.api.Resources;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * pods/exec, pods/attach and pods/portforward: checks the pod and container, upgrades the connection
+ * (WebSocket with the channel.k8s.io protocols for exec and attach; SPDY inside a WebSocket for
+ * port-forward) and relays it to the pod's node agent over the bus.
+ */
+final class StreamRoutes {
+
+  private static final Logger LOG = Logger.getLogger(StreamRoutes.class.getName());
+  /** Path: /api/v1/namespaces/NS/pods/NAME/(exec|attach|portforward) */
+  static final String PATH_REGEX = "^/api/v1/namespaces/([^/]+)/pods/([^/]+)/(exec|attach|portforward)/?$";
+  static final String SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io";
+  static final List<String> SUBPROTOCOLS;
+
+  static {
+    List<String> all = new ArrayList<>(RemoteCommand.PROTOCOLS);
+    all.add(SPDY_TUNNEL);
+    SUBPROTOCOLS = List.copyOf(all);
+  }
+
+  private final Vertx vertx;
+  private final ApiService api;
+
+  StreamRoutes(Vertx vertx, ApiService api) {
+    this.vertx = vertx;
+    this.api = api;
+  }
+
+  void handle(RoutingContext ctx) {
+    String ns = ctx.pathParam("param0");
+    String name = ctx.pathParam("param1");
+    String kind = ctx.pathParam("param2");
+    HttpServerRequest req = ctx.request();
+    req.pause();
+    ApiRequest get = new ApiRequest("get", Resources.PODS, ns, name, null, null, null, Map.of());
+    api.get(get).compose(pod -> {
+      JsonObject open = target(pod, kind, req.params());
+      String node = pod.getJsonObject("spec").getString("nodeName");
+      return switch (kind) {
+        case "portforward" -> portForward(req, open, node);
+        default -> remoteCommand(req, open, node);
+      };
+    }).onFailure(e -> {
+      req.resume();
+      HttpApi.fail(ctx, e);
+    });
+  }
+
+  /** What the node is asked to open; fails with kube-apiserver's 400s for a pod that cannot take it. */
+  private static JsonObject target(JsonObject pod, String kind, MultiMap params) {
+    String name = Meta.name(pod);
+    JsonObject spec = pod.getJsonObject("spec");
+    String phase = pod.getJsonObject("status", new JsonObject()).getString("phase", "Pending");
+    if (spec.getString("nodeName") == null) {
+      throw ApiError.badRequest("pod " + name + " does not have a host assigned");
+    }
+    if (phase.equals("Succeeded") || phase.equals("Failed")) {
+      throw ApiError.badRequest("cannot " + (kind.equals("portforward") ? "port-forward to" : kind + " into")
+          + " a container in a completed pod; current phase is " + phase);
+    }
+    JsonObject open = new JsonObject().put("kind", kind).put("namespace", Meta.namespace(pod)).put("name", name)
+        .put("uid", Meta.uid(pod));
+    String container = params.get("container");
+    JsonArray containers = spec.getJsonArray("containers", new JsonArray());
+    if (container == null) {
+      container = defaultContainer(pod, containers);
+      if (container == null && !kind.equals("portforward")) {
+        throw ApiError.badRequest("a container name must be specified for pod " + name + ", choose one of: "
+            + names(containers));
+      }
+    } else if (!names(containers).contains(container)) {
+      throw ApiError.badRequest("container " + container + " is not valid for pod " + name);
+    }
+    if (container == null) container = containers.getJsonObject(0).getString("name");
+    open.put("container", container);
+    if (kind.equals("portforward")) return open;
+    List<String> command = params.getAll("command");
+    if (kind.equals("exec") && command.isEmpty()) throw ApiError.badRequest("you must specify at least 1 command");
+    boolean stdin = flag(params, "stdin");
+    boolean stdout = flag(params, "stdout");
+    boolean stderr = flag(params, "stderr");
+    boolean tty = flag(params, "tty");
+    if (!stdin && !stdout && !stderr) {
+      throw ApiError.badRequest("you must specify at least 1 of stdin, stdout, stderr");
+    }
+    return open.put("command", new JsonArray(command)).put("stdin", stdin).put("stdout", stdout)
+        .put("stderr", stderr && !tty).put("tty", tty);
+  }
+
+  /** One container: that one; several: the default-container annotation (as kubectl reads it), else none. */
+  static String defaultContainer(JsonObject pod, JsonArray containers) {
+    if (containers.size() == 1) return containers.getJsonObject(0).getString("name");
+    String annotated = Meta.meta(pod).getJsonObject("annotations", new JsonObject())
+        .getString("kubectl.kubernetes.io/default-container");
+    return annotated != null && names(containers).contains(annotated) ? annotated : null;
+  }
+
+  static List<String> names(JsonArray containers) {
+    List<String> names = new ArrayList<>();
+    containers.forEach(c -> names.add(((JsonObject) c).getString("name")));
+    return names;
+  }
+
+  private static boolean flag(MultiMap params, String name) {
+    String v = params.get(name);
+    return v != null && (v.equals("true") || v.equals("1"));
+  }
+
+  /** exec and attach over a WebSocket, channel frames passed through both ways. */
+  private Future<Void> remoteCommand(HttpServerRequest req, JsonObject open, String node) {
+    if (!req.canUpgradeToWebSocket()) {
+      return Future.failedFuture(ApiError.badRequest("kvx serves " + open.getString("kind") + " over WebSocket "
+          + "(subprotocol " + RemoteCommand.V5 + "), not SPDY: use kubectl 1.30 or newer"));
+    }
+    Promise<ServerWebSocket> socket = Promise.promise();
+    Function<Buffer, Future<Void>> toClient = frame -> socket.future().compose(ws -> {
+      if (RemoteCommand.channel(frame) == (RemoteCommand.END & 0xff)) {
+        return ws.isClosed() ? Future.succeededFuture() : ws.close((short) 1000);
+      }
+      return ws.isClosed() ? Future.succeededFuture() : ws.writeBinaryMessage(frame);
+    });
+    return NodeStream.open(vertx, node, open, toClient).compose(stream -> {
+      req.resume();
+      return req.toWebSocket().onFailure(e -> stream.close()).onSuccess(ws -> {
+        ws.binaryMessageHandler(frame -> {
+          ws.pause();
+          stream.send(frame).onComplete(ar -> {
+            if (ar.failed()) stream.close();
+            ws.resume();
+          });
+        });
+        ws.closeHandler(v -> stream.close());
+        ws.exceptionHandler(e -> LOG.fine(open.getString("kind") + " stream: " + e.getMessage()));
+        socket.complete(ws);
+      }).<Void>mapEmpty();
+    });
+  }
+
+  /**
+   * port-forward: SPDY inside a WebSocket, what kubectl tries first. One node session per forwarded
+   * connection.
+   */
+  private Future<Void> portForward(HttpServerRequest req, JsonObject open, String node) {
+    var opener = (java.util.function.BiFunction<Integer, Function<Buffer, Future<Void>>, Future<NodeStream>>)
+        (port, onFrame) -> NodeStream.open(vertx, node, open.copy().put("port", port), onFrame);
+    req.resume();
+    if (req.canUpgradeToWebSocket()) {
+      return req.toWebSocket().onSuccess(ws -> {
+        SpdyPortForward spdy = new SpdyPortForward(ws::writeBinaryMessage, opener, ws::pause, ws::resume);
+        ws.binaryMessageHandler(spdy::receive);
+        ws.closeHandler(v -> spdy.close());
+      }).<Void>mapEmpty();
+    }
+    // kubectl's fallback, a POST upgraded to SPDY/3.1, cannot be taken: Vert.x hands over the raw
+    // connection only for CONNECT or an upgrading GET.
+    return Future.failedFuture(ApiError.badRequest("kvx serves port-forward over WebSocket only (subprotocol "
+        + SPDY_TUNNEL + "), not a SPDY/3.1 upgrade: use kubectl 1.31 or newer and leave "
+        + "KUBECTL_PORT_FORWARD_WEBSOCKETS unset"));
+  }
+}

@@ -1,0 +1,451 @@
+package io.kvx.node;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.RemoteCommand;
+import io.kvx.bus.Addresses;
+import io.kvx.node.runtime.ContainerRuntime;
+import io.kvx.node.runtime.ContainerSpec;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * The node's side of exec, attach, port-forward and logs. The API server asks on
+ * {@link Addresses#nodeStream}; a session then runs as two flows of channel frames
+ * ({@link RemoteCommand}): what the client sends arrives on {@link Addresses#nodeSession}, what the
+ * container writes goes to the API server's session address. Every frame is a request whose reply
+ * is the acknowledgement, so each direction has one frame in flight: a slow client slows the
+ * container instead of filling memory. Process and socket I/O run on virtual threads, never on the
+ * event loop.
+ */
+final class StreamServer {
+
+  private static final Logger LOG = Logger.getLogger(StreamServer.class.getName());
+  private static final int CHUNK = 32 * 1024;
+  private static final long FOLLOW_POLL_MILLIS = 200;
+  /** A client may stop reading for a long time (a paused terminal); the session waits as long. */
+  private static final DeliveryOptions FRAME = new DeliveryOptions().setSendTimeout(TimeUnit.HOURS.toMillis(12));
+
+  /** What the agent knows of one container, for a session. */
+  record Target(ContainerSpec spec, boolean running, int attempt, String waitingReason, String podIp,
+                Function<Integer, Path> logFile) {}
+
+  /** Finds a pod's container by pod uid and container name; null when unknown. */
+  interface Targets {
+    Target find(String uid, String container);
+  }
+
+  private final Vertx vertx;
+  private final String nodeName;
+  private final ContainerRuntime runtime;
+  private final Targets targets;
+
+  StreamServer(Vertx vertx, String nodeName, ContainerRuntime runtime, Targets targets) {
+    this.vertx = vertx;
+    this.nodeName = nodeName;
+    this.runtime = runtime;
+    this.targets = targets;
+  }
+
+  Future<Void> register() {
+    return vertx.eventBus().<JsonObject>consumer(Addresses.nodeStream(nodeName), this::onOpen).completion();
+  }
+
+  private static void fail(Message<?> msg, ApiError e) {
+    msg.fail(e.code(), e.toStatus().encode());
+  }
+
+  /** {kind: exec|attach|portforward|log, session, replyTo, uid, name, container, ...} */
+  private void onOpen(Message<JsonObject> msg) {
+    JsonObject q = msg.body();
+    String kind = q.getString("kind");
+    String pod = q.getString("name");
+    Target t = targets.find(q.getString("uid"), q.getString("container"));
+    if (t == null || t.spec() == null) {
+      fail(msg, ApiError.badRequest("container \"" + q.getString("container") + "\" in pod \"" + pod
+          + "\" is waiting to start: " + (t == null || t.waitingReason() == null ? "ContainerCreating"
+          : t.waitingReason())));
+      return;
+    }
+    Session s = new Session(q, t);
+    if (kind.equals("log")) {
+      boolean previous = "true".equals(q.getString("previous"));
+      int attempt = previous ? t.attempt() - 1 : t.attempt();
+      if (attempt < 0) {
+        fail(msg, ApiError.badRequest("previous terminated container \"" + q.getString("container") + "\" in pod \""
+            + pod + "\" not found"));
+        return;
+      }
+      s.start(msg, () -> s.log(t.logFile().apply(attempt), !previous && t.running()));
+      return;
+    }
+    if (!kind.equals("portforward") && !t.running()) {
+      fail(msg, ApiError.badRequest("container " + q.getString("container") + " is not valid for pod " + pod
+          + ": the container is not running"));
+      return;
+    }
+    switch (kind) {
+      case "exec" -> s.start(msg, s::exec);
+      case "attach" -> s.start(msg, s::attach);
+      case "portforward" -> s.start(msg, s::portForward);
+      default -> fail(msg, ApiError.badRequest("unknown stream kind " + kind));
+    }
+  }
+
+  /** Work a session does on its virtual thread. */
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /** One exec, attach, port-forward or log stream. */
+  private final class Session {
+    final JsonObject q;
+    final Target target;
+    final String replyTo;
+    final ExecutorService input = Executors.newSingleThreadExecutor(Thread.ofVirtual().factory());
+    MessageConsumer<Buffer> consumer;
+    volatile boolean aborted;
+    /** Where client stdin goes; set once the process or socket exists. */
+    volatile OutputStream stdin;
+    volatile Process process;
+    volatile Socket socket;
+    /** Opened once the process, pipe or socket exists (or could not be made): client frames wait for it. */
+    final java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+
+    Session(JsonObject q, Target target) {
+      this.q = q;
+      this.target = target;
+      this.replyTo = q.getString("replyTo");
+    }
+
+    void start(Message<JsonObject> msg, Body body) {
+      consumer = vertx.eventBus().consumer(Addresses.nodeSession(nodeName, q.getString("session")), this::onFrame);
+      consumer.completion().onComplete(ar -> {
+        if (ar.failed()) {
+          fail(msg, new ApiError(ApiError.Reason.InternalError, "stream setup failed: " + ar.cause().getMessage()));
+          return;
+        }
+        msg.reply(new JsonObject());
+        Thread.ofVirtual().name("kvx-stream-" + q.getString("kind")).start(() -> {
+          try {
+            body.run();
+          } catch (Exception e) {
+            if (!aborted) {
+              LOG.fine("node " + nodeName + ": " + q.getString("kind") + " session for " + q.getString("namespace")
+                  + "/" + q.getString("name") + " failed: " + e);
+              trySend(RemoteCommand.frame(RemoteCommand.ERROR, RemoteCommand.failure(String.valueOf(e.getMessage()))
+                  .encode()));
+            }
+          } finally {
+            ready.countDown();
+            finish();
+          }
+        });
+      });
+    }
+
+    /** Client frames, in order: the reply goes back only when the frame has been handled. */
+    private void onFrame(Message<Buffer> m) {
+      Buffer frame = m.body();
+      if (RemoteCommand.channel(frame) == (RemoteCommand.END & 0xff)) {
+        abort();
+        m.reply(null);
+        return;
+      }
+      input.execute(() -> {
+        try {
+          ready.await();
+          handle(frame);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (IOException e) {
+          // the process closed its stdin or the connection went away: drop what the client sends
+        }
+        m.reply(null);
+      });
+    }
+
+    private void handle(Buffer frame) throws IOException {
+      int channel = RemoteCommand.channel(frame);
+      OutputStream in = stdin;
+      if (channel == RemoteCommand.STDIN) {
+        if (in != null) {
+          in.write(RemoteCommand.payload(frame).getBytes());
+          in.flush();
+        }
+      } else if (channel == (RemoteCommand.CLOSE & 0xff)) {
+        if (frame.length() > 1 && frame.getByte(1) == RemoteCommand.STDIN) closeStdin();
+      } else if (channel == RemoteCommand.RESIZE) {
+        int[] size = RemoteCommand.resize(RemoteCommand.payload(frame));
+        Process p = process;
+        if (size != null && p != null && q.getBoolean("tty", false)) {
+          ContainerRuntime.resizeTerminal(p, size[0], size[1]);
+        }
+      } else if (channel == (RemoteCommand.END & 0xff)) {
+        abort();
+      }
+    }
+
+    private void closeStdin() throws IOException {
+      Socket s = socket;
+      if (s != null) {
+        s.shutdownOutput();
+        return;
+      }
+      OutputStream in = stdin;
+      if (in != null && process != null) in.close();
+    }
+
+    /** The client went away: stop the command or connection. */
+    void abort() {
+      aborted = true;
+      Process p = process;
+      if (p != null) p.destroy();
+      Socket s = socket;
+      if (s != null) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+
+    /** Blocking: one frame to the API server, returning when it has been taken. */
+    void send(Buffer frame) throws IOException {
+      if (aborted) throw new IOException("the client went away");
+      try {
+        vertx.eventBus().request(replyTo, frame, FRAME).toCompletionStage().toCompletableFuture().get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        abort();
+        throw new IOException("interrupted");
+      } catch (java.util.concurrent.ExecutionException e) {
+        abort();
+        throw new IOException("the API server did not take the stream: " + e.getCause().getMessage());
+      }
+    }
+
+    void trySend(Buffer frame) {
+      try {
+        send(frame);
+      } catch (IOException ignored) {
+        // the other side is gone
+      }
+    }
+
+    void finish() {
+      if (!aborted) trySend(RemoteCommand.end());
+      abort();
+      if (consumer != null) vertx.runOnContext(v -> consumer.unregister());
+      input.shutdown();
+    }
+
+    /** Copies a stream to a channel until it ends; a channel the client did not ask for is drained. */
+    Thread pump(InputStream from, byte channel, boolean wanted) {
+      return Thread.ofVirtual().start(() -> {
+        byte[] buf = new byte[CHUNK];
+        try {
+          int n;
+          while ((n = from.read(buf)) >= 0) {
+            if (n > 0 && wanted) send(RemoteCommand.frame(channel, buf, 0, n));
+          }
+        } catch (IOException e) {
+          // the process ended or the client went away
+        }
+      });
+    }
+
+    List<String> command() {
+      List<String> cmd = new ArrayList<>();
+      q.getJsonArray("command", new JsonArray()).forEach(c -> cmd.add(String.valueOf(c)));
+      return cmd;
+    }
+
+    void exec() throws Exception {
+      List<String> cmd = command();
+      boolean tty = q.getBoolean("tty", false);
+      Process p;
+      try {
+        p = runtime.exec(target.spec(), cmd, tty);
+      } catch (IOException e) {
+        send(RemoteCommand.frame(RemoteCommand.ERROR, RemoteCommand.failure("failed to exec in container: "
+            + e.getMessage()).encode()));
+        return;
+      }
+      process = p;
+      if (aborted) p.destroy();
+      if (q.getBoolean("stdin", false)) {
+        stdin = p.getOutputStream();
+      } else {
+        p.getOutputStream().close();
+      }
+      ready.countDown();
+      Thread out = pump(p.getInputStream(), RemoteCommand.STDOUT, q.getBoolean("stdout", true));
+      Thread err = pump(p.getErrorStream(), RemoteCommand.STDERR, q.getBoolean("stderr", true) && !tty);
+      int code = p.waitFor();
+      out.join();
+      err.join();
+      if (aborted) return;
+      // runc exec reports a command it could not start (not found) as 255 with its reason on stderr.
+      send(RemoteCommand.frame(RemoteCommand.ERROR, RemoteCommand.status(code, cmd).encode()));
+    }
+
+    /**
+     * attach: the main process's output as the shim logs it, from now on, until the container ends;
+     * the client's stdin goes to the container's stdin pipe when it was started with stdin.
+     */
+    void attach() throws Exception {
+      Path log = target.spec().logFile();
+      long from = Files.exists(log) ? Files.size(log) : 0;
+      if (q.getBoolean("stdin", false)) {
+        Path fifo = runtime.stdinPipe(target.spec());
+        if (Files.exists(fifo)) {
+          // The shim has the pipe open to read (a stdinOnce container waits for this), so this does not block.
+          stdin = Files.newOutputStream(fifo);
+        }
+      }
+      ready.countDown();
+      boolean tty = q.getBoolean("tty", false);
+      follow(log, from, new ContainerLogs.Options(false, null, null, null, true), true, line -> {
+        byte channel = tty || line.stream().equals("stdout") ? RemoteCommand.STDOUT : RemoteCommand.STDERR;
+        boolean wanted = channel == RemoteCommand.STDOUT ? q.getBoolean("stdout", true) : q.getBoolean("stderr", true);
+        return wanted ? RemoteCommand.frame(channel, line.render(false)) : null;
+      });
+      OutputStream in = stdin;
+      if (in != null) in.close();
+      if (!aborted) send(RemoteCommand.frame(RemoteCommand.ERROR, RemoteCommand.success().encode()));
+    }
+
+    /** port-forward: one TCP connection to the pod's address, which the node reaches on its bridge. */
+    void portForward() throws Exception {
+      int port = q.getInteger("port");
+      Socket s = new Socket();
+      try {
+        s.connect(new InetSocketAddress(target.podIp(), port), 5000);
+      } catch (IOException e) {
+        s.close();
+        send(RemoteCommand.frame(RemoteCommand.ERROR, "error forwarding port " + port + " to pod " + q.getString("name")
+            + ", uid " + q.getString("uid") + ": failed to connect to " + target.podIp() + ":" + port + ": "
+            + e.getMessage()));
+        return;
+      }
+      socket = s;
+      stdin = s.getOutputStream();
+      ready.countDown();
+      if (aborted) s.close();
+      Thread out = pump(s.getInputStream(), RemoteCommand.STDOUT, true);
+      out.join();
+    }
+
+    /** pods/log: the file from the start (or the tail), then, when following, what gets appended. */
+    void log(Path file, boolean followable) throws Exception {
+      Instant since = null;
+      if (q.getString("sinceTime") != null) since = Instant.parse(q.getString("sinceTime"));
+      if (q.getString("sinceSeconds") != null) {
+        since = Instant.now().minusSeconds(Long.parseLong(q.getString("sinceSeconds")));
+      }
+      ContainerLogs.Options opts = new ContainerLogs.Options("true".equals(q.getString("timestamps")), since,
+          q.getString("tailLines") == null ? null : Integer.valueOf(q.getString("tailLines")),
+          q.getString("limitBytes") == null ? null : Long.valueOf(q.getString("limitBytes")),
+          "true".equals(q.getString("follow")) && followable);
+      if (!Files.exists(file)) return;
+      long from = 0;
+      if (opts.tailLines() != null) {
+        byte[] all = Files.readAllBytes(file);
+        from = ContainerLogs.tailOffset(all, all.length, opts.tailLines());
+      }
+      follow(file, from, opts, opts.follow(), line -> opts.accepts(line)
+          ? RemoteCommand.frame(RemoteCommand.STDOUT, line.render(opts.timestamps())) : null);
+    }
+
+    /**
+     * Reads a log file from an offset, line by line, sending what {@code render} makes of each line,
+     * batched; when following, waits for more until the container has ended and the file is drained.
+     */
+    void follow(Path file, long from, ContainerLogs.Options opts, boolean follow,
+                Function<ContainerLogs.Line, Buffer> render) throws Exception {
+      long budget = opts.limitBytes() == null ? Long.MAX_VALUE : opts.limitBytes();
+      // The shim creates the log when the command first starts (a stdinOnce one waits for its attach).
+      while (!Files.exists(file)) {
+        if (!follow || aborted || runtime.exited(target.spec())) return;
+        Thread.sleep(FOLLOW_POLL_MILLIS / 4);
+      }
+      try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+        long pos = from;
+        byte[] buf = new byte[CHUNK];
+        byte[] carry = new byte[0];
+        boolean ended = false;
+        while (!aborted) {
+          f.seek(pos);
+          int n = f.read(buf);
+          if (n > 0) {
+            pos += n;
+            byte[] data = new byte[carry.length + n];
+            System.arraycopy(carry, 0, data, 0, carry.length);
+            System.arraycopy(buf, 0, data, carry.length, n);
+            List<Buffer> frames = new ArrayList<>();
+            int rest = ContainerLogs.completeLines(data, data.length, raw -> {
+              Buffer b = render.apply(ContainerLogs.parse(raw));
+              if (b != null) frames.add(b);
+            });
+            carry = java.util.Arrays.copyOfRange(data, rest, data.length);
+            budget = sendBatched(frames, budget);
+            if (budget <= 0) return;
+            continue;
+          }
+          if (!follow || ended) break;
+          // Read once more after the container ended: its last lines may have landed meanwhile.
+          ended = runtime.exited(target.spec());
+          if (!ended) Thread.sleep(FOLLOW_POLL_MILLIS);
+        }
+        if (carry.length > 0 && !aborted) {
+          Buffer b = render.apply(ContainerLogs.parse(new String(carry, StandardCharsets.UTF_8)));
+          if (b != null) sendBatched(List.of(b), budget);
+        }
+      }
+    }
+
+    /** Sends frames of one channel run together, cut at the byte budget; returns what is left of it. */
+    private long sendBatched(List<Buffer> frames, long budget) throws IOException {
+      Buffer batch = null;
+      for (Buffer frame : frames) {
+        if (batch != null && (batch.getByte(0) != frame.getByte(0) || batch.length() > CHUNK)) {
+          send(batch);
+          batch = null;
+        }
+        Buffer payload = RemoteCommand.payload(frame);
+        if (payload.length() > budget) payload = payload.slice(0, (int) budget);
+        budget -= payload.length();
+        if (batch == null) batch = Buffer.buffer().appendByte(frame.getByte(0));
+        batch.appendBuffer(payload);
+        if (budget <= 0) break;
+      }
+      if (batch != null && batch.length() > 1) send(batch);
+      return budget;
+    }
+  }
+}
