@@ -79,7 +79,7 @@ public final class KvxOptions {
         case "--pod-cidr" -> o.podCidr = v;
         case "--bridge" -> o.bridge = v;
         case "--roles" -> o.roles = List.of(v.split(","));
-        case "--history-size" -> o.historySize = Integer.parseInt(v);
+        case "--history-size", "--history-count" -> o.historySize = Integer.parseInt(v);
         case "--change-log-capacity" -> o.changeLogCapacity = Integer.parseInt(v);
         default -> throw new IllegalArgumentException("unknown flag " + a);
       }

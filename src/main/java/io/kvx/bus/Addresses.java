@@ -9,6 +9,11 @@ public final class Addresses {
   /** Request/reply to the elected sequencer: create, update, delete, sync. */
   public static final String STORE_WRITE = "kvx.store.write";
 
+  /** The same, on the leader only: {@code kvx.store.write.<member uuid>}, so a lost leader is noticed. */
+  public static String storeWrite(String memberUuid) {
+    return STORE_WRITE + "." + memberUuid;
+  }
+
   /** Request/reply to any API server: the Kubernetes API as messages (see docs/eventbus.md). */
   public static final String API = "kvx.api";
 

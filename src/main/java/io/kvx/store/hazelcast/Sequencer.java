@@ -32,6 +32,15 @@ public final class Sequencer {
     }
   }
 
+  /** The first record of a term: the last change-log sequence the new leader recovered, and its revision. */
+  public static JsonObject marker(String epoch, long afterSequence, long revision) {
+    return new JsonObject().put("epoch", epoch).put("after", afterSequence).put("rev", revision);
+  }
+
+  public static boolean isMarker(JsonObject record) {
+    return record.containsKey("after");
+  }
+
   /**
    * Starts a new leadership term. Revisions jump past {@code inFlightLimit}: a dying leader may have
    * logged (but never acknowledged) up to one batch that readers saw, and no revision a client saw

@@ -6,6 +6,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.ringbuffer.OverflowPolicy;
+import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
@@ -39,13 +40,16 @@ public final class SequencerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(SequencerVerticle.class.getName());
   private static final int MAX_BATCH = 1024;
+  private static final int RECOVERY_READ = 1000;
 
   private HazelcastInstance hz;
+  private String memberId;
   private IMap<String, String> objects;
   private Ringbuffer<String> changeLog;
   private SqliteLog durable;
   private UUID membershipRegistration;
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> directConsumer;
   private final Sequencer sequencer = new Sequencer();
   private final ArrayDeque<Message<JsonObject>> queue = new ArrayDeque<>();
   private boolean busy;
@@ -56,6 +60,7 @@ public final class SequencerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     hz = Services.of(vertx).hazelcast();
+    memberId = hz.getCluster().getLocalMember().getUuid().toString();
     objects = hz.getMap(Addresses.OBJECTS_MAP);
     changeLog = hz.getRingbuffer(Addresses.CHANGE_LOG);
     Path file = Path.of(config().getString("home"), "data", "store.db");
@@ -79,8 +84,7 @@ public final class SequencerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     if (membershipRegistration != null) hz.getCluster().removeMembershipListener(membershipRegistration);
-    Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    return unregister.compose(v -> vertx.executeBlocking(() -> {
+    return unregister().compose(v -> vertx.executeBlocking(() -> {
       durable.close();
       return null;
     }));
@@ -102,13 +106,14 @@ public final class SequencerVerticle extends VerticleBase {
     if (!shouldLead) {
       LOG.info("sequencer: stepping down, " + leader + " leads");
       leading = false;
-      return consumer.unregister();
+      return unregister();
     }
     electing = true;
     return vertx.executeBlocking(this::recover).compose(rev -> {
       leading = true;
       consumer = vertx.eventBus().consumer(Addresses.STORE_WRITE, this::enqueue);
-      return consumer.completion();
+      directConsumer = vertx.eventBus().consumer(Addresses.storeWrite(memberId), this::enqueue);
+      return Future.all(consumer.completion(), directConsumer.completion()).<Void>mapEmpty();
     }).onComplete(ar -> {
       electing = false;
       if (ar.succeeded()) {
@@ -122,7 +127,11 @@ public final class SequencerVerticle extends VerticleBase {
     });
   }
 
-  /** Rebuilds the current state: IMap backups, then newer change-log records, else the durable file. */
+  /**
+   * Rebuilds the current state: IMap backups, then newer change-log records, else the durable file.
+   * Then opens a new term with a marker record naming the last sequence it recovered: a watch cache
+   * that applied exactly up to there saw nothing that was lost and follows on without a re-list.
+   */
   private long recover() throws Exception {
     Map<String, JsonObject> state = new HashMap<>();
     objects.forEach((k, v) -> state.put(k, new JsonObject(v)));
@@ -130,11 +139,15 @@ public final class SequencerVerticle extends VerticleBase {
     long head = changeLog.headSequence();
     long tail = changeLog.tailSequence();
     Map<String, String> repairs = new HashMap<>();
-    for (long seq = head; seq <= tail; seq++) {
-      Sequencer.Change c = Sequencer.Change.fromRecord(new JsonObject(changeLog.readOne(seq)));
-      sequencer.replay(c);
+    for (long seq = head; seq <= tail; ) {
+      ReadResultSet<String> rs = changeLog.readManyAsync(seq, 0, RECOVERY_READ, null).toCompletableFuture().get();
+      if (rs.size() == 0) break;
+      for (int i = 0; i < rs.size(); i++) {
+        JsonObject r = new JsonObject(rs.get(i));
+        if (!Sequencer.isMarker(r) && rs.getSequence(i) <= tail) sequencer.replay(Sequencer.Change.fromRecord(r));
+      }
+      seq = rs.getNextSequenceToReadFrom();
     }
-    lastSequence = tail;
     long durableRevision = durable.lastRevision();
     if (sequencer.size() == 0 && tail < 0) {
       Map<String, JsonObject> saved = durable.loadAll();
@@ -147,8 +160,20 @@ public final class SequencerVerticle extends VerticleBase {
       if (durableRevision != sequencer.revision()) durable.replaceAll(sequencer.snapshot(), sequencer.revision());
     }
     if (!repairs.isEmpty()) objects.putAll(repairs);
-    sequencer.beginEpoch(UUID.randomUUID().toString(), MAX_BATCH);
+    String epoch = UUID.randomUUID().toString();
+    sequencer.beginEpoch(epoch, MAX_BATCH);
+    lastSequence = changeLog.addAsync(Sequencer.marker(epoch, tail, sequencer.revision()).encode(),
+        OverflowPolicy.OVERWRITE).toCompletableFuture().get();
     return sequencer.revision();
+  }
+
+  private Future<Void> unregister() {
+    List<Future<Void>> all = new ArrayList<>();
+    if (consumer != null) all.add(consumer.unregister());
+    if (directConsumer != null) all.add(directConsumer.unregister());
+    consumer = null;
+    directConsumer = null;
+    return Future.all(all).mapEmpty();
   }
 
   private void enqueue(Message<JsonObject> msg) {
@@ -187,9 +212,11 @@ public final class SequencerVerticle extends VerticleBase {
     persist(changes).onComplete(ar -> {
       if (ar.succeeded()) {
         for (int i = 0; i < accepted.size(); i++) {
-          accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence));
+          accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence)
+              .put("leader", memberId));
         }
-        JsonObject sync = new JsonObject().put("seq", lastSequence).put("rev", sequencer.revision());
+        JsonObject sync = new JsonObject().put("seq", lastSequence).put("rev", sequencer.revision())
+            .put("leader", memberId);
         syncs.forEach(m -> m.reply(sync));
       } else {
         LOG.severe("sequencer: write failed, re-electing: " + ar.cause());
@@ -198,7 +225,7 @@ public final class SequencerVerticle extends VerticleBase {
         accepted.forEach(m -> m.fail(503, status));
         syncs.forEach(m -> m.fail(503, status));
         leading = false;
-        consumer.unregister().onComplete(v -> elect());
+        unregister().onComplete(v -> elect());
       }
       busy = false;
       drain();

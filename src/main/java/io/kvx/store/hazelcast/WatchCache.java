@@ -66,7 +66,8 @@ public final class WatchCache {
     }
 
     void offer(String key, WatchEvent ev, JsonObject previous) {
-      if (closed || !key.startsWith(prefix)) return;
+      // A watch may start from a version this cache has not applied yet (read on another JVM).
+      if (closed || ev.revision() <= startRevision || !key.startsWith(prefix)) return;
       boolean was = previous != null && filter.test(previous);
       boolean is = !ev.type().equals(WatchEvent.DELETED) && filter.test(ev.object());
       String type;
@@ -111,6 +112,9 @@ public final class WatchCache {
   /** Records up to this sequence were logged before this cache's snapshot and may span terms. */
   private long replayUntil;
   private boolean reading;
+  /** While starting: the sequence up to which the log must be applied before the state is consistent. */
+  private long consistentAt;
+  private Promise<Void> onConsistent;
 
   public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historySize) {
     this.vertx = vertx;
@@ -135,7 +139,9 @@ public final class WatchCache {
       long head = changeLog.headSequence();
       Map<String, JsonObject> snapshot = new HashMap<>();
       objectsMap.forEach((k, val) -> snapshot.put(k, new JsonObject(val)));
-      return new Object[] {tail, head, snapshot};
+      // Every object in the snapshot was logged at or before this sequence (the log is written first).
+      long complete = changeLog.tailSequence();
+      return new Object[] {tail, head, snapshot, complete};
     }).onComplete(ar -> {
       if (ar.failed()) {
         started.fail(ar.cause());
@@ -145,6 +151,7 @@ public final class WatchCache {
       long head = (Long) ar.result()[1];
       @SuppressWarnings("unchecked")
       Map<String, JsonObject> snapshot = (Map<String, JsonObject>) ar.result()[2];
+      long complete = (Long) ar.result()[3];
       objects.clear();
       history.clear();
       epoch = null;
@@ -158,14 +165,27 @@ public final class WatchCache {
       nextSequence = Math.max(head, tail - 2048 + 1);
       replayUntil = tail;
       appliedSequence = nextSequence - 1;
+      // The map is read while the sequencer writes, so the snapshot mixes revisions; it is a
+      // consistent state only once the log is applied up to `complete`. Until then, reads wait.
+      consistentAt = complete;
+      Promise<Void> earlier = onConsistent; // a start that was cut short by a re-list
+      onConsistent = started;
+      if (earlier != null) started.future().onComplete(earlier);
       follow();
-      this.started = true;
-      List<Runnable> waiting = List.copyOf(waitingForStart);
-      waitingForStart.clear();
-      waiting.forEach(Runnable::run);
-      started.complete();
+      checkConsistent();
     }));
     return started.future();
+  }
+
+  private void checkConsistent() {
+    if (started || onConsistent == null || appliedSequence < consistentAt) return;
+    started = true;
+    List<Runnable> waiting = List.copyOf(waitingForStart);
+    waitingForStart.clear();
+    waiting.forEach(Runnable::run);
+    Promise<Void> p = onConsistent;
+    onConsistent = null;
+    p.tryComplete();
   }
 
   public void stop() {
@@ -205,22 +225,32 @@ public final class WatchCache {
         return;
       }
       for (int i = 0; i < rs.size(); i++) {
-        Sequencer.Change c = Sequencer.Change.fromRecord(new JsonObject(rs.get(i)));
-        boolean replay = rs.getSequence(i) <= replayUntil;
-        if (!replay && epoch != null && !epoch.equals(c.epoch())) {
-          // A new leader: what the old one logged but never got backed up is gone, and sequence
-          // numbers may have been reused. Start over from the store; watchers get 410 and re-list.
-          LOG.info("watch cache: the store has a new leader, re-listing");
-          epoch = null;
-          relist();
-          return;
+        JsonObject r = new JsonObject(rs.get(i));
+        long seq = rs.getSequence(i);
+        String recordEpoch = r.getString("epoch");
+        boolean replay = seq <= replayUntil;
+        if (!replay && epoch != null && !epoch.equals(recordEpoch)) {
+          // A new leader. Its marker names the last sequence it recovered: if that is exactly where
+          // this cache is, nothing this cache saw was lost and it follows on. Otherwise the old
+          // leader logged records that were lost (and their sequences are reused): start over from
+          // the store; watchers get 410 and re-list.
+          if (Sequencer.isMarker(r) && r.getLong("after") == seq - 1) {
+            LOG.info("watch cache: the store has a new leader at revision " + r.getLong("rev")
+                + "; nothing was lost, following on");
+          } else {
+            LOG.info("watch cache: the store has a new leader and this cache saw records it lost, re-listing");
+            epoch = null;
+            relist();
+            return;
+          }
         }
-        epoch = c.epoch();
-        apply(c);
+        epoch = recordEpoch;
+        if (!Sequencer.isMarker(r)) apply(Sequencer.Change.fromRecord(r));
       }
       nextSequence = rs.getNextSequenceToReadFrom();
       appliedSequence = nextSequence - 1;
       releaseWaiters();
+      checkConsistent();
       follow();
     });
   }
