@@ -252,7 +252,8 @@ public final class HttpApi {
     resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     boolean initial = sendInitial || legacyInitial;
     ApiRequest effective = initial ? withoutResourceVersion(req) : req;
-    long[] timers = new long[2];
+    // -1: no timer (0 is a valid timer id, and cancelling it would stop someone else's timer)
+    long[] timers = {-1, -1};
     Watch[] handle = new Watch[1];
     Runnable finish = () -> {
       if (handle[0] != null) handle[0].close();

@@ -85,7 +85,12 @@ public final class Main {
                kvx node --join HOST:PORT    add a node JVM
                kvx image prepare-busybox    build the local busybox image from /bin/busybox
         flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
-               --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls""");
+               --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls
+        store: --datastore sqlite (default: $KVX_HOME/data/store.db) | postgres://USER:PASS@HOST:PORT/DB
+               --history-count N (default 10000) --history-age DURATION (default 5m; 90s, 1h ...):
+               watch history is kept while within both bounds (the change log, every watch cache);
+               a watch from an older resourceVersion gets 410 Gone. The durable log keeps only the
+               latest row per key and reclaims space (incremental vacuum, WAL truncation).""");
   }
 
   private static void image(KvxOptions o) throws IOException {
@@ -124,7 +129,7 @@ public final class Main {
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warning("kvx: native epoll transport unavailable (" + vertx.unavailableNativeTransportCause() + ")");
     }
-    HazelcastStore store = new HazelcastStore(vertx, hz, o.historySize);
+    HazelcastStore store = new HazelcastStore(vertx, hz, o.historyCount, o.historyAge.toMillis());
     Services.register(vertx, new Services(hz, store, registry));
     List<String> deploymentIds = new ArrayList<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, hz, store, deploymentIds), "kvx-shutdown"));

@@ -25,6 +25,8 @@ public final class Addresses {
   /** The Hazelcast structures the store uses. */
   public static final String OBJECTS_MAP = "kvx.objects";
   public static final String CHANGE_LOG = "kvx.changes";
+  /** The newest revision, kept beside the objects: deletes leave no object to recover it from. */
+  public static final String STORE_META_MAP = "kvx.store.meta";
 
   /** Member attribute naming the roles a JVM runs. */
   public static final String ROLES_ATTRIBUTE = "kvx.roles";

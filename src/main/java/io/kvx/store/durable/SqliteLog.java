@@ -1,7 +1,8 @@
 package io.kvx.store.durable;
 
-import io.kvx.store.hazelcast.Sequencer;
+import io.kvx.api.Meta;
 import io.kvx.store.WatchEvent;
+import io.kvx.store.hazelcast.Sequencer;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
@@ -18,14 +19,17 @@ import java.util.Map;
 
 /**
  * The embedded durable backend: one SQLite file (WAL, synchronous=FULL) holding the current value of
- * every key and the last revision. A batch of changes is one transaction, so one fsync acknowledges
- * the whole batch (group commit). Blocking: call from a worker thread only.
+ * every key and the last revision. Replaced and deleted rows leave free pages that incremental
+ * vacuum gives back, and the WAL is truncated at each maintenance, so under steady churn of the same
+ * keys the file stops growing (kine's SQLite file, which keeps every revision, does not).
  */
-public final class SqliteLog implements AutoCloseable {
+public final class SqliteLog implements DurableLog {
 
+  private final Path file;
   private final Connection conn;
 
   public SqliteLog(Path file) throws SQLException {
+    this.file = file;
     try {
       Files.createDirectories(file.getParent());
     } catch (java.io.IOException e) {
@@ -33,39 +37,52 @@ public final class SqliteLog implements AutoCloseable {
     }
     conn = DriverManager.getConnection("jdbc:sqlite:" + file);
     try (Statement s = conn.createStatement()) {
+      // Must precede the first table; an older file without it is converted once by VACUUM.
+      s.execute("PRAGMA auto_vacuum=INCREMENTAL");
       s.execute("PRAGMA journal_mode=WAL");
       s.execute("PRAGMA synchronous=FULL");
       s.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, rev INTEGER NOT NULL, value TEXT NOT NULL)");
       s.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+      try (ResultSet rs = s.executeQuery("PRAGMA auto_vacuum")) {
+        if (rs.next() && rs.getInt(1) != 2) s.execute("VACUUM");
+      }
     }
     conn.setAutoCommit(false);
   }
 
+  @Override
   public long lastRevision() throws SQLException {
     try (Statement s = conn.createStatement();
          ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE name='revision'")) {
-      return rs.next() ? rs.getLong(1) : 0;
+      long rev = rs.next() ? rs.getLong(1) : 0;
+      conn.commit();
+      return rev;
     }
   }
 
+  @Override
   public Map<String, JsonObject> loadAll() throws SQLException {
     Map<String, JsonObject> out = new HashMap<>();
     try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT key, value FROM kv")) {
       while (rs.next()) out.put(rs.getString(1), new JsonObject(rs.getString(2)));
     }
+    conn.commit();
     return out;
   }
 
-  /** Writes a batch in one transaction; returns when it is on disk. */
+  @Override
   public void commit(List<Sequencer.Change> changes) throws SQLException {
     if (changes.isEmpty()) return;
     try (PreparedStatement put = conn.prepareStatement("INSERT OR REPLACE INTO kv(key, rev, value) VALUES (?,?,?)");
          PreparedStatement del = conn.prepareStatement("DELETE FROM kv WHERE key=?")) {
       long max = 0;
       for (Sequencer.Change c : changes) {
+        // Deletes and puts are applied in batch order per kind; a key deleted and re-created in
+        // one batch must end up present, so a put also clears an earlier delete of its key.
         if (c.type().equals(WatchEvent.DELETED)) {
+          put.executeBatch();
           del.setString(1, c.key());
-          del.addBatch();
+          del.executeUpdate();
         } else {
           put.setString(1, c.key());
           put.setLong(2, c.revision());
@@ -75,7 +92,6 @@ public final class SqliteLog implements AutoCloseable {
         max = Math.max(max, c.revision());
       }
       put.executeBatch();
-      del.executeBatch();
       setRevision(max);
       conn.commit();
     } catch (SQLException e) {
@@ -84,18 +100,28 @@ public final class SqliteLog implements AutoCloseable {
     }
   }
 
-  /** Replaces the whole content (a new leader whose file is behind the cluster's state). */
+  @Override
   public void replaceAll(Map<String, JsonObject> objects, long revision) throws SQLException {
-    try (Statement s = conn.createStatement();
-         PreparedStatement put = conn.prepareStatement("INSERT INTO kv(key, rev, value) VALUES (?,?,?)")) {
-      s.execute("DELETE FROM kv");
+    Map<String, Long> held = new HashMap<>();
+    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT key, rev FROM kv")) {
+      while (rs.next()) held.put(rs.getString(1), rs.getLong(2));
+    }
+    try (PreparedStatement put = conn.prepareStatement("INSERT OR REPLACE INTO kv(key, rev, value) VALUES (?,?,?)");
+         PreparedStatement del = conn.prepareStatement("DELETE FROM kv WHERE key=?")) {
       for (Map.Entry<String, JsonObject> e : objects.entrySet()) {
+        long rev = Meta.resourceVersion(e.getValue());
+        if (Long.valueOf(rev).equals(held.remove(e.getKey()))) continue;
         put.setString(1, e.getKey());
-        put.setLong(2, Long.parseLong(e.getValue().getJsonObject("metadata").getString("resourceVersion")));
+        put.setLong(2, rev);
         put.setString(3, e.getValue().encode());
         put.addBatch();
       }
+      for (String gone : held.keySet()) {
+        del.setString(1, gone);
+        del.addBatch();
+      }
       put.executeBatch();
+      del.executeBatch();
       setRevision(revision);
       conn.commit();
     } catch (SQLException e) {
@@ -110,6 +136,23 @@ public final class SqliteLog implements AutoCloseable {
       p.setLong(1, rev);
       p.executeUpdate();
     }
+  }
+
+  @Override
+  public void maintain() throws SQLException {
+    conn.commit();
+    conn.setAutoCommit(true);
+    try (Statement s = conn.createStatement()) {
+      s.execute("PRAGMA incremental_vacuum");
+      s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    } finally {
+      conn.setAutoCommit(false);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "sqlite " + file;
   }
 
   @Override

@@ -51,11 +51,13 @@ public final class HazelcastStore implements Store {
   private record Pending(JsonObject request, long deadline, Promise<JsonObject> promise, Context context,
                          String target) {}
 
-  public HazelcastStore(Vertx vertx, HazelcastInstance hz, int historySize) {
+  /** {@code historyCount} and {@code historyAgeMillis} bound the watch history (see WatchCache). */
+  public HazelcastStore(Vertx vertx, HazelcastInstance hz, int historyCount, long historyAgeMillis) {
     this.vertx = vertx;
     this.hz = hz;
     IMap<String, String> objects = hz.getMap(Addresses.OBJECTS_MAP);
-    this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historySize);
+    this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historyCount,
+        historyAgeMillis);
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent e) {

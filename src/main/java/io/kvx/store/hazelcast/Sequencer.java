@@ -75,6 +75,11 @@ public final class Sequencer {
     for (JsonObject o : objects.values()) revision = Math.max(revision, Meta.resourceVersion(o));
   }
 
+  /** Raises the revision to at least {@code rev} (a revision kept apart from the objects). */
+  public void advanceTo(long rev) {
+    revision = Math.max(revision, rev);
+  }
+
   /** Replays a logged change during recovery if it is newer than what is known for its key. */
   public void replay(Change c) {
     JsonObject cur = current.get(c.key());

@@ -13,7 +13,7 @@ import io.kvx.api.Meta;
 import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
 import io.kvx.store.WatchEvent;
-import io.kvx.store.durable.SqliteLog;
+import io.kvx.store.durable.DurableLog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -41,12 +41,16 @@ public final class SequencerVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(SequencerVerticle.class.getName());
   private static final int MAX_BATCH = 1024;
   private static final int RECOVERY_READ = 1000;
+  private static final long MAINTENANCE_MS = 60_000;
+  private static final String REVISION = "revision";
 
   private HazelcastInstance hz;
   private String memberId;
   private IMap<String, String> objects;
   private Ringbuffer<String> changeLog;
-  private SqliteLog durable;
+  private DurableLog durable;
+  private IMap<String, Long> meta;
+  private long maintenanceTimer;
   private UUID membershipRegistration;
   private MessageConsumer<JsonObject> consumer;
   private MessageConsumer<JsonObject> directConsumer;
@@ -63,9 +67,17 @@ public final class SequencerVerticle extends VerticleBase {
     memberId = hz.getCluster().getLocalMember().getUuid().toString();
     objects = hz.getMap(Addresses.OBJECTS_MAP);
     changeLog = hz.getRingbuffer(Addresses.CHANGE_LOG);
-    Path file = Path.of(config().getString("home"), "data", "store.db");
-    return vertx.executeBlocking(() -> new SqliteLog(file)).compose(log -> {
+    meta = hz.getMap(Addresses.STORE_META_MAP);
+    Path home = Path.of(config().getString("home"));
+    String datastore = config().getString("datastore", "sqlite");
+    return vertx.executeBlocking(() -> DurableLog.open(datastore, home)).compose(log -> {
       durable = log;
+      LOG.info("sequencer: durable log " + log.describe());
+      // Ordered with the batches on the same worker queue, so it never runs inside a commit.
+      maintenanceTimer = vertx.setPeriodic(MAINTENANCE_MS, t -> vertx.executeBlocking(() -> {
+        durable.maintain();
+        return null;
+      }).onFailure(e -> LOG.warning("sequencer: durable log maintenance failed: " + e)));
       membershipRegistration = hz.getCluster().addMembershipListener(new MembershipListener() {
         @Override
         public void memberAdded(MembershipEvent e) {
@@ -83,6 +95,7 @@ public final class SequencerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(maintenanceTimer);
     if (membershipRegistration != null) hz.getCluster().removeMembershipListener(membershipRegistration);
     return unregister().compose(v -> vertx.executeBlocking(() -> {
       durable.close();
@@ -149,21 +162,26 @@ public final class SequencerVerticle extends VerticleBase {
       seq = rs.getNextSequenceToReadFrom();
     }
     long durableRevision = durable.lastRevision();
+    // Deletes leave no object behind and old records expire: the revision is also kept on its own.
+    Long kept = meta.get(REVISION);
     if (sequencer.size() == 0 && tail < 0) {
       Map<String, JsonObject> saved = durable.loadAll();
-      sequencer.restore(saved, durableRevision);
+      sequencer.restore(saved, Math.max(durableRevision, kept == null ? 0 : kept));
       saved.forEach((k, v) -> repairs.put(k, v.encode()));
     } else {
       sequencer.snapshot().forEach((k, v) -> {
         if (!objects.containsKey(k)) repairs.put(k, v.encode());
       });
+      sequencer.advanceTo(kept == null ? 0 : kept);
       if (durableRevision != sequencer.revision()) durable.replaceAll(sequencer.snapshot(), sequencer.revision());
+      sequencer.advanceTo(durableRevision);
     }
     if (!repairs.isEmpty()) objects.putAll(repairs);
     String epoch = UUID.randomUUID().toString();
     sequencer.beginEpoch(epoch, MAX_BATCH);
     lastSequence = changeLog.addAsync(Sequencer.marker(epoch, tail, sequencer.revision()).encode(),
         OverflowPolicy.OVERWRITE).toCompletableFuture().get();
+    meta.set(REVISION, sequencer.revision());
     return sequencer.revision();
   }
 
@@ -240,7 +258,8 @@ public final class SequencerVerticle extends VerticleBase {
       return null;
     }).compose(v -> {
       List<String> records = new ArrayList<>(changes.size());
-      changes.forEach(c -> records.add(c.toRecord().encode()));
+      long now = System.currentTimeMillis();
+      changes.forEach(c -> records.add(c.toRecord().put("ts", now).encode()));
       return Future.fromCompletionStage(changeLog.addAllAsync(records, OverflowPolicy.OVERWRITE), context);
     }).compose(seq -> {
       lastSequence = seq;
@@ -257,6 +276,7 @@ public final class SequencerVerticle extends VerticleBase {
         }
       }
       removals.add(Future.fromCompletionStage(objects.putAllAsync(puts), context));
+      removals.add(Future.fromCompletionStage(meta.setAsync(REVISION, changes.getLast().revision()), context));
       return Future.all(removals).mapEmpty();
     });
   }

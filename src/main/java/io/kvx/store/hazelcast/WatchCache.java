@@ -36,7 +36,8 @@ public final class WatchCache {
 
   private static final Logger LOG = Logger.getLogger(WatchCache.class.getName());
 
-  private record HistoryEntry(String key, WatchEvent event, JsonObject previous) {}
+  /** One retained event; {@code time} is when the sequencer committed it (ms since the epoch). */
+  private record HistoryEntry(String key, WatchEvent event, JsonObject previous, long time) {}
 
   private final class Watcher implements Watch {
     final String prefix;
@@ -92,7 +93,9 @@ public final class WatchCache {
   private final Context cacheContext;
   private final IMap<String, String> objectsMap;
   private final Ringbuffer<String> changeLog;
-  private final int historySize;
+  private final int historyCount;
+  private final long historyAgeMillis;
+  private long compactionTimer = -1;
   private final NavigableMap<String, JsonObject> objects = new TreeMap<>();
   private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>();
   private final List<Watcher> watchers = new ArrayList<>();
@@ -116,12 +119,21 @@ public final class WatchCache {
   private long consistentAt;
   private Promise<Void> onConsistent;
 
-  public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historySize) {
+  /**
+   * Keeps at most {@code historyCount} events and none older than {@code historyAgeMillis}; a watch
+   * from before the oldest retained event gets 410.
+   */
+  public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historyCount,
+                    long historyAgeMillis) {
     this.vertx = vertx;
     this.cacheContext = vertx.getOrCreateContext();
     this.objectsMap = objectsMap;
     this.changeLog = changeLog;
-    this.historySize = historySize;
+    this.historyCount = historyCount;
+    this.historyAgeMillis = historyAgeMillis;
+    cacheContext.runOnContext(v -> {
+      if (!stopped) compactionTimer = vertx.setPeriodic(1000, t -> compact(System.currentTimeMillis()));
+    });
   }
 
   public long revision() {
@@ -190,6 +202,15 @@ public final class WatchCache {
 
   public void stop() {
     stopped = true;
+    cacheContext.runOnContext(v -> vertx.cancelTimer(compactionTimer));
+  }
+
+  /** Drops events beyond the count or older than the age; a watch from before them gets 410. */
+  private void compact(long now) {
+    while (!history.isEmpty()
+        && (history.size() > historyCount || history.peekFirst().time() < now - historyAgeMillis)) {
+      oldestServable = history.removeFirst().event().revision();
+    }
   }
 
   /**
@@ -245,7 +266,7 @@ public final class WatchCache {
           }
         }
         epoch = recordEpoch;
-        if (!Sequencer.isMarker(r)) apply(Sequencer.Change.fromRecord(r));
+        if (!Sequencer.isMarker(r)) apply(Sequencer.Change.fromRecord(r), r.getLong("ts", System.currentTimeMillis()));
       }
       nextSequence = rs.getNextSequenceToReadFrom();
       appliedSequence = nextSequence - 1;
@@ -270,7 +291,7 @@ public final class WatchCache {
     vertx.setTimer(200, t -> start());
   }
 
-  private void apply(Sequencer.Change c) {
+  private void apply(Sequencer.Change c, long time) {
     JsonObject previous = objects.get(c.key());
     if (previous != null && Meta.resourceVersion(previous) >= c.revision()) return;
     if (c.revision() <= revision && previous == null && c.type().equals(WatchEvent.DELETED)) return;
@@ -279,8 +300,8 @@ public final class WatchCache {
     if (c.revision() <= revision) return; // replayed from before the snapshot: state fixed, no event
     revision = c.revision();
     WatchEvent ev = new WatchEvent(c.type(), c.object(), c.revision());
-    history.addLast(new HistoryEntry(c.key(), ev, previous));
-    if (history.size() > historySize) oldestServable = history.removeFirst().event().revision();
+    history.addLast(new HistoryEntry(c.key(), ev, previous, time));
+    compact(System.currentTimeMillis());
     for (Watcher w : watchers) w.offer(c.key(), ev, previous);
   }
 
