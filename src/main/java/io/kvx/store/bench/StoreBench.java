@@ -33,7 +33,7 @@ public final class StoreBench {
     Vertx vertx = Main.run(o);
     Store store = Services.of(vertx).store();
     String pad = "x".repeat(size);
-    run(vertx, store, "warm", Math.min(2000, count / 10), inFlight, pad);
+    run(vertx, store, "warm", Math.max(2000, count / 4), inFlight, pad);
     double secs = run(vertx, store, "c", count, inFlight, pad);
     System.out.printf("store_creates=%d seconds=%.2f rate=%.0f%n", count, secs, count / secs);
     System.out.flush();

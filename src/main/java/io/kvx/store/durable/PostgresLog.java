@@ -143,7 +143,7 @@ public final class PostgresLog implements DurableLog {
           } else {
             put.setString(1, ch.key());
             put.setLong(2, ch.revision());
-            put.setString(3, ch.object().encode());
+            put.setString(3, ch.encoded());
             put.addBatch();
             puts = true;
           }

@@ -86,7 +86,7 @@ public final class SqliteLog implements DurableLog {
         } else {
           put.setString(1, c.key());
           put.setLong(2, c.revision());
-          put.setString(3, c.object().encode());
+          put.setString(3, c.encoded());
           put.addBatch();
         }
         max = Math.max(max, c.revision());

@@ -48,8 +48,42 @@ public final class HazelcastStore implements Store {
   /** Requests sent and not yet answered; when the leader dies they are settled at once, not at timeout. */
   private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
 
-  private record Pending(JsonObject request, long deadline, Promise<JsonObject> promise, Context context,
-                         String target) {}
+  /** Identity equality on purpose: a record would hash the whole request for every set operation. */
+  private static final class Pending {
+    final JsonObject request;
+    final long deadline;
+    final Promise<JsonObject> promise;
+    final Context context;
+    final String target;
+
+    Pending(JsonObject request, long deadline, Promise<JsonObject> promise, Context context, String target) {
+      this.request = request;
+      this.deadline = deadline;
+      this.promise = promise;
+      this.context = context;
+      this.target = target;
+    }
+
+    JsonObject request() {
+      return request;
+    }
+
+    long deadline() {
+      return deadline;
+    }
+
+    Promise<JsonObject> promise() {
+      return promise;
+    }
+
+    Context context() {
+      return context;
+    }
+
+    String target() {
+      return target;
+    }
+  }
 
   /** {@code historyCount} and {@code historyAgeMillis} bound the watch history (see WatchCache). */
   public HazelcastStore(Vertx vertx, HazelcastInstance hz, int historyCount, long historyAgeMillis) {

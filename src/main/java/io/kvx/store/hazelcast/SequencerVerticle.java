@@ -195,6 +195,12 @@ public final class SequencerVerticle extends VerticleBase {
   }
 
   private void enqueue(Message<JsonObject> msg) {
+    // A sync needs every write acknowledged before it was sent; those are all at or below
+    // lastSequence (set before their replies), so it need not wait for the batch in progress.
+    if (leading && "sync".equals(msg.body().getString("op"))) {
+      msg.reply(new JsonObject().put("seq", lastSequence).put("leader", memberId));
+      return;
+    }
     queue.add(msg);
     drain();
   }
@@ -259,7 +265,7 @@ public final class SequencerVerticle extends VerticleBase {
     }).compose(v -> {
       List<String> records = new ArrayList<>(changes.size());
       long now = System.currentTimeMillis();
-      changes.forEach(c -> records.add(c.toRecord().put("ts", now).encode()));
+      changes.forEach(c -> records.add(c.toRecord(now)));
       return Future.fromCompletionStage(changeLog.addAllAsync(records, OverflowPolicy.OVERWRITE), context);
     }).compose(seq -> {
       lastSequence = seq;
@@ -272,7 +278,7 @@ public final class SequencerVerticle extends VerticleBase {
         if (c.type().equals(WatchEvent.DELETED)) {
           removals.add(Future.fromCompletionStage(objects.removeAsync(c.key()), context));
         } else {
-          puts.put(c.key(), c.object().encode());
+          puts.put(c.key(), c.encoded());
         }
       }
       removals.add(Future.fromCompletionStage(objects.putAllAsync(puts), context));
