@@ -115,6 +115,11 @@ public final class HazelcastStore implements Store {
     cache.stop();
   }
 
+  /** Hands every change this JVM's cache applies to {@code f} (see WatchCache.Follower). */
+  public void follow(WatchCache.Follower f) {
+    cache.follow(f);
+  }
+
   /**
    * Served from the watch cache after a sync, like list: a get never contradicts what watchers saw
    * (the change log is written before the objects map, so the map can briefly lag a watch event).

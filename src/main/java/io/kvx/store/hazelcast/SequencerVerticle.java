@@ -57,8 +57,8 @@ public final class SequencerVerticle extends VerticleBase {
   private final Sequencer sequencer = new Sequencer();
   private final ArrayDeque<Message<JsonObject>> queue = new ArrayDeque<>();
   private boolean busy;
-  private boolean leading;
-  private boolean electing;
+  private volatile boolean leading;
+  private volatile boolean electing;
   private long lastSequence = -1;
 
   @Override
@@ -89,8 +89,42 @@ public final class SequencerVerticle extends VerticleBase {
           context.runOnContext(v -> elect());
         }
       });
+      replicate();
       return elect();
     });
+  }
+
+  /**
+   * While another member leads, this JVM's durable log follows the change log (through the watch
+   * cache), so that whichever sequencer JVM starts first after a whole-cluster stop has the data,
+   * not the file of the day it last led. Best effort and slightly behind the leader; the leader's
+   * own log is the one written before the ack. Tasks run on this verticle's ordered worker queue,
+   * after or before a recovery, never inside one.
+   */
+  private void replicate() {
+    if (!(Services.of(vertx).store() instanceof HazelcastStore store)) return;
+    store.follow(new WatchCache.Follower() {
+      @Override
+      public void reset(Map<String, JsonObject> all, long revision) {
+        follower(() -> durable.replaceAll(all, revision));
+      }
+
+      @Override
+      public void applied(List<Sequencer.Change> changes) {
+        follower(() -> durable.commit(changes));
+      }
+    });
+  }
+
+  private interface DurableWork {
+    void run() throws Exception;
+  }
+
+  private void follower(DurableWork work) {
+    context.runOnContext(v -> vertx.executeBlocking(() -> {
+      if (!leading && !electing) work.run();
+      return null;
+    }).onFailure(e -> LOG.warning("sequencer: following the change log into the durable log failed: " + e)));
   }
 
   @Override

@@ -99,6 +99,7 @@ public final class WatchCache {
   private final NavigableMap<String, JsonObject> objects = new TreeMap<>();
   private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>();
   private final List<Watcher> watchers = new ArrayList<>();
+  private final List<Follower> followers = new ArrayList<>();
   private final TreeMap<Long, List<Promise<Void>>> sequenceWaiters = new TreeMap<>();
   private volatile long revision;
   private long oldestServable;
@@ -138,6 +139,21 @@ public final class WatchCache {
 
   public long revision() {
     return revision;
+  }
+
+  /** Gets this cache's state whenever it is (re)loaded, then every change it applies, in order. */
+  public interface Follower {
+    void reset(Map<String, JsonObject> objects, long revision);
+
+    void applied(List<Sequencer.Change> changes);
+  }
+
+  /** Adds a follower; it hears of the state at the next (re)load or, if loaded, at once. */
+  public void follow(Follower f) {
+    cacheContext.runOnContext(v -> {
+      followers.add(f);
+      if (started) f.reset(Map.copyOf(objects), revision);
+    });
   }
 
   /**
@@ -192,6 +208,10 @@ public final class WatchCache {
   private void checkConsistent() {
     if (started || onConsistent == null || appliedSequence < consistentAt) return;
     started = true;
+    if (!followers.isEmpty()) {
+      Map<String, JsonObject> all = Map.copyOf(objects);
+      followers.forEach(f -> f.reset(all, revision));
+    }
     List<Runnable> waiting = List.copyOf(waitingForStart);
     waitingForStart.clear();
     waiting.forEach(Runnable::run);
@@ -245,6 +265,9 @@ public final class WatchCache {
         relist();
         return;
       }
+      // Changes read before the snapshot is consistent reach followers through reset() instead.
+      boolean wasStarted = started;
+      List<Sequencer.Change> applied = new ArrayList<>();
       for (int i = 0; i < rs.size(); i++) {
         JsonObject r = new JsonObject(rs.get(i));
         long seq = rs.getSequence(i);
@@ -266,7 +289,15 @@ public final class WatchCache {
           }
         }
         epoch = recordEpoch;
-        if (!Sequencer.isMarker(r)) apply(Sequencer.Change.fromRecord(r), r.getLong("ts", System.currentTimeMillis()));
+        if (!Sequencer.isMarker(r)) {
+          Sequencer.Change c = Sequencer.Change.fromRecord(r);
+          apply(c, r.getLong("ts", System.currentTimeMillis()));
+          if (wasStarted && !followers.isEmpty()) applied.add(c);
+        }
+      }
+      if (!applied.isEmpty()) {
+        List<Sequencer.Change> batch = List.copyOf(applied);
+        followers.forEach(f -> f.applied(batch));
       }
       nextSequence = rs.getNextSequenceToReadFrom();
       appliedSequence = nextSequence - 1;
