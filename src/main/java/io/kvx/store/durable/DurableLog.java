@@ -42,6 +42,12 @@ public interface DurableLog extends AutoCloseable {
   /** Gives free space back (called periodically, between batches). */
   void maintain() throws Exception;
 
+  /**
+   * True when every sequencer JVM reaches the same data (PostgreSQL): only the leader may write
+   * it. A per-JVM log (SQLite) is kept in step by the JVMs that do not lead.
+   */
+  boolean shared();
+
   /** Where the data lives, for logs (no password). */
   String describe();
 

@@ -199,6 +199,11 @@ public final class PostgresLog implements DurableLog {
   }
 
   @Override
+  public boolean shared() {
+    return true;
+  }
+
+  @Override
   public String describe() {
     return where;
   }

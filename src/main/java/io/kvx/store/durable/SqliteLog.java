@@ -157,6 +157,11 @@ public final class SqliteLog implements DurableLog {
   }
 
   @Override
+  public boolean shared() {
+    return false;
+  }
+
+  @Override
   public String describe() {
     return "sqlite " + file;
   }

@@ -102,7 +102,8 @@ public final class SequencerVerticle extends VerticleBase {
    * after or before a recovery, never inside one.
    */
   private void replicate() {
-    if (!(Services.of(vertx).store() instanceof HazelcastStore store)) return;
+    // A shared log (PostgreSQL) is written by the leader alone: a lagging follower would regress it.
+    if (durable.shared() || !(Services.of(vertx).store() instanceof HazelcastStore store)) return;
     store.follow(new WatchCache.Follower() {
       @Override
       public void reset(Map<String, JsonObject> all, long revision) {
