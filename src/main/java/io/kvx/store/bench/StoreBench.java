@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Creates through the {@link Store} API in-process (no HTTP, no API server): one kvx JVM with only
  * the sequencer role, a fresh home, the default durable SQLite file. For ops/bench/store.
- * <pre>StoreBench COUNT SIZE INFLIGHT [CLUSTER_PORT]</pre>
+ * Then the write latency at a fixed rate (the first quarter not recorded).
+ * <pre>StoreBench COUNT SIZE INFLIGHT [CLUSTER_PORT [RATE SECONDS]]</pre>
  */
 public final class StoreBench {
 
@@ -36,8 +37,37 @@ public final class StoreBench {
     run(vertx, store, "warm", Math.max(2000, count / 4), inFlight, pad);
     double secs = run(vertx, store, "c", count, inFlight, pad);
     System.out.printf("store_creates=%d seconds=%.2f rate=%.0f%n", count, secs, count / secs);
+    if (args.length > 5) latency(vertx, store, Integer.parseInt(args[4]), Integer.parseInt(args[5]), pad);
     System.out.flush();
     Runtime.getRuntime().halt(0);
+  }
+
+  private static void latency(Vertx vertx, Store store, int rate, int seconds, String pad) throws InterruptedException {
+    Latencies lat = new Latencies();
+    int total = rate * seconds;
+    CountDownLatch done = new CountDownLatch(total);
+    long periodNanos = 1_000_000_000L / rate;
+    long t0 = System.nanoTime();
+    long[] issued = new long[1];
+    vertx.runOnContext(v -> vertx.setPeriodic(1, t -> {
+      long due = Math.min(total, (System.nanoTime() - t0) / periodNanos + 1);
+      while (issued[0] < due) {
+        long i = issued[0]++;
+        long start = System.nanoTime();
+        String name = "l-" + i;
+        JsonObject cm = new JsonObject().put("apiVersion", "v1").put("kind", "ConfigMap")
+            .put("metadata", new JsonObject().put("name", name).put("namespace", "default"))
+            .put("data", new JsonObject().put("v", pad));
+        store.create("core/configmaps/default/" + name, cm).onComplete(ar -> {
+          if (ar.succeeded() && i >= total / 4) lat.add(System.nanoTime() - start);
+          done.countDown();
+        });
+      }
+      if (issued[0] >= total) vertx.cancelTimer(t);
+    }));
+    done.await();
+    System.out.printf("store_latency rate=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f%n", rate,
+        lat.percentileMillis(50), lat.percentileMillis(99), lat.percentileMillis(100));
   }
 
   private static double run(Vertx vertx, Store store, String prefix, int total, int inFlight, String pad)

@@ -41,6 +41,7 @@ public final class SequencerVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(SequencerVerticle.class.getName());
   private static final int MAX_BATCH = 1024;
   private static final int RECOVERY_READ = 1000;
+  private static final int MAX_PIPELINE = 3;
   private static final long MAINTENANCE_MS = 60_000;
   private static final String REVISION = "revision";
 
@@ -56,7 +57,10 @@ public final class SequencerVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> directConsumer;
   private final Sequencer sequencer = new Sequencer();
   private final ArrayDeque<Message<JsonObject>> queue = new ArrayDeque<>();
-  private boolean busy;
+  /** Batches numbered and not yet acknowledged or failed. */
+  private int inFlight;
+  /** Completes when the newest batch in flight has been published; the next one chains onto it. */
+  private Future<Void> pipelineTail = Future.succeededFuture();
   private volatile boolean leading;
   private volatile boolean electing;
   private long lastSequence = -1;
@@ -159,6 +163,7 @@ public final class SequencerVerticle extends VerticleBase {
     electing = true;
     return vertx.executeBlocking(this::recover).compose(rev -> {
       leading = true;
+      pipelineTail = Future.succeededFuture(); // a failed batch of an earlier term fails nothing now
       consumer = vertx.eventBus().consumer(Addresses.STORE_WRITE, this::enqueue);
       directConsumer = vertx.eventBus().consumer(Addresses.storeWrite(memberId), this::enqueue);
       return Future.all(consumer.completion(), directConsumer.completion()).<Void>mapEmpty();
@@ -240,12 +245,20 @@ public final class SequencerVerticle extends VerticleBase {
     drain();
   }
 
+  /**
+   * Forms batches while fewer than {@link #MAX_PIPELINE} are in flight. Batches are numbered here
+   * in order; their durable commits run in order on this verticle's worker queue, and each batch's
+   * change-log append and map update start only after the previous batch's finished, so the next
+   * batch's disk write overlaps the previous one's Hazelcast stage. A failure fails the batches
+   * behind it too (they were checked against its state) and this JVM steps down.
+   */
   private void drain() {
-    if (busy || queue.isEmpty() || !leading) return;
-    busy = true;
+    while (leading && !queue.isEmpty() && inFlight < MAX_PIPELINE) batch();
+  }
+
+  private void batch() {
     List<Message<JsonObject>> accepted = new ArrayList<>();
     List<Sequencer.Change> changes = new ArrayList<>();
-    List<Message<JsonObject>> syncs = new ArrayList<>();
     String now = Meta.now();
     while (!queue.isEmpty() && changes.size() < MAX_BATCH) {
       Message<JsonObject> msg = queue.poll();
@@ -259,7 +272,8 @@ public final class SequencerVerticle extends VerticleBase {
           default -> throw ApiError.badRequest("unknown store operation " + req.getString("op"));
         };
         if (c == null) {
-          syncs.add(msg);
+          // Queued while electing: every acknowledged write is at or below lastSequence.
+          msg.reply(new JsonObject().put("seq", lastSequence).put("leader", memberId));
         } else {
           accepted.add(msg);
           changes.add(c);
@@ -268,36 +282,38 @@ public final class SequencerVerticle extends VerticleBase {
         msg.fail(e.code(), e.toStatus().encode());
       }
     }
-    persist(changes).onComplete(ar -> {
+    if (changes.isEmpty()) return;
+    inFlight++;
+    Future<Void> durableWrite = vertx.executeBlocking(() -> {
+      durable.commit(changes);
+      return null;
+    });
+    Future<Void> done = pipelineTail.compose(v -> durableWrite).compose(v -> publish(changes));
+    pipelineTail = done;
+    done.onComplete(ar -> {
+      inFlight--;
       if (ar.succeeded()) {
         for (int i = 0; i < accepted.size(); i++) {
           accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence)
               .put("leader", memberId));
         }
-        JsonObject sync = new JsonObject().put("seq", lastSequence).put("rev", sequencer.revision())
-            .put("leader", memberId);
-        syncs.forEach(m -> m.reply(sync));
       } else {
-        LOG.severe("sequencer: write failed, re-electing: " + ar.cause());
         String status = new ApiError(ApiError.Reason.ServiceUnavailable, "storage write failed: " + ar.cause())
             .toStatus().encode();
         accepted.forEach(m -> m.fail(503, status));
-        syncs.forEach(m -> m.fail(503, status));
-        leading = false;
-        unregister().onComplete(v -> elect());
+        if (leading) {
+          LOG.severe("sequencer: write failed, re-electing: " + ar.cause());
+          leading = false;
+          unregister().onComplete(v -> elect());
+        }
       }
-      busy = false;
       drain();
     });
   }
 
-  /** Durable file, then change log, then objects map: an acknowledged write is in all three. */
-  private Future<Void> persist(List<Sequencer.Change> changes) {
-    if (changes.isEmpty()) return Future.succeededFuture();
-    return vertx.executeBlocking(() -> {
-      durable.commit(changes);
-      return null;
-    }).compose(v -> {
+  /** After the durable commit: change log, then objects map; an acknowledged write is in all three. */
+  private Future<Void> publish(List<Sequencer.Change> changes) {
+    return Future.<Void>succeededFuture().compose(v -> {
       List<String> records = new ArrayList<>(changes.size());
       long now = System.currentTimeMillis();
       changes.forEach(c -> records.add(c.toRecord(now)));
