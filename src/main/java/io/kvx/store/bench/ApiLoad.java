@@ -190,7 +190,8 @@ public final class ApiLoad {
     java.util.concurrent.atomic.AtomicLongArray sent = new java.util.concurrent.atomic.AtomicLongArray(events);
     java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     for (int w = 0; w < watchers; w++) {
-      vertx.runOnContext(v -> openWatch(prefix, from, open, line -> {
+      // 50 new connections (TLS handshakes for kvx) every 100 ms, not 1,000 at once.
+      vertx.setTimer(1 + (w / 50) * 100L, t -> openWatch(prefix, from, open, 1, line -> {
         int idx = line.indexOf("\"" + prefix);
         if (idx < 0) return;
         int end = line.indexOf('"', idx + 1);
@@ -220,7 +221,7 @@ public final class ApiLoad {
         lat.percentileMillis(100), all);
   }
 
-  private void openWatch(String prefix, String from, CountDownLatch open,
+  private void openWatch(String prefix, String from, CountDownLatch open, int attempt,
                          java.util.function.Consumer<String> onLine) {
     RequestOptions o = new RequestOptions().setIdleTimeout(0);
     Buffer body;
@@ -237,6 +238,10 @@ public final class ApiLoad {
     }
     http.request(o).compose(req -> req.send(body)).onComplete(ar -> {
       if (ar.failed()) {
+        if (attempt < 10) {
+          vertx.setTimer(200L * attempt, t -> openWatch(prefix, from, open, attempt + 1, onLine));
+          return;
+        }
         System.err.println("bench: watch failed: " + ar.cause());
         open.countDown();
         return;
