@@ -45,6 +45,14 @@ public final class HttpApi {
   private final MeterRegistry meters;
   private final AtomicInteger watches = new AtomicInteger();
   private final MetricsApi metrics;
+  /**
+   * The last watch line encoded, by object identity: the store hands every watcher of a change the
+   * same object, one after another on this verticle's event loop, so a change is encoded once for
+   * all of them instead of once per watcher.
+   */
+  private JsonObject lastObject;
+  private String lastType;
+  private String lastLine;
 
   public HttpApi(Vertx vertx, ApiService api, MeterRegistry meters) {
     this.vertx = vertx;
@@ -258,7 +266,8 @@ public final class HttpApi {
     resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     boolean initial = sendInitial || legacyInitial;
     ApiRequest effective = initial ? withoutResourceVersion(req) : req;
-    long[] timers = new long[2];
+    // -1: no timer (0 is a valid timer id, and cancelling it would stop someone else's timer)
+    long[] timers = {-1, -1};
     Watch[] handle = new Watch[1];
     Runnable finish = () -> {
       if (handle[0] != null) handle[0].close();
@@ -277,7 +286,8 @@ public final class HttpApi {
       if (table) {
         object = Tables.table(req.type(), List.of(object), null, null, req.param("includeObject"));
       }
-      resp.write(new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n");
+      resp.write(table ? new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n"
+          : eventLine(ev.type(), object));
     }).onComplete(ar -> {
       if (ar.failed()) {
         if (!resp.headWritten()) {
@@ -312,6 +322,15 @@ public final class HttpApi {
         finish.run();
       });
     });
+  }
+
+  private String eventLine(String type, JsonObject object) {
+    if (object != lastObject || !type.equals(lastType)) {
+      lastLine = new JsonObject().put("type", type).put("object", object).encode() + "\n";
+      lastObject = object;
+      lastType = type;
+    }
+    return lastLine;
   }
 
   private static ApiRequest withoutResourceVersion(ApiRequest r) {

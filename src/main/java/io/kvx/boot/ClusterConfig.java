@@ -47,8 +47,9 @@ public final class ClusterConfig {
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).addMember(o.join != null ? o.join : o.bindHost);
     cfg.addMapConfig(new MapConfig(Addresses.OBJECTS_MAP).setBackupCount(1).setAsyncBackupCount(0));
-    cfg.addRingBufferConfig(new RingbufferConfig(Addresses.CHANGE_LOG).setCapacity(o.changeLogCapacity)
-        .setBackupCount(1).setAsyncBackupCount(0));
+    cfg.addRingBufferConfig(new RingbufferConfig(Addresses.CHANGE_LOG).setCapacity(o.changeLogCapacity())
+        .setTimeToLiveSeconds((int) Math.max(1, o.historyAge.toSeconds())).setBackupCount(1).setAsyncBackupCount(0));
+    cfg.addMapConfig(new MapConfig(Addresses.STORE_META_MAP).setBackupCount(1).setAsyncBackupCount(0));
     cfg.addMapConfig(new MapConfig("kvx.bootstrap").setBackupCount(1));
     return cfg;
   }

@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,8 +30,15 @@ public final class KvxOptions {
   public String bridge = "kvx0";
   public String proxyMode = "nftables";
   public List<String> roles;
-  public int historySize = 10_000;
-  public int changeLogCapacity = 100_000;
+  /**
+   * Watch history bounds, like etcd's compaction as Kubernetes runs it (every 5 minutes) and the
+   * API server's watch cache (a count): an event is kept while it is among the newest
+   * {@code historyCount} and younger than {@code historyAge}.
+   */
+  public int historyCount = 10_000;
+  public Duration historyAge = Duration.ofMinutes(5);
+  /** The durable log: "sqlite" (the file under home) or a postgres:// URL. */
+  public String datastore = "sqlite";
   public List<String> rest = new ArrayList<>();
   /** The TCP event-bus bridge; null: the API port + 1000; 0: off. */
   public Integer eventBusPort;
@@ -89,12 +97,31 @@ public final class KvxOptions {
         case "--fake-nodes" -> o.fakeNodes = Integer.parseInt(v);
         case "--service-cidr" -> o.serviceCidr = v;
         case "--roles" -> o.roles = List.of(v.split(","));
-        case "--history-size" -> o.historySize = Integer.parseInt(v);
-        case "--change-log-capacity" -> o.changeLogCapacity = Integer.parseInt(v);
+        case "--history-count" -> o.historyCount = Integer.parseInt(v);
+        case "--history-age" -> o.historyAge = duration(v);
+        case "--datastore" -> o.datastore = v;
         default -> throw new IllegalArgumentException("unknown flag " + a);
       }
     }
     return o;
+  }
+
+  /** Go-style durations as Kubernetes flags take them: 90s, 5m, 1h, 500ms. */
+  static Duration duration(String v) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(v);
+    if (!m.matches()) throw new IllegalArgumentException("not a duration: " + v + " (e.g. 90s, 5m, 1h)");
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+
+  /** The change log holds the watch history plus room for a batch in flight during a failover. */
+  public int changeLogCapacity() {
+    return Math.max(historyCount, 4096);
   }
 
   public JsonObject toJson() {
@@ -105,6 +132,7 @@ public final class KvxOptions {
         .put("tokenFile", home.resolve("admin.token").toString())
         .put("serviceAccountKeyFile", home.resolve("tls/sa.key").toString())
         .put("serviceAccountPublicKeyFile", home.resolve("tls/sa.pub").toString())
-        .put("eventBusPort", eventBusPort == null ? apiPort + 1000 : eventBusPort).put("serviceCidr", serviceCidr);
+        .put("eventBusPort", eventBusPort == null ? apiPort + 1000 : eventBusPort).put("serviceCidr", serviceCidr)
+        .put("datastore", datastore).put("historyCount", historyCount).put("historyAgeMillis", historyAge.toMillis());
   }
 }

@@ -88,7 +88,12 @@ public final class Main {
                --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls
                --proxy-mode nftables|ipvs|userspace --service-cidr CIDR (10.96.0.0/12)
                --eventbus-port N (TCP event-bus bridge; default API port + 1000, 0 = off)
-               --runtime fake | --fake-nodes N (KWOK-like nodes without containers, for scale tests)""");
+               --runtime fake | --fake-nodes N (KWOK-like nodes without containers, for scale tests)
+        store: --datastore sqlite (default: $KVX_HOME/data/store.db) | postgres://USER:PASS@HOST:PORT/DB
+               --history-count N (default 10000) --history-age DURATION (default 5m; 90s, 1h ...):
+               watch history is kept while within both bounds (the change log, every watch cache);
+               a watch from an older resourceVersion gets 410 Gone. The durable log keeps only the
+               latest row per key and reclaims space (incremental vacuum, WAL truncation).""");
   }
 
   private static void image(KvxOptions o) throws IOException {
@@ -127,7 +132,7 @@ public final class Main {
     if (!vertx.isNativeTransportEnabled()) {
       LOG.warning("kvx: native epoll transport unavailable (" + vertx.unavailableNativeTransportCause() + ")");
     }
-    HazelcastStore store = new HazelcastStore(vertx, hz, o.historySize);
+    HazelcastStore store = new HazelcastStore(vertx, hz, o.historyCount, o.historyAge.toMillis());
     Services.register(vertx, new Services(hz, store, registry));
     List<String> deploymentIds = new ArrayList<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, hz, store, deploymentIds), "kvx-shutdown"));

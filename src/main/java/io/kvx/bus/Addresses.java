@@ -9,6 +9,11 @@ public final class Addresses {
   /** Request/reply to the elected sequencer: create, update, delete, sync. */
   public static final String STORE_WRITE = "kvx.store.write";
 
+  /** The same, on the leader only: {@code kvx.store.write.<member uuid>}, so a lost leader is noticed. */
+  public static String storeWrite(String memberUuid) {
+    return STORE_WRITE + "." + memberUuid;
+  }
+
   /** Request/reply to any API server: the Kubernetes API as messages (see docs/eventbus.md). */
   public static final String API = "kvx.api";
 
@@ -41,6 +46,8 @@ public final class Addresses {
   /** The Hazelcast structures the store uses. */
   public static final String OBJECTS_MAP = "kvx.objects";
   public static final String CHANGE_LOG = "kvx.changes";
+  /** The newest revision, kept beside the objects: deletes leave no object to recover it from. */
+  public static final String STORE_META_MAP = "kvx.store.meta";
 
   /** Member attribute naming the roles a JVM runs. */
   public static final String ROLES_ATTRIBUTE = "kvx.roles";

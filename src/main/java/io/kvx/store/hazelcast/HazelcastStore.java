@@ -21,6 +21,10 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
@@ -31,16 +35,63 @@ import java.util.function.Predicate;
 public final class HazelcastStore implements Store {
 
   private static final long WRITE_TIMEOUT_MS = 10_000;
+  /** A sync sent to whichever member leads; short, since it is safe to repeat. */
+  private static final long FIND_LEADER_TIMEOUT_MS = 2_000;
   /** How long a write waits for a sequencer to be elected before failing with 503. */
   private static final long ELECTION_WAIT_MS = 15_000;
 
   private final Vertx vertx;
+  private final HazelcastInstance hz;
   private final WatchCache cache;
+  /** The Hazelcast member UUID of the sequencer that answered last. */
+  private final AtomicReference<String> leader = new AtomicReference<>();
+  /** Requests sent and not yet answered; when the leader dies they are settled at once, not at timeout. */
+  private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
 
-  public HazelcastStore(Vertx vertx, HazelcastInstance hz, int historySize) {
+  /** Identity equality on purpose: a record would hash the whole request for every set operation. */
+  private static final class Pending {
+    final JsonObject request;
+    final long deadline;
+    final Promise<JsonObject> promise;
+    final Context context;
+    final String target;
+
+    Pending(JsonObject request, long deadline, Promise<JsonObject> promise, Context context, String target) {
+      this.request = request;
+      this.deadline = deadline;
+      this.promise = promise;
+      this.context = context;
+      this.target = target;
+    }
+
+    JsonObject request() {
+      return request;
+    }
+
+    long deadline() {
+      return deadline;
+    }
+
+    Promise<JsonObject> promise() {
+      return promise;
+    }
+
+    Context context() {
+      return context;
+    }
+
+    String target() {
+      return target;
+    }
+  }
+
+  /** {@code historyCount} and {@code historyAgeMillis} bound the watch history (see WatchCache). */
+  public HazelcastStore(Vertx vertx, HazelcastInstance hz, int historyCount, long historyAgeMillis) {
     this.vertx = vertx;
+    this.hz = hz;
     IMap<String, String> objects = hz.getMap(Addresses.OBJECTS_MAP);
-    this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historySize);
+    this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historyCount,
+        historyAgeMillis);
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent e) {
@@ -50,6 +101,7 @@ public final class HazelcastStore implements Store {
       @Override
       public void memberRemoved(MembershipEvent e) {
         cache.memberLeft();
+        memberGone(e.getMember().getUuid().toString());
       }
     });
   }
@@ -61,6 +113,11 @@ public final class HazelcastStore implements Store {
 
   public void stop() {
     cache.stop();
+  }
+
+  /** Hands every change this JVM's cache applies to {@code f} (see WatchCache.Follower). */
+  public void follow(WatchCache.Follower f) {
+    cache.follow(f);
   }
 
   /**
@@ -138,10 +195,62 @@ public final class HazelcastStore implements Store {
     return p.future();
   }
 
+  /**
+   * A member left. If it led the store, the requests sent to it will never be answered: a sync is
+   * asked again of the next leader; a write may or may not have been applied before the leader died
+   * (the new leader recovers whatever reached the change log), so it fails at once as a timeout, as
+   * etcd's clients see a lost leader, instead of holding the caller for the whole send timeout.
+   */
+  private void memberGone(String uuid) {
+    leader.compareAndSet(uuid, null);
+    for (Pending pr : List.copyOf(pending)) {
+      if (pr.target() != null && !pr.target().equals(uuid)) continue;
+      if (!pending.remove(pr)) continue;
+      pr.context().runOnContext(v -> {
+        if (isSync(pr.request())) {
+          attempt(pr.request(), Math.max(pr.deadline(), System.currentTimeMillis() + ELECTION_WAIT_MS), pr.promise());
+        } else {
+          pr.promise().tryFail(new ApiError(ApiError.Reason.Timeout, "the store leader was lost while writing; "
+              + "the write may or may not have been applied"));
+        }
+      });
+    }
+  }
+
+  private static boolean isSync(JsonObject request) {
+    return "sync".equals(request.getString("op"));
+  }
+
+  /**
+   * Writes go to the leader's own address, so that the loss of that member settles them at once.
+   * While the leader is unknown, an idempotent sync on the shared address finds it first.
+   */
   private void attempt(JsonObject request, long deadline, Promise<JsonObject> p) {
-    vertx.eventBus().<JsonObject>request(Addresses.STORE_WRITE, request,
-        new DeliveryOptions().setSendTimeout(WRITE_TIMEOUT_MS)).onComplete(ar -> {
+    String target = leader.get();
+    if (target == null && !isSync(request)) {
+      Promise<JsonObject> found = Promise.promise();
+      attempt(new JsonObject().put("op", "sync"), deadline, found);
+      found.future().onComplete(ar -> {
+        if (ar.succeeded() && leader.get() != null) attempt(request, deadline, p);
+        else if (ar.succeeded()) vertx.setTimer(100, t -> attempt(request, deadline, p));
+        else p.fail(ar.cause());
+      });
+      return;
+    }
+    Pending pr = new Pending(request, deadline, p, vertx.getOrCreateContext(), target);
+    pending.add(pr);
+    if (target != null && hz.getCluster().getMembers().stream().noneMatch(m -> m.getUuid().toString().equals(target))) {
+      memberGone(target);
+      return;
+    }
+    String address = target == null ? Addresses.STORE_WRITE : Addresses.storeWrite(target);
+    long timeout = target == null ? FIND_LEADER_TIMEOUT_MS : WRITE_TIMEOUT_MS;
+    vertx.eventBus().<JsonObject>request(address, request, new DeliveryOptions().setSendTimeout(timeout))
+        .onComplete(ar -> {
+          if (!pending.remove(pr)) return; // settled by memberGone()
           if (ar.succeeded()) {
+            String from = ar.result().body().getString("leader");
+            if (from != null) leader.set(from);
             p.complete(ar.result().body());
             return;
           }
@@ -151,12 +260,18 @@ public final class HazelcastStore implements Store {
             return;
           }
           if (ar.cause() instanceof ReplyException re) {
-            // No sequencer registered yet (election in progress): the write was not delivered, retry.
+            // No sequencer there (an election is in progress or the leader stepped down): the
+            // request was not delivered, so it is safe to send again.
             if (re.failureType() == ReplyFailure.NO_HANDLERS && System.currentTimeMillis() < deadline) {
-              vertx.setTimer(100, t -> attempt(request, deadline, p));
+              if (target != null) leader.compareAndSet(target, null);
+              vertx.setTimer(target != null ? 1 : 100, t -> attempt(request, deadline, p));
               return;
             }
             if (re.failureType() == ReplyFailure.TIMEOUT) {
+              if (target == null && System.currentTimeMillis() < deadline) {
+                attempt(request, deadline, p); // a sync that reached a member that has just died
+                return;
+              }
               p.fail(new ApiError(ApiError.Reason.Timeout, "the store did not answer in time; the write may "
                   + "or may not have been applied"));
               return;

@@ -4,6 +4,7 @@ import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
 import io.kvx.store.StoreKeys;
 import io.kvx.store.WatchEvent;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
 import java.util.HashMap;
@@ -19,17 +20,77 @@ import java.util.UUID;
  */
 public final class Sequencer {
 
-  /** An accepted write: the change to log, in revision order. */
-  public record Change(String key, String type, JsonObject object, long revision, String epoch) {
-    public JsonObject toRecord() {
-      return new JsonObject().put("rev", revision).put("type", type).put("key", key).put("object", object)
-          .put("epoch", epoch);
+  /**
+   * An accepted write: the change to log, in revision order. The object's JSON text is made once
+   * and shared by the durable log, the change log record and the objects map.
+   */
+  public static final class Change {
+    private final String key;
+    private final String type;
+    private final JsonObject object;
+    private final long revision;
+    private final String epoch;
+    private String encoded;
+
+    public Change(String key, String type, JsonObject object, long revision, String epoch) {
+      this.key = key;
+      this.type = type;
+      this.object = object;
+      this.revision = revision;
+      this.epoch = epoch;
+    }
+
+    public String key() {
+      return key;
+    }
+
+    public String type() {
+      return type;
+    }
+
+    public JsonObject object() {
+      return object;
+    }
+
+    public long revision() {
+      return revision;
+    }
+
+    public String epoch() {
+      return epoch;
+    }
+
+    /** The object as JSON text (encoded on first use; the object is not changed after commit). */
+    public String encoded() {
+      String e = encoded;
+      if (e == null) encoded = e = object.encode();
+      return e;
+    }
+
+    /** The change-log record, {@code ts} being the commit time in ms. */
+    public String toRecord(long ts) {
+      return "{\"rev\":" + revision + ",\"type\":" + Json.encode(type) + ",\"key\":" + Json.encode(key)
+          + ",\"epoch\":" + Json.encode(epoch) + ",\"ts\":" + ts + ",\"object\":" + encoded() + "}";
     }
 
     public static Change fromRecord(JsonObject r) {
       return new Change(r.getString("key"), r.getString("type"), r.getJsonObject("object"), r.getLong("rev"),
           r.getString("epoch"));
     }
+
+    @Override
+    public String toString() {
+      return type + " " + key + "@" + revision;
+    }
+  }
+
+  /** The first record of a term: the last change-log sequence the new leader recovered, and its revision. */
+  public static JsonObject marker(String epoch, long afterSequence, long revision) {
+    return new JsonObject().put("epoch", epoch).put("after", afterSequence).put("rev", revision);
+  }
+
+  public static boolean isMarker(JsonObject record) {
+    return record.containsKey("after");
   }
 
   /**
@@ -64,6 +125,11 @@ public final class Sequencer {
     current.putAll(objects);
     revision = lastRevision;
     for (JsonObject o : objects.values()) revision = Math.max(revision, Meta.resourceVersion(o));
+  }
+
+  /** Raises the revision to at least {@code rev} (a revision kept apart from the objects). */
+  public void advanceTo(long rev) {
+    revision = Math.max(revision, rev);
   }
 
   /** Replays a logged change during recovery if it is newer than what is known for its key. */

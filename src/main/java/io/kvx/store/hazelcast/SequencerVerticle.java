@@ -6,13 +6,14 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.ringbuffer.OverflowPolicy;
+import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
 import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
 import io.kvx.store.WatchEvent;
-import io.kvx.store.durable.SqliteLog;
+import io.kvx.store.durable.DurableLog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -39,28 +40,48 @@ public final class SequencerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(SequencerVerticle.class.getName());
   private static final int MAX_BATCH = 1024;
+  private static final int RECOVERY_READ = 1000;
+  private static final int MAX_PIPELINE = 3;
+  private static final long MAINTENANCE_MS = 60_000;
+  private static final String REVISION = "revision";
 
   private HazelcastInstance hz;
+  private String memberId;
   private IMap<String, String> objects;
   private Ringbuffer<String> changeLog;
-  private SqliteLog durable;
+  private DurableLog durable;
+  private IMap<String, Long> meta;
+  private long maintenanceTimer;
   private UUID membershipRegistration;
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> directConsumer;
   private final Sequencer sequencer = new Sequencer();
   private final ArrayDeque<Message<JsonObject>> queue = new ArrayDeque<>();
-  private boolean busy;
-  private boolean leading;
-  private boolean electing;
+  /** Batches numbered and not yet acknowledged or failed. */
+  private int inFlight;
+  /** Completes when the newest batch in flight has been published; the next one chains onto it. */
+  private Future<Void> pipelineTail = Future.succeededFuture();
+  private volatile boolean leading;
+  private volatile boolean electing;
   private long lastSequence = -1;
 
   @Override
   public Future<?> start() {
     hz = Services.of(vertx).hazelcast();
+    memberId = hz.getCluster().getLocalMember().getUuid().toString();
     objects = hz.getMap(Addresses.OBJECTS_MAP);
     changeLog = hz.getRingbuffer(Addresses.CHANGE_LOG);
-    Path file = Path.of(config().getString("home"), "data", "store.db");
-    return vertx.executeBlocking(() -> new SqliteLog(file)).compose(log -> {
+    meta = hz.getMap(Addresses.STORE_META_MAP);
+    Path home = Path.of(config().getString("home"));
+    String datastore = config().getString("datastore", "sqlite");
+    return vertx.executeBlocking(() -> DurableLog.open(datastore, home)).compose(log -> {
       durable = log;
+      LOG.info("sequencer: durable log " + log.describe());
+      // Ordered with the batches on the same worker queue, so it never runs inside a commit.
+      maintenanceTimer = vertx.setPeriodic(MAINTENANCE_MS, t -> vertx.executeBlocking(() -> {
+        durable.maintain();
+        return null;
+      }).onFailure(e -> LOG.warning("sequencer: durable log maintenance failed: " + e)));
       membershipRegistration = hz.getCluster().addMembershipListener(new MembershipListener() {
         @Override
         public void memberAdded(MembershipEvent e) {
@@ -72,15 +93,50 @@ public final class SequencerVerticle extends VerticleBase {
           context.runOnContext(v -> elect());
         }
       });
+      replicate();
       return elect();
     });
   }
 
+  /**
+   * While another member leads, this JVM's durable log follows the change log (through the watch
+   * cache), so that whichever sequencer JVM starts first after a whole-cluster stop has the data,
+   * not the file of the day it last led. Best effort and slightly behind the leader; the leader's
+   * own log is the one written before the ack. Tasks run on this verticle's ordered worker queue,
+   * after or before a recovery, never inside one.
+   */
+  private void replicate() {
+    // A shared log (PostgreSQL) is written by the leader alone: a lagging follower would regress it.
+    if (durable.shared() || !(Services.of(vertx).store() instanceof HazelcastStore store)) return;
+    store.follow(new WatchCache.Follower() {
+      @Override
+      public void reset(Map<String, JsonObject> all, long revision) {
+        follower(() -> durable.replaceAll(all, revision));
+      }
+
+      @Override
+      public void applied(List<Sequencer.Change> changes) {
+        follower(() -> durable.commit(changes));
+      }
+    });
+  }
+
+  private interface DurableWork {
+    void run() throws Exception;
+  }
+
+  private void follower(DurableWork work) {
+    context.runOnContext(v -> vertx.executeBlocking(() -> {
+      if (!leading && !electing) work.run();
+      return null;
+    }).onFailure(e -> LOG.warning("sequencer: following the change log into the durable log failed: " + e)));
+  }
+
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(maintenanceTimer);
     if (membershipRegistration != null) hz.getCluster().removeMembershipListener(membershipRegistration);
-    Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    return unregister.compose(v -> vertx.executeBlocking(() -> {
+    return unregister().compose(v -> vertx.executeBlocking(() -> {
       durable.close();
       return null;
     }));
@@ -102,13 +158,15 @@ public final class SequencerVerticle extends VerticleBase {
     if (!shouldLead) {
       LOG.info("sequencer: stepping down, " + leader + " leads");
       leading = false;
-      return consumer.unregister();
+      return unregister();
     }
     electing = true;
     return vertx.executeBlocking(this::recover).compose(rev -> {
       leading = true;
+      pipelineTail = Future.succeededFuture(); // a failed batch of an earlier term fails nothing now
       consumer = vertx.eventBus().consumer(Addresses.STORE_WRITE, this::enqueue);
-      return consumer.completion();
+      directConsumer = vertx.eventBus().consumer(Addresses.storeWrite(memberId), this::enqueue);
+      return Future.all(consumer.completion(), directConsumer.completion()).<Void>mapEmpty();
     }).onComplete(ar -> {
       electing = false;
       if (ar.succeeded()) {
@@ -122,7 +180,11 @@ public final class SequencerVerticle extends VerticleBase {
     });
   }
 
-  /** Rebuilds the current state: IMap backups, then newer change-log records, else the durable file. */
+  /**
+   * Rebuilds the current state: IMap backups, then newer change-log records, else the durable file.
+   * Then opens a new term with a marker record naming the last sequence it recovered: a watch cache
+   * that applied exactly up to there saw nothing that was lost and follows on without a re-list.
+   */
   private long recover() throws Exception {
     Map<String, JsonObject> state = new HashMap<>();
     objects.forEach((k, v) -> state.put(k, new JsonObject(v)));
@@ -130,38 +192,73 @@ public final class SequencerVerticle extends VerticleBase {
     long head = changeLog.headSequence();
     long tail = changeLog.tailSequence();
     Map<String, String> repairs = new HashMap<>();
-    for (long seq = head; seq <= tail; seq++) {
-      Sequencer.Change c = Sequencer.Change.fromRecord(new JsonObject(changeLog.readOne(seq)));
-      sequencer.replay(c);
+    for (long seq = head; seq <= tail; ) {
+      ReadResultSet<String> rs = changeLog.readManyAsync(seq, 0, RECOVERY_READ, null).toCompletableFuture().get();
+      if (rs.size() == 0) break;
+      for (int i = 0; i < rs.size(); i++) {
+        JsonObject r = new JsonObject(rs.get(i));
+        if (!Sequencer.isMarker(r) && rs.getSequence(i) <= tail) sequencer.replay(Sequencer.Change.fromRecord(r));
+      }
+      seq = rs.getNextSequenceToReadFrom();
     }
-    lastSequence = tail;
     long durableRevision = durable.lastRevision();
+    // Deletes leave no object behind and old records expire: the revision is also kept on its own.
+    Long kept = meta.get(REVISION);
     if (sequencer.size() == 0 && tail < 0) {
       Map<String, JsonObject> saved = durable.loadAll();
-      sequencer.restore(saved, durableRevision);
+      sequencer.restore(saved, Math.max(durableRevision, kept == null ? 0 : kept));
       saved.forEach((k, v) -> repairs.put(k, v.encode()));
     } else {
       sequencer.snapshot().forEach((k, v) -> {
         if (!objects.containsKey(k)) repairs.put(k, v.encode());
       });
+      sequencer.advanceTo(kept == null ? 0 : kept);
       if (durableRevision != sequencer.revision()) durable.replaceAll(sequencer.snapshot(), sequencer.revision());
+      sequencer.advanceTo(durableRevision);
     }
     if (!repairs.isEmpty()) objects.putAll(repairs);
-    sequencer.beginEpoch(UUID.randomUUID().toString(), MAX_BATCH);
+    String epoch = UUID.randomUUID().toString();
+    sequencer.beginEpoch(epoch, MAX_BATCH);
+    lastSequence = changeLog.addAsync(Sequencer.marker(epoch, tail, sequencer.revision()).encode(),
+        OverflowPolicy.OVERWRITE).toCompletableFuture().get();
+    meta.set(REVISION, sequencer.revision());
     return sequencer.revision();
   }
 
+  private Future<Void> unregister() {
+    List<Future<Void>> all = new ArrayList<>();
+    if (consumer != null) all.add(consumer.unregister());
+    if (directConsumer != null) all.add(directConsumer.unregister());
+    consumer = null;
+    directConsumer = null;
+    return Future.all(all).mapEmpty();
+  }
+
   private void enqueue(Message<JsonObject> msg) {
+    // A sync needs every write acknowledged before it was sent; those are all at or below
+    // lastSequence (set before their replies), so it need not wait for the batch in progress.
+    if (leading && "sync".equals(msg.body().getString("op"))) {
+      msg.reply(new JsonObject().put("seq", lastSequence).put("leader", memberId));
+      return;
+    }
     queue.add(msg);
     drain();
   }
 
+  /**
+   * Forms batches while fewer than {@link #MAX_PIPELINE} are in flight. Batches are numbered here
+   * in order; their durable commits run in order on this verticle's worker queue, and each batch's
+   * change-log append and map update start only after the previous batch's finished, so the next
+   * batch's disk write overlaps the previous one's Hazelcast stage. A failure fails the batches
+   * behind it too (they were checked against its state) and this JVM steps down.
+   */
   private void drain() {
-    if (busy || queue.isEmpty() || !leading) return;
-    busy = true;
+    while (leading && !queue.isEmpty() && inFlight < MAX_PIPELINE) batch();
+  }
+
+  private void batch() {
     List<Message<JsonObject>> accepted = new ArrayList<>();
     List<Sequencer.Change> changes = new ArrayList<>();
-    List<Message<JsonObject>> syncs = new ArrayList<>();
     String now = Meta.now();
     while (!queue.isEmpty() && changes.size() < MAX_BATCH) {
       Message<JsonObject> msg = queue.poll();
@@ -175,7 +272,8 @@ public final class SequencerVerticle extends VerticleBase {
           default -> throw ApiError.badRequest("unknown store operation " + req.getString("op"));
         };
         if (c == null) {
-          syncs.add(msg);
+          // Queued while electing: every acknowledged write is at or below lastSequence.
+          msg.reply(new JsonObject().put("seq", lastSequence).put("leader", memberId));
         } else {
           accepted.add(msg);
           changes.add(c);
@@ -184,36 +282,41 @@ public final class SequencerVerticle extends VerticleBase {
         msg.fail(e.code(), e.toStatus().encode());
       }
     }
-    persist(changes).onComplete(ar -> {
+    if (changes.isEmpty()) return;
+    inFlight++;
+    Future<Void> durableWrite = vertx.executeBlocking(() -> {
+      durable.commit(changes);
+      return null;
+    });
+    Future<Void> done = pipelineTail.compose(v -> durableWrite).compose(v -> publish(changes));
+    pipelineTail = done;
+    done.onComplete(ar -> {
+      inFlight--;
       if (ar.succeeded()) {
         for (int i = 0; i < accepted.size(); i++) {
-          accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence));
+          accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence)
+              .put("leader", memberId));
         }
-        JsonObject sync = new JsonObject().put("seq", lastSequence).put("rev", sequencer.revision());
-        syncs.forEach(m -> m.reply(sync));
       } else {
-        LOG.severe("sequencer: write failed, re-electing: " + ar.cause());
         String status = new ApiError(ApiError.Reason.ServiceUnavailable, "storage write failed: " + ar.cause())
             .toStatus().encode();
         accepted.forEach(m -> m.fail(503, status));
-        syncs.forEach(m -> m.fail(503, status));
-        leading = false;
-        consumer.unregister().onComplete(v -> elect());
+        if (leading) {
+          LOG.severe("sequencer: write failed, re-electing: " + ar.cause());
+          leading = false;
+          unregister().onComplete(v -> elect());
+        }
       }
-      busy = false;
       drain();
     });
   }
 
-  /** Durable file, then change log, then objects map: an acknowledged write is in all three. */
-  private Future<Void> persist(List<Sequencer.Change> changes) {
-    if (changes.isEmpty()) return Future.succeededFuture();
-    return vertx.executeBlocking(() -> {
-      durable.commit(changes);
-      return null;
-    }).compose(v -> {
+  /** After the durable commit: change log, then objects map; an acknowledged write is in all three. */
+  private Future<Void> publish(List<Sequencer.Change> changes) {
+    return Future.<Void>succeededFuture().compose(v -> {
       List<String> records = new ArrayList<>(changes.size());
-      changes.forEach(c -> records.add(c.toRecord().encode()));
+      long now = System.currentTimeMillis();
+      changes.forEach(c -> records.add(c.toRecord(now)));
       return Future.fromCompletionStage(changeLog.addAllAsync(records, OverflowPolicy.OVERWRITE), context);
     }).compose(seq -> {
       lastSequence = seq;
@@ -226,10 +329,11 @@ public final class SequencerVerticle extends VerticleBase {
         if (c.type().equals(WatchEvent.DELETED)) {
           removals.add(Future.fromCompletionStage(objects.removeAsync(c.key()), context));
         } else {
-          puts.put(c.key(), c.object().encode());
+          puts.put(c.key(), c.encoded());
         }
       }
       removals.add(Future.fromCompletionStage(objects.putAllAsync(puts), context));
+      removals.add(Future.fromCompletionStage(meta.setAsync(REVISION, changes.getLast().revision()), context));
       return Future.all(removals).mapEmpty();
     });
   }

@@ -36,7 +36,8 @@ public final class WatchCache {
 
   private static final Logger LOG = Logger.getLogger(WatchCache.class.getName());
 
-  private record HistoryEntry(String key, WatchEvent event, JsonObject previous) {}
+  /** One retained event; {@code time} is when the sequencer committed it (ms since the epoch). */
+  private record HistoryEntry(String key, WatchEvent event, JsonObject previous, long time) {}
 
   private final class Watcher implements Watch {
     final String prefix;
@@ -66,7 +67,8 @@ public final class WatchCache {
     }
 
     void offer(String key, WatchEvent ev, JsonObject previous) {
-      if (closed || !key.startsWith(prefix)) return;
+      // A watch may start from a version this cache has not applied yet (read on another JVM).
+      if (closed || ev.revision() <= startRevision || !key.startsWith(prefix)) return;
       boolean was = previous != null && filter.test(previous);
       boolean is = !ev.type().equals(WatchEvent.DELETED) && filter.test(ev.object());
       String type;
@@ -91,10 +93,13 @@ public final class WatchCache {
   private final Context cacheContext;
   private final IMap<String, String> objectsMap;
   private final Ringbuffer<String> changeLog;
-  private final int historySize;
+  private final int historyCount;
+  private final long historyAgeMillis;
+  private long compactionTimer = -1;
   private final NavigableMap<String, JsonObject> objects = new TreeMap<>();
   private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>();
   private final List<Watcher> watchers = new ArrayList<>();
+  private final List<Follower> followers = new ArrayList<>();
   private final TreeMap<Long, List<Promise<Void>>> sequenceWaiters = new TreeMap<>();
   private volatile long revision;
   private long oldestServable;
@@ -111,17 +116,44 @@ public final class WatchCache {
   /** Records up to this sequence were logged before this cache's snapshot and may span terms. */
   private long replayUntil;
   private boolean reading;
+  /** While starting: the sequence up to which the log must be applied before the state is consistent. */
+  private long consistentAt;
+  private Promise<Void> onConsistent;
 
-  public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historySize) {
+  /**
+   * Keeps at most {@code historyCount} events and none older than {@code historyAgeMillis}; a watch
+   * from before the oldest retained event gets 410.
+   */
+  public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historyCount,
+                    long historyAgeMillis) {
     this.vertx = vertx;
     this.cacheContext = vertx.getOrCreateContext();
     this.objectsMap = objectsMap;
     this.changeLog = changeLog;
-    this.historySize = historySize;
+    this.historyCount = historyCount;
+    this.historyAgeMillis = historyAgeMillis;
+    cacheContext.runOnContext(v -> {
+      if (!stopped) compactionTimer = vertx.setPeriodic(1000, t -> compact(System.currentTimeMillis()));
+    });
   }
 
   public long revision() {
     return revision;
+  }
+
+  /** Gets this cache's state whenever it is (re)loaded, then every change it applies, in order. */
+  public interface Follower {
+    void reset(Map<String, JsonObject> objects, long revision);
+
+    void applied(List<Sequencer.Change> changes);
+  }
+
+  /** Adds a follower; it hears of the state at the next (re)load or, if loaded, at once. */
+  public void follow(Follower f) {
+    cacheContext.runOnContext(v -> {
+      followers.add(f);
+      if (started) f.reset(Map.copyOf(objects), revision);
+    });
   }
 
   /**
@@ -135,7 +167,9 @@ public final class WatchCache {
       long head = changeLog.headSequence();
       Map<String, JsonObject> snapshot = new HashMap<>();
       objectsMap.forEach((k, val) -> snapshot.put(k, new JsonObject(val)));
-      return new Object[] {tail, head, snapshot};
+      // Every object in the snapshot was logged at or before this sequence (the log is written first).
+      long complete = changeLog.tailSequence();
+      return new Object[] {tail, head, snapshot, complete};
     }).onComplete(ar -> {
       if (ar.failed()) {
         started.fail(ar.cause());
@@ -145,6 +179,7 @@ public final class WatchCache {
       long head = (Long) ar.result()[1];
       @SuppressWarnings("unchecked")
       Map<String, JsonObject> snapshot = (Map<String, JsonObject>) ar.result()[2];
+      long complete = (Long) ar.result()[3];
       objects.clear();
       history.clear();
       epoch = null;
@@ -158,18 +193,44 @@ public final class WatchCache {
       nextSequence = Math.max(head, tail - 2048 + 1);
       replayUntil = tail;
       appliedSequence = nextSequence - 1;
+      // The map is read while the sequencer writes, so the snapshot mixes revisions; it is a
+      // consistent state only once the log is applied up to `complete`. Until then, reads wait.
+      consistentAt = complete;
+      Promise<Void> earlier = onConsistent; // a start that was cut short by a re-list
+      onConsistent = started;
+      if (earlier != null) started.future().onComplete(earlier);
       follow();
-      this.started = true;
-      List<Runnable> waiting = List.copyOf(waitingForStart);
-      waitingForStart.clear();
-      waiting.forEach(Runnable::run);
-      started.complete();
+      checkConsistent();
     }));
     return started.future();
   }
 
+  private void checkConsistent() {
+    if (started || onConsistent == null || appliedSequence < consistentAt) return;
+    started = true;
+    if (!followers.isEmpty()) {
+      Map<String, JsonObject> all = Map.copyOf(objects);
+      followers.forEach(f -> f.reset(all, revision));
+    }
+    List<Runnable> waiting = List.copyOf(waitingForStart);
+    waitingForStart.clear();
+    waiting.forEach(Runnable::run);
+    Promise<Void> p = onConsistent;
+    onConsistent = null;
+    p.tryComplete();
+  }
+
   public void stop() {
     stopped = true;
+    cacheContext.runOnContext(v -> vertx.cancelTimer(compactionTimer));
+  }
+
+  /** Drops events beyond the count or older than the age; a watch from before them gets 410. */
+  private void compact(long now) {
+    while (!history.isEmpty()
+        && (history.size() > historyCount || history.peekFirst().time() < now - historyAgeMillis)) {
+      oldestServable = history.removeFirst().event().revision();
+    }
   }
 
   /**
@@ -204,23 +265,44 @@ public final class WatchCache {
         relist();
         return;
       }
+      // Changes read before the snapshot is consistent reach followers through reset() instead.
+      boolean wasStarted = started;
+      List<Sequencer.Change> applied = new ArrayList<>();
       for (int i = 0; i < rs.size(); i++) {
-        Sequencer.Change c = Sequencer.Change.fromRecord(new JsonObject(rs.get(i)));
-        boolean replay = rs.getSequence(i) <= replayUntil;
-        if (!replay && epoch != null && !epoch.equals(c.epoch())) {
-          // A new leader: what the old one logged but never got backed up is gone, and sequence
-          // numbers may have been reused. Start over from the store; watchers get 410 and re-list.
-          LOG.info("watch cache: the store has a new leader, re-listing");
-          epoch = null;
-          relist();
-          return;
+        JsonObject r = new JsonObject(rs.get(i));
+        long seq = rs.getSequence(i);
+        String recordEpoch = r.getString("epoch");
+        boolean replay = seq <= replayUntil;
+        if (!replay && epoch != null && !epoch.equals(recordEpoch)) {
+          // A new leader. Its marker names the last sequence it recovered: if that is exactly where
+          // this cache is, nothing this cache saw was lost and it follows on. Otherwise the old
+          // leader logged records that were lost (and their sequences are reused): start over from
+          // the store; watchers get 410 and re-list.
+          if (Sequencer.isMarker(r) && r.getLong("after") == seq - 1) {
+            LOG.info("watch cache: the store has a new leader at revision " + r.getLong("rev")
+                + "; nothing was lost, following on");
+          } else {
+            LOG.info("watch cache: the store has a new leader and this cache saw records it lost, re-listing");
+            epoch = null;
+            relist();
+            return;
+          }
         }
-        epoch = c.epoch();
-        apply(c);
+        epoch = recordEpoch;
+        if (!Sequencer.isMarker(r)) {
+          Sequencer.Change c = Sequencer.Change.fromRecord(r);
+          apply(c, r.getLong("ts", System.currentTimeMillis()));
+          if (wasStarted && !followers.isEmpty()) applied.add(c);
+        }
+      }
+      if (!applied.isEmpty()) {
+        List<Sequencer.Change> batch = List.copyOf(applied);
+        followers.forEach(f -> f.applied(batch));
       }
       nextSequence = rs.getNextSequenceToReadFrom();
       appliedSequence = nextSequence - 1;
       releaseWaiters();
+      checkConsistent();
       follow();
     });
   }
@@ -240,7 +322,7 @@ public final class WatchCache {
     vertx.setTimer(200, t -> start());
   }
 
-  private void apply(Sequencer.Change c) {
+  private void apply(Sequencer.Change c, long time) {
     JsonObject previous = objects.get(c.key());
     if (previous != null && Meta.resourceVersion(previous) >= c.revision()) return;
     if (c.revision() <= revision && previous == null && c.type().equals(WatchEvent.DELETED)) return;
@@ -249,8 +331,8 @@ public final class WatchCache {
     if (c.revision() <= revision) return; // replayed from before the snapshot: state fixed, no event
     revision = c.revision();
     WatchEvent ev = new WatchEvent(c.type(), c.object(), c.revision());
-    history.addLast(new HistoryEntry(c.key(), ev, previous));
-    if (history.size() > historySize) oldestServable = history.removeFirst().event().revision();
+    history.addLast(new HistoryEntry(c.key(), ev, previous, time));
+    compact(System.currentTimeMillis());
     for (Watcher w : watchers) w.offer(c.key(), ev, previous);
   }
 
