@@ -37,7 +37,7 @@ public final class Protobuf {
 
   /** Go structs embedded with `json:",inline"`: a field in protobuf, flattened into the parent in JSON. */
   private static final java.util.Set<String> INLINE = java.util.Set.of("handler", "volumeSource",
-      "persistentVolumeSource");
+      "persistentVolumeSource", "ingressRuleValue", "probeHandler");
 
   private Protobuf() {
   }
@@ -71,8 +71,7 @@ public final class Protobuf {
       try {
         type = Class.forName("io.kubernetes.client.proto." + outer + "$" + kind);
       } catch (ClassNotFoundException e) {
-        // Options kinds (DeleteOptions, ...) travel as v1 or meta.k8s.io/v1 and live in the Meta file.
-        type = Class.forName("io.kubernetes.client.proto.Meta$" + kind);
+        type = fallback(outer, kind);
       }
       return (Message) type.getMethod("parseFrom", ByteString.class).invoke(null, raw);
     } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
@@ -81,6 +80,23 @@ public final class Protobuf {
     } catch (InvocationTargetException e) {
       throw ApiError.badRequest("the protobuf " + kind + " could not be decoded: " + e.getCause().getMessage());
     }
+  }
+
+  /**
+   * Where the generated classes lack a group-version: Options kinds (DeleteOptions, ...) live in the
+   * Meta file; a GA version missing from client-java-proto 24 (autoscaling/v2) decodes with its last
+   * beta, whose wire format it kept.
+   */
+  private static Class<?> fallback(String outer, String kind) throws ClassNotFoundException {
+    for (String candidate : java.util.List.of("Meta", outer.replaceFirst("^(V\\d+)", "$1beta2"),
+        outer.replaceFirst("^(V\\d+)", "$1beta1"))) {
+      try {
+        return Class.forName("io.kubernetes.client.proto." + candidate + "$" + kind);
+      } catch (ClassNotFoundException next) {
+        // try the next
+      }
+    }
+    throw new ClassNotFoundException(outer + "$" + kind);
   }
 
   static JsonObject toJson(Message m) {

@@ -46,6 +46,25 @@ class ProtobufTest {
   }
 
   @Test
+  void autoscalingV2DecodesWithItsLastBetaAndIngressRulesAreInline() throws Exception {
+    var hpa = io.kubernetes.client.proto.V2beta2Autoscaling.HorizontalPodAutoscaler.newBuilder()
+        .setMetadata(ObjectMeta.newBuilder().setName("h"))
+        .setSpec(io.kubernetes.client.proto.V2beta2Autoscaling.HorizontalPodAutoscalerSpec.newBuilder()
+            .setMaxReplicas(3)).build();
+    JsonObject json = Protobuf.decode(wire("autoscaling/v2", "HorizontalPodAutoscaler", hpa));
+    assertEquals(3, json.getJsonObject("spec").getInteger("maxReplicas"));
+    var rule = io.kubernetes.client.proto.V1Networking.IngressRule.newBuilder().setHost("foo.com")
+        .setIngressRuleValue(io.kubernetes.client.proto.V1Networking.IngressRuleValue.newBuilder()
+            .setHttp(io.kubernetes.client.proto.V1Networking.HTTPIngressRuleValue.newBuilder())).build();
+    var ing = io.kubernetes.client.proto.V1Networking.Ingress.newBuilder()
+        .setSpec(io.kubernetes.client.proto.V1Networking.IngressSpec.newBuilder().addRules(rule)).build();
+    JsonObject rules = Protobuf.decode(wire("networking.k8s.io/v1", "Ingress", ing)).getJsonObject("spec")
+        .getJsonArray("rules").getJsonObject(0);
+    assertEquals("foo.com", rules.getString("host"));
+    assertFalse(rules.containsKey("ingressRuleValue"), rules.encode());
+  }
+
+  @Test
   void quantitiesPortsAndTimesTakeTheirJsonForms() throws Exception {
     V1.Pod pod = V1.Pod.newBuilder()
         .setMetadata(ObjectMeta.newBuilder().setName("p").setCreationTimestamp(Time.newBuilder().setSeconds(1_700_000_000)))
