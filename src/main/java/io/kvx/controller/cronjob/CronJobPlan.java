@@ -164,7 +164,7 @@ public final class CronJobPlan {
     JsonObject template = cj.getJsonObject("spec", new JsonObject()).getJsonObject("jobTemplate", new JsonObject());
     JsonObject tmeta = template.getJsonObject("metadata", new JsonObject());
     JsonObject annotations = tmeta.getJsonObject("annotations", new JsonObject()).copy()
-        .put(SCHEDULED_TIMESTAMP, scheduled.atZone(zone).toOffsetDateTime().toString());
+        .put(SCHEDULED_TIMESTAMP, java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(scheduled.atZone(zone)));
     JsonObject meta = new JsonObject().put("name", jobName(cj, scheduled)).put("namespace", Meta.namespace(cj))
         .put("annotations", annotations)
         .put("ownerReferences", new JsonArray().add(Workloads.ownerRef(cj)));

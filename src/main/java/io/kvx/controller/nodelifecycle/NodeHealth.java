@@ -28,7 +28,7 @@ public final class NodeHealth {
   /**
    * {@code conditions}: the node's new status.conditions, or null if unchanged; {@code taints}: the new
    * spec.taints, or null if unchanged; {@code evict}: pods to delete now; {@code requeueAfterMs}: when
-   * to look again even if nothing changes (a lease running out, a toleration expiring).
+   * to look again even if nothing changes (a lease running out, a toleration expiring), 0 for never.
    */
   public record Decision(JsonArray conditions, JsonArray taints, List<JsonObject> evict, long requeueAfterMs) {
   }
@@ -123,7 +123,8 @@ public final class NodeHealth {
     boolean taintsChanged = !new JsonArray(new ArrayList<>(oldTaints)).equals(taints);
 
     List<JsonObject> evict = new ArrayList<>();
-    long requeue = stale ? graceMs : Math.max(1000, heard.toEpochMilli() + graceMs - now.toEpochMilli() + 500);
+    // A silent node changes only by an event (its lease renewed); a live one must be looked at when it would expire.
+    long requeue = stale ? Long.MAX_VALUE : Math.max(1000, heard.toEpochMilli() + graceMs - now.toEpochMilli() + 500);
     for (Object o : taints) {
       JsonObject taint = (JsonObject) o;
       if (!"NoExecute".equals(taint.getString("effect"))) continue;
@@ -147,6 +148,6 @@ public final class NodeHealth {
         else requeue = Math.min(requeue, left + 100);
       }
     }
-    return new Decision(conditions, taintsChanged ? taints : null, evict, requeue);
+    return new Decision(conditions, taintsChanged ? taints : null, evict, requeue == Long.MAX_VALUE ? 0 : requeue);
   }
 }

@@ -99,7 +99,8 @@ public final class NodeLifecycleReconciler implements Reconciler {
           })
           .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
     }
-    return Future.all(status, taints, Future.all(evictions)).map(v -> Result.after(d.requeueAfterMs()));
+    return Future.all(status, taints, Future.all(evictions))
+        .map(v -> d.requeueAfterMs() > 0 ? Result.after(d.requeueAfterMs()) : Result.DONE);
   }
 
 }
