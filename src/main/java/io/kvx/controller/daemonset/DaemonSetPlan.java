@@ -47,12 +47,25 @@ public final class DaemonSetPlan {
         .getJsonObject("spec", new JsonObject());
   }
 
-  /** The template's tolerations plus the daemon ones. */
+  /**
+   * The template's tolerations with the daemon ones added, each replacing a toleration of the same
+   * key, operator and effect (such as the 300-second defaults): a daemon stays as long as its node.
+   */
   static JsonArray tolerations(JsonObject podSpec) {
-    JsonArray out = Taints.tolerations(podSpec).copy();
-    for (Object t : DAEMON_TOLERATIONS) {
-      if (!out.contains(t)) out.add(((JsonObject) t).copy());
+    JsonArray out = new JsonArray();
+    for (Object o : Taints.tolerations(podSpec)) {
+      if (!(o instanceof JsonObject t)) continue;
+      boolean replaced = false;
+      for (Object d : DAEMON_TOLERATIONS) {
+        JsonObject dt = (JsonObject) d;
+        if (dt.getString("key").equals(t.getString("key")) && dt.getString("effect").equals(t.getString("effect"))
+            && dt.getString("operator").equals(t.getString("operator", "Equal"))) {
+          replaced = true;
+        }
+      }
+      if (!replaced) out.add(t.copy());
     }
+    for (Object t : DAEMON_TOLERATIONS) out.add(((JsonObject) t).copy());
     return out;
   }
 

@@ -54,12 +54,17 @@ public final class NodeHealth {
     }
   }
 
+  /**
+   * {@code watchingSince}: when this controller started watching. Like Kubernetes' node controller it
+   * trusts no clock from before then: a node gets a full grace period, and a pod its full
+   * toleration, counted from no earlier than that moment.
+   */
   public static Decision decide(JsonObject node, JsonObject lease, List<JsonObject> pods, Instant now,
-                                Settings settings) {
+                                Instant watchingSince, Settings settings) {
     String ts = now.toString();
     Instant heard = lastHeard(node, lease);
     if (heard == null) heard = parse(Meta.meta(node).getString("creationTimestamp"));
-    if (heard == null) heard = now;
+    if (heard == null || heard.isBefore(watchingSince)) heard = watchingSince;
     long graceMs = settings.gracePeriodSeconds() * 1000;
     boolean stale = heard.toEpochMilli() + graceMs < now.toEpochMilli();
     JsonArray oldConditions = node.getJsonObject("status", new JsonObject()).getJsonArray("conditions", new JsonArray());
@@ -130,6 +135,7 @@ public final class NodeHealth {
       if (!"NoExecute".equals(taint.getString("effect"))) continue;
       Instant added = parse(taint.getString("timeAdded"));
       if (added == null) added = now;
+      if (added.isBefore(watchingSince)) added = watchingSince;
       for (JsonObject pod : pods) {
         if (Workloads.isDeleting(pod) || evict.contains(pod)) continue;
         String phase = Workloads.phase(pod);

@@ -33,6 +33,7 @@ public final class NodeLifecycleReconciler implements Reconciler {
   private final ApiClient client;
   private final EventRecorder events;
   private final NodeHealth.Settings settings;
+  private final Instant watchingSince = Instant.now();
 
   public NodeLifecycleReconciler(Cache nodes, Cache leases, Cache pods, ApiClient client, EventRecorder events,
                                  NodeHealth.Settings settings, Consumer<String> enqueue) {
@@ -75,7 +76,7 @@ public final class NodeLifecycleReconciler implements Reconciler {
     for (JsonObject pod : pods.all()) {
       if (key.equals(pod.getJsonObject("spec", new JsonObject()).getString("nodeName"))) onNode.add(pod);
     }
-    NodeHealth.Decision d = NodeHealth.decide(node, lease, onNode, Instant.now(), settings);
+    NodeHealth.Decision d = NodeHealth.decide(node, lease, onNode, Instant.now(), watchingSince, settings);
     Future<?> status = Future.succeededFuture();
     if (d.conditions() != null) {
       LOG.info("nodelifecycle: node " + key + ": " + NodeHealth.STOPPED + " Conditions are now Unknown");

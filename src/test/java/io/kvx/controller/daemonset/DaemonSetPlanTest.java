@@ -132,6 +132,15 @@ class DaemonSetPlanTest {
     assertEquals("2", pod.getJsonObject("metadata").getJsonObject("labels")
         .getString(DaemonSetPlan.GENERATION_LABEL));
     assertEquals(6, pod.getJsonObject("spec").getJsonArray("tolerations").size());
+    // The 300-second default tolerations give way to the daemon's unlimited ones.
+    JsonObject withDefaults = ds(new JsonObject().put("tolerations", new JsonArray()
+        .add(new JsonObject().put("key", "node.kubernetes.io/unreachable").put("operator", "Exists")
+            .put("effect", "NoExecute").put("tolerationSeconds", 300))
+        .add(new JsonObject().put("key", "app").put("operator", "Exists"))), 1);
+    JsonArray tolerations = DaemonSetPlan.pod(withDefaults, withDefaults.getJsonObject("spec")
+        .getJsonObject("template"), HASH, "b").getJsonObject("spec").getJsonArray("tolerations");
+    assertEquals(7, tolerations.size());
+    assertTrue(tolerations.stream().noneMatch(t -> ((JsonObject) t).containsKey("tolerationSeconds")));
     // Unreachable and not-ready nodes keep their daemons (no tolerationSeconds).
     assertTrue(DaemonSetPlan.shouldRun(ds, node("x", "z1", new JsonObject().put("key",
         "node.kubernetes.io/unreachable").put("effect", "NoExecute"))));

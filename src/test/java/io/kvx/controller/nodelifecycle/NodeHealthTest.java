@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NodeHealthTest {
 
   private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
+  private static final Instant EPOCH = Instant.EPOCH;
   private static final NodeHealth.Settings SETTINGS = new NodeHealth.Settings(40, -1);
 
   private static JsonObject node(String ready, String heartbeat, JsonArray taints) {
@@ -93,7 +94,7 @@ class NodeHealthTest {
   @MethodSource("cases")
   void decide(String name, JsonObject node, JsonObject lease, boolean conditionsChange, String taints,
               List<JsonObject> pods, List<String> evicted) {
-    NodeHealth.Decision d = NodeHealth.decide(node, lease, pods, NOW, SETTINGS);
+    NodeHealth.Decision d = NodeHealth.decide(node, lease, pods, NOW, EPOCH, SETTINGS);
     assertEquals(conditionsChange, d.conditions() != null, "conditions change");
     if (taints == null) assertNull(d.taints(), "taints unchanged");
     else assertEquals(taints, taintKeys(d.taints()));
@@ -103,7 +104,7 @@ class NodeHealthTest {
 
   @Test
   void silentNodeConditionsSayWhy() {
-    NodeHealth.Decision d = NodeHealth.decide(node("True", "2026-01-01T11:00:00Z", null), null, List.of(), NOW,
+    NodeHealth.Decision d = NodeHealth.decide(node("True", "2026-01-01T11:00:00Z", null), null, List.of(), NOW, EPOCH,
         SETTINGS);
     assertNotNull(d.conditions());
     for (Object o : d.conditions()) {
@@ -118,17 +119,31 @@ class NodeHealthTest {
   @Test
   void healthyNodeIsLookedAtWhenItsLeaseWouldRunOut() {
     NodeHealth.Decision d = NodeHealth.decide(node("True", "2026-01-01T11:59:50Z", null),
-        lease("2026-01-01T11:59:50Z"), List.of(), NOW, SETTINGS);
+        lease("2026-01-01T11:59:50Z"), List.of(), NOW, EPOCH, SETTINGS);
     assertEquals(30_500, d.requeueAfterMs());
   }
 
   @Test
   void tolerationExpiryIsWaitedFor() {
     NodeHealth.Decision d = NodeHealth.decide(node("Unknown", "2026-01-01T11:00:00Z",
-            unreachable("2026-01-01T11:59:00Z")), null, List.of(pod("default", defaultTolerations(300))), NOW,
+            unreachable("2026-01-01T11:59:00Z")), null, List.of(pod("default", defaultTolerations(300))), NOW, EPOCH,
         SETTINGS);
     assertTrue(d.evict().isEmpty());
     assertEquals(240_100, d.requeueAfterMs());
+  }
+
+  @Test
+  void nothingCountsFromBeforeTheControllerStarted() {
+    Instant started = NOW.minusSeconds(10);
+    JsonObject silent = node("True", "2026-01-01T11:00:00Z", null);
+    NodeHealth.Decision d = NodeHealth.decide(silent, null, List.of(), NOW, started, SETTINGS);
+    assertNull(d.conditions(), "a full grace period from the start");
+    assertEquals(30_500, d.requeueAfterMs());
+    NodeHealth.Decision tainted = NodeHealth.decide(node("Unknown", "2026-01-01T11:00:00Z",
+        unreachable("2026-01-01T11:00:00Z")), null, List.of(pod("default", defaultTolerations(300))), NOW, started,
+        SETTINGS);
+    assertTrue(tainted.evict().isEmpty(), "the toleration counts from the start");
+    assertEquals(30_500, tainted.requeueAfterMs(), "looked at again when the grace period ends");
   }
 
   @Test
@@ -136,7 +151,7 @@ class NodeHealthTest {
     NodeHealth.Settings fast = new NodeHealth.Settings(8, 5);
     NodeHealth.Decision d = NodeHealth.decide(node("Unknown", "2026-01-01T11:00:00Z",
             unreachable("2026-01-01T11:59:50Z")), null,
-        List.of(pod("default", defaultTolerations(300)), pod("forever", defaultTolerations(null))), NOW, fast);
+        List.of(pod("default", defaultTolerations(300)), pod("forever", defaultTolerations(null))), NOW, EPOCH, fast);
     assertEquals(List.of("default"), d.evict().stream().map(p -> p.getJsonObject("metadata").getString("name"))
         .toList());
   }
