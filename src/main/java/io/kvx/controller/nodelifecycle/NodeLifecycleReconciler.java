@@ -67,15 +67,30 @@ public final class NodeLifecycleReconciler implements Reconciler {
     return "nodelifecycle";
   }
 
+  /**
+   * The node object is gone, so no kubelet will finish its pods' deletion: they go at once (pod
+   * garbage collection's job in Kubernetes), and their owners replace them elsewhere.
+   */
+  private Future<Result> collectOrphans(String node, List<JsonObject> onNode) {
+    List<Future<?>> deletes = new ArrayList<>();
+    for (JsonObject pod : onNode) {
+      String ns = Meta.namespace(pod);
+      deletes.add(client.delete(Resources.PODS, ns, Meta.name(pod), new JsonObject().put("gracePeriodSeconds", 0))
+          .onSuccess(x -> LOG.info("nodelifecycle: deleted " + ns + "/" + Meta.name(pod) + " of deleted node " + node))
+          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+    }
+    return Future.all(deletes).map(Result.DONE);
+  }
+
   @Override
   public Future<Result> reconcile(String key) {
     JsonObject node = nodes.get(key);
-    if (node == null) return Future.succeededFuture(Result.DONE);
-    JsonObject lease = leases.get(LEASE_NAMESPACE, key);
     List<JsonObject> onNode = new ArrayList<>();
     for (JsonObject pod : pods.all()) {
       if (key.equals(pod.getJsonObject("spec", new JsonObject()).getString("nodeName"))) onNode.add(pod);
     }
+    if (node == null) return collectOrphans(key, onNode);
+    JsonObject lease = leases.get(LEASE_NAMESPACE, key);
     NodeHealth.Decision d = NodeHealth.decide(node, lease, onNode, Instant.now(), watchingSince, settings);
     Future<?> status = Future.succeededFuture();
     if (d.conditions() != null) {
