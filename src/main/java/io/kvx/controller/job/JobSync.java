@@ -31,6 +31,10 @@ public final class JobSync {
    * -1 for a NonIndexed job. {@code finished} names the terminal condition reached this sync
    * (Complete's reason or Failed's), else null. {@code deleteJob}: ttlSecondsAfterFinished has passed.
    */
+  /** Replacement pods after failures wait 10 s, doubling per failure since the last success, up to 10 min. */
+  static final long BACKOFF_BASE_MS = 10_000;
+  static final long BACKOFF_MAX_MS = 600_000;
+
   public record Plan(List<Integer> create, List<JsonObject> delete, JsonObject status, String finished,
                      boolean deleteJob, long requeueAfterMs) {
   }
@@ -176,6 +180,9 @@ public final class JobSync {
         }
       } else if (suspended) {
         delete.addAll(active);
+      } else if (backoffLeft(pods, now) > 0) {
+        long left = backoffLeft(pods, now);
+        requeue = requeue > 0 ? Math.min(requeue, left) : left;
       } else if (isIndexed) {
         planIndexed(active, doneIndexes, completions == null ? 0 : completions, parallelism, create, delete);
       } else {
@@ -207,6 +214,44 @@ public final class JobSync {
     if (!conditions.isEmpty()) status.put("conditions", conditions);
     status.remove("uncountedTerminatedPods");
     return new Plan(create, delete, status, finishedNow, deleteJob, Math.max(0, requeue));
+  }
+
+  /**
+   * How long new pods must still wait after the failures since the last success (0: none). The clock
+   * is each pod's last container finish, or its creation when it never ran.
+   */
+  static long backoffLeft(List<JsonObject> pods, Instant now) {
+    Instant lastSuccess = null;
+    for (JsonObject pod : pods) {
+      if (!"Succeeded".equals(Workloads.phase(pod))) continue;
+      Instant t = podFinishedAt(pod);
+      if (t != null && (lastSuccess == null || t.isAfter(lastSuccess))) lastSuccess = t;
+    }
+    int failures = 0;
+    Instant lastFailure = null;
+    for (JsonObject pod : pods) {
+      if (!"Failed".equals(Workloads.phase(pod))) continue;
+      Instant t = podFinishedAt(pod);
+      if (t == null || (lastSuccess != null && !t.isAfter(lastSuccess))) continue;
+      failures++;
+      if (lastFailure == null || t.isAfter(lastFailure)) lastFailure = t;
+    }
+    if (failures == 0) return 0;
+    long delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS << Math.min(20, failures - 1));
+    return Math.max(0, lastFailure.toEpochMilli() + delay - now.toEpochMilli());
+  }
+
+  private static Instant podFinishedAt(JsonObject pod) {
+    Instant last = null;
+    for (Object o : pod.getJsonObject("status", new JsonObject()).getJsonArray("containerStatuses", new JsonArray())) {
+      if (!(o instanceof JsonObject cs)) continue;
+      String t = cs.getJsonObject("state", new JsonObject()).getJsonObject("terminated", new JsonObject())
+          .getString("finishedAt");
+      if (t != null && (last == null || Instant.parse(t).isAfter(last))) last = Instant.parse(t);
+    }
+    if (last != null) return last;
+    String created = Meta.meta(pod).getString("creationTimestamp");
+    return created == null ? null : Instant.parse(created);
   }
 
   private static int countIn(List<JsonObject> delete, List<JsonObject> active) {

@@ -207,6 +207,25 @@ class JobSyncTest {
   }
 
   @Test
+  void replacementsBackOffAfterFailures() {
+    JsonObject failed = pod("Failed");
+    failed.getJsonObject("status").put("containerStatuses", new JsonArray().add(new JsonObject()
+        .put("state", new JsonObject().put("terminated", new JsonObject().put("exitCode", 1)
+            .put("finishedAt", "2026-01-01T11:59:55Z")))));
+    JobSync.Plan plan = JobSync.plan(job(1, 1, 6), List.of(failed), NOW);
+    assertTrue(plan.create().isEmpty(), "first failure: 10 s before a new pod");
+    assertEquals(5_000, plan.requeueAfterMs());
+    assertEquals(1, JobSync.plan(job(1, 1, 6), List.of(failed), NOW.plusSeconds(5)).create().size());
+    // Two failures: 20 s; a success in between resets the count.
+    JsonObject second = failed.copy();
+    second.getJsonObject("metadata").put("name", "second");
+    assertEquals(15_000, JobSync.backoffLeft(List.of(failed, second), NOW));
+    JsonObject success = pod("Succeeded");
+    success.getJsonObject("metadata").put("creationTimestamp", "2026-01-01T11:59:56Z");
+    assertEquals(0, JobSync.backoffLeft(List.of(failed, success), NOW));
+  }
+
+  @Test
   void indexIntervals() {
     assertEquals("0-2,5,7-8", JobSync.formatIndexes(new TreeSet<>(List.of(0, 1, 2, 5, 7, 8))));
     assertEquals(new TreeSet<>(List.of(0, 1, 2, 5)), JobSync.parseIndexes("0-2,5"));
