@@ -53,4 +53,12 @@ public final class Taints {
     }
     return true;
   }
+
+  /** Whether a pod already on the node may stay: every NoExecute taint tolerated (NoSchedule only keeps new pods off). */
+  public static boolean mayStay(JsonArray tolerations, JsonObject node) {
+    for (JsonObject taint : of(node)) {
+      if ("NoExecute".equals(taint.getString("effect")) && toleratedBy(tolerations, taint) == null) return false;
+    }
+    return true;
+  }
 }

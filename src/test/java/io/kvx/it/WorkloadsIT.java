@@ -36,6 +36,12 @@ class WorkloadsIT {
     Path home = Files.createTempDirectory("kvx-it-workloads");
     dir = Files.createTempDirectory("kvx-it-workloads-yaml");
     KvxProcess.prepareBusybox(home);
+    // A fast node lifecycle for the lost-node case: 8 s of silence, evictions capped at 3 s; the node
+    // renews its lease every 2 s so that it never looks silent itself.
+    Files.createDirectories(home.resolve("verticles"));
+    Files.writeString(home.resolve("verticles/controller-manager.json"),
+        "{\"config\": {\"nodeMonitorGracePeriodSeconds\": 8, \"maxNoExecuteTolerationSeconds\": 3}}");
+    Files.writeString(home.resolve("verticles/node.json"), "{\"config\": {\"heartbeatSeconds\": 2}}");
     kvx = KvxProcess.start("workloads", home, 17981, "up", "--cluster-port", "5981", "--secret", "it-workloads",
         "--node-name", "wl-node", "--bridge", "kvxw0", "--pod-cidr", "10.45.0.0/24");
     kvx.awaitReady(Duration.ofSeconds(60));
@@ -218,6 +224,60 @@ class WorkloadsIT {
       }
     }
     assertTrue(web1Marked > web2Gone, "web-1 deleted after web-2 was gone: " + events);
+  }
+
+  @Test
+  @Order(7)
+  void lostNodeIsTaintedAndItsPodsEvicted() throws Exception {
+    Path lostHome = Files.createTempDirectory("kvx-it-workloads-lost");
+    Files.createDirectories(lostHome.resolve("verticles"));
+    Files.writeString(lostHome.resolve("verticles/node.json"), "{\"config\": {\"heartbeatSeconds\": 2}}");
+    // No busybox image in this node's home: its pods never start a process that would outlive it.
+    KvxProcess lost = KvxProcess.start("workloads-lost", lostHome, 17982, "node", "--join", "127.0.0.1:5981",
+        "--cluster-port", "5982", "--secret", "it-workloads", "--node-name", "wl-lost", "--runtime", "process",
+        "--roles", "node");
+    try {
+      lost.awaitLog("node ready", Duration.ofSeconds(60));
+      kubectl.await(Duration.ofSeconds(30), out -> out.contains("wl-lost") && out.contains(" Ready "), "get", "nodes");
+      apply("stranded", """
+          apiVersion: v1
+          kind: Pod
+          metadata: {name: stranded}
+          spec:
+            nodeName: wl-lost
+            terminationGracePeriodSeconds: 1
+            containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+          """);
+      // The DaemonSet follows the new node.
+      kubectl.await(Duration.ofSeconds(30), s -> s.trim().equals("2"), "get", "ds", "agent", "-o",
+          "jsonpath={.status.desiredNumberScheduled}");
+      kubectl.await(Duration.ofSeconds(30), s -> s.contains("wl-lost"), "get", "pods", "-l", "app=agent", "-o",
+          "jsonpath={.items[*].spec.nodeName}");
+      long t0 = System.nanoTime();
+      lost.kill();
+      kubectl.await(Duration.ofSeconds(30), s -> s.contains("NodeStatusUnknown"), "get", "node", "wl-lost", "-o",
+          "jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}");
+      System.out.println("node lost: Ready=Unknown " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
+          + " ms after the kill");
+      String taints = kubectl.ok("get", "node", "wl-lost", "-o", "jsonpath={.spec.taints}");
+      assertTrue(taints.contains("node.kubernetes.io/unreachable") && taints.contains("NoExecute")
+          && taints.contains("NoSchedule"), taints);
+      assertTrue(kubectl.ok("get", "nodes").contains("Unknown"));
+      // The pod's 300 s default toleration is capped to 3 s here: it is evicted (marked for deletion).
+      kubectl.await(Duration.ofSeconds(30), s -> !s.isBlank(), "get", "pod", "stranded", "-o",
+          "jsonpath={.metadata.deletionTimestamp}");
+      // The daemon pod tolerates the taint for good.
+      String daemons = kubectl.ok("get", "pods", "-l", "app=agent", "-o",
+          "jsonpath={range .items[*]}{.spec.nodeName} {.metadata.deletionTimestamp}{\"\\n\"}{end}");
+      assertTrue(daemons.lines().anyMatch(l -> l.trim().equals("wl-lost")), daemons);
+      // The node object removed: its pods go with it and the DaemonSet is back to one node.
+      kubectl.ok("delete", "node", "wl-lost");
+      kubectl.await(Duration.ofSeconds(30), s -> !s.contains("pod/stranded"), "get", "pods", "-o", "name");
+      kubectl.await(Duration.ofSeconds(30), s -> s.trim().equals("wl-node"), "get", "pods", "-l", "app=agent", "-o",
+          "jsonpath={.items[*].spec.nodeName}");
+    } finally {
+      lost.kill();
+    }
   }
 
   /** `kubectl get pods -w` printing "TYPE name [deletionTimestamp]" per event. */

@@ -71,6 +71,15 @@ public final class DaemonSetPlan {
 
   /** Whether the set's pod belongs on the node: selector, required node affinity, taints. */
   public static boolean shouldRun(JsonObject ds, JsonObject node) {
+    return selects(ds, node) && Taints.schedulable(tolerations(podSpec(ds)), node);
+  }
+
+  /** Whether a pod already on the node may stay: NoSchedule taints added later do not remove it. */
+  public static boolean mayStay(JsonObject ds, JsonObject node) {
+    return selects(ds, node) && Taints.mayStay(tolerations(podSpec(ds)), node);
+  }
+
+  private static boolean selects(JsonObject ds, JsonObject node) {
     if (Workloads.isDeleting(node)) return false;
     JsonObject spec = podSpec(ds);
     Map<String, String> labels = Meta.labels(node);
@@ -89,7 +98,7 @@ public final class DaemonSetPlan {
       }
       if (!any) return false;
     }
-    return Taints.schedulable(tolerations(spec), node);
+    return true;
   }
 
   private static boolean termMatches(JsonObject term, Map<String, String> labels, String nodeName) {
@@ -175,7 +184,7 @@ public final class DaemonSetPlan {
         delete.addAll(running.subList(1, running.size()));
       } else if (!running.isEmpty()) {
         misscheduled++;
-        delete.addAll(running);
+        if (!mayStay(ds, node)) delete.addAll(running);
       }
     }
     // Pods on nodes that no longer exist.

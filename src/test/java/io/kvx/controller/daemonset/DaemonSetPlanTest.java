@@ -51,7 +51,7 @@ class DaemonSetPlanTest {
   private static final JsonObject NO_SCHEDULE = new JsonObject().put("key", "dedicated").put("value", "db")
       .put("effect", "NoSchedule");
   private static final List<JsonObject> NODES = List.of(node("a", "z1", null), node("b", "z2", null),
-      node("c", "z1", NO_SCHEDULE));
+      node("c", "z1", NO_SCHEDULE), node("d", "z3", new JsonObject().put("key", "evict").put("effect", "NoExecute")));
 
   static Stream<Arguments> cases() {
     JsonObject zone1 = new JsonObject().put("nodeSelector", new JsonObject().put("zone", "z1"));
@@ -75,6 +75,12 @@ class DaemonSetPlanTest {
             List.of(), List.of("p2"), 2, 0),
         Arguments.of("misscheduled pod goes", ds(zone1, 1), List.of(pod("p1", "a", HASH, true),
             pod("p2", "b", HASH, true)), List.of(), List.of("p2"), 1, 1),
+        Arguments.of("a NoSchedule taint keeps new pods off but lets the old one stay", ds(new JsonObject(), 1),
+            List.of(pod("p1", "a", HASH, true), pod("p2", "b", HASH, true), pod("p3", "c", HASH, true)), List.of(),
+            List.of(), 2, 1),
+        Arguments.of("an untolerated NoExecute taint removes the pod", ds(new JsonObject(), 1),
+            List.of(pod("p1", "a", HASH, true), pod("p2", "b", HASH, true), pod("p3", "d", HASH, true)), List.of(),
+            List.of("p3"), 2, 1),
         Arguments.of("pod on a vanished node goes", ds(new JsonObject(), 1), List.of(pod("p1", "a", HASH, true),
             pod("p2", "b", HASH, true), pod("p3", "gone", HASH, true)), List.of(), List.of("p3"), 2, 0),
         Arguments.of("rolling update takes one available old pod down", ds(new JsonObject(), 1),
