@@ -30,7 +30,12 @@ public final class NodeHealth {
    * spec.taints, or null if unchanged; {@code evict}: pods to delete now; {@code requeueAfterMs}: when
    * to look again even if nothing changes (a lease running out, a toleration expiring), 0 for never.
    */
-  public record Decision(JsonArray conditions, JsonArray taints, List<JsonObject> evict, long requeueAfterMs) {
+  public record Decision(JsonArray conditions, JsonArray taints, List<JsonObject> evict, List<PodReady> notReady,
+                         long requeueAfterMs) {
+  }
+
+  /** A pod on a node gone silent and its conditions with Ready (and ContainersReady) now False. */
+  public record PodReady(JsonObject pod, JsonArray conditions) {
   }
 
   private NodeHealth() {
@@ -154,6 +159,24 @@ public final class NodeHealth {
         else requeue = Math.min(requeue, left + 100);
       }
     }
-    return new Decision(conditions, taintsChanged ? taints : null, evict, requeue == Long.MAX_VALUE ? 0 : requeue);
+    List<PodReady> notReady = new ArrayList<>();
+    if (stale) {
+      // Nobody reports on these pods any more: they must leave service endpoints now, not at eviction.
+      for (JsonObject pod : pods) {
+        if (evict.contains(pod) || Workloads.isDeleting(pod) || !Workloads.isReady(pod)) continue;
+        JsonArray podConditions = new JsonArray();
+        for (Object o : pod.getJsonObject("status", new JsonObject()).getJsonArray("conditions", new JsonArray())) {
+          JsonObject c = ((JsonObject) o).copy();
+          if (("Ready".equals(c.getString("type")) || "ContainersReady".equals(c.getString("type")))
+              && "True".equals(c.getString("status"))) {
+            c.put("status", "False").put("reason", "NodeNotReady").put("lastTransitionTime", ts);
+          }
+          podConditions.add(c);
+        }
+        notReady.add(new PodReady(pod, podConditions));
+      }
+    }
+    return new Decision(conditions, taintsChanged ? taints : null, evict, notReady,
+        requeue == Long.MAX_VALUE ? 0 : requeue);
   }
 }

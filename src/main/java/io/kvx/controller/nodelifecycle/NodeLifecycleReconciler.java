@@ -115,7 +115,14 @@ public final class NodeLifecycleReconciler implements Reconciler {
           })
           .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
     }
-    return Future.all(status, taints, Future.all(evictions))
+    List<Future<?>> marks = new ArrayList<>();
+    for (NodeHealth.PodReady p : d.notReady()) {
+      JsonObject pod = p.pod();
+      marks.add(client.mergePatch(Resources.PODS, Meta.namespace(pod), Meta.name(pod), "status",
+              new JsonObject().put("status", new JsonObject().put("conditions", p.conditions())))
+          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+    }
+    return Future.all(status, taints, Future.all(evictions), Future.all(marks))
         .map(v -> d.requeueAfterMs() > 0 ? Result.after(d.requeueAfterMs()) : Result.DONE);
   }
 

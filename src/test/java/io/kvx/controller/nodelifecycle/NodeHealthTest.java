@@ -117,6 +117,23 @@ class NodeHealthTest {
   }
 
   @Test
+  void podsOnASilentNodeAreNoLongerReady() {
+    JsonObject ready = pod("web", defaultTolerations(300));
+    ready.getJsonObject("status").put("conditions", new JsonArray()
+        .add(new JsonObject().put("type", "Ready").put("status", "True"))
+        .add(new JsonObject().put("type", "PodScheduled").put("status", "True")));
+    NodeHealth.Decision d = NodeHealth.decide(node("True", "2026-01-01T11:00:00Z", null), null, List.of(ready), NOW,
+        EPOCH, SETTINGS);
+    assertEquals(1, d.notReady().size());
+    JsonArray cs = d.notReady().getFirst().conditions();
+    assertEquals("False", cs.getJsonObject(0).getString("status"));
+    assertEquals("NodeNotReady", cs.getJsonObject(0).getString("reason"));
+    assertEquals("True", cs.getJsonObject(1).getString("status"));
+    assertTrue(NodeHealth.decide(node("True", "2026-01-01T11:59:59Z", null), null, List.of(ready), NOW, EPOCH,
+        SETTINGS).notReady().isEmpty(), "a live node's pods are its kubelet's business");
+  }
+
+  @Test
   void healthyNodeIsLookedAtWhenItsLeaseWouldRunOut() {
     NodeHealth.Decision d = NodeHealth.decide(node("True", "2026-01-01T11:59:50Z", null),
         lease("2026-01-01T11:59:50Z"), List.of(), NOW, EPOCH, SETTINGS);
