@@ -73,6 +73,10 @@ public final class CronJobReconciler implements Reconciler {
         && !plan.status().equals(cj.getJsonObject("status", new JsonObject()))) {
       events.warning(cj, "MissSchedule", "Missed scheduled time to start a job: too late for startingDeadlineSeconds");
     }
+    if ("JobAlreadyActive".equals(plan.skipped())) {
+      events.normal(cj, "JobAlreadyActive", "Not starting job because prior execution is running and concurrency "
+          + "policy is Forbid");
+    }
     List<Future<?>> deletes = new ArrayList<>();
     for (JsonObject job : plan.delete()) {
       deletes.add(client.delete(JOBS, Meta.namespace(job), Meta.name(job),
