@@ -95,6 +95,31 @@ class WorkloadsIT {
 
   @Test
   @Order(2)
+  void indexedJobGivesEachPodItsIndex() throws Exception {
+    apply("indexed", """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: indexed}
+        spec:
+          completions: 3
+          parallelism: 3
+          completionMode: Indexed
+          template:
+            spec:
+        """ + POD_SPEC.formatted("Never", "echo index=$JOB_COMPLETION_INDEX"));
+    kubectl.ok("wait", "--for=condition=complete", "job/indexed", "--timeout=60s");
+    assertEquals("0-2", kubectl.ok("get", "job", "indexed", "-o", "jsonpath={.status.completedIndexes}").trim());
+    List<String> logs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String pod = kubectl.ok("get", "pods", "-l", "job-name=indexed,batch.kubernetes.io/job-completion-index=" + i,
+          "-o", "jsonpath={.items[0].metadata.name}").trim();
+      logs.add(kubectl.ok("logs", pod).trim());
+    }
+    assertEquals(List.of("index=0", "index=1", "index=2"), logs);
+  }
+
+  @Test
+  @Order(2)
   void createJobFromTheCommandLine() throws Exception {
     kubectl.ok("create", "job", "hello", "--image=busybox", "--", "echo", "hi");
     kubectl.ok("wait", "--for=condition=complete", "job/hello", "--timeout=60s");

@@ -24,8 +24,12 @@ public final class StatefulSetPlan {
   public static final String POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
   public static final String POD_INDEX_LABEL = "apps.kubernetes.io/pod-index";
 
-  /** {@code create}: ordinals to create now. */
-  public record Plan(List<Integer> create, List<JsonObject> delete, JsonObject status) {
+  /**
+   * {@code create}: ordinals to create now; {@code deleteClaims}: claims of members removed by a scale
+   * down under {@code whenScaled: Delete}; {@code requeueAfterMs}: when a ready member becomes available.
+   */
+  public record Plan(List<Integer> create, List<JsonObject> delete, List<String> deleteClaims, JsonObject status,
+                     long requeueAfterMs) {
   }
 
   private StatefulSetPlan() {
@@ -141,7 +145,21 @@ public final class StatefulSetPlan {
         }
       }
     }
-    return new Plan(create, delete, status(set, pods, currentRevision, updateRevision, now));
+    List<String> deleteClaims = new ArrayList<>();
+    JsonObject retention = spec(set).getJsonObject("persistentVolumeClaimRetentionPolicy", new JsonObject());
+    if ("Delete".equals(retention.getString("whenScaled"))) {
+      for (JsonObject pod : delete) {
+        if (!condemned.containsValue(pod)) continue;
+        for (JsonObject claim : claimTemplates(set)) deleteClaims.add(claimName(claim, Meta.name(pod)));
+      }
+    }
+    int minReady = spec(set).getInteger("minReadySeconds", 0);
+    long requeue = 0;
+    for (JsonObject pod : pods) {
+      long wait = Workloads.secondsUntilAvailable(pod, minReady, now);
+      if (wait > 0 && (requeue == 0 || wait * 1000 + 100 < requeue)) requeue = wait * 1000 + 100;
+    }
+    return new Plan(create, delete, deleteClaims, status(set, pods, currentRevision, updateRevision, now), requeue);
   }
 
   static JsonObject status(JsonObject set, List<JsonObject> pods, String currentRevision, String updateRevision,

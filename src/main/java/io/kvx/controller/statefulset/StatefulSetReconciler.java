@@ -119,7 +119,14 @@ public final class StatefulSetReconciler implements Reconciler {
                 + Meta.name(set) + " successful"))
             .onFailure(e -> expectations.lower(key, 0, 1)));
       }
-      return Future.join(actions).transform(x -> writeStatus(set, plan.status())).map(Result.DONE);
+      for (String claim : plan.deleteClaims()) {
+        actions.add(client.delete(CLAIMS, ns, claim, null)
+            .onSuccess(c -> events.normal(set, "SuccessfulDelete", "delete Claim " + claim + " in StatefulSet "
+                + Meta.name(set) + " success"))
+            .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+      }
+      return Future.join(actions).transform(x -> writeStatus(set, plan.status()))
+          .map(x -> plan.requeueAfterMs() > 0 ? Result.after(plan.requeueAfterMs()) : Result.DONE);
     });
   }
 

@@ -146,6 +146,20 @@ class StatefulSetPlanTest {
   }
 
   @Test
+  void scaleDownDeletesClaimsOnlyWhenAskedTo() {
+    JsonObject set = sts(1, "Parallel", 0);
+    set.getJsonObject("spec").put("volumeClaimTemplates", new JsonArray().add(new JsonObject()
+        .put("metadata", new JsonObject().put("name", "data"))));
+    assertTrue(StatefulSetPlan.plan(set, pods("R0 R1"), CUR, UPD, NOW).deleteClaims().isEmpty(), "Retain");
+    set.getJsonObject("spec").put("persistentVolumeClaimRetentionPolicy", new JsonObject().put("whenScaled", "Delete"));
+    assertEquals(List.of("data-web-1"), StatefulSetPlan.plan(set, pods("R0 R1"), CUR, UPD, NOW).deleteClaims());
+    set.getJsonObject("spec").put("replicas", 2);
+    StatefulSetPlan.Plan replace = StatefulSetPlan.plan(set, pods("R0 F1"), CUR, UPD, NOW);
+    assertEquals(1, replace.delete().size());
+    assertTrue(replace.deleteClaims().isEmpty(), "a failed member keeps its claim for its replacement");
+  }
+
+  @Test
   void ordinalsComeFromNames() {
     JsonObject set = sts(1, "OrderedReady", 0);
     assertEquals(12, StatefulSetPlan.ordinal(set, new JsonObject().put("metadata", new JsonObject().put("name", "web-12"))));
