@@ -223,6 +223,28 @@ public final class Defaults {
     return guaranteed ? "Guaranteed" : "Burstable";
   }
 
+  /**
+   * A new Job's identity, as the Job strategy prepares it on create: the uid is chosen here so that,
+   * unless spec.manualSelector, the selector can name it and the pod template carries the labels
+   * `kubectl logs job/x` and the Job controller find pods by.
+   */
+  public static void jobIdentity(JsonObject job, String uid) {
+    JsonObject meta = Meta.meta(job);
+    meta.put("uid", uid);
+    JsonObject spec = job.getJsonObject("spec");
+    if (spec == null || spec.getBoolean("manualSelector", false)) return;
+    JsonObject template = spec.getJsonObject("template");
+    if (template == null) return;
+    JsonObject tmeta = template.getJsonObject("metadata", new JsonObject());
+    JsonObject labels = tmeta.getJsonObject("labels", new JsonObject());
+    labels.put("batch.kubernetes.io/controller-uid", uid).put("batch.kubernetes.io/job-name", Meta.name(job))
+        .put("controller-uid", uid).put("job-name", Meta.name(job));
+    tmeta.put("labels", labels);
+    template.put("metadata", tmeta);
+    spec.put("selector", new JsonObject().put("matchLabels",
+        new JsonObject().put("batch.kubernetes.io/controller-uid", uid)));
+  }
+
   private static void putIfAbsent(JsonObject o, String k, Object v) {
     if (!o.containsKey(k)) o.put(k, v);
   }

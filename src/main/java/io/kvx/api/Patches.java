@@ -24,6 +24,12 @@ public final class Patches {
 
   private static Object merge(Object target, Object patch, boolean strategic) {
     if (patch instanceof JsonObject p) {
+      if (strategic && "replace".equals(p.getValue("$patch"))) {
+        // The object replaces the target whole (how ControllerRevisions record a template for `rollout undo`).
+        JsonObject replaced = p.copy();
+        replaced.remove("$patch");
+        return merge(new JsonObject(), replaced, true);
+      }
       JsonObject t = target instanceof JsonObject o ? o : new JsonObject();
       for (Map.Entry<String, Object> e : p) {
         if (e.getKey().startsWith("$")) continue; // strategic directives such as $patch, $retainKeys

@@ -197,6 +197,9 @@ public final class ApiService {
       obj.remove("status");
     }
     Defaults.apply(r.type(), obj);
+    if (r.type().kind().equals("Job") && !r.type().isCustom()) {
+      Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
+    }
     validate(r.type(), obj);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced() ? admitNamespace(r.namespace()) : Future.succeededFuture();

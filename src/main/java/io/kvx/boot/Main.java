@@ -187,7 +187,17 @@ public final class Main {
   private static Future<Void> deploy(Vertx vertx, String name, KvxOptions o, List<String> ids, JsonObject extra) {
     JsonObject descriptor = descriptor(name);
     DeploymentOptions opts = new DeploymentOptions(descriptor);
-    opts.setConfig(o.toJson().mergeIn(descriptor.getJsonObject("config", new JsonObject())).mergeIn(extra));
+    JsonObject config = o.toJson().mergeIn(descriptor.getJsonObject("config", new JsonObject()));
+    // A home may tune a verticle: <home>/verticles/<name>.json's "config" wins over the packaged one.
+    Path local = o.home.resolve("verticles").resolve(name + ".json");
+    if (Files.isRegularFile(local)) {
+      try {
+        config.mergeIn(new JsonObject(Files.readString(local)).getJsonObject("config", new JsonObject()));
+      } catch (IOException | RuntimeException e) {
+        return Future.failedFuture(new IllegalArgumentException("bad " + local + ": " + e.getMessage()));
+      }
+    }
+    opts.setConfig(config.mergeIn(extra));
     return vertx.deployVerticle(descriptor.getString("main"), opts).map(id -> {
       ids.add(id);
       return null;

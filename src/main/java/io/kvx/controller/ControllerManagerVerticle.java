@@ -6,12 +6,18 @@ import io.kvx.bus.Services;
 import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.client.LeaderElector;
+import io.kvx.controller.cronjob.CronJobReconciler;
+import io.kvx.controller.daemonset.DaemonSetReconciler;
 import io.kvx.controller.deployment.DeploymentReconciler;
 import io.kvx.controller.endpoints.EndpointsReconciler;
 import io.kvx.controller.gc.GarbageCollector;
+import io.kvx.controller.job.JobReconciler;
+import io.kvx.controller.nodelifecycle.NodeHealth;
+import io.kvx.controller.nodelifecycle.NodeLifecycleReconciler;
 import io.kvx.controller.namespace.NamespaceReconciler;
 import io.kvx.controller.replicaset.ReplicaSetReconciler;
 import io.kvx.controller.serviceaccount.ServiceAccountReconciler;
+import io.kvx.controller.statefulset.StatefulSetReconciler;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -19,6 +25,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -113,6 +120,32 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] sa = new Controller[1];
     sa[0] = controller(new ServiceAccountReconciler(namespaces, accounts, configMaps, client, caPem,
         k -> sa[0].enqueue(k)), 2);
+
+    Cache jobs = cache(Resources.builtIn("batch", "jobs"));
+    Cache cronJobs = cache(Resources.builtIn("batch", "cronjobs"));
+    Cache daemonSets = cache(Resources.builtIn("apps", "daemonsets"));
+    Cache statefulSets = cache(Resources.builtIn("apps", "statefulsets"));
+    Cache revisions = cache(Resources.builtIn("apps", "controllerrevisions"));
+    Cache nodes = cache(Resources.NODES);
+    Cache leases = cache(Resources.LEASES);
+    JsonObject cfg = config();
+    Controller[] job = new Controller[1];
+    job[0] = controller(new JobReconciler(jobs, pods, client, events, k -> job[0].enqueue(k)), 4);
+    Controller[] cj = new Controller[1];
+    cj[0] = controller(new CronJobReconciler(cronJobs, jobs, client, events, ZoneId.systemDefault(),
+        k -> cj[0].enqueue(k)), 2);
+    Controller[] ds = new Controller[1];
+    ds[0] = controller(new DaemonSetReconciler(daemonSets, nodes, pods, revisions, client, events,
+        k -> ds[0].enqueue(k)), 2);
+    Controller[] sts = new Controller[1];
+    sts[0] = controller(new StatefulSetReconciler(statefulSets, pods, revisions, client, events,
+        k -> sts[0].enqueue(k)), 4);
+    Controller[] nl = new Controller[1];
+    NodeHealth.Settings health = new NodeHealth.Settings(
+        cfg.getLong("nodeMonitorGracePeriodSeconds", NodeHealth.Settings.DEFAULT.gracePeriodSeconds()),
+        cfg.getLong("maxNoExecuteTolerationSeconds", NodeHealth.Settings.DEFAULT.maxTolerationSeconds()));
+    nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events, health,
+        k -> nl[0].enqueue(k)), 2);
 
     List<Future<Cache>> starts = new ArrayList<>();
     for (Cache c : caches.values()) starts.add(c.start(client));

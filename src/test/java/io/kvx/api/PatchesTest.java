@@ -33,6 +33,15 @@ class PatchesTest {
   }
 
   @Test
+  void strategicReplaceDirectiveReplacesTheWholeObject() {
+    JsonObject out = Patches.strategicMergePatch(DEPLOY, new JsonObject("""
+        {"spec":{"$patch":"replace","containers":[{"name":"web","image":"nginx:1"}]}}"""));
+    assertEquals(new JsonObject("{\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1\"}]}"),
+        out.getJsonObject("spec"));
+    assertEquals("d", out.getJsonObject("metadata").getString("name"));
+  }
+
+  @Test
   void jsonPatchAppliesInOrderAndTestFails() {
     JsonObject out = Patches.jsonPatch(DEPLOY, new JsonArray("""
         [{"op":"replace","path":"/spec/containers/0/image","value":"nginx:3"},
