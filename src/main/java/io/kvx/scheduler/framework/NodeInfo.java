@@ -47,10 +47,10 @@ public final class NodeInfo {
   public void setNode(Node node) {
     this.node = node;
     var status = node.getStatus();
-    Resource alloc = status == null ? Resource.ZERO
-        : Resource.of(status.getAllocatable() != null && !status.getAllocatable().isEmpty()
-            ? status.getAllocatable() : status.getCapacity());
-    if (alloc.pods() == 0) alloc = alloc.withPods(DEFAULT_MAX_PODS);
+    var list = status == null ? null : status.getAllocatable() != null && !status.getAllocatable().isEmpty()
+        ? status.getAllocatable() : status.getCapacity();
+    Resource alloc = Resource.of(list);
+    if (list == null || !list.containsKey(Resource.PODS)) alloc = alloc.withPods(DEFAULT_MAX_PODS);
     this.allocatable = alloc;
     this.labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
     this.taints = effectiveTaints(node);
