@@ -203,6 +203,7 @@ public final class ApiService {
     validate(r.type(), obj);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced() ? admitNamespace(r.namespace()) : Future.succeededFuture();
+    if (r.type() == Resources.PODS) admitted = admitted.compose(v -> admitPriority(obj, r.body()));
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(obj);
       if (isService(r.type())) {
@@ -210,6 +211,55 @@ public final class ApiService {
             .recover(e -> allocator.releaseAll(obj).transform(x -> Future.failedFuture(e))));
       }
       return store.create(key(r, Meta.name(obj)), obj);
+    });
+  }
+
+  private static final ResourceType PRIORITY_CLASSES = Resources.builtIn("scheduling.k8s.io", "priorityclasses");
+  /** The classes every cluster has, as kube-apiserver creates them. */
+  private static final java.util.Map<String, Integer> SYSTEM_PRIORITY_CLASSES = java.util.Map.of(
+      "system-node-critical", 2000001000, "system-cluster-critical", 2000000000);
+
+  /**
+   * Priority admission: spec.priorityClassName resolves to spec.priority (and the class's
+   * preemptionPolicy when the pod sets none); a pod without a class gets the globalDefault class, if any,
+   * else priority 0. An unknown class, or a priority that disagrees with the class, is Forbidden.
+   */
+  private Future<Void> admitPriority(JsonObject pod, JsonObject asSent) {
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    // Defaulting may have filled spec.priority in; only what the client sent must agree with the class.
+    Object sent = asSent.getJsonObject("spec", new JsonObject()).getValue("priority");
+    String className = spec.getString("priorityClassName");
+    String podName = Meta.name(pod);
+    Future<JsonObject> cls;
+    if (className != null && !className.isEmpty()) {
+      Integer system = SYSTEM_PRIORITY_CLASSES.get(className);
+      cls = system != null ? Future.succeededFuture(new JsonObject().put("value", system)
+              .put("metadata", new JsonObject().put("name", className)))
+          : store.get(PRIORITY_CLASSES.key(null, className)).recover(e -> Future.failedFuture(
+              ApiError.is(e, ApiError.Reason.NotFound) ? new ApiError(ApiError.Reason.Forbidden, "pods \"" + podName
+                  + "\" is forbidden: no PriorityClass with name " + className + " was found", "", "pods", podName,
+                  null) : e));
+    } else {
+      cls = store.list(PRIORITY_CLASSES.storePrefix(), o -> o.getBoolean("globalDefault", false), 0, null)
+          .map(l -> l.items().stream().min((a, b) -> Integer.compare(a.getInteger("value", 0),
+              b.getInteger("value", 0))).orElse(null));
+    }
+    return cls.compose(c -> {
+      int value = c == null ? 0 : c.getInteger("value", 0);
+      Integer given = sent instanceof Number n ? n.intValue() : null;
+      if (given != null && given != value) {
+        return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + podName + "\" is forbidden: "
+            + "the integer value of priority (" + given + ") must not be provided in pod spec; priority admission "
+            + "controller computed " + value + " from the given PriorityClass name", "", "pods", podName, null));
+      }
+      if (c != null) spec.put("priorityClassName", Meta.name(c));
+      spec.put("priority", value);
+      if (!spec.containsKey("preemptionPolicy")) {
+        spec.put("preemptionPolicy", c == null ? "PreemptLowerPriority"
+            : c.getString("preemptionPolicy", "PreemptLowerPriority"));
+      }
+      pod.put("spec", spec);
+      return Future.succeededFuture();
     });
   }
 

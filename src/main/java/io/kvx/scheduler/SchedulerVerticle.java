@@ -1,216 +1,510 @@
 package io.kvx.scheduler;
 
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
+import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.bus.Services;
 import io.kvx.client.ApiClient;
-import io.kvx.scheduler.framework.NodeInfo;
-import io.kvx.scheduler.framework.Resource;
-import io.kvx.scheduler.plugins.nodeaffinity.NodeAffinity;
-import io.kvx.scheduler.plugins.nodename.NodeName;
-import io.kvx.scheduler.plugins.noderesources.NodeResourcesFit;
-import io.kvx.scheduler.plugins.nodeunschedulable.NodeUnschedulable;
 import io.kvx.client.Informer;
+import io.kvx.client.LeaderElector;
+import io.kvx.scheduler.framework.Cluster;
+import io.kvx.scheduler.framework.ClusterEvent;
+import io.kvx.scheduler.framework.CycleState;
+import io.kvx.scheduler.framework.Framework;
+import io.kvx.scheduler.framework.Listers;
+import io.kvx.scheduler.framework.Plugin;
+import io.kvx.scheduler.framework.PodInfo;
+import io.kvx.scheduler.framework.Snapshot;
+import io.kvx.scheduler.framework.Status;
 import io.kvx.store.WatchEvent;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
 
-import java.util.ArrayDeque;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * kube-scheduler's job: watches nodes and pods, queues pods with no node for this scheduler's name,
- * runs a {@link Scheduler} cycle per pod and binds through pods/binding. Pods that fit nowhere wait
- * in the unschedulable set until a node or pod change may have made room.
+ * kube-scheduler's process, thin: informers feed the {@link SchedulerCache} and the
+ * {@link SchedulingQueue}; while this instance holds the kube-system/kube-scheduler Lease it pops pods,
+ * runs a {@link Scheduler} cycle with the pod's profile, assumes the pod on the chosen node and binds it
+ * asynchronously (binding cycles overlap, scheduling cycles do not). Pods that fit nowhere get
+ * Kubernetes' FailedScheduling event and PodScheduled=False condition and wait for a cluster event
+ * that can help; preemption victims are deleted and the pod's status.nominatedNodeName set.
  */
 public final class SchedulerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(SchedulerVerticle.class.getName());
+  private static final JsonMapper MAPPER = JsonMapper.builder()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+  /** Scheduling cycles run back to back for at most this long before yielding the event loop. */
+  private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  private static final int MAX_BINDS_IN_FLIGHT = 512;
+  private static final long FLUSH_PERIOD_MS = 100;
 
-  private final Map<String, JsonObject> nodes = new HashMap<>();
-  private final Map<String, JsonObject> pods = new HashMap<>();
-  /** Pod key → node it counts against (bound or assumed). */
-  private final Map<String, String> placed = new HashMap<>();
-  private final ArrayDeque<String> active = new ArrayDeque<>();
-  private final Set<String> queued = new LinkedHashSet<>();
-  private final Set<String> unschedulable = new LinkedHashSet<>();
+  private final SchedulerCache cache = new SchedulerCache();
+  private final Map<String, Framework> profiles = new HashMap<>();
+  private final Map<String, Set<ClusterEvent>> pluginEvents = new HashMap<>();
+  private final Map<String, Map<String, Object>> objects = new HashMap<>();
+  private final Map<String, PodInfo> pending = new HashMap<>();
+  private final Scheduler scheduler = new Scheduler();
+  private SchedulingQueue queue;
   private ApiClient client;
-  private Scheduler scheduler;
-  private String schedulerName;
-  private boolean cycling;
-  private Informer nodeWatch;
-  private Informer podWatch;
   private MeterRegistry meters;
+  private LeaderElector elector;
+  private final List<Informer> informers = new ArrayList<>();
+  private boolean leading;
+  private boolean drainScheduled;
+  private int bindsInFlight;
+  private long flushTimer = -1;
+  private Listers listers;
+  private Cluster cluster;
+  private final Map<String, Timer> timers = new HashMap<>();
+  private final Map<String, Counter> counters = new HashMap<>();
 
   @Override
   public Future<?> start() {
     Services services = Services.of(vertx);
     meters = services.metrics();
     client = new ApiClient(vertx, services.store());
-    schedulerName = config().getString("schedulerName", "default-scheduler");
-    NodeResourcesFit fit = new NodeResourcesFit();
-    scheduler = new Scheduler(List.of(new NodeUnschedulable(), new NodeName(), new NodeAffinity(), fit),
-        List.of(new Scheduler.WeightedScore(fit, 1)));
-    return client.watch(Resources.NODES, o -> true, this::onNode).compose(w -> {
-      nodeWatch = w;
-      return client.watch(Resources.PODS, o -> true, this::onPod);
-    }).onSuccess(w -> podWatch = w);
+    JsonObject cfg = config();
+    String defaultName = cfg.getString("schedulerName", "default-scheduler");
+    String file = cfg.getString("schedulerConfig");
+    return vertx.executeBlocking(() -> file == null || file.isEmpty() ? SchedulerConfig.defaults(defaultName)
+        : SchedulerConfig.parse(Files.readString(Path.of(file)), defaultName)).compose(sc -> {
+          for (Framework fw : sc.profiles()) {
+            profiles.put(fw.schedulerName(), fw);
+            for (String point : SchedulerConfig.POINTS) {
+              for (String n : fw.pluginNames(point)) {
+                Plugin p = fw.plugin(n);
+                pluginEvents.merge(n, p.events(), (a, b) -> {
+                  var s = new java.util.HashSet<>(a);
+                  s.addAll(b);
+                  return s;
+                });
+              }
+            }
+          }
+          LOG.info("scheduler: profiles " + profiles.keySet() + (file == null ? "" : " from " + file));
+          queue = new SchedulingQueue(sc.initialBackoffMs(), sc.maxBackoffMs());
+          listers = new ObjectListers();
+          cluster = new ApiCluster();
+          registerGauges();
+          return startInformers();
+        }).onSuccess(v -> {
+          flushTimer = vertx.setPeriodic(FLUSH_PERIOD_MS, t -> flush());
+          if (cfg.getBoolean("leaderElect", true)) {
+            elector = new LeaderElector(vertx, client, "kube-system", "kube-scheduler",
+                LeaderElector.identity(cfg.getString("nodeName", "kvx")), cfg.getLong("leaseDurationMs", 4000L),
+                cfg.getLong("retryPeriodMs", 1000L), x -> lead(true), x -> lead(false));
+            elector.start();
+          } else {
+            lead(true);
+          }
+        });
   }
 
   @Override
   public Future<?> stop() {
-    if (nodeWatch != null) nodeWatch.stop();
-    if (podWatch != null) podWatch.stop();
+    if (elector != null) elector.stop();
+    if (flushTimer >= 0) vertx.cancelTimer(flushTimer);
+    informers.forEach(Informer::stop);
     return Future.succeededFuture();
+  }
+
+  private void lead(boolean on) {
+    leading = on;
+    LOG.info("scheduler: " + (on ? "leading, scheduling " : "lost the lease, pausing with ")
+        + (queue.activeSize() + queue.backoffSize() + queue.unschedulableSize()) + " pods pending");
+    if (on) kick();
+  }
+
+  // ---- informers ----
+
+  private Future<Void> startInformers() {
+    Future<Void> f = Future.succeededFuture();
+    // Lister-only kinds first, so the first pods already see their claims and services.
+    for (ResourceType t : List.of(Resources.builtIn("", "persistentvolumeclaims"),
+        Resources.builtIn("", "persistentvolumes"), Resources.builtIn("", "services"),
+        Resources.builtIn("apps", "replicasets"), Resources.builtIn("", "replicationcontrollers"),
+        Resources.builtIn("apps", "statefulsets"), Resources.builtIn("policy", "poddisruptionbudgets"),
+        Resources.NAMESPACES)) {
+      f = f.compose(v -> client.watch(t, o -> true, ev -> onObject(t, ev)).map(this::keep));
+    }
+    return f.compose(v -> client.watch(Resources.NODES, o -> true, this::onNode).map(this::keep))
+        .compose(v -> client.watch(Resources.PODS, o -> true, this::onPod).map(this::keep));
+  }
+
+  private Void keep(Informer i) {
+    informers.add(i);
+    return null;
+  }
+
+  private void onObject(ResourceType type, WatchEvent ev) {
+    Map<String, Object> m = objects.computeIfAbsent(type.plural(), k -> new HashMap<>());
+    String key = Meta.namespace(ev.object()) + "/" + Meta.name(ev.object());
+    Class<?> model = switch (type.plural()) {
+      case "persistentvolumeclaims" -> PersistentVolumeClaim.class;
+      case "persistentvolumes" -> PersistentVolume.class;
+      case "poddisruptionbudgets" -> PodDisruptionBudget.class;
+      default -> null;
+    };
+    if (ev.type().equals(WatchEvent.DELETED)) m.remove(key);
+    else m.put(key, model == null ? ev.object() : decode(ev.object(), model));
+    ClusterEvent ce = switch (type.plural()) {
+      case "persistentvolumeclaims", "persistentvolumes" -> ClusterEvent.VOLUME_CHANGE;
+      case "namespaces" -> null;
+      default -> ClusterEvent.SELECTOR_CHANGE;
+    };
+    if (ce != null) moveOn(ce);
   }
 
   private void onNode(WatchEvent ev) {
     String name = Meta.name(ev.object());
-    if (ev.type().equals(WatchEvent.DELETED)) nodes.remove(name);
-    else nodes.put(name, ev.object());
-    retryUnschedulable();
+    if (ev.type().equals(WatchEvent.DELETED)) {
+      cache.removeNode(name);
+      return;
+    }
+    boolean known = cache.node(name) != null && cache.node(name).node() != null;
+    Node node;
+    try {
+      node = decode(ev.object(), Node.class);
+    } catch (RuntimeException e) {
+      LOG.warning("scheduler: node " + name + " cannot be read: " + e.getMessage());
+      return;
+    }
+    // Heartbeats change nothing a plugin looks at and move nothing.
+    if (cache.upsertNode(node)) moveOn(known ? ClusterEvent.NODE_UPDATE : ClusterEvent.NODE_ADD);
   }
 
   private void onPod(WatchEvent ev) {
-    JsonObject pod = ev.object();
-    String key = Meta.namespace(pod) + "/" + Meta.name(pod);
+    JsonObject obj = ev.object();
+    String key = Meta.namespace(obj) + "/" + Meta.name(obj);
     if (ev.type().equals(WatchEvent.DELETED)) {
-      pods.remove(key);
-      if (placed.remove(key) != null) retryUnschedulable();
-      unschedulable.remove(key);
+      queue.delete(key);
+      pending.remove(key);
+      if (cache.removePod(key)) moveOn(ClusterEvent.ASSIGNED_POD_DELETE);
       return;
     }
-    pods.put(key, pod);
-    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
-    String node = spec.getString("nodeName");
-    String phase = pod.getJsonObject("status", new JsonObject()).getString("phase", "");
-    if (node != null) {
-      unschedulable.remove(key);
+    JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+    String phase = obj.getJsonObject("status", new JsonObject()).getString("phase", "");
+    if (spec.getString("nodeName") != null) {
+      queue.delete(key);
+      pending.remove(key);
       if (phase.equals("Succeeded") || phase.equals("Failed")) {
-        if (placed.remove(key) != null) retryUnschedulable();
-      } else {
-        placed.put(key, node);
+        if (cache.removePod(key)) moveOn(ClusterEvent.ASSIGNED_POD_DELETE);
+        return;
       }
+      PodInfo info = podInfo(obj);
+      if (info == null) return;
+      boolean wasAssumed = cache.isAssumed(key);
+      if (cache.addPod(info) && !wasAssumed) moveOn(ClusterEvent.ASSIGNED_POD_ADD);
+      else if (wasAssumed) moveOn(ClusterEvent.ASSIGNED_POD_ADD);
       return;
     }
-    if (!schedulerName.equals(spec.getString("schedulerName", "default-scheduler"))
-        || Meta.meta(pod).containsKey("deletionTimestamp")) {
+    if (!profiles.containsKey(spec.getString("schedulerName", "default-scheduler"))) return;
+    if (Meta.meta(obj).containsKey("deletionTimestamp")) {
+      queue.delete(key);
+      pending.remove(key);
       return;
     }
-    if (!unschedulable.contains(key)) enqueue(key);
+    if (cache.isAssumed(key)) return; // our binding is on its way
+    PodInfo info = podInfo(obj);
+    if (info == null) return;
+    PodInfo old = pending.put(key, info);
+    boolean specChanged = old == null || !Objects.equals(old.pod().getSpec(), info.pod().getSpec())
+        || !Objects.equals(old.labels(), info.labels());
+    queue.addOrUpdate(info, System.currentTimeMillis(), specChanged);
+    kick();
   }
 
-  private void enqueue(String key) {
-    if (queued.add(key)) active.add(key);
-    vertx.runOnContext(v -> cycle());
-  }
-
-  private void retryUnschedulable() {
-    List<String> again = List.copyOf(unschedulable);
-    unschedulable.clear();
-    again.forEach(this::enqueue);
-  }
-
-  private void cycle() {
-    if (cycling || active.isEmpty()) return;
-    String key = active.poll();
-    queued.remove(key);
-    JsonObject pod = pods.get(key);
-    if (pod == null || pod.getJsonObject("spec").getString("nodeName") != null || placed.containsKey(key)) {
-      cycle();
-      return;
-    }
-    Scheduler.Decision d = decide(pod);
-    if (d.node() == null) {
-      count("unschedulable");
-      unschedulable.add(key);
-      LOG.info("scheduler: " + key + " unschedulable: " + d.message());
-      markUnschedulable(pod, d.message());
-      vertx.runOnContext(v -> cycle());
-      return;
-    }
-    cycling = true;
-    placed.put(key, d.node());
-    client.bind(Meta.namespace(pod), Meta.name(pod), d.node()).onComplete(ar -> {
-      cycling = false;
-      if (ar.succeeded()) {
-        count("scheduled");
-        LOG.info("scheduler: bound " + key + " to " + d.node());
-        event(pod, "Normal", "Scheduled", "Successfully assigned " + key + " to " + d.node());
-      } else {
-        count("error");
-        placed.remove(key);
-        if (!ApiError.is(ar.cause(), ApiError.Reason.NotFound, ApiError.Reason.Conflict)) {
-          LOG.warning("scheduler: binding " + key + " failed: " + ar.cause().getMessage());
-          vertx.setTimer(1000, t -> enqueue(key));
-        }
-      }
-      cycle();
-    });
-  }
-
-  private Scheduler.Decision decide(JsonObject pod) {
+  private PodInfo podInfo(JsonObject obj) {
     try {
-      return scheduler.schedule(pod, snapshot().values());
+      return new PodInfo(decode(obj, Pod.class));
     } catch (RuntimeException e) {
       // An object stored before validation caught its mistake (a malformed quantity) must not stop the queue.
-      return new Scheduler.Decision(null, "cannot schedule: " + e.getMessage());
+      LOG.warning("scheduler: pod " + Meta.namespace(obj) + "/" + Meta.name(obj) + " cannot be read: "
+          + e.getMessage());
+      return null;
     }
   }
 
-  /** Every node with what the pods bound or assumed on it request. */
-  private Map<String, NodeInfo> snapshot() {
-    Map<String, NodeInfo> infos = new HashMap<>();
-    nodes.forEach((n, obj) -> infos.put(n, new NodeInfo(n, obj, Resource.ofNode(obj), Resource.ZERO)));
-    placed.forEach((podKey, node) -> {
-      NodeInfo info = infos.get(node);
-      JsonObject p = pods.get(podKey);
-      if (info != null && p != null) infos.put(node, info.withPod(Resource.ofPod(p)));
-    });
-    return infos;
+  private static <T> T decode(JsonObject obj, Class<T> type) {
+    return MAPPER.readValue(obj.encode(), type);
   }
 
-  private void count(String result) {
-    Counter.builder("scheduler_schedule_attempts_total").tag("result", result).tag("profile", schedulerName)
-        .register(meters).increment();
+  private void moveOn(ClusterEvent event) {
+    if (queue.unschedulableSize() == 0) return;
+    if (queue.onEvent(event, System.currentTimeMillis(), pluginEvents::get) > 0) kick();
   }
 
-  private void markUnschedulable(JsonObject pod, String message) {
+  private void flush() {
+    long now = System.currentTimeMillis();
+    queue.flushUnschedulableLeftover(now);
+    if (queue.hasActive(now)) kick();
+  }
+
+  // ---- scheduling ----
+
+  private void kick() {
+    if (drainScheduled || !leading) return;
+    drainScheduled = true;
+    vertx.runOnContext(v -> drain());
+  }
+
+  private void drain() {
+    drainScheduled = false;
+    if (!leading) return;
+    long until = System.nanoTime() + SLICE_NANOS;
+    while (bindsInFlight < MAX_BINDS_IN_FLIGHT && System.nanoTime() < until) {
+      SchedulingQueue.Entry e = queue.pop(System.currentTimeMillis());
+      if (e == null) return;
+      scheduleOne(e);
+    }
+    if (bindsInFlight < MAX_BINDS_IN_FLIGHT) kick();
+  }
+
+  private void scheduleOne(SchedulingQueue.Entry e) {
+    PodInfo pod = e.pod();
+    Framework fw = profiles.get(pod.spec().getSchedulerName() == null ? "default-scheduler"
+        : pod.spec().getSchedulerName());
+    if (fw == null || cache.placed(pod.key())) {
+      queue.done(pod.key());
+      return;
+    }
+    long start = System.nanoTime();
+    Snapshot snapshot = cache.snapshot(listers);
+    Scheduler.Result r;
+    try {
+      r = scheduler.schedule(fw, pod, snapshot);
+    } catch (RuntimeException ex) {
+      LOG.warning("scheduler: " + pod.key() + " failed: " + ex);
+      r = new Scheduler.Result(null, "scheduling failed: " + ex.getMessage(), Set.of(), null, List.of(),
+          new CycleState(), 0, 0);
+      record(fw, "error", start);
+      queue.backoff(e, System.currentTimeMillis());
+      return;
+    }
+    if (!r.scheduled()) {
+      record(fw, "unschedulable", start);
+      queue.unschedulable(e, r.rejectors(), System.currentTimeMillis());
+      LOG.info("scheduler: " + pod.key() + " unschedulable: " + r.message());
+      if (r.nominatedNode() != null) preempt(pod, r);
+      markUnschedulable(pod, fw, r.message());
+      return;
+    }
+    String node = r.node();
+    CycleState state = r.state();
+    Status reserved = fw.runReserve(state, pod, node);
+    Status permit = reserved.isSuccess() ? fw.runPermit(state, pod, node) : reserved;
+    if (!permit.isSuccess()) {
+      fw.runUnreserve(state, pod, node);
+      record(fw, permit.isRejected() ? "unschedulable" : "error", start);
+      if (permit.isRejected()) queue.unschedulable(e, Set.of(permit.plugin()), System.currentTimeMillis());
+      else queue.backoff(e, System.currentTimeMillis());
+      return;
+    }
+    cache.assume(pod, node);
+    record(fw, "scheduled", start);
+    bindsInFlight++;
+    Future.fromCompletionStage(fw.runPreBindAndBind(state, pod, node, cluster), vertx.getOrCreateContext())
+        .onComplete(ar -> {
+          bindsInFlight--;
+          Status s = ar.succeeded() ? ar.result() : null;
+          if (s != null && s.isSuccess()) {
+            queue.done(pod.key());
+            pending.remove(pod.key());
+            event(pod, fw, "Normal", "Scheduled", "Successfully assigned " + pod.key() + " to " + node);
+          } else {
+            cache.forget(pod.key());
+            fw.runUnreserve(state, pod, node);
+            Throwable cause = ar.failed() ? ar.cause() : null;
+            if (cause != null && ApiError.is(unwrap(cause), ApiError.Reason.NotFound)) {
+              queue.done(pod.key());
+            } else if (cause != null && ApiError.is(unwrap(cause), ApiError.Reason.Conflict)) {
+              // Someone else bound it; the pod watch will say where.
+              queue.done(pod.key());
+            } else {
+              count(fw, "error");
+              LOG.warning("scheduler: binding " + pod.key() + " to " + node + " failed: "
+                  + (cause != null ? unwrap(cause).getMessage() : s.message()));
+              queue.backoff(e, System.currentTimeMillis());
+            }
+          }
+          kick();
+        });
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof java.util.concurrent.CompletionException) && t.getCause() != null) t = t.getCause();
+    return t;
+  }
+
+  private void preempt(PodInfo pod, Scheduler.Result r) {
+    LOG.info("scheduler: " + pod.key() + " preempts " + r.victims() + " on " + r.nominatedNode());
+    for (PodInfo v : r.victims()) {
+      cluster.evict(v.namespace(), v.name(), "Preempted by pod " + pod.uid() + " on node " + r.nominatedNode());
+      event(v, null, "Normal", "Preempted", "Preempted by pod " + pod.uid() + " on node " + r.nominatedNode());
+    }
+    cluster.nominate(pod.namespace(), pod.name(), r.nominatedNode());
+  }
+
+  // ---- writes ----
+
+  private final class ApiCluster implements Cluster {
+    @Override
+    public CompletionStage<Void> bind(String namespace, String pod, String node) {
+      return client.bind(namespace, pod, node).<Void>mapEmpty().toCompletionStage();
+    }
+
+    @Override
+    public CompletionStage<Void> evict(String namespace, String pod, String reason) {
+      return client.delete(Resources.PODS, namespace, pod, new JsonObject()).<Void>mapEmpty()
+          .onFailure(e -> LOG.warning("scheduler: evicting " + namespace + "/" + pod + " failed: " + e.getMessage()))
+          .toCompletionStage();
+    }
+
+    @Override
+    public CompletionStage<Void> nominate(String namespace, String pod, String node) {
+      return client.mergePatch(Resources.PODS, namespace, pod, "status",
+          new JsonObject().put("status", new JsonObject().put("nominatedNodeName", node))).<Void>mapEmpty()
+          .toCompletionStage();
+    }
+  }
+
+  private void markUnschedulable(PodInfo pod, Framework fw, String message) {
     JsonObject condition = new JsonObject().put("type", "PodScheduled").put("status", "False")
         .put("reason", "Unschedulable").put("message", message).put("lastTransitionTime", Meta.now());
     JsonArray conditions = new JsonArray().add(condition);
-    for (Object o : pod.getJsonObject("status", new JsonObject()).getJsonArray("conditions", new JsonArray())) {
-      JsonObject c = (JsonObject) o;
-      if ("PodScheduled".equals(c.getString("type"))) {
-        if (message.equals(c.getString("message"))) return; // nothing new to say
-      } else {
-        conditions.add(c);
+    var status = pod.pod().getStatus();
+    if (status != null && status.getConditions() != null) {
+      for (var c : status.getConditions()) {
+        if ("PodScheduled".equals(c.getType())) {
+          if (message.equals(c.getMessage())) return; // nothing new to say
+        } else {
+          conditions.add(JsonObject.mapFrom(Map.of("type", c.getType(), "status", c.getStatus())));
+        }
       }
     }
-    client.mergePatch(Resources.PODS, Meta.namespace(pod), Meta.name(pod), "status",
+    client.mergePatch(Resources.PODS, pod.namespace(), pod.name(), "status",
         new JsonObject().put("status", new JsonObject().put("conditions", conditions)));
-    event(pod, "Warning", "FailedScheduling", message);
+    event(pod, fw, "Warning", "FailedScheduling", message);
   }
 
-  private void event(JsonObject pod, String type, String reason, String message) {
+  private void event(PodInfo pod, Framework fw, String type, String reason, String message) {
     String now = Meta.now();
+    String component = fw == null ? "default-scheduler" : fw.schedulerName();
     JsonObject ev = new JsonObject()
-        .put("metadata", new JsonObject().put("generateName", Meta.name(pod) + ".").put("namespace", Meta.namespace(pod)))
+        .put("metadata", new JsonObject().put("generateName", pod.name() + ".").put("namespace", pod.namespace()))
         .put("involvedObject", new JsonObject().put("kind", "Pod").put("apiVersion", "v1")
-            .put("namespace", Meta.namespace(pod)).put("name", Meta.name(pod)).put("uid", Meta.uid(pod)))
+            .put("namespace", pod.namespace()).put("name", pod.name()).put("uid", pod.uid()))
         .put("reason", reason).put("message", message).put("type", type)
-        .put("source", new JsonObject().put("component", schedulerName))
-        .put("reportingComponent", schedulerName).put("firstTimestamp", now).put("lastTimestamp", now).put("count", 1);
-    client.create(Resources.EVENTS, Meta.namespace(pod), ev);
+        .put("source", new JsonObject().put("component", component))
+        .put("reportingComponent", component).put("firstTimestamp", now).put("lastTimestamp", now).put("count", 1);
+    client.create(Resources.EVENTS, pod.namespace(), ev);
+  }
+
+  // ---- listers ----
+
+  private final class ObjectListers implements Listers {
+    @Override
+    public PersistentVolumeClaim pvc(String namespace, String name) {
+      return (PersistentVolumeClaim) objects.getOrDefault("persistentvolumeclaims", Map.of()).get(namespace + "/" + name);
+    }
+
+    @Override
+    public PersistentVolume pv(String name) {
+      return (PersistentVolume) objects.getOrDefault("persistentvolumes", Map.of()).get("/" + name);
+    }
+
+    @Override
+    public Map<String, String> namespaceLabels(String namespace) {
+      Object ns = objects.getOrDefault("namespaces", Map.of()).get("/" + namespace);
+      return ns == null ? Map.of() : Meta.labels((JsonObject) ns);
+    }
+
+    @Override
+    public List<PodDisruptionBudget> pdbs(String namespace) {
+      List<PodDisruptionBudget> out = new ArrayList<>();
+      for (Map.Entry<String, Object> e : objects.getOrDefault("poddisruptionbudgets", Map.of()).entrySet()) {
+        if (e.getKey().startsWith(namespace + "/")) out.add((PodDisruptionBudget) e.getValue());
+      }
+      return out;
+    }
+
+    @Override
+    public List<LabelSelector> spreadSelectors(PodInfo pod) {
+      List<LabelSelector> out = new ArrayList<>();
+      String prefix = pod.namespace() + "/";
+      for (Map.Entry<String, Object> e : objects.getOrDefault("services", Map.of()).entrySet()) {
+        if (!e.getKey().startsWith(prefix)) continue;
+        JsonObject sel = ((JsonObject) e.getValue()).getJsonObject("spec", new JsonObject()).getJsonObject("selector");
+        if (sel != null && !sel.isEmpty()) addIfMatches(out, new LabelSelector(null, Meta.stringMap(sel)), pod);
+      }
+      for (String kind : List.of("replicasets", "statefulsets", "replicationcontrollers")) {
+        for (Map.Entry<String, Object> e : objects.getOrDefault(kind, Map.of()).entrySet()) {
+          if (!e.getKey().startsWith(prefix)) continue;
+          Object sel = ((JsonObject) e.getValue()).getJsonObject("spec", new JsonObject()).getValue("selector");
+          if (!(sel instanceof JsonObject s) || s.isEmpty()) continue;
+          LabelSelector ls = kind.equals("replicationcontrollers") ? new LabelSelector(null, Meta.stringMap(s))
+              : MAPPER.readValue(s.encode(), LabelSelector.class);
+          addIfMatches(out, ls, pod);
+        }
+      }
+      return out;
+    }
+
+    private void addIfMatches(List<LabelSelector> out, LabelSelector sel, PodInfo pod) {
+      if (io.kvx.scheduler.framework.Selectors.matches(sel, pod.labels())) out.add(sel);
+    }
+  }
+
+  // ---- metrics ----
+
+  private void registerGauges() {
+    Gauge.builder("scheduler_pending_pods", queue, q -> q.activeSize()).tag("queue", "active").register(meters);
+    Gauge.builder("scheduler_pending_pods", queue, q -> q.backoffSize()).tag("queue", "backoff").register(meters);
+    Gauge.builder("scheduler_pending_pods", queue, q -> q.unschedulableSize()).tag("queue", "unschedulable")
+        .register(meters);
+    Gauge.builder("scheduler_pending_pods", queue, q -> 0).tag("queue", "gated").register(meters);
+  }
+
+  private void record(Framework fw, String result, long startNanos) {
+    count(fw, result);
+    timers.computeIfAbsent(fw.schedulerName() + "/" + result, k -> Timer
+        .builder("scheduler_scheduling_attempt_duration_seconds").tag("result", result)
+        .tag("profile", fw.schedulerName()).publishPercentileHistogram()
+        .minimumExpectedValue(java.time.Duration.ofNanos(100_000))
+        .maximumExpectedValue(java.time.Duration.ofSeconds(5)).register(meters))
+        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void count(Framework fw, String result) {
+    counters.computeIfAbsent(fw.schedulerName() + "/" + result, k -> Counter
+        .builder("scheduler_schedule_attempts_total").tag("result", result).tag("profile", fw.schedulerName())
+        .register(meters)).increment();
   }
 }

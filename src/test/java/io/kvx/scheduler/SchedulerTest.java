@@ -1,69 +1,116 @@
 package io.kvx.scheduler;
 
 import io.kvx.scheduler.framework.NodeInfo;
-import io.kvx.scheduler.framework.Resource;
-import io.kvx.scheduler.plugins.nodeaffinity.NodeAffinity;
-import io.kvx.scheduler.plugins.nodename.NodeName;
-import io.kvx.scheduler.plugins.noderesources.NodeResourcesFit;
-import io.kvx.scheduler.plugins.nodeunschedulable.NodeUnschedulable;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.kvx.scheduler.framework.PodInfo;
+import io.kvx.scheduler.framework.Snapshot;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static io.kvx.scheduler.Fixtures.node;
+import static io.kvx.scheduler.Fixtures.pod;
+import static io.kvx.scheduler.Fixtures.requests;
+import static io.kvx.scheduler.Fixtures.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 class SchedulerTest {
 
-  private static final NodeResourcesFit FIT = new NodeResourcesFit();
-  private static final Scheduler SCHEDULER = new Scheduler(
-      List.of(new NodeUnschedulable(), new NodeName(), new NodeAffinity(), FIT),
-      List.of(new Scheduler.WeightedScore(FIT, 1)));
-
-  private static NodeInfo node(String name, String cpu, String mem, boolean ready, String zone, long usedMilliCpu) {
-    JsonObject n = new JsonObject()
-        .put("metadata", new JsonObject().put("name", name).put("labels", new JsonObject().put("zone", zone)))
-        .put("spec", new JsonObject())
-        .put("status", new JsonObject().put("allocatable", new JsonObject().put("cpu", cpu).put("memory", mem)
-            .put("pods", "110")).put("conditions", new JsonArray().add(new JsonObject().put("type", "Ready")
-            .put("status", ready ? "True" : "False"))));
-    return new NodeInfo(name, n, Resource.ofNode(n), new Resource(usedMilliCpu, 0, 0));
-  }
-
-  private static JsonObject pod(String cpu, String zone, String nodeName) {
-    JsonObject spec = new JsonObject().put("containers", new JsonArray().add(new JsonObject().put("name", "c")
-        .put("resources", new JsonObject().put("requests", new JsonObject().put("cpu", cpu)))));
-    if (zone != null) spec.put("nodeSelector", new JsonObject().put("zone", zone));
-    if (nodeName != null) spec.put("nodeName", nodeName);
-    return new JsonObject().put("metadata", new JsonObject().put("name", "p")).put("spec", spec);
+  private static List<NodeInfo> three() {
+    return List.of(
+        with(node("a", "{'zone':'z1'}", "{}", "2", "4Gi", "{}"), pod("x", requests("1500m", null))),
+        with(node("b", "{'zone':'z1'}", "{}", "2", "4Gi", "{}"), pod("y", requests("500m", null))),
+        node("c", "{'zone':'z2'}", "{}", "2", "4Gi", "{}"));
   }
 
   static Stream<Arguments> cases() {
-    List<NodeInfo> three = List.of(node("a", "2", "4Gi", true, "z1", 1500), node("b", "2", "4Gi", true, "z1", 500),
-        node("c", "2", "4Gi", true, "z2", 0));
+    String notReady = "{'conditions':[{'type':'Ready','status':'False'}]}";
     return Stream.of(
-        Arguments.of("least allocated wins", pod("100m", null, null), three, "c", null),
-        Arguments.of("node selector narrows", pod("100m", "z1", null), three, "b", null),
-        Arguments.of("nodeName pins", pod("100m", null, "a"), three, "a", null),
-        Arguments.of("too big for all", pod("3", null, null), three, null,
-            "0/3 nodes are available: 3 Insufficient cpu."),
-        Arguments.of("mixed reasons", pod("1800m", "z1", null), three, null,
-            "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector."),
-        Arguments.of("not ready nodes are skipped", pod("100m", null, null),
-            List.of(node("a", "2", "4Gi", false, "z1", 0)), null,
-            "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }."),
-        Arguments.of("no nodes", pod("100m", null, null), List.of(), null, "0/0 nodes are available."));
+        Arguments.of("least allocated wins", pod("p", requests("100m", null)), three(), "c", null),
+        Arguments.of("node selector narrows", pod("p", "{'nodeSelector':{'zone':'z1'},"
+            + requests("100m", null).substring(1)), three(), "b", null),
+        Arguments.of("nodeName pins", pod("p", "{'nodeName':'a'," + requests("100m", null).substring(1)), three(),
+            "a", null),
+        Arguments.of("too big for all", pod("p", requests("3", null)), three(), null,
+            "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+                + "3 Preemption is not helpful for scheduling."),
+        Arguments.of("mixed reasons, sorted", pod("p", "{'nodeSelector':{'zone':'z1'},"
+                + requests("1800m", null).substring(1)), three(), null,
+            "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu. "
+                + "preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
+                + "2 No preemption victims found for incoming pod."),
+        Arguments.of("cpu and memory both short count twice", pod("p", requests("2500m", "5Gi")), List.of(
+                node("a", "2", "4Gi")), null,
+            "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory. preemption: 0/1 nodes are "
+                + "available: 1 Preemption is not helpful for scheduling."),
+        Arguments.of("not ready nodes are tainted", pod("p", requests("100m", null)),
+            List.of(node("a", "{}", "{}", "2", "4Gi", notReady)), null,
+            "0/1 nodes are available: 1 node(s) had untolerated taint(s). preemption: 0/1 nodes are available: "
+                + "1 Preemption is not helpful for scheduling."),
+        Arguments.of("no nodes", pod("p", requests("100m", null)), List.of(), null,
+            "no nodes available to schedule pods"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void schedules(String name, JsonObject pod, List<NodeInfo> nodes, String wantNode, String wantMessage) {
-    Scheduler.Decision d = SCHEDULER.schedule(pod, nodes);
-    assertEquals(wantNode, d.node());
-    assertEquals(wantMessage, d.message());
+  void schedules(String name, PodInfo pod, List<NodeInfo> nodes, String wantNode, String wantMessage) {
+    Scheduler.Result r = new Scheduler().schedule(SchedulerConfig.defaults("default-scheduler").profiles().get(0),
+        pod, Snapshot.of(nodes));
+    assertEquals(wantNode, r.node());
+    assertEquals(wantMessage, r.message());
+  }
+
+  @Test
+  void preemptionEvictsTheFewestLowerPriorityPods() {
+    PodInfo low1 = pod("low1", requests("1", null));
+    PodInfo low2 = pod("low2", requests("500m", null));
+    PodInfo mid = pod("mid", "{}", "{'priority':50," + requests("1", null).substring(1));
+    List<NodeInfo> nodes = List.of(with(node("a", "2", "4Gi"), low1, low2), with(node("b", "2", "4Gi"), mid, 
+        pod("low3", requests("1", null))));
+    PodInfo high = pod("high", "{}", "{'priority':100," + requests("1500m", null).substring(1));
+    Scheduler.Result r = new Scheduler().schedule(SchedulerConfig.defaults("d").profiles().get(0), high,
+        Snapshot.of(nodes));
+    assertNull(r.node());
+    // On a, evicting low1 is enough (low2 is reprieved); on b, mid and low3 must both go: a wins.
+    assertEquals("a", r.nominatedNode());
+    assertEquals(List.of("default/low1"), r.victims().stream().map(PodInfo::key).toList());
+  }
+
+  @Test
+  void preemptionKeepsWhatItCan() {
+    PodInfo small = pod("small", requests("200m", null));
+    PodInfo big = pod("big", requests("1500m", null));
+    PodInfo high = pod("high", "{}", "{'priority':100," + requests("1", null).substring(1));
+    Scheduler.Result r = new Scheduler().schedule(SchedulerConfig.defaults("d").profiles().get(0), high,
+        Snapshot.of(List.of(with(node("a", "2", "4Gi"), small, big))));
+    assertEquals("a", r.nominatedNode());
+    assertEquals(List.of("default/big"), r.victims().stream().map(PodInfo::key).toList());
+  }
+
+  @Test
+  void preemptionPolicyNever() {
+    PodInfo high = pod("high", "{}", "{'priority':100,'preemptionPolicy':'Never'," + requests("3", null).substring(1));
+    Scheduler.Result r = new Scheduler().schedule(SchedulerConfig.defaults("d").profiles().get(0), high,
+        Snapshot.of(List.of(node("a", "2", "4Gi"))));
+    assertEquals("0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to "
+        + "preemptionPolicy=Never.", r.message());
+  }
+
+  @Test
+  void bigClustersLookAtAShare() {
+    assertEquals(50, Scheduler.numFeasibleNodesToFind(0, 50));
+    assertEquals(100, Scheduler.numFeasibleNodesToFind(0, 150));
+    assertEquals(500, Scheduler.numFeasibleNodesToFind(0, 5000));
+    assertEquals(250, Scheduler.numFeasibleNodesToFind(5, 5000));
+    List<NodeInfo> nodes = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) nodes.add(node(String.format("n%04d", i), "4", "8Gi"));
+    Scheduler.Result r = new Scheduler().schedule(SchedulerConfig.defaults("d").profiles().get(0),
+        pod("p", requests("100m", null)), Snapshot.of(nodes));
+    assertEquals(420, r.evaluatedNodes()); // 50% − 1000/125 = 42%
   }
 }

@@ -1,11 +1,7 @@
 package io.kvx.scheduler.framework;
 
-import io.vertx.core.json.JsonObject;
+/** A hard rule (a predicate): SUCCESS if the pod may run on the node, else the reason Kubernetes prints. */
+public interface FilterPlugin extends Plugin {
 
-/** A Filter extension point: null if the pod fits the node, else the reason Kubernetes prints. */
-public interface FilterPlugin {
-
-  String name();
-
-  String filter(JsonObject pod, NodeInfo node);
+  Status filter(CycleState state, PodInfo pod, NodeInfo node);
 }

@@ -1,11 +1,204 @@
 package io.kvx.scheduler.framework;
 
-import io.vertx.core.json.JsonObject;
+import io.fabric8.kubernetes.api.model.ContainerImage;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeCondition;
+import io.fabric8.kubernetes.api.model.Taint;
 
-/** One node as the scheduler sees it: the Node object and what its pods already request. */
-public record NodeInfo(String name, JsonObject node, Resource allocatable, Resource requested) {
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
-  public NodeInfo withPod(Resource pod) {
-    return new NodeInfo(name, node, allocatable, requested.plus(pod));
+/**
+ * One node as the scheduler sees it: the Node, its pods (bound or assumed), what they request, the host
+ * ports they hold, which of them carry affinity, and the images the node has. Also the node's
+ * effective taints: spec.taints plus the taints Kubernetes' node lifecycle controller derives from
+ * conditions (not-ready, unreachable, memory/disk/pid pressure, network-unavailable), so a pressured
+ * node repels pods that do not tolerate it.
+ */
+public final class NodeInfo {
+
+  public static final int DEFAULT_MAX_PODS = 110;
+
+  private final String name;
+  private Node node;
+  private Resource allocatable = Resource.ZERO;
+  private List<Taint> taints = List.of();
+  private Map<String, Long> images = Map.of();
+  private Map<String, String> labels = Map.of();
+  private final Map<String, PodInfo> pods = new LinkedHashMap<>();
+  private Resource requested = Resource.ZERO;
+  private Resource nonZeroRequested = Resource.ZERO;
+  private final List<PodInfo.HostPort> usedPorts = new ArrayList<>();
+  private int withAffinity;
+  private int withRequiredAntiAffinity;
+
+  public NodeInfo(String name) {
+    this.name = name;
+  }
+
+  public NodeInfo(Node node) {
+    this(node.getMetadata().getName());
+    setNode(node);
+  }
+
+  public void setNode(Node node) {
+    this.node = node;
+    var status = node.getStatus();
+    var list = status == null ? null : status.getAllocatable() != null && !status.getAllocatable().isEmpty()
+        ? status.getAllocatable() : status.getCapacity();
+    Resource alloc = Resource.of(list);
+    if (list == null || !list.containsKey(Resource.PODS)) alloc = alloc.withPods(DEFAULT_MAX_PODS);
+    this.allocatable = alloc;
+    this.labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+    this.taints = effectiveTaints(node);
+    Map<String, Long> img = new HashMap<>();
+    if (status != null && status.getImages() != null) {
+      for (ContainerImage ci : status.getImages()) {
+        long size = ci.getSizeBytes() == null ? 0 : ci.getSizeBytes();
+        for (String n : PodInfo.list(ci.getNames())) img.put(normalizeImage(n), size);
+      }
+    }
+    this.images = img;
+  }
+
+  /** "busybox" and "docker.io/library/busybox:latest" are the same image. */
+  public static String normalizeImage(String image) {
+    String s = image;
+    int at = s.indexOf('@');
+    if (at < 0 && s.lastIndexOf(':') <= s.lastIndexOf('/')) s = s + ":latest";
+    int slash = s.indexOf('/');
+    if (slash < 0) {
+      s = "docker.io/library/" + s;
+    } else {
+      String first = s.substring(0, slash);
+      if (!first.contains(".") && !first.contains(":") && !first.equals("localhost")) s = "docker.io/" + s;
+    }
+    return s;
+  }
+
+  static List<Taint> effectiveTaints(Node node) {
+    List<Taint> out = new ArrayList<>();
+    if (node.getSpec() != null && node.getSpec().getTaints() != null) out.addAll(node.getSpec().getTaints());
+    Map<String, String> cond = new HashMap<>();
+    if (node.getStatus() != null && node.getStatus().getConditions() != null) {
+      for (NodeCondition c : node.getStatus().getConditions()) cond.put(c.getType(), c.getStatus());
+    }
+    String ready = cond.get("Ready");
+    if (ready == null || "False".equals(ready)) add(out, "node.kubernetes.io/not-ready", "NoSchedule");
+    else if ("Unknown".equals(ready)) add(out, "node.kubernetes.io/unreachable", "NoSchedule");
+    if ("True".equals(cond.get("MemoryPressure"))) add(out, "node.kubernetes.io/memory-pressure", "NoSchedule");
+    if ("True".equals(cond.get("DiskPressure"))) add(out, "node.kubernetes.io/disk-pressure", "NoSchedule");
+    if ("True".equals(cond.get("PIDPressure"))) add(out, "node.kubernetes.io/pid-pressure", "NoSchedule");
+    if ("True".equals(cond.get("NetworkUnavailable"))) {
+      add(out, "node.kubernetes.io/network-unavailable", "NoSchedule");
+    }
+    return List.copyOf(out);
+  }
+
+  private static void add(List<Taint> taints, String key, String effect) {
+    for (Taint t : taints) if (key.equals(t.getKey()) && effect.equals(t.getEffect())) return;
+    Taint t = new Taint();
+    t.setKey(key);
+    t.setEffect(effect);
+    taints.add(t);
+  }
+
+  public void addPod(PodInfo p) {
+    PodInfo old = pods.put(p.key(), p);
+    if (old != null) account(old, -1);
+    account(p, 1);
+  }
+
+  public boolean removePod(String key) {
+    PodInfo old = pods.remove(key);
+    if (old == null) return false;
+    account(old, -1);
+    return true;
+  }
+
+  private void account(PodInfo p, int sign) {
+    if (sign > 0) {
+      requested = requested.plus(p.requests());
+      nonZeroRequested = nonZeroRequested.plus(p.nonZeroRequests());
+      usedPorts.addAll(p.hostPorts());
+    } else {
+      requested = requested.minus(p.requests());
+      nonZeroRequested = nonZeroRequested.minus(p.nonZeroRequests());
+      for (PodInfo.HostPort hp : p.hostPorts()) usedPorts.remove(hp);
+    }
+    if (p.hasAffinity()) withAffinity += sign;
+    if (p.hasRequiredAntiAffinity()) withRequiredAntiAffinity += sign;
+  }
+
+  /** A copy whose pod set can change without touching this one (preemption dry runs). */
+  public NodeInfo copy() {
+    NodeInfo c = new NodeInfo(name);
+    c.node = node;
+    c.allocatable = allocatable;
+    c.taints = taints;
+    c.images = images;
+    c.labels = labels;
+    pods.values().forEach(c::addPod);
+    return c;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Node node() {
+    return node;
+  }
+
+  public Map<String, String> labels() {
+    return labels;
+  }
+
+  public Resource allocatable() {
+    return allocatable;
+  }
+
+  public Resource requested() {
+    return requested;
+  }
+
+  public Resource nonZeroRequested() {
+    return nonZeroRequested;
+  }
+
+  public List<PodInfo.HostPort> usedPorts() {
+    return usedPorts;
+  }
+
+  public List<Taint> taints() {
+    return taints;
+  }
+
+  public Map<String, Long> images() {
+    return images;
+  }
+
+  public java.util.Collection<PodInfo> pods() {
+    return pods.values();
+  }
+
+  public boolean hasPodsWithAffinity() {
+    return withAffinity > 0;
+  }
+
+  public boolean hasPodsWithRequiredAntiAffinity() {
+    return withRequiredAntiAffinity > 0;
+  }
+
+  public boolean unschedulable() {
+    return node != null && node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable());
+  }
+
+  @Override
+  public String toString() {
+    return name + requested;
   }
 }

@@ -1,17 +1,22 @@
 package io.kvx.scheduler.plugins.nodeunschedulable;
 
+import io.fabric8.kubernetes.api.model.Taint;
+import io.kvx.scheduler.framework.ClusterEvent;
+import io.kvx.scheduler.framework.CycleState;
 import io.kvx.scheduler.framework.FilterPlugin;
 import io.kvx.scheduler.framework.NodeInfo;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.kvx.scheduler.framework.PodInfo;
+import io.kvx.scheduler.framework.Selectors;
+import io.kvx.scheduler.framework.Status;
 
-/**
- * Nodes that are cordoned (spec.unschedulable) or not Ready take no new pods, unless the pod
- * tolerates the matching taint.
- */
+import java.util.Set;
+
+/** A cordoned node (spec.unschedulable) takes only pods that tolerate node.kubernetes.io/unschedulable. */
 public final class NodeUnschedulable implements FilterPlugin {
 
   public static final String NAME = "NodeUnschedulable";
+  public static final String REASON = "node(s) were unschedulable";
+  static final Taint TAINT = new Taint("NoSchedule", "node.kubernetes.io/unschedulable", null, null);
 
   @Override
   public String name() {
@@ -19,33 +24,15 @@ public final class NodeUnschedulable implements FilterPlugin {
   }
 
   @Override
-  public String filter(JsonObject pod, NodeInfo node) {
-    if (node.node().getJsonObject("spec", new JsonObject()).getBoolean("unschedulable", false)
-        && !tolerates(pod, "node.kubernetes.io/unschedulable")) {
-      return "node(s) were unschedulable";
-    }
-    if (!ready(node.node()) && !tolerates(pod, "node.kubernetes.io/not-ready")) {
-      return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }";
-    }
-    return null;
+  public Set<ClusterEvent> events() {
+    return Set.of(ClusterEvent.NODE_ADD, ClusterEvent.NODE_UPDATE);
   }
 
-  static boolean ready(JsonObject node) {
-    for (Object o : node.getJsonObject("status", new JsonObject()).getJsonArray("conditions", new JsonArray())) {
-      JsonObject c = (JsonObject) o;
-      if ("Ready".equals(c.getString("type"))) return "True".equals(c.getString("status"));
-    }
-    return false;
-  }
-
-  private static boolean tolerates(JsonObject pod, String key) {
-    for (Object o : pod.getJsonObject("spec", new JsonObject()).getJsonArray("tolerations", new JsonArray())) {
-      JsonObject t = (JsonObject) o;
-      boolean keyMatch = key.equals(t.getString("key")) || (t.getString("key") == null
-          && "Exists".equals(t.getString("operator")));
-      String effect = t.getString("effect");
-      if (keyMatch && (effect == null || effect.equals("NoSchedule"))) return true;
-    }
-    return false;
+  @Override
+  public Status filter(CycleState state, PodInfo pod, NodeInfo node) {
+    if (!node.unschedulable()) return Status.SUCCESS;
+    var tolerations = pod.spec().getTolerations();
+    if (tolerations != null && Selectors.tolerated(tolerations, TAINT)) return Status.SUCCESS;
+    return Status.unresolvable(REASON);
   }
 }

@@ -1,0 +1,183 @@
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Scheduler throughput, after kube-scheduler's scheduler_perf SchedulingBasic: N Ready nodes with
+ * capacity, then M pods with requests; pods/s from the first pod create to the last binding a watch
+ * sees, the store's write ceiling (node creates/s, no scheduling involved), and the p99 scheduling
+ * attempt latency from the scheduler's histogram.
+ * Usage: SchedulerBench API_URL TOKEN NODES PODS [CONCURRENCY]
+ */
+public class SchedulerBench {
+
+  public static void main(String[] a) throws Exception {
+    String api = a[0];
+    String token = a[1];
+    int nodes = Integer.parseInt(a[2]);
+    int pods = Integer.parseInt(a[3]);
+    int conc = a.length > 4 ? Integer.parseInt(a[4]) : 64;
+    SSLContext ssl = SSLContext.getInstance("TLS");
+    ssl.init(null, new TrustManager[]{new X509TrustManager() {
+      public void checkClientTrusted(X509Certificate[] c, String s) { }
+      public void checkServerTrusted(X509Certificate[] c, String s) { }
+      public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
+    }}, null);
+    HttpClient http = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+    String ns = "bench-" + Long.toString(System.currentTimeMillis(), 36);
+    post(http, api, token, "/api/v1/namespaces", new JsonObject().put("metadata", new JsonObject().put("name", ns)))
+        .join();
+
+    long t0 = System.nanoTime();
+    run(conc, nodes, i -> post(http, api, token, "/api/v1/nodes", node("bench-" + ns + "-n" + i)));
+    double nodeSecs = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("store write ceiling: %d node creates in %.2f s = %.0f writes/s (%d concurrent)%n", nodes,
+        nodeSecs, nodes / nodeSecs, conc);
+    // Nodes get Ready through their status subresource, as a kubelet reports it.
+    t0 = System.nanoTime();
+    run(conc, nodes, i -> patchStatus(http, api, token, "/api/v1/nodes/bench-" + ns + "-n" + i + "/status"));
+    System.out.printf("node status updates: %.0f writes/s%n", nodes / ((System.nanoTime() - t0) / 1e9));
+
+    // Watch pods in the namespace: count bindings.
+    AtomicInteger bound = new AtomicInteger();
+    AtomicLong lastBind = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(1);
+    Thread watcher = Thread.ofPlatform().daemon().start(() -> {
+      try {
+        HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/namespaces/"
+            + ns + "/pods?watch=true")).header("Authorization", "Bearer " + token).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+        BufferedReader in = new BufferedReader(new InputStreamReader(r.body()));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String line; (line = in.readLine()) != null; ) {
+          JsonObject ev = new JsonObject(line);
+          JsonObject o = ev.getJsonObject("object");
+          if (o == null || o.getJsonObject("spec") == null) continue;
+          if (o.getJsonObject("spec").getString("nodeName") != null && seen.add(o.getJsonObject("metadata").getString("name"))) {
+            lastBind.set(System.nanoTime());
+            if (bound.incrementAndGet() == pods) {
+              done.countDown();
+              return;
+            }
+          }
+        }
+      } catch (Exception e) {
+        e.printStackTrace();
+      }
+    });
+    Thread.sleep(500);
+    long start = System.nanoTime();
+    run(conc, pods, i -> post(http, api, token, "/api/v1/namespaces/" + ns + "/pods", pod("p" + i)));
+    double createSecs = (System.nanoTime() - start) / 1e9;
+    System.out.printf("pod creates: %d in %.2f s = %.0f pods/s%n", pods, createSecs, pods / createSecs);
+    if (!done.await(600, java.util.concurrent.TimeUnit.SECONDS)) System.out.println("timed out, bound " + bound.get());
+    double secs = (lastBind.get() - start) / 1e9;
+    System.out.printf("scheduled %d pods on %d nodes: first create to last binding %.2f s = %.0f pods/s%n",
+        bound.get(), nodes, secs, bound.get() / secs);
+    String metrics = http.send(HttpRequest.newBuilder(URI.create(api + "/metrics")).header("Authorization",
+        "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body();
+    System.out.println("p99 scheduling attempt latency (scheduled): " + p99(metrics) + " s");
+    for (String l : metrics.split("\n")) {
+      if (l.startsWith("scheduler_schedule_attempts_total") || l.startsWith("scheduler_pending_pods")) {
+        System.out.println("  " + l);
+      }
+    }
+  }
+
+  interface Op {
+    CompletableFuture<?> call(int i);
+  }
+
+  static void run(int conc, int n, Op op) throws InterruptedException {
+    Semaphore s = new Semaphore(conc);
+    AtomicInteger failed = new AtomicInteger();
+    for (int i = 0; i < n; i++) {
+      s.acquire();
+      op.call(i).whenComplete((r, e) -> {
+        if (e != null && failed.incrementAndGet() < 5) System.err.println(e);
+        s.release();
+      });
+    }
+    s.acquire(conc);
+    if (failed.get() > 0) System.err.println(failed.get() + " requests failed");
+  }
+
+  static CompletableFuture<String> post(HttpClient http, String api, String token, String path, JsonObject body) {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create(api + path)).header("Authorization", "Bearer " + token)
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(),
+        HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+          if (r.statusCode() >= 300) throw new IllegalStateException(r.statusCode() + " " + r.body());
+          return r.body();
+        });
+  }
+
+  static CompletableFuture<String> patchStatus(HttpClient http, String api, String token, String path) {
+    JsonObject body = new JsonObject().put("status", new JsonObject()
+        .put("capacity", new JsonObject().put("cpu", "4").put("memory", "32Gi").put("pods", "110"))
+        .put("allocatable", new JsonObject().put("cpu", "4").put("memory", "32Gi").put("pods", "110"))
+        .put("conditions", new JsonArray().add(new JsonObject().put("type", "Ready").put("status", "True")
+            .put("reason", "KubeletReady").put("lastHeartbeatTime", java.time.Instant.now().toString()))));
+    return http.sendAsync(HttpRequest.newBuilder(URI.create(api + path)).header("Authorization", "Bearer " + token)
+        .header("Content-Type", "application/merge-patch+json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(body.encode())).build(),
+        HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+          if (r.statusCode() >= 300) throw new IllegalStateException(r.statusCode() + " " + r.body());
+          return r.body();
+        });
+  }
+
+  static JsonObject node(String name) {
+    // A taint keeps the node agent of a real node, if any, from mistaking these for its own work;
+    // the benchmark pods tolerate it.
+    return new JsonObject().put("apiVersion", "v1").put("kind", "Node")
+        .put("metadata", new JsonObject().put("name", name).put("labels", new JsonObject()
+            .put("kubernetes.io/hostname", name).put("kvx.io/bench", "true")))
+        .put("spec", new JsonObject().put("taints", new JsonArray().add(new JsonObject().put("key", "kvx.io/bench")
+            .put("effect", "NoSchedule"))));
+  }
+
+  static JsonObject pod(String name) {
+    return new JsonObject().put("apiVersion", "v1").put("kind", "Pod")
+        .put("metadata", new JsonObject().put("name", name))
+        .put("spec", new JsonObject()
+            .put("nodeSelector", new JsonObject().put("kvx.io/bench", "true"))
+            .put("tolerations", new JsonArray().add(new JsonObject().put("key", "kvx.io/bench").put("operator", "Exists")))
+            .put("containers", new JsonArray().add(new JsonObject().put("name", "c").put("image", "registry.k8s.io/pause:3.10")
+                .put("resources", new JsonObject().put("requests", new JsonObject().put("cpu", "100m").put("memory", "500Mi"))))));
+  }
+
+  static String p99(String metrics) {
+    TreeMap<Double, Double> buckets = new TreeMap<>();
+    for (String l : metrics.split("\n")) {
+      if (!l.startsWith("scheduler_scheduling_attempt_duration_seconds_bucket") || !l.contains("result=\"scheduled\"")) continue;
+      int le = l.indexOf(",le=\"") >= 0 ? l.indexOf(",le=\"") + 5 : l.indexOf("{le=\"") + 5;
+      String bound = l.substring(le, l.indexOf('"', le));
+      double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+      buckets.merge(bound.equals("+Inf") ? Double.MAX_VALUE : Double.parseDouble(bound), v, Double::sum);
+    }
+    if (buckets.isEmpty()) return "n/a";
+    double total = buckets.lastEntry().getValue();
+    for (var e : buckets.entrySet()) if (e.getValue() >= 0.99 * total) return String.valueOf(e.getKey());
+    return "n/a";
+  }
+}

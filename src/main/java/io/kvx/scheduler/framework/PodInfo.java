@@ -1,0 +1,194 @@
+package io.kvx.scheduler.framework;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodAffinityTerm;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.WeightedPodAffinityTerm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A pod with what the scheduler computes once per pod version: its effective requests (containers
+ * summed, init containers by the max rule, restartable sidecars added, overhead on top), the
+ * non-zero requests used for scoring, host ports, affinity terms and priority.
+ */
+public final class PodInfo {
+
+  /** kube-scheduler scores a container that requests nothing as if it asked for 100m and 200Mi. */
+  public static final long DEFAULT_MILLI_CPU = 100;
+  public static final long DEFAULT_MEMORY = 200L * 1024 * 1024;
+
+  /** A host port a pod claims: protocol, host IP (0.0.0.0 for all) and port. */
+  public record HostPort(String protocol, String ip, int port) {
+
+    public boolean conflicts(HostPort o) {
+      if (port != o.port || !protocol.equals(o.protocol)) return false;
+      return ip.equals(o.ip) || ip.equals("0.0.0.0") || o.ip.equals("0.0.0.0");
+    }
+  }
+
+  private final Pod pod;
+  private final String key;
+  private final Resource requests;
+  private final Resource nonZero;
+  private final List<HostPort> ports;
+  private final int priority;
+  private final long createdAt;
+
+  public PodInfo(Pod pod) {
+    this.pod = pod;
+    this.key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+    PodSpec spec = pod.getSpec() != null ? pod.getSpec() : new PodSpec();
+    Resource sum = Resource.ZERO;
+    long nzCpu = 0;
+    long nzMem = 0;
+    List<HostPort> hp = new ArrayList<>();
+    for (Container c : list(spec.getContainers())) {
+      Resource r = requests(c);
+      sum = sum.plus(r);
+      nzCpu += r.milliCpu() == 0 ? DEFAULT_MILLI_CPU : r.milliCpu();
+      nzMem += r.memory() == 0 ? DEFAULT_MEMORY : r.memory();
+      for (ContainerPort p : list(c.getPorts())) {
+        if (p.getHostPort() != null && p.getHostPort() > 0) {
+          hp.add(new HostPort(p.getProtocol() == null ? "TCP" : p.getProtocol(),
+              p.getHostIP() == null || p.getHostIP().isEmpty() ? "0.0.0.0" : p.getHostIP(), p.getHostPort()));
+        }
+      }
+    }
+    // Init containers run one at a time before the app containers; restartable ones (sidecars) keep
+    // running, so they add to everything that starts after them.
+    Resource initMax = Resource.ZERO;
+    Resource sidecars = Resource.ZERO;
+    for (Container c : list(spec.getInitContainers())) {
+      Resource r = requests(c);
+      if ("Always".equals(c.getRestartPolicy())) {
+        sidecars = sidecars.plus(r);
+        sum = sum.plus(r);
+      } else {
+        initMax = initMax.max(sidecars.plus(r));
+      }
+    }
+    sum = sum.max(initMax);
+    Resource overhead = Resource.of(spec.getOverhead());
+    sum = sum.plus(overhead);
+    this.requests = sum.withPods(1);
+    this.nonZero = new Resource(Math.max(nzCpu, sum.milliCpu()), Math.max(nzMem, sum.memory()), 0, 1, Map.of());
+    this.ports = List.copyOf(hp);
+    this.priority = spec.getPriority() == null ? 0 : spec.getPriority();
+    String ts = pod.getMetadata().getCreationTimestamp();
+    long t;
+    try {
+      t = ts == null ? 0 : java.time.Instant.parse(ts).toEpochMilli();
+    } catch (RuntimeException e) {
+      t = 0;
+    }
+    this.createdAt = t;
+  }
+
+  private static Resource requests(Container c) {
+    if (c.getResources() == null) return Resource.ZERO;
+    // Kubernetes defaults requests to limits when only limits are set.
+    Map<String, io.fabric8.kubernetes.api.model.Quantity> req = c.getResources().getRequests();
+    if (req == null || req.isEmpty()) req = c.getResources().getLimits();
+    return Resource.of(req);
+  }
+
+  static <T> List<T> list(List<T> l) {
+    return l == null ? List.of() : l;
+  }
+
+  public Pod pod() {
+    return pod;
+  }
+
+  public PodSpec spec() {
+    return pod.getSpec() == null ? new PodSpec() : pod.getSpec();
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public String namespace() {
+    return pod.getMetadata().getNamespace();
+  }
+
+  public String name() {
+    return pod.getMetadata().getName();
+  }
+
+  public String uid() {
+    return pod.getMetadata().getUid();
+  }
+
+  public Map<String, String> labels() {
+    Map<String, String> l = pod.getMetadata().getLabels();
+    return l == null ? Map.of() : l;
+  }
+
+  public Resource requests() {
+    return requests;
+  }
+
+  public Resource nonZeroRequests() {
+    return nonZero;
+  }
+
+  public List<HostPort> hostPorts() {
+    return ports;
+  }
+
+  public int priority() {
+    return priority;
+  }
+
+  public long createdAt() {
+    return createdAt;
+  }
+
+  public String nodeName() {
+    return spec().getNodeName();
+  }
+
+  public List<PodAffinityTerm> requiredAffinity() {
+    var a = spec().getAffinity();
+    return a == null || a.getPodAffinity() == null ? List.of()
+        : list(a.getPodAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
+  }
+
+  public List<PodAffinityTerm> requiredAntiAffinity() {
+    var a = spec().getAffinity();
+    return a == null || a.getPodAntiAffinity() == null ? List.of()
+        : list(a.getPodAntiAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
+  }
+
+  public List<WeightedPodAffinityTerm> preferredAffinity() {
+    var a = spec().getAffinity();
+    return a == null || a.getPodAffinity() == null ? List.of()
+        : list(a.getPodAffinity().getPreferredDuringSchedulingIgnoredDuringExecution());
+  }
+
+  public List<WeightedPodAffinityTerm> preferredAntiAffinity() {
+    var a = spec().getAffinity();
+    return a == null || a.getPodAntiAffinity() == null ? List.of()
+        : list(a.getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution());
+  }
+
+  public boolean hasAffinity() {
+    var a = spec().getAffinity();
+    return a != null && (a.getPodAffinity() != null || a.getPodAntiAffinity() != null);
+  }
+
+  public boolean hasRequiredAntiAffinity() {
+    return !requiredAntiAffinity().isEmpty();
+  }
+
+  @Override
+  public String toString() {
+    return key;
+  }
+}

@@ -1,0 +1,83 @@
+package io.kvx.scheduler.framework;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The cluster as one scheduling attempt sees it: every node with its pods, and listers for the rest.
+ * Read-only for plugins; the scheduler's cache owns the NodeInfos.
+ */
+public final class Snapshot {
+
+  private final List<NodeInfo> nodes;
+  private final Map<String, NodeInfo> byName;
+  private final Listers listers;
+  private List<NodeInfo> withAffinity;
+  private List<NodeInfo> withRequiredAntiAffinity;
+  private Map<String, Integer> imageNodes;
+
+  public Snapshot(List<NodeInfo> nodes, Listers listers) {
+    this(nodes, index(nodes), listers);
+  }
+
+  /** With the name index precomputed (the cache keeps one between node changes). */
+  public Snapshot(List<NodeInfo> nodes, Map<String, NodeInfo> byName, Listers listers) {
+    this.nodes = nodes;
+    this.byName = byName;
+    this.listers = listers;
+  }
+
+  public static Map<String, NodeInfo> index(List<NodeInfo> nodes) {
+    Map<String, NodeInfo> m = new HashMap<>(nodes.size() * 2);
+    for (NodeInfo n : nodes) m.put(n.name(), n);
+    return m;
+  }
+
+  public static Snapshot of(Collection<NodeInfo> nodes) {
+    return new Snapshot(new ArrayList<>(nodes), Listers.EMPTY);
+  }
+
+  public List<NodeInfo> nodes() {
+    return nodes;
+  }
+
+  public NodeInfo get(String name) {
+    return byName.get(name);
+  }
+
+  public Listers listers() {
+    return listers;
+  }
+
+  /** The same snapshot with one node replaced (preemption dry runs). */
+  public Snapshot with(NodeInfo replacement) {
+    List<NodeInfo> copy = new ArrayList<>(nodes.size());
+    for (NodeInfo n : nodes) copy.add(n.name().equals(replacement.name()) ? replacement : n);
+    return new Snapshot(copy, listers);
+  }
+
+  public List<NodeInfo> havePodsWithAffinity() {
+    if (withAffinity == null) withAffinity = nodes.stream().filter(NodeInfo::hasPodsWithAffinity).toList();
+    return withAffinity;
+  }
+
+  public List<NodeInfo> havePodsWithRequiredAntiAffinity() {
+    if (withRequiredAntiAffinity == null) {
+      withRequiredAntiAffinity = nodes.stream().filter(NodeInfo::hasPodsWithRequiredAntiAffinity).toList();
+    }
+    return withRequiredAntiAffinity;
+  }
+
+  /** On how many nodes each (normalized) image is present. */
+  public int nodesWithImage(String image) {
+    if (imageNodes == null) {
+      Map<String, Integer> m = new HashMap<>();
+      for (NodeInfo n : nodes) for (String i : n.images().keySet()) m.merge(i, 1, Integer::sum);
+      imageNodes = m;
+    }
+    return imageNodes.getOrDefault(image, 0);
+  }
+}
