@@ -603,6 +603,9 @@ public final class NodeAgentVerticle extends VerticleBase {
     List<ContainerSpec.Mount> mounts = new ArrayList<>(List.of(
         new ContainerSpec.Mount(podDir.resolve("hosts"), "/etc/hosts", false),
         new ContainerSpec.Mount(podDir.resolve("hostname"), "/etc/hostname", false)));
+    if (Files.exists(podDir.resolve("resolv.conf"))) {
+      mounts.add(new ContainerSpec.Mount(podDir.resolve("resolv.conf"), "/etc/resolv.conf", false));
+    }
     mounts.addAll(volumeMounts);
     cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
         c.getString("workingDir", img.config().getString("WorkingDir", "/")), Meta.name(r.pod), log,
@@ -662,6 +665,42 @@ public final class NodeAgentVerticle extends VerticleBase {
     Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         + r.ip + "\t" + name + "\n");
     Files.writeString(dir.resolve("hostname"), name + "\n");
+    Files.writeString(dir.resolve("resolv.conf"), resolvConf(r));
+  }
+
+  /**
+   * The pod's resolv.conf by its dnsPolicy: ClusterFirst points at cluster DNS on this node's
+   * pod-network gateway with the usual search path; Default copies the node's; None uses dnsConfig.
+   */
+  private String resolvConf(PodRecord r) throws IOException {
+    JsonObject spec = r.pod.getJsonObject("spec");
+    String policy = spec.getString("dnsPolicy", "ClusterFirst");
+    JsonObject cfg = spec.getJsonObject("dnsConfig", new JsonObject());
+    StringBuilder sb = new StringBuilder();
+    if (policy.equals("Default") || (network == null && !policy.equals("None"))) {
+      Path host = Path.of("/etc/resolv.conf");
+      return Files.exists(host) ? Files.readString(host) : "";
+    }
+    java.util.List<String> servers = new ArrayList<>();
+    java.util.List<String> searches = new ArrayList<>();
+    if (!policy.equals("None")) {
+      servers.add(network.gateway());
+      String ns = Meta.namespace(r.pod);
+      String domain = config().getString("clusterDomain", "cluster.local");
+      searches.addAll(List.of(ns + ".svc." + domain, "svc." + domain, domain));
+    }
+    cfg.getJsonArray("nameservers", new JsonArray()).forEach(x -> servers.add(String.valueOf(x)));
+    cfg.getJsonArray("searches", new JsonArray()).forEach(x -> searches.add(String.valueOf(x)));
+    for (String server : servers) sb.append("nameserver ").append(server).append('\n');
+    if (!searches.isEmpty()) sb.append("search ").append(String.join(" ", searches)).append('\n');
+    java.util.List<String> options = new ArrayList<>();
+    if (!policy.equals("None")) options.add("ndots:5");
+    for (Object o : cfg.getJsonArray("options", new JsonArray())) {
+      JsonObject opt = (JsonObject) o;
+      options.add(opt.getString("name") + (opt.getString("value") != null ? ":" + opt.getString("value") : ""));
+    }
+    if (!options.isEmpty()) sb.append("options ").append(String.join(" ", options)).append('\n');
+    return sb.toString();
   }
 
   private static String containerId(ContainerRecord cr) {

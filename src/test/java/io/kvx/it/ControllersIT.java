@@ -172,6 +172,13 @@ class ControllersIT {
     assertEquals(40, answered, "every request through the cluster IP answered: " + hits);
     assertEquals(2, hits.size(), "both pods served: " + hits);
 
+    // Cluster DNS: a pod resolves the service by its short name through its resolv.conf search path.
+    kubectl.ok("run", "resolver", "--image=busybox", "--restart=Never", "--", "sh", "-c",
+        "nslookup roll; sleep 3600");
+    String resolved = kubectl.await(Duration.ofSeconds(60), out -> out.contains("Address: " + ip), "logs", "resolver");
+    assertTrue(resolved.contains("roll.default.svc.cluster.local"), resolved);
+    kubectl.ok("delete", "pod", "resolver", "--grace-period=1");
+
     // A taken ClusterIP and an out-of-range nodePort are refused with the field named.
     Kubectl.Result taken = kubectl.run("create", "service", "clusterip", "again", "--tcp=80:80", "--clusterip=" + ip);
     assertTrue(taken.code() != 0 && taken.out().contains("already allocated"), taken.out());

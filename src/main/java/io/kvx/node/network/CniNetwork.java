@@ -116,4 +116,10 @@ public final class CniNetwork implements AutoCloseable {
     Files.writeString(IP_FORWARD, ipForwardBefore);
     Files.deleteIfExists(dataDir.resolve("ip_forward.before"));
   }
+
+  /** The bridge's address on the pod network (the first host of the pod CIDR): pods' gateway and DNS. */
+  public String gateway() {
+    String[] parts = podCidr.split("/")[0].split("\\.");
+    return parts[0] + "." + parts[1] + "." + parts[2] + "." + (Integer.parseInt(parts[3]) + 1);
+  }
 }
