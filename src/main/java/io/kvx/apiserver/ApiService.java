@@ -9,6 +9,7 @@ import io.kvx.api.Json;
 import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
 import io.kvx.api.Patches;
+import io.kvx.api.Quotas;
 import io.kvx.api.ResourceType;
 import io.kvx.api.SchemaValidator;
 import io.kvx.api.Resources;
@@ -202,7 +203,8 @@ public final class ApiService {
     }
     validate(r.type(), obj);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
-    Future<Void> admitted = r.type().namespaced() ? admitNamespace(r.namespace()) : Future.succeededFuture();
+    Future<Void> admitted = r.type().namespaced()
+        ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
     if (r.type() == Resources.PODS) admitted = admitted.compose(v -> admitPriority(obj, r.body()));
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(obj);
@@ -261,6 +263,62 @@ public final class ApiService {
       pod.put("spec", spec);
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * LimitRanger and ResourceQuota admission: a new pod gets its namespace's LimitRange defaults (and a
+   * 403 outside their min/max); a create that would take a quota's usage over its hard limit gets
+   * Kubernetes' 403 "exceeded quota" and nothing is stored.
+   */
+  private Future<Void> admitQuota(ApiRequest r, JsonObject obj) {
+    if (r.type().isCustom() || r.dryRun()) return Future.succeededFuture();
+    boolean pod = r.type() == Resources.PODS;
+    String ns = r.namespace();
+    ResourceType ranges = Resources.builtIn("", "limitranges");
+    ResourceType quotas = Resources.builtIn("", "resourcequotas");
+    Future<List<JsonObject>> limitRanges = pod
+        ? store.list(ranges.storePrefix() + ns + "/", o -> true, 0, null).map(ListResult::items)
+        : Future.succeededFuture(List.of());
+    return limitRanges.compose(lrs -> {
+      String violation = Quotas.applyLimitRanges(obj, lrs);
+      if (violation != null) {
+        return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(obj)
+            + "\" is forbidden: " + violation, "", "pods", Meta.name(obj), null));
+      }
+      return store.list(quotas.storePrefix() + ns + "/", o -> true, 0, null);
+    }).compose(qs -> {
+      if (qs.items().isEmpty()) return Future.<Void>succeededFuture();
+      String plural = r.type().plural();
+      java.util.Map<String, Long> delta = new java.util.TreeMap<>();
+      if (pod) delta.putAll(Quotas.podResources(obj));
+      delta.put(plural, 1L);
+      delta.put("count/" + plural + (r.type().group().isEmpty() ? "" : "." + r.type().group()), 1L);
+      if (pod) delta.put("count/pods", 1L);
+      return usage(ns).compose(used -> {
+        for (JsonObject q : qs.items()) {
+          String message = Quotas.exceeded(q, used, delta);
+          if (message != null) {
+            return Future.<Void>failedFuture(new ApiError(ApiError.Reason.Forbidden, plural + " \"" + Meta.name(obj)
+                + "\" is forbidden: " + message, r.type().group(), plural, Meta.name(obj), null));
+          }
+        }
+        return Future.<Void>succeededFuture();
+      });
+    });
+  }
+
+  /** A namespace's quota usage, from the store. */
+  public Future<java.util.Map<String, Long>> usage(String ns) {
+    Future<List<JsonObject>> pods = store.list(Resources.PODS.storePrefix() + ns + "/", o -> true, 0, null)
+        .map(ListResult::items);
+    java.util.Map<String, Integer> counts = new java.util.concurrent.ConcurrentHashMap<>();
+    List<Future<?>> all = new java.util.ArrayList<>(List.of(pods));
+    for (String plural : Quotas.COUNTED.keySet()) {
+      ResourceType t = Resources.builtIn("", plural);
+      all.add(store.list(t.storePrefix() + ns + "/", o -> true, 0, null).onSuccess(l -> counts.put(plural,
+          l.items().size())));
+    }
+    return Future.all(all).map(v -> Quotas.usage(pods.result(), counts));
   }
 
   /** NamespaceLifecycle admission: the namespace must exist and not be terminating. */

@@ -117,6 +117,11 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] ns = new Controller[1];
     ns[0] = controller(new NamespaceReconciler(namespaces, client, () -> new Resources().all(),
         k -> ns[0].enqueue(k)), 2);
+    Controller[] quota = new Controller[1];
+    java.util.Map<String, Cache> counted = new java.util.HashMap<>();
+    for (String plural : io.kvx.api.Quotas.COUNTED.keySet()) counted.put(plural, cache(Resources.builtIn("", plural)));
+    quota[0] = controller(new io.kvx.controller.resourcequota.ResourceQuotaReconciler(
+        cache(Resources.builtIn("", "resourcequotas")), pods, counted, client, k -> quota[0].enqueue(k)), 2);
     Controller[] sa = new Controller[1];
     sa[0] = controller(new ServiceAccountReconciler(namespaces, accounts, configMaps, client, caPem,
         k -> sa[0].enqueue(k)), 2);
