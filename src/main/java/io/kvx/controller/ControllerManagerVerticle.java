@@ -117,6 +117,10 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] ns = new Controller[1];
     ns[0] = controller(new NamespaceReconciler(namespaces, client, () -> new Resources().all(),
         k -> ns[0].enqueue(k)), 2);
+    Controller[] hpa = new Controller[1];
+    hpa[0] = controller(new io.kvx.controller.podautoscaler.HorizontalPodAutoscalerReconciler(vertx,
+        cache(Resources.builtIn("autoscaling", "horizontalpodautoscalers")), pods, client, events,
+        k -> hpa[0].enqueue(k)), 2);
     Controller[] quota = new Controller[1];
     java.util.Map<String, Cache> counted = new java.util.HashMap<>();
     for (String plural : io.kvx.api.Quotas.COUNTED.keySet()) counted.put(plural, cache(Resources.builtIn("", plural)));
