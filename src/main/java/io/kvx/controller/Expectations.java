@@ -17,6 +17,22 @@ public final class Expectations {
 
   private final Map<String, Pending> pending = new HashMap<>();
 
+  /**
+   * Counts a pod change against its controller's expectations when the pod's controller is of
+   * {@code kind}; returns that controller's key ("namespace/name") to sync, or null.
+   */
+  public String observePod(Cache.Change c, String kind) {
+    io.vertx.core.json.JsonObject pod = c.object();
+    io.vertx.core.json.JsonObject ref = Workloads.controllerRef(pod);
+    if (ref == null || !kind.equals(ref.getString("kind"))) return null;
+    String key = io.kvx.api.Meta.namespace(pod) + "/" + ref.getString("name");
+    if (c.old() == null) observedAdd(key);
+    if (c.current() == null || (Workloads.isDeleting(pod) && (c.old() == null || !Workloads.isDeleting(c.old())))) {
+      observedDelete(key);
+    }
+    return key;
+  }
+
   public void expect(String key, int adds, int deletes, long nowMs) {
     pending.put(key, new Pending(adds, deletes, nowMs));
   }

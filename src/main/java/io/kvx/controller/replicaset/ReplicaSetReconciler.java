@@ -47,15 +47,10 @@ public final class ReplicaSetReconciler implements Reconciler {
     sets.listen(c -> enqueue.accept(Cache.key(c.object())));
     pods.listen(c -> {
       JsonObject pod = c.object();
-      JsonObject ref = Workloads.controllerRef(pod);
-      if (ref != null && type.kind().equals(ref.getString("kind"))) {
-        String key = Meta.namespace(pod) + "/" + ref.getString("name");
-        if (c.old() == null) expectations.observedAdd(key);
-        if (c.current() == null || (Workloads.isDeleting(pod) && (c.old() == null || !Workloads.isDeleting(c.old())))) {
-          expectations.observedDelete(key);
-        }
+      String key = expectations.observePod(c, type.kind());
+      if (key != null) {
         enqueue.accept(key);
-      } else if (c.current() != null && ref == null) {
+      } else if (c.current() != null && Workloads.controllerRef(pod) == null) {
         for (JsonObject set : sets.list(Meta.namespace(pod))) {
           if (selector(set).matches(Meta.labels(pod))) enqueue.accept(Cache.key(set));
         }

@@ -47,15 +47,8 @@ public final class StatefulSetReconciler implements Reconciler {
     this.events = events;
     sets.listen(c -> enqueue.accept(Cache.key(c.object())));
     pods.listen(c -> {
-      JsonObject pod = c.object();
-      JsonObject ref = Workloads.controllerRef(pod);
-      if (ref == null || !"StatefulSet".equals(ref.getString("kind"))) return;
-      String key = Meta.namespace(pod) + "/" + ref.getString("name");
-      if (c.old() == null) expectations.observedAdd(key);
-      if (c.current() == null || (Workloads.isDeleting(pod) && (c.old() == null || !Workloads.isDeleting(c.old())))) {
-        expectations.observedDelete(key);
-      }
-      enqueue.accept(key);
+      String key = expectations.observePod(c, "StatefulSet");
+      if (key != null) enqueue.accept(key);
     });
   }
 
