@@ -142,37 +142,35 @@ public final class DnsVerticle extends VerticleBase {
                      DnsResponseCode code, ClusterDns.Answer answer) throws java.io.IOException {
     String name = question.name();
     boolean srv = question.type() == DnsRecordType.SRV;
-    {
-      DatagramDnsResponse response = new DatagramDnsResponse(new InetSocketAddress(0), sender, query.id(),
-          DnsOpCode.QUERY, code);
-      response.setAuthoritativeAnswer(true).setRecursionDesired(query.isRecursionDesired()).setRecursionAvailable(true);
-      response.addRecord(DnsSection.QUESTION, question);
-      if (answer == null) {
-        // no records: a refusal
-      } else if (question.type() == DnsRecordType.A) {
-        for (String ip : answer.addresses()) {
-          response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.A, TTL,
-              Unpooled.wrappedBuffer(InetAddress.getByName(ip).getAddress())));
-        }
-      } else if (srv) {
-        for (ClusterDns.Srv s : answer.srv()) {
-          ByteBuf data = Unpooled.buffer();
-          data.writeShort(0).writeShort(100).writeShort(s.port());
-          writeName(data, s.target());
-          response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.SRV, TTL, data));
-        }
+    DatagramDnsResponse response = new DatagramDnsResponse(new InetSocketAddress(0), sender, query.id(),
+        DnsOpCode.QUERY, code);
+    response.setAuthoritativeAnswer(true).setRecursionDesired(query.isRecursionDesired()).setRecursionAvailable(true);
+    response.addRecord(DnsSection.QUESTION, question);
+    if (answer == null) {
+      // no records: a refusal
+    } else if (question.type() == DnsRecordType.A) {
+      for (String ip : answer.addresses()) {
+        response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.A, TTL,
+            Unpooled.wrappedBuffer(InetAddress.getByName(ip).getAddress())));
       }
-      EmbeddedChannel encoder = new EmbeddedChannel(new DatagramDnsResponseEncoder());
-      try {
-        encoder.writeOutbound(response);
-        io.netty.channel.socket.DatagramPacket out = encoder.readOutbound();
-        byte[] bytes = new byte[out.content().readableBytes()];
-        out.content().readBytes(bytes);
-        out.release();
-        socket.send(Buffer.buffer(bytes), packet.sender().port(), packet.sender().host());
-      } finally {
-        encoder.finishAndReleaseAll();
+    } else if (srv) {
+      for (ClusterDns.Srv s : answer.srv()) {
+        ByteBuf data = Unpooled.buffer();
+        data.writeShort(0).writeShort(100).writeShort(s.port());
+        writeName(data, s.target());
+        response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.SRV, TTL, data));
       }
+    }
+    EmbeddedChannel encoder = new EmbeddedChannel(new DatagramDnsResponseEncoder());
+    try {
+      encoder.writeOutbound(response);
+      io.netty.channel.socket.DatagramPacket out = encoder.readOutbound();
+      byte[] bytes = new byte[out.content().readableBytes()];
+      out.content().readBytes(bytes);
+      out.release();
+      socket.send(Buffer.buffer(bytes), packet.sender().port(), packet.sender().host());
+    } finally {
+      encoder.finishAndReleaseAll();
     }
   }
 
