@@ -9,6 +9,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
 import java.util.function.Predicate;
@@ -90,7 +92,13 @@ public final class ApiClient {
     JsonObject msg = new JsonObject().put("verb", verb).put("group", type.group()).put("version", type.version())
         .put("resource", type.plural()).put("namespace", namespace).put("name", name).put("subresource", sub)
         .put("body", body).put("patchType", patchType);
-    return vertx.eventBus().<JsonObject>request(Addresses.API, msg, new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
+    // This JVM's own API server first: a call then never waits on a member that just died (the bus
+    // keeps routing to it until the cluster notices, seconds later). Without one, any API server.
+    return vertx.eventBus().<JsonObject>request(Addresses.API, msg,
+            new DeliveryOptions().setSendTimeout(TIMEOUT_MS).setLocalOnly(true))
+        .recover(e -> e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS
+            ? vertx.eventBus().<JsonObject>request(Addresses.API, msg, new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
+            : Future.failedFuture(e))
         .map(m -> m.body())
         .recover(e -> {
           ApiError carried = ApiError.fromReplyFailure(e);

@@ -1,0 +1,67 @@
+package io.kvx.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Leader election of the scheduler and the controller manager across JVMs: two control-plane JVMs
+ * (B and C) run both, fake nodes run in a third; only one instance of each leads. SIGKILL the JVM
+ * that leads both; within seconds the other schedules a new pod and its ReplicaSet controller
+ * replaces pods on its own. The store leader (A) is not the JVM killed, so what is measured is the
+ * Lease takeover.
+ */
+class LeaderFailoverIT {
+
+  private static KvxProcess a;
+  private static KvxProcess b;
+  private static KvxProcess c;
+
+  @AfterAll
+  static void down() throws Exception {
+    for (KvxProcess p : new KvxProcess[] {c, b, a}) {
+      if (p != null) p.close();
+    }
+  }
+
+  @Test
+  void theOtherInstanceTakesOverWithinSeconds() throws Exception {
+    String secret = "it-failover";
+    a = KvxProcess.start("failover-a", Files.createTempDirectory("kvx-it-fa"), 17501, "server", "--roles",
+        "sequencer,apiserver,node", "--cluster-port", "5871", "--secret", secret, "--fake-nodes", "2",
+        "--node-name", "fake");
+    a.awaitReady(Duration.ofSeconds(60));
+    b = KvxProcess.start("failover-b", Files.createTempDirectory("kvx-it-fb"), 17502, "server", "--roles",
+        "apiserver,scheduler,controller-manager", "--join", "127.0.0.1:5871", "--cluster-port", "5872",
+        "--secret", secret);
+    b.awaitReady(Duration.ofSeconds(60));
+    b.awaitLog("kube-system/kube-scheduler", Duration.ofSeconds(30));
+    b.awaitLog("kube-system/kube-controller-manager", Duration.ofSeconds(30));
+    c = KvxProcess.start("failover-c", Files.createTempDirectory("kvx-it-fc"), 17503, "server", "--roles",
+        "apiserver,scheduler,controller-manager", "--join", "127.0.0.1:5871", "--cluster-port", "5873",
+        "--secret", secret);
+    c.awaitReady(Duration.ofSeconds(60));
+    Kubectl viaA = new Kubectl(a.kubeconfig());
+    viaA.await(Duration.ofSeconds(30), out -> out.contains("fake-1") && out.contains(" Ready"), "get", "nodes");
+    viaA.ok("create", "deployment", "d", "--image=busybox", "--replicas=2", "--", "sleep", "3600");
+    viaA.await(Duration.ofSeconds(60), out -> out.contains("2/2"), "get", "deployment", "d");
+    Thread.sleep(2000);
+    String cLog = Files.readString(c.log);
+    assertTrue(!cLog.contains("is now the leader"), "only one instance leads while both run: " + cLog);
+
+    b.kill();
+    long killed = System.currentTimeMillis();
+    viaA.ok("scale", "deployment", "d", "--replicas=4");
+    viaA.await(Duration.ofSeconds(20), out -> out.contains("4/4"), "get", "deployment", "d");
+    long took = System.currentTimeMillis() - killed;
+    System.out.println("after SIGKILL of the leading JVM, C scaled and scheduled in " + took + " ms");
+    String after = Files.readString(c.log);
+    assertTrue(after.contains("kube-system/kube-scheduler") && after.contains("kube-system/kube-controller-manager")
+        && after.contains("is now the leader"), after);
+    assertTrue(took < 15_000, "took " + took + " ms");
+  }
+}
