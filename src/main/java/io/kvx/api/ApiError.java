@@ -123,6 +123,14 @@ public final class ApiError extends RuntimeException {
   }
 
   /** Whether {@code t} is an ApiError with one of these reasons. */
+  /**
+   * For {@code Future.recover}: failures with these reasons count as done (a null result), any other
+   * failure stays one. A controller deleting what is already gone, or creating what exists, uses it.
+   */
+  public static <T> java.util.function.Function<Throwable, io.vertx.core.Future<T>> ignoring(Reason... reasons) {
+    return e -> is(e, reasons) ? io.vertx.core.Future.succeededFuture() : io.vertx.core.Future.failedFuture(e);
+  }
+
   public static boolean is(Throwable t, Reason... reasons) {
     if (!(t instanceof ApiError e)) return false;
     for (Reason r : reasons) {

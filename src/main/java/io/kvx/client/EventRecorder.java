@@ -31,8 +31,9 @@ public final class EventRecorder {
     String ns = Meta.namespace(about);
     String namespace = ns == null || ns.isEmpty() ? "default" : ns;
     JsonObject involved = new JsonObject().put("kind", about.getString("kind"))
-        .put("apiVersion", about.getString("apiVersion")).put("name", Meta.name(about)).put("uid", Meta.uid(about))
-        .put("resourceVersion", Meta.meta(about).getString("resourceVersion"));
+        .put("apiVersion", about.getString("apiVersion")).put("name", Meta.name(about)).put("uid", Meta.uid(about));
+    String rv = Meta.meta(about).getString("resourceVersion");
+    if (rv != null) involved.put("resourceVersion", rv);
     if (ns != null && !ns.isEmpty()) involved.put("namespace", ns);
     JsonObject ev = new JsonObject()
         .put("metadata", new JsonObject().put("generateName", Meta.name(about) + ".").put("namespace", namespace))

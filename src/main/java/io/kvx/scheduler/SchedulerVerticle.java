@@ -12,6 +12,7 @@ import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.bus.Services;
 import io.kvx.client.ApiClient;
+import io.kvx.client.EventRecorder;
 import io.kvx.client.Informer;
 import io.kvx.client.LeaderElector;
 import io.kvx.scheduler.framework.Cluster;
@@ -415,16 +416,10 @@ public final class SchedulerVerticle extends VerticleBase {
   }
 
   private void event(PodInfo pod, Framework fw, String type, String reason, String message) {
-    String now = Meta.now();
     String component = fw == null ? "default-scheduler" : fw.schedulerName();
-    JsonObject ev = new JsonObject()
-        .put("metadata", new JsonObject().put("generateName", pod.name() + ".").put("namespace", pod.namespace()))
-        .put("involvedObject", new JsonObject().put("kind", "Pod").put("apiVersion", "v1")
-            .put("namespace", pod.namespace()).put("name", pod.name()).put("uid", pod.uid()))
-        .put("reason", reason).put("message", message).put("type", type)
-        .put("source", new JsonObject().put("component", component))
-        .put("reportingComponent", component).put("firstTimestamp", now).put("lastTimestamp", now).put("count", 1);
-    client.create(Resources.EVENTS, pod.namespace(), ev);
+    JsonObject about = new JsonObject().put("kind", "Pod").put("apiVersion", "v1").put("metadata", new JsonObject()
+        .put("name", pod.name()).put("namespace", pod.namespace()).put("uid", pod.uid()));
+    new EventRecorder(client, component).record(about, type, reason, message);
   }
 
   // ---- listers ----

@@ -82,7 +82,7 @@ public final class CronJobReconciler implements Reconciler {
       deletes.add(client.delete(JOBS, Meta.namespace(job), Meta.name(job),
               new JsonObject().put("propagationPolicy", "Background"))
           .onSuccess(x -> events.normal(cj, "SuccessfulDelete", "Deleted job " + Meta.name(job)))
-          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+          .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
     }
     Future<Void> created = Future.succeededFuture();
     if (plan.run() != null) {

@@ -79,10 +79,11 @@ public final class EndpointsReconciler implements Reconciler {
       List<Future<?>> gone = new ArrayList<>();
       JsonObject ep = endpoints.get(ns, name);
       if (ep != null && Meta.labels(ep).containsKey(SERVICE_NAME_LABEL)) {
-        gone.add(ignoreNotFound(client.delete(endpointsType, ns, name, null)));
+        gone.add(client.delete(endpointsType, ns, name, null).recover(ApiError.ignoring(ApiError.Reason.NotFound)));
       }
       for (JsonObject slice : ownedSlices(ns, name)) {
-        gone.add(ignoreNotFound(client.delete(sliceType, ns, Meta.name(slice), null)));
+        gone.add(client.delete(sliceType, ns, Meta.name(slice), null)
+            .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
       }
       return Future.all(gone).map(Result.DONE);
     }
@@ -164,7 +165,7 @@ public final class EndpointsReconciler implements Reconciler {
     if (current == null) {
       JsonObject ep = new JsonObject().put("metadata", new JsonObject().put("name", Meta.name(svc)).put("labels", labels))
           .put("subsets", subsets);
-      return ignoreExists(client.create(endpointsType, ns, ep));
+      return client.create(endpointsType, ns, ep).recover(ApiError.ignoring(ApiError.Reason.AlreadyExists));
     }
     if (current.getJsonArray("subsets", new JsonArray()).equals(subsets)
         && labels.equals(Meta.meta(current).getJsonObject("labels", new JsonObject()))) {
@@ -219,7 +220,8 @@ public final class EndpointsReconciler implements Reconciler {
     JsonObject current = owned.get(0);
     List<Future<?>> work = new ArrayList<>();
     for (int i = 1; i < owned.size(); i++) {
-      work.add(ignoreNotFound(client.delete(sliceType, ns, Meta.name(owned.get(i)), null)));
+      work.add(client.delete(sliceType, ns, Meta.name(owned.get(i)), null)
+          .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
     }
     if (!current.getJsonArray("endpoints", new JsonArray()).equals(eps)
         || !current.getJsonArray("ports", new JsonArray()).equals(ports)) {
@@ -229,12 +231,5 @@ public final class EndpointsReconciler implements Reconciler {
     return Future.all(work);
   }
 
-  private static Future<?> ignoreNotFound(Future<?> f) {
-    return f.recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e));
-  }
 
-  private static Future<?> ignoreExists(Future<?> f) {
-    return f.recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists) ? Future.succeededFuture()
-        : Future.failedFuture(e));
-  }
 }

@@ -70,7 +70,7 @@ public final class JobReconciler implements Reconciler {
     if (plan.deleteJob()) {
       return client.delete(JOBS, Meta.namespace(job), Meta.name(job),
               new JsonObject().put("propagationPolicy", "Background"))
-          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e))
+          .recover(ApiError.ignoring(ApiError.Reason.NotFound))
           .map(Result.DONE);
     }
     if (!plan.create().isEmpty() || !plan.delete().isEmpty()) {

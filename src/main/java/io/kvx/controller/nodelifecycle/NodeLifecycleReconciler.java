@@ -77,7 +77,7 @@ public final class NodeLifecycleReconciler implements Reconciler {
       String ns = Meta.namespace(pod);
       deletes.add(client.delete(Resources.PODS, ns, Meta.name(pod), new JsonObject().put("gracePeriodSeconds", 0))
           .onSuccess(x -> LOG.info("nodelifecycle: deleted " + ns + "/" + Meta.name(pod) + " of deleted node " + node))
-          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+          .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
     }
     return Future.all(deletes).map(Result.DONE);
   }
@@ -113,14 +113,14 @@ public final class NodeLifecycleReconciler implements Reconciler {
             LOG.info("nodelifecycle: evicted " + ns + "/" + Meta.name(pod) + " from node " + key);
             events.normal(pod, "TaintManagerEviction", "Marking for deletion Pod " + ns + "/" + Meta.name(pod));
           })
-          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+          .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
     }
     List<Future<?>> marks = new ArrayList<>();
     for (NodeHealth.PodReady p : d.notReady()) {
       JsonObject pod = p.pod();
       marks.add(client.mergePatch(Resources.PODS, Meta.namespace(pod), Meta.name(pod), "status",
               new JsonObject().put("status", new JsonObject().put("conditions", p.conditions())))
-          .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+          .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
     }
     return Future.all(status, taints, Future.all(evictions), Future.all(marks))
         .map(v -> d.requeueAfterMs() > 0 ? Result.after(d.requeueAfterMs()) : Result.DONE);

@@ -17,6 +17,10 @@ import java.util.function.Consumer;
  */
 public final class ServiceAccountReconciler implements Reconciler {
 
+  /** Already there, or the namespace began terminating meanwhile: nothing to do. */
+  private static final java.util.function.Function<Throwable, Future<JsonObject>> EXISTS =
+      ApiError.ignoring(ApiError.Reason.AlreadyExists, ApiError.Reason.Forbidden);
+
   private final Cache namespaces;
   private final Cache accounts;
   private final Cache configMaps;
@@ -51,17 +55,13 @@ public final class ServiceAccountReconciler implements Reconciler {
     JsonObject ns = namespaces.get(namespace);
     if (ns == null || Meta.meta(ns).containsKey("deletionTimestamp")) return Future.succeededFuture(Result.DONE);
     Future<?> sa = accounts.get(namespace, "default") != null ? Future.succeededFuture()
-        : ignoreExists(client.create(Resources.builtIn("", "serviceaccounts"), namespace, new JsonObject()
-            .put("metadata", new JsonObject().put("name", "default"))));
+        : client.create(Resources.builtIn("", "serviceaccounts"), namespace, new JsonObject()
+            .put("metadata", new JsonObject().put("name", "default"))).recover(EXISTS);
     Future<?> cm = caPem == null || configMaps.get(namespace, "kube-root-ca.crt") != null ? Future.succeededFuture()
-        : ignoreExists(client.create(Resources.builtIn("", "configmaps"), namespace, new JsonObject()
+        : client.create(Resources.builtIn("", "configmaps"), namespace, new JsonObject()
             .put("metadata", new JsonObject().put("name", "kube-root-ca.crt"))
-            .put("data", new JsonObject().put("ca.crt", caPem))));
+            .put("data", new JsonObject().put("ca.crt", caPem))).recover(EXISTS);
     return Future.all(sa, cm).map(Result.DONE);
   }
 
-  private static Future<?> ignoreExists(Future<?> f) {
-    return f.recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists, ApiError.Reason.Forbidden)
-        ? Future.succeededFuture() : Future.failedFuture(e));
-  }
 }

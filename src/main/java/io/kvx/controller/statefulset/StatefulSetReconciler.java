@@ -116,7 +116,7 @@ public final class StatefulSetReconciler implements Reconciler {
         actions.add(client.delete(CLAIMS, ns, claim, null)
             .onSuccess(c -> events.normal(set, "SuccessfulDelete", "delete Claim " + claim + " in StatefulSet "
                 + Meta.name(set) + " success"))
-            .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+            .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
       }
       return Future.join(actions).transform(x -> writeStatus(set, plan.status()))
           .map(x -> plan.requeueAfterMs() > 0 ? Result.after(plan.requeueAfterMs()) : Result.DONE);

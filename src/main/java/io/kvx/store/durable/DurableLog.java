@@ -25,6 +25,35 @@ public interface DurableLog extends AutoCloseable {
     throw new IllegalArgumentException("unknown datastore " + datastore + " (sqlite or postgres://USER:PASS@HOST:PORT/DB)");
   }
 
+  /**
+   * The writes that make a table equal to {@code objects}: the rows ({@code key, rev}) the table
+   * holds are compared by revision; upserts ({@code key, rev, json}) and deletes ({@code key}) of
+   * what differs are added to the two batches and executed. Shared by the SQL backends.
+   */
+  static void writeDifference(java.sql.Connection c, String table, Map<String, JsonObject> objects,
+                              java.sql.PreparedStatement put, java.sql.PreparedStatement del)
+      throws java.sql.SQLException {
+    Map<String, Long> held = new java.util.HashMap<>();
+    try (java.sql.Statement s = c.createStatement();
+         java.sql.ResultSet rs = s.executeQuery("SELECT key, rev FROM " + table)) {
+      while (rs.next()) held.put(rs.getString(1), rs.getLong(2));
+    }
+    for (Map.Entry<String, JsonObject> e : objects.entrySet()) {
+      long rev = io.kvx.api.Meta.resourceVersion(e.getValue());
+      if (Long.valueOf(rev).equals(held.remove(e.getKey()))) continue;
+      put.setString(1, e.getKey());
+      put.setLong(2, rev);
+      put.setString(3, e.getValue().encode());
+      put.addBatch();
+    }
+    for (String gone : held.keySet()) {
+      del.setString(1, gone);
+      del.addBatch();
+    }
+    put.executeBatch();
+    del.executeBatch();
+  }
+
   /** The newest revision ever committed (deletes included). */
   long lastRevision() throws Exception;
 

@@ -1,6 +1,5 @@
 package io.kvx.store.durable;
 
-import io.kvx.api.Meta;
 import io.kvx.store.WatchEvent;
 import io.kvx.store.hazelcast.Sequencer;
 import io.vertx.core.json.JsonObject;
@@ -159,26 +158,9 @@ public final class PostgresLog implements DurableLog {
   @Override
   public void replaceAll(Map<String, JsonObject> objects, long revision) throws SQLException {
     tx(c -> {
-      Map<String, Long> held = new HashMap<>();
-      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT key, rev FROM kvx_kv")) {
-        while (rs.next()) held.put(rs.getString(1), rs.getLong(2));
-      }
       try (PreparedStatement put = c.prepareStatement(UPSERT);
            PreparedStatement del = c.prepareStatement("DELETE FROM kvx_kv WHERE key=?")) {
-        for (Map.Entry<String, JsonObject> e : objects.entrySet()) {
-          long rev = Meta.resourceVersion(e.getValue());
-          if (Long.valueOf(rev).equals(held.remove(e.getKey()))) continue;
-          put.setString(1, e.getKey());
-          put.setLong(2, rev);
-          put.setString(3, e.getValue().encode());
-          put.addBatch();
-        }
-        for (String gone : held.keySet()) {
-          del.setString(1, gone);
-          del.addBatch();
-        }
-        put.executeBatch();
-        del.executeBatch();
+        DurableLog.writeDifference(c, "kvx_kv", objects, put, del);
         setRevision(c, revision);
       }
       return null;

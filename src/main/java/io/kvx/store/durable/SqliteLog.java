@@ -1,6 +1,5 @@
 package io.kvx.store.durable;
 
-import io.kvx.api.Meta;
 import io.kvx.store.WatchEvent;
 import io.kvx.store.hazelcast.Sequencer;
 import io.vertx.core.json.JsonObject;
@@ -110,25 +109,8 @@ public final class SqliteLog implements DurableLog {
 
   @Override
   public void replaceAll(Map<String, JsonObject> objects, long newest) throws SQLException {
-    Map<String, Long> held = new HashMap<>();
-    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT key, rev FROM kv")) {
-      while (rs.next()) held.put(rs.getString(1), rs.getLong(2));
-    }
     try {
-      for (Map.Entry<String, JsonObject> e : objects.entrySet()) {
-        long rev = Meta.resourceVersion(e.getValue());
-        if (Long.valueOf(rev).equals(held.remove(e.getKey()))) continue;
-        put.setString(1, e.getKey());
-        put.setLong(2, rev);
-        put.setString(3, e.getValue().encode());
-        put.addBatch();
-      }
-      for (String gone : held.keySet()) {
-        del.setString(1, gone);
-        del.addBatch();
-      }
-      put.executeBatch();
-      del.executeBatch();
+      DurableLog.writeDifference(conn, "kv", objects, put, del);
       setRevision(newest);
       conn.commit();
     } catch (SQLException e) {
