@@ -29,11 +29,29 @@ public final class SchedulerConfig {
   private final List<Framework> profiles;
   private final long initialBackoffMs;
   private final long maxBackoffMs;
+  private final LeaderElection leaderElection;
 
-  private SchedulerConfig(List<Framework> profiles, long initialBackoffMs, long maxBackoffMs) {
+  /**
+   * KubeSchedulerConfiguration's leaderElection block. Kubernetes' defaults are a 15 s lease and a 2 s retry
+   * period; kvx keeps its own shorter defaults (given by the verticle's config) where the file says nothing, so
+   * a failover takes seconds. A second scheduler process serving another profile must name its own
+   * resourceName, as in Kubernetes, or it waits behind the first one's Lease.
+   */
+  public record LeaderElection(Boolean leaderElect, String resourceNamespace, String resourceName,
+      Long leaseDurationMs, Long retryPeriodMs) {
+    static final LeaderElection UNSET = new LeaderElection(null, null, null, null, null);
+  }
+
+  private SchedulerConfig(List<Framework> profiles, long initialBackoffMs, long maxBackoffMs,
+      LeaderElection leaderElection) {
     this.profiles = profiles;
     this.initialBackoffMs = initialBackoffMs;
     this.maxBackoffMs = maxBackoffMs;
+    this.leaderElection = leaderElection;
+  }
+
+  public LeaderElection leaderElection() {
+    return leaderElection;
   }
 
   public List<Framework> profiles() {
@@ -51,7 +69,7 @@ public final class SchedulerConfig {
   /** The default profile under a scheduler name. */
   public static SchedulerConfig defaults(String schedulerName) {
     return new SchedulerConfig(List.of(build(schedulerName, defaultEntries(), Map.of(), 0, Plugins.registry())),
-        DEFAULT_INITIAL_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS);
+        DEFAULT_INITIAL_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, LeaderElection.UNSET);
   }
 
   /** Parses a KubeSchedulerConfiguration or Policy document (YAML or JSON text). */
@@ -68,7 +86,7 @@ public final class SchedulerConfig {
     String kind = String.valueOf(doc.getOrDefault("kind", "KubeSchedulerConfiguration"));
     if (kind.equals("Policy")) {
       return new SchedulerConfig(List.of(policy(doc, defaultSchedulerName, registry)), DEFAULT_INITIAL_BACKOFF_MS,
-          DEFAULT_MAX_BACKOFF_MS);
+          DEFAULT_MAX_BACKOFF_MS, LeaderElection.UNSET);
     }
     if (!kind.equals("KubeSchedulerConfiguration")) {
       throw new IllegalArgumentException("unknown scheduler configuration kind " + kind);
@@ -94,7 +112,39 @@ public final class SchedulerConfig {
     }
     long initial = Plugins.num(doc.get("podInitialBackoffSeconds"), 1) * 1000L;
     long max = Plugins.num(doc.get("podMaxBackoffSeconds"), 10) * 1000L;
-    return new SchedulerConfig(List.copyOf(out), initial, max);
+    return new SchedulerConfig(List.copyOf(out), initial, max,
+        leaderElection((Map<String, Object>) doc.getOrDefault("leaderElection", Map.of())));
+  }
+
+  private static LeaderElection leaderElection(Map<String, Object> le) {
+    Object elect = le.get("leaderElect");
+    return new LeaderElection(elect == null ? null : Boolean.valueOf(String.valueOf(elect)),
+        (String) le.get("resourceNamespace"), (String) le.get("resourceName"),
+        duration(le.get("leaseDuration"), "leaderElection.leaseDuration"),
+        duration(le.get("retryPeriod"), "leaderElection.retryPeriod"));
+  }
+
+  /** A metav1.Duration as the configuration writes it ("15s", "500ms", "1m30s"), in milliseconds; null if absent. */
+  static Long duration(Object v, String field) {
+    if (v == null) return null;
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)").matcher(String.valueOf(v));
+    double ms = 0;
+    int end = 0;
+    while (m.find()) {
+      if (m.start() != end) break;
+      double n = Double.parseDouble(m.group(1));
+      ms += n * switch (m.group(2)) {
+        case "ms" -> 1;
+        case "s" -> 1000;
+        case "m" -> 60_000;
+        default -> 3_600_000;
+      };
+      end = m.end();
+    }
+    if (end == 0 || end != String.valueOf(v).length()) {
+      throw new IllegalArgumentException(field + ": invalid duration \"" + v + "\" (use e.g. 15s, 500ms, 1m)");
+    }
+    return (long) ms;
   }
 
   /** A plugin in a profile: the extension points it runs at and its score weight. */

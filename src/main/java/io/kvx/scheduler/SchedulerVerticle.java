@@ -83,6 +83,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private long flushTimer = -1;
   private Listers listers;
   private Cluster cluster;
+  private SchedulerConfig.LeaderElection leaderElection;
   private final Map<String, Timer> timers = new HashMap<>();
   private final Map<String, Counter> counters = new HashMap<>();
 
@@ -111,16 +112,19 @@ public final class SchedulerVerticle extends VerticleBase {
           }
           LOG.info("scheduler: profiles " + profiles.keySet() + (file == null ? "" : " from " + file));
           queue = new SchedulingQueue(sc.initialBackoffMs(), sc.maxBackoffMs());
+          leaderElection = sc.leaderElection();
           listers = new ObjectListers();
           cluster = new ApiCluster();
           registerGauges();
           return startInformers();
         }).onSuccess(v -> {
           flushTimer = vertx.setPeriodic(FLUSH_PERIOD_MS, t -> flush());
-          if (cfg.getBoolean("leaderElect", true)) {
-            elector = new LeaderElector(vertx, client, "kube-system", "kube-scheduler",
-                LeaderElector.identity(cfg.getString("nodeName", "kvx")), cfg.getLong("leaseDurationMs", 4000L),
-                cfg.getLong("retryPeriodMs", 1000L), x -> lead(true), x -> lead(false));
+          SchedulerConfig.LeaderElection le = leaderElection;
+          if (le.leaderElect() != null ? le.leaderElect() : cfg.getBoolean("leaderElect", true)) {
+            elector = new LeaderElector(vertx, client, orDefault(le.resourceNamespace(), "kube-system"),
+                orDefault(le.resourceName(), "kube-scheduler"), LeaderElector.identity(cfg.getString("nodeName", "kvx")),
+                orDefault(le.leaseDurationMs(), cfg.getLong("leaseDurationMs", 4000L)),
+                orDefault(le.retryPeriodMs(), cfg.getLong("retryPeriodMs", 1000L)), x -> lead(true), x -> lead(false));
             elector.start();
           } else {
             lead(true);
@@ -501,5 +505,9 @@ public final class SchedulerVerticle extends VerticleBase {
     counters.computeIfAbsent(fw.schedulerName() + "/" + result, k -> Counter
         .builder("scheduler_schedule_attempts_total").tag("result", result).tag("profile", fw.schedulerName())
         .register(meters)).increment();
+  }
+
+  private static <T> T orDefault(T v, T dflt) {
+    return v != null ? v : dflt;
   }
 }

@@ -102,4 +102,34 @@ class SchedulerConfigTest {
     assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.parse(
         "kind: KubeSchedulerConfiguration\nprofiles:\n- plugins:\n    score:\n      enabled:\n      - name: Nope\n", "d"));
   }
+
+  @Test
+  void leaderElectionBlock() {
+    SchedulerConfig sc = SchedulerConfig.parse("""
+        apiVersion: kubescheduler.config.k8s.io/v1
+        kind: KubeSchedulerConfiguration
+        leaderElection:
+          leaderElect: true
+          resourceName: gpu-scheduler
+          resourceNamespace: kube-system
+          leaseDuration: 1m30s
+          retryPeriod: 500ms
+        profiles:
+        - schedulerName: gpu-scheduler
+        """, "default-scheduler");
+    SchedulerConfig.LeaderElection le = sc.leaderElection();
+    assertEquals("gpu-scheduler", le.resourceName());
+    assertEquals("kube-system", le.resourceNamespace());
+    assertEquals(90_000L, le.leaseDurationMs());
+    assertEquals(500L, le.retryPeriodMs());
+    assertTrue(le.leaderElect());
+    // nothing said: the verticle's own defaults apply
+    SchedulerConfig.LeaderElection unset = SchedulerConfig.parse("kind: KubeSchedulerConfiguration", "x")
+        .leaderElection();
+    assertEquals(null, unset.resourceName());
+    assertEquals(null, unset.leaseDurationMs());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.parse(
+        "kind: KubeSchedulerConfiguration\nleaderElection:\n  leaseDuration: soon\n", "x"));
+    assertTrue(e.getMessage().contains("leaderElection.leaseDuration"), e.getMessage());
+  }
 }
