@@ -130,6 +130,7 @@ final class WorkloadColumns {
           JsonObject ref = spec(h).getJsonObject("scaleTargetRef", new JsonObject());
           return ref.getString("kind", "") + "/" + ref.getString("name", "");
         }));
+        cols.add(Tables.col("Targets", 0, "", WorkloadColumns::hpaTargets));
         cols.add(Tables.col("MinPods", 0, "", h -> spec(h).getValue("minReplicas", 1)));
         cols.add(Tables.col("MaxPods", 0, "", h -> spec(h).getValue("maxReplicas", 0)));
         cols.add(Tables.col("Replicas", 0, "", h -> status(h).getInteger("currentReplicas", 0)));
@@ -313,5 +314,35 @@ final class WorkloadColumns {
     List<String> out = new ArrayList<>();
     modes.forEach(m -> out.add(shortNames.getOrDefault(String.valueOf(m), String.valueOf(m))));
     return String.join(",", out);
+  }
+
+  /** kubectl's TARGETS column: "cpu: 200%/50%" per metric (current/target), "<unknown>" before a reading. */
+  static String hpaTargets(JsonObject hpa) {
+    JsonArray metrics = spec(hpa).getJsonArray("metrics", new JsonArray());
+    JsonArray current = status(hpa).getJsonArray("currentMetrics", new JsonArray());
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < metrics.size() && i < 3; i++) {
+      JsonObject m = metrics.getJsonObject(i);
+      String type = m.getString("type", "");
+      String key = Character.toLowerCase(type.isEmpty() ? 'r' : type.charAt(0)) + (type.isEmpty() ? "esource" : type.substring(1));
+      JsonObject source = m.getJsonObject(key, new JsonObject());
+      JsonObject target = source.getJsonObject("target", new JsonObject());
+      JsonObject cur = i < current.size() ? current.getJsonObject(i).getJsonObject(key, new JsonObject())
+          .getJsonObject("current", new JsonObject()) : new JsonObject();
+      String name = source.getString("name", source.getJsonObject("metric", new JsonObject()).getString("name", ""));
+      String value;
+      if (target.getValue("averageUtilization") != null) {
+        Object now = cur.getValue("averageUtilization");
+        value = (now == null ? "<unknown>" : now + "%") + "/" + target.getValue("averageUtilization") + "%";
+      } else {
+        Object goal = target.getValue("averageValue", target.getValue("value", "<auto>"));
+        Object now = cur.getValue("averageValue", cur.getValue("value"));
+        value = (now == null ? "<unknown>" : now) + "/" + goal + (type.equals("Pods") ? " (avg)" : "");
+      }
+      out.add(name.isEmpty() ? value : name + ": " + value);
+    }
+    if (out.isEmpty()) return "<none>";
+    String joined = String.join(", ", out);
+    return metrics.size() > 3 ? joined + " + " + (metrics.size() - 3) + " more..." : joined;
   }
 }

@@ -120,7 +120,7 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] hpa = new Controller[1];
     hpa[0] = controller(new io.kvx.controller.podautoscaler.HorizontalPodAutoscalerReconciler(vertx,
         cache(Resources.builtIn("autoscaling", "horizontalpodautoscalers")), pods, client, events,
-        k -> hpa[0].enqueue(k)), 2);
+        config().getLong("horizontalPodAutoscalerSyncPeriodSeconds", 15L) * 1000, k -> hpa[0].enqueue(k)), 2);
     Controller[] quota = new Controller[1];
     java.util.Map<String, Cache> counted = new java.util.HashMap<>();
     for (String plural : io.kvx.api.Quotas.COUNTED.keySet()) counted.put(plural, cache(Resources.builtIn("", plural)));

@@ -56,4 +56,21 @@ class TablesTest {
     assertEquals("5h3m", Meta.humanDuration(5 * 3600 + 180));
     assertEquals("3d4h", Meta.humanDuration(3 * 86400 + 4 * 3600));
   }
+
+  @Test
+  void hpaTargetsColumnAsKubectlPrintsIt() {
+    JsonObject hpa = new JsonObject().put("spec", new JsonObject().put("metrics", new JsonArray()
+        .add(new JsonObject().put("type", "Resource").put("resource", new JsonObject().put("name", "cpu")
+            .put("target", new JsonObject().put("type", "Utilization").put("averageUtilization", 50))))
+        .add(new JsonObject().put("type", "Resource").put("resource", new JsonObject().put("name", "memory")
+            .put("target", new JsonObject().put("type", "AverageValue").put("averageValue", "100Mi"))))));
+    assertEquals("cpu: <unknown>/50%, memory: <unknown>/100Mi", WorkloadColumns.hpaTargets(hpa));
+    hpa.put("status", new JsonObject().put("currentMetrics", new JsonArray()
+        .add(new JsonObject().put("type", "Resource").put("resource", new JsonObject().put("name", "cpu")
+            .put("current", new JsonObject().put("averageUtilization", 200).put("averageValue", "200m"))))
+        .add(new JsonObject().put("type", "Resource").put("resource", new JsonObject().put("name", "memory")
+            .put("current", new JsonObject().put("averageValue", "52Mi"))))));
+    assertEquals("cpu: 200%/50%, memory: 52Mi/100Mi", WorkloadColumns.hpaTargets(hpa));
+    assertEquals("<none>", WorkloadColumns.hpaTargets(new JsonObject()));
+  }
 }

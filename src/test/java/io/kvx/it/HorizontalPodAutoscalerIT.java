@@ -1,0 +1,88 @@
+package io.kvx.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The HorizontalPodAutoscaler on real containers: a CPU-burning busybox deployment (request 100m, cgroup
+ * limit 200m) is autoscaled with `kubectl autoscale --cpu-percent=50`; the controller reads the pods' CPU from
+ * the node's cgroups and scales to its maximum, saying why in status and events. When the pods stop burning,
+ * it scales back down (the scale-down window is set to 0 s through spec.behavior; by default it is 300 s).
+ */
+class HorizontalPodAutoscalerIT {
+
+  private static KvxProcess kvx;
+  private static Kubectl k;
+
+  @BeforeAll
+  static void up() throws Exception {
+    Path home = Files.createTempDirectory("kvx-it-hpa");
+    KvxProcess.prepareBusybox(home);
+    Files.createDirectories(home.resolve("verticles"));
+    Files.writeString(home.resolve("verticles/controller-manager.json"),
+        "{\"config\": {\"horizontalPodAutoscalerSyncPeriodSeconds\": 3}}");
+    kvx = KvxProcess.start("hpa", home, 17621, "up", "--cluster-port", "5901", "--secret", "it-hpa",
+        "--node-name", "hpa-node", "--bridge", "kvxh0", "--pod-cidr", "10.46.0.0/24");
+    kvx.awaitReady(Duration.ofSeconds(60));
+    k = new Kubectl(kvx.kubeconfig());
+    k.await(Duration.ofSeconds(30), out -> out.contains("hpa-node") && out.contains(" Ready "), "get", "nodes");
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (kvx != null) kvx.close();
+  }
+
+  @Test
+  void scalesUpOnCpuAndBackDownWhenIdle() throws Exception {
+    Path f = Files.createTempFile("kvx-hpa", ".yaml");
+    Files.writeString(f, """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: burn}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: burn}}
+          template:
+            metadata: {labels: {app: burn}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: busybox
+                command: ["sh", "-c", "while :; do :; done"]
+                resources: {requests: {cpu: 100m}, limits: {cpu: 200m}}
+        """);
+    k.ok("apply", "-f", f.toString());
+    k.await(Duration.ofSeconds(60), out -> out.contains("1/1"), "get", "deployment", "burn");
+    k.ok("autoscale", "deployment", "burn", "--cpu-percent=50", "--min=1", "--max=3");
+    k.ok("patch", "hpa", "burn", "--type=merge", "-p",
+        "{\"spec\":{\"behavior\":{\"scaleDown\":{\"stabilizationWindowSeconds\":0}}}}");
+
+    long t0 = System.currentTimeMillis();
+    k.await(Duration.ofSeconds(90), out -> out.contains("3/3"), "get", "deployment", "burn");
+    System.out.println("HPA scaled 1 -> 3 in " + (System.currentTimeMillis() - t0) + " ms");
+    String hpa = k.await(Duration.ofSeconds(30), out -> out.matches("(?s).*cpu: \\d+%/50%.*"), "get", "hpa", "burn");
+    System.out.println(hpa);
+    String described = k.ok("describe", "hpa", "burn");
+    assertTrue(described.contains("SuccessfulRescale") && described.contains("New size: 3; reason: cpu resource "
+        + "utilization (percentage of request) above target"), described);
+    assertTrue(described.contains("ScalingActive") && described.contains("ValidMetricFound"), described);
+
+    // Idle pods: utilisation falls to ~0% and the HPA goes back to its minimum.
+    k.ok("set", "image", "deployment/burn", "c=busybox");
+    k.ok("patch", "deployment", "burn", "--type=json", "-p",
+        "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/command\",\"value\":[\"sleep\",\"3600\"]}]");
+    t0 = System.currentTimeMillis();
+    k.await(Duration.ofSeconds(120), out -> out.contains("1/1"), "get", "deployment", "burn");
+    System.out.println("HPA scaled back to 1 in " + (System.currentTimeMillis() - t0) + " ms");
+    assertTrue(k.ok("describe", "hpa", "burn").contains("All metrics below target"));
+  }
+}
