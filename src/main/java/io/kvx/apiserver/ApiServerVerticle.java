@@ -77,7 +77,7 @@ public final class ApiServerVerticle extends VerticleBase {
         .compose(token -> {
           adminToken = token.getBytes(StandardCharsets.UTF_8);
           vertx.eventBus().<JsonObject>consumer(Addresses.API, this::onBusRequest);
-          return bootstrapNamespaces();
+          return bootstrapNamespaces().compose(v -> bootstrapStorageClass());
         })
         .compose(v -> bootstrapKubernetesService(cfg.getInteger("port", 6443)))
         .compose(v -> watchCustomResourceDefinitions(store))
@@ -283,6 +283,22 @@ public final class ApiServerVerticle extends VerticleBase {
           ? Future.succeededFuture() : Future.failedFuture(e)));
     }
     return chain;
+  }
+
+  /**
+   * The default StorageClass "local-path" (as k3s ships one): directories on the node of the claim's first
+   * pod, provisioned by the controller manager's volume binder. Created at start when missing.
+   */
+  private Future<Void> bootstrapStorageClass() {
+    JsonObject body = new JsonObject().put("apiVersion", "storage.k8s.io/v1").put("kind", "StorageClass")
+        .put("metadata", new JsonObject().put("name", "local-path").put("annotations", new JsonObject()
+            .put("storageclass.kubernetes.io/is-default-class", "true")))
+        .put("provisioner", "kvx.io/local-path") // io.kvx.controller.volume.VolumeBinder.LOCAL_PATH_PROVISIONER
+        .put("reclaimPolicy", "Delete").put("volumeBindingMode", "WaitForFirstConsumer");
+    ApiRequest req = new ApiRequest("create", Resources.builtIn("storage.k8s.io", "storageclasses"), null, null, null,
+        body, null, Map.of());
+    return api.handle(req).<Void>mapEmpty().recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
+        ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
   /** Serves what every CustomResourceDefinition in the store defines, following adds, changes and deletes. */

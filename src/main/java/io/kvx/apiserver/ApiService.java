@@ -206,6 +206,7 @@ public final class ApiService {
     Future<Void> admitted = r.type().namespaced()
         ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
     if (r.type() == Resources.PODS) admitted = admitted.compose(v -> admitPriority(obj, r.body()));
+    if (r.type() == CLAIMS) admitted = admitted.compose(v -> admitStorageClass(obj));
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(obj);
       if (isService(r.type())) {
@@ -214,6 +215,26 @@ public final class ApiService {
       }
       return store.create(key(r, Meta.name(obj)), obj);
     });
+  }
+
+  private static final ResourceType CLAIMS = Resources.builtIn("", "persistentvolumeclaims");
+  private static final ResourceType STORAGE_CLASSES = Resources.builtIn("storage.k8s.io", "storageclasses");
+
+  /**
+   * DefaultStorageClass admission: a claim that names no class (the field absent, not "") gets the class
+   * annotated storageclass.kubernetes.io/is-default-class=true (the newest, if several).
+   */
+  private Future<Void> admitStorageClass(JsonObject pvc) {
+    JsonObject spec = pvc.getJsonObject("spec", new JsonObject());
+    if (spec.getValue("storageClassName") != null) return Future.succeededFuture();
+    return store.list(STORAGE_CLASSES.storePrefix(), o -> "true".equals(Meta.meta(o)
+            .getJsonObject("annotations", new JsonObject()).getString("storageclass.kubernetes.io/is-default-class")),
+        0, null).map(l -> {
+          l.items().stream().max(java.util.Comparator.comparing((JsonObject o) ->
+                  Meta.meta(o).getString("creationTimestamp", "")).thenComparing(Meta::name))
+              .ifPresent(c -> pvc.put("spec", spec.put("storageClassName", Meta.name(c))));
+          return null;
+        });
   }
 
   private static final ResourceType PRIORITY_CLASSES = Resources.builtIn("scheduling.k8s.io", "priorityclasses");

@@ -121,6 +121,11 @@ public final class ControllerManagerVerticle extends VerticleBase {
     hpa[0] = controller(new io.kvx.controller.podautoscaler.HorizontalPodAutoscalerReconciler(vertx,
         cache(Resources.builtIn("autoscaling", "horizontalpodautoscalers")), pods, client, events,
         config().getLong("horizontalPodAutoscalerSyncPeriodSeconds", 15L) * 1000, k -> hpa[0].enqueue(k)), 2);
+    Controller[] pv = new Controller[1];
+    pv[0] = controller(new io.kvx.controller.volume.PersistentVolumeReconciler(
+        cache(Resources.builtIn("", "persistentvolumeclaims")), cache(Resources.builtIn("", "persistentvolumes")),
+        cache(Resources.builtIn("storage.k8s.io", "storageclasses")), cache(Resources.NODES), client, events,
+        k -> pv[0].enqueue(k)), 2);
     Controller[] quota = new Controller[1];
     java.util.Map<String, Cache> counted = new java.util.HashMap<>();
     for (String plural : io.kvx.api.Quotas.COUNTED.keySet()) counted.put(plural, cache(Resources.builtIn("", plural)));

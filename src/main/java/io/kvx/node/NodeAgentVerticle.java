@@ -100,6 +100,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Path podsDir;
   private Path logsDir;
   private Path claimsDir;
+  /** Same as io.kvx.controller.volume.VolumeBinder.LOCAL_PATH_DIR. */
+  static final String LOCAL_PATH_DIR = "kvx.io/local-path-dir";
   private Prober prober;
   private final NodeStats stats = new NodeStats("/kvx");
   private EventRecorder events;
@@ -194,8 +196,12 @@ public final class NodeAgentVerticle extends VerticleBase {
             .put("beta.kubernetes.io/arch", "amd64")))
         .put("spec", new JsonObject().put("podCIDR", config().getString("podCidr"))
             .put("podCIDRs", new JsonArray().add(config().getString("podCidr"))));
+    // Where the kvx.io/local-path provisioner puts this node's volumes (the volume binder reads it).
+    JsonObject annotations = new JsonObject().put(LOCAL_PATH_DIR, claimsDir.toAbsolutePath().toString());
+    node.getJsonObject("metadata").put("annotations", annotations);
     return client.create(Resources.NODES, null, node).recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
-        ? Future.succeededFuture() : Future.failedFuture(e))
+        ? client.mergePatch(Resources.NODES, null, nodeName, null, new JsonObject().put("metadata",
+            new JsonObject().put("annotations", annotations))) : Future.failedFuture(e))
         .compose(v -> reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status"));
   }
 
@@ -324,6 +330,17 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (String n : PodVolumes.referenced(r.pod, "secrets")) {
       gets.add(client.get(Resources.builtIn("", "secrets"), ns, n).onSuccess(o -> secrets.put(n, o)));
     }
+    Map<String, String> claimPaths = new java.util.concurrent.ConcurrentHashMap<>();
+    for (String n : PodVolumes.claims(r.pod)) {
+      gets.add(client.get(Resources.builtIn("", "persistentvolumeclaims"), ns, n).compose(pvc -> {
+        String volume = pvc.getJsonObject("spec", new JsonObject()).getString("volumeName", "");
+        if (volume.isEmpty()) return Future.succeededFuture();
+        return client.get(Resources.builtIn("", "persistentvolumes"), null, volume).onSuccess(pv -> {
+          String path = PodVolumes.claimPath(pvc, pv);
+          if (path != null) claimPaths.put(n, path);
+        });
+      }));
+    }
     String[] token = {r.inputs == null ? null : r.inputs.token()};
     if (token[0] == null && PodVolumes.automount(r.pod)) {
       String sa = r.pod.getJsonObject("spec").getString("serviceAccountName", "default");
@@ -335,7 +352,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     return Future.join(gets).transform(ar -> {
       JsonObject rootCa = cms.get("kube-root-ca.crt");
       String ca = rootCa == null ? null : rootCa.getJsonObject("data", new JsonObject()).getString("ca.crt");
-      r.inputs = new PodVolumes.Inputs(cms, secrets, token[0], ca);
+      r.inputs = new PodVolumes.Inputs(cms, secrets, token[0], ca, claimPaths);
       return Future.succeededFuture();
     });
   }
@@ -505,8 +522,14 @@ public final class NodeAgentVerticle extends VerticleBase {
     }
     if (r.volumes == null) {
       try {
-        r.volumes = PodVolumes.materialize(r.pod, podsDir.resolve(r.uid), claimsDir, r.inputs,
-            path -> fieldValue(r, path));
+        r.volumes = PodVolumes.materialize(r.pod, podsDir.resolve(r.uid), r.inputs, path -> fieldValue(r, path));
+      } catch (PodVolumes.NotReady e) {
+        // kubelet's "Unable to attach or mount volumes": wait, and look again shortly.
+        r.inputs = null;
+        vertx.setTimer(1000, t -> {
+          if (pods.containsKey(r.uid)) sync(r);
+        });
+        return;
       } catch (PodVolumes.ConfigError e) {
         for (Object o : r.pod.getJsonObject("spec").getJsonArray("containers")) {
           ContainerRecord cr = r.containers.computeIfAbsent(((JsonObject) o).getString("name"), ContainerRecord::new);

@@ -30,7 +30,39 @@ final class PodVolumes {
   static final String SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 
   /** What the API must supply before containers can start. */
-  record Inputs(Map<String, JsonObject> configMaps, Map<String, JsonObject> secrets, String token, String caPem) {
+  record Inputs(Map<String, JsonObject> configMaps, Map<String, JsonObject> secrets, String token, String caPem,
+                Map<String, String> claimPaths) {
+  }
+
+  /** A volume is not there yet (an unbound claim): the pod waits in ContainerCreating and is synced again. */
+  static final class NotReady extends Exception {
+    NotReady(String message) {
+      super(message);
+    }
+  }
+
+  /** The claims the pod mounts. */
+  static Set<String> claims(JsonObject pod) {
+    Set<String> out = new LinkedHashSet<>();
+    for (Object o : spec(pod).getJsonArray("volumes", new JsonArray())) {
+      JsonObject pvc = ((JsonObject) o).getJsonObject("persistentVolumeClaim");
+      if (pvc != null && pvc.getString("claimName") != null) out.add(pvc.getString("claimName"));
+    }
+    return out;
+  }
+
+  /**
+   * Where a bound claim's volume lives on this node: a local volume's path or a hostPath volume's path;
+   * null while the claim is unbound.
+   */
+  static String claimPath(JsonObject pvc, JsonObject pv) {
+    if (pvc == null || pv == null) return null;
+    JsonObject spec = pv.getJsonObject("spec", new JsonObject());
+    JsonObject local = spec.getJsonObject("local");
+    if (local != null && local.getString("path") != null) return local.getString("path");
+    JsonObject hostPath = spec.getJsonObject("hostPath");
+    if (hostPath != null && hostPath.getString("path") != null) return hostPath.getString("path");
+    return null;
   }
 
   /** A container cannot be configured: kubelet's CreateContainerConfigError. */
@@ -93,8 +125,8 @@ final class PodVolumes {
   }
 
   /** Writes every volume under {@code podDir/volumes} (blocking); volume name → host directory. */
-  static Map<String, Path> materialize(JsonObject pod, Path podDir, Path claimsRoot, Inputs in,
-                                       Function<String, String> fieldValue) throws IOException, ConfigError {
+  static Map<String, Path> materialize(JsonObject pod, Path podDir, Inputs in,
+                                       Function<String, String> fieldValue) throws IOException, ConfigError, NotReady {
     Map<String, Path> out = new LinkedHashMap<>();
     Path root = podDir.resolve("volumes");
     for (Object o : spec(pod).getJsonArray("volumes", new JsonArray())) {
@@ -112,9 +144,13 @@ final class PodVolumes {
       }
       if (v.containsKey("persistentVolumeClaim")) {
         String claim = v.getJsonObject("persistentVolumeClaim").getString("claimName", name);
-        Path claimDir = claimsRoot.resolve(Meta.namespace(pod) + "_" + claim);
-        Files.createDirectories(claimDir);
-        out.put(name, claimDir);
+        String path = in.claimPaths().get(claim);
+        if (path == null) {
+          throw new NotReady("persistentvolumeclaim \"" + claim + "\" is not bound yet");
+        }
+        // The kvx.io/local-path provisioner's volumes are DirectoryOrCreate; a local volume's path must exist.
+        Files.createDirectories(Path.of(path));
+        out.put(name, Path.of(path));
         continue;
       }
       Files.createDirectories(dir);

@@ -17,6 +17,7 @@ import io.kvx.scheduler.plugins.queuesort.PrioritySort;
 import io.kvx.scheduler.plugins.selectorspread.SelectorSpread;
 import io.kvx.scheduler.plugins.tainttoleration.TaintToleration;
 import io.kvx.scheduler.plugins.volumerestrictions.VolumeRestrictions;
+import io.kvx.scheduler.plugins.volumebinding.VolumeBinding;
 import io.kvx.scheduler.plugins.volumezone.VolumeZone;
 
 import java.util.ArrayList;
@@ -46,6 +47,7 @@ public final class Plugins {
       new Enabled(NodePorts.NAME, 0),
       new Enabled(NodeResourcesFit.NAME, 1),
       new Enabled(VolumeRestrictions.NAME, 0),
+      new Enabled(VolumeBinding.NAME, 0),
       new Enabled(VolumeZone.NAME, 0),
       new Enabled(PodTopologySpread.NAME, 2),
       new Enabled(InterPodAffinity.NAME, 2),
@@ -66,6 +68,7 @@ public final class Plugins {
     m.put(BalancedAllocation.NAME, (a, f) -> new BalancedAllocation(resources(a.get("resources"))));
     m.put(VolumeRestrictions.NAME, (a, f) -> new VolumeRestrictions());
     m.put(VolumeZone.NAME, (a, f) -> new VolumeZone());
+    m.put(VolumeBinding.NAME, (a, f) -> new VolumeBinding());
     m.put(PodTopologySpread.NAME, (a, f) -> new PodTopologySpread(!"List".equals(a.get("defaultingType"))));
     m.put(InterPodAffinity.NAME, (a, f) -> new InterPodAffinity(num(a.get("hardPodAffinityWeight"), 1)));
     m.put(DefaultPreemption.NAME, (a, f) -> new DefaultPreemption(f));

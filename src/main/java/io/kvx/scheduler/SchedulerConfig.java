@@ -238,6 +238,7 @@ public final class SchedulerConfig {
       Map.entry("PodToleratesNodeTaints", List.of("TaintToleration")),
       Map.entry("CheckNodeUnschedulable", List.of("NodeUnschedulable")),
       Map.entry("NoVolumeZoneConflict", List.of("VolumeZone")),
+      Map.entry("CheckVolumeBinding", List.of("VolumeBinding")),
       Map.entry("MatchInterPodAffinity", List.of("InterPodAffinity")),
       Map.entry("EvenPodsSpread", List.of("PodTopologySpread")),
       Map.entry("GeneralPredicates", List.of("NodeResourcesFit", "NodeName", "NodePorts", "NodeAffinity")));

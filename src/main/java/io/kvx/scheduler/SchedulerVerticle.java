@@ -153,7 +153,8 @@ public final class SchedulerVerticle extends VerticleBase {
     Future<Void> f = Future.succeededFuture();
     // Lister-only kinds first, so the first pods already see their claims and services.
     for (ResourceType t : List.of(Resources.builtIn("", "persistentvolumeclaims"),
-        Resources.builtIn("", "persistentvolumes"), Resources.builtIn("", "services"),
+        Resources.builtIn("", "persistentvolumes"), Resources.builtIn("storage.k8s.io", "storageclasses"),
+        Resources.builtIn("", "services"),
         Resources.builtIn("apps", "replicasets"), Resources.builtIn("", "replicationcontrollers"),
         Resources.builtIn("apps", "statefulsets"), Resources.builtIn("policy", "poddisruptionbudgets"),
         Resources.NAMESPACES)) {
@@ -174,13 +175,14 @@ public final class SchedulerVerticle extends VerticleBase {
     Class<?> model = switch (type.plural()) {
       case "persistentvolumeclaims" -> PersistentVolumeClaim.class;
       case "persistentvolumes" -> PersistentVolume.class;
+      case "storageclasses" -> io.fabric8.kubernetes.api.model.storage.StorageClass.class;
       case "poddisruptionbudgets" -> PodDisruptionBudget.class;
       default -> null;
     };
     if (ev.type().equals(WatchEvent.DELETED)) m.remove(key);
     else m.put(key, model == null ? ev.object() : decode(ev.object(), model));
     ClusterEvent ce = switch (type.plural()) {
-      case "persistentvolumeclaims", "persistentvolumes" -> ClusterEvent.VOLUME_CHANGE;
+      case "persistentvolumeclaims", "persistentvolumes", "storageclasses" -> ClusterEvent.VOLUME_CHANGE;
       case "namespaces" -> null;
       default -> ClusterEvent.SELECTOR_CHANGE;
     };
@@ -398,6 +400,13 @@ public final class SchedulerVerticle extends VerticleBase {
           new JsonObject().put("status", new JsonObject().put("nominatedNodeName", node))).<Void>mapEmpty()
           .toCompletionStage();
     }
+
+    @Override
+    public CompletionStage<Void> selectNodeForClaim(String namespace, String claim, String node) {
+      return client.mergePatch(Resources.builtIn("", "persistentvolumeclaims"), namespace, claim, null,
+          new JsonObject().put("metadata", new JsonObject().put("annotations", new JsonObject()
+              .put("volume.kubernetes.io/selected-node", node)))).<Void>mapEmpty().toCompletionStage();
+    }
   }
 
   private void markUnschedulable(PodInfo pod, Framework fw, String message) {
@@ -437,6 +446,19 @@ public final class SchedulerVerticle extends VerticleBase {
     @Override
     public PersistentVolume pv(String name) {
       return (PersistentVolume) objects.getOrDefault("persistentvolumes", Map.of()).get("/" + name);
+    }
+
+    @Override
+    public List<PersistentVolume> pvs() {
+      List<PersistentVolume> out = new ArrayList<>();
+      for (Object o : objects.getOrDefault("persistentvolumes", Map.of()).values()) out.add((PersistentVolume) o);
+      return out;
+    }
+
+    @Override
+    public io.fabric8.kubernetes.api.model.storage.StorageClass storageClass(String name) {
+      return (io.fabric8.kubernetes.api.model.storage.StorageClass) objects.getOrDefault("storageclasses", Map.of())
+          .get("/" + name);
     }
 
     @Override

@@ -211,7 +211,8 @@ class WorkloadsIT {
               metadata: {labels: {app: web}}
               spec:
                 terminationGracePeriodSeconds: 1
-                containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+                containers: [{name: c, image: busybox, command: ["sleep", "3600"],
+                  volumeMounts: [{name: data, mountPath: /data}]}]
             volumeClaimTemplates:
             - metadata: {name: data}
               spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
@@ -223,6 +224,13 @@ class WorkloadsIT {
       assertEquals("web-1 web", kubectl.ok("get", "pod", "web-1", "-o",
           "jsonpath={.spec.hostname} {.spec.subdomain}").trim());
       assertTrue(kubectl.ok("get", "pvc").contains("data-web-2"));
+      // The claims got the default class and a volume provisioned on the pod's node, and are Bound.
+      assertEquals("Bound local-path", kubectl.await(Duration.ofSeconds(30), x -> x.startsWith("Bound"), "get", "pvc",
+          "data-web-0", "-o", "jsonpath={.status.phase} {.spec.storageClassName}").trim());
+      String pv = kubectl.ok("get", "pvc", "data-web-0", "-o", "jsonpath={.spec.volumeName}").trim();
+      assertEquals("Bound default/data-web-0 wl-node", kubectl.ok("get", "pv", pv, "-o",
+          "jsonpath={.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name} "
+              + "{.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}").trim());
       kubectl.ok("scale", "sts/web", "--replicas=1");
       kubectl.await(Duration.ofSeconds(60), s -> s.trim().equals("web-0"), "get", "pods", "-l", "app=web", "-o",
           "jsonpath={.items[*].metadata.name}");
@@ -249,6 +257,11 @@ class WorkloadsIT {
       }
     }
     assertTrue(web1Marked > web2Gone, "web-1 deleted after web-2 was gone: " + events);
+
+    // Stable storage: what web-0 wrote is there for its replacement.
+    kubectl.ok("exec", "web-0", "--", "sh", "-c", "echo kept > /data/x");
+    kubectl.ok("delete", "pod", "web-0");
+    kubectl.await(Duration.ofSeconds(60), x -> x.trim().equals("kept"), "exec", "web-0", "--", "cat", "/data/x");
   }
 
   @Test
@@ -321,5 +334,50 @@ class WorkloadsIT {
       if (f[0].equals(type) && !names.contains(f[1])) names.add(f[1]);
     }
     return names;
+  }
+
+  @Test
+  @Order(8)
+  void claimBindsTheSmallestFittingVolumeAndReleasesIt() throws Exception {
+    Path small = Files.createTempDirectory("kvx-it-pv-small");
+    Path big = Files.createTempDirectory("kvx-it-pv-big");
+    apply("pvs", """
+        apiVersion: v1
+        kind: PersistentVolume
+        metadata: {name: pv-big}
+        spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], persistentVolumeReclaimPolicy: Retain,
+               storageClassName: "", hostPath: {path: %s}}
+        ---
+        apiVersion: v1
+        kind: PersistentVolume
+        metadata: {name: pv-small}
+        spec: {capacity: {storage: 10Mi}, accessModes: [ReadWriteOnce], persistentVolumeReclaimPolicy: Retain,
+               storageClassName: "", hostPath: {path: %s}}
+        ---
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: claim}
+        spec: {storageClassName: "", accessModes: [ReadWriteOnce], resources: {requests: {storage: 5Mi}}}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: writer}
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 1
+          volumes: [{name: v, persistentVolumeClaim: {claimName: claim}}]
+          containers: [{name: c, image: busybox, command: ["sh", "-c", "echo written > /v/file"],
+                        volumeMounts: [{name: v, mountPath: /v}]}]
+        """.formatted(big, small));
+    assertEquals("Bound pv-small", kubectl.await(Duration.ofSeconds(30), x -> x.startsWith("Bound"), "get", "pvc",
+        "claim", "-o", "jsonpath={.status.phase} {.spec.volumeName}").trim());
+    assertTrue(kubectl.ok("get", "pv").lines().anyMatch(l -> l.startsWith("pv-big") && l.contains("Available")));
+    kubectl.await(Duration.ofSeconds(60), x -> x.contains("Succeeded"), "get", "pod", "writer", "-o",
+        "jsonpath={.status.phase}");
+    assertEquals("written", Files.readString(small.resolve("file")).trim(), "the pod wrote into the volume's path");
+    kubectl.ok("delete", "pod", "writer");
+    kubectl.ok("delete", "pvc", "claim");
+    kubectl.await(Duration.ofSeconds(30), x -> x.trim().equals("Released"), "get", "pv", "pv-small", "-o",
+        "jsonpath={.status.phase}");
   }
 }

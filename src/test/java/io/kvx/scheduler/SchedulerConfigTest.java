@@ -22,8 +22,8 @@ class SchedulerConfigTest {
   void defaultProfile() {
     Framework fw = SchedulerConfig.defaults("default-scheduler").profiles().get(0);
     assertEquals(List.of("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-        "NodeResourcesFit", "VolumeRestrictions", "VolumeZone", "PodTopologySpread", "InterPodAffinity"),
-        fw.pluginNames("filter"));
+        "NodeResourcesFit", "VolumeRestrictions", "VolumeBinding", "VolumeZone", "PodTopologySpread",
+        "InterPodAffinity"), fw.pluginNames("filter"));
     assertEquals(List.of("TaintToleration", "NodeAffinity", "NodeResourcesFit", "PodTopologySpread",
         "InterPodAffinity", "NodeResourcesBalancedAllocation", "ImageLocality"), fw.pluginNames("score"));
     assertEquals(List.of("DefaultPreemption"), fw.pluginNames("postFilter"));

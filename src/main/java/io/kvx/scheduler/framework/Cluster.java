@@ -14,4 +14,12 @@ public interface Cluster {
   CompletionStage<Void> evict(String namespace, String pod, String reason);
 
   CompletionStage<Void> nominate(String namespace, String pod, String node);
+
+  /**
+   * Annotates a WaitForFirstConsumer claim with the node chosen for its pod
+   * (volume.kubernetes.io/selected-node), so that the volume binder binds or provisions there.
+   */
+  default CompletionStage<Void> selectNodeForClaim(String namespace, String claim, String node) {
+    return java.util.concurrent.CompletableFuture.completedFuture(null);
+  }
 }

@@ -21,6 +21,15 @@ public interface Listers {
     return null;
   }
 
+  /** Every PersistentVolume (for claims still to be bound). */
+  default List<PersistentVolume> pvs() {
+    return List.of();
+  }
+
+  default io.fabric8.kubernetes.api.model.storage.StorageClass storageClass(String name) {
+    return null;
+  }
+
   /** A namespace's labels (for affinity terms with a namespaceSelector). */
   default Map<String, String> namespaceLabels(String namespace) {
     return Map.of();
