@@ -207,6 +207,8 @@ public final class ApiService {
         ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
     if (r.type() == Resources.PODS) admitted = admitted.compose(v -> admitPriority(obj, r.body()));
     if (r.type() == CLAIMS) admitted = admitted.compose(v -> admitStorageClass(obj));
+    if (r.type() == CLAIMS) protect(obj, "kubernetes.io/pvc-protection");
+    if (r.type() == VOLUMES) protect(obj, "kubernetes.io/pv-protection");
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(obj);
       if (isService(r.type())) {
@@ -219,6 +221,16 @@ public final class ApiService {
 
   private static final ResourceType CLAIMS = Resources.builtIn("", "persistentvolumeclaims");
   private static final ResourceType STORAGE_CLASSES = Resources.builtIn("storage.k8s.io", "storageclasses");
+  private static final ResourceType VOLUMES = Resources.builtIn("", "persistentvolumes");
+
+  /**
+   * StorageObjectInUseProtection admission: claims get the kubernetes.io/pvc-protection finalizer and volumes
+   * kubernetes.io/pv-protection; the volume binder removes them once no pod uses the claim / no claim the volume.
+   */
+  private static void protect(JsonObject obj, String finalizer) {
+    JsonArray finalizers = Meta.meta(obj).getJsonArray("finalizers", new JsonArray());
+    if (!finalizers.contains(finalizer)) Meta.meta(obj).put("finalizers", finalizers.copy().add(finalizer));
+  }
 
   /**
    * DefaultStorageClass admission: a claim that names no class (the field absent, not "") gets the class

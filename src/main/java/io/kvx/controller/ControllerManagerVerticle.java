@@ -124,7 +124,7 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] pv = new Controller[1];
     pv[0] = controller(new io.kvx.controller.volume.PersistentVolumeReconciler(
         cache(Resources.builtIn("", "persistentvolumeclaims")), cache(Resources.builtIn("", "persistentvolumes")),
-        cache(Resources.builtIn("storage.k8s.io", "storageclasses")), cache(Resources.NODES), client, events,
+        cache(Resources.builtIn("storage.k8s.io", "storageclasses")), cache(Resources.NODES), pods, client, events,
         k -> pv[0].enqueue(k)), 2);
     Controller[] quota = new Controller[1];
     java.util.Map<String, Cache> counted = new java.util.HashMap<>();

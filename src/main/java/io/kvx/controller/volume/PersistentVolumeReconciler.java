@@ -9,9 +9,13 @@ import io.kvx.client.EventRecorder;
 import io.kvx.controller.Cache;
 import io.kvx.controller.Reconciler;
 import io.vertx.core.Future;
+import io.kvx.controller.Workloads;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -31,11 +35,13 @@ public final class PersistentVolumeReconciler implements Reconciler {
   private final Cache volumes;
   private final Cache classes;
   private final Cache nodes;
+  private final Cache pods;
   private final ApiClient client;
   private final EventRecorder events;
 
-  public PersistentVolumeReconciler(Cache claims, Cache volumes, Cache classes, Cache nodes, ApiClient client,
-                                    EventRecorder events, Consumer<String> enqueue) {
+  public PersistentVolumeReconciler(Cache claims, Cache volumes, Cache classes, Cache nodes, Cache pods,
+                                    ApiClient client, EventRecorder events, Consumer<String> enqueue) {
+    this.pods = pods;
     this.claims = claims;
     this.volumes = volumes;
     this.classes = classes;
@@ -46,6 +52,12 @@ public final class PersistentVolumeReconciler implements Reconciler {
       enqueue.accept(Cache.key(c.object()));
       String vol = VolumeBinder.spec(c.object()).getString("volumeName");
       if (c.current() == null && vol != null && !vol.isEmpty()) enqueue.accept(vol);
+    });
+    // A pod that ends or goes away may be what a terminating claim waits for.
+    pods.listen(c -> {
+      if (c.current() == null || !Workloads.isActive(c.current())) {
+        for (String claim : claimsOf(c.object())) enqueue.accept(Meta.namespace(c.object()) + "/" + claim);
+      }
     });
     volumes.listen(c -> {
       enqueue.accept(Meta.name(c.object()));
@@ -72,7 +84,12 @@ public final class PersistentVolumeReconciler implements Reconciler {
 
   private Future<Result> claim(String key) {
     JsonObject pvc = claims.get(key);
-    if (pvc == null || Meta.meta(pvc).containsKey("deletionTimestamp")) return Future.succeededFuture(Result.DONE);
+    if (pvc == null) return Future.succeededFuture(Result.DONE);
+    if (Meta.meta(pvc).containsKey("deletionTimestamp")) {
+      boolean used = pods.list(Meta.namespace(pvc)).stream()
+          .anyMatch(p -> Workloads.isActive(p) && claimsOf(p).contains(Meta.name(pvc)));
+      return (used ? Future.succeededFuture() : unprotect(PVCS, pvc, PVC_PROTECTION)).map(Result.DONE);
+    }
     String volumeName = VolumeBinder.spec(pvc).getString("volumeName", "");
     if (!volumeName.isEmpty()) return boundClaim(pvc, volumeName);
     String className = VolumeBinder.className(pvc);
@@ -157,8 +174,12 @@ public final class PersistentVolumeReconciler implements Reconciler {
 
   private Future<Result> volume(String name) {
     JsonObject pv = volumes.get(name);
-    if (pv == null || Meta.meta(pv).containsKey("deletionTimestamp")) return Future.succeededFuture(Result.DONE);
+    if (pv == null) return Future.succeededFuture(Result.DONE);
     JsonObject ref = VolumeBinder.spec(pv).getJsonObject("claimRef");
+    if (Meta.meta(pv).containsKey("deletionTimestamp")) {
+      boolean used = ref != null && claims.get(ref.getString("namespace"), ref.getString("name")) != null;
+      return (used ? Future.succeededFuture() : unprotect(PVS, pv, PV_PROTECTION)).map(Result.DONE);
+    }
     if (ref == null) {
       return ("Available".equals(phase(pv)) ? Future.succeededFuture()
           : status(PVS, pv, new JsonObject().put("phase", "Available"))).map(Result.DONE);
@@ -180,6 +201,28 @@ public final class PersistentVolumeReconciler implements Reconciler {
     }
     if ("Released".equals(phase(pv))) return Future.succeededFuture(Result.DONE);
     return status(PVS, pv, new JsonObject().put("phase", "Released")).map(Result.DONE);
+  }
+
+  static final String PVC_PROTECTION = "kubernetes.io/pvc-protection";
+  static final String PV_PROTECTION = "kubernetes.io/pv-protection";
+
+  /** Drops a protection finalizer (with the object's resourceVersion, so a concurrent change is not lost). */
+  private Future<Void> unprotect(ResourceType type, JsonObject obj, String finalizer) {
+    JsonArray finalizers = Meta.meta(obj).getJsonArray("finalizers", new JsonArray());
+    if (!finalizers.contains(finalizer)) return Future.succeededFuture();
+    JsonArray rest = new JsonArray(finalizers.stream().filter(f -> !finalizer.equals(f)).toList());
+    return client.mergePatch(type, type.namespaced() ? Meta.namespace(obj) : null, Meta.name(obj), null,
+        new JsonObject().put("metadata", new JsonObject().put("finalizers", rest)
+            .put("resourceVersion", Meta.meta(obj).getString("resourceVersion")))).mapEmpty();
+  }
+
+  static Set<String> claimsOf(JsonObject pod) {
+    Set<String> out = new HashSet<>();
+    for (Object o : pod.getJsonObject("spec", new JsonObject()).getJsonArray("volumes", new JsonArray())) {
+      JsonObject c = ((JsonObject) o).getJsonObject("persistentVolumeClaim");
+      if (c != null && c.getString("claimName") != null) out.add(c.getString("claimName"));
+    }
+    return out;
   }
 
   private Future<Void> pending(JsonObject pvc) {
