@@ -57,8 +57,11 @@ public record ResourceType(String group, String version, String kind, String plu
   public JsonArray discoveryEntries() {
     JsonArray out = new JsonArray();
     JsonObject main = new JsonObject().put("name", plural).put("singularName", singular())
-        .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(group.equals("metrics.k8s.io")
-            ? List.of("get", "list") : VERBS));
+        .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(switch (group) {
+          case "metrics.k8s.io" -> List.of("get", "list");
+          case "authorization.k8s.io", "authentication.k8s.io" -> List.of("create");
+          default -> VERBS;
+        }));
     if (!shortNames.isEmpty()) main.put("shortNames", new JsonArray(shortNames));
     if (!categories.isEmpty()) main.put("categories", new JsonArray(categories));
     out.add(main);

@@ -126,8 +126,10 @@ public final class ApiServerVerticle extends VerticleBase {
     new OpenApiRoutes(vertx, api.resources()).mount(router);
     router.get("/api/v1").handler(ctx -> HttpApi.write(ctx, 200, Discovery.resourceList(api.resources(), "", "v1")));
     router.route("/api/v1/*").handler(ctx -> http.handle(ctx, "", "v1", rest(ctx, "/api/v1/")));
+    router.post("/apis/:group/v1/:plural").handler(this::review);
+    router.post("/apis/authorization.k8s.io/v1/namespaces/:ns/localsubjectaccessreviews").handler(this::review);
     router.get("/apis/:group").handler(ctx -> {
-      Set<String> versions = api.resources().groups().get(ctx.pathParam("group"));
+      Set<String> versions = Discovery.allGroups(api.resources()).get(ctx.pathParam("group"));
       if (versions == null) HttpApi.fail(ctx, notFound());
       else HttpApi.write(ctx, 200, Discovery.group(ctx.pathParam("group"), versions));
     });
@@ -151,6 +153,35 @@ public final class ApiServerVerticle extends VerticleBase {
     server = vertx.createHttpServer(opts).requestHandler(router);
     return server.listen().onSuccess(s -> LOG.info("apiserver: listening on " + (cfg.getBoolean("tls", true)
         ? "https" : "http") + "://" + opts.getHost() + ":" + s.actualPort()));
+  }
+
+  /** POST of a review (SelfSubjectAccessReview, TokenReview, ...): answered, never stored. */
+  private void review(RoutingContext ctx) {
+    String plural = ctx.pathParam("plural") != null ? ctx.pathParam("plural") : "localsubjectaccessreviews";
+    ResourceType type = Reviews.find(ctx.pathParam("group") != null ? ctx.pathParam("group") : "authorization.k8s.io",
+        plural);
+    if (type == null) {
+      ctx.next();
+      return;
+    }
+    JsonObject body;
+    try {
+      String ct = String.valueOf(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE)).toLowerCase();
+      body = ct.startsWith("application/vnd.kubernetes.protobuf")
+          ? io.kvx.api.Protobuf.decode(ctx.body().buffer().getBytes()) : ctx.body().asJsonObject();
+    } catch (ApiError e) {
+      HttpApi.fail(ctx, e);
+      return;
+    } catch (RuntimeException e) {
+      HttpApi.fail(ctx, new ApiError(ApiError.Reason.BadRequest, "the body of a " + type.kind() + " must be JSON: "
+          + e.getMessage()));
+      return;
+    }
+    String caller = ctx.get("user") == null ? "system:anonymous" : ctx.get("user");
+    Reviews.answer(type, ctx.pathParam("ns"), body, caller, token -> MessageDigest.isEqual(
+            token.getBytes(StandardCharsets.UTF_8), adminToken) ? Future.succeededFuture("kvx-admin")
+            : tokens == null ? Future.failedFuture("no service account tokens") : tokens.authenticate(token))
+        .onSuccess(out -> HttpApi.write(ctx, 201, out)).onFailure(e -> HttpApi.fail(ctx, e));
   }
 
   /** Answers with aggregated discovery when the client asks for it; false to fall back to plain. */

@@ -22,9 +22,24 @@ public final class Discovery {
             .put("clientCIDR", "0.0.0.0/0").put("serverAddress", serverAddress)));
   }
 
+  /** The served groups: the registry's plus the review APIs (which store nothing, see {@link Reviews}). */
+  static Map<String, Set<String>> allGroups(Resources resources) {
+    Map<String, Set<String>> out = new java.util.LinkedHashMap<>(resources.groups());
+    for (ResourceType t : Reviews.TYPES) out.computeIfAbsent(t.group(), g -> new java.util.LinkedHashSet<>()).add(t.version());
+    return out;
+  }
+
+  static java.util.List<ResourceType> inGroupVersion(Resources resources, String group, String version) {
+    java.util.List<ResourceType> out = new java.util.ArrayList<>(resources.inGroupVersion(group, version));
+    for (ResourceType t : Reviews.TYPES) {
+      if (t.group().equals(group) && t.version().equals(version)) out.add(t);
+    }
+    return out;
+  }
+
   public static JsonObject groups(Resources resources) {
     JsonArray groups = new JsonArray();
-    for (Map.Entry<String, Set<String>> g : resources.groups().entrySet()) {
+    for (Map.Entry<String, Set<String>> g : allGroups(resources).entrySet()) {
       if (g.getKey().isEmpty()) continue;
       groups.add(group(g.getKey(), g.getValue()));
     }
@@ -40,7 +55,7 @@ public final class Discovery {
 
   public static JsonObject resourceList(Resources resources, String group, String version) {
     JsonArray list = new JsonArray();
-    for (ResourceType t : resources.inGroupVersion(group, version)) list.addAll(t.discoveryEntries());
+    for (ResourceType t : inGroupVersion(resources, group, version)) list.addAll(t.discoveryEntries());
     return new JsonObject().put("kind", "APIResourceList").put("apiVersion", "v1")
         .put("groupVersion", group.isEmpty() ? version : group + "/" + version).put("resources", list);
   }
@@ -66,12 +81,12 @@ public final class Discovery {
    */
   public static JsonObject aggregated(Resources resources, boolean core) {
     JsonArray items = new JsonArray();
-    for (Map.Entry<String, Set<String>> g : resources.groups().entrySet()) {
+    for (Map.Entry<String, Set<String>> g : allGroups(resources).entrySet()) {
       if (core != g.getKey().isEmpty()) continue;
       JsonArray versions = new JsonArray();
       for (String v : g.getValue()) {
         JsonArray res = new JsonArray();
-        for (ResourceType t : resources.inGroupVersion(g.getKey(), v)) res.add(aggregatedResource(t));
+        for (ResourceType t : inGroupVersion(resources, g.getKey(), v)) res.add(aggregatedResource(t));
         versions.add(new JsonObject().put("version", v).put("resources", res).put("freshness", "Current"));
       }
       JsonObject meta = new JsonObject();

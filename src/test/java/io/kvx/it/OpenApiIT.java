@@ -213,4 +213,29 @@ class OpenApiIT {
     assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(base + "/openapi/v3")).build(),
         HttpResponse.BodyHandlers.ofString()).statusCode());
   }
+
+  @Test
+  @Order(50)
+  void authCanIAndWhoAmI() throws Exception {
+    // No RBAC yet: the admin (and everyone authenticated) may do everything, and the review APIs say so.
+    assertEquals("yes", kubectl.ok("auth", "can-i", "create", "pods").trim());
+    assertEquals("yes", kubectl.ok("auth", "can-i", "delete", "secrets", "--as=system:serviceaccount:default:x").trim());
+    String who = kubectl.ok("auth", "whoami");
+    assertTrue(who.contains("kvx-admin") && who.contains("system:authenticated"), who);
+    kubectl.ok("create", "serviceaccount", "reviewer");
+    String token = kubectl.ok("create", "token", "reviewer").trim();
+    String review = kubectl.ok("create", "-o", "jsonpath={.status.authenticated} {.status.user.username}", "-f",
+        file("review", """
+            apiVersion: authentication.k8s.io/v1
+            kind: TokenReview
+            spec: {token: %s}
+            """.formatted(token)));
+    assertEquals("true system:serviceaccount:default:reviewer", review.trim());
+    String bad = kubectl.ok("create", "-o", "jsonpath={.status.authenticated}", "-f", file("bad", """
+        apiVersion: authentication.k8s.io/v1
+        kind: TokenReview
+        spec: {token: not-a-token}
+        """));
+    assertEquals("false", bad.trim());
+  }
 }

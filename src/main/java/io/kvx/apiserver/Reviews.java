@@ -1,0 +1,124 @@
+package io.kvx.apiserver;
+
+import io.kvx.api.ApiError;
+import io.kvx.api.Meta;
+import io.kvx.api.ResourceType;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The create-only review APIs: authorization.k8s.io/v1 SelfSubjectAccessReview, SubjectAccessReview,
+ * LocalSubjectAccessReview, SelfSubjectRulesReview, and authentication.k8s.io/v1 TokenReview and
+ * SelfSubjectReview (`kubectl auth can-i`, `kubectl auth whoami`, webhooks and operators that check access).
+ * Nothing is stored: each request is answered from the body and the caller. kvx has no RBAC yet (its
+ * authorizer allows every authenticated user everything), so every access review answers allowed, with that
+ * reason; token reviews check the token as the API server's own authentication does.
+ */
+public final class Reviews {
+
+  private static final Set<String> NONE = Set.of();
+
+  /** The review kinds, for discovery (create is their only verb). */
+  public static final List<ResourceType> TYPES = List.of(
+      type("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false),
+      type("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews", false),
+      type("authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false),
+      type("authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews", true),
+      type("authentication.k8s.io", "TokenReview", "tokenreviews", false),
+      type("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false));
+
+  static final String ALLOWED_REASON = "kvx has no RBAC yet: every authenticated user is allowed everything";
+
+  private Reviews() {
+  }
+
+  private static ResourceType type(String group, String kind, String plural, boolean namespaced) {
+    return new ResourceType(group, "v1", kind, plural, namespaced, List.of(), NONE, List.of(), null);
+  }
+
+  public static ResourceType find(String group, String plural) {
+    return TYPES.stream().filter(t -> t.group().equals(group) && t.plural().equals(plural)).findFirst().orElse(null);
+  }
+
+  /** Who a user name stands for, with the groups Kubernetes gives it. */
+  static JsonObject userInfo(String user) {
+    JsonArray groups = new JsonArray();
+    if (user.startsWith("system:serviceaccount:")) {
+      String ns = user.split(":")[2];
+      groups.add("system:serviceaccounts").add("system:serviceaccounts:" + ns);
+    } else {
+      groups.add("system:masters");
+    }
+    groups.add("system:authenticated");
+    return new JsonObject().put("username", user).put("groups", groups);
+  }
+
+  /**
+   * Answers a review: the body with status filled in (and metadata.creationTimestamp, as the API server
+   * returns it). {@code tokens} checks a TokenReview's token and yields its user name.
+   */
+  public static Future<JsonObject> answer(ResourceType type, String namespace, JsonObject body, String caller,
+                                          Function<String, Future<String>> tokens) {
+    if (body == null || !body.containsKey("spec") && !type.kind().equals("SelfSubjectReview")) {
+      return Future.failedFuture(invalid(type, "spec", "Required value"));
+    }
+    JsonObject out = body.copy().put("apiVersion", type.apiVersion()).put("kind", type.kind());
+    Meta.meta(out).put("creationTimestamp", null);
+    JsonObject spec = out.getJsonObject("spec", new JsonObject());
+    switch (type.kind()) {
+      case "SelfSubjectAccessReview", "SubjectAccessReview", "LocalSubjectAccessReview" -> {
+        if (!spec.containsKey("resourceAttributes") && !spec.containsKey("nonResourceAttributes")) {
+          return Future.failedFuture(invalid(type, "spec.resourceAttributes",
+              "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified"));
+        }
+        if (type.kind().equals("SubjectAccessReview") && spec.getString("user") == null
+            && spec.getJsonArray("groups") == null) {
+          return Future.failedFuture(invalid(type, "spec.user", "Invalid value: \"\": at least one of user or group "
+              + "must be specified"));
+        }
+        if (type.kind().equals("LocalSubjectAccessReview")) {
+          String ns = spec.getJsonObject("resourceAttributes", new JsonObject()).getString("namespace", "");
+          if (!ns.equals(namespace)) {
+            return Future.failedFuture(invalid(type, "spec.resourceAttributes.namespace", "Invalid value: \"" + ns
+                + "\": must match metadata.namespace"));
+          }
+        }
+        return Future.succeededFuture(out.put("status", new JsonObject().put("allowed", true)
+            .put("reason", ALLOWED_REASON)));
+      }
+      case "SelfSubjectRulesReview" -> {
+        return Future.succeededFuture(out.put("status", new JsonObject()
+            .put("resourceRules", new JsonArray().add(new JsonObject().put("verbs", new JsonArray().add("*"))
+                .put("apiGroups", new JsonArray().add("*")).put("resources", new JsonArray().add("*"))))
+            .put("nonResourceRules", new JsonArray().add(new JsonObject().put("verbs", new JsonArray().add("*"))
+                .put("nonResourceURLs", new JsonArray().add("*"))))
+            .put("incomplete", false)));
+      }
+      case "SelfSubjectReview" -> {
+        return Future.succeededFuture(out.put("status", new JsonObject().put("userInfo", userInfo(caller))));
+      }
+      case "TokenReview" -> {
+        String token = spec.getString("token");
+        if (token == null || token.isEmpty()) return Future.failedFuture(invalid(type, "spec.token", "Required value"));
+        return tokens.apply(token).transform(ar -> Future.succeededFuture(out.put("status", ar.succeeded()
+            ? new JsonObject().put("authenticated", true).put("user", userInfo(ar.result()))
+                .put("audiences", spec.getJsonArray("audiences", new JsonArray().add("https://kubernetes.default.svc")))
+            : new JsonObject().put("authenticated", false).put("error", "invalid bearer token"))));
+      }
+      default -> {
+        return Future.failedFuture(new ApiError(ApiError.Reason.NotFound,
+            "the server could not find the requested resource"));
+      }
+    }
+  }
+
+  private static ApiError invalid(ResourceType type, String field, String detail) {
+    String reason = detail.startsWith("Required") ? "FieldValueRequired" : "FieldValueInvalid";
+    return ApiError.invalid(type.group(), type.kind(), "", List.of(new ApiError.Cause(field, reason, detail)));
+  }
+}
