@@ -52,7 +52,8 @@ public final class Tables {
 
   private static List<Column> columns(ResourceType type) {
     List<Column> cols = new ArrayList<>();
-    cols.add(new Column("Name", "string", "name", 0, "Name must be unique within a namespace.", Meta::name));
+    cols.add(new Column("Name", "string", "name", 0, "Name must be unique within a namespace.",
+        type.kind().equals("StorageClass") ? WorkloadColumns::storageClassName : Meta::name));
     switch (type.kind()) {
       case "Pod" -> {
         cols.add(col("Ready", 0, "The aggregate readiness state of this pod for accepting traffic.", Tables::podReady));

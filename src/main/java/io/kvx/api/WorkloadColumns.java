@@ -155,7 +155,65 @@ final class WorkloadColumns {
         }));
         age(cols);
       }
-      case "Role", "ClusterRole", "CustomResourceDefinition" ->
+      case "StorageClass" -> {
+        cols.add(Tables.col("Provisioner", 0, "", c -> c.getString("provisioner", "")));
+        cols.add(Tables.col("ReclaimPolicy", 0, "", c -> c.getString("reclaimPolicy", "Delete")));
+        cols.add(Tables.col("VolumeBindingMode", 0, "", c -> c.getString("volumeBindingMode", "Immediate")));
+        cols.add(Tables.col("AllowVolumeExpansion", 0, "", c -> String.valueOf(c.getBoolean("allowVolumeExpansion",
+            false))));
+        age(cols);
+      }
+      case "ResourceQuota" -> {
+        age(cols);
+        cols.add(Tables.col("Request", 0, "", q -> quotaUsage(q, false)));
+        cols.add(Tables.col("Limit", 0, "", q -> quotaUsage(q, true)));
+      }
+      case "Ingress" -> {
+        cols.add(Tables.col("Class", 0, "", i -> spec(i).getString("ingressClassName", "<none>")));
+        cols.add(Tables.col("Hosts", 0, "", i -> {
+          List<String> hosts = new ArrayList<>();
+          for (Object r : spec(i).getJsonArray("rules", new JsonArray())) {
+            hosts.add(((JsonObject) r).getString("host", "*"));
+          }
+          return hosts.isEmpty() ? "*" : String.join(",", hosts);
+        }));
+        cols.add(Tables.col("Address", 0, "", i -> {
+          List<String> addrs = new ArrayList<>();
+          for (Object o : status(i).getJsonObject("loadBalancer", new JsonObject()).getJsonArray("ingress",
+              new JsonArray())) {
+            JsonObject a = (JsonObject) o;
+            addrs.add(a.getString("ip", a.getString("hostname", "")));
+          }
+          return String.join(",", addrs);
+        }));
+        cols.add(Tables.col("Ports", 0, "", i -> spec(i).getJsonArray("tls", new JsonArray()).isEmpty() ? "80"
+            : "80, 443"));
+        age(cols);
+      }
+      case "IngressClass" -> {
+        cols.add(Tables.col("Controller", 0, "", c -> spec(c).getString("controller", "")));
+        cols.add(Tables.col("Parameters", 0, "", c -> {
+          JsonObject p = spec(c).getJsonObject("parameters");
+          if (p == null) return "<none>";
+          String group = p.getString("apiGroup");
+          return (group == null ? "" : group + "/") + p.getString("kind", "") + "/" + p.getString("name", "");
+        }));
+        age(cols);
+      }
+      case "NetworkPolicy" -> {
+        cols.add(Tables.col("Pod-Selector", 0, "", n -> {
+          String text = LabelSelector.toText(spec(n).getJsonObject("podSelector", new JsonObject()), false);
+          return text.isEmpty() ? "<none>" : text;
+        }));
+        age(cols);
+      }
+      case "PodTemplate" -> {
+        cols.add(Tables.col("Containers", 0, "", t -> String.join(",", names(t, "name"))));
+        cols.add(Tables.col("Images", 0, "", t -> String.join(",", names(t, "image"))));
+        cols.add(Tables.col("Pod Labels", 0, "", t -> labelString(t.getJsonObject("template", new JsonObject())
+            .getJsonObject("metadata", new JsonObject()).getJsonObject("labels"))));
+      }
+      case "LimitRange", "Role", "ClusterRole", "CustomResourceDefinition" ->
           cols.add(Tables.col("Created At", 0, "", r -> Meta.meta(r).getString("creationTimestamp", "")));
       case "ControllerRevision" -> {
         cols.add(Tables.col("Controller", 0, "", r -> {
@@ -193,6 +251,7 @@ final class WorkloadColumns {
   }
 
   private static JsonObject template(JsonObject o) {
+    if (o.getValue("template") instanceof JsonObject t) return t; // PodTemplate
     JsonObject spec = spec(o);
     if (spec.containsKey("jobTemplate")) return spec.getJsonObject("jobTemplate").getJsonObject("spec",
         new JsonObject()).getJsonObject("template", new JsonObject());
@@ -344,5 +403,24 @@ final class WorkloadColumns {
     if (out.isEmpty()) return "<none>";
     String joined = String.join(", ", out);
     return metrics.size() > 3 ? joined + " + " + (metrics.size() - 3) + " more..." : joined;
+  }
+
+  /** kubectl's "local-path (default)" for the default StorageClass. */
+  static Object storageClassName(JsonObject sc) {
+    boolean dflt = "true".equals(Meta.meta(sc).getJsonObject("annotations", new JsonObject())
+        .getString("storageclass.kubernetes.io/is-default-class"));
+    return Meta.name(sc) + (dflt ? " (default)" : "");
+  }
+
+  /** A quota's "pods: 1/10, requests.cpu: 0/2" for its request (or limits.*) resources, by name. */
+  static String quotaUsage(JsonObject quota, boolean limits) {
+    JsonObject hard = status(quota).getJsonObject("hard", spec(quota).getJsonObject("hard", new JsonObject()));
+    JsonObject used = status(quota).getJsonObject("used", new JsonObject());
+    List<String> parts = new ArrayList<>();
+    for (String name : new TreeMap<>(hard.getMap()).keySet()) {
+      if (name.startsWith("limits.") != limits) continue;
+      parts.add(name + ": " + used.getValue(name, "0") + "/" + hard.getValue(name));
+    }
+    return String.join(", ", parts);
   }
 }

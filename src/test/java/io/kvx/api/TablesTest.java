@@ -73,4 +73,15 @@ class TablesTest {
     assertEquals("cpu: 200%/50%, memory: 52Mi/100Mi", WorkloadColumns.hpaTargets(hpa));
     assertEquals("<none>", WorkloadColumns.hpaTargets(new JsonObject()));
   }
+
+  @Test
+  void quotaAndStorageClassCells() {
+    JsonObject q = new JsonObject("{\"spec\":{\"hard\":{\"pods\":\"10\",\"limits.memory\":\"1Gi\","
+        + "\"requests.cpu\":\"2\"}},\"status\":{\"used\":{\"pods\":\"3\"}}}");
+    assertEquals("pods: 3/10, requests.cpu: 0/2", WorkloadColumns.quotaUsage(q, false));
+    assertEquals("limits.memory: 0/1Gi", WorkloadColumns.quotaUsage(q, true));
+    JsonObject sc = new JsonObject("{\"metadata\":{\"name\":\"fast\",\"annotations\":"
+        + "{\"storageclass.kubernetes.io/is-default-class\":\"true\"}}}");
+    assertEquals("fast (default)", WorkloadColumns.storageClassName(sc));
+  }
 }
