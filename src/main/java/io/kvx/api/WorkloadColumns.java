@@ -104,11 +104,12 @@ final class WorkloadColumns {
         age(cols);
       }
       case "PersistentVolumeClaim" -> {
-        cols.add(Tables.col("Status", 0, "", p -> status(p).getString("phase", "Pending")));
+        cols.add(Tables.col("Status", 0, "", WorkloadColumns::volumePhase));
         cols.add(Tables.col("Volume", 0, "", p -> spec(p).getString("volumeName", "")));
         cols.add(Tables.col("Capacity", 0, "", p -> status(p).getJsonObject("capacity", new JsonObject())
             .getString("storage", "")));
-        cols.add(Tables.col("Access Modes", 0, "", p -> accessModes(spec(p).getJsonArray("accessModes"))));
+        // As kubectl: the modes and capacity the claim got (status), empty while Pending.
+        cols.add(Tables.col("Access Modes", 0, "", p -> accessModes(status(p).getJsonArray("accessModes"))));
         cols.add(Tables.col("StorageClass", 0, "", p -> spec(p).getString("storageClassName", "<unset>")));
         age(cols);
       }
@@ -117,7 +118,7 @@ final class WorkloadColumns {
             .getString("storage", "")));
         cols.add(Tables.col("Access Modes", 0, "", p -> accessModes(spec(p).getJsonArray("accessModes"))));
         cols.add(Tables.col("Reclaim Policy", 0, "", p -> spec(p).getString("persistentVolumeReclaimPolicy", "Retain")));
-        cols.add(Tables.col("Status", 0, "", p -> status(p).getString("phase", "Pending")));
+        cols.add(Tables.col("Status", 0, "", WorkloadColumns::volumePhase));
         cols.add(Tables.col("Claim", 0, "", p -> {
           JsonObject ref = spec(p).getJsonObject("claimRef");
           return ref == null ? "" : ref.getString("namespace", "") + "/" + ref.getString("name", "");
@@ -422,5 +423,10 @@ final class WorkloadColumns {
       parts.add(name + ": " + used.getValue(name, "0") + "/" + hard.getValue(name));
     }
     return String.join(", ", parts);
+  }
+
+  /** A claim's or volume's phase, "Terminating" once it is being deleted (kubectl's STATUS). */
+  static String volumePhase(JsonObject o) {
+    return Meta.meta(o).containsKey("deletionTimestamp") ? "Terminating" : status(o).getString("phase", "Pending");
   }
 }

@@ -124,8 +124,8 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] pv = new Controller[1];
     pv[0] = controller(new io.kvx.controller.volume.PersistentVolumeReconciler(
         cache(Resources.builtIn("", "persistentvolumeclaims")), cache(Resources.builtIn("", "persistentvolumes")),
-        cache(Resources.builtIn("storage.k8s.io", "storageclasses")), cache(Resources.NODES), pods, client, events,
-        k -> pv[0].enqueue(k)), 2);
+        cache(Resources.builtIn("storage.k8s.io", "storageclasses")), cache(Resources.NODES), pods, client,
+        new EventRecorder(client, "persistentvolume-controller"), k -> pv[0].enqueue(k)), 2);
     Controller[] quota = new Controller[1];
     java.util.Map<String, Cache> counted = new java.util.HashMap<>();
     for (String plural : io.kvx.api.Quotas.COUNTED.keySet()) counted.put(plural, cache(Resources.builtIn("", plural)));
