@@ -83,6 +83,7 @@ public final class ApiService {
   /** Every verb but watch and log; the result is the reply body. */
   public Future<JsonObject> handle(ApiRequest r) {
     try {
+      checkOptions(r);
       if ("scale".equals(r.subresource())) return scale(r);
       if ("eviction".equals(r.subresource()) && r.verb().equals("create")) return evict(r);
       if ("token".equals(r.subresource()) && r.verb().equals("create")) {
@@ -583,6 +584,32 @@ public final class ApiService {
         && !next.getJsonObject("spec", new JsonObject()).getJsonArray("finalizers", new JsonArray()).isEmpty();
     return Meta.meta(old).containsKey("deletionTimestamp") && !specFinalizers
         && meta.getJsonArray("finalizers", new JsonArray()).isEmpty();
+  }
+
+  /**
+   * Write options Kubernetes validates before anything else: dryRun may only be "All" (a 422 on the verb's
+   * Options kind, as kube-apiserver answers), and a DeleteOptions body's numbers must be numbers.
+   */
+  private static void checkOptions(ApiRequest r) {
+    String dryRun = r.query().get("dryRun");
+    String options = switch (r.verb()) {
+      case "create" -> "CreateOptions";
+      case "update" -> "UpdateOptions";
+      case "patch" -> "PatchOptions";
+      case "delete", "deletecollection" -> "DeleteOptions";
+      default -> null;
+    };
+    if (options != null && dryRun != null && !dryRun.isEmpty() && !dryRun.equals("All")) {
+      throw ApiError.invalid("meta.k8s.io", options, "", List.of(new ApiError.Cause("dryRun", "FieldValueNotSupported",
+          "Unsupported value: [\"" + dryRun + "\"]: supported values: \"All\"")));
+    }
+    if (options != null && options.equals("DeleteOptions") && r.body() != null) {
+      Object grace = r.body().getValue("gracePeriodSeconds");
+      if (grace != null && !(grace instanceof Number)) {
+        throw ApiError.badRequest("DeleteOptions in version \"v1\" cannot be handled as a DeleteOptions: "
+            + "gracePeriodSeconds: expected an integer, got \"" + grace + "\"");
+      }
+    }
   }
 
   /**
