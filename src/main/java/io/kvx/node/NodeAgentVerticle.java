@@ -223,7 +223,15 @@ public final class NodeAgentVerticle extends VerticleBase {
         .put("spec", podCidrSpec(config().getString("podCidr")));
     return client.create(Resources.NODES, null, node).recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
         ? Future.succeededFuture() : Future.failedFuture(e))
-        .compose(v -> reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status"));
+        .compose(v -> firstStatus(5));
+  }
+
+  /** The first status report races with the node IPAM's write of spec.podCIDR: a conflict is retried. */
+  private Future<Void> firstStatus(int attemptsLeft) {
+    return reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status").recover(e -> {
+      if (attemptsLeft <= 1 || !ApiError.is(e, ApiError.Reason.Conflict)) return Future.failedFuture(e);
+      return vertx.timer(200).compose(t -> firstStatus(attemptsLeft - 1));
+    });
   }
 
   private Future<Void> reportNodeStatus(String ready, String reason, String message) {

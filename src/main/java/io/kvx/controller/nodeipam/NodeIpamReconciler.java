@@ -14,9 +14,11 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -43,6 +45,7 @@ public final class NodeIpamReconciler implements Reconciler {
   private final Consumer<String> enqueue;
   /** Reservation key → the node holding it, as last seen in the store. */
   private final Map<String, String> held = new HashMap<>();
+  private final Set<String> reportedFull = new HashSet<>();
   private Future<Void> loaded;
 
   public NodeIpamReconciler(Cache nodes, Store store, ApiClient client, EventRecorder events, String clusterCidr,
@@ -153,9 +156,11 @@ public final class NodeIpamReconciler implements Reconciler {
     }
     return pick(name, set.size()).compose(cidr -> {
       if (cidr == null) {
+        // Tried again when a node's deletion frees a block; said once per node, not on every retry.
+        if (!reportedFull.add(name)) return Future.succeededFuture(Result.DONE);
         events.warning(node, "CIDRNotAvailable", "Node " + name + " status is now: CIDRNotAvailable (no free /"
             + set.maskSize() + " block left in " + clusterCidr + ")");
-        return Future.succeededFuture(Result.after(30_000));
+        return Future.succeededFuture(Result.DONE);
       }
       return assign(node, cidr);
     });
@@ -194,6 +199,7 @@ public final class NodeIpamReconciler implements Reconciler {
     JsonObject patch = new JsonObject().put("spec", new JsonObject().put("podCIDR", cidr)
         .put("podCIDRs", new JsonArray().add(cidr)));
     return client.mergePatch(Resources.NODES, null, name, null, patch).map(n -> {
+      reportedFull.remove(name);
       LOG.info("nodeipam: node " + name + " gets podCIDR " + cidr);
       return Result.DONE;
     }).recover(e -> {
@@ -217,7 +223,13 @@ public final class NodeIpamReconciler implements Reconciler {
         deletes.add(unreserve(key(cidr)).onSuccess(v -> LOG.info("nodeipam: released podCIDR " + cidr
             + " of deleted node " + name)));
       }
-      return Future.all(deletes).<Void>mapEmpty();
+      return Future.all(deletes).<Void>mapEmpty().onSuccess(v -> {
+        // A freed block may be what a waiting node needs.
+        if (deletes.isEmpty()) return;
+        for (JsonObject n : nodes.all()) {
+          if (podCidrs(n).isEmpty()) enqueue.accept(Meta.name(n));
+        }
+      });
     });
   }
 

@@ -142,6 +142,8 @@ public final class CniNetwork implements AutoCloseable {
         .put("bridge", bridge).put("isGateway", true).put("ipMasq", false).put("hairpinMode", true)
         .put("ipam", new JsonObject().put("type", "host-local")
             .put("ranges", new JsonArray().add(new JsonArray().add(new JsonObject().put("subnet", podCidr))))
+            // A default route through the bridge: other nodes' pods and cluster IPs are off this subnet.
+            .put("routes", new JsonArray().add(new JsonObject().put("dst", "0.0.0.0/0")))
             .put("dataDir", dataDir.resolve("ipam").toString()));
   }
 
