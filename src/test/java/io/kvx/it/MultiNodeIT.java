@@ -23,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -52,7 +51,8 @@ class MultiNodeIT {
   private static final KvxProcess[] nodes = new KvxProcess[2];
   private static Kubectl kubectl;
   private static Path dir;
-  private static String[] podCidr = new String[2];
+  private static final String[] podCidr = new String[2];
+  private static final String[] ipForwardBefore = new String[2];
 
   @BeforeAll
   static void up() throws Exception {
@@ -73,6 +73,8 @@ class MultiNodeIT {
       sh("ip", "-n", ns, "addr", "add", NODE_IP[i] + "/24", "dev", veth + "p");
       sh("ip", "-n", ns, "link", "set", veth + "p", "up");
       sh("ip", "-n", ns, "link", "set", "lo", "up");
+      // A new namespace may inherit the host's setting (net.core.devconf_inherit_init_net).
+      ipForwardBefore[i] = inNode(i, "cat", "/proc/sys/net/ipv4/ip_forward").trim();
     }
     String secret = "it-multinode";
     cp = KvxProcess.start("multinode-cp", dir.resolve("cp"), API_PORT, "server", "--cluster-port", "5751",
@@ -212,6 +214,18 @@ class MultiNodeIT {
     // Each node's proxy programs its own namespace's ruleset.
     assertTrue(inNode(0, "nft", "list", "table", "ip", "kvx").contains(ip), "node 1's own kvx table has the service");
     inPod("a", "from-b", "timeout", "10", "wget", "-q", "-O-", "http://" + ip + "/");
+
+    // A second backend on node 1: from node 2's pod, the service reaches both, local and remote.
+    kubectl.ok("run", "b1", "--image=busybox", "--labels=app=b", "--overrides",
+        "{\"spec\":{\"nodeName\":\"kvxm-n1\",\"terminationGracePeriodSeconds\":1}}", "--", "sh", "-c",
+        "mkdir -p /www && echo from-b1 > /www/index.html && exec httpd -f -p 8080 -h /www");
+    kubectl.ok("wait", "--for=condition=Ready", "pod/b1", "--timeout=90s");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().split(" ").length == 2, "get", "endpoints", "b", "-o",
+        "jsonpath={.subsets[*].addresses[*].ip}");
+    String both = inPod("b", "from-b1", "sh", "-c", "for i in $(seq 30); do timeout 5 wget -q -O- http://" + ip
+        + "/; done");
+    assertTrue(both.contains("from-b\n") && both.contains("from-b1"), "both backends answered: " + both);
+    kubectl.ok("delete", "pod", "b1", "--grace-period=1");
   }
 
   @Test
@@ -283,8 +297,9 @@ class MultiNodeIT {
     String links = sh("ip", "-n", NETNS[i], "-br", "link");
     assertFalse(links.contains("kvxmb" + (i + 1)), "the pod bridge is gone: " + links);
     assertFalse(links.contains("veth"), "no pod veth left: " + links);
-    String tables = inNode(i, "nft", "list", "tables");
-    assertFalse(tables.contains("kvx"), "the proxy's table is gone: " + tables);
-    assertNotEquals("1", inNode(i, "cat", "/proc/sys/net/ipv4/ip_forward").trim(), "ip_forward restored");
+    String ruleset = inNode(i, "nft", "list", "ruleset");
+    assertFalse(ruleset.contains("table ip kvx"), "the proxy's table is gone: " + ruleset);
+    assertFalse(ruleset.contains("CNI-"), "portmap's chains are gone: " + ruleset);
+    assertEquals(ipForwardBefore[i], inNode(i, "cat", "/proc/sys/net/ipv4/ip_forward").trim(), "ip_forward restored");
   }
 }

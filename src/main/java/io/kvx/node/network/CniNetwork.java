@@ -162,8 +162,25 @@ public final class CniNetwork implements AutoCloseable {
     } catch (IOException ignored) {
       // no bridge was made
     }
+    removePortmapChains();
     Files.writeString(IP_FORWARD, ipForwardBefore);
     Files.deleteIfExists(dataDir.resolve("ip_forward.before"));
+  }
+
+  /** portmap's shared chains, unless some hostPort (of any CNI user in this namespace) still needs them. */
+  private static void removePortmapChains() {
+    for (String tool : List.of("iptables", "ip6tables")) {
+      if (!Exec.onPath(tool + "-save")) continue;
+      try {
+        for (List<String> args : PortmapChains.cleanup(Exec.run(List.of(tool + "-save", "-t", "nat")))) {
+          List<String> cmd = new java.util.ArrayList<>(List.of(tool, "-w", "-t", "nat"));
+          cmd.addAll(args);
+          Exec.run(cmd);
+        }
+      } catch (IOException e) {
+        // no nat table, or it changed under us: nothing of portmap's to remove now
+      }
+    }
   }
 
   /** The bridge's address on the pod network (the first host of the pod CIDR): pods' gateway and DNS. */
