@@ -299,7 +299,8 @@ class MultiNodeIT {
     assertFalse(links.contains("veth"), "no pod veth left: " + links);
     String ruleset = inNode(i, "nft", "list", "ruleset");
     assertFalse(ruleset.contains("table ip kvx"), "the proxy's table is gone: " + ruleset);
-    assertFalse(ruleset.contains("CNI-"), "portmap's chains are gone: " + ruleset);
+    assertFalse(ruleset.contains("CNI-") || ruleset.contains("table ip nat"), "portmap's chains and table are gone: "
+        + ruleset);
     assertEquals(ipForwardBefore[i], inNode(i, "cat", "/proc/sys/net/ipv4/ip_forward").trim(), "ip_forward restored");
   }
 }

@@ -172,10 +172,16 @@ public final class CniNetwork implements AutoCloseable {
     for (String tool : List.of("iptables", "ip6tables")) {
       if (!Exec.onPath(tool + "-save")) continue;
       try {
-        for (List<String> args : PortmapChains.cleanup(Exec.run(List.of(tool + "-save", "-t", "nat")))) {
+        List<List<String>> cleanup = PortmapChains.cleanup(Exec.run(List.of(tool + "-save", "-t", "nat")));
+        for (List<String> args : cleanup) {
           List<String> cmd = new java.util.ArrayList<>(List.of(tool, "-w", "-t", "nat"));
           cmd.addAll(args);
           Exec.run(cmd);
+        }
+        // The nat table portmap made (iptables-nft) goes too once nothing is left in it.
+        if (!cleanup.isEmpty() && Exec.onPath("nft")
+            && PortmapChains.emptyTable(Exec.run(List.of(tool + "-save", "-t", "nat")))) {
+          Exec.run(List.of("nft", "delete", "table", tool.equals("iptables") ? "ip" : "ip6", "nat"));
         }
       } catch (IOException e) {
         // no nat table, or it changed under us: nothing of portmap's to remove now

@@ -42,6 +42,20 @@ public final class PortmapChains {
     return out;
   }
 
+  /**
+   * Whether a nat table holds nothing but empty built-in chains (what iptables-nft leaves after the
+   * chains above are gone): such a table does nothing and can go.
+   */
+  public static boolean emptyTable(String iptablesSave) {
+    boolean seen = false;
+    for (String line : iptablesSave.lines().toList()) {
+      if (line.startsWith("*nat")) seen = true;
+      if (line.startsWith("-A ")) return false;
+      if (line.startsWith(":") && !line.matches(":(PREROUTING|INPUT|OUTPUT|POSTROUTING) .*")) return false;
+    }
+    return seen;
+  }
+
   /** Splits an iptables-save rule into arguments; double-quoted parts (comments) stay whole. */
   static List<String> split(String line) {
     List<String> out = new ArrayList<>();

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PortmapChainsTest {
@@ -53,6 +54,15 @@ class PortmapChainsTest {
   void nothingToDoWithoutPortmap() {
     assertTrue(PortmapChains.cleanup("*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n").isEmpty());
     assertTrue(PortmapChains.cleanup("").isEmpty());
+  }
+
+  @Test
+  void aNatTableWithOnlyEmptyBuiltInChainsIsEmpty() {
+    assertTrue(PortmapChains.emptyTable("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        + ":POSTROUTING ACCEPT [0:0]\nCOMMIT\n"));
+    assertFalse(PortmapChains.emptyTable(LEFT_BEHIND));
+    assertFalse(PortmapChains.emptyTable("*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\nCOMMIT\n"));
+    assertFalse(PortmapChains.emptyTable(""), "no table at all: nothing to delete");
   }
 
   @Test
