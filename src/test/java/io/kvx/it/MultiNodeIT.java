@@ -32,7 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * pair, each with its own CNI pod bridge, proxy (its own nftables ruleset) and cluster DNS. The
  * controller manager gives each node a block of the cluster CIDR (10.74.0.0/23: exactly two /24s);
  * each node agent routes the other's block through its InternalIP. Shown: pod to pod across nodes by
- * pod IP, a ClusterIP whose only backend is on the other node, cluster DNS from a pod on each node,
+ * pod IP, a ClusterIP whose only backend is on the other node (from a pod, from the node itself, and
+ * as a NodePort on the first node's address), both backends of a service from the other node, cluster
+ * DNS from a pod on each node,
  * hostPort through CNI portmap on the node's address, a full range leaving a new node without a block
  * until a deleted node frees one, and nothing of kvx left in a node's namespace after it stops.
  */
@@ -78,7 +80,7 @@ class MultiNodeIT {
     }
     String secret = "it-multinode";
     cp = KvxProcess.start("multinode-cp", dir.resolve("cp"), API_PORT, "server", "--cluster-port", "5751",
-        "--bind", HOST_IP, "--cluster-cidr", CLUSTER_CIDR, "--secret", secret);
+        "--bind", HOST_IP, "--advertise-address", HOST_IP, "--cluster-cidr", CLUSTER_CIDR, "--secret", secret);
     cp.awaitReady(Duration.ofSeconds(90));
     kubectl = new Kubectl(cp.kubeconfig());
     for (int i = 0; i < 2; i++) {
@@ -214,6 +216,33 @@ class MultiNodeIT {
     // Each node's proxy programs its own namespace's ruleset.
     assertTrue(inNode(0, "nft", "list", "table", "ip", "kvx").contains(ip), "node 1's own kvx table has the service");
     inPod("a", "from-b", "timeout", "10", "wget", "-q", "-O-", "http://" + ip + "/");
+    // From node 1 itself (host traffic in its namespace) too.
+    long deadline = System.currentTimeMillis() + 20_000;
+    String fromNode = "";
+    while (!fromNode.contains("from-b") && System.currentTimeMillis() < deadline) {
+      try {
+        fromNode = inNode(0, "busybox", "timeout", "5", "busybox", "wget", "-q", "-O-", "http://" + ip + "/");
+      } catch (IllegalStateException e) {
+        Thread.sleep(500);
+      }
+    }
+    assertEquals("from-b", fromNode.trim(), "node 1's own traffic to the cluster IP reaches node 2's pod");
+
+    // A NodePort on node 1's address, from the host: the only backend is on node 2.
+    kubectl.ok("patch", "svc", "b", "-p", "{\"spec\":{\"type\":\"NodePort\"}}");
+    String nodePort = kubectl.ok("get", "svc", "b", "-o", "jsonpath={.spec.ports[0].nodePort}").trim();
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    String body = "";
+    deadline = System.currentTimeMillis() + 20_000;
+    while (!body.contains("from-b") && System.currentTimeMillis() < deadline) {
+      try {
+        body = http.send(HttpRequest.newBuilder(URI.create("http://" + NODE_IP[0] + ":" + nodePort + "/"))
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      } catch (java.io.IOException e) {
+        Thread.sleep(500);
+      }
+    }
+    assertEquals("from-b", body.trim(), "NodePort " + nodePort + " on node 1 forwards to node 2's pod");
 
     // A second backend on node 1: from node 2's pod, the service reaches both, local and remote.
     kubectl.ok("run", "b1", "--image=busybox", "--labels=app=b", "--overrides",
