@@ -45,7 +45,8 @@ public final class NodeIpamReconciler implements Reconciler {
   private final Consumer<String> enqueue;
   /** Reservation key → the node holding it, as last seen in the store. */
   private final Map<String, String> held = new HashMap<>();
-  private final Set<String> reportedFull = new HashSet<>();
+  /** Warnings already given ("node cidr", "node full"): said once, not on every look at the node. */
+  private final Set<String> reported = new HashSet<>();
   private Future<Void> loaded;
 
   public NodeIpamReconciler(Cache nodes, Store store, ApiClient client, EventRecorder events, String clusterCidr,
@@ -57,7 +58,12 @@ public final class NodeIpamReconciler implements Reconciler {
     this.clusterCidr = clusterCidr;
     this.set = new CidrSet(clusterCidr, nodeMaskSize);
     this.enqueue = enqueue;
-    nodes.listen(c -> enqueue.accept(Meta.name(c.object())));
+    // Heartbeats and status changes do not matter here: only arrivals, departures and podCIDR changes.
+    nodes.listen(c -> {
+      if (c.old() == null || c.current() == null || !podCidrs(c.old()).equals(podCidrs(c.current()))) {
+        enqueue.accept(Meta.name(c.object()));
+      }
+    });
   }
 
   @Override
@@ -124,7 +130,7 @@ public final class NodeIpamReconciler implements Reconciler {
     String name = Meta.name(node);
     int i = set.indexOf(cidr);
     if (i < 0) {
-      if (set.overlaps(cidr)) {
+      if (set.overlaps(cidr) && reported.add(name + " " + cidr)) {
         LOG.warning("nodeipam: node " + name + " has podCIDR " + cidr + ", which is not a /" + set.maskSize()
             + " block of " + clusterCidr + "; not tracked");
       }
@@ -134,13 +140,14 @@ public final class NodeIpamReconciler implements Reconciler {
     String owner = held.get(key);
     if (name.equals(owner)) return Future.succeededFuture();
     if (owner != null && nodes.get(owner) != null && podCidrs(nodes.get(owner)).contains(cidr)) {
+      if (!reported.add(name + " " + cidr)) return Future.succeededFuture();
       events.warning(node, "CIDRNotAvailable", "Node " + name + " has podCIDR " + cidr + ", which node " + owner
           + " holds already");
       return Future.succeededFuture();
     }
     set.occupy(i);
     return reserve(key, cidr, name).compose(won -> {
-      if (!won) {
+      if (!won && reported.add(name + " " + cidr)) {
         events.warning(node, "CIDRNotAvailable", "Node " + name + " has podCIDR " + cidr + ", which node "
             + held.get(key) + " holds already");
       }
@@ -157,7 +164,7 @@ public final class NodeIpamReconciler implements Reconciler {
     return pick(name, set.size()).compose(cidr -> {
       if (cidr == null) {
         // Tried again when a node's deletion frees a block; said once per node, not on every retry.
-        if (!reportedFull.add(name)) return Future.succeededFuture(Result.DONE);
+        if (!reported.add(name + " full")) return Future.succeededFuture(Result.DONE);
         events.warning(node, "CIDRNotAvailable", "Node " + name + " status is now: CIDRNotAvailable (no free /"
             + set.maskSize() + " block left in " + clusterCidr + ")");
         return Future.succeededFuture(Result.DONE);
@@ -199,7 +206,7 @@ public final class NodeIpamReconciler implements Reconciler {
     JsonObject patch = new JsonObject().put("spec", new JsonObject().put("podCIDR", cidr)
         .put("podCIDRs", new JsonArray().add(cidr)));
     return client.mergePatch(Resources.NODES, null, name, null, patch).map(n -> {
-      reportedFull.remove(name);
+      reported.remove(name + " full");
       LOG.info("nodeipam: node " + name + " gets podCIDR " + cidr);
       return Result.DONE;
     }).recover(e -> {
@@ -215,6 +222,7 @@ public final class NodeIpamReconciler implements Reconciler {
 
   /** Frees every block the store says {@code name} holds (the node was deleted). */
   private Future<Void> release(String name) {
+    reported.removeIf(k -> k.startsWith(name + " "));
     return store.list(PREFIX, o -> name.equals(o.getString("owner")), 0, null).compose(list -> {
       List<Future<?>> deletes = new ArrayList<>();
       for (JsonObject rec : list.items()) {
