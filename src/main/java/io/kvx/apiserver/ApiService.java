@@ -551,6 +551,10 @@ public final class ApiService {
   }
 
   private void checkImmutable(ResourceType type, JsonObject old, JsonObject next) {
+    if (type == Resources.NODES) {
+      checkNodePodCidrs(old, next);
+      return;
+    }
     if (type != Resources.PODS) return;
     String oldNode = old.getJsonObject("spec", new JsonObject()).getString("nodeName");
     String newNode = next.getJsonObject("spec", new JsonObject()).getString("nodeName");
@@ -574,6 +578,20 @@ public final class ApiService {
     if (!oldSpec.equals(newSpec)) {
       throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec", "FieldValueForbidden",
           POD_UPDATE_FORBIDDEN)));
+    }
+  }
+
+  /** As Kubernetes: a node's podCIDRs may go from unset to set, never change after that. */
+  private static void checkNodePodCidrs(JsonObject old, JsonObject next) {
+    JsonObject oldSpec = old.getJsonObject("spec", new JsonObject());
+    JsonObject newSpec = next.getJsonObject("spec", new JsonObject());
+    JsonArray before = oldSpec.getJsonArray("podCIDRs", new JsonArray());
+    if (before.isEmpty() && oldSpec.getString("podCIDR") != null) before = new JsonArray().add(oldSpec.getString("podCIDR"));
+    JsonArray after = newSpec.getJsonArray("podCIDRs", new JsonArray());
+    if (after.isEmpty() && newSpec.getString("podCIDR") != null) after = new JsonArray().add(newSpec.getString("podCIDR"));
+    if (!before.isEmpty() && !before.equals(after)) {
+      throw ApiError.invalid("", "Node", Meta.name(old), List.of(new ApiError.Cause("spec.podCIDRs",
+          "FieldValueForbidden", "Forbidden: node updates may not change podCIDR except from \"\" to valid")));
     }
   }
 

@@ -42,6 +42,8 @@ public final class ClusterConfig {
     NetworkConfig net = cfg.getNetworkConfig();
     net.setPort(o.clusterPort).setPortAutoIncrement(true);
     net.getInterfaces().setEnabled(true).addInterface(o.bindHost);
+    // Behind NAT, or bound to an address others cannot reach: what the other members should dial.
+    if (o.advertiseAddress != null) net.setPublicAddress(o.advertiseAddress);
     JoinConfig join = net.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);

@@ -26,7 +26,16 @@ public final class KvxOptions {
   public String secret;
   public String nodeName = defaultNodeName();
   public String runtime = "auto";
-  public String podCidr = "10.42.0.0/24";
+  /** This node's pod CIDR; null: the controller manager allocates one from {@link #clusterCidr}. */
+  public String podCidr;
+  /** Pod addresses of the whole cluster (kube-controller-manager's --cluster-cidr); "" turns allocation off. */
+  public String clusterCidr = "10.42.0.0/16";
+  /** The size of each node's block of {@link #clusterCidr} (--node-cidr-mask-size). */
+  public int nodeCidrMaskSize = 24;
+  /** The node's InternalIP (kubelet's --node-ip); null: the advertised address, else the bind address. */
+  public String nodeIp;
+  /** The address other members reach this JVM at (Hazelcast public address, event bus public host); null: --bind. */
+  public String advertiseAddress;
   public String bridge = "kvx0";
   public String proxyMode = "nftables";
   /** A KubeSchedulerConfiguration YAML or a legacy Policy JSON file for the scheduler (null: defaults). */
@@ -92,7 +101,11 @@ public final class KvxOptions {
         case "--secret" -> o.secret = v;
         case "--node-name" -> o.nodeName = v;
         case "--runtime" -> o.runtime = v;
-        case "--pod-cidr" -> o.podCidr = v;
+        case "--pod-cidr" -> o.podCidr = v.isEmpty() ? null : v;
+        case "--cluster-cidr" -> o.clusterCidr = v;
+        case "--node-cidr-mask-size" -> o.nodeCidrMaskSize = Integer.parseInt(v);
+        case "--node-ip" -> o.nodeIp = v;
+        case "--advertise-address" -> o.advertiseAddress = v;
         case "--bridge" -> o.bridge = v;
         case "--proxy-mode" -> o.proxyMode = v;
         case "--scheduler-config", "--policy-config-file" -> o.schedulerConfig = Path.of(v).toAbsolutePath().toString();
@@ -127,9 +140,15 @@ public final class KvxOptions {
     return Math.max(historyCount, 4096);
   }
 
+  /** The address other members and nodes see for this JVM. */
+  public String advertised() {
+    return advertiseAddress != null ? advertiseAddress : bindHost;
+  }
+
   public JsonObject toJson() {
     return new JsonObject().put("home", home.toString()).put("nodeName", nodeName).put("runtime", runtime)
-        .put("podCidr", podCidr).put("bridge", bridge).put("proxyMode", proxyMode).put("schedulerConfig", schedulerConfig).put("port", apiPort).put("host", apiHost).put("tls", tls)
+        .put("podCidr", podCidr).put("clusterCidr", clusterCidr).put("nodeCidrMaskSize", nodeCidrMaskSize)
+        .put("nodeIP", nodeIp != null ? nodeIp : advertised()).put("bridge", bridge).put("proxyMode", proxyMode).put("schedulerConfig", schedulerConfig).put("port", apiPort).put("host", apiHost).put("tls", tls)
         .put("certFile", home.resolve("tls/server.crt").toString())
         .put("keyFile", home.resolve("tls/server.key").toString())
         .put("tokenFile", home.resolve("admin.token").toString())

@@ -85,7 +85,10 @@ public final class Main {
                kvx node --join HOST:PORT    add a node JVM
                kvx image prepare-busybox    build the local busybox image from /bin/busybox
         flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
-               --pod-cidr CIDR --bridge NAME --roles a,b --bind ADDR --no-tls
+               --pod-cidr CIDR (default: allocated from --cluster-cidr) --bridge NAME --roles a,b --no-tls
+               --cluster-cidr CIDR (10.42.0.0/16; "" = no allocation) --node-cidr-mask-size N (24)
+               --bind ADDR (127.0.0.1) --advertise-address ADDR (what other members dial; default --bind)
+               --node-ip ADDR (the node's InternalIP; default the advertised address)
                --proxy-mode nftables|ipvs|userspace --service-cidr CIDR (10.96.0.0/12)
                --eventbus-port N (TCP event-bus bridge; default API port + 1000, 0 = off)
                --runtime fake | --fake-nodes N (KWOK-like nodes without containers, for scale tests)
@@ -127,6 +130,7 @@ public final class Main {
     VertxOptions vo = new VertxOptions().setPreferNativeTransport(true)
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
     vo.getEventBusOptions().setHost(o.bindHost).setPort(0);
+    if (o.advertiseAddress != null) vo.getEventBusOptions().setClusterPublicHost(o.advertiseAddress);
     Vertx vertx = Vertx.builder().with(vo).withClusterManager(new HazelcastClusterManager(hz))
         .withMetrics(new MicrometerMetricsFactory(registry)).buildClustered().await();
     if (!vertx.isNativeTransportEnabled()) {

@@ -15,6 +15,7 @@ import io.kvx.controller.job.JobReconciler;
 import io.kvx.controller.nodelifecycle.NodeHealth;
 import io.kvx.controller.nodelifecycle.NodeLifecycleReconciler;
 import io.kvx.controller.namespace.NamespaceReconciler;
+import io.kvx.controller.nodeipam.NodeIpamReconciler;
 import io.kvx.controller.replicaset.ReplicaSetReconciler;
 import io.kvx.controller.serviceaccount.ServiceAccountReconciler;
 import io.kvx.controller.statefulset.StatefulSetReconciler;
@@ -160,6 +161,12 @@ public final class ControllerManagerVerticle extends VerticleBase {
         cfg.getLong("maxNoExecuteTolerationSeconds", NodeHealth.Settings.DEFAULT.maxTolerationSeconds()));
     nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events, health,
         k -> nl[0].enqueue(k)), 2);
+    String clusterCidr = cfg.getString("clusterCidr", "");
+    if (!clusterCidr.isEmpty() && cfg.getBoolean("allocateNodeCidrs", true)) {
+      Controller[] ipam = new Controller[1];
+      ipam[0] = controller(new NodeIpamReconciler(nodes, Services.of(vertx).store(), client, events, clusterCidr,
+          cfg.getInteger("nodeCidrMaskSize", 24), k -> ipam[0].enqueue(k)), 1);
+    }
 
     List<Future<Cache>> starts = new ArrayList<>();
     for (Cache c : caches.values()) starts.add(c.start(client));

@@ -10,6 +10,8 @@ import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.node.image.ImageStore;
 import io.kvx.node.network.CniNetwork;
+import io.kvx.node.network.NodePodCidr;
+import io.kvx.node.network.PodRouteSync;
 import io.kvx.node.runtime.ContainerRuntime;
 import io.kvx.node.runtime.ContainerSpec;
 import io.kvx.node.runtime.FakeRuntime;
@@ -109,6 +111,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private ApiClient client;
   private ContainerRuntime runtime;
   private CniNetwork network;
+  private PodRouteSync routes;
   private ImageStore images;
   private Informer podWatch;
   private String nodeIp;
@@ -128,17 +131,17 @@ public final class NodeAgentVerticle extends VerticleBase {
     images = new ImageStore(home.resolve("images"));
     client = new ApiClient(vertx, Services.of(vertx).store());
     events = new EventRecorder(client, "kubelet");
+    Path cniBin = Path.of(cfg.getString("cniBinDir", "/usr/lib/cni"));
+    boolean[] cni = {false};
     return vertx.executeBlocking(() -> {
       runtime = pickRuntime(cfg.getString("runtime", "auto"), nodeDir.resolve("runc"));
       prober = new Prober(vertx, runtime, this::onProbeChange);
-      Path cniBin = Path.of(cfg.getString("cniBinDir", "/usr/lib/cni"));
-      if (runtime.isolated() && CniNetwork.available(cniBin)) {
-        network = new CniNetwork(cfg.getString("bridge"), cfg.getString("podCidr"), cniBin, nodeDir.resolve("cni"));
-      }
+      cni[0] = runtime.isolated() && CniNetwork.available(cniBin);
       Files.createDirectories(podsDir);
       Files.createDirectories(logsDir);
       return null;
     }).compose(v -> register())
+        .compose(v -> cni[0] ? startPodNetwork(cniBin, nodeDir) : Future.succeededFuture())
         .compose(v -> {
           vertx.eventBus().<JsonObject>consumer(Addresses.nodeStats(nodeName), this::onStatsRequest);
           return new StreamServer(vertx, nodeName, runtime, this::streamTarget).register();
@@ -158,7 +161,7 @@ public final class NodeAgentVerticle extends VerticleBase {
           });
           renewLease();
           LOG.info("node " + nodeName + ": ready, runtime " + runtime.version()
-              + (network != null ? ", CNI bridge " + network.bridge() + " " + cfg.getString("podCidr")
+              + (network != null ? ", CNI bridge " + network.bridge() + " " + network.podCidr()
               : ", no pod network (pods use the node's IP)"));
         });
   }
@@ -182,8 +185,33 @@ public final class NodeAgentVerticle extends VerticleBase {
       for (PodRecord r : all) killPod(r, 5);
       if (network != null) network.close();
       return null;
-    }).compose(v -> reportNodeStatus("Unknown", "NodeStatusUnknown", "the kvx node agent stopped"))
+    }).compose(v -> routes != null ? routes.stop() : Future.succeededFuture()).compose(v -> reportNodeStatus("Unknown", "NodeStatusUnknown", "the kvx node agent stopped"))
         .recover(e -> Future.succeededFuture());
+  }
+
+  // ---- pod network: podCIDR, CNI, routes to the other nodes ----
+
+  /** A node that brings its own --pod-cidr registers it; otherwise the controller manager assigns one. */
+  private static JsonObject podCidrSpec(String podCidr) {
+    return podCidr == null || podCidr.isEmpty() ? new JsonObject()
+        : new JsonObject().put("podCIDR", podCidr).put("podCIDRs", new JsonArray().add(podCidr));
+  }
+
+  /**
+   * Waits for the Node's podCIDR (the kubelet does the same), configures CNI host-local from it and
+   * starts keeping routes to the other nodes' pod CIDRs through their InternalIPs.
+   */
+  private Future<Void> startPodNetwork(Path cniBin, Path nodeDir) {
+    JsonObject cfg = config();
+    return NodePodCidr.await(vertx, client, nodeName, 10_000).compose(cidr -> vertx.<Void>executeBlocking(() -> {
+      network = new CniNetwork(cfg.getString("bridge"), cidr, cniBin, nodeDir.resolve("cni"));
+      return null;
+    })).compose(v -> {
+      if (!cfg.getBoolean("podRoutes", true)) return Future.succeededFuture();
+      routes = new PodRouteSync(vertx, client, nodeName, nodeIp, nodeDir.resolve("routes.json"),
+          cfg.getLong("routeRepairMillis", 30_000L));
+      return routes.start();
+    });
   }
 
   // ---- node registration and heartbeats ----
@@ -194,15 +222,22 @@ public final class NodeAgentVerticle extends VerticleBase {
             .put("kubernetes.io/hostname", nodeName).put("kubernetes.io/os", "linux")
             .put("kubernetes.io/arch", "amd64").put("beta.kubernetes.io/os", "linux")
             .put("beta.kubernetes.io/arch", "amd64")))
-        .put("spec", new JsonObject().put("podCIDR", config().getString("podCidr"))
-            .put("podCIDRs", new JsonArray().add(config().getString("podCidr"))));
+        .put("spec", podCidrSpec(config().getString("podCidr")));
     // Where the kvx.io/local-path provisioner puts this node's volumes (the volume binder reads it).
     JsonObject annotations = new JsonObject().put(LOCAL_PATH_DIR, claimsDir.toAbsolutePath().toString());
     node.getJsonObject("metadata").put("annotations", annotations);
     return client.create(Resources.NODES, null, node).recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
         ? client.mergePatch(Resources.NODES, null, nodeName, null, new JsonObject().put("metadata",
             new JsonObject().put("annotations", annotations))) : Future.failedFuture(e))
-        .compose(v -> reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status"));
+        .compose(v -> firstStatus(5));
+  }
+
+  /** The first status report races with the node IPAM's write of spec.podCIDR: a conflict is retried. */
+  private Future<Void> firstStatus(int attemptsLeft) {
+    return reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status").recover(e -> {
+      if (attemptsLeft <= 1 || !ApiError.is(e, ApiError.Reason.Conflict)) return Future.failedFuture(e);
+      return vertx.timer(200).compose(t -> firstStatus(attemptsLeft - 1));
+    });
   }
 
   private Future<Void> reportNodeStatus(String ready, String reason, String message) {
@@ -516,7 +551,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
   private void converge(PodRecord r) throws IOException {
     if (r.ip == null && !adopt(r)) {
-      r.ip = network != null ? network.setUp(r.uid) : nodeIp;
+      r.ip = network != null ? network.setUp(r.uid, CniNetwork.portMappings(r.pod)) : nodeIp;
       r.startTime = Meta.now();
       writePodFiles(r);
     }
@@ -851,7 +886,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (ContainerRecord c : r.containers.values()) {
       if (c.spec != null) runtime.remove(c.spec);
     }
-    if (network != null && r.ip != null) network.tearDown(r.uid);
+    if (network != null && r.ip != null) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
     deleteTree(podsDir.resolve(r.uid));
     deleteTree(logsDir.resolve(r.uid));
   }

@@ -40,8 +40,17 @@ final class KvxProcess implements AutoCloseable {
   }
 
   static KvxProcess start(String name, Path home, int apiPort, String... args) throws IOException {
+    return startIn(null, name, home, apiPort, args);
+  }
+
+  /**
+   * As {@link #start}, inside a network namespace made with {@code ip netns add} (through nsenter, which
+   * switches only the network namespace: the JVM keeps the host's mounts, cgroups and /var/run/netns).
+   */
+  static KvxProcess startIn(String netns, String name, Path home, int apiPort, String... args) throws IOException {
     String jar = System.getProperty("kvx.jar", "target/kvx.jar");
     List<String> cmd = new ArrayList<>();
+    if (netns != null) cmd.addAll(List.of("nsenter", "--net=/var/run/netns/" + netns));
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(JVM_OPTS);
     cmd.add("-jar");

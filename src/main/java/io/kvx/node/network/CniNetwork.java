@@ -57,19 +57,59 @@ public final class CniNetwork implements AutoCloseable {
     return NETNS_DIR.resolve(netnsName(podUid)).toString();
   }
 
+  public String podCidr() {
+    return podCidr;
+  }
+
+  /**
+   * The pod's hostPorts as CNI portMappings (the runtimeConfig the portmap plugin reads): one per
+   * container port with a hostPort, as the kubelet passes them.
+   */
+  public static JsonArray portMappings(JsonObject pod) {
+    JsonArray out = new JsonArray();
+    for (Object c : pod.getJsonObject("spec", new JsonObject()).getJsonArray("containers", new JsonArray())) {
+      for (Object o : ((JsonObject) c).getJsonArray("ports", new JsonArray())) {
+        JsonObject p = (JsonObject) o;
+        Integer hostPort = p.getInteger("hostPort");
+        if (hostPort == null || hostPort <= 0) continue;
+        out.add(new JsonObject().put("hostPort", hostPort).put("containerPort", p.getInteger("containerPort"))
+            .put("protocol", p.getString("protocol", "TCP").toLowerCase()).put("hostIP", p.getString("hostIP", "")));
+      }
+    }
+    return out;
+  }
+
   /** Creates the pod's namespace and interfaces; returns its IP. Idempotent. */
   public String setUp(String podUid) throws IOException {
+    return setUp(podUid, new JsonArray());
+  }
+
+  /** As {@link #setUp(String)}, with the pod's hostPorts forwarded by the portmap plugin (chained after bridge). */
+  public String setUp(String podUid, JsonArray portMappings) throws IOException {
     if (!Files.exists(Path.of(netnsPath(podUid)))) Exec.run(List.of("ip", "netns", "add", netnsName(podUid)));
     invoke("ADD", podUid, loopbackConf());
     JsonObject result = new JsonObject(invoke("ADD", podUid, bridgeConf()));
     JsonArray ips = result.getJsonArray("ips", new JsonArray());
     if (ips.isEmpty()) throw new IOException("CNI bridge returned no IP: " + result.encode());
+    if (!portMappings.isEmpty()) invoke("ADD", podUid, portmapConf(portMappings).put("prevResult", result));
     String address = ips.getJsonObject(0).getString("address");
     return address.substring(0, address.indexOf('/'));
   }
 
   /** Releases the IP and removes the namespace; safe to call twice. */
   public void tearDown(String podUid) throws IOException {
+    tearDown(podUid, new JsonArray());
+  }
+
+  /** As {@link #tearDown(String)}; the portmap plugin's rules go first, as a chain is deleted in reverse. */
+  public void tearDown(String podUid, JsonArray portMappings) throws IOException {
+    if (!portMappings.isEmpty()) {
+      try {
+        invoke("DEL", podUid, portmapConf(portMappings));
+      } catch (IOException e) {
+        // nothing forwarded any more
+      }
+    }
     if (Files.exists(Path.of(netnsPath(podUid)))) {
       try {
         invoke("DEL", podUid, bridgeConf());
@@ -102,7 +142,16 @@ public final class CniNetwork implements AutoCloseable {
         .put("bridge", bridge).put("isGateway", true).put("ipMasq", false).put("hairpinMode", true)
         .put("ipam", new JsonObject().put("type", "host-local")
             .put("ranges", new JsonArray().add(new JsonArray().add(new JsonObject().put("subnet", podCidr))))
+            // A default route through the bridge: other nodes' pods and cluster IPs are off this subnet.
+            .put("routes", new JsonArray().add(new JsonObject().put("dst", "0.0.0.0/0")))
             .put("dataDir", dataDir.resolve("ipam").toString()));
+  }
+
+  /** hostPort forwarding; the same network name as the bridge, as in one CNI conflist. */
+  private JsonObject portmapConf(JsonArray portMappings) {
+    return new JsonObject().put("cniVersion", "1.0.0").put("name", "kvx-" + bridge).put("type", "portmap")
+        .put("capabilities", new JsonObject().put("portMappings", true)).put("snat", true)
+        .put("runtimeConfig", new JsonObject().put("portMappings", portMappings));
   }
 
   /** Removes the bridge and restores ip_forward to what it was before kvx. */
@@ -113,8 +162,31 @@ public final class CniNetwork implements AutoCloseable {
     } catch (IOException ignored) {
       // no bridge was made
     }
+    removePortmapChains();
     Files.writeString(IP_FORWARD, ipForwardBefore);
     Files.deleteIfExists(dataDir.resolve("ip_forward.before"));
+  }
+
+  /** portmap's shared chains, unless some hostPort (of any CNI user in this namespace) still needs them. */
+  private static void removePortmapChains() {
+    for (String tool : List.of("iptables", "ip6tables")) {
+      if (!Exec.onPath(tool + "-save")) continue;
+      try {
+        List<List<String>> cleanup = PortmapChains.cleanup(Exec.run(List.of(tool + "-save", "-t", "nat")));
+        for (List<String> args : cleanup) {
+          List<String> cmd = new java.util.ArrayList<>(List.of(tool, "-w", "-t", "nat"));
+          cmd.addAll(args);
+          Exec.run(cmd);
+        }
+        // The nat table portmap made (iptables-nft) goes too once nothing is left in it.
+        if (!cleanup.isEmpty() && Exec.onPath("nft")
+            && PortmapChains.emptyTable(Exec.run(List.of(tool + "-save", "-t", "nat")))) {
+          Exec.run(List.of("nft", "delete", "table", tool.equals("iptables") ? "ip" : "ip6", "nat"));
+        }
+      } catch (IOException e) {
+        // no nat table, or it changed under us: nothing of portmap's to remove now
+      }
+    }
   }
 
   /** The bridge's address on the pod network (the first host of the pod CIDR): pods' gateway and DNS. */
