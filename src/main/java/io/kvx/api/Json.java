@@ -3,6 +3,9 @@ package io.kvx.api;
 import io.vertx.core.json.JsonObject;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
+import tools.jackson.databind.type.LogicalType;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -14,8 +17,16 @@ import java.util.Map;
  */
 public final class Json {
 
+  /**
+   * Lenient about unknown fields (fieldValidation decides about those), strict about scalars as Go's decoder
+   * is: a number or boolean where the API has a string (ConfigMap data, labels, env values) is refused,
+   * not turned into text.
+   */
   private static final JsonMapper MAPPER = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+          .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+          .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
       .build();
   private static final YAMLMapper YAML = YAMLMapper.builder().build();
 

@@ -38,4 +38,24 @@ class JsonTest {
     assertEquals("100m", out.getJsonObject("spec").getJsonArray("containers").getJsonObject(0)
         .getJsonObject("resources").getJsonObject("limits").getString("cpu"));
   }
+
+  @Test
+  void numbersWhereTheApiHasStringsAreRefusedAsGoWouldRefuseThem() {
+    ResourceType cm = Resources.builtIn("", "configmaps");
+    ApiError e = assertThrows(ApiError.class, () -> Json.normalize(cm, new JsonObject()
+        .put("metadata", new JsonObject().put("name", "c")).put("data", new JsonObject().put("port", 8080))));
+    assertEquals(400, e.code());
+    assertTrue(e.getMessage().contains("data.port"), e.getMessage());
+    assertThrows(ApiError.class, () -> Json.normalize(cm, new JsonObject()
+        .put("metadata", new JsonObject().put("name", "c").put("labels", new JsonObject().put("on", true)))));
+    // Quantities and int-or-string fields still take numbers.
+    JsonObject pod = new JsonObject().put("metadata", new JsonObject().put("name", "p")).put("spec", new JsonObject()
+        .put("containers", new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "c").put("image", "i")
+            .put("resources", new JsonObject().put("limits", new JsonObject().put("cpu", 2)))
+            .put("readinessProbe", new JsonObject().put("httpGet", new JsonObject().put("port", 8080))))));
+    JsonObject out = Json.normalize(Resources.PODS, pod);
+    JsonObject c = out.getJsonObject("spec").getJsonArray("containers").getJsonObject(0);
+    assertEquals("2", String.valueOf(c.getJsonObject("resources").getJsonObject("limits").getValue("cpu")));
+    assertEquals(8080, c.getJsonObject("readinessProbe").getJsonObject("httpGet").getValue("port"));
+  }
 }
