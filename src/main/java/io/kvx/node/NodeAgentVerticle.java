@@ -114,6 +114,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private PodRouteSync routes;
   private ImageStore images;
   private Informer podWatch;
+  private Informer volumeWatch;
   private String nodeIp;
   private final long[] timers = new long[3];
 
@@ -152,6 +153,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         })
         .onSuccess(w -> {
           podWatch = w;
+          client.watch(Resources.builtIn("", "persistentvolumes"), this::provisionedHere, this::onVolume)
+              .onSuccess(v -> volumeWatch = v);
           timers[0] = vertx.setPeriodic(cfg.getInteger("heartbeatSeconds", 10) * 1000L, t -> renewLease());
           timers[1] = vertx.setPeriodic(cfg.getInteger("statusSeconds", 10) * 1000L, t -> reportNodeStatus("True",
               "KubeletReady", "kubelet is posting ready status"));
@@ -180,6 +183,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   public Future<?> stop() {
     for (long t : timers) vertx.cancelTimer(t);
     if (podWatch != null) podWatch.stop();
+    if (volumeWatch != null) volumeWatch.stop();
     List<PodRecord> all = new ArrayList<>(pods.values());
     return vertx.executeBlocking(() -> {
       for (PodRecord r : all) killPod(r, 5);
@@ -897,6 +901,33 @@ public final class NodeAgentVerticle extends VerticleBase {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  // ---- local-path volumes ----
+
+  /** A volume the kvx.io/local-path provisioner made in this node's claims directory. */
+  private boolean provisionedHere(JsonObject pv) {
+    String by = Meta.meta(pv).getJsonObject("annotations", new JsonObject()).getString("pv.kubernetes.io/provisioned-by");
+    return "kvx.io/local-path".equals(by) && localPath(pv) != null;
+  }
+
+  private Path localPath(JsonObject pv) {
+    String path = pv.getJsonObject("spec", new JsonObject()).getJsonObject("hostPath", new JsonObject()).getString("path");
+    if (path == null) return null;
+    Path p = Path.of(path).normalize();
+    Path root = claimsDir.toAbsolutePath().normalize();
+    return p.startsWith(root) && !p.equals(root) ? p : null;
+  }
+
+  /** A deleted local-path volume (reclaim policy Delete) takes its directory with it, as local-path does. */
+  private void onVolume(WatchEvent ev) {
+    if (!ev.type().equals(WatchEvent.DELETED)) return;
+    Path dir = localPath(ev.object());
+    if (dir == null) return;
+    vertx.executeBlocking(() -> {
+      deleteTree(dir);
+      return null;
+    }, false).onFailure(e -> LOG.warning("node " + nodeName + ": could not remove volume directory " + dir + ": " + e));
   }
 
   /** Deletes a pod's directory; overlay mounts left from an earlier run of the agent are unmounted first. */

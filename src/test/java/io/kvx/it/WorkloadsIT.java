@@ -262,6 +262,17 @@ class WorkloadsIT {
     kubectl.ok("exec", "web-0", "--", "sh", "-c", "echo kept > /data/x");
     kubectl.ok("delete", "pod", "web-0");
     kubectl.await(Duration.ofSeconds(60), x -> x.trim().equals("kept"), "exec", "web-0", "--", "cat", "/data/x");
+
+    // Deleting the claim deletes its local-path volume (reclaim policy Delete) and the directory on the node.
+    String volume = kubectl.ok("get", "pvc", "data-web-0", "-o", "jsonpath={.spec.volumeName}").trim();
+    Path onNode = Path.of(kubectl.ok("get", "pv", volume, "-o", "jsonpath={.spec.hostPath.path}").trim());
+    assertTrue(Files.exists(onNode.resolve("x")), onNode + " holds the pod's file");
+    kubectl.ok("delete", "sts", "web");
+    kubectl.await(Duration.ofSeconds(60), x -> !x.contains("web-0"), "get", "pods");
+    kubectl.ok("delete", "pvc", "data-web-0", "data-web-1", "data-web-2");
+    kubectl.await(Duration.ofSeconds(30), x -> !x.contains(volume), "get", "pv");
+    for (int i = 0; i < 50 && Files.exists(onNode); i++) Thread.sleep(200);
+    assertTrue(!Files.exists(onNode), onNode + " removed with its volume");
   }
 
   @Test
