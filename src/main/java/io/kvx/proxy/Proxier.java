@@ -34,6 +34,7 @@ public final class Proxier {
   private final ProxyMode mode;
   private final ChangeTracker<ServicePort> services = ChangeTracker.services();
   private final ChangeTracker<List<Endpoint>> endpoints = ChangeTracker.endpoints();
+  private final EndpointSliceCache slices = new EndpointSliceCache();
   private final Timer syncDuration;
   private final Timer programmingDuration;
   private final List<Waiter> waiters = new ArrayList<>();
@@ -85,9 +86,17 @@ public final class Proxier {
     if (services.update(key, service, System.nanoTime())) changed();
   }
 
-  /** An Endpoints object's new state; null when it was deleted. */
+  /** An Endpoints object's new state; null when it was deleted (tests; the verticle reads slices). */
   public void onEndpoints(String key, JsonObject eps) {
     if (endpoints.update(key, eps, System.nanoTime())) changed();
+  }
+
+  /** An EndpointSlice's new state; null when it was deleted. {@code key} is the slice's namespace/name. */
+  public void onEndpointSlice(String key, JsonObject slice) {
+    long now = System.nanoTime();
+    boolean any = false;
+    for (var e : slices.update(key, slice).entrySet()) any |= endpoints.updateTo(e.getKey(), e.getValue(), now);
+    if (any) changed();
   }
 
   /** Completes once every change given so far has been programmed. */

@@ -14,7 +14,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.logging.Logger;
 
 /**
- * kube-proxy's job on one node: watches Services and Endpoints through the informer cache and hands
+ * kube-proxy's job on one node: watches Services and EndpointSlices (discovery.k8s.io/v1, as
+ * kube-proxy does; the endpoints controllers keep them, mirroring hand-written Endpoints) through the informer cache and hands
  * every change to a {@link Proxier}, which programs the chosen mode (nftables by default; ipvs;
  * userspace). Needs root; without it the verticle says so once and does nothing. Stopping it
  * removes every rule, route and address it made.
@@ -38,7 +39,7 @@ public final class ProxyVerticle extends VerticleBase {
     Services services = Services.of(vertx);
     ApiClient client = new ApiClient(vertx, services.store());
     ResourceType svcType = Resources.builtIn("", "services");
-    ResourceType epType = Resources.builtIn("", "endpoints");
+    ResourceType sliceType = Resources.builtIn("discovery.k8s.io", "endpointslices");
     return vertx.executeBlocking(() -> {
       hostLock = HostLock.tryAcquire(options.table);
       return hostLock == null ? null : ProxyModes.create(vertx, options);
@@ -58,7 +59,7 @@ public final class ProxyVerticle extends VerticleBase {
     }).compose(active -> !active ? Future.succeededFuture() :
         client.watch(svcType, o -> true, ev -> proxier.onService(key(ev), object(ev))).compose(w -> {
           serviceWatch = w;
-          return client.watch(epType, o -> true, ev -> proxier.onEndpoints(key(ev), object(ev)));
+          return client.watch(sliceType, o -> true, ev -> proxier.onEndpointSlice(key(ev), object(ev)));
         }).onSuccess(w -> endpointsWatch = w));
   }
 
