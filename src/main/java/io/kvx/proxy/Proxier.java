@@ -44,6 +44,7 @@ public final class Proxier {
   private long syncedGeneration = -1;
   private long periodic = -1;
   private boolean started;
+  private ProxySnapshot previous = ProxySnapshot.empty();
 
   public Proxier(Vertx vertx, ProxyOptions options, ProxyMode mode, MeterRegistry meters) {
     this.vertx = vertx;
@@ -125,13 +126,18 @@ public final class Proxier {
       return;
     }
     ProxySnapshot snapshot = ProxySnapshot.of(services.state(), endpoints.state());
+    ProxySnapshot before = previous;
     long t0 = System.nanoTime();
     vertx.executeBlocking(() -> {
       mode.sync(snapshot, changed, full);
-      return null;
+      long programmed = System.nanoTime();
+      // (not after the first sync: there is nothing this process programmed before)
+      if (mode.natConntrack() && !before.keys().isEmpty()) StaleUdp.clear(StaleUdp.between(before, snapshot, full ? union(before, snapshot) : changed));
+      return programmed;
     }).onComplete(ar -> {
-      long end = System.nanoTime();
       if (ar.succeeded()) {
+        long end = ar.result();
+        previous = snapshot;
         syncDuration.record(end - t0, TimeUnit.NANOSECONDS);
         if (oldest != Long.MAX_VALUE) programmingDuration.record(end - oldest, TimeUnit.NANOSECONDS);
         if (full) {
@@ -149,6 +155,12 @@ public final class Proxier {
       }
       done.run();
     });
+  }
+
+  private static Set<String> union(ProxySnapshot a, ProxySnapshot b) {
+    Set<String> all = new TreeSet<>(a.keys());
+    all.addAll(b.keys());
+    return all;
   }
 
   private void synced(long gen) {

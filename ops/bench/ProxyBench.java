@@ -1,0 +1,217 @@
+import io.kvx.proxy.Endpoint;
+import io.kvx.proxy.Proxier;
+import io.kvx.proxy.ProxyModes;
+import io.kvx.proxy.ProxyOptions;
+import io.kvx.proxy.ProxySnapshot;
+import io.kvx.proxy.ServicePort;
+import io.kvx.proxy.ServicePortName;
+import io.kvx.proxy.nftables.NftablesMode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs inside the node namespace that ops/bench/proxy set up (read that script first): wrk from the
+ * client namespace against each target in turn, kvx's proxy started here for its two modes, then the
+ * nftables programming time for one changed service among N.
+ * Usage: ProxyBench CLIENT_NS SECONDS CONNECTIONS THREADS N1,N2,...
+ */
+public class ProxyBench {
+
+  static final String CLUSTER_IP = "10.75.60.10";
+  static final List<String> BACKENDS = List.of("10.75.50.11", "10.75.50.12", "10.75.50.13");
+
+  record Result(String target, double rps, double p99Millis, String note) {
+  }
+
+  static String clientNs;
+  static int seconds;
+  static int connections;
+  static int threads;
+
+  public static void main(String[] a) throws Exception {
+    clientNs = a[0];
+    seconds = Integer.parseInt(a[1]);
+    connections = Integer.parseInt(a[2]);
+    threads = Integer.parseInt(a[3]);
+    List<Integer> counts = Arrays.stream(a[4].split(",")).map(Integer::parseInt).toList();
+
+    Map<String, Result> results = new LinkedHashMap<>();
+    results.put("direct", wrk("direct (one backend)", "http://10.75.50.11/", ""));
+    results.put("nftables", throughKvx("nftables"));
+    results.put("userspace", throughKvx("userspace"));
+    results.put("nginx", wrk("nginx stream", "http://10.75.51.1:8081/", "nginx " + version("nginx", "-v")));
+    results.put("haproxy", wrk("haproxy", "http://10.75.51.1:8082/", "haproxy " + version("haproxy", "-v")));
+
+    System.out.println();
+    System.out.printf("%-26s %12s %10s  %s%n", "target", "requests/s", "p99 ms", "");
+    for (Result r : results.values()) {
+      System.out.printf("%-26s %12.0f %10.2f  %s%n", r.target(), r.rps(), r.p99Millis(), r.note());
+    }
+    double direct = results.get("direct").rps();
+    System.out.printf("%nnftables / direct   = %.2f  (target >= 0.95)%n", results.get("nftables").rps() / direct);
+    System.out.printf("userspace / nginx   = %.2f  (target >= 1.00)%n",
+        results.get("userspace").rps() / results.get("nginx").rps());
+    System.out.printf("userspace / haproxy = %.2f%n", results.get("userspace").rps() / results.get("haproxy").rps());
+    System.out.printf("nginx / direct      = %.2f, haproxy / direct = %.2f%n", results.get("nginx").rps() / direct,
+        results.get("haproxy").rps() / direct);
+
+    System.out.println();
+    System.out.printf("%-10s %14s %22s %22s%n", "services", "full sync ms", "one changed: median ms", "max ms (of 9)");
+    for (int n : counts) programming(n);
+  }
+
+  static Result throughKvx(String mode) throws Exception {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Context ctx = vertx.getOrCreateContext();
+    ProxyOptions o = options(mode);
+    Proxier proxier = new Proxier(vertx, o, ProxyModes.create(vertx, o), new SimpleMeterRegistry());
+    try {
+      on(ctx, proxier::start);
+      on(ctx, () -> {
+        proxier.onService("default/web", service());
+        proxier.onEndpointSlice("default/web-1", slice());
+        return proxier.synced();
+      });
+      return wrk("kvx " + mode, "http://" + CLUSTER_IP + "/", vertx.isNativeTransportEnabled() ? "native epoll" : "");
+    } finally {
+      on(ctx, proxier::stop);
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  static ProxyOptions options(String mode) {
+    ProxyOptions o = new ProxyOptions();
+    o.mode = mode;
+    o.table = "kvxqbench";
+    o.serviceDevice = "kvxq-svc0";
+    o.serviceCidr = "10.75.60.0/24";
+    o.clusterCidr = "10.75.50.0/24";
+    o.fullSyncSeconds = 0;
+    return o;
+  }
+
+  static JsonObject service() {
+    return new JsonObject().put("metadata", new JsonObject().put("namespace", "default").put("name", "web"))
+        .put("spec", new JsonObject().put("clusterIP", CLUSTER_IP).put("ports", new JsonArray()
+            .add(new JsonObject().put("name", "http").put("port", 80).put("targetPort", 80))));
+  }
+
+  static JsonObject slice() {
+    JsonArray eps = new JsonArray();
+    for (String ip : BACKENDS) {
+      eps.add(new JsonObject().put("addresses", new JsonArray().add(ip)).put("conditions", new JsonObject().put("ready", true)));
+    }
+    return new JsonObject().put("metadata", new JsonObject().put("namespace", "default").put("name", "web-1")
+            .put("labels", new JsonObject().put("kubernetes.io/service-name", "web")))
+        .put("addressType", "IPv4").put("endpoints", eps)
+        .put("ports", new JsonArray().add(new JsonObject().put("name", "http").put("port", 80).put("protocol", "TCP")));
+  }
+
+  /** One changed service among n: full sync of n services (3 endpoints each), then 9 single-service updates. */
+  static void programming(int n) throws Exception {
+    NftablesMode mode = new NftablesMode(options("nftables"));
+    mode.start();
+    try {
+      Map<String, Map<ServicePortName, ServicePort>> svcs = new HashMap<>();
+      Map<String, Map<ServicePortName, List<Endpoint>>> eps = new HashMap<>();
+      for (int i = 0; i < n; i++) {
+        String key = "bench/s" + i;
+        ServicePortName name = new ServicePortName("bench", "s" + i, "http", "TCP");
+        String ip = "10.75." + (60 + i / 250) + "." + (i % 250 + 1);
+        svcs.put(key, Map.of(name, new ServicePort(name, ip, 80, "TCP", 0, 0)));
+        eps.put(key, Map.of(name, endpoints(i, 3)));
+      }
+      long t0 = System.nanoTime();
+      mode.sync(ProxySnapshot.of(svcs, eps), Set.of(), true);
+      long full = System.nanoTime() - t0;
+      List<Long> one = new ArrayList<>();
+      for (int round = 0; round < 9; round++) {
+        int i = (round * 7919) % n;
+        String key = "bench/s" + i;
+        ServicePortName name = new ServicePortName("bench", "s" + i, "http", "TCP");
+        eps.put(key, Map.of(name, endpoints(i + round + 1, round % 2 == 0 ? 2 : 4)));
+        ProxySnapshot snap = ProxySnapshot.of(svcs, eps);
+        long t = System.nanoTime();
+        mode.sync(snap, Set.of(key), false);
+        one.add(System.nanoTime() - t);
+      }
+      one.sort(Long::compare);
+      System.out.printf("%-10d %14.1f %22.1f %22.1f%n", n, full / 1e6, one.get(one.size() / 2) / 1e6,
+          one.get(one.size() - 1) / 1e6);
+    } finally {
+      mode.stop();
+    }
+  }
+
+  static List<Endpoint> endpoints(int seed, int count) {
+    List<Endpoint> out = new ArrayList<>();
+    for (int k = 0; k < count; k++) out.add(new Endpoint("10.76." + ((seed + k) % 250) + "." + (k + 1), 8080, true));
+    return out.stream().sorted().distinct().toList();
+  }
+
+  static Result wrk(String target, String url, String note) throws Exception {
+    // a short warm-up (JIT, connection setup), then the measured run
+    run(List.of("ip", "netns", "exec", clientNs, "wrk", "-t" + threads, "-c" + connections, "-d2s", url));
+    String out = run(List.of("ip", "netns", "exec", clientNs, "wrk", "-t" + threads, "-c" + connections,
+        "-d" + seconds + "s", "--latency", url));
+    Matcher rps = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+    Matcher p99 = Pattern.compile("\\s99%\\s+([0-9.]+)(us|ms|s)").matcher(out);
+    Matcher errors = Pattern.compile("Socket errors:.*|Non-2xx.*").matcher(out);
+    if (!rps.find() || !p99.find()) throw new IOException("no wrk figures for " + target + ":\n" + out);
+    double p = Double.parseDouble(p99.group(1)) * switch (p99.group(2)) {
+      case "us" -> 0.001;
+      case "s" -> 1000.0;
+      default -> 1.0;
+    };
+    String extra = errors.find() ? " [" + errors.group().trim() + "]" : "";
+    System.out.printf("  %-24s %10.0f req/s  p99 %.2f ms%s%n", target, Double.parseDouble(rps.group(1)), p, extra);
+    return new Result(target, Double.parseDouble(rps.group(1)), p, note + extra);
+  }
+
+  static String version(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      Matcher m = Pattern.compile("(\\d+\\.\\d+\\.\\d+)").matcher(v);
+      return m.find() ? m.group(1) : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  static String run(List<String> cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) throw new IOException(String.join(" ", cmd) + " failed:\n" + out);
+    return out;
+  }
+
+  static <T> T on(Context ctx, Supplier<Future<T>> action) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    ctx.runOnContext(v -> action.get().onComplete(ar -> {
+      if (ar.succeeded()) f.complete(ar.result());
+      else f.completeExceptionally(ar.cause());
+    }));
+    return f.get(60, TimeUnit.SECONDS);
+  }
+}
