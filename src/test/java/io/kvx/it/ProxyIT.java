@@ -229,6 +229,16 @@ class ProxyIT {
       for (String answer : List.of(fromPod, hairpin, nodePort, udpFromPod, udpNodePort)) {
         assertTrue(List.of("kvxq-b1", "kvxq-b3").contains(answer), answer);
       }
+      // a true hairpin: kvxq-b1 is the only endpoint and calls its own service
+      on(ctx, () -> {
+        proxier.onEndpointSlice("default/web-abc", slice(List.of("kvxq-b1"), List.of()));
+        return proxier.synced();
+      });
+      String self = sh("ip netns exec kvxq-b1 curl -s -m 3 http://" + CLUSTER_IP + ":80/").trim();
+      String selfUdp = podUdp("kvxq-b1", CLUSTER_IP, UDP_PORT);
+      System.out.printf("[%s] only endpoint → own service: tcp %s, udp %s%n", mode, self, selfUdp);
+      assertEquals("kvxq-b1", self);
+      assertEquals("kvxq-b1", selfUdp);
 
       on(ctx, () -> {
         proxier.onService("default/web", null);
