@@ -54,49 +54,89 @@ public class ProxyBench {
     connections = Integer.parseInt(a[2]);
     threads = Integer.parseInt(a[3]);
     List<Integer> counts = Arrays.stream(a[4].split(",")).map(Integer::parseInt).toList();
+    int rounds = a.length > 5 ? Integer.parseInt(a[5]) : 3;
 
-    Map<String, Result> results = new LinkedHashMap<>();
-    results.put("direct", wrk("direct (one backend)", "http://10.75.50.11/", ""));
-    results.put("nftables", throughKvx("nftables"));
-    results.put("userspace", throughKvx("userspace"));
-    results.put("nginx", wrk("nginx stream", "http://10.75.51.1:8081/", "nginx " + version("nginx", "-v")));
-    results.put("haproxy", wrk("haproxy", "http://10.75.51.1:8082/", "haproxy " + version("haproxy", "-v")));
-
-    System.out.println();
-    System.out.printf("%-26s %12s %10s  %s%n", "target", "requests/s", "p99 ms", "");
-    for (Result r : results.values()) {
-      System.out.printf("%-26s %12.0f %10.2f  %s%n", r.target(), r.rps(), r.p99Millis(), r.note());
+    // Both kvx modes at once, on their own cluster IPs and devices, so that every round measures every
+    // target back to back (the machine's load drifts; medians over rounds, not one long run each).
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Context ctx = vertx.getOrCreateContext();
+    Proxier nft = start(vertx, ctx, options("nftables", 0));
+    Proxier user = start(vertx, ctx, options("userspace", 1));
+    Map<String, String> urls = new LinkedHashMap<>();
+    urls.put("direct (one backend)", "http://10.75.50.11/");
+    urls.put("kvx nftables", "http://" + clusterIp(0) + "/");
+    urls.put("kvx userspace", "http://" + clusterIp(1) + "/");
+    urls.put("nginx " + version("nginx", "-v") + " stream", "http://10.75.51.1:8081/");
+    urls.put("haproxy " + version("haproxy", "-v"), "http://10.75.51.1:8082/");
+    Map<String, List<Result>> runs = new LinkedHashMap<>();
+    try {
+      for (int r = 1; r <= rounds; r++) {
+        System.out.printf("round %d of %d (load %s)%n", r, rounds, loadavg());
+        for (var e : urls.entrySet()) runs.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(wrk(e.getKey(), e.getValue(), ""));
+      }
+    } finally {
+      on(ctx, nft::stop);
+      on(ctx, user::stop);
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    double direct = results.get("direct").rps();
-    System.out.printf("%nnftables / direct   = %.2f  (target >= 0.95)%n", results.get("nftables").rps() / direct);
-    System.out.printf("userspace / nginx   = %.2f  (target >= 1.00)%n",
-        results.get("userspace").rps() / results.get("nginx").rps());
-    System.out.printf("userspace / haproxy = %.2f%n", results.get("userspace").rps() / results.get("haproxy").rps());
-    System.out.printf("nginx / direct      = %.2f, haproxy / direct = %.2f%n", results.get("nginx").rps() / direct,
-        results.get("haproxy").rps() / direct);
+    Map<String, Result> results = new LinkedHashMap<>();
+    runs.forEach((k, list) -> results.put(k, new Result(k, median(list.stream().map(Result::rps).toList()),
+        median(list.stream().map(Result::p99Millis).toList()), list.stream().map(x -> String.format("%.0f", x.rps()))
+        .reduce((x, y) -> x + " " + y).orElse(""))));
+    List<Result> rs = List.copyOf(results.values());
 
     System.out.println();
-    System.out.printf("%-10s %14s %22s %22s%n", "services", "full sync ms", "one changed: median ms", "max ms (of 9)");
+    System.out.printf("%-26s %12s %10s  %s%n", "target (median of " + rounds + ")", "requests/s", "p99 ms", "each round");
+    for (Result r : rs) System.out.printf("%-26s %12.0f %10.2f  %s%n", r.target(), r.rps(), r.p99Millis(), r.note());
+    double direct = rs.get(0).rps();
+    System.out.printf("%nnftables / direct   = %.2f  (target >= 0.95)%n", rs.get(1).rps() / direct);
+    System.out.printf("userspace / nginx   = %.2f  (target >= 1.00)%n", rs.get(2).rps() / rs.get(3).rps());
+    System.out.printf("userspace / haproxy = %.2f%n", rs.get(2).rps() / rs.get(4).rps());
+    System.out.printf("nginx / direct      = %.2f, haproxy / direct = %.2f%n", rs.get(3).rps() / direct,
+        rs.get(4).rps() / direct);
+
+    System.out.println();
+    System.out.printf("%-10s %14s %24s %16s %26s%n", "services", "full sync ms", "one changed: median ms",
+        "max ms (of 9)", "median CPU ms (this thread)");
     for (int n : counts) programming(n);
   }
 
-  static Result throughKvx(String mode) throws Exception {
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-    Context ctx = vertx.getOrCreateContext();
-    ProxyOptions o = options(mode);
-    Proxier proxier = new Proxier(vertx, o, ProxyModes.create(vertx, o), new SimpleMeterRegistry());
+  static double median(List<Double> xs) {
+    List<Double> s = xs.stream().sorted().toList();
+    return s.get(s.size() / 2);
+  }
+
+  static String loadavg() {
     try {
-      on(ctx, proxier::start);
-      on(ctx, () -> {
-        proxier.onService("default/web", service());
-        proxier.onEndpointSlice("default/web-1", slice());
-        return proxier.synced();
-      });
-      return wrk("kvx " + mode, "http://" + CLUSTER_IP + "/", vertx.isNativeTransportEnabled() ? "native epoll" : "");
-    } finally {
-      on(ctx, proxier::stop);
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return String.join(" ", Arrays.copyOf(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"))
+          .split(" "), 3));
+    } catch (IOException e) {
+      return "?";
     }
+  }
+
+  static String clusterIp(int i) {
+    return "10.75." + (60 + i) + ".10";
+  }
+
+  static Proxier start(Vertx vertx, Context ctx, ProxyOptions o) throws Exception {
+    Proxier proxier = new Proxier(vertx, o, ProxyModes.create(vertx, o), new SimpleMeterRegistry());
+    on(ctx, proxier::start);
+    int i = o.mode.equals("nftables") ? 0 : 1;
+    on(ctx, () -> {
+      proxier.onService("default/web", service(clusterIp(i)));
+      proxier.onEndpointSlice("default/web-1", slice());
+      return proxier.synced();
+    });
+    return proxier;
+  }
+
+  static ProxyOptions options(String mode, int i) {
+    ProxyOptions o = options(mode);
+    o.table = "kvxqbench" + i;
+    o.serviceDevice = "kvxq-svc" + i;
+    o.serviceCidr = "10.75." + (60 + i) + ".0/24";
+    return o;
   }
 
   static ProxyOptions options(String mode) {
@@ -110,9 +150,9 @@ public class ProxyBench {
     return o;
   }
 
-  static JsonObject service() {
+  static JsonObject service(String clusterIp) {
     return new JsonObject().put("metadata", new JsonObject().put("namespace", "default").put("name", "web"))
-        .put("spec", new JsonObject().put("clusterIP", CLUSTER_IP).put("ports", new JsonArray()
+        .put("spec", new JsonObject().put("clusterIP", clusterIp).put("ports", new JsonArray()
             .add(new JsonObject().put("name", "http").put("port", 80).put("targetPort", 80))));
   }
 
@@ -137,7 +177,7 @@ public class ProxyBench {
       for (int i = 0; i < n; i++) {
         String key = "bench/s" + i;
         ServicePortName name = new ServicePortName("bench", "s" + i, "http", "TCP");
-        String ip = "10.75." + (60 + i / 250) + "." + (i % 250 + 1);
+        String ip = "10.77." + (i / 250) + "." + (i % 250 + 1);
         svcs.put(key, Map.of(name, new ServicePort(name, ip, 80, "TCP", 0, 0)));
         eps.put(key, Map.of(name, endpoints(i, 3)));
       }
@@ -145,19 +185,24 @@ public class ProxyBench {
       mode.sync(ProxySnapshot.of(svcs, eps), Set.of(), true);
       long full = System.nanoTime() - t0;
       List<Long> one = new ArrayList<>();
+      List<Long> cpu = new ArrayList<>();
+      java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
       for (int round = 0; round < 9; round++) {
         int i = (round * 7919) % n;
         String key = "bench/s" + i;
         ServicePortName name = new ServicePortName("bench", "s" + i, "http", "TCP");
         eps.put(key, Map.of(name, endpoints(i + round + 1, round % 2 == 0 ? 2 : 4)));
         ProxySnapshot snap = ProxySnapshot.of(svcs, eps);
+        long c = mx.getCurrentThreadCpuTime();
         long t = System.nanoTime();
         mode.sync(snap, Set.of(key), false);
         one.add(System.nanoTime() - t);
+        cpu.add(mx.getCurrentThreadCpuTime() - c);
       }
       one.sort(Long::compare);
-      System.out.printf("%-10d %14.1f %22.1f %22.1f%n", n, full / 1e6, one.get(one.size() / 2) / 1e6,
-          one.get(one.size() - 1) / 1e6);
+      cpu.sort(Long::compare);
+      System.out.printf("%-10d %14.1f %24.1f %16.1f %26.1f%n", n, full / 1e6, one.get(one.size() / 2) / 1e6,
+          one.get(one.size() - 1) / 1e6, cpu.get(cpu.size() / 2) / 1e6);
     } finally {
       mode.stop();
     }

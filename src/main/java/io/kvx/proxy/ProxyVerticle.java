@@ -28,6 +28,7 @@ public final class ProxyVerticle extends VerticleBase {
   private Informer serviceWatch;
   private Informer endpointsWatch;
   private HostLock hostLock;
+  private io.vertx.core.http.HttpServer metricsServer;
 
   @Override
   public Future<?> start() {
@@ -60,7 +61,35 @@ public final class ProxyVerticle extends VerticleBase {
         client.watch(svcType, o -> true, ev -> proxier.onService(key(ev), object(ev))).compose(w -> {
           serviceWatch = w;
           return client.watch(sliceType, o -> true, ev -> proxier.onEndpointSlice(key(ev), object(ev)));
-        }).onSuccess(w -> endpointsWatch = w));
+        }).onSuccess(w -> endpointsWatch = w).compose(w -> serveMetrics(options, services)));
+  }
+
+  /**
+   * kube-proxy's metrics endpoint: this JVM's registry (the proxy's sync and programming histograms
+   * among the rest) at /metrics, and /healthz. A port already taken is said once and skipped.
+   */
+  private Future<Void> serveMetrics(ProxyOptions options, Services services) {
+    String address = options.metricsBindAddress;
+    if (address == null || address.isBlank()) return Future.succeededFuture();
+    int colon = address.lastIndexOf(':');
+    String host = colon > 0 ? address.substring(0, colon) : "127.0.0.1";
+    int port = Integer.parseInt(address.substring(colon + 1));
+    metricsServer = vertx.createHttpServer().requestHandler(req -> {
+      switch (req.path()) {
+        case "/metrics" -> req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            .end(services.metrics().scrape());
+        case "/healthz", "/livez" -> req.response().end("ok");
+        default -> req.response().setStatusCode(404).end();
+      }
+    });
+    return metricsServer.listen(port, host).<Void>map(s -> {
+      LOG.info("proxy: metrics on http://" + host + ":" + s.actualPort() + "/metrics");
+      return null;
+    }).recover(e -> {
+      LOG.warning("proxy: cannot serve metrics on " + address + " (" + e.getMessage() + ")");
+      metricsServer = null;
+      return Future.succeededFuture();
+    });
   }
 
   private Future<Void> releaseLock() {
@@ -84,6 +113,7 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> stop() {
     if (serviceWatch != null) serviceWatch.stop();
     if (endpointsWatch != null) endpointsWatch.stop();
+    if (metricsServer != null) metricsServer.close();
     Future<Void> stopped = proxier == null ? Future.succeededFuture() : proxier.stop();
     return stopped.eventually(this::releaseLock);
   }
