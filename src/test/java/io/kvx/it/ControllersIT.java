@@ -174,8 +174,10 @@ class ControllersIT {
 
     // A service without a selector and hand-written Endpoints: mirrored into an EndpointSlice, which the
     // proxy reads like any other.
-    String podIp = kubectl.ok("get", "pods", "-l", "app=roll", "-o", "jsonpath={.items[0].status.podIP}").trim();
-    String podName = kubectl.ok("get", "pods", "-l", "app=roll", "-o", "jsonpath={.items[0].metadata.name}").trim();
+    // (a ready pod's address, from the roll service's own Endpoints: the pod list may still hold terminating ones)
+    String podIp = kubectl.ok("get", "endpoints", "roll", "-o", "jsonpath={.subsets[0].addresses[0].ip}").trim();
+    String podName = kubectl.ok("get", "endpoints", "roll", "-o",
+        "jsonpath={.subsets[0].addresses[0].targetRef.name}").trim();
     kubectl.ok("apply", "-f", file("manual.yaml", """
         apiVersion: v1
         kind: Service
