@@ -37,7 +37,6 @@ import java.util.regex.Pattern;
  */
 public class ProxyBench {
 
-  static final String CLUSTER_IP = "10.75.60.10";
   static final List<String> BACKENDS = List.of("10.75.50.11", "10.75.50.12", "10.75.50.13");
 
   record Result(String target, double rps, double p99Millis, String note) {
@@ -177,7 +176,7 @@ public class ProxyBench {
       for (int i = 0; i < n; i++) {
         String key = "bench/s" + i;
         ServicePortName name = new ServicePortName("bench", "s" + i, "http", "TCP");
-        String ip = "10.77." + (i / 250) + "." + (i % 250 + 1);
+        String ip = "10.75." + (100 + i / 250) + "." + (i % 250 + 1);
         svcs.put(key, Map.of(name, new ServicePort(name, ip, 80, "TCP", 0, 0)));
         eps.put(key, Map.of(name, endpoints(i, 3)));
       }
@@ -210,7 +209,9 @@ public class ProxyBench {
 
   static List<Endpoint> endpoints(int seed, int count) {
     List<Endpoint> out = new ArrayList<>();
-    for (int k = 0; k < count; k++) out.add(new Endpoint("10.76." + ((seed + k) % 250) + "." + (k + 1), 8080, true));
+    for (int k = 0; k < count; k++) {
+      out.add(new Endpoint("10.75." + (200 + (seed + k) % 50) + "." + (k + 1), 8080, true));
+    }
     return out.stream().sorted().distinct().toList();
   }
 

@@ -132,7 +132,9 @@ public final class Proxier {
       mode.sync(snapshot, changed, full);
       long programmed = System.nanoTime();
       // (not after the first sync: there is nothing this process programmed before)
-      if (mode.natConntrack() && !before.keys().isEmpty()) StaleUdp.clear(StaleUdp.between(before, snapshot, full ? union(before, snapshot) : changed));
+      if (mode.natConntrack() && !before.keys().isEmpty()) {
+        StaleUdp.clear(StaleUdp.between(before, snapshot, full ? union(before, snapshot) : changed));
+      }
       return programmed;
     }).onComplete(ar -> {
       if (ar.succeeded()) {

@@ -15,9 +15,9 @@ import java.util.logging.Logger;
 
 /**
  * kube-proxy's job on one node: watches Services and EndpointSlices (discovery.k8s.io/v1, as
- * kube-proxy does; the endpoints controllers keep them, mirroring hand-written Endpoints) through the informer cache and hands
- * every change to a {@link Proxier}, which programs the chosen mode (nftables by default; ipvs;
- * userspace). Needs root; without it the verticle says so once and does nothing. Stopping it
+ * kube-proxy does; the endpoints controllers keep them, mirroring hand-written Endpoints) through the
+ * informer cache and hands every change to a {@link Proxier}, which programs the chosen mode
+ * (nftables by default; ipvs; userspace); serves kube-proxy's metrics endpoint. Needs root; without it the verticle says so once and does nothing. Stopping it
  * removes every rule, route and address it made.
  */
 public final class ProxyVerticle extends VerticleBase {

@@ -75,7 +75,9 @@ public final class StaleUdp {
         String m = String.valueOf(e.getMessage());
         if (m.contains("0 flow entries")) continue; // nothing to delete
         if (m.contains("No such file") || m.contains("error=2")) {
-          if (!warned) LOG.warning("proxy: no conntrack binary; stale UDP flows are not cleared (apt-get install conntrack)");
+          if (!warned) {
+            LOG.warning("proxy: no conntrack binary; stale UDP flows are not cleared (apt-get install conntrack)");
+          }
           warned = true;
           return;
         }

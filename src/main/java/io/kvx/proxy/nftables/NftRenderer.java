@@ -28,8 +28,8 @@ import java.util.Map;
  * </ul>
  * Hairpin traffic (a pod reaching itself through its service) is masqueraded in postrouting by one
  * rule against the {@code hairpin-endpoints} set ({@code ip . ip} per endpoint address), which the mode
- * keeps with reference counts across services. A port without ready endpoints has no chains: its keys go to the no-endpoint maps, which the filter
- * hooks reject, as kube-proxy does. Pure: strings in, strings out.
+ * keeps with reference counts across services. A port without ready endpoints has no chains: its keys
+ * go to the no-endpoint maps, which the filter hooks reject, as kube-proxy does. Pure: strings in, strings out.
  */
 public final class NftRenderer {
 
