@@ -35,7 +35,7 @@ find_jdk() {
 
 # As root, installs the Debian packages kvx uses; otherwise says what is missing and what falls back.
 ensure_packages() {
-  local want=(runc containernetworking-plugins nftables busybox-static iproute2 util-linux) missing=() p
+  local want=(runc containernetworking-plugins nftables conntrack busybox-static iproute2 util-linux) missing=() p
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

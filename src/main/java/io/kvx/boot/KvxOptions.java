@@ -38,6 +38,8 @@ public final class KvxOptions {
   public String advertiseAddress;
   public String bridge = "kvx0";
   public String proxyMode = "nftables";
+  /** Where the active proxy serves /metrics and /healthz (kube-proxy's metricsBindAddress); empty: nowhere. */
+  public String proxyMetricsAddress = "127.0.0.1:10249";
   /** A KubeSchedulerConfiguration YAML or a legacy Policy JSON file for the scheduler (null: defaults). */
   public String schedulerConfig;
   public List<String> roles;
@@ -108,6 +110,7 @@ public final class KvxOptions {
         case "--advertise-address" -> o.advertiseAddress = v;
         case "--bridge" -> o.bridge = v;
         case "--proxy-mode" -> o.proxyMode = v;
+        case "--proxy-metrics-address" -> o.proxyMetricsAddress = v;
         case "--scheduler-config", "--policy-config-file" -> o.schedulerConfig = Path.of(v).toAbsolutePath().toString();
         case "--eventbus-port" -> o.eventBusPort = Integer.parseInt(v);
         case "--fake-nodes" -> o.fakeNodes = Integer.parseInt(v);
@@ -148,7 +151,9 @@ public final class KvxOptions {
   public JsonObject toJson() {
     return new JsonObject().put("home", home.toString()).put("nodeName", nodeName).put("runtime", runtime)
         .put("podCidr", podCidr).put("clusterCidr", clusterCidr).put("nodeCidrMaskSize", nodeCidrMaskSize)
-        .put("nodeIP", nodeIp != null ? nodeIp : advertised()).put("bridge", bridge).put("proxyMode", proxyMode).put("schedulerConfig", schedulerConfig).put("port", apiPort).put("host", apiHost).put("tls", tls)
+        .put("nodeIP", nodeIp != null ? nodeIp : advertised()).put("bridge", bridge).put("proxyMode", proxyMode)
+        .put("metricsBindAddress", proxyMetricsAddress).put("schedulerConfig", schedulerConfig).put("port", apiPort)
+        .put("host", apiHost).put("tls", tls)
         .put("certFile", home.resolve("tls/server.crt").toString())
         .put("keyFile", home.resolve("tls/server.key").toString())
         .put("tokenFile", home.resolve("admin.token").toString())

@@ -90,6 +90,7 @@ public final class Main {
                --bind ADDR (127.0.0.1) --advertise-address ADDR (what other members dial; default --bind)
                --node-ip ADDR (the node's InternalIP; default the advertised address)
                --proxy-mode nftables|ipvs|userspace --service-cidr CIDR (10.96.0.0/12)
+               --proxy-metrics-address HOST:PORT (127.0.0.1:10249; "" = off): the proxy's /metrics
                --eventbus-port N (TCP event-bus bridge; default API port + 1000, 0 = off)
                --runtime fake | --fake-nodes N (KWOK-like nodes without containers, for scale tests)
         store: --datastore sqlite (default: $KVX_HOME/data/store.db) | postgres://USER:PASS@HOST:PORT/DB

@@ -43,7 +43,11 @@ public final class ChangeTracker<V> {
    * changed for the proxy (so the caller asks for a sync).
    */
   public boolean update(String service, JsonObject object, long nowNanos) {
-    Map<ServicePortName, V> current = convert.apply(object);
+    return updateTo(service, convert.apply(object), nowNanos);
+  }
+
+  /** Like {@link #update} with the object already converted (empty: nothing to program). */
+  public boolean updateTo(String service, Map<ServicePortName, V> current, long nowNanos) {
     Change<V> before = pending.get(service);
     Map<ServicePortName, V> previous = before != null ? before.previous() : applied.getOrDefault(service, Map.of());
     if (Objects.equals(previous, current)) {

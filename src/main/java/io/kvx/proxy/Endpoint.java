@@ -1,7 +1,17 @@
 package io.kvx.proxy;
 
-/** One backend address of a service port, with the port the Endpoints object resolved for it. */
-public record Endpoint(String ip, int port, boolean ready) implements Comparable<Endpoint> {
+/**
+ * One backend address of a service port, with the port its EndpointSlice resolved for it and the
+ * slice's conditions: {@code ready} endpoints get traffic; when a port has none, the ones still
+ * {@code serving} while {@code terminating} do (kube-proxy's terminating-endpoints fallback).
+ */
+public record Endpoint(String ip, int port, boolean ready, boolean serving, boolean terminating)
+    implements Comparable<Endpoint> {
+
+  /** An endpoint that is not terminating: serving exactly when ready. */
+  public Endpoint(String ip, int port, boolean ready) {
+    this(ip, port, ready, ready, false);
+  }
 
   @Override
   public int compareTo(Endpoint o) {

@@ -34,6 +34,7 @@ public final class Proxier {
   private final ProxyMode mode;
   private final ChangeTracker<ServicePort> services = ChangeTracker.services();
   private final ChangeTracker<List<Endpoint>> endpoints = ChangeTracker.endpoints();
+  private final EndpointSliceCache slices = new EndpointSliceCache();
   private final Timer syncDuration;
   private final Timer programmingDuration;
   private final List<Waiter> waiters = new ArrayList<>();
@@ -43,6 +44,7 @@ public final class Proxier {
   private long syncedGeneration = -1;
   private long periodic = -1;
   private boolean started;
+  private ProxySnapshot previous = ProxySnapshot.empty();
 
   public Proxier(Vertx vertx, ProxyOptions options, ProxyMode mode, MeterRegistry meters) {
     this.vertx = vertx;
@@ -85,9 +87,17 @@ public final class Proxier {
     if (services.update(key, service, System.nanoTime())) changed();
   }
 
-  /** An Endpoints object's new state; null when it was deleted. */
+  /** An Endpoints object's new state; null when it was deleted (tests; the verticle reads slices). */
   public void onEndpoints(String key, JsonObject eps) {
     if (endpoints.update(key, eps, System.nanoTime())) changed();
+  }
+
+  /** An EndpointSlice's new state; null when it was deleted. {@code key} is the slice's namespace/name. */
+  public void onEndpointSlice(String key, JsonObject slice) {
+    long now = System.nanoTime();
+    boolean any = false;
+    for (var e : slices.update(key, slice).entrySet()) any |= endpoints.updateTo(e.getKey(), e.getValue(), now);
+    if (any) changed();
   }
 
   /** Completes once every change given so far has been programmed. */
@@ -116,13 +126,20 @@ public final class Proxier {
       return;
     }
     ProxySnapshot snapshot = ProxySnapshot.of(services.state(), endpoints.state());
+    ProxySnapshot before = previous;
     long t0 = System.nanoTime();
     vertx.executeBlocking(() -> {
       mode.sync(snapshot, changed, full);
-      return null;
+      long programmed = System.nanoTime();
+      // (not after the first sync: there is nothing this process programmed before)
+      if (mode.natConntrack() && !before.keys().isEmpty()) {
+        StaleUdp.clear(StaleUdp.between(before, snapshot, full ? union(before, snapshot) : changed));
+      }
+      return programmed;
     }).onComplete(ar -> {
-      long end = System.nanoTime();
       if (ar.succeeded()) {
+        long end = ar.result();
+        previous = snapshot;
         syncDuration.record(end - t0, TimeUnit.NANOSECONDS);
         if (oldest != Long.MAX_VALUE) programmingDuration.record(end - oldest, TimeUnit.NANOSECONDS);
         if (full) {
@@ -140,6 +157,12 @@ public final class Proxier {
       }
       done.run();
     });
+  }
+
+  private static Set<String> union(ProxySnapshot a, ProxySnapshot b) {
+    Set<String> all = new TreeSet<>(a.keys());
+    all.addAll(b.keys());
+    return all;
   }
 
   private void synced(long gen) {

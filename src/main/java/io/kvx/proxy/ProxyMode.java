@@ -19,6 +19,11 @@ public interface ProxyMode {
    */
   void sync(ProxySnapshot snapshot, Set<String> changed, boolean full) throws Exception;
 
+  /** Whether traffic goes through kernel NAT, whose UDP conntrack entries must be cleared on endpoint changes. */
+  default boolean natConntrack() {
+    return true;
+  }
+
   /** Removes everything the mode programmed. */
   void stop() throws Exception;
 }

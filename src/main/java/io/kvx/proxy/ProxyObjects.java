@@ -46,6 +46,49 @@ public final class ProxyObjects {
     return Collections.unmodifiableMap(out);
   }
 
+  /** The label that ties an EndpointSlice to its service. */
+  public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+  /** The service ({@code namespace/name}) a slice belongs to; null when it names none. */
+  public static String sliceService(JsonObject slice) {
+    JsonObject meta = slice.getJsonObject("metadata", new JsonObject());
+    Object svc = meta.getJsonObject("labels", new JsonObject()).getValue(SERVICE_NAME_LABEL);
+    return svc instanceof String s && !s.isEmpty() ? meta.getString("namespace", "default") + "/" + s : null;
+  }
+
+  /**
+   * One discovery.k8s.io/v1 EndpointSlice as kube-proxy reads it: IPv4 slices only (the tables are
+   * IPv4), each endpoint's first address, per slice port (name and protocol, as the service port is
+   * named). A condition left out counts as true for ready and serving, false for terminating; a port
+   * without a number is skipped.
+   */
+  public static Map<ServicePortName, List<Endpoint>> endpointSlice(JsonObject slice) {
+    String service = slice == null ? null : sliceService(slice);
+    if (service == null || !"IPv4".equals(slice.getString("addressType", "IPv4"))) return Map.of();
+    String ns = service.substring(0, service.indexOf('/'));
+    String name = service.substring(service.indexOf('/') + 1);
+    Map<ServicePortName, List<Endpoint>> out = new HashMap<>();
+    for (Object po : slice.getJsonArray("ports", new JsonArray())) {
+      JsonObject p = (JsonObject) po;
+      Integer port = p.getInteger("port");
+      if (port == null) continue;
+      String portName = p.getString("name");
+      ServicePortName key = new ServicePortName(ns, name, portName == null ? "" : portName,
+          p.getString("protocol", "TCP"));
+      List<Endpoint> list = out.computeIfAbsent(key, k -> new ArrayList<>());
+      for (Object eo : slice.getJsonArray("endpoints", new JsonArray())) {
+        JsonObject ep = (JsonObject) eo;
+        JsonArray addresses = ep.getJsonArray("addresses", new JsonArray());
+        if (addresses.isEmpty()) continue;
+        JsonObject c = ep.getJsonObject("conditions", new JsonObject());
+        boolean ready = c.getBoolean("ready", true);
+        list.add(new Endpoint(addresses.getString(0), port, ready, c.getBoolean("serving", ready),
+            c.getBoolean("terminating", false)));
+      }
+    }
+    return out;
+  }
+
   /**
    * Every address of every subset, per service port. The Endpoints controller names each port after
    * the service port and resolves a named targetPort per pod, so the port here is the one to dial.
@@ -71,7 +114,21 @@ public final class ProxyObjects {
         }
       }
     }
-    out.replaceAll((k, v) -> v.stream().sorted().distinct().toList());
+    return merged(out);
+  }
+
+  /** Sorted, one entry per address and port: where two sources disagree, the readier one counts. */
+  public static Map<ServicePortName, List<Endpoint>> merged(Map<ServicePortName, List<Endpoint>> in) {
+    Map<ServicePortName, List<Endpoint>> out = new HashMap<>();
+    in.forEach((k, v) -> {
+      Map<String, Endpoint> byAddress = new java.util.TreeMap<>();
+      for (Endpoint e : v) byAddress.merge(e.toString(), e, (a, b) -> rank(b) > rank(a) ? b : a);
+      out.put(k, byAddress.values().stream().sorted().toList());
+    });
     return Collections.unmodifiableMap(out);
+  }
+
+  private static int rank(Endpoint e) {
+    return (e.ready() ? 4 : 0) + (e.serving() ? 2 : 0) + (e.terminating() ? 0 : 1);
   }
 }

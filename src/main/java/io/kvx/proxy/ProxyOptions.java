@@ -28,6 +28,8 @@ public final class ProxyOptions {
   public String ipvsScheduler = "rr";
   /** Userspace UDP sessions without traffic for this long are closed. */
   public int udpIdleSeconds = 60;
+  /** HOST:PORT where the active proxy serves /metrics and /healthz, as kube-proxy does; empty: off. */
+  public String metricsBindAddress = "127.0.0.1:10249";
   /** Try libnftables through java.lang.foreign before the nft binary. */
   public boolean libnftables = true;
 
@@ -44,6 +46,7 @@ public final class ProxyOptions {
     o.ipvsScheduler = c.getString("ipvsScheduler", o.ipvsScheduler);
     o.udpIdleSeconds = c.getInteger("udpIdleSeconds", o.udpIdleSeconds);
     o.libnftables = c.getBoolean("libnftables", o.libnftables);
+    o.metricsBindAddress = c.getString("metricsBindAddress", o.metricsBindAddress);
     return o;
   }
 }

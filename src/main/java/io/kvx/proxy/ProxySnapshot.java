@@ -9,7 +9,7 @@ import java.util.TreeMap;
 
 /**
  * The whole desired state at one sync: for each service ({@code namespace/name}) its ports with the
- * ready endpoints of each, sorted, so that rendering is deterministic. Immutable; handed from the
+ * usable endpoints of each (see {@link #usable}), sorted, so that rendering is deterministic. Immutable; handed from the
  * event loop to the worker that programs it.
  */
 public record ProxySnapshot(Map<String, List<ServiceView>> services) {
@@ -21,10 +21,20 @@ public record ProxySnapshot(Map<String, List<ServiceView>> services) {
       Map<ServicePortName, List<Endpoint>> eps = endpoints.getOrDefault(key, Map.of());
       List<ServiceView> views = new ArrayList<>();
       ports.values().stream().sorted(Comparator.comparing(ServicePort::toString)).forEach(p -> views.add(
-          new ServiceView(p, eps.getOrDefault(p.name(), List.of()).stream().filter(Endpoint::ready).sorted().toList())));
+          new ServiceView(p, usable(eps.getOrDefault(p.name(), List.of())))));
       out.put(key, List.copyOf(views));
     });
     return new ProxySnapshot(java.util.Collections.unmodifiableMap(out));
+  }
+
+  /**
+   * The endpoints that get traffic: the ready ones; when there are none, those still serving while
+   * terminating (so connections drain to a rolling update's old pods rather than fail).
+   */
+  static List<Endpoint> usable(List<Endpoint> eps) {
+    List<Endpoint> ready = eps.stream().filter(Endpoint::ready).sorted().toList();
+    if (!ready.isEmpty()) return ready;
+    return eps.stream().filter(e -> e.serving() && e.terminating()).sorted().toList();
   }
 
   public static ProxySnapshot empty() {

@@ -14,9 +14,10 @@ import io.vertx.core.json.JsonObject;
 import java.util.logging.Logger;
 
 /**
- * kube-proxy's job on one node: watches Services and Endpoints through the informer cache and hands
- * every change to a {@link Proxier}, which programs the chosen mode (nftables by default; ipvs;
- * userspace). Needs root; without it the verticle says so once and does nothing. Stopping it
+ * kube-proxy's job on one node: watches Services and EndpointSlices (discovery.k8s.io/v1, as
+ * kube-proxy does; the endpoints controllers keep them, mirroring hand-written Endpoints) through the
+ * informer cache and hands every change to a {@link Proxier}, which programs the chosen mode
+ * (nftables by default; ipvs; userspace); serves kube-proxy's metrics endpoint. Needs root; without it the verticle says so once and does nothing. Stopping it
  * removes every rule, route and address it made.
  */
 public final class ProxyVerticle extends VerticleBase {
@@ -27,6 +28,7 @@ public final class ProxyVerticle extends VerticleBase {
   private Informer serviceWatch;
   private Informer endpointsWatch;
   private HostLock hostLock;
+  private io.vertx.core.http.HttpServer metricsServer;
 
   @Override
   public Future<?> start() {
@@ -38,7 +40,7 @@ public final class ProxyVerticle extends VerticleBase {
     Services services = Services.of(vertx);
     ApiClient client = new ApiClient(vertx, services.store());
     ResourceType svcType = Resources.builtIn("", "services");
-    ResourceType epType = Resources.builtIn("", "endpoints");
+    ResourceType sliceType = Resources.builtIn("discovery.k8s.io", "endpointslices");
     return vertx.executeBlocking(() -> {
       hostLock = HostLock.tryAcquire(options.table);
       return hostLock == null ? null : ProxyModes.create(vertx, options);
@@ -58,8 +60,36 @@ public final class ProxyVerticle extends VerticleBase {
     }).compose(active -> !active ? Future.succeededFuture() :
         client.watch(svcType, o -> true, ev -> proxier.onService(key(ev), object(ev))).compose(w -> {
           serviceWatch = w;
-          return client.watch(epType, o -> true, ev -> proxier.onEndpoints(key(ev), object(ev)));
-        }).onSuccess(w -> endpointsWatch = w));
+          return client.watch(sliceType, o -> true, ev -> proxier.onEndpointSlice(key(ev), object(ev)));
+        }).onSuccess(w -> endpointsWatch = w).compose(w -> serveMetrics(options, services)));
+  }
+
+  /**
+   * kube-proxy's metrics endpoint: this JVM's registry (the proxy's sync and programming histograms
+   * among the rest) at /metrics, and /healthz. A port already taken is said once and skipped.
+   */
+  private Future<Void> serveMetrics(ProxyOptions options, Services services) {
+    String address = options.metricsBindAddress;
+    if (address == null || address.isBlank()) return Future.succeededFuture();
+    int colon = address.lastIndexOf(':');
+    String host = colon > 0 ? address.substring(0, colon) : "127.0.0.1";
+    int port = Integer.parseInt(address.substring(colon + 1));
+    metricsServer = vertx.createHttpServer().requestHandler(req -> {
+      switch (req.path()) {
+        case "/metrics" -> req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            .end(services.metrics().scrape());
+        case "/healthz", "/livez" -> req.response().end("ok");
+        default -> req.response().setStatusCode(404).end();
+      }
+    });
+    return metricsServer.listen(port, host).<Void>map(s -> {
+      LOG.info("proxy: metrics on http://" + host + ":" + s.actualPort() + "/metrics");
+      return null;
+    }).recover(e -> {
+      LOG.warning("proxy: cannot serve metrics on " + address + " (" + e.getMessage() + ")");
+      metricsServer = null;
+      return Future.succeededFuture();
+    });
   }
 
   private Future<Void> releaseLock() {
@@ -83,6 +113,7 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> stop() {
     if (serviceWatch != null) serviceWatch.stop();
     if (endpointsWatch != null) endpointsWatch.stop();
+    if (metricsServer != null) metricsServer.close();
     Future<Void> stopped = proxier == null ? Future.succeededFuture() : proxier.stop();
     return stopped.eventually(this::releaseLock);
   }

@@ -172,6 +172,38 @@ class ControllersIT {
     assertEquals(40, answered, "every request through the cluster IP answered: " + hits);
     assertEquals(2, hits.size(), "both pods served: " + hits);
 
+    // A service without a selector and hand-written Endpoints: mirrored into an EndpointSlice, which the
+    // proxy reads like any other.
+    // (a ready pod's address, from the roll service's own Endpoints: the pod list may still hold terminating ones)
+    String podIp = kubectl.ok("get", "endpoints", "roll", "-o", "jsonpath={.subsets[0].addresses[0].ip}").trim();
+    String podName = kubectl.ok("get", "endpoints", "roll", "-o",
+        "jsonpath={.subsets[0].addresses[0].targetRef.name}").trim();
+    kubectl.ok("apply", "-f", file("manual.yaml", """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: manual}
+        spec: {ports: [{name: web, port: 8081, targetPort: 8080}]}
+        ---
+        apiVersion: v1
+        kind: Endpoints
+        metadata: {name: manual}
+        subsets: [{addresses: [{ip: "%s"}], ports: [{name: web, port: 8080}]}]
+        """.formatted(podIp)).toString());
+    kubectl.await(Duration.ofSeconds(20), out -> out.trim().equals(podIp), "get", "endpointslices", "-l",
+        "kubernetes.io/service-name=manual", "-o", "jsonpath={.items[*].endpoints[*].addresses[*]}");
+    String manualIp = kubectl.ok("get", "svc", "manual", "-o", "jsonpath={.spec.clusterIP}").trim();
+    String manualBody = null;
+    for (long until = System.currentTimeMillis() + 20_000; manualBody == null && System.currentTimeMillis() < until; ) {
+      try {
+        manualBody = plain.send(HttpRequest.newBuilder(URI.create("http://" + manualIp + ":8081/"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body().trim();
+      } catch (java.io.IOException e) {
+        Thread.sleep(200);
+      }
+    }
+    assertEquals(podName, manualBody, "the selectorless service reaches the hand-written endpoint");
+    kubectl.ok("delete", "svc", "manual");
+
     // Cluster DNS: a pod resolves the service by its short name through its resolv.conf search path.
     kubectl.ok("run", "resolver", "--image=busybox", "--restart=Never", "--", "sh", "-c",
         "nslookup roll; sleep 3600");

@@ -23,13 +23,18 @@ import java.util.function.Consumer;
  * The endpoints and endpointslice controllers: for each service with a selector, the pods it selects
  * that have an IP become its Endpoints (ready in addresses, others in notReadyAddresses unless
  * publishNotReadyAddresses) and one EndpointSlice, with target ports resolved per pod (a named
- * targetPort looks the container port up by name). Services without a selector are left to the user.
+ * targetPort looks the container port up by name), slices grouped by resolved ports. Services without a
+ * selector get their hand-written Endpoints mirrored into slices, as the endpointslice mirroring
+ * controller does, so that the proxy, which reads slices only, serves them.
  */
 public final class EndpointsReconciler implements Reconciler {
 
   public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
   private static final String MANAGED_BY = "endpointslice.kubernetes.io/managed-by";
   private static final String MANAGER = "endpointslice-controller.k8s.io";
+  private static final String MIRROR_MANAGER = "endpointslicemirroring-controller.k8s.io";
+  /** The endpointslice controller's default --max-endpoints-per-slice. */
+  static final int MAX_PER_SLICE = 100;
 
   private final Cache services;
   private final Cache pods;
@@ -47,6 +52,10 @@ public final class EndpointsReconciler implements Reconciler {
     this.slices = slices;
     this.client = client;
     services.listen(c -> enqueue.accept(Cache.key(c.object())));
+    endpoints.listen(c -> {
+      JsonObject svc = services.get(Cache.key(c.object()));
+      if (svc != null && selector(svc) == null) enqueue.accept(Cache.key(svc));
+    });
     pods.listen(c -> {
       String ns = Meta.namespace(c.object());
       for (JsonObject svc : services.list(ns)) {
@@ -81,17 +90,24 @@ public final class EndpointsReconciler implements Reconciler {
       if (ep != null && Meta.labels(ep).containsKey(SERVICE_NAME_LABEL)) {
         gone.add(client.delete(endpointsType, ns, name, null).recover(ApiError.ignoring(ApiError.Reason.NotFound)));
       }
-      for (JsonObject slice : ownedSlices(ns, name)) {
+      List<JsonObject> owned = new ArrayList<>(ownedSlices(ns, name, MANAGER));
+      owned.addAll(ownedSlices(ns, name, MIRROR_MANAGER));
+      for (JsonObject slice : owned) {
         gone.add(client.delete(sliceType, ns, Meta.name(slice), null)
             .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
       }
       return Future.all(gone).map(Result.DONE);
     }
     LabelSelector sel = selector(svc);
-    if (sel == null) return Future.succeededFuture(Result.DONE);
+    if (sel == null) {
+      // No selector: the user writes Endpoints; mirror them into slices (the mirroring controller's job).
+      return Future.all(syncSlices(svc, MIRROR_MANAGER, mirroredSlices(endpoints.get(ns, name))),
+          syncSlices(svc, MANAGER, List.of())).map(Result.DONE);
+    }
     List<JsonObject> selected = pods.list(ns).stream().filter(p -> sel.matches(Meta.labels(p))).toList();
     JsonArray subsets = subsets(svc, selected);
-    return Future.all(syncEndpoints(svc, subsets), syncSlice(svc, selected)).map(Result.DONE);
+    return Future.all(syncEndpoints(svc, subsets), syncSlices(svc, MANAGER, desiredSlices(svc, selected)),
+        syncSlices(svc, MIRROR_MANAGER, List.of())).map(Result.DONE);
   }
 
   /** Endpoints subsets: addresses grouped by their resolved port list. Pure. */
@@ -176,17 +192,23 @@ public final class EndpointsReconciler implements Reconciler {
     return client.update(endpointsType, ns, Meta.name(svc), next);
   }
 
-  private List<JsonObject> ownedSlices(String ns, String service) {
+  private List<JsonObject> ownedSlices(String ns, String service, String manager) {
     return slices.list(ns).stream().filter(s -> service.equals(Meta.labels(s).get(SERVICE_NAME_LABEL))
-        && MANAGER.equals(Meta.labels(s).get(MANAGED_BY))).toList();
+        && manager.equals(Meta.labels(s).get(MANAGED_BY))).sorted(java.util.Comparator.comparing(Meta::name))
+        .toList();
   }
 
-  private Future<?> syncSlice(JsonObject svc, List<JsonObject> selected) {
+  /**
+   * The service's slices, as the endpointslice controller cuts them: pods grouped by their resolved
+   * port list (a named targetPort may resolve to different numbers per pod, and a slice has one port
+   * list), at most {@link #MAX_PER_SLICE} endpoints a slice. Each result holds "endpoints" and "ports". Pure.
+   */
+  public static List<JsonObject> desiredSlices(JsonObject svc, List<JsonObject> selected) {
     String ns = Meta.namespace(svc);
     JsonObject spec = svc.getJsonObject("spec", new JsonObject());
     boolean publishNotReady = spec.getBoolean("publishNotReadyAddresses", false);
-    JsonArray eps = new JsonArray();
-    JsonArray ports = null;
+    Map<String, JsonArray> byPorts = new LinkedHashMap<>();
+    Map<String, JsonArray> portLists = new LinkedHashMap<>();
     List<JsonObject> sorted = new ArrayList<>(selected);
     sorted.sort(java.util.Comparator.comparing(Meta::name));
     for (JsonObject pod : sorted) {
@@ -195,7 +217,6 @@ public final class EndpointsReconciler implements Reconciler {
       if (ip == null || ip.isEmpty() || phase.equals("Succeeded") || phase.equals("Failed")) continue;
       JsonArray resolved = resolvePorts(spec.getJsonArray("ports", new JsonArray()), pod);
       if (resolved == null) continue;
-      if (ports == null) ports = resolved;
       boolean terminating = Workloads.isDeleting(pod);
       boolean ready = Workloads.isReady(pod);
       JsonObject ep = new JsonObject().put("addresses", new JsonArray().add(ip))
@@ -205,31 +226,89 @@ public final class EndpointsReconciler implements Reconciler {
               .put("uid", Meta.uid(pod)));
       String node = pod.getJsonObject("spec", new JsonObject()).getString("nodeName");
       if (node != null) ep.put("nodeName", node);
-      eps.add(ep);
+      String k = resolved.encode();
+      portLists.putIfAbsent(k, resolved);
+      byPorts.computeIfAbsent(k, x -> new JsonArray()).add(ep);
     }
-    if (ports == null) ports = resolvePorts(spec.getJsonArray("ports", new JsonArray()), new JsonObject());
-    if (ports == null) ports = new JsonArray();
-    List<JsonObject> owned = ownedSlices(ns, Meta.name(svc));
-    JsonObject labels = new JsonObject().put(SERVICE_NAME_LABEL, Meta.name(svc)).put(MANAGED_BY, MANAGER);
-    if (owned.isEmpty()) {
-      JsonObject slice = new JsonObject().put("metadata", new JsonObject().put("generateName", Meta.name(svc) + "-")
-              .put("labels", labels).put("ownerReferences", new JsonArray().add(Workloads.ownerRef(svc))))
-          .put("addressType", "IPv4").put("endpoints", eps).put("ports", ports);
-      return client.create(sliceType, ns, slice);
+    List<JsonObject> out = new ArrayList<>();
+    byPorts.forEach((k, eps) -> {
+      for (int i = 0; i < eps.size(); i += MAX_PER_SLICE) {
+        out.add(new JsonObject().put("endpoints", new JsonArray(eps.getList().subList(i, Math.min(eps.size(),
+            i + MAX_PER_SLICE)))).put("ports", portLists.get(k)));
+      }
+    });
+    if (out.isEmpty()) {
+      JsonArray ports = resolvePorts(spec.getJsonArray("ports", new JsonArray()), new JsonObject());
+      out.add(new JsonObject().put("endpoints", new JsonArray()).put("ports", ports == null ? new JsonArray() : ports));
     }
-    JsonObject current = owned.get(0);
+    return out;
+  }
+
+  /**
+   * The endpointslice mirroring controller's view of a hand-written Endpoints object (for a service
+   * without a selector): one slice per subset, its addresses ready, its notReadyAddresses not. Pure.
+   */
+  public static List<JsonObject> mirroredSlices(JsonObject endpoints) {
+    List<JsonObject> out = new ArrayList<>();
+    if (endpoints == null) return out;
+    for (Object o : endpoints.getJsonArray("subsets", new JsonArray())) {
+      JsonObject subset = (JsonObject) o;
+      JsonArray ports = new JsonArray();
+      for (Object po : subset.getJsonArray("ports", new JsonArray())) {
+        JsonObject p = (JsonObject) po;
+        JsonObject port = new JsonObject().put("port", p.getInteger("port")).put("protocol", p.getString("protocol", "TCP"));
+        if (p.getString("name") != null && !p.getString("name").isEmpty()) port.put("name", p.getString("name"));
+        if (p.getString("appProtocol") != null) port.put("appProtocol", p.getString("appProtocol"));
+        ports.add(port);
+      }
+      JsonArray eps = new JsonArray();
+      for (String list : List.of("addresses", "notReadyAddresses")) {
+        boolean ready = list.equals("addresses");
+        for (Object ao : subset.getJsonArray(list, new JsonArray())) {
+          JsonObject a = (JsonObject) ao;
+          if (a.getString("ip") == null || a.getString("ip").contains(":")) continue;
+          JsonObject ep = new JsonObject().put("addresses", new JsonArray().add(a.getString("ip")))
+              .put("conditions", new JsonObject().put("ready", ready).put("serving", ready).put("terminating", false));
+          if (a.getString("hostname") != null) ep.put("hostname", a.getString("hostname"));
+          if (a.getString("nodeName") != null) ep.put("nodeName", a.getString("nodeName"));
+          if (a.getJsonObject("targetRef") != null) ep.put("targetRef", a.getJsonObject("targetRef"));
+          eps.add(ep);
+        }
+      }
+      if (!eps.isEmpty()) out.add(new JsonObject().put("endpoints", eps).put("ports", ports));
+    }
+    return out;
+  }
+
+  /**
+   * Makes the service's slices managed by {@code manager} hold exactly {@code desired}: the owned slices
+   * (by name) are updated in place pairwise, missing ones created, surplus ones deleted.
+   */
+  private Future<?> syncSlices(JsonObject svc, String manager, List<JsonObject> desired) {
+    String ns = Meta.namespace(svc);
+    List<JsonObject> owned = ownedSlices(ns, Meta.name(svc), manager);
+    JsonObject labels = new JsonObject().put(SERVICE_NAME_LABEL, Meta.name(svc)).put(MANAGED_BY, manager);
     List<Future<?>> work = new ArrayList<>();
-    for (int i = 1; i < owned.size(); i++) {
-      work.add(client.delete(sliceType, ns, Meta.name(owned.get(i)), null)
-          .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
-    }
-    if (!current.getJsonArray("endpoints", new JsonArray()).equals(eps)
-        || !current.getJsonArray("ports", new JsonArray()).equals(ports)) {
-      JsonObject next = current.copy().put("endpoints", eps).put("ports", ports);
-      work.add(client.update(sliceType, ns, Meta.name(current), next));
+    for (int i = 0; i < Math.max(owned.size(), desired.size()); i++) {
+      if (i >= desired.size()) {
+        work.add(client.delete(sliceType, ns, Meta.name(owned.get(i)), null)
+            .recover(ApiError.ignoring(ApiError.Reason.NotFound)));
+      } else if (i >= owned.size()) {
+        JsonObject slice = new JsonObject().put("metadata", new JsonObject().put("generateName", Meta.name(svc) + "-")
+                .put("labels", labels).put("ownerReferences", new JsonArray().add(Workloads.ownerRef(svc))))
+            .put("addressType", "IPv4").put("endpoints", desired.get(i).getJsonArray("endpoints"))
+            .put("ports", desired.get(i).getJsonArray("ports"));
+        work.add(client.create(sliceType, ns, slice));
+      } else {
+        JsonObject current = owned.get(i);
+        JsonObject want = desired.get(i);
+        if (!current.getJsonArray("endpoints", new JsonArray()).equals(want.getJsonArray("endpoints"))
+            || !current.getJsonArray("ports", new JsonArray()).equals(want.getJsonArray("ports"))) {
+          work.add(client.update(sliceType, ns, Meta.name(current), current.copy()
+              .put("endpoints", want.getJsonArray("endpoints")).put("ports", want.getJsonArray("ports"))));
+        }
+      }
     }
     return Future.all(work);
   }
-
-
 }

@@ -4,6 +4,8 @@ import io.kvx.api.Meta;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -11,19 +13,40 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Cluster DNS records, as kube-dns/CoreDNS's kubernetes plugin answers them: {@code
- * svc.ns.svc.cluster.local} is the ClusterIP (every ready endpoint's IP for a headless service),
- * {@code _port._proto.svc.ns.svc.cluster.local} SRV records, and {@code a-b-c-d.ns.pod.cluster.local}
- * pod records. Pure: fed with Services and Endpoints, asked for names.
+ * Cluster DNS records, as CoreDNS's kubernetes plugin answers them (the Kubernetes DNS spec):
+ * <ul>
+ *   <li>{@code svc.ns.svc.ZONE}: the cluster IP as A (IPv4) or AAAA (IPv6); for a headless service every
+ *       ready endpoint's address of that family (NXDOMAIN when it has none, as CoreDNS answers); an
+ *       ExternalName service is a CNAME;</li>
+ *   <li>{@code hostname.svc.ns.svc.ZONE}: one endpoint of a headless service (by hostname or pod name);</li>
+ *   <li>{@code _port._proto.svc.ns.svc.ZONE}: SRV, the service name (or each endpoint of a headless one);</li>
+ *   <li>{@code a-b-c-d.ns.pod.ZONE}: pod records (IPv6 with dashes for colons);</li>
+ *   <li>{@code d.c.b.a.in-addr.arpa} / {@code ...ip6.arpa}: PTR for cluster IPs and headless endpoints.</li>
+ * </ul>
+ * A name that exists with no record of the asked type is NODATA (NOERROR, no answer), so an
+ * IPv4-only service answers AAAA with an empty NOERROR; empty non-terminals ({@code ns.svc.ZONE},
+ * {@code svc.ZONE}, the zone itself) exist. Pure: fed with Services and Endpoints, asked questions.
  */
 public final class ClusterDns {
 
-  /** An answer: A records (addresses) or SRV records (port + target), or none (NXDOMAIN when not ours). */
-  public record Answer(List<String> addresses, List<Srv> srv, boolean exists) {
-    static final Answer NONE = new Answer(List.of(), List.of(), false);
+  /** The record types the cluster zone answers; anything else is {@code OTHER} (always NODATA). */
+  public enum Type { A, AAAA, SRV, PTR, CNAME, SOA, OTHER }
+
+  /** One answer record: an address (A/AAAA), a target name (PTR/CNAME/SRV) and for SRV a port. */
+  public record Record(String name, Type type, String value, int port) {
   }
 
-  public record Srv(int port, String target) {
+  /**
+   * A reply: {@code ours} false means the name is not in a zone this server answers (forward it);
+   * {@code nxdomain} says the name does not exist; otherwise {@code answers} (possibly empty: NODATA).
+   */
+  public record Reply(boolean ours, boolean nxdomain, List<Record> answers) {
+    static final Reply NOT_OURS = new Reply(false, false, List.of());
+    static final Reply NXDOMAIN = new Reply(true, true, List.of());
+
+    static Reply of(List<Record> answers) {
+      return new Reply(true, false, List.copyOf(answers));
+    }
   }
 
   private final String domain;
@@ -60,76 +83,204 @@ public final class ClusterDns {
     return n.equals(domain) || n.endsWith("." + domain);
   }
 
-  /** Answers an A (or SRV when {@code srv}) question. */
-  public Answer resolve(String name, boolean srv) {
-    String n = strip(name);
-    if (!inZone(n)) return Answer.NONE;
+  /** Answers one question. */
+  public Reply answer(String qname, Type type) {
+    String n = strip(qname);
+    if (n.endsWith(".in-addr.arpa") || n.endsWith(".ip6.arpa")) return reverse(n, type);
+    if (!inZone(n)) return Reply.NOT_OURS;
     String rel = n.equals(domain) ? "" : n.substring(0, n.length() - domain.length() - 1);
-    String[] labels = rel.isEmpty() ? new String[0] : rel.split("\\.");
-    if (labels.length >= 3 && labels[labels.length - 1].equals("svc")) {
-      String ns = labels[labels.length - 2];
-      String svcName = labels[labels.length - 3];
-      JsonObject svc = services.get(ns + "/" + svcName);
-      if (svc == null) return Answer.NONE;
-      if (srv && labels.length == 5 && labels[0].startsWith("_") && labels[1].startsWith("_")) {
-        return srvRecords(svc, labels[0].substring(1), labels[1].substring(1), ns);
+    String[] l = rel.isEmpty() ? new String[0] : rel.split("\\.");
+    int k = l.length;
+    if (k == 0) return Reply.of(type == Type.SOA ? List.of(new Record(n, Type.SOA, "", 0)) : List.of());
+    if (l[k - 1].equals("svc")) {
+      if (k == 1) return Reply.of(List.of());
+      String ns = l[k - 2];
+      if (k == 2) return namespaceExists(ns) ? Reply.of(List.of()) : Reply.NXDOMAIN;
+      JsonObject svc = services.get(ns + "/" + l[k - 3]);
+      if (svc == null) return Reply.NXDOMAIN;
+      if (k == 3) return service(n, svc, type);
+      if (k == 4) return endpointByHostname(n, svc, l[0], type);
+      if (k == 5 && l[0].startsWith("_") && l[1].startsWith("_")) {
+        return srv(n, svc, l[0].substring(1), l[1].substring(1), type);
       }
-      if (labels.length == 4) {
-        // hostname.svc.ns.svc.cluster.local: one endpoint of a headless service (StatefulSet pods).
-        return endpointByHostname(ns, svcName, labels[0]);
-      }
-      if (labels.length != 3) return Answer.NONE;
-      JsonObject spec = svc.getJsonObject("spec", new JsonObject());
-      if ("ExternalName".equals(spec.getString("type"))) return new Answer(List.of(), List.of(), true);
-      String ip = spec.getString("clusterIP");
-      if (ip == null || ip.isEmpty() || ip.equals("None")) return new Answer(readyIps(ns, svcName), List.of(), true);
-      return new Answer(List.of(ip), List.of(), true);
+      return Reply.NXDOMAIN;
     }
-    if (labels.length == 3 && labels[2].equals("pod")) {
-      String ip = labels[0].replace('-', '.');
-      return ip.matches("\\d+\\.\\d+\\.\\d+\\.\\d+") ? new Answer(List.of(ip), List.of(), true) : Answer.NONE;
+    if (l[k - 1].equals("pod")) {
+      if (k == 1) return Reply.of(List.of());
+      if (k == 2) return Reply.of(List.of());
+      if (k != 3) return Reply.NXDOMAIN;
+      InetAddress ip = podAddress(l[0]);
+      if (ip == null) return Reply.NXDOMAIN;
+      return Reply.of(address(n, ip.getHostAddress(), type).stream().toList());
     }
-    return Answer.NONE;
+    return Reply.NXDOMAIN;
   }
 
-  private Answer srvRecords(JsonObject svc, String port, String proto, String ns) {
-    List<Srv> out = new ArrayList<>();
+  private boolean namespaceExists(String ns) {
+    return services.keySet().stream().anyMatch(key -> key.startsWith(ns + "/"));
+  }
+
+  private Reply service(String n, JsonObject svc, Type type) {
+    JsonObject spec = svc.getJsonObject("spec", new JsonObject());
+    if ("ExternalName".equals(spec.getString("type"))) {
+      String target = spec.getString("externalName", "");
+      return Reply.of(target.isEmpty() || type == Type.SOA ? List.of() : List.of(new Record(n, Type.CNAME, strip(target), 0)));
+    }
+    List<String> ips = clusterIPs(spec);
+    if (ips.isEmpty()) {
+      ips = readyAddresses(svc).stream().map(a -> a.getString("ip")).distinct().toList();
+      if (ips.isEmpty()) return Reply.NXDOMAIN;
+    }
+    List<Record> out = new ArrayList<>();
+    for (String ip : ips) address(n, ip, type).ifPresent(out::add);
+    return Reply.of(out);
+  }
+
+  private Reply endpointByHostname(String n, JsonObject svc, String hostname, Type type) {
+    for (JsonObject a : readyAddresses(svc)) {
+      if (hostname.equals(endpointLabel(a))
+          || hostname.equals(a.getJsonObject("targetRef", new JsonObject()).getString("name"))) {
+        return Reply.of(address(n, a.getString("ip"), type).stream().toList());
+      }
+    }
+    return Reply.NXDOMAIN;
+  }
+
+  private Reply srv(String n, JsonObject svc, String port, String proto, Type type) {
+    String svcName = Meta.name(svc) + "." + Meta.namespace(svc) + ".svc." + domain;
+    boolean headless = clusterIPs(svc.getJsonObject("spec", new JsonObject())).isEmpty();
+    List<Record> out = new ArrayList<>();
     for (Object o : svc.getJsonObject("spec", new JsonObject()).getJsonArray("ports", new JsonArray())) {
       JsonObject p = (JsonObject) o;
-      if (port.equals(p.getString("name")) && proto.equalsIgnoreCase(p.getString("protocol", "TCP"))) {
-        out.add(new Srv(p.getInteger("port"), Meta.name(svc) + "." + ns + ".svc." + domain));
+      if (!port.equals(p.getString("name")) || !proto.equalsIgnoreCase(p.getString("protocol", "TCP"))) continue;
+      if (!headless) {
+        out.add(new Record(n, Type.SRV, svcName, p.getInteger("port")));
+        continue;
+      }
+      for (JsonObject a : readyAddresses(svc)) {
+        Integer epPort = endpointPort(svc, a, port);
+        if (epPort != null) out.add(new Record(n, Type.SRV, endpointLabel(a) + "." + svcName, epPort));
       }
     }
-    return out.isEmpty() ? Answer.NONE : new Answer(List.of(), out, true);
+    if (out.isEmpty()) return Reply.NXDOMAIN;
+    return Reply.of(type == Type.SRV ? out : List.of());
   }
 
-  private List<String> readyIps(String ns, String name) {
+  private Reply reverse(String n, Type type) {
+    String ip = reverseToIp(n);
+    if (ip == null) return Reply.NOT_OURS;
+    List<String> names = new ArrayList<>();
+    for (JsonObject svc : services.values()) {
+      String svcName = Meta.name(svc) + "." + Meta.namespace(svc) + ".svc." + domain;
+      JsonObject spec = svc.getJsonObject("spec", new JsonObject());
+      List<String> cips = clusterIPs(spec);
+      if (cips.stream().anyMatch(c -> same(c, ip))) names.add(svcName);
+      if (cips.isEmpty()) {
+        for (JsonObject a : readyAddresses(svc)) {
+          if (same(a.getString("ip"), ip)) names.add(endpointLabel(a) + "." + svcName);
+        }
+      }
+    }
+    // not a cluster address: another server may know it (CoreDNS's fallthrough for reverse zones)
+    if (names.isEmpty()) return Reply.NOT_OURS;
+    return Reply.of(type == Type.PTR ? names.stream().map(t -> new Record(n, Type.PTR, t, 0)).toList() : List.of());
+  }
+
+  private static List<String> clusterIPs(JsonObject spec) {
     List<String> out = new ArrayList<>();
-    JsonObject ep = endpoints.get(ns + "/" + name);
+    JsonArray ips = spec.getJsonArray("clusterIPs");
+    if (ips != null) ips.forEach(o -> out.add(String.valueOf(o)));
+    else if (spec.getString("clusterIP") != null) out.add(spec.getString("clusterIP"));
+    out.removeIf(ip -> ip.isEmpty() || ip.equals("None"));
+    return out;
+  }
+
+  private List<JsonObject> readyAddresses(JsonObject svc) {
+    List<JsonObject> out = new ArrayList<>();
+    JsonObject ep = endpoints.get(Meta.namespace(svc) + "/" + Meta.name(svc));
     if (ep == null) return out;
+    boolean publish = svc.getJsonObject("spec", new JsonObject()).getBoolean("publishNotReadyAddresses", false);
     for (Object s : ep.getJsonArray("subsets", new JsonArray())) {
-      for (Object a : ((JsonObject) s).getJsonArray("addresses", new JsonArray())) {
-        String ip = ((JsonObject) a).getString("ip");
-        if (ip != null && !out.contains(ip)) out.add(ip);
+      JsonObject subset = (JsonObject) s;
+      for (String list : publish ? List.of("addresses", "notReadyAddresses") : List.of("addresses")) {
+        for (Object a : subset.getJsonArray(list, new JsonArray())) {
+          JsonObject addr = (JsonObject) a;
+          if (addr.getString("ip") != null) out.add(addr.copy().put("__subset", subset.getJsonArray("ports")));
+        }
       }
     }
     return out;
   }
 
-  private Answer endpointByHostname(String ns, String name, String hostname) {
-    JsonObject ep = endpoints.get(ns + "/" + name);
-    if (ep == null) return Answer.NONE;
-    for (Object s : ep.getJsonArray("subsets", new JsonArray())) {
-      for (Object a : ((JsonObject) s).getJsonArray("addresses", new JsonArray())) {
-        JsonObject addr = (JsonObject) a;
-        String h = addr.getString("hostname");
-        JsonObject ref = addr.getJsonObject("targetRef", new JsonObject());
-        if (hostname.equals(h) || hostname.equals(ref.getString("name"))) {
-          return new Answer(List.of(addr.getString("ip")), List.of(), true);
-        }
-      }
+  private static Integer endpointPort(JsonObject svc, JsonObject address, String portName) {
+    JsonArray ports = address.getJsonArray("__subset", new JsonArray());
+    for (Object o : ports) {
+      JsonObject p = (JsonObject) o;
+      if (portName.equals(p.getString("name"))) return p.getInteger("port");
     }
-    return Answer.NONE;
+    return null;
+  }
+
+  /** An endpoint's label under its service: its hostname, or its address with dashes. */
+  private static String endpointLabel(JsonObject address) {
+    String h = address.getString("hostname");
+    return h != null && !h.isEmpty() ? h : address.getString("ip").replace('.', '-').replace(':', '-');
+  }
+
+  private static java.util.Optional<Record> address(String name, String ip, Type type) {
+    boolean v6 = ip.contains(":");
+    if (type == Type.A && !v6) return java.util.Optional.of(new Record(name, Type.A, ip, 0));
+    if (type == Type.AAAA && v6) return java.util.Optional.of(new Record(name, Type.AAAA, ip, 0));
+    return java.util.Optional.empty();
+  }
+
+  private static InetAddress podAddress(String label) {
+    try {
+      if (label.matches("\\d{1,3}(-\\d{1,3}){3}")) return InetAddress.getByName(label.replace('-', '.'));
+      if (label.matches("[0-9a-f-]+") && label.contains("-")) {
+        InetAddress a = InetAddress.getByName(label.replace('-', ':'));
+        return a.getAddress().length == 16 ? a : null;
+      }
+    } catch (UnknownHostException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /** {@code 4.3.2.1.in-addr.arpa} → 1.2.3.4; nibble-form ip6.arpa → the IPv6 address; null otherwise. */
+  static String reverseToIp(String n) {
+    if (n.endsWith(".in-addr.arpa")) {
+      String[] p = n.substring(0, n.length() - ".in-addr.arpa".length()).split("\\.");
+      if (p.length != 4) return null;
+      for (String x : p) {
+        if (!x.matches("\\d{1,3}") || Integer.parseInt(x) > 255) return null;
+      }
+      return p[3] + "." + p[2] + "." + p[1] + "." + p[0];
+    }
+    String[] p = n.substring(0, n.length() - ".ip6.arpa".length()).split("\\.");
+    if (p.length != 32) return null;
+    StringBuilder hex = new StringBuilder();
+    for (int i = 31; i >= 0; i--) {
+      if (!p[i].matches("[0-9a-f]")) return null;
+      hex.append(p[i]);
+      if (i % 4 == 0 && i > 0) hex.append(':');
+    }
+    try {
+      return InetAddress.getByName(hex.toString()).getHostAddress();
+    } catch (UnknownHostException e) {
+      return null;
+    }
+  }
+
+  private static boolean same(String a, String b) {
+    if (a == null || b == null) return false;
+    if (a.equals(b)) return true;
+    if (!a.contains(":") || !b.contains(":")) return false;
+    try {
+      return InetAddress.getByName(a).equals(InetAddress.getByName(b));
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private static String strip(String name) {

@@ -118,18 +118,14 @@ public final class DnsVerticle extends VerticleBase {
     try {
       DnsQuestion question = query.recordAt(DnsSection.QUESTION);
       if (question == null) return;
-      String name = question.name();
-      if (!dns.inZone(name) && upstream != null) {
-        forward(packet, sender);
+      ClusterDns.Reply answer = dns.answer(question.name(), type(question.type()));
+      if (!answer.ours()) {
+        if (upstream != null) forward(packet, sender);
+        else if (dns.inZone(question.name())) reply(packet, sender, query, question, DnsResponseCode.NXDOMAIN, null);
+        else reply(packet, sender, query, question, DnsResponseCode.REFUSED, null);
         return;
       }
-      if (!dns.inZone(name)) {
-        reply(packet, sender, query, question, DnsResponseCode.REFUSED, null);
-        return;
-      }
-      boolean srv = question.type() == DnsRecordType.SRV;
-      ClusterDns.Answer answer = dns.resolve(name, srv);
-      reply(packet, sender, query, question, answer.exists() ? DnsResponseCode.NOERROR : DnsResponseCode.NXDOMAIN,
+      reply(packet, sender, query, question, answer.nxdomain() ? DnsResponseCode.NXDOMAIN : DnsResponseCode.NOERROR,
           answer);
     } catch (java.io.IOException e) {
       LOG.fine("dns: " + e.getMessage());
@@ -138,27 +134,28 @@ public final class DnsVerticle extends VerticleBase {
     }
   }
 
+  static ClusterDns.Type type(DnsRecordType t) {
+    if (t == DnsRecordType.A) return ClusterDns.Type.A;
+    if (t == DnsRecordType.AAAA) return ClusterDns.Type.AAAA;
+    if (t == DnsRecordType.SRV) return ClusterDns.Type.SRV;
+    if (t == DnsRecordType.PTR) return ClusterDns.Type.PTR;
+    if (t == DnsRecordType.CNAME) return ClusterDns.Type.CNAME;
+    if (t == DnsRecordType.SOA) return ClusterDns.Type.SOA;
+    return ClusterDns.Type.OTHER;
+  }
+
   private void reply(DatagramPacket packet, InetSocketAddress sender, DatagramDnsQuery query, DnsQuestion question,
-                     DnsResponseCode code, ClusterDns.Answer answer) throws java.io.IOException {
-    String name = question.name();
-    boolean srv = question.type() == DnsRecordType.SRV;
+                     DnsResponseCode code, ClusterDns.Reply answer) throws java.io.IOException {
     DatagramDnsResponse response = new DatagramDnsResponse(new InetSocketAddress(0), sender, query.id(),
         DnsOpCode.QUERY, code);
-    response.setAuthoritativeAnswer(true).setRecursionDesired(query.isRecursionDesired()).setRecursionAvailable(true);
+    response.setAuthoritativeAnswer(answer != null).setRecursionDesired(query.isRecursionDesired())
+        .setRecursionAvailable(upstream != null);
     response.addRecord(DnsSection.QUESTION, question);
-    if (answer == null) {
-      // no records: a refusal
-    } else if (question.type() == DnsRecordType.A) {
-      for (String ip : answer.addresses()) {
-        response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.A, TTL,
-            Unpooled.wrappedBuffer(InetAddress.getByName(ip).getAddress())));
-      }
-    } else if (srv) {
-      for (ClusterDns.Srv s : answer.srv()) {
-        ByteBuf data = Unpooled.buffer();
-        data.writeShort(0).writeShort(100).writeShort(s.port());
-        writeName(data, s.target());
-        response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(name, DnsRecordType.SRV, TTL, data));
+    if (answer != null) {
+      for (ClusterDns.Record r : answer.answers()) response.addRecord(DnsSection.ANSWER, encode(r));
+      if (answer.answers().isEmpty()) {
+        // NXDOMAIN and NODATA carry the zone's SOA, so resolvers cache the negative answer briefly
+        response.addRecord(DnsSection.AUTHORITY, soa(dns.domain()));
       }
     }
     EmbeddedChannel encoder = new EmbeddedChannel(new DatagramDnsResponseEncoder());
@@ -172,6 +169,51 @@ public final class DnsVerticle extends VerticleBase {
     } finally {
       encoder.finishAndReleaseAll();
     }
+  }
+
+  /** One answer record in wire form (rdata written here; names uncompressed). */
+  static DefaultDnsRawRecord encode(ClusterDns.Record r) throws java.io.IOException {
+    ByteBuf data = Unpooled.buffer();
+    DnsRecordType type = switch (r.type()) {
+      case A -> {
+        data.writeBytes(InetAddress.getByName(r.value()).getAddress());
+        yield DnsRecordType.A;
+      }
+      case AAAA -> {
+        data.writeBytes(InetAddress.getByName(r.value()).getAddress());
+        yield DnsRecordType.AAAA;
+      }
+      case SRV -> {
+        data.writeShort(0).writeShort(100).writeShort(r.port());
+        writeName(data, r.value());
+        yield DnsRecordType.SRV;
+      }
+      case PTR -> {
+        writeName(data, r.value());
+        yield DnsRecordType.PTR;
+      }
+      case CNAME -> {
+        writeName(data, r.value());
+        yield DnsRecordType.CNAME;
+      }
+      case SOA -> {
+        data.release();
+        yield null;
+      }
+      case OTHER -> throw new IllegalArgumentException("no record of type OTHER");
+    };
+    if (type == null) return soa(r.name());
+    return new DefaultDnsRawRecord(r.name(), type, TTL, data);
+  }
+
+  /** The zone's SOA as CoreDNS writes it: ns.dns.ZONE hostmaster.ZONE serial 7200 1800 86400 TTL. */
+  static DefaultDnsRawRecord soa(String zone) {
+    ByteBuf data = Unpooled.buffer();
+    writeName(data, "ns.dns." + zone);
+    writeName(data, "hostmaster." + zone);
+    data.writeInt((int) (System.currentTimeMillis() / 1000)).writeInt(7200).writeInt(1800).writeInt(86400)
+        .writeInt((int) TTL);
+    return new DefaultDnsRawRecord(zone + ".", DnsRecordType.SOA, TTL, data);
   }
 
   /** Names outside the cluster go to the host's resolver; its reply is relayed as is. */

@@ -19,14 +19,17 @@ import java.util.Map;
  * {@code daddr . l4proto . dport} (cluster IPs) and {@code l4proto . dport} on local addresses (node
  * ports); each service port then has its own chains:
  * <ul>
- *   <li>{@code svc-H-…}: masquerade traffic from outside the cluster CIDR, stick to an endpoint whose
- *       affinity set holds the client, otherwise pick one with {@code numgen random mod N};</li>
- *   <li>{@code ep-H-…} per endpoint: masquerade hairpin traffic (a pod reaching itself), remember the
- *       client in the affinity set, DNAT;</li>
+ *   <li>{@code svc-H-…}: masquerade traffic from outside the cluster CIDR, then one rule that DNATs to
+ *       {@code numgen random mod N map { i : ip . port }}; with ClientIP affinity instead stick to an
+ *       endpoint whose affinity set holds the client, otherwise pick one with a numgen vmap;</li>
+ *   <li>{@code ep-H-…} per endpoint, only with affinity: remember the client in the endpoint's affinity
+ *       set, DNAT;</li>
  *   <li>{@code ext-H-…} for a node port: always masquerade, then the service chain.</li>
  * </ul>
- * A port without ready endpoints has no chains: its keys go to the no-endpoint maps, which the filter
- * hooks reject, as kube-proxy does. Pure: strings in, strings out.
+ * Hairpin traffic (a pod reaching itself through its service) is masqueraded in postrouting by one
+ * rule against the {@code hairpin-endpoints} set ({@code ip . ip} per endpoint address), which the mode
+ * keeps with reference counts across services. A port without ready endpoints has no chains: its keys
+ * go to the no-endpoint maps, which the filter hooks reject, as kube-proxy does. Pure: strings in, strings out.
  */
 public final class NftRenderer {
 
@@ -34,6 +37,8 @@ public final class NftRenderer {
   public static final String SERVICE_NODEPORTS = "service-nodeports";
   public static final String NO_ENDPOINT_SERVICES = "no-endpoint-services";
   public static final String NO_ENDPOINT_NODEPORTS = "no-endpoint-nodeports";
+  /** Every endpoint address as {@code ip . ip}: a connection DNATed to its own source is masqueraded. */
+  public static final String HAIRPIN = "hairpin-endpoints";
 
   private final String table;
   private final String clusterCidr;
@@ -70,14 +75,17 @@ public final class NftRenderer {
             ip daddr . meta l4proto . th dport vmap @%2$s
             ip daddr != 127.0.0.0/8 fib daddr type local meta l4proto . th dport vmap @%3$s
           }
+          set %7$s { type ipv4_addr . ipv4_addr ; }
           chain mark-for-masquerade { meta mark set meta mark | %6$s ; }
           chain masquerading {
+            ip saddr . ip daddr @%7$s ct status dnat masquerade fully-random
             meta mark & %6$s == 0 return
             meta mark set meta mark ^ %6$s
             masquerade fully-random
           }
         }
-        """.formatted(table, SERVICE_IPS, SERVICE_NODEPORTS, NO_ENDPOINT_SERVICES, NO_ENDPOINT_NODEPORTS, mark);
+        """.formatted(table, SERVICE_IPS, SERVICE_NODEPORTS, NO_ENDPOINT_SERVICES, NO_ENDPOINT_NODEPORTS, mark,
+        HAIRPIN);
   }
 
   /** Renders every port of one service. */
@@ -85,8 +93,12 @@ public final class NftRenderer {
     Map<String, List<String>> chains = new LinkedHashMap<>();
     Map<String, String> sets = new LinkedHashMap<>();
     Map<String, String> elements = new LinkedHashMap<>();
-    for (ServiceView view : ports) renderPort(view, chains, sets, elements);
-    return new ServiceRules(service, chains, sets, elements);
+    java.util.Set<String> hairpin = new java.util.TreeSet<>();
+    for (ServiceView view : ports) {
+      renderPort(view, chains, sets, elements);
+      view.endpoints().forEach(e -> hairpin.add(e.ip()));
+    }
+    return new ServiceRules(service, chains, sets, elements, hairpin);
   }
 
   private void renderPort(ServiceView view, Map<String, List<String>> chains, Map<String, String> sets,
@@ -105,31 +117,42 @@ public final class NftRenderer {
     List<String> svcRules = new ArrayList<>();
     svcRules.add(clusterCidr.isEmpty() ? "jump mark-for-masquerade"
         : "ip saddr != " + clusterCidr + " jump mark-for-masquerade");
-    List<String> epChains = new ArrayList<>();
-    for (Endpoint ep : view.endpoints()) {
-      String epLabel = label + "__" + ep.ip() + "/" + ep.port();
-      String epChain = "ep-" + hash(epLabel) + "-" + epLabel;
-      epChains.add(epChain);
-      List<String> epRules = new ArrayList<>();
-      epRules.add("ip saddr " + ep.ip() + " jump mark-for-masquerade");
-      if (p.affinity()) {
+    List<Endpoint> eps = view.endpoints();
+    if (!p.affinity()) {
+      // No per-endpoint chains: one rule picks and DNATs (fewer chains keep nft's cache loads small).
+      if (eps.size() == 1) {
+        svcRules.add("meta l4proto " + proto + " dnat to " + eps.get(0).ip() + ":" + eps.get(0).port());
+      } else {
+        StringBuilder map = new StringBuilder("meta l4proto " + proto + " dnat ip to numgen random mod " + eps.size()
+            + " map { ");
+        for (int i = 0; i < eps.size(); i++) {
+          if (i > 0) map.append(", ");
+          map.append(i).append(" : ").append(eps.get(i).ip()).append(" . ").append(eps.get(i).port());
+        }
+        svcRules.add(map.append(" }").toString());
+      }
+    } else {
+      List<String> epChains = new ArrayList<>();
+      for (Endpoint ep : eps) {
+        String epLabel = label + "__" + ep.ip() + "/" + ep.port();
+        String epChain = "ep-" + hash(epLabel) + "-" + epLabel;
+        epChains.add(epChain);
         String set = "aff-" + hash(epLabel + "/" + p.affinitySeconds()) + "-" + epLabel;
         sets.put(set, "{ type ipv4_addr ; flags dynamic,timeout ; timeout " + p.affinitySeconds() + "s ; }");
         svcRules.add("ip saddr @" + set + " goto " + epChain);
-        epRules.add("update @" + set + " { ip saddr }");
+        chains.put(epChain, List.of("update @" + set + " { ip saddr }",
+            "meta l4proto " + proto + " dnat to " + ep.ip() + ":" + ep.port()));
       }
-      epRules.add("meta l4proto " + proto + " dnat to " + ep.ip() + ":" + ep.port());
-      chains.put(epChain, epRules);
-    }
-    if (epChains.size() == 1) {
-      svcRules.add("goto " + epChains.get(0));
-    } else {
-      StringBuilder vmap = new StringBuilder("numgen random mod " + epChains.size() + " vmap { ");
-      for (int i = 0; i < epChains.size(); i++) {
-        if (i > 0) vmap.append(", ");
-        vmap.append(i).append(" : goto ").append(epChains.get(i));
+      if (epChains.size() == 1) {
+        svcRules.add("goto " + epChains.get(0));
+      } else {
+        StringBuilder vmap = new StringBuilder("numgen random mod " + epChains.size() + " vmap { ");
+        for (int i = 0; i < epChains.size(); i++) {
+          if (i > 0) vmap.append(", ");
+          vmap.append(i).append(" : goto ").append(epChains.get(i));
+        }
+        svcRules.add(vmap.append(" }").toString());
       }
-      svcRules.add(vmap.append(" }").toString());
     }
     chains.put(svcChain, svcRules);
     elements.put(SERVICE_IPS + "|" + ipKey, "goto " + svcChain);

@@ -28,7 +28,12 @@ public final class NftTransaction {
   /** A script that replaces the table with the base plus every given service. */
   public static String full(NftRenderer renderer, Collection<ServiceRules> services) {
     NftTransaction tx = new NftTransaction(renderer.table());
-    for (ServiceRules s : services) tx.change(ServiceRules.none(s.service()), s);
+    java.util.Set<String> hairpin = new java.util.TreeSet<>();
+    for (ServiceRules s : services) {
+      tx.change(ServiceRules.none(s.service()), s);
+      hairpin.addAll(s.hairpin());
+    }
+    tx.hairpin(hairpin, java.util.Set.of());
     String t = renderer.table();
     // "add" first so that "delete" cannot fail on a missing table; all of it is one transaction.
     return "add table ip " + t + "\ndelete table ip " + t + "\n" + renderer.base() + tx.body();
@@ -68,6 +73,19 @@ public final class NftTransaction {
     before.sets().forEach((name, def) -> {
       if (!Objects.equals(after.sets().get(name), def)) deleteOld.add("delete set ip " + table + " " + name);
     });
+    return this;
+  }
+
+  /** Adds and removes addresses of the shared hairpin set (the caller counts references). */
+  public NftTransaction hairpin(Collection<String> added, Collection<String> removed) {
+    if (!added.isEmpty()) {
+      elements.add("add element ip " + table + " " + NftRenderer.HAIRPIN + " { "
+          + String.join(", ", added.stream().map(ip -> ip + " . " + ip).toList()) + " }");
+    }
+    if (!removed.isEmpty()) {
+      elements.add("delete element ip " + table + " " + NftRenderer.HAIRPIN + " { "
+          + String.join(", ", removed.stream().map(ip -> ip + " . " + ip).toList()) + " }");
+    }
     return this;
   }
 

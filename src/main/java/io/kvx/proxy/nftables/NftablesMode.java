@@ -27,6 +27,8 @@ public final class NftablesMode implements ProxyMode {
   private final NftRenderer renderer;
   private final ServiceDevice device;
   private final Map<String, ServiceRules> programmed = new HashMap<>();
+  /** Endpoint address → how many programmed services have it (the hairpin set holds those above 0). */
+  private final Map<String, Integer> hairpinRefs = new HashMap<>();
   private Nft nft;
   private String lastScript = "";
 
@@ -61,18 +63,33 @@ public final class NftablesMode implements ProxyMode {
         list.add(r);
       }
       programmed.clear();
+      hairpinRefs.clear();
       lastScript = NftTransaction.full(renderer, list);
       nft.run(lastScript);
       programmed.putAll(all);
+      all.values().forEach(r -> r.hairpin().forEach(ip -> hairpinRefs.merge(ip, 1, Integer::sum)));
       return;
     }
     NftTransaction tx = new NftTransaction(options.table);
     Map<String, ServiceRules> next = new HashMap<>();
+    Map<String, Integer> refs = new HashMap<>(hairpinRefs);
     for (String key : changed) {
+      ServiceRules before = programmed.getOrDefault(key, ServiceRules.none(key));
       ServiceRules after = renderer.render(key, snapshot.service(key));
-      tx.change(programmed.getOrDefault(key, ServiceRules.none(key)), after);
+      tx.change(before, after);
       next.put(key, after);
+      before.hairpin().forEach(ip -> refs.merge(ip, -1, Integer::sum));
+      after.hairpin().forEach(ip -> refs.merge(ip, 1, Integer::sum));
     }
+    List<String> added = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    refs.forEach((ip, n) -> {
+      int was = hairpinRefs.getOrDefault(ip, 0);
+      if (was == 0 && n > 0) added.add(ip);
+      if (was > 0 && n <= 0) removed.add(ip);
+    });
+    refs.values().removeIf(n -> n <= 0);
+    tx.hairpin(added, removed);
     if (tx.isEmpty()) return;
     lastScript = tx.body();
     nft.run(lastScript);
@@ -80,6 +97,8 @@ public final class NftablesMode implements ProxyMode {
       if (r.isEmpty()) programmed.remove(key);
       else programmed.put(key, r);
     });
+    hairpinRefs.clear();
+    hairpinRefs.putAll(refs);
   }
 
   /** The last script sent (for tests and debugging). */
@@ -94,6 +113,7 @@ public final class NftablesMode implements ProxyMode {
     } finally {
       device.delete();
       programmed.clear();
+      hairpinRefs.clear();
       if (nft != null) nft.close();
     }
   }

@@ -10,14 +10,14 @@ import java.util.Set;
  * renderings of a service are compared piecewise to send only what changed.
  */
 public record ServiceRules(String service, Map<String, List<String>> chains, Map<String, String> sets,
-                           Map<String, String> elements) {
+                           Map<String, String> elements, Set<String> hairpin) {
 
   public static ServiceRules none(String service) {
-    return new ServiceRules(service, Map.of(), Map.of(), Map.of());
+    return new ServiceRules(service, Map.of(), Map.of(), Map.of(), Set.of());
   }
 
   public boolean isEmpty() {
-    return chains.isEmpty() && sets.isEmpty() && elements.isEmpty();
+    return chains.isEmpty() && sets.isEmpty() && elements.isEmpty() && hairpin.isEmpty();
   }
 
   public Set<String> chainNames() {

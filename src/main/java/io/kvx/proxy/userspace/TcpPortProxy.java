@@ -2,71 +2,150 @@ package io.kvx.proxy.userspace;
 
 import io.kvx.proxy.Endpoint;
 import io.kvx.proxy.ServiceView;
-import io.vertx.core.Future;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.vertx.core.Vertx;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetSocket;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.transport.Transport;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Accepts TCP connections on the cluster IP's port (and the node port on every address), connects to
- * a backend picked by the {@link LoadBalancer} and pipes bytes both ways. A backend that refuses or
+ * a backend picked by the {@link LoadBalancer} and relays bytes both ways. A backend that refuses or
  * does not answer within the connect timeout is skipped for the next one, which kernel-mode proxies
  * cannot do. With no endpoints the connection is closed at once.
+ * <p>
+ * Plain Netty channels on Vert.x's event loops (native epoll when available): accepted connections are
+ * spread over every event loop, each backend connection lives on its client's loop, buffers pass from
+ * one channel to the other without copies, and a side whose peer cannot keep up stops reading until
+ * the peer is writable again.
  */
 final class TcpPortProxy implements PortProxy {
 
   private static final int CONNECT_TIMEOUT_MILLIS = 2000;
 
   private final LoadBalancer balancer = new LoadBalancer();
-  private final NetClient client;
-  private final List<NetServer> servers = new ArrayList<>();
+  private final EventLoopGroup group;
+  private final EventLoopGroup acceptor;
+  /** Vert.x's transport: native epoll channels where available, NIO otherwise. */
+  private final Transport transport;
+  private final List<Channel> servers = new ArrayList<>();
 
   TcpPortProxy(Vertx vertx, ServiceView view) throws Exception {
     balancer.update(view.endpoints(), view.port().affinitySeconds());
-    client = vertx.createNetClient(new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MILLIS).setTcpNoDelay(true));
+    group = ((VertxInternal) vertx).nettyEventLoopGroup();
+    acceptor = ((VertxInternal) vertx).acceptorEventLoopGroup();
+    transport = ((VertxInternal) vertx).transport();
     try {
-      listen(vertx, view.port().clusterIP(), view.port().port());
-      if (view.port().nodePort() > 0) listen(vertx, "0.0.0.0", view.port().nodePort());
+      listen(view.port().clusterIP(), view.port().port());
+      if (view.port().nodePort() > 0) listen("0.0.0.0", view.port().nodePort());
     } catch (Exception e) {
       close();
       throw e;
     }
   }
 
-  private void listen(Vertx vertx, String host, int port) throws Exception {
-    NetServer server = vertx.createNetServer().connectHandler(this::accept);
+  private void listen(String host, int port) throws Exception {
+    ServerBootstrap b = new ServerBootstrap().group(acceptor, group).channelFactory(transport.serverChannelFactory(false))
+        .option(ChannelOption.SO_BACKLOG, 1024).option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.AUTO_READ, false).childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            accept(ch);
+          }
+        });
+    Channel server = b.bind(new InetSocketAddress(host, port)).sync().channel();
     servers.add(server);
-    server.listen(port, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  private void accept(NetSocket in) {
-    in.pause();
-    String client = in.remoteAddress().hostAddress();
+  private void accept(Channel in) {
+    String client = ((InetSocketAddress) in.remoteAddress()).getAddress().getHostAddress();
     tryConnect(in, client, balancer.order(client, System.currentTimeMillis()), 0);
   }
 
-  private void tryConnect(NetSocket in, String clientIp, List<Endpoint> order, int i) {
+  private void tryConnect(Channel in, String clientIp, List<Endpoint> order, int i) {
+    if (!in.isOpen()) return;
     if (i >= order.size()) {
       in.close();
       return;
     }
     Endpoint ep = order.get(i);
-    client.connect(ep.port(), ep.ip()).onComplete(ar -> {
-      if (ar.failed()) {
+    Bootstrap b = new Bootstrap().group(in.eventLoop())
+        .channelFactory(transport.channelFactory(false))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+        .option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.AUTO_READ, false)
+        .handler(new Relay(in));
+    b.connect(ep.ip(), ep.port()).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess()) {
         tryConnect(in, clientIp, order, i + 1);
         return;
       }
-      NetSocket out = ar.result();
+      Channel out = f.channel();
       balancer.used(clientIp, ep, System.currentTimeMillis());
-      in.pipeTo(out);
-      out.pipeTo(in);
+      in.pipeline().addLast(new Relay(out));
+      if (!in.isActive()) {
+        out.close();
+        return;
+      }
+      in.config().setAutoRead(true);
+      out.config().setAutoRead(true);
     });
+  }
+
+  /** Moves whatever one channel reads to its peer; closes the peer (after a flush) when it ends. */
+  private static final class Relay extends ChannelInboundHandlerAdapter {
+    private final Channel peer;
+
+    Relay(Channel peer) {
+      this.peer = peer;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      peer.write(msg, peer.voidPromise());
+      if (!peer.isWritable()) {
+        peer.flush();
+        ctx.channel().config().setAutoRead(false);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      peer.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable()) peer.config().setAutoRead(true);
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      closeAfterFlush(peer);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      closeAfterFlush(ctx.channel());
+    }
+
+    private static void closeAfterFlush(Channel ch) {
+      if (ch.isActive()) ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   @Override
@@ -76,9 +155,6 @@ final class TcpPortProxy implements PortProxy {
 
   @Override
   public void close() throws Exception {
-    List<Future<Void>> closing = new ArrayList<>();
-    for (NetServer s : servers) closing.add(s.close());
-    closing.add(client.close());
-    Future.join(closing).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    for (Channel s : servers) s.close().await(10, TimeUnit.SECONDS);
   }
 }

@@ -40,10 +40,12 @@ final class UdpPortProxy implements PortProxy {
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   private final long idleMillis;
   private final long sweeper;
+  private volatile int affinitySeconds;
 
   UdpPortProxy(Vertx vertx, ServiceView view, int idleSeconds) throws Exception {
     this.vertx = vertx;
     this.idleMillis = idleSeconds * 1000L;
+    this.affinitySeconds = view.port().affinitySeconds();
     balancer.update(view.endpoints(), view.port().affinitySeconds());
     sweeper = vertx.setPeriodic(Math.max(1000, idleMillis / 2), t -> sweep());
     try {
@@ -102,7 +104,16 @@ final class UdpPortProxy implements PortProxy {
 
   @Override
   public void update(ServiceView view) {
-    balancer.update(view.endpoints(), view.port().affinitySeconds());
+    int before = affinitySeconds;
+    affinitySeconds = view.port().affinitySeconds();
+    balancer.update(view.endpoints(), affinitySeconds);
+    if (before != affinitySeconds) {
+      // Sessions were placed under the old policy: a client's next datagram is placed anew.
+      sessions.values().removeIf(s -> {
+        s.socket.close();
+        return true;
+      });
+    }
   }
 
   @Override

@@ -45,6 +45,11 @@ public final class UserspaceMode implements ProxyMode {
   }
 
   @Override
+  public boolean natConntrack() {
+    return false;
+  }
+
+  @Override
   public void start() throws Exception {
     String type = device.create();
     LOG.info("proxy: userspace mode, cluster IPs on " + options.serviceDevice + " (" + type + ", "

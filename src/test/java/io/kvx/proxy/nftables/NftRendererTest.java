@@ -39,6 +39,7 @@ class NftRendererTest {
     });
     r.sets().forEach((name, def) -> b.append("set ").append(name).append(' ').append(def).append('\n'));
     r.elements().forEach((k, v) -> b.append("element ").append(k).append(" : ").append(v).append('\n'));
+    if (!r.hairpin().isEmpty()) b.append("hairpin ").append(r.hairpin()).append('\n');
     return b.toString();
   }
 
@@ -58,45 +59,32 @@ class NftRendererTest {
             element no-endpoint-services|10.96.0.10 . tcp . 80 : goto reject-chain
             element no-endpoint-nodeports|tcp . 30080 : goto reject-chain
             """),
-        Arguments.of("one endpoint: a plain goto", List.of(view(port("", "TCP", 80, 0, 0), ep("10.42.0.5", 8080))),
+        Arguments.of("one endpoint: a plain DNAT", List.of(view(port("", "TCP", 80, 0, 0), ep("10.42.0.5", 8080))),
             """
-            chain ep-%1$s-default/web/tcp/80__10.42.0.5/8080
-              ip saddr 10.42.0.5 jump mark-for-masquerade
-              meta l4proto tcp dnat to 10.42.0.5:8080
-            chain svc-%2$s-default/web/tcp/80
+            chain svc-%1$s-default/web/tcp/80
               ip saddr != 10.42.0.0/16 jump mark-for-masquerade
-              goto ep-%1$s-default/web/tcp/80__10.42.0.5/8080
-            element service-ips|10.96.0.10 . tcp . 80 : goto svc-%2$s-default/web/tcp/80
-            """.formatted(h(l80 + "__10.42.0.5/8080"), h(l80))),
-        Arguments.of("three endpoints: numgen vmap, udp, named port",
+              meta l4proto tcp dnat to 10.42.0.5:8080
+            element service-ips|10.96.0.10 . tcp . 80 : goto svc-%1$s-default/web/tcp/80
+            hairpin [10.42.0.5]
+            """.formatted(h(l80))),
+        Arguments.of("three endpoints: one numgen DNAT map, udp, named port",
             List.of(view(port("dns", "UDP", 53, 0, 0), ep("10.42.0.5", 5353), ep("10.42.0.6", 5353),
                 ep("10.42.0.7", 5353))),
             """
-            chain ep-%1$s-default/web/udp/dns__10.42.0.5/5353
-              ip saddr 10.42.0.5 jump mark-for-masquerade
-              meta l4proto udp dnat to 10.42.0.5:5353
-            chain ep-%2$s-default/web/udp/dns__10.42.0.6/5353
-              ip saddr 10.42.0.6 jump mark-for-masquerade
-              meta l4proto udp dnat to 10.42.0.6:5353
-            chain ep-%3$s-default/web/udp/dns__10.42.0.7/5353
-              ip saddr 10.42.0.7 jump mark-for-masquerade
-              meta l4proto udp dnat to 10.42.0.7:5353
-            chain svc-%4$s-default/web/udp/dns
+            chain svc-%1$s-default/web/udp/dns
               ip saddr != 10.42.0.0/16 jump mark-for-masquerade
-              numgen random mod 3 vmap { 0 : goto ep-%1$s-default/web/udp/dns__10.42.0.5/5353, \
-            1 : goto ep-%2$s-default/web/udp/dns__10.42.0.6/5353, 2 : goto ep-%3$s-default/web/udp/dns__10.42.0.7/5353 }
-            element service-ips|10.96.0.10 . udp . 53 : goto svc-%4$s-default/web/udp/dns
-            """.formatted(h(ldns + "__10.42.0.5/5353"), h(ldns + "__10.42.0.6/5353"), h(ldns + "__10.42.0.7/5353"),
-                h(ldns))),
+              meta l4proto udp dnat ip to numgen random mod 3 map { 0 : 10.42.0.5 . 5353, 1 : 10.42.0.6 . 5353, \
+            2 : 10.42.0.7 . 5353 }
+            element service-ips|10.96.0.10 . udp . 53 : goto svc-%1$s-default/web/udp/dns
+            hairpin [10.42.0.5, 10.42.0.6, 10.42.0.7]
+            """.formatted(h(ldns))),
         Arguments.of("client IP affinity and a node port",
             List.of(view(port("http", "TCP", 80, 30080, 600), ep("10.42.0.5", 8080), ep("10.42.0.6", 8080))),
             """
             chain ep-%1$s-default/web/tcp/http__10.42.0.5/8080
-              ip saddr 10.42.0.5 jump mark-for-masquerade
               update @aff-%3$s-default/web/tcp/http__10.42.0.5/8080 { ip saddr }
               meta l4proto tcp dnat to 10.42.0.5:8080
             chain ep-%2$s-default/web/tcp/http__10.42.0.6/8080
-              ip saddr 10.42.0.6 jump mark-for-masquerade
               update @aff-%4$s-default/web/tcp/http__10.42.0.6/8080 { ip saddr }
               meta l4proto tcp dnat to 10.42.0.6:8080
             chain svc-%5$s-default/web/tcp/http
@@ -112,6 +100,7 @@ class NftRendererTest {
             set aff-%4$s-default/web/tcp/http__10.42.0.6/8080 { type ipv4_addr ; flags dynamic,timeout ; timeout 600s ; }
             element service-ips|10.96.0.10 . tcp . 80 : goto svc-%5$s-default/web/tcp/http
             element service-nodeports|tcp . 30080 : goto ext-%5$s-default/web/tcp/http
+            hairpin [10.42.0.5, 10.42.0.6]
             """.formatted(h(lhttp + "__10.42.0.5/8080"), h(lhttp + "__10.42.0.6/8080"),
                 h(lhttp + "__10.42.0.5/8080/600"), h(lhttp + "__10.42.0.6/8080/600"), h(lhttp))));
   }

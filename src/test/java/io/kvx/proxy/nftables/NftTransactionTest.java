@@ -34,17 +34,23 @@ class NftTransactionTest {
   }
 
   @Test
-  void addingAnEndpointTouchesOnlyTheNewChainAndTheServiceChain() {
+  void addingAnEndpointRewritesOnlyTheServiceChain() {
     String s = new NftTransaction("kvx").change(web(ep("10.42.0.5", 80)), web(ep("10.42.0.5", 80), ep("10.42.0.6", 80)))
         .body().replaceAll("-[0-9A-F]{8}-", "-H-");
     assertEquals("""
-        add chain ip kvx ep-H-default/web/tcp/80__10.42.0.6/80
-        add rule ip kvx ep-H-default/web/tcp/80__10.42.0.6/80 ip saddr 10.42.0.6 jump mark-for-masquerade
-        add rule ip kvx ep-H-default/web/tcp/80__10.42.0.6/80 meta l4proto tcp dnat to 10.42.0.6:80
         flush chain ip kvx svc-H-default/web/tcp/80
         add rule ip kvx svc-H-default/web/tcp/80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade
-        add rule ip kvx svc-H-default/web/tcp/80 numgen random mod 2 vmap { 0 : goto ep-H-default/web/tcp/80__10.42.0.5/80, \
-        1 : goto ep-H-default/web/tcp/80__10.42.0.6/80 }
+        add rule ip kvx svc-H-default/web/tcp/80 meta l4proto tcp dnat ip to numgen random mod 2 map \
+        { 0 : 10.42.0.5 . 80, 1 : 10.42.0.6 . 80 }
+        """, s);
+  }
+
+  @Test
+  void hairpinAddressesAreSharedElements() {
+    String s = new NftTransaction("kvx").hairpin(List.of("10.42.0.6"), List.of("10.42.0.5", "10.42.0.7")).body();
+    assertEquals("""
+        add element ip kvx hairpin-endpoints { 10.42.0.6 . 10.42.0.6 }
+        delete element ip kvx hairpin-endpoints { 10.42.0.5 . 10.42.0.5, 10.42.0.7 . 10.42.0.7 }
         """, s);
   }
 
@@ -55,9 +61,7 @@ class NftTransactionTest {
     assertEquals("""
         delete element ip kvx service-ips { 10.96.0.10 . tcp . 80 }
         add element ip kvx no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }
-        flush chain ip kvx ep-H-default/web/tcp/80__10.42.0.5/80
         flush chain ip kvx svc-H-default/web/tcp/80
-        delete chain ip kvx ep-H-default/web/tcp/80__10.42.0.5/80
         delete chain ip kvx svc-H-default/web/tcp/80
         """, s);
   }
@@ -80,7 +84,10 @@ class NftTransactionTest {
   void fullSyncReplacesTheTableInOneScript() {
     String s = NftTransaction.full(R, List.of(web(ep("10.42.0.5", 80))));
     assertTrue(s.startsWith("add table ip kvx\ndelete table ip kvx\ntable ip kvx {"), s);
-    assertEquals(1, lines(s, "add element").lines().count());
+    assertEquals("""
+        add element ip kvx service-ips { 10.96.0.10 . tcp . 80 : goto svc-H-default/web/tcp/80 }
+        add element ip kvx hairpin-endpoints { 10.42.0.5 . 10.42.0.5 }
+        """, lines(s, "add element"));
   }
 
   /** The kernel's own check (nft -c: parsed and validated, never committed), where we are root. */
@@ -90,6 +97,7 @@ class NftTransactionTest {
     ServiceRules big = R.render("default/web", List.of(
         view(port("http", "TCP", 80, 30080, 600), ep("10.42.0.5", 8080), ep("10.42.0.6", 8080)),
         view(port("dns", "UDP", 53, 0, 0), ep("10.42.0.5", 53)),
+        view(port("many", "UDP", 54, 0, 0), ep("10.42.0.5", 53), ep("10.42.0.6", 53), ep("10.42.0.7", 53)),
         view(port("empty", "TCP", 81, 30081, 0))));
     Exec.run(List.of("nft", "-c", "-f", "-"), Map.of(), NftTransaction.full(
         new NftRenderer("kvxpcheck", "10.42.0.0/16", 0x4000), List.of(big)).replace(" kvx ", " kvxpcheck "));

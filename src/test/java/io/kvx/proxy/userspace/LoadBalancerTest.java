@@ -40,4 +40,16 @@ class LoadBalancerTest {
     lb.used("c", C, 20_000);
     assertEquals(2, lb.order("c", 20_000).size());
   }
+
+  @Test
+  void affinityEndsAfterTimeoutSeconds() {
+    LoadBalancer lb = new LoadBalancer();
+    lb.update(List.of(A, B, C), 10);
+    lb.used("c", B, 0);
+    assertEquals(List.of(B, B), List.of(lb.order("c", 10_000).get(0), lb.order("c", 10_000).get(0)));
+    // 10 s without a new connection: round robin again, so two picks differ
+    Endpoint first = lb.order("c", 10_001).get(0);
+    Endpoint second = lb.order("c", 10_001).get(0);
+    assertEquals(false, first.equals(second), first + " then " + second);
+  }
 }
