@@ -342,4 +342,25 @@ class NodeRuntimeIT {
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("OOMKilled"), "get", "pod", "oomcrun");
     kubectl.ok("delete", "pod", "oncrun", "oomcrun", "--grace-period=1");
   }
+
+  @Test
+  @Order(6)
+  void nodeStatusComesFromMeasurementsAndTheLeaseIsRenewedEvery10s() throws Exception {
+    String conds = kubectl.ok("get", "node", "nr-node", "-o",
+        "jsonpath={range .status.conditions[*]}{.type}={.status}/{.reason} {end}");
+    for (String c : new String[] {"MemoryPressure=False/KubeletHasSufficientMemory", "DiskPressure=False/KubeletHasNoDiskPressure",
+        "PIDPressure=False/KubeletHasSufficientPID", "Ready=True/KubeletReady"}) {
+      assertTrue(conds.contains(c), conds);
+    }
+    String[] mem = kubectl.ok("get", "node", "nr-node", "-o",
+        "jsonpath={.status.capacity.memory} {.status.allocatable.memory}").trim().split(" ");
+    long capacityKi = Long.parseLong(mem[0].replace("Ki", ""));
+    long allocatableKi = Long.parseLong(mem[1].replace("Ki", ""));
+    assertEquals(100 * 1024, capacityKi - allocatableKi, "allocatable keeps back memory.available<100Mi: " + mem[0] + " " + mem[1]);
+    String first = kubectl.ok("get", "lease", "-n", "kube-node-lease", "nr-node", "-o", "jsonpath={.spec.renewTime}");
+    String second = kubectl.await(Duration.ofSeconds(15), out -> !out.equals(first), "get", "lease", "-n",
+        "kube-node-lease", "nr-node", "-o", "jsonpath={.spec.renewTime}");
+    long gapMs = java.time.Duration.between(java.time.Instant.parse(first), java.time.Instant.parse(second)).toMillis();
+    assertTrue(gapMs >= 9_000 && gapMs <= 12_000, "renewed every 10 s: " + first + " -> " + second);
+  }
 }
