@@ -178,11 +178,16 @@ public class PodStartupBench {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Runs a command with its output in a file: a detached container keeps the stdio it was given open. */
   static void exec(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-        new java.io.File("/dev/null"))).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", cmd) + ": " + out);
+    java.io.File out = java.io.File.createTempFile("kvx-bench", ".out");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out)
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", cmd) + ": " + Files.readString(out.toPath()));
+    } finally {
+      out.delete();
+    }
   }
 
   static String execOk(String... cmd) throws Exception {

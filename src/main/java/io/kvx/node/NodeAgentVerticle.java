@@ -84,6 +84,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     boolean syncing;
     boolean dirty;
     String lastReported;
+    /** How long the pod's network took to set up (for the start log line). */
+    long sandboxMillis;
     PodVolumes.Inputs inputs;
     Map<String, Path> volumes;
     /** Init containers: all completed (app containers may start); failed for good (restartPolicy Never). */
@@ -194,7 +196,18 @@ public final class NodeAgentVerticle extends VerticleBase {
     if (podWatch != null) podWatch.stop();
     List<PodRecord> all = new ArrayList<>(pods.values());
     return vertx.executeBlocking(() -> {
-      for (PodRecord r : all) killPod(r, 5);
+      // All pods at once: one at a time, 100 pods whose PID 1 ignores SIGTERM would take 500 s.
+      List<Thread> killers = new ArrayList<>();
+      for (PodRecord r : all) {
+        killers.add(Thread.ofVirtual().start(() -> {
+          try {
+            killPod(r, 5);
+          } catch (IOException e) {
+            LOG.warning("node " + nodeName + ": stopping " + Meta.name(r.pod) + ": " + e.getMessage());
+          }
+        }));
+      }
+      for (Thread t : killers) t.join();
       if (network != null) network.close();
       return null;
     }).compose(v -> reportNodeStatus("Unknown", "NodeStatusUnknown", "the kvx node agent stopped"))
@@ -541,7 +554,9 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
   private void converge(PodRecord r) throws IOException {
     if (r.ip == null && !adopt(r)) {
+      long t0 = System.nanoTime();
       r.ip = network != null ? network.setUp(r.uid) : nodeIp;
+      r.sandboxMillis = (System.nanoTime() - t0) / 1_000_000;
       r.startTime = Meta.now();
       writePodFiles(r);
     }
@@ -662,8 +677,10 @@ public final class NodeAgentVerticle extends VerticleBase {
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
         c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security);
+    long t0 = System.nanoTime();
     runtime.start(cr.spec);
     runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
+    long startMillis = (System.nanoTime() - t0) / 1_000_000;
     cr.running = true;
     cr.startedAt = Meta.now();
     cr.startedAtMs = System.currentTimeMillis();
@@ -680,7 +697,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
     }
     LOG.info("node " + nodeName + ": started " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " container "
-        + cr.name + " (attempt " + cr.attempt + ")");
+        + cr.name + " (attempt " + cr.attempt + "; network " + r.sandboxMillis + " ms, runtime " + startMillis + " ms)");
   }
 
   private static final long POST_START_TIMEOUT_MS = 120_000;
