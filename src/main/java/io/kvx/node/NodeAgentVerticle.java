@@ -629,6 +629,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         events.record(r.pod, d.eventType(), d.eventReason(), d.eventMessage());
       }
       if (!d.start()) {
+        // As the kubelet: beside the pull's own event, "Error: <reason>" when the container's state changes.
+        if (!d.reason().equals(cr.waitingReason)) events.warning(r.pod, "Failed", "Error: " + d.reason());
         cr.waitingReason = d.reason();
         cr.waitingMessage = d.message();
         return;
