@@ -53,6 +53,11 @@ public final class KvxOptions {
   /** The durable log: "sqlite" (the file under home) or a postgres:// URL. */
   public String datastore = "sqlite";
   public List<String> rest = new ArrayList<>();
+  /** `kvx image import --tag REF` (repeatable) and `kvx image build-busybox --format oci|docker`. */
+  public List<String> tags = new ArrayList<>();
+  public String imageFormat = "oci";
+  /** The OCI runtime binary the node drives: runc or crun (null: runc, else crun). */
+  public String ociRuntime;
   /** The TCP event-bus bridge; null: the API port + 1000; 0: off. */
   public Integer eventBusPort;
   public String serviceCidr = "10.96.0.0/12";
@@ -119,6 +124,9 @@ public final class KvxOptions {
         case "--history-count" -> o.historyCount = Integer.parseInt(v);
         case "--history-age" -> o.historyAge = duration(v);
         case "--datastore" -> o.datastore = v;
+        case "--tag" -> o.tags.add(v);
+        case "--format" -> o.imageFormat = v;
+        case "--oci-runtime" -> o.ociRuntime = v;
         default -> throw new IllegalArgumentException("unknown flag " + a);
       }
     }
@@ -126,7 +134,7 @@ public final class KvxOptions {
   }
 
   /** Go-style durations as Kubernetes flags take them: 90s, 5m, 1h, 500ms. */
-  static Duration duration(String v) {
+  public static Duration duration(String v) {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(v);
     if (!m.matches()) throw new IllegalArgumentException("not a duration: " + v + " (e.g. 90s, 5m, 1h)");
     long n = Long.parseLong(m.group(1));
@@ -152,6 +160,7 @@ public final class KvxOptions {
     return new JsonObject().put("home", home.toString()).put("nodeName", nodeName).put("runtime", runtime)
         .put("podCidr", podCidr).put("clusterCidr", clusterCidr).put("nodeCidrMaskSize", nodeCidrMaskSize)
         .put("nodeIP", nodeIp != null ? nodeIp : advertised()).put("bridge", bridge).put("proxyMode", proxyMode)
+        .put("ociRuntime", ociRuntime)
         .put("metricsBindAddress", proxyMetricsAddress).put("schedulerConfig", schedulerConfig).put("port", apiPort)
         .put("host", apiHost).put("tls", tls)
         .put("certFile", home.resolve("tls/server.crt").toString())

@@ -3,6 +3,8 @@ package io.kvx.boot;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.kvx.bus.Services;
+import io.kvx.node.image.BusyboxImage;
+import io.kvx.node.image.ImageArchive;
 import io.kvx.node.image.ImageStore;
 import io.kvx.store.hazelcast.HazelcastStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -83,8 +85,12 @@ public final class Main {
         usage: kvx up                       every role in one JVM (state in $KVX_HOME, default ~/.kvx)
                kvx server --join HOST:PORT  add a control-plane JVM
                kvx node --join HOST:PORT    add a node JVM
-               kvx image prepare-busybox    build the local busybox image from /bin/busybox
+               kvx image import FILE|DIR [--tag REF]   import an OCI image layout (dir or tar) or a docker save tar
+               kvx image ls                 local images: REPOSITORY TAG IMAGE ID SIZE
+               kvx image build-busybox OUT.tar [BUSYBOX] [--format oci|docker]   the test image from busybox-static
+               kvx image prepare-busybox    build and import busybox:latest from /bin/busybox
         flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
+               --oci-runtime runc|crun
                --pod-cidr CIDR (default: allocated from --cluster-cidr) --bridge NAME --roles a,b --no-tls
                --cluster-cidr CIDR (10.42.0.0/16; "" = no allocation) --node-cidr-mask-size N (24)
                --bind ADDR (127.0.0.1) --advertise-address ADDR (what other members dial; default --bind)
@@ -103,16 +109,41 @@ public final class Main {
   private static void image(KvxOptions o) throws IOException {
     String sub = o.rest.isEmpty() ? "" : o.rest.get(0);
     ImageStore images = new ImageStore(o.home.resolve("images"));
-    switch (sub) {
-      case "prepare-busybox" -> {
-        Path from = Path.of(o.rest.size() > 1 ? o.rest.get(1) : "/bin/busybox");
-        System.out.println("kvx: image " + images.prepareBusybox(from) + " ready");
+    try {
+      switch (sub) {
+        case "prepare-busybox" -> {
+          Path from = Path.of(o.rest.size() > 1 ? o.rest.get(1) : "/bin/busybox");
+          System.out.println("kvx: image " + images.prepareBusybox(from) + " ready");
+        }
+        case "build-busybox" -> {
+          if (o.rest.size() < 2) throw new IllegalArgumentException("build-busybox needs an output file");
+          Path from = Path.of(o.rest.size() > 2 ? o.rest.get(2) : "/bin/busybox");
+          BusyboxImage.Format format = switch (o.imageFormat) {
+            case "oci" -> BusyboxImage.Format.OCI;
+            case "docker" -> BusyboxImage.Format.DOCKER;
+            default -> throw new IllegalArgumentException("--format is oci or docker, not " + o.imageFormat);
+          };
+          BusyboxImage.write(from, Path.of(o.rest.get(1)), format);
+          System.out.println("kvx: wrote " + BusyboxImage.REFERENCE + " to " + o.rest.get(1) + " (" + o.imageFormat + ")");
+        }
+        case "import" -> {
+          if (o.rest.size() < 2) throw new IllegalArgumentException("import needs a file or directory");
+          for (ImageArchive.Imported i : new ImageArchive(images).importFrom(Path.of(o.rest.get(1)), o.tags)) {
+            System.out.println("kvx: imported " + i.id() + " (" + i.layers() + " layers, " + i.sizeBytes() + " bytes)"
+                + (i.references().isEmpty() ? " untagged" : " as " + String.join(", ", i.references())));
+          }
+        }
+        case "ls" -> images.table().forEach(System.out::println);
+        default -> throw new IllegalArgumentException("unknown image command '" + sub + "'");
       }
-      case "ls" -> images.list().forEach(System.out::println);
-      default -> {
-        System.err.println("usage: kvx image prepare-busybox [BUSYBOX] | kvx image ls");
-        System.exit(2);
-      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("kvx: " + e.getMessage());
+      System.err.println("usage: kvx image import FILE|DIR [--tag REF]... | kvx image ls"
+          + " | kvx image build-busybox OUT.tar [BUSYBOX] [--format oci|docker] | kvx image prepare-busybox [BUSYBOX]");
+      System.exit(2);
+    } catch (IOException e) {
+      System.err.println("kvx: image " + sub + " failed: " + e.getMessage());
+      System.exit(1);
     }
   }
 

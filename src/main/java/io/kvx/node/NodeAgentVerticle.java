@@ -67,6 +67,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     boolean completed;
     /** Set when a liveness or startup probe failed: the container is killed and restarted. */
     String killReason;
+    /** The image the attempt runs, as the kubelet reports it (repo digest, else the image ID). */
+    String imageId = "";
 
     ContainerRecord(String name) {
       this.name = name;
@@ -84,6 +86,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     boolean syncing;
     boolean dirty;
     String lastReported;
+    /** How long the pod's network took to set up (for the start log line). */
+    long sandboxMillis;
     PodVolumes.Inputs inputs;
     Map<String, Path> volumes;
     /** Init containers: all completed (app containers may start); failed for good (restartPolicy Never). */
@@ -113,10 +117,13 @@ public final class NodeAgentVerticle extends VerticleBase {
   private CniNetwork network;
   private PodRouteSync routes;
   private ImageStore images;
+  private final ImagePulls pulls = new ImagePulls();
+  private NodePressure pressure;
+  private final Map<String, String[]> conditionSince = new java.util.concurrent.ConcurrentHashMap<>();
   private Informer podWatch;
   private Informer volumeWatch;
   private String nodeIp;
-  private final long[] timers = new long[3];
+  private final long[] timers = new long[4];
 
   @Override
   public Future<?> start() {
@@ -130,12 +137,14 @@ public final class NodeAgentVerticle extends VerticleBase {
     claimsDir = nodeDir.resolve("claims");
     kubernetesServiceHost = cfg.getString("kubernetesServiceHost", "10.96.0.1");
     images = new ImageStore(home.resolve("images"));
+    pressure = new NodePressure(cfg.getJsonObject("evictionHard"),
+        io.kvx.boot.KvxOptions.duration(cfg.getString("evictionPressureTransitionPeriod", "5m")).toMillis());
     client = new ApiClient(vertx, Services.of(vertx).store());
     events = new EventRecorder(client, "kubelet");
     Path cniBin = Path.of(cfg.getString("cniBinDir", "/usr/lib/cni"));
     boolean[] cni = {false};
     return vertx.executeBlocking(() -> {
-      runtime = pickRuntime(cfg.getString("runtime", "auto"), nodeDir.resolve("runc"));
+      runtime = pickRuntime(cfg.getString("runtime", "auto"), cfg.getString("ociRuntime"), nodeDir.resolve("runc"));
       prober = new Prober(vertx, runtime, this::onProbeChange);
       cni[0] = runtime.isolated() && CniNetwork.available(cniBin);
       Files.createDirectories(podsDir);
@@ -162,6 +171,7 @@ public final class NodeAgentVerticle extends VerticleBase {
             pods.values().forEach(this::sync);
             pods.values().forEach(this::probe);
           });
+          timers[3] = vertx.setPeriodic(cfg.getInteger("logRotateSeconds", 10) * 1000L, t -> rotateLogs());
           renewLease();
           LOG.info("node " + nodeName + ": ready, runtime " + runtime.version()
               + (network != null ? ", CNI bridge " + network.bridge() + " " + network.podCidr()
@@ -169,11 +179,20 @@ public final class NodeAgentVerticle extends VerticleBase {
         });
   }
 
-  private static ContainerRuntime pickRuntime(String wanted, Path runcState) {
+  private static ContainerRuntime pickRuntime(String wanted, String ociBinary, Path runcState) {
     if (wanted.equals("fake")) return new FakeRuntime();
-    OciRuntime oci = wanted.equals("process") ? null : OciRuntime.detect(runcState);
-    if (oci != null) return oci;
-    if (wanted.equals("oci")) throw new IllegalStateException("runtime oci needs root and runc on the PATH");
+    OciRuntime oci = wanted.equals("process") ? null : OciRuntime.detect(runcState, ociBinary);
+    if (oci != null) {
+      if (oci.hidesUnifiedCgroup()) {
+        LOG.info("node: crun runs in a private mount namespace without /sys/fs/cgroup/unified "
+            + "(hybrid cgroups, which crun refuses)");
+      }
+      return oci;
+    }
+    if (wanted.equals("oci") || ociBinary != null) {
+      throw new IllegalStateException("runtime oci needs root and " + (ociBinary == null ? "runc" : ociBinary)
+          + " on the PATH");
+    }
     LOG.warning("node: using the PROCESS runtime: containers run as plain processes with NO isolation "
         + "(no namespaces, no cgroup limits, the host's file system). Run as root with runc for real containers.");
     return new ProcessRuntime();
@@ -186,7 +205,18 @@ public final class NodeAgentVerticle extends VerticleBase {
     if (volumeWatch != null) volumeWatch.stop();
     List<PodRecord> all = new ArrayList<>(pods.values());
     return vertx.executeBlocking(() -> {
-      for (PodRecord r : all) killPod(r, 5);
+      // All pods at once: one at a time, 100 pods whose PID 1 ignores SIGTERM would take 500 s.
+      List<Thread> killers = new ArrayList<>();
+      for (PodRecord r : all) {
+        killers.add(Thread.ofVirtual().start(() -> {
+          try {
+            killPod(r, 5);
+          } catch (IOException e) {
+            LOG.warning("node " + nodeName + ": stopping " + Meta.name(r.pod) + ": " + e.getMessage());
+          }
+        }));
+      }
+      for (Thread t : killers) t.join();
       if (network != null) network.close();
       return null;
     }).compose(v -> routes != null ? routes.stop() : Future.succeededFuture()).compose(v -> reportNodeStatus("Unknown", "NodeStatusUnknown", "the kvx node agent stopped"))
@@ -247,35 +277,59 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Future<Void> reportNodeStatus(String ready, String reason, String message) {
     return vertx.executeBlocking(this::machineStatus).compose(status -> {
       String now = Meta.now();
-      JsonArray conditions = new JsonArray()
-          .add(cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now))
-          .add(cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now))
-          .add(cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now))
-          .add(cond("Ready", ready, reason, message, now));
+      JsonArray conditions = new JsonArray();
+      Map<String, Boolean> pressure = status.getJsonObject("pressure").getMap().entrySet().stream()
+          .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> (Boolean) e.getValue(), (a, b) -> a,
+              LinkedHashMap::new));
+      status.remove("pressure");
+      pressure.forEach((type, on) -> {
+        String[] rm = NodePressure.reasonAndMessage(type, on);
+        conditions.add(cond(type, on ? "True" : "False", rm[0], rm[1], now));
+      });
+      conditions.add(cond("Ready", ready, reason, message, now));
       status.put("conditions", conditions);
       return client.mergePatch(Resources.NODES, null, nodeName, "status", new JsonObject().put("status", status));
     }).mapEmpty();
   }
 
-  private static JsonObject cond(String type, String status, String reason, String message, String now) {
+  /** A node condition; its lastTransitionTime stays while its status does. */
+  private JsonObject cond(String type, String status, String reason, String message, String now) {
+    String[] prev = conditionSince.get(type);
+    String since = prev != null && prev[0].equals(status) ? prev[1] : now;
+    conditionSince.put(type, new String[] {status, since});
     return new JsonObject().put("type", type).put("status", status).put("reason", reason).put("message", message)
-        .put("lastHeartbeatTime", now).put("lastTransitionTime", now);
+        .put("lastHeartbeatTime", now).put("lastTransitionTime", since);
   }
 
+  /**
+   * Blocking: capacity (cgroup-aware: the memory limit of the cgroup this JVM runs in, if lower than the
+   * machine's), allocatable (capacity minus reserved minus the hard eviction thresholds), the pressure
+   * conditions from measured eviction signals, node info and images.
+   */
   private JsonObject machineStatus() throws IOException {
-    long memKb = 0;
-    for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-      if (line.startsWith("MemTotal:")) memKb = Long.parseLong(line.replaceAll("\\D", ""));
-    }
-    String cpus = String.valueOf(Runtime.getRuntime().availableProcessors());
-    JsonObject capacity = new JsonObject().put("cpu", cpus).put("memory", memKb + "Ki").put("pods", "110")
-        .put("ephemeral-storage", (podsDir.toFile().getTotalSpace() / 1024) + "Ki");
-    // Fake nodes advertise what the configuration says, not this machine.
+    NodeMeasurements.Machine m = NodeMeasurements.measure(podsDir, images.root());
+    JsonObject reserved = config().getJsonObject("systemReserved", new JsonObject());
+    long memReserved = Quantities.bytes(str(reserved, "memory")) + pressure.threshold("memory.available", m.signals().memoryCapacity());
+    long diskReserved = Quantities.bytes(str(reserved, "ephemeral-storage"))
+        + pressure.threshold("nodefs.available", m.signals().nodefsCapacity());
+    long cpuMillis = m.cpus() * 1000L - Quantities.milli(str(reserved, "cpu"));
+    JsonObject capacity = new JsonObject().put("cpu", String.valueOf(m.cpus()))
+        .put("memory", (m.signals().memoryCapacity() / 1024) + "Ki").put("pods", "110")
+        .put("ephemeral-storage", (m.signals().nodefsCapacity() / 1024) + "Ki");
+    JsonObject allocatable = new JsonObject().put("cpu", cpuMillis % 1000 == 0 ? String.valueOf(cpuMillis / 1000) : cpuMillis + "m")
+        .put("memory", (Math.max(0, m.signals().memoryCapacity() - memReserved) / 1024) + "Ki").put("pods", "110")
+        .put("ephemeral-storage", (Math.max(0, m.signals().nodefsCapacity() - diskReserved) / 1024) + "Ki");
+    Map<String, Boolean> conditions = pressure.conditions(m.signals(), System.currentTimeMillis());
+    // Fake nodes advertise what the configuration says, not this machine, and no pressure.
     JsonObject fake = config().getJsonObject("fakeCapacity");
-    if (runtime instanceof FakeRuntime && fake != null) capacity = fake.copy();
+    if (runtime instanceof FakeRuntime && fake != null) {
+      capacity = fake.copy();
+      allocatable = fake.copy();
+      conditions.replaceAll((k, v) -> false);
+    }
     JsonArray imageList = new JsonArray();
     for (ImageStore.Image img : images.list()) {
-      imageList.add(new JsonObject().put("names", new JsonArray().add(img.reference())).put("sizeBytes", img.sizeBytes()));
+      imageList.add(new JsonObject().put("names", new JsonArray(new ArrayList<>(img.names()))).put("sizeBytes", img.sizeBytes()));
     }
     String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
     String os = "Linux";
@@ -285,7 +339,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (line.startsWith("PRETTY_NAME=")) os = line.substring(12).replace("\"", "");
       }
     }
-    return new JsonObject().put("capacity", capacity).put("allocatable", capacity.copy())
+    return new JsonObject().put("capacity", capacity).put("allocatable", allocatable)
+        .put("pressure", new JsonObject(new LinkedHashMap<>(conditions)))
         .put("addresses", new JsonArray().add(new JsonObject().put("type", "InternalIP").put("address", nodeIp))
             .add(new JsonObject().put("type", "Hostname").put("address", nodeName)))
         .put("daemonEndpoints", new JsonObject().put("kubeletEndpoint", new JsonObject().put("Port", 0)))
@@ -459,6 +514,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       ContainerRecord cr = r.containers.computeIfAbsent(name, ContainerRecord::new);
       cr.attempt = attempt;
       cr.restartCount = cs.getInteger("restartCount", 0);
+      cr.imageId = cs.getString("imageID", "");
       JsonObject last = cs.getJsonObject("lastState", new JsonObject()).getJsonObject("terminated");
       if (last != null) cr.lastTerminated = last;
       JsonObject state = cs.getJsonObject("state", new JsonObject());
@@ -471,7 +527,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
           network != null ? CniNetwork.netnsPath(r.uid) : null, List.of(), 0, 0, 0, "/kvx", stdin(r, name),
-          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false));
+          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null);
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
         cr.attempt = attempt;
@@ -521,8 +577,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (st.state() == ContainerStatus.State.RUNNING) return false;
         cr.running = false;
         int code = st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137;
-        cr.terminated = new JsonObject().put("exitCode", code).put("reason", code == 0 ? "Completed" : "Error")
-            .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
+        cr.terminated = terminated(cr, st, code);
         runtime.remove(cr.spec);
         if (code == 0) {
           cr.completed = true;
@@ -555,13 +610,16 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
   private void converge(PodRecord r) throws IOException {
     if (r.ip == null && !adopt(r)) {
+      long t0 = System.nanoTime();
       r.ip = network != null ? network.setUp(r.uid, CniNetwork.portMappings(r.pod)) : nodeIp;
+      r.sandboxMillis = (System.nanoTime() - t0) / 1_000_000;
       r.startTime = Meta.now();
       writePodFiles(r);
     }
     if (r.volumes == null) {
       try {
         r.volumes = PodVolumes.materialize(r.pod, podsDir.resolve(r.uid), r.inputs, path -> fieldValue(r, path));
+        ImageUsers.applyFsGroup(r.pod, r.volumes);
       } catch (PodVolumes.NotReady e) {
         // kubelet's "Unable to attach or mount volumes": wait, and look again shortly.
         r.inputs = null;
@@ -585,14 +643,11 @@ public final class NodeAgentVerticle extends VerticleBase {
       JsonObject c = (JsonObject) o;
       ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
       if (cr.running && cr.killReason != null) {
-        long grace = r.pod.getJsonObject("spec").getLong("terminationGracePeriodSeconds", 30L);
-        runtime.signal(cr.spec, "TERM");
-        long deadline = System.currentTimeMillis() + Math.min(grace, 10) * 1000;
-        while (runtime.status(cr.spec).state() == ContainerStatus.State.RUNNING && System.currentTimeMillis() < deadline) {
-          sleep(100);
-        }
-        runtime.signal(cr.spec, "KILL");
-        for (int i = 0; i < 50 && runtime.status(cr.spec).state() == ContainerStatus.State.RUNNING; i++) sleep(100);
+        JsonObject probe = c.getJsonObject(cr.killReason.startsWith("Startup") ? "startupProbe" : "livenessProbe");
+        Long probeGrace = probe == null ? null : probe.getLong("terminationGracePeriodSeconds");
+        long grace = probeGrace != null ? probeGrace : spec.getLong("terminationGracePeriodSeconds", 30L);
+        killContainers(r, List.of(cr), grace);
+        cr.running = true; // its exit is recorded just below
         cr.killReason = null;
       }
       if (cr.running) {
@@ -600,9 +655,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (st.state() == ContainerStatus.State.RUNNING) continue;
         cr.running = false;
         int code = st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137;
-        cr.terminated = new JsonObject().put("exitCode", code)
-            .put("reason", code == 0 ? "Completed" : "Error")
-            .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
+        cr.terminated = terminated(cr, st, code);
         runtime.remove(cr.spec);
         prober.forget(cr.spec.id());
         if (PodStatuses.shouldRestart(policy, code)) {
@@ -629,14 +682,21 @@ public final class NodeAgentVerticle extends VerticleBase {
   private void startContainer(PodRecord r, JsonObject c, ContainerRecord cr) throws IOException {
     String image = c.getString("image");
     ImageStore.Image img = runtime instanceof FakeRuntime
-        ? new ImageStore.Image(image, podsDir, new JsonObject(), 0) : images.find(image);
-    if (img == null) {
-      boolean never = "Never".equals(c.getString("imagePullPolicy"));
-      cr.waitingReason = never ? "ErrImageNeverPull" : "ImagePullBackOff";
-      cr.waitingMessage = never ? "Container image \"" + image + "\" is not present with pull policy of Never"
-          : "Back-off pulling image \"" + image + "\": no registry is reachable from this node; import the image "
-            + "with `kvx image import`";
-      return;
+        ? new ImageStore.Image(image, "", podsDir, new JsonObject(), 0, List.of()) : images.find(image);
+    if (!(runtime instanceof FakeRuntime)) {
+      ImagePulls.Decision d = pulls.decide(r.uid, image, c.getString("imagePullPolicy"), img != null,
+          System.currentTimeMillis());
+      if (d.pull()) events.normal(r.pod, "Pulling", "Pulling image \"" + image + "\"");
+      if (d.eventReason() != null && (d.start() || !d.reason().equals(cr.waitingReason))) {
+        events.record(r.pod, d.eventType(), d.eventReason(), d.eventMessage());
+      }
+      if (!d.start()) {
+        // As the kubelet: beside the pull's own event, "Error: <reason>" when the container's state changes.
+        if (!d.reason().equals(cr.waitingReason)) events.warning(r.pod, "Failed", "Error: " + d.reason());
+        cr.waitingReason = d.reason();
+        cr.waitingMessage = d.message();
+        return;
+      }
     }
     cr.attempt++;
     String id = r.uid.substring(0, 8) + "-" + cr.name + "-" + cr.attempt;
@@ -650,11 +710,15 @@ public final class NodeAgentVerticle extends VerticleBase {
     env.add("KUBERNETES_SERVICE_PORT=443");
     env.add("KUBERNETES_SERVICE_PORT_HTTPS=443");
     List<ContainerSpec.Mount> volumeMounts;
+    ContainerSpec.Security security;
     try {
       env.addAll(PodVolumes.env(c, r.inputs, path -> fieldValue(r, path)));
       volumeMounts = PodVolumes.mounts(r.pod, c, r.volumes, podsDir.resolve(r.uid));
-    } catch (PodVolumes.ConfigError e) {
+      security = SecurityContexts.resolve(r.pod, c, img.config().getString("User", ""),
+          name -> ImageUsers.passwd(img.rootfs(), name), name -> ImageUsers.group(img.rootfs(), name));
+    } catch (PodVolumes.ConfigError | SecurityContexts.ConfigError e) {
       cr.attempt--;
+      if (!"CreateContainerConfigError".equals(cr.waitingReason)) events.warning(r.pod, "Failed", "Error: " + e.getMessage());
       cr.waitingReason = "CreateContainerConfigError";
       cr.waitingMessage = e.getMessage();
       return;
@@ -669,22 +733,39 @@ public final class NodeAgentVerticle extends VerticleBase {
       mounts.add(new ContainerSpec.Mount(podDir.resolve("resolv.conf"), "/etc/resolv.conf", false));
     }
     mounts.addAll(volumeMounts);
+    cr.imageId = img.names().stream().filter(n -> n.contains("@")).findFirst().orElse(img.id());
     cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
         c.getString("workingDir", img.config().getString("WorkingDir", "/")), Meta.name(r.pod), log,
         network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
-        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false));
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security);
+    long t0 = System.nanoTime();
     runtime.start(cr.spec);
+    runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
+    long startMillis = (System.nanoTime() - t0) / 1_000_000;
     cr.running = true;
     cr.startedAt = Meta.now();
     cr.startedAtMs = System.currentTimeMillis();
     cr.waitingReason = null;
     cr.waitingMessage = null;
+    JsonObject postStart = c.getJsonObject("lifecycle", new JsonObject()).getJsonObject("postStart");
+    if (postStart != null) {
+      // As the kubelet: the hook runs right after the start and the container is not Running before it ends;
+      // a failed hook kills the container, which is then restarted by its policy.
+      String err = Hooks.run(postStart, runtime, cr.spec, r.ip, c, POST_START_TIMEOUT_MS);
+      if (err != null) {
+        events.warning(r.pod, "FailedPostStartHook", "PostStartHook failed: " + err);
+        cr.killReason = "FailedPostStartHook";
+      }
+    }
     LOG.info("node " + nodeName + ": started " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " container "
-        + cr.name + " (attempt " + cr.attempt + ")");
+        + cr.name + " (attempt " + cr.attempt + "; network " + r.sandboxMillis + " ms, runtime " + startMillis + " ms)");
   }
+
+  private static final long POST_START_TIMEOUT_MS = 120_000;
+  private static final long START_TIMEOUT_MS = 10_000;
 
   private static String str(JsonObject o, String k) {
     Object v = o.getValue(k);
@@ -765,6 +846,13 @@ public final class NodeAgentVerticle extends VerticleBase {
     return sb.toString();
   }
 
+  /** A terminated state as the kubelet reports it; OOMKilled when the memory cgroup saw an OOM kill. */
+  private static JsonObject terminated(ContainerRecord cr, ContainerStatus st, int code) {
+    String reason = st.state() == ContainerStatus.State.EXITED ? st.reason() : "Error";
+    return new JsonObject().put("exitCode", code).put("reason", reason)
+        .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
+  }
+
   private static String containerId(ContainerRecord cr) {
     return "kvx://" + cr.spec.id();
   }
@@ -792,7 +880,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       boolean ready = cr.running && prober.ready(c, cr.spec);
       if (!ready) allReady = false;
       JsonObject cs = new JsonObject().put("name", cr.name).put("image", c.getString("image"))
-          .put("imageID", cr.spec == null ? "" : ImageStore.normalize(c.getString("image")))
+          .put("imageID", cr.spec == null ? "" : cr.imageId)
           .put("ready", ready).put("started", cr.running && prober.started(c, cr.spec))
           .put("restartCount", cr.restartCount)
           .put("state", state);
@@ -819,7 +907,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         state = new JsonObject().put("waiting", w);
       }
       JsonObject cs = new JsonObject().put("name", c.getString("name")).put("image", c.getString("image"))
-          .put("imageID", cr == null || cr.spec == null ? "" : ImageStore.normalize(c.getString("image")))
+          .put("imageID", cr == null || cr.spec == null ? "" : cr.imageId)
           .put("ready", cr != null && cr.completed).put("started", cr != null && cr.running)
           .put("restartCount", cr == null ? 0 : cr.restartCount).put("state", state);
       if (cr != null && cr.lastTerminated != null) {
@@ -870,15 +958,52 @@ public final class NodeAgentVerticle extends VerticleBase {
               : Future.failedFuture(e)).<Void>mapEmpty();
     }).onSuccess(v -> {
       pods.remove(r.uid);
+      pulls.forget(r.uid);
       LOG.info("node " + nodeName + ": pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " terminated");
     });
   }
 
   /** Blocking. */
   private void killPod(PodRecord r, long graceSeconds) throws IOException {
-    List<ContainerRecord> live = r.containers.values().stream().filter(c -> c.running && c.spec != null).toList();
+    killContainers(r, r.containers.values().stream().filter(c -> c.running && c.spec != null).toList(), graceSeconds);
+    for (ContainerRecord c : r.containers.values()) {
+      if (c.spec != null) runtime.remove(c.spec);
+    }
+    if (network != null && r.ip != null) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
+    deleteTree(podsDir.resolve(r.uid));
+    deleteTree(logsDir.resolve(r.uid));
+  }
+
+  /**
+   * Blocking: stops containers as the kubelet does: their preStop hooks run (at once, within the grace
+   * period), then SIGTERM, then SIGKILL when the grace period is over (at least 2 s after the hooks).
+   */
+  private void killContainers(PodRecord r, List<ContainerRecord> live, long graceSeconds) throws IOException {
+    long start = System.currentTimeMillis();
+    long graceEnd = start + Math.max(0, graceSeconds) * 1000;
+    long deadline = graceEnd;
+    List<Thread> hooks = new ArrayList<>();
+    for (ContainerRecord c : live) {
+      JsonObject container = containerSpec(r, c.name);
+      JsonObject preStop = container.getJsonObject("lifecycle", new JsonObject()).getJsonObject("preStop");
+      if (preStop == null || graceSeconds <= 0) continue;
+      hooks.add(Thread.ofVirtual().start(() -> {
+        String err = Hooks.run(preStop, runtime, c.spec, r.ip, container, graceEnd - System.currentTimeMillis());
+        if (err != null) {
+          events.warning(r.pod, "FailedPreStopHook", "PreStopHook failed: " + err);
+          LOG.info("node " + nodeName + ": preStop hook of " + Meta.name(r.pod) + "/" + c.name + " failed: " + err);
+        }
+      }));
+    }
+    for (Thread t : hooks) {
+      try {
+        t.join(Math.max(1, deadline - System.currentTimeMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (!hooks.isEmpty()) deadline = Math.max(deadline, System.currentTimeMillis() + MIN_GRACE_AFTER_HOOK_MS);
     for (ContainerRecord c : live) runtime.signal(c.spec, "TERM");
-    long deadline = System.currentTimeMillis() + Math.max(0, graceSeconds) * 1000;
     for (ContainerRecord c : live) {
       while (runtime.status(c.spec).state() == ContainerStatus.State.RUNNING && System.currentTimeMillis() < deadline) {
         sleep(100);
@@ -887,13 +1012,10 @@ public final class NodeAgentVerticle extends VerticleBase {
       for (int i = 0; i < 50 && runtime.status(c.spec).state() == ContainerStatus.State.RUNNING; i++) sleep(100);
       c.running = false;
     }
-    for (ContainerRecord c : r.containers.values()) {
-      if (c.spec != null) runtime.remove(c.spec);
-    }
-    if (network != null && r.ip != null) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
-    deleteTree(podsDir.resolve(r.uid));
-    deleteTree(logsDir.resolve(r.uid));
   }
+
+  /** The kubelet's minimumGracePeriodInSeconds: what SIGTERM gets at least after a preStop hook. */
+  private static final long MIN_GRACE_AFTER_HOOK_MS = 2000;
 
   private static void sleep(long ms) {
     try {
@@ -941,6 +1063,21 @@ public final class NodeAgentVerticle extends VerticleBase {
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     }
+  }
+
+  /** Rotates the logs of running containers that grew over containerLogMaxSize (on a worker). */
+  private void rotateLogs() {
+    long maxBytes = Quantities.bytes(config().getString("containerLogMaxSize", "10Mi"));
+    int maxFiles = config().getInteger("containerLogMaxFiles", 5);
+    List<Path> logs = new ArrayList<>();
+    for (PodRecord r : pods.values()) {
+      for (ContainerRecord cr : r.containers.values()) if (cr.running && cr.spec != null) logs.add(cr.spec.logFile());
+    }
+    if (logs.isEmpty()) return;
+    vertx.executeBlocking(() -> {
+      for (Path log : logs) LogRotation.rotate(log, maxBytes, maxFiles);
+      return null;
+    }, false).onFailure(e -> LOG.fine("node " + nodeName + ": log rotation: " + e));
   }
 
   // ---- stats ----

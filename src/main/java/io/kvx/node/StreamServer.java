@@ -394,7 +394,9 @@ final class StreamServer {
         if (!follow || aborted || runtime.exited(target.spec())) return;
         Thread.sleep(FOLLOW_POLL_MILLIS / 4);
       }
-      try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      RandomAccessFile f = new RandomAccessFile(file.toFile(), "r");
+      try {
+        Object key = fileKey(file);
         long pos = from;
         byte[] buf = new byte[CHUNK];
         byte[] carry = new byte[0];
@@ -418,6 +420,15 @@ final class StreamServer {
             continue;
           }
           if (!follow || ended) break;
+          // The agent rotated the log away (renamed it) and the shim writes a new file: go on there.
+          Object now = fileKey(file);
+          if (now != null && !now.equals(key)) {
+            f.close();
+            f = new RandomAccessFile(file.toFile(), "r");
+            key = now;
+            pos = 0;
+            continue;
+          }
           // Read once more after the container ended: its last lines may have landed meanwhile.
           ended = runtime.exited(target.spec());
           if (!ended) Thread.sleep(FOLLOW_POLL_MILLIS);
@@ -426,6 +437,16 @@ final class StreamServer {
           Buffer b = render.apply(ContainerLogs.parse(new String(carry, StandardCharsets.UTF_8)));
           if (b != null) sendBatched(List.of(b), budget);
         }
+      } finally {
+        f.close();
+      }
+    }
+
+    private static Object fileKey(Path file) {
+      try {
+        return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+      } catch (IOException e) {
+        return null;
       }
     }
 

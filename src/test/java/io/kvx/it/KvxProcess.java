@@ -64,14 +64,28 @@ final class KvxProcess implements AutoCloseable {
     return new KvxProcess(name, home, apiPort, p, log);
   }
 
-  /** Prepares the busybox image into a home, as ops/kvx up does. */
+  /**
+   * Puts busybox:latest into a home the way a user would: {@code kvx image build-busybox} writes the OCI
+   * layout tarball from Debian's busybox-static (once per build), {@code kvx image import} unpacks it.
+   */
   static void prepareBusybox(Path home) throws Exception {
+    Path archive = Path.of("target", "busybox-oci.tar").toAbsolutePath();
+    synchronized (KvxProcess.class) {
+      if (!Files.exists(archive)) kvxCli("image", "build-busybox", archive.toString());
+    }
+    kvxCli("image", "import", archive.toString(), "--home", home.toString());
+  }
+
+  /** Runs a short kvx CLI command (java -jar target/kvx.jar ...) and returns its output; fails on a non-zero exit. */
+  static String kvxCli(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     cmd.addAll(JVM_OPTS);
-    cmd.addAll(List.of("-jar", System.getProperty("kvx.jar", "target/kvx.jar"), "image", "prepare-busybox",
-        "--home", home.toString()));
-    Process p = new ProcessBuilder(cmd).inheritIO().start();
-    if (p.waitFor() != 0) throw new IllegalStateException("image prepare-busybox failed");
+    cmd.addAll(List.of("-jar", System.getProperty("kvx.jar", "target/kvx.jar")));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) throw new IllegalStateException("kvx " + String.join(" ", args) + " failed: " + out);
+    return out;
   }
 
   /** Waits until GET /readyz answers 200; returns the milliseconds it took from now. */

@@ -23,6 +23,15 @@ public interface ContainerRuntime {
 
   ContainerStatus status(ContainerSpec spec) throws IOException;
 
+  /**
+   * Waits until the container's process runs (the runtime created and started it), so that what follows
+   * (a postStart hook, "Running" in the pod's status) sees a started container; false if it exited or
+   * did not start within the timeout.
+   */
+  default boolean awaitStarted(ContainerSpec spec, long timeoutMs) throws IOException {
+    return true;
+  }
+
   void signal(ContainerSpec spec, String signal) throws IOException;
 
   /** Removes what the container left (runtime state, cgroup, mounts); it must have exited. */

@@ -12,8 +12,20 @@ import java.util.List;
 public record ContainerSpec(String id, Path bundleDir, Path imageRootfs, List<String> args, List<String> env,
                             String workingDir, String hostname, Path logFile, String netnsPath,
                             List<Mount> mounts, long memoryLimitBytes, long cpuLimitMillis, long cpuRequestMillis,
-                            String cgroupParent, boolean stdin, boolean stdinOnce) {
+                            String cgroupParent, boolean stdin, boolean stdinOnce, Security security) {
 
   /** A bind mount into the container. */
   public record Mount(Path source, String destination, boolean readOnly) {}
+
+  /**
+   * The process's identity and privileges, from the pod's and container's securityContext:
+   * user and groups, capabilities (names as the OCI spec spells them, CAP_...), a read-only root file
+   * system, privileged (every capability, nothing masked, all devices) and no_new_privs.
+   */
+  public record Security(long uid, long gid, List<Long> additionalGids, List<String> capabilities,
+                         boolean readOnlyRoot, boolean privileged, boolean noNewPrivileges) {
+
+    public static final Security DEFAULT = new Security(0, 0, List.of(), OciSpec.DEFAULT_CAPABILITIES, false, false,
+        false);
+  }
 }

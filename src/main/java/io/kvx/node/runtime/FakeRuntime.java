@@ -33,7 +33,7 @@ public final class FakeRuntime implements ContainerRuntime {
   @Override
   public ContainerStatus status(ContainerSpec spec) {
     Integer code = exited.get(spec.id());
-    if (code != null) return new ContainerStatus(ContainerStatus.State.EXITED, code);
+    if (code != null) return ContainerStatus.exited(code);
     return running.containsKey(spec.id()) ? ContainerStatus.RUNNING : ContainerStatus.UNKNOWN;
   }
 

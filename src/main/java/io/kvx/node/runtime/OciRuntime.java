@@ -9,32 +9,72 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Containers through an OCI runtime binary (runc) on bundles the agent writes: config.json plus an
- * overlayfs rootfs (the image read-only below, a per-container upper layer). runc runs in the
+ * Containers through an OCI runtime binary (runc or crun) on bundles the agent writes: config.json plus
+ * an overlayfs rootfs (the image read-only below, a per-container upper layer). The runtime runs in the
  * foreground under the {@link Shim}, so its exit code is the container's.
+ *
+ * <p>crun 1.8 refuses a hybrid cgroup layout (cgroup v1 controllers plus a cgroup2 mount at
+ * /sys/fs/cgroup/unified, as on this kind of machine: "cgroups in hybrid mode not supported"). As DESIGN
+ * §4 says, each crun call then runs in a private mount namespace (slave propagation, so the host's
+ * unmounts still reach it) where /sys/fs/cgroup/unified is unmounted; crun then sees plain cgroup v1.
  */
 public final class OciRuntime implements ContainerRuntime {
+
+  /** How long an exit by SIGKILL waits for the kernel log reader to catch up with an OOM kill record. */
+  private static final long OOM_LOG_WAIT_MS = 300;
+  private static final Path UNIFIED = Path.of("/sys/fs/cgroup/unified");
 
   private final String binary;
   private final Path stateRoot;
   private final String version;
+  /** Whether each call runs in a private mount namespace without /sys/fs/cgroup/unified (crun on hybrid cgroups). */
+  private final boolean hideUnified;
 
   public OciRuntime(String binary, Path stateRoot) throws IOException {
     this.binary = binary;
     this.stateRoot = stateRoot;
+    String name = binary.substring(binary.lastIndexOf('/') + 1);
+    this.hideUnified = name.equals("crun") && hybridCgroups();
     String out = Exec.run(List.of(binary, "--version"));
     String v = out.lines().findFirst().orElse(binary).replaceAll(".*version\\s+", "").trim();
-    this.version = binary.substring(binary.lastIndexOf('/') + 1) + "://" + v;
+    this.version = name + "://" + v;
+    OomWatcher.get();
   }
 
-  /** runc if this machine can run it (root and the binary), else null. */
-  public static OciRuntime detect(Path stateRoot) {
-    if (!"root".equals(System.getProperty("user.name")) || !Exec.onPath("runc")) return null;
-    try {
-      return new OciRuntime("runc", stateRoot);
-    } catch (IOException e) {
-      return null;
+  /**
+   * The OCI runtime this machine can run (root and the binary on the PATH), else null: {@code wanted}
+   * (runc or crun) or, when null, runc and then crun.
+   */
+  public static OciRuntime detect(Path stateRoot, String wanted) {
+    if (!"root".equals(System.getProperty("user.name"))) return null;
+    List<String> order = wanted == null || wanted.isEmpty() ? List.of("runc", "crun") : List.of(wanted);
+    for (String b : order) {
+      if (!Exec.onPath(b)) continue;
+      try {
+        return new OciRuntime(b, stateRoot);
+      } catch (IOException e) {
+        // try the next one
+      }
     }
+    return null;
+  }
+
+  /** cgroup v1 controllers with a cgroup2 file system mounted beside them at /sys/fs/cgroup/unified. */
+  static boolean hybridCgroups() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+        String[] f = line.split(" ");
+        if (f.length > 2 && f[1].equals(UNIFIED.toString()) && f[2].equals("cgroup2")) return true;
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    return false;
+  }
+
+  /** Whether calls run with crun's hybrid-cgroup workaround (for the node's log and status). */
+  public boolean hidesUnifiedCgroup() {
+    return hideUnified;
   }
 
   @Override
@@ -48,7 +88,12 @@ public final class OciRuntime implements ContainerRuntime {
   }
 
   private List<String> runc(String... args) {
-    List<String> cmd = new ArrayList<>(List.of(binary, "--root", stateRoot.toString()));
+    List<String> cmd = new ArrayList<>();
+    if (hideUnified) {
+      cmd.addAll(List.of("unshare", "-m", "--propagation", "slave", "sh", "-c",
+          "umount " + UNIFIED + " 2>/dev/null; exec \"$0\" \"$@\""));
+    }
+    cmd.addAll(List.of(binary, "--root", stateRoot.toString()));
     cmd.addAll(List.of(args));
     return cmd;
   }
@@ -74,14 +119,74 @@ public final class OciRuntime implements ContainerRuntime {
   @Override
   public ContainerStatus status(ContainerSpec spec) throws IOException {
     Integer code = Shim.exitCode(spec.bundleDir());
-    if (code != null) return new ContainerStatus(ContainerStatus.State.EXITED, code);
+    if (code != null) {
+      // Killed by a signal 9 (runc reports 128+9): was it the kernel's OOM killer in the container's cgroup?
+      boolean oom = code == 137 && OomWatcher.get().oomKilled(OciSpec.cgroupsPath(spec), OOM_LOG_WAIT_MS);
+      return new ContainerStatus(ContainerStatus.State.EXITED, code, oom);
+    }
+    // The runtime runs in the foreground for the container's whole life: while its process lives, the
+    // container runs. A file read instead of a `runc state` process per container per relist.
+    Path pidFile = spec.bundleDir().resolve(Shim.PID_FILE);
+    if (Files.exists(pidFile)) {
+      try {
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) return ContainerStatus.RUNNING;
+      } catch (NumberFormatException e) {
+        // being written
+      }
+    }
     try {
       String state = Exec.run(runc("state", spec.id()));
-      return state.contains("\"status\": \"running\"") || state.contains("\"status\": \"created\"")
-          ? ContainerStatus.RUNNING : ContainerStatus.UNKNOWN;
+      String status = new io.vertx.core.json.JsonObject(state).getString("status", "");
+      return status.equals("running") || status.equals("created") ? ContainerStatus.RUNNING : ContainerStatus.UNKNOWN;
     } catch (IOException e) {
       // Not created yet (the shim is still starting runc) or already gone.
       return Files.exists(spec.bundleDir().resolve(Shim.PID_FILE)) ? ContainerStatus.RUNNING : ContainerStatus.UNKNOWN;
+    }
+  }
+
+  @Override
+  public boolean awaitStarted(ContainerSpec spec, long timeoutMs) throws IOException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (System.currentTimeMillis() < deadline) {
+      if (Shim.exitCode(spec.bundleDir()) != null) return false;
+      Boolean started = runcStarted(spec);
+      if (Boolean.TRUE.equals(started)) return true;
+      if (started == null) {
+        try {
+          String status = new io.vertx.core.json.JsonObject(Exec.run(runc("state", spec.id()))).getString("status", "");
+          if (status.equals("running")) return true;
+        } catch (IOException | RuntimeException e) {
+          // not created yet
+        }
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Without a process per poll: runc's state file names the container's init process, which runs
+   * {@code runc init} until it is started and then the container's command. Null when this is not
+   * runc's layout (crun), so the caller asks the runtime.
+   */
+  private Boolean runcStarted(ContainerSpec spec) {
+    if (!version.startsWith("runc")) return null;
+    Path state = stateRoot.resolve(spec.id()).resolve("state.json");
+    try {
+      if (!Files.exists(state)) return false;
+      long pid = new io.vertx.core.json.JsonObject(Files.readString(state)).getLong("init_process_pid", 0L);
+      if (pid <= 0) return false;
+      byte[] cmdline = Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline"));
+      String argv0 = new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ');
+      return !argv0.startsWith("runc init");
+    } catch (IOException | RuntimeException e) {
+      return false; // written or gone meanwhile: look again
     }
   }
 
@@ -111,7 +216,7 @@ public final class OciRuntime implements ContainerRuntime {
    */
   @Override
   public Process exec(ContainerSpec spec, List<String> command, boolean tty) throws IOException {
-    List<String> argv = new ArrayList<>(runc("exec"));
+    List<String> argv = runc("exec");
     if (tty) argv.addAll(List.of("--tty", "--env", "TERM=xterm"));
     argv.add(spec.id());
     argv.addAll(command);

@@ -9,7 +9,7 @@ import java.util.List;
 public final class OciSpec {
 
   /** Docker's default capability set, which Kubernetes containers get unless securityContext says otherwise. */
-  static final List<String> DEFAULT_CAPABILITIES = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID",
+  public static final List<String> DEFAULT_CAPABILITIES = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID",
       "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
       "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
   private static final long CPU_PERIOD_US = 100_000;
@@ -17,22 +17,60 @@ public final class OciSpec {
   private OciSpec() {
   }
 
+  /** Every capability, in kernel order (CAP_CHOWN is 0; CAP_LAST_CAP is CAP_CHECKPOINT_RESTORE, 40, since Linux 5.9). */
+  public static final List<String> ALL_CAPABILITIES = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
+      "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+      "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+      "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN",
+      "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
+      "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
+      "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+      "CAP_CHECKPOINT_RESTORE");
+
+  /**
+   * The capabilities this process may hand on (its bounding set), as containerd gives a privileged
+   * container "all current capabilities": asking runc for one outside it fails the start.
+   */
+  static final java.util.Set<String> AVAILABLE = available();
+
+  private static java.util.Set<String> available() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (!line.startsWith("CapBnd:")) continue;
+        long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (String cap : ALL_CAPABILITIES) {
+          if ((mask >>> ALL_CAPABILITIES.indexOf(cap) & 1) == 1) out.add(cap);
+        }
+        return out;
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: assume all
+    }
+    return new java.util.LinkedHashSet<>(ALL_CAPABILITIES);
+  }
+
   public static JsonObject render(ContainerSpec c) {
-    JsonArray caps = new JsonArray(DEFAULT_CAPABILITIES);
+    ContainerSpec.Security sec = c.security() == null ? ContainerSpec.Security.DEFAULT : c.security();
+    List<String> wanted = sec.privileged() ? ALL_CAPABILITIES : sec.capabilities();
+    JsonArray caps = new JsonArray(wanted.stream().filter(AVAILABLE::contains).toList());
+    JsonObject user = new JsonObject().put("uid", sec.uid()).put("gid", sec.gid());
+    if (!sec.additionalGids().isEmpty()) user.put("additionalGids", new JsonArray(sec.additionalGids()));
     JsonObject process = new JsonObject().put("terminal", false)
-        .put("user", new JsonObject().put("uid", 0).put("gid", 0))
+        .put("user", user)
         .put("args", new JsonArray(c.args())).put("env", new JsonArray(c.env()))
         .put("cwd", c.workingDir() == null || c.workingDir().isEmpty() ? "/" : c.workingDir())
         .put("capabilities", new JsonObject().put("bounding", caps).put("effective", caps.copy())
             .put("permitted", caps.copy()))
-        .put("noNewPrivileges", false);
+        .put("noNewPrivileges", sec.noNewPrivileges() && !sec.privileged());
     JsonArray mounts = new JsonArray()
         .add(mount("/proc", "proc", "proc", "nosuid", "noexec", "nodev"))
         .add(mount("/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"))
         .add(mount("/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"))
         .add(mount("/dev/shm", "shm", "tmpfs", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k"))
         .add(mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"))
-        .add(mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro"));
+        .add(sec.privileged() ? mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "rw")
+            : mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro"));
     for (ContainerSpec.Mount m : c.mounts()) {
       JsonArray opts = new JsonArray().add("rbind").add(m.readOnly() ? "ro" : "rw");
       mounts.add(new JsonObject().put("destination", m.destination()).put("type", "bind")
@@ -51,16 +89,26 @@ public final class OciSpec {
     resources.put("cpu", cpu);
     resources.put("pids", new JsonObject().put("limit", 4096));
     JsonObject linux = new JsonObject().put("namespaces", namespaces)
-        .put("cgroupsPath", c.cgroupParent() + "/" + c.id())
-        .put("resources", resources)
-        .put("maskedPaths", new JsonArray().add("/proc/acpi").add("/proc/kcore").add("/proc/keys")
-            .add("/proc/latency_stats").add("/proc/timer_list").add("/proc/timer_stats").add("/proc/sched_debug")
-            .add("/sys/firmware").add("/proc/scsi"))
-        .put("readonlyPaths", new JsonArray().add("/proc/asound").add("/proc/bus").add("/proc/fs").add("/proc/irq")
-            .add("/proc/sys").add("/proc/sysrq-trigger"));
+        .put("cgroupsPath", cgroupsPath(c))
+        .put("resources", resources);
+    if (sec.privileged()) {
+      // As containerd does for privileged containers: all devices allowed, nothing masked or read-only.
+      resources.put("devices", new JsonArray().add(new JsonObject().put("allow", true).put("access", "rwm")));
+    } else {
+      linux.put("maskedPaths", new JsonArray().add("/proc/acpi").add("/proc/kcore").add("/proc/keys")
+              .add("/proc/latency_stats").add("/proc/timer_list").add("/proc/timer_stats").add("/proc/sched_debug")
+              .add("/sys/firmware").add("/proc/scsi"))
+          .put("readonlyPaths", new JsonArray().add("/proc/asound").add("/proc/bus").add("/proc/fs").add("/proc/irq")
+              .add("/proc/sys").add("/proc/sysrq-trigger"));
+    }
     return new JsonObject().put("ociVersion", "1.0.2").put("process", process)
-        .put("root", new JsonObject().put("path", "rootfs").put("readonly", false))
+        .put("root", new JsonObject().put("path", "rootfs").put("readonly", sec.readOnlyRoot()))
         .put("hostname", c.hostname()).put("mounts", mounts).put("linux", linux);
+  }
+
+  /** The container's cgroup (cgroupfs path under the node's parent). */
+  public static String cgroupsPath(ContainerSpec c) {
+    return c.cgroupParent() + "/" + c.id();
   }
 
   private static JsonObject mount(String dest, String source, String type, String... options) {

@@ -62,7 +62,7 @@ public final class ProcessRuntime implements ContainerRuntime {
   @Override
   public ContainerStatus status(ContainerSpec spec) throws IOException {
     Integer code = Shim.exitCode(spec.bundleDir());
-    if (code != null) return new ContainerStatus(ContainerStatus.State.EXITED, code);
+    if (code != null) return ContainerStatus.exited(code);
     long pid = Shim.pid(spec.bundleDir());
     return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
         ? ContainerStatus.RUNNING : ContainerStatus.UNKNOWN;

@@ -22,9 +22,12 @@ final class Shim {
   static final String STDIN_FIFO = "stdin";
   private static final long LAUNCH_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
-  /** One line in, one timestamped line out; builtins only, so no process per line. */
+  /**
+   * One line in, one timestamped line out; builtins only, so no process per line. The log is opened
+   * for each line, so a log rotated away (renamed by the agent) is followed by a fresh file at once.
+   */
   private static final String WRITER = "w() { while IFS= read -r l || [ -n \"$l\" ]; do t=$EPOCHREALTIME; "
-      + "printf '%(%Y-%m-%dT%H:%M:%S)T.%s000Z %s F %s\\n' \"${t%.*}\" \"${t#*.}\" \"$1\" \"$l\"; done; }; ";
+      + "printf '%(%Y-%m-%dT%H:%M:%S)T.%s000Z %s F %s\\n' \"${t%.*}\" \"${t#*.}\" \"$1\" \"$l\" >>\"$2\"; done; }; ";
 
   private Shim() {
   }
@@ -43,7 +46,7 @@ final class Shim {
     String script = "export TZ=UTC LC_ALL=C; " + WRITER
         + "rm -f out err; mkfifo out err" + (stdin ? " && { [ -p " + STDIN_FIFO + " ] || mkfifo " + STDIN_FIFO
         + "; }" : "") + " || exit 1; "
-        + "w stdout <out >>" + logFile + " & o=$!; w stderr <err >>" + logFile + " & e=$!; "
+        + "w stdout " + logFile + " <out & o=$!; w stderr " + logFile + " <err & e=$!; "
         + cmd + in + " >out 2>err & echo $! > " + PID_FILE + "; wait $!; c=$?; wait $o $e; rm -f out err; "
         + "echo $c > " + EXIT_FILE + ".tmp && mv " + EXIT_FILE + ".tmp " + EXIT_FILE;
     List<String> argv = new ArrayList<>(List.of("setsid", "bash", "-c", script));
