@@ -14,7 +14,8 @@ import java.util.TreeMap;
  * elements in Kubernetes' FieldsV1 spelling ({@code f:name} a field or map key, {@code k:{"name":"web"}}
  * an item of a list keyed by its map keys, {@code v:"x"} an item of a set, {@code i:3} a list index).
  * A node is a member when the path leading to it is in the set (FieldsV1 writes {@code "."} for a
- * member that also has children). Pure and mutable only through {@link #insert}.
+ * member that also has children). Pure and mutable only through {@link #insert}. Every subtree kept
+ * holds at least one member, so emptiness is known without a walk.
  */
 public final class FieldSet {
 
@@ -49,12 +50,45 @@ public final class FieldSet {
 
   /** The element naming a list item by its key fields (encoded sorted by name, as Kubernetes does). */
   public static String key(Map<String, Object> keyFields) {
-    return "k:" + Json.encode(new TreeMap<>(keyFields));
+    StringBuilder sb = new StringBuilder("k:{");
+    boolean first = true;
+    for (Map.Entry<String, Object> e : new TreeMap<>(keyFields).entrySet()) {
+      if (!first) sb.append(',');
+      first = false;
+      quote(sb, e.getKey());
+      sb.append(':');
+      scalar(sb, e.getValue());
+    }
+    return sb.append('}').toString();
   }
 
   /** The element naming an item of a set by its value. */
   public static String value(Object v) {
-    return "v:" + Json.encode(v);
+    return scalar(new StringBuilder("v:"), v).toString();
+  }
+
+  /** JSON of a key or set value; strings, numbers and booleans by hand (the hot case), the rest by Jackson. */
+  private static StringBuilder scalar(StringBuilder sb, Object v) {
+    if (v instanceof String str) return quote(sb, str);
+    if (v instanceof Integer || v instanceof Long || v instanceof Boolean) return sb.append(v);
+    return sb.append(Json.encode(v));
+  }
+
+  private static StringBuilder quote(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '<', '>', '&' -> sb.append(String.format("\\u%04x", (int) c));
+        default -> {
+          if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+          else sb.append(c);
+        }
+      }
+    }
+    return sb.append('"');
   }
 
   public static String index(int i) {
@@ -94,13 +128,9 @@ public final class FieldSet {
     return member;
   }
 
-  /** True when no path is a member. */
+  /** True when no path is a member (every child holds a member: operations never keep empty subtrees). */
   public boolean isEmpty() {
-    if (member) return false;
-    for (FieldSet c : children.values()) {
-      if (!c.isEmpty()) return false;
-    }
-    return true;
+    return !member && children.isEmpty();
   }
 
   public FieldSet copy() {
