@@ -495,6 +495,10 @@ public final class ApiService {
         return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
             ? allocator.releaseAll(gone).map(gone) : Future.succeededFuture(gone));
       }
+      // A write that changes nothing is not written (no new resourceVersion, no watch event), as in kube.
+      if (merged.equals(old) && (expected == 0 || expected == Meta.resourceVersion(old))) {
+        return Future.succeededFuture(old);
+      }
       long rv = expected != 0 ? expected : Meta.resourceVersion(old);
       if (isService(r.type()) && !"status".equals(r.subresource())) {
         return allocator.reallocate(old, merged).compose(svc -> store.update(key, svc, rv))

@@ -133,6 +133,11 @@ class ServerSideApplyIT {
     kubectl.ok("apply", "--server-side", "-f", f);
     assertEquals("busybox:2", get("{.spec.template.spec.containers[0].image}", "deployment", "web"));
     assertEquals(1, managed("deployment", "web").size());
+
+    // The same manifest again changes nothing: no new resourceVersion.
+    String rv = get("{.metadata.resourceVersion}", "deployment", "web");
+    kubectl.ok("apply", "--server-side", "-f", f);
+    assertEquals(rv, get("{.metadata.resourceVersion}", "deployment", "web"));
   }
 
   @Test
