@@ -39,8 +39,11 @@ final class TypeSchema {
     }
     Map<String, JsonObject> refs = closure(OpenApi.model("ObjectMeta"));
     if (type.schema() == null) return new TypeSchema(refs, null);
-    JsonObject root = type.schema().copy();
-    JsonObject props = root.getJsonObject("properties", new JsonObject()).copy();
+    // Shallow copies: the CRD's schema is only read, and may be large.
+    JsonObject root = new JsonObject(new java.util.LinkedHashMap<>(type.schema().getMap()));
+    JsonObject given = type.schema().getJsonObject("properties");
+    JsonObject props = new JsonObject(given == null ? new java.util.LinkedHashMap<>()
+        : new java.util.LinkedHashMap<>(given.getMap()));
     props.put("metadata", ModelSchemas.ref(ModelSchemas.OBJECT_META));
     root.put("properties", props);
     return new TypeSchema(refs, root);
