@@ -127,6 +127,15 @@ class ManagedFieldsTest {
   }
 
   @Test
+  void reapplyingTheSameConfigurationChangesNothing() {
+    JsonObject live = applied();
+    ManagedFields.Context later = ctx(DEPLOYMENTS, "kubectl", null, T1);
+    JsonObject merged = ManagedFields.merge(later, live, CONFIG);
+    Meta.meta(merged).put("managedFields", ManagedFields.apply(later, live, merged, CONFIG, false));
+    assertEquals(live, merged);
+  }
+
+  @Test
   void severalConflictsAreGroupedByManager() {
     JsonObject live = applied();
     JsonObject other = new JsonObject("""
@@ -230,6 +239,13 @@ class ManagedFieldsTest {
             {"data":{"a":"1","b":"2"}}""", """
             {"data":{"a":null}}""", """
             {"data":{"b":"2"}}"""),
+        new MergeCase("service ports key on port and protocol; the allocated clusterIP stays",
+            Resources.builtIn("", "services"), """
+            {"spec":{"clusterIP":"10.96.0.9","ports":[{"port":80,"protocol":"TCP","targetPort":8080},
+              {"port":53,"protocol":"UDP"}]}}""", """
+            {"spec":{"ports":[{"port":80,"targetPort":9090},{"port":53,"protocol":"TCP"}]}}""", """
+            {"spec":{"clusterIP":"10.96.0.9","ports":[{"port":80,"protocol":"TCP","targetPort":9090},
+              {"port":53,"protocol":"UDP"},{"port":53,"protocol":"TCP"}]}}"""),
         new MergeCase("custom list-map keys", crd(), """
             {"spec":{"routes":[{"host":"a","port":1,"w":1},{"host":"b","port":1}],"tags":["x"]}}""", """
             {"spec":{"routes":[{"host":"a","port":1,"w":2}],"tags":["y"]}}""", """
