@@ -405,11 +405,21 @@ public final class ManagedFields {
         if (c.type().subresources().contains("status")) s = s.recursiveDifference(STATUS);
       }
       case "status" -> s = only(s, STATUS);
-      case "scale" -> s = only(s, REPLICAS);
+      case "scale" -> s = only(s, replicasPath(c.type()));
       default -> {
       }
     }
     return s;
+  }
+
+  /** Where the scale subresource writes: spec.replicas, or a custom kind's specReplicasPath. */
+  private static FieldSet replicasPath(ResourceType type) {
+    if (!type.isCustom()) return REPLICAS;
+    String path = type.custom().getJsonObject("subresources", new JsonObject()).getJsonObject("scale",
+        new JsonObject()).getString("specReplicasPath", ".spec.replicas");
+    List<String> elements = new ArrayList<>();
+    for (String part : path.replaceFirst("^\\.", "").split("\\.")) elements.add(FieldSet.field(part));
+    return FieldSet.of(List.of(elements));
   }
 
   /** The members of {@code s} at or under the members of {@code within}. */

@@ -281,6 +281,19 @@ class ManagedFieldsTest {
   }
 
   @Test
+  void aCustomScaleOwnsItsReplicasPath() {
+    JsonObject version = new JsonObject().put("name", "v1").put("subresources", new JsonObject().put("scale",
+        new JsonObject().put("specReplicasPath", ".spec.size")));
+    ResourceType type = new ResourceType("stable.example.com", "v1", "Pool", "pools", true, List.of(),
+        Set.of("scale"), List.of(), null, version);
+    JsonObject live = new JsonObject("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"size\":1,\"other\":1}}");
+    JsonObject next = live.copy();
+    next.getJsonObject("spec").put("size", 4);
+    JsonArray managed = ManagedFields.update(ctx(type, "kubectl", "scale", T1), live, next, List.of());
+    assertEquals(new JsonObject("{\"f:spec\":{\"f:size\":{}}}"), managed.getJsonObject(0).getJsonObject("fieldsV1"));
+  }
+
+  @Test
   void statusIsOwnedThroughStatusOnly() {
     JsonObject live = applied();
     JsonObject next = live.copy().put("status", new JsonObject().put("replicas", 2));
