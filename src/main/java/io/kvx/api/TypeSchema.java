@@ -20,6 +20,9 @@ final class TypeSchema {
   enum Shape { STRUCT, ATOMIC, LIST_MAP, LIST_SET, SCALAR }
 
   private static final Map<Class<?>, Map<String, JsonObject>> CLOSURES = new ConcurrentHashMap<>();
+  private static final Map<Class<?>, TypeSchema> BUILT_IN = new ConcurrentHashMap<>();
+  private static final Map<Map<String, JsonObject>, Map<String, JsonObject>> BY_REF =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
   /** Key fields Kubernetes defaults (a port's protocol), so an item that omits them keys like the stored one. */
   private static final Map<String, Object> KEY_DEFAULTS = Map.of("protocol", "TCP");
@@ -34,10 +37,12 @@ final class TypeSchema {
 
   static TypeSchema of(ResourceType type) {
     if (type.model() != null) {
-      Map<String, JsonObject> refs = closure(type.model());
-      return new TypeSchema(refs, refs.get(ModelSchemas.name(type.model())));
+      return BUILT_IN.computeIfAbsent(type.model(), m -> {
+        Map<String, JsonObject> refs = byRef(closure(m));
+        return new TypeSchema(refs, refs.get(ModelSchemas.REF_PREFIX + ModelSchemas.name(m)));
+      });
     }
-    Map<String, JsonObject> refs = closure(OpenApi.model("ObjectMeta"));
+    Map<String, JsonObject> refs = byRef(closure(OpenApi.model("ObjectMeta")));
     if (type.schema() == null) return new TypeSchema(refs, null);
     // Shallow copies: the CRD's schema is only read, and may be large.
     JsonObject root = new JsonObject(new java.util.LinkedHashMap<>(type.schema().getMap()));
@@ -53,11 +58,21 @@ final class TypeSchema {
     return CLOSURES.computeIfAbsent(model, m -> ModelSchemas.closure(List.of(m)));
   }
 
+  /** The schemas by their full $ref ("#/components/schemas/..."), in a hash map: resolving is the hot path. */
+  private static Map<String, JsonObject> byRef(Map<String, JsonObject> byName) {
+    return BY_REF.computeIfAbsent(byName, n -> {
+      Map<String, JsonObject> out = new java.util.HashMap<>();
+      n.forEach((name, schema) -> out.put(ModelSchemas.REF_PREFIX + name, schema));
+      return out;
+    });
+  }
+
   JsonObject resolve(JsonObject schema) {
     int hops = 0;
-    while (schema != null && schema.containsKey("$ref") && hops++ < 16) {
-      String ref = schema.getString("$ref");
-      schema = refs.get(ref.substring(ref.lastIndexOf('/') + 1));
+    while (schema != null && hops++ < 16) {
+      Object ref = schema.getValue("$ref");
+      if (ref == null) break;
+      schema = refs.get(ref);
     }
     if (schema != null && !schema.containsKey("properties") && schema.getJsonArray("allOf") != null
         && schema.getJsonArray("allOf").size() == 1) {

@@ -179,7 +179,9 @@ public final class ApiService {
     checkKind(r.type(), r.body());
     String manager = fieldManager(r, "CreateOptions");
     Object requestedManaged = Meta.meta(r.body()).getValue("managedFields");
-    JsonObject obj = Json.normalize(r.type(), checkFields(r, r.body().copy()));
+    JsonObject body = r.body().copy();
+    Meta.meta(body).remove("managedFields");
+    JsonObject obj = Json.normalize(r.type(), checkFields(r, body));
     JsonObject meta = Meta.meta(obj);
     if (r.type().namespaced()) {
       String bodyNs = meta.getString("namespace");
@@ -472,7 +474,8 @@ public final class ApiService {
     String key = key(r, r.name());
     return retryConflicts(expected == 0, () -> store.get(key).compose(old -> {
       JsonObject changed = change.apply(old.copy());
-      Object requestedManaged = Meta.meta(changed).getValue("managedFields");
+      // managedFields are rebuilt below: kept out of normalize, whose cost grows with the object.
+      Object requestedManaged = Meta.meta(changed).remove("managedFields");
       JsonObject next = Json.normalize(r.type(), checkFields(r, changed));
       JsonObject merged = mergeForSubresource(r, old, next);
       Meta.meta(merged).put("resourceVersion", Meta.meta(old).getString("resourceVersion"));
