@@ -404,14 +404,22 @@ public final class ApiService {
   private Future<JsonObject> update(ApiRequest r) {
     checkKind(r.type(), r.body());
     fieldManager(r, "UpdateOptions");
-    JsonObject body = Json.normalize(r.type(), r.body());
+    // The managedFields as sent ([] and [{}] reset them), not as normalize would render them.
+    Object requestedManaged = Meta.meta(r.body()).getValue("managedFields");
+    JsonObject sent = r.body().copy();
+    Meta.meta(sent).remove("managedFields");
+    JsonObject body = Json.normalize(r.type(), sent);
     String bodyName = Meta.name(body);
     if (bodyName != null && !bodyName.equals(r.name())) {
       throw ApiError.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL ("
           + r.name() + ")");
     }
     long expected = Meta.resourceVersion(body);
-    return mutate(r, expected, old -> body);
+    return mutate(r, expected, old -> {
+      JsonObject next = body.copy();
+      if (requestedManaged != null) Meta.meta(next).put("managedFields", requestedManaged);
+      return next;
+    });
   }
 
   private Future<JsonObject> patch(ApiRequest r) {
