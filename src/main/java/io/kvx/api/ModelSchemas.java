@@ -45,6 +45,11 @@ public final class ModelSchemas {
   private static final Set<String> FREE_FORM = Set.of("JSONSchemaPropsOrArray", "JSONSchemaPropsOrBool",
       "JSONSchemaPropsOrStringArray", "JSON", "RawExtension", "FieldsV1");
 
+  /** Structs Kubernetes marks atomic (x-kubernetes-map-type): server-side apply owns them whole. */
+  private static final Set<String> ATOMIC_STRUCTS = Set.of("LabelSelector", "LocalObjectReference", "ObjectReference",
+      "TypedLocalObjectReference", "ConfigMapKeySelector", "SecretKeySelector", "ObjectFieldSelector",
+      "ResourceFieldSelector", "NodeSelector", "SecretReference");
+
   /** Patch strategy, merge key, list type and map keys of a field ("Type.field"), as Kubernetes declares them. */
   private record ListRule(String strategy, String mergeKey, String listType, List<String> mapKeys) {}
 
@@ -272,6 +277,7 @@ public final class ModelSchemas {
     JsonObject schema = type("object");
     if (props.isEmpty()) return schema;
     schema.put("properties", props);
+    if (ATOMIC_STRUCTS.contains(simple)) schema.put("x-kubernetes-map-type", "atomic");
     List<String> required = REQUIRED.get(simple);
     if (required != null) {
       JsonArray req = new JsonArray();

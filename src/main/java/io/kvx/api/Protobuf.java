@@ -34,6 +34,7 @@ public final class Protobuf {
   private static final String TIME = Meta.Time.getDescriptor().getFullName();
   private static final String MICRO_TIME = Meta.MicroTime.getDescriptor().getFullName();
   private static final String RAW_EXTENSION = Runtime.RawExtension.getDescriptor().getFullName();
+  private static final String FIELDS_V1 = Meta.FieldsV1.getDescriptor().getFullName();
 
   /** Go structs embedded with `json:",inline"`: a field in protobuf, flattened into the parent in JSON. */
   private static final java.util.Set<String> INLINE = java.util.Set.of("handler", "volumeSource",
@@ -166,6 +167,15 @@ public final class Protobuf {
       Meta.MicroTime t = (Meta.MicroTime) m;
       if (t.getSeconds() == 0 && t.getNanos() == 0) return null;
       return Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).truncatedTo(ChronoUnit.MICROS).toString();
+    }
+    if (name.equals(FIELDS_V1)) {
+      // managedFields' field sets travel as their JSON text.
+      String raw = ((Meta.FieldsV1) m).getRaw().toStringUtf8();
+      try {
+        return raw.isEmpty() ? new JsonObject() : new JsonObject(raw);
+      } catch (DecodeException e) {
+        throw ApiError.badRequest("managedFields fieldsV1 is not JSON: " + e.getMessage());
+      }
     }
     if (name.equals(RAW_EXTENSION)) {
       String raw = ((Runtime.RawExtension) m).getRaw().toStringUtf8();

@@ -10,14 +10,31 @@ import java.util.Map;
 /**
  * One API call, whichever transport carried it (HTTP or the event bus). {@code namespace} is null for
  * cluster-scoped calls and for list/watch across all namespaces. {@code warnings} collects what the
- * reply should warn about (HTTP sends them as Warning headers).
+ * reply should warn about (HTTP sends them as Warning headers). {@code userAgent} names the client
+ * (HTTP User-Agent; null over the bus).
  */
 public record ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
-                         JsonObject body, String patchType, Map<String, String> query, List<String> warnings) {
+                         JsonObject body, String patchType, Map<String, String> query, List<String> warnings,
+                         String userAgent) {
 
   public ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
                     JsonObject body, String patchType, Map<String, String> query) {
-    this(verb, type, namespace, name, subresource, body, patchType, query, new ArrayList<>());
+    this(verb, type, namespace, name, subresource, body, patchType, query, new ArrayList<>(), null);
+  }
+
+  public ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
+                    JsonObject body, String patchType, Map<String, String> query, List<String> warnings) {
+    this(verb, type, namespace, name, subresource, body, patchType, query, warnings, null);
+  }
+
+  /** The same request as sent by {@code userAgent} (the default field manager comes from it). */
+  public ApiRequest withUserAgent(String agent) {
+    return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query, warnings, agent);
+  }
+
+  /** A server-side apply: PATCH with application/apply-patch+yaml (or +json, +cbor). */
+  public boolean isApply() {
+    return patchType != null && patchType.startsWith("application/apply-patch");
   }
 
   public String param(String key) {

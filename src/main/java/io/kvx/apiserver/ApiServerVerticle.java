@@ -38,6 +38,8 @@ import java.util.logging.Logger;
 public final class ApiServerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(ApiServerVerticle.class.getName());
+  /** Who a bus request comes from when it does not say ("userAgent"): its field manager is "kvx". */
+  private static final String BUS_USER_AGENT = "kvx";
   /** kube-apiserver's request body limit. */
   private static final long MAX_BODY_BYTES = 3 * 1024 * 1024;
   /** Largest WebSocket frame or message of exec, attach and port-forward (kubectl writes 32 KiB). */
@@ -254,7 +256,8 @@ public final class ApiServerVerticle extends VerticleBase {
       Map<String, String> query = new HashMap<>();
       m.getJsonObject("query", new JsonObject()).forEach(e -> query.put(e.getKey(), String.valueOf(e.getValue())));
       ApiRequest req = new ApiRequest(m.getString("verb"), type, m.getString("namespace"), m.getString("name"),
-          m.getString("subresource"), m.getJsonObject("body"), m.getString("patchType"), query);
+          m.getString("subresource"), m.getJsonObject("body"), m.getString("patchType"), query)
+          .withUserAgent(m.getString("userAgent", BUS_USER_AGENT));
       if ("watch".equals(req.verb())) {
         busWatch(msg, req, m.getString("address"));
         return;

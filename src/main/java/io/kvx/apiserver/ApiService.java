@@ -7,6 +7,7 @@ import io.kvx.api.FieldSelector;
 import io.kvx.api.FieldValidation;
 import io.kvx.api.Json;
 import io.kvx.api.LabelSelector;
+import io.kvx.api.ManagedFields;
 import io.kvx.api.Meta;
 import io.kvx.api.Patches;
 import io.kvx.api.Quotas;
@@ -177,7 +178,11 @@ public final class ApiService {
     if (r.subresource() != null) throw new ApiError(ApiError.Reason.MethodNotAllowed,
         "the server does not allow this method on the requested resource");
     checkKind(r.type(), r.body());
-    JsonObject obj = Json.normalize(r.type(), checkFields(r, r.body().copy()));
+    String manager = fieldManager(r, "CreateOptions");
+    Object requestedManaged = Meta.meta(r.body()).getValue("managedFields");
+    JsonObject body = r.body().copy();
+    Meta.meta(body).remove("managedFields");
+    JsonObject obj = Json.normalize(r.type(), checkFields(r, body));
     JsonObject meta = Meta.meta(obj);
     if (r.type().namespaced()) {
       String bodyNs = meta.getString("namespace");
@@ -203,6 +208,10 @@ public final class ApiService {
       Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
     }
     validate(r.type(), obj);
+    ManagedFields.Context owner = new ManagedFields.Context(r.type(), manager, null, Meta.now());
+    setManaged(obj, r.isApply()
+        ? ManagedFields.apply(owner, new JsonObject(), obj, r.body(), true)
+        : ManagedFields.update(owner, new JsonObject(), obj, ManagedFields.fromRequest(requestedManaged, null, null)));
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced()
         ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
@@ -428,18 +437,31 @@ public final class ApiService {
 
   private Future<JsonObject> update(ApiRequest r) {
     checkKind(r.type(), r.body());
-    JsonObject body = Json.normalize(r.type(), r.body());
+    fieldManager(r, "UpdateOptions");
+    // The managedFields as sent ([] and [{}] reset them), not as normalize would render them.
+    Object requestedManaged = Meta.meta(r.body()).getValue("managedFields");
+    JsonObject sent = r.body().copy();
+    Meta.meta(sent).remove("managedFields");
+    JsonObject body = Json.normalize(r.type(), sent);
     String bodyName = Meta.name(body);
     if (bodyName != null && !bodyName.equals(r.name())) {
       throw ApiError.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL ("
           + r.name() + ")");
     }
     long expected = Meta.resourceVersion(body);
-    return mutate(r, expected, old -> body);
+    return mutate(r, expected, old -> {
+      JsonObject next = body.copy();
+      if (requestedManaged != null) Meta.meta(next).put("managedFields", requestedManaged);
+      return next;
+    });
   }
 
   private Future<JsonObject> patch(ApiRequest r) {
-    boolean apply = r.patchType() != null && r.patchType().startsWith("application/apply-patch");
+    boolean apply = r.isApply();
+    fieldManager(r, "PatchOptions");
+    if (apply && Meta.meta(r.body()).getValue("managedFields") != null) {
+      throw ApiError.badRequest("metadata.managedFields must be nil");
+    }
     Future<JsonObject> patched = mutatePatch(r);
     if (!apply || r.subresource() != null) return patched;
     // Server-side apply creates what does not exist yet.
@@ -452,8 +474,8 @@ public final class ApiService {
             + "the name on the URL (" + r.name() + ")"));
       }
       Meta.meta(body).put("name", r.name());
-      return create(new ApiRequest("create", r.type(), r.namespace(), null, null, body, null, r.query(),
-          r.warnings()));
+      return create(new ApiRequest("create", r.type(), r.namespace(), null, null, body, r.patchType(), r.query(),
+          r.warnings(), r.userAgent()));
     });
   }
 
@@ -465,9 +487,11 @@ public final class ApiService {
         patched = Patches.jsonPatch(old, r.body().getJsonArray("patch"));
       } else if (type.startsWith("application/merge-patch+json")) {
         patched = Patches.mergePatch(old, r.body());
-      } else if (type.startsWith("application/strategic-merge-patch+json")
-          || type.startsWith("application/apply-patch+yaml")) {
+      } else if (type.startsWith("application/strategic-merge-patch+json")) {
         patched = Patches.strategicMergePatch(old, r.body());
+      } else if (r.isApply()) {
+        checkKind(r.type(), r.body());
+        patched = ManagedFields.merge(owner(r), old, r.body());
       } else {
         throw new ApiError(ApiError.Reason.UnsupportedMediaType, "the body of the request was in an unknown "
             + "format - accepted media types include: application/json-patch+json, application/merge-patch+json, "
@@ -491,12 +515,23 @@ public final class ApiService {
   private Future<JsonObject> mutate(ApiRequest r, long expected, Function<JsonObject, JsonObject> change) {
     String key = key(r, r.name());
     return retryConflicts(expected == 0, () -> store.get(key).compose(old -> {
-      JsonObject next = Json.normalize(r.type(), checkFields(r, change.apply(old.copy())));
+      JsonObject changed = change.apply(old.copy());
+      // managedFields are rebuilt below: kept out of normalize, whose cost grows with the object.
+      Object requestedManaged = Meta.meta(changed).remove("managedFields");
+      JsonObject next = Json.normalize(r.type(), checkFields(r, changed));
       JsonObject merged = mergeForSubresource(r, old, next);
       Meta.meta(merged).put("resourceVersion", Meta.meta(old).getString("resourceVersion"));
       Defaults.apply(r.type(), merged);
       validate(r.type(), merged);
       checkImmutable(r.type(), old, merged);
+      ManagedFields.Context owner = owner(r);
+      if (r.isApply()) {
+        setManaged(merged, ManagedFields.apply(owner, old, merged, r.body(), force(r)));
+        ManagedFields.syncLastApplied(owner, old, merged, r.body());
+      } else {
+        setManaged(merged, ManagedFields.update(owner, old, merged,
+            ManagedFields.fromRequest(requestedManaged, old, r.subresource())));
+      }
       if (isCrd(r.type()) && !"status".equals(r.subresource())) {
         merged.put("status", CustomResources.status(merged, Meta.now()));
       }
@@ -504,6 +539,10 @@ public final class ApiService {
       if (finalizersDone(old, merged)) {
         return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
             ? allocator.releaseAll(gone).map(gone) : Future.succeededFuture(gone));
+      }
+      // A write that changes nothing is not written (no new resourceVersion, no watch event), as in kube.
+      if (merged.equals(old) && (expected == 0 || expected == Meta.resourceVersion(old))) {
+        return Future.succeededFuture(old);
       }
       long rv = expected != 0 ? expected : Meta.resourceVersion(old);
       if (isService(r.type()) && !"status".equals(r.subresource())) {
@@ -523,8 +562,9 @@ public final class ApiService {
   }
 
   private <T> Future<T> retryConflicts(int left, Supplier<Future<T>> attempt) {
+    // A field-manager conflict (causes listed) is an answer, not a race: no retry.
     return attempt.get().recover(e -> left > 0 && ApiError.is(e, ApiError.Reason.Conflict)
-        ? retryConflicts(left - 1, attempt) : Future.failedFuture(e));
+        && ((ApiError) e).causes().isEmpty() ? retryConflicts(left - 1, attempt) : Future.failedFuture(e));
   }
 
   private JsonObject mergeForSubresource(ApiRequest r, JsonObject old, JsonObject next) {
@@ -780,6 +820,7 @@ public final class ApiService {
     return switch (r.verb()) {
       case "get" -> store.get(key).map(o -> scaleOf(r.type(), o));
       case "update", "patch" -> retryConflicts(true, () -> store.get(key).compose(obj -> {
+        fieldManager(r, r.verb().equals("update") ? "UpdateOptions" : "PatchOptions");
         JsonObject current = scaleOf(r.type(), obj);
         JsonObject desired;
         if (r.verb().equals("update")) {
@@ -802,7 +843,18 @@ public final class ApiService {
               "FieldValueInvalid", "Invalid value: " + replicas + ": must be greater than or equal to 0")));
         }
         JsonObject next = obj.copy();
-        setPath(next, scalePath(r.type(), "specReplicasPath", ".spec.replicas"), n.intValue());
+        String replicasPath = scalePath(r.type(), "specReplicasPath", ".spec.replicas");
+        setPath(next, replicasPath, n.intValue());
+        ManagedFields.Context owner = owner(r);
+        if (r.isApply()) {
+          JsonObject config = new JsonObject();
+          if (r.body().getJsonObject("spec", new JsonObject()).containsKey("replicas")) {
+            setPath(config, replicasPath, n.intValue());
+          }
+          setManaged(next, ManagedFields.apply(owner, obj, next, config, force(r)));
+        } else {
+          setManaged(next, ManagedFields.update(owner, obj, next, ManagedFields.fromRequest(null, obj, "scale")));
+        }
         if (r.dryRun()) return Future.succeededFuture(scaleOf(r.type(), next));
         return store.update(key, next, Meta.resourceVersion(obj)).map(o -> scaleOf(r.type(), o));
       }));
@@ -872,6 +924,48 @@ public final class ApiService {
     ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
     return delete(del).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1")
         .put("metadata", new JsonObject()).put("status", "Success").put("code", 201));
+  }
+
+  /**
+   * The request's field manager: ?fieldManager, else the User-Agent's first word (as kube derives it).
+   * Apply requires one, and ?force is for apply only; both are 422s on the options kind, as kube says.
+   */
+  private static String fieldManager(ApiRequest r, String optionsKind) {
+    String given = r.param("fieldManager");
+    List<ApiError.Cause> causes = new java.util.ArrayList<>();
+    if (given != null && !given.isEmpty()) {
+      String why = ManagedFields.invalidManager(given);
+      if (why != null) causes.add(new ApiError.Cause("fieldManager", why.startsWith("Too long")
+          ? "FieldValueTooLong" : "FieldValueInvalid", why));
+    } else if (r.isApply()) {
+      causes.add(new ApiError.Cause("fieldManager", "FieldValueRequired", "Required value: is required for apply "
+          + "patch"));
+    }
+    if (r.param("force") != null && r.verb().equals("patch") && !r.isApply()) {
+      causes.add(new ApiError.Cause("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply "
+          + "patch"));
+    }
+    if (!causes.isEmpty()) {
+      List<String> parts = causes.stream().map(c -> c.field() + ": " + c.message()).toList();
+      throw new ApiError(ApiError.Reason.Invalid, optionsKind + ".meta.k8s.io \"\" is invalid: "
+          + (parts.size() == 1 ? parts.get(0) : "[" + String.join(", ", parts) + "]"), "meta.k8s.io", optionsKind,
+          "", causes);
+    }
+    return given != null && !given.isEmpty() ? given : ManagedFields.managerFromUserAgent(r.userAgent());
+  }
+
+  private static ManagedFields.Context owner(ApiRequest r) {
+    return new ManagedFields.Context(r.type(), fieldManager(r, r.verb().equals("update") ? "UpdateOptions"
+        : "PatchOptions"), r.subresource(), Meta.now());
+  }
+
+  private static boolean force(ApiRequest r) {
+    return "true".equals(r.param("force"));
+  }
+
+  private static void setManaged(JsonObject obj, JsonArray entries) {
+    if (entries.isEmpty()) Meta.meta(obj).remove("managedFields");
+    else Meta.meta(obj).put("managedFields", entries);
   }
 
   private String randomSuffix() {

@@ -137,7 +137,8 @@ public final class HttpApi {
           throw ApiError.badRequest("the request body is empty; an object is required");
         }
       }
-      return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query);
+      return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query)
+          .withUserAgent(ctx.request().getHeader(HttpHeaders.USER_AGENT));
     }
   }
 
@@ -336,7 +337,8 @@ public final class HttpApi {
   private static ApiRequest withoutResourceVersion(ApiRequest r) {
     Map<String, String> q = new HashMap<>(r.query());
     q.remove("resourceVersion");
-    return new ApiRequest(r.verb(), r.type(), r.namespace(), r.name(), r.subresource(), r.body(), r.patchType(), q);
+    return new ApiRequest(r.verb(), r.type(), r.namespace(), r.name(), r.subresource(), r.body(), r.patchType(), q,
+        r.warnings(), r.userAgent());
   }
 
   private static JsonObject bookmark(ResourceType type, long revision, boolean initialEnd) {

@@ -37,6 +37,21 @@ class ProtobufTest {
   }
 
   @Test
+  void managedFieldsKeepTheirFieldSetsAsJson() throws Exception {
+    var entry = io.kubernetes.client.proto.Meta.ManagedFieldsEntry.newBuilder().setManager("kubectl")
+        .setOperation("Apply").setApiVersion("v1").setFieldsType("FieldsV1")
+        .setFieldsV1(io.kubernetes.client.proto.Meta.FieldsV1.newBuilder().setRaw(com.google.protobuf.ByteString
+            .copyFromUtf8("{\"f:data\":{\"f:a\":{}}}")));
+    V1.ConfigMap cm = V1.ConfigMap.newBuilder()
+        .setMetadata(ObjectMeta.newBuilder().setName("cm").addManagedFields(entry)).putData("a", "1").build();
+    JsonObject json = Protobuf.decode(wire("v1", "ConfigMap", cm));
+    assertEquals(new JsonObject("""
+        {"manager":"kubectl","operation":"Apply","apiVersion":"v1","fieldsType":"FieldsV1",
+         "fieldsV1":{"f:data":{"f:a":{}}}}"""),
+        json.getJsonObject("metadata").getJsonArray("managedFields").getJsonObject(0));
+  }
+
+  @Test
   void deleteOptionsAsHelmSendsThem() throws Exception {
     io.kubernetes.client.proto.Meta.DeleteOptions opts = io.kubernetes.client.proto.Meta.DeleteOptions.newBuilder()
         .setPropagationPolicy("Background").build();

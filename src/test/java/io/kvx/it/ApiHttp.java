@@ -47,6 +47,13 @@ final class ApiHttp {
     return sendAsync(method, path, body).get();
   }
 
+  /** A request with its own content type and a raw body (apply-patch+yaml, ...). */
+  Reply send(String method, String path, String contentType, String body) throws Exception {
+    HttpRequest r = req(path).timeout(Duration.ofSeconds(30)).setHeader("Content-Type", contentType)
+        .method(method, HttpRequest.BodyPublishers.ofString(body)).build();
+    return reply(http.send(r, HttpResponse.BodyHandlers.ofString()));
+  }
+
   Reply get(String path) throws Exception {
     return send("GET", path, null);
   }

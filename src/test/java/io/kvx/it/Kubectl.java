@@ -28,10 +28,17 @@ final class Kubectl {
   }
 
   Result run(String... args) throws Exception {
+    return run(java.util.Map.of(), args);
+  }
+
+  /** With extra environment (KUBE_EDITOR for kubectl edit). */
+  Result run(java.util.Map<String, String> env, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString(),
         "--request-timeout=20s"));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
