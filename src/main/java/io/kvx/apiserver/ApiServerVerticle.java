@@ -104,6 +104,16 @@ public final class ApiServerVerticle extends VerticleBase {
     router.route().handler(this::authenticate);
     // Upgrades (exec, attach, port-forward) are taken before the body handler would read the request.
     router.routeWithRegex(StreamRoutes.PATH_REGEX).handler(streams::handle);
+    // Watches over WebSocket (fabric8's default) upgrade before the body handler would read the request.
+    router.get("/api/v1/*").handler(ctx -> {
+      if (isWebSocketWatch(ctx)) http.handle(ctx, "", "v1", rest(ctx, "/api/v1/"));
+      else ctx.next();
+    });
+    router.get("/apis/:group/:version/*").handler(ctx -> {
+      if (isWebSocketWatch(ctx)) http.handle(ctx, ctx.pathParam("group"), ctx.pathParam("version"),
+          rest(ctx, "/apis/" + ctx.pathParam("group") + "/" + ctx.pathParam("version") + "/"));
+      else ctx.next();
+    });
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
     router.get("/livez").handler(ctx -> ctx.response().end("ok"));
@@ -165,6 +175,11 @@ public final class ApiServerVerticle extends VerticleBase {
     return new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
   }
 
+  private static boolean isWebSocketWatch(RoutingContext ctx) {
+    String watch = ctx.request().getParam("watch");
+    return ("true".equals(watch) || "1".equals(watch)) && ctx.request().canUpgradeToWebSocket();
+  }
+
   private static String rest(RoutingContext ctx, String prefix) {
     String path = ctx.normalizedPath();
     String r = path.length() > prefix.length() ? path.substring(prefix.length()) : "";
@@ -192,7 +207,9 @@ public final class ApiServerVerticle extends VerticleBase {
           if (ar.succeeded()) {
             ctx.put("user", ar.result());
             // Stream upgrades never reach the body handler, which would resume the request.
-            if (ctx.normalizedPath().matches(StreamRoutes.PATH_REGEX)) ctx.request().resume();
+            if (ctx.normalizedPath().matches(StreamRoutes.PATH_REGEX) || isWebSocketWatch(ctx)) {
+              ctx.request().resume();
+            }
             ctx.next();
           } else {
             HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
