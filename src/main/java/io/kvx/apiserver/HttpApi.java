@@ -3,6 +3,7 @@ package io.kvx.apiserver;
 import io.kvx.api.ApiError;
 import io.kvx.api.Json;
 import io.kvx.api.Meta;
+import io.kvx.api.Patches;
 import io.kvx.api.Protobuf;
 import io.kvx.api.RemoteCommand;
 import io.kvx.api.ResourceType;
@@ -132,7 +133,8 @@ public final class HttpApi {
       String patchType = null;
       if (verb.equals("create") || verb.equals("update") || verb.equals("patch") || verb.startsWith("delete")) {
         String ct = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        patchType = verb.equals("patch") ? ct : null;
+        // the media type is checked before the body is read, so a patch of the wrong type is a 415, not a 400
+        patchType = verb.equals("patch") ? Patches.patchType(ct, type.isCustom()) : null;
         body = http.decodeBody(ctx, ct, verb.equals("patch") && ct != null && ct.startsWith("application/json-patch"));
         if (body == null && (verb.equals("create") || verb.equals("update") || verb.equals("patch"))) {
           throw ApiError.badRequest("the request body is empty; an object is required");
@@ -221,8 +223,30 @@ public final class HttpApi {
         items.add(obj);
       }
       obj = Tables.table(req.type(), items, rv, cont, req.param("includeObject"));
+    } else if (!req.type().isCustom() && acceptsOnlyProtobuf(ctx) && writeProtobuf(ctx, status, obj)) {
+      return;
     }
     write(ctx, status, obj);
+  }
+
+  /** A client that takes nothing but protobuf (client-java's ProtoClient); kubectl also accepts JSON and gets it. */
+  private static boolean acceptsOnlyProtobuf(RoutingContext ctx) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    return accept != null && accept.contains(Protobuf.MEDIA_TYPE) && !accept.contains("json") && !accept.contains("yaml")
+        && !accept.contains("*/*");
+  }
+
+  /** Writes the object in protobuf; false (nothing written) for a kind that has no protobuf message. */
+  private static boolean writeProtobuf(RoutingContext ctx, int status, JsonObject obj) {
+    byte[] bytes;
+    try {
+      bytes = Protobuf.encode(obj);
+    } catch (ApiError e) {
+      return false;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Protobuf.MEDIA_TYPE)
+        .end(io.vertx.core.buffer.Buffer.buffer(bytes));
+    return true;
   }
 
   public static void write(RoutingContext ctx, int status, JsonObject obj) {
@@ -248,6 +272,7 @@ public final class HttpApi {
     if (e.reason() == ApiError.Reason.ServiceUnavailable || e.reason() == ApiError.Reason.TooManyRequests) {
       ctx.response().putHeader("Retry-After", "1");
     }
+    if (acceptsOnlyProtobuf(ctx) && writeProtobuf(ctx, e.code(), e.toStatus())) return;
     ctx.response().setStatusCode(e.code()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(e.toStatus().encode());
   }

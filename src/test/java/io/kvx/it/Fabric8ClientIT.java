@@ -88,6 +88,9 @@ class Fabric8ClientIT {
   static void up() throws Exception {
     cluster = ClientsCluster.start("fabric8");
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(cluster.kubeconfig.toFile())).build();
+    // a previous run against the same kvx (-Dkvx.it.kubeconfig) may still be deleting it
+    client.namespaces().withName(NS).waitUntilCondition(n -> n == null || n.getMetadata().getDeletionTimestamp() == null,
+        60, TimeUnit.SECONDS);
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
         .createOr(existing -> existing.update());
   }
@@ -517,14 +520,15 @@ class Fabric8ClientIT {
     await(Duration.ofSeconds(5), () -> out.toString(StandardCharsets.UTF_8).equals("to-out\n"), "exec stdout: " + out);
     await(Duration.ofSeconds(5), () -> err.toString(StandardCharsets.UTF_8).equals("to-err\n"), "exec stderr: " + err);
 
+    // fabric8 speaks v4.channel.k8s.io, which cannot signal stdin's end: the command reads one line and exits
     ByteArrayOutputStream catted = new ByteArrayOutputStream();
-    try (ExecWatch exec = pods.withName("talker").redirectingInput().writingOutput(catted).exec("cat")) {
+    try (ExecWatch exec = pods.withName("talker").redirectingInput().writingOutput(catted)
+        .exec("sh", "-c", "read line; echo got:$line")) {
       exec.getInput().write("through stdin\n".getBytes(StandardCharsets.UTF_8));
       exec.getInput().flush();
-      await(Duration.ofSeconds(10), () -> catted.toString(StandardCharsets.UTF_8).equals("through stdin\n"),
-          "cat echo: " + catted);
-      exec.getInput().close();
       assertEquals(0, exec.exitCode().get(30, TimeUnit.SECONDS));
+      await(Duration.ofSeconds(10), () -> catted.toString(StandardCharsets.UTF_8).equals("got:through stdin\n"),
+          "stdin echo: " + catted);
     }
 
     // file upload and download ride on exec with tar
