@@ -313,9 +313,30 @@ public final class ApiServerVerticle extends VerticleBase {
         return;
       }
       String name = io.kvx.api.Meta.name(ev.object());
-      if (ev.type().equals(io.kvx.store.WatchEvent.DELETED)) api.resources().setCustom(name, List.of());
-      else api.resources().setCustom(name, io.kvx.api.CustomResources.types(ev.object()));
+      if (ev.type().equals(io.kvx.store.WatchEvent.DELETED)) {
+        api.resources().setCustom(name, List.of());
+        deleteCustomResources(store, ev.object());
+      } else {
+        api.resources().setCustom(name, io.kvx.api.CustomResources.types(ev.object()));
+      }
     }).mapEmpty();
+  }
+
+  /**
+   * A deleted CustomResourceDefinition takes its objects with it, as kube-apiserver's cleanup finalizer does: a
+   * definition created again later starts empty. Every API server does this; a delete another one already made is
+   * simply not found.
+   */
+  private void deleteCustomResources(Store store, JsonObject crd) {
+    List<ResourceType> types = io.kvx.api.CustomResources.types(crd);
+    if (types.isEmpty()) return;
+    ResourceType type = types.getFirst();
+    store.list(type.storePrefix(), o -> true, 0, null).onSuccess(r -> {
+      for (JsonObject o : r.items()) {
+        store.delete(type.key(io.kvx.api.Meta.namespace(o), io.kvx.api.Meta.name(o)), io.kvx.api.Meta.resourceVersion(o),
+            io.kvx.api.Meta.uid(o)).onFailure(e -> LOG.fine("custom resource cleanup: " + e.getMessage()));
+      }
+    });
   }
 
   /** The default/kubernetes service on the range's first address, with this API server as its endpoint. */

@@ -445,7 +445,23 @@ class Fabric8ClientIT {
         .get("spec", "size")).intValue());
     widgets.withName("from-yaml").delete();
     await(Duration.ofSeconds(10), () -> widgets.withName("from-yaml").get() == null, "the widget to go");
-    client.apiextensions().v1().customResourceDefinitions().withName("widgets.fabric8.kvx.io").delete();
+
+    // deleting the definition deletes its objects: defined again, it starts empty
+    var crds = client.apiextensions().v1().customResourceDefinitions();
+    crds.withName("widgets.fabric8.kvx.io").delete();
+    await(Duration.ofSeconds(30), () -> crds.withName("widgets.fabric8.kvx.io").get() == null, "the CRD to go");
+    crd.getMetadata().setResourceVersion(null);
+    crds.resource(crd).create();
+    crds.withName("widgets.fabric8.kvx.io").waitUntilCondition(c -> c != null && c.getStatus() != null
+        && c.getStatus().getConditions().stream().anyMatch(x -> x.getType().equals("Established")), 30, TimeUnit.SECONDS);
+    await(Duration.ofSeconds(30), () -> {
+      try {
+        return widgets.list().getItems().isEmpty();
+      } catch (KubernetesClientException e) {
+        return false; // not served again yet
+      }
+    }, "no widgets left from before");
+    crds.withName("widgets.fabric8.kvx.io").delete();
   }
 
   @Test
