@@ -554,6 +554,21 @@ class Fabric8ClientIT {
     try (var in = pods.withName("talker").file("/tmp/up.txt").read()) {
       assertEquals("uploaded by fabric8\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
+
+    // port-forward over fabric8's WebSocket protocol to a busybox httpd started in the pod
+    try (ExecWatch httpd = pods.withName("talker").writingOutput(new ByteArrayOutputStream()).exec("sh", "-c",
+        "echo forwarded-by-fabric8 > /tmp/index.html; httpd -p 8080 -h /tmp")) {
+      assertEquals(0, httpd.exitCode().get(30, TimeUnit.SECONDS));
+    }
+    try (var forward = pods.withName("talker").portForward(8080)) {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+          + forward.getLocalPort() + "/index.html")).timeout(Duration.ofSeconds(20)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode());
+      assertEquals("forwarded-by-fabric8\n", response.body());
+      assertFalse(forward.errorOccurred(), String.valueOf(forward.getServerThrowables()));
+    }
     pods.withName("talker").delete();
   }
 }
