@@ -353,6 +353,17 @@ const scenarios = {
     const c = await catted;
     assert.equal(c.out, 'through stdin\n');
     assert.equal(c.st.status, 'Success');
+
+    // port-forward to a busybox httpd started in the pod
+    await run(['sh', '-c', 'echo forwarded-by-client-node > /tmp/index.html; httpd -p 8080 -h /tmp']);
+    let page = '';
+    const pageSink = new Writable({ write(chunk, _e, cb) { page += chunk; cb(); } });
+    const request = new PassThrough();
+    const ws = await new k8s.PortForward(kc).portForward(ns, 'talker', [8080], pageSink, null, request);
+    request.write('GET /index.html HTTP/1.0\r\n\r\n');
+    await until(`the forwarded page, got ${JSON.stringify(page)}`, async () => page.includes('forwarded-by-client-node'), 20000);
+    assert.match(page, /^HTTP\/1\.[01] 200/);
+    if (typeof ws?.close === 'function') ws.close();
     await core.deleteNamespacedPod({ name: 'talker', namespace: ns });
   },
 };

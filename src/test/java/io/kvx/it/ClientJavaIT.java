@@ -5,6 +5,7 @@ import com.google.gson.reflect.TypeToken;
 import io.kubernetes.client.Discovery;
 import io.kubernetes.client.Exec;
 import io.kubernetes.client.PodLogs;
+import io.kubernetes.client.PortForward;
 import io.kubernetes.client.ProtoClient;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
@@ -559,6 +560,25 @@ class ClientJavaIT {
     }
     assertEquals("through stdin\n", new String(echoed, 0, read, StandardCharsets.UTF_8));
     cat.destroy();
+
+    // port-forward to a busybox httpd started in the pod
+    Process httpd = new Exec(client).exec(NS, "talker", new String[] {"sh", "-c",
+        "echo forwarded-by-client-java > /tmp/index.html; httpd -p 8080 -h /tmp"}, false, false);
+    assertTrue(httpd.waitFor(30, TimeUnit.SECONDS));
+    PortForward.PortForwardResult forward = new PortForward(client).forward(NS, "talker", List.of(8080));
+    InputStream page = forward.getInputStream(8080); // before the request: the stream is gone once httpd hangs up
+    forward.getOutboundStream(8080).write("GET /index.html HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    forward.getOutboundStream(8080).flush();
+    StringBuilder response = new StringBuilder();
+    byte[] chunk = new byte[4096];
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!response.toString().contains("forwarded-by-client-java") && System.currentTimeMillis() < deadline) {
+      int n = page.read(chunk);
+      if (n < 0) break;
+      response.append(new String(chunk, 0, n, StandardCharsets.US_ASCII));
+    }
+    assertTrue(response.toString().startsWith("HTTP/1.") && response.toString().contains("forwarded-by-client-java"),
+        response.toString());
 
     core.deleteNamespacedPod("talker", NS).execute();
   }
