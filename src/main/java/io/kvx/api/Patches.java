@@ -14,6 +14,23 @@ public final class Patches {
   private Patches() {
   }
 
+  /**
+   * The patch type a PATCH request's Content-Type names, parameters (charset) dropped; any other media type is a 415,
+   * as is a strategic merge patch of a custom resource, which has no patch strategy metadata.
+   */
+  public static String patchType(String contentType, boolean custom) {
+    String type = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+    java.util.List<String> accepted = custom
+        ? java.util.List.of("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
+        : java.util.List.of("application/json-patch+json", "application/merge-patch+json",
+            "application/strategic-merge-patch+json", "application/apply-patch+yaml");
+    if (!accepted.contains(type)) {
+      throw new ApiError(ApiError.Reason.UnsupportedMediaType, "the body of the request was in an unknown format - "
+          + "accepted media types include: " + String.join(", ", accepted));
+    }
+    return type;
+  }
+
   public static JsonObject mergePatch(JsonObject target, JsonObject patch) {
     return (JsonObject) merge(target.copy(), patch, false);
   }

@@ -28,6 +28,7 @@ import java.util.Map;
  */
 public final class Protobuf {
 
+  public static final String MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
   private static final byte[] MAGIC = {'k', '8', 's', 0};
   private static final String QUANTITY = Resource.Quantity.getDescriptor().getFullName();
   private static final String INT_OR_STRING = IntStr.IntOrString.getDescriptor().getFullName();
@@ -58,28 +59,127 @@ public final class Protobuf {
     }
   }
 
+  /**
+   * An object (apiVersion and kind set) in the protobuf encoding, for clients that accept only
+   * {@code application/vnd.kubernetes.protobuf}: the magic, then runtime.Unknown{typeMeta, raw}. Fields the message
+   * does not have are left out. Fails with UnsupportedMediaType for kinds client-java-proto has no message for
+   * (custom resources).
+   */
+  public static byte[] encode(JsonObject object) {
+    String apiVersion = object.getString("apiVersion", "v1");
+    String kind = object.getString("kind", "");
+    Message.Builder builder;
+    try {
+      builder = (Message.Builder) messageClass(apiVersion, kind).getMethod("newBuilder").invoke(null);
+    } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException | InvocationTargetException e) {
+      throw new ApiError(ApiError.Reason.UnsupportedMediaType, "protobuf is not supported for " + apiVersion + " "
+          + kind + "; accept application/json");
+    }
+    fill(builder, object);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(MAGIC);
+    out.writeBytes(Runtime.Unknown.newBuilder().setTypeMeta(Runtime.TypeMeta.newBuilder().setApiVersion(apiVersion)
+        .setKind(kind)).setRaw(builder.build().toByteString()).build().toByteArray());
+    return out.toByteArray();
+  }
+
+  private static void fill(Message.Builder b, JsonObject json) {
+    for (FieldDescriptor f : b.getDescriptorForType().getFields()) {
+      if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !f.isRepeated() && INLINE.contains(f.getName())) {
+        Message.Builder inline = b.newBuilderForField(f);
+        fill(inline, json);
+        if (!inline.getAllFields().isEmpty()) b.setField(f, inline.build());
+        continue;
+      }
+      Object v = json.getValue(f.getName());
+      if (v == null) continue;
+      if (f.isMapField() && v instanceof JsonObject map) {
+        for (Map.Entry<String, Object> e : map) {
+          if (e.getValue() == null) continue;
+          Message.Builder entry = b.newBuilderForField(f);
+          Descriptor d = entry.getDescriptorForType();
+          entry.setField(d.findFieldByName("key"), e.getKey());
+          FieldDescriptor valueField = d.findFieldByName("value");
+          entry.setField(valueField, value(entry, valueField, e.getValue()));
+          b.addRepeatedField(f, entry.build());
+        }
+      } else if (f.isRepeated() && v instanceof JsonArray arr) {
+        for (Object item : arr) {
+          if (item != null) b.addRepeatedField(f, value(b, f, item));
+        }
+      } else if (!f.isRepeated()) {
+        Object converted = value(b, f, v);
+        if (converted != null) b.setField(f, converted);
+      }
+    }
+  }
+
+  /** One JSON value as the field's protobuf value (null: leave the field out). */
+  private static Object value(Message.Builder parent, FieldDescriptor f, Object v) {
+    return switch (f.getJavaType()) {
+      case INT -> v instanceof Number n ? n.intValue() : null;
+      case LONG -> v instanceof Number n ? n.longValue() : null;
+      case FLOAT -> v instanceof Number n ? n.floatValue() : null;
+      case DOUBLE -> v instanceof Number n ? n.doubleValue() : null;
+      case BOOLEAN -> v instanceof Boolean bool ? bool : null;
+      case STRING -> v instanceof JsonObject || v instanceof JsonArray ? null : String.valueOf(v);
+      case BYTE_STRING -> ByteString.copyFrom(Base64.getDecoder().decode(String.valueOf(v)));
+      case ENUM -> null;
+      case MESSAGE -> messageValue(parent.newBuilderForField(f), v);
+    };
+  }
+
+  private static Message messageValue(Message.Builder b, Object v) {
+    String name = b.getDescriptorForType().getFullName();
+    if (name.equals(QUANTITY)) return Resource.Quantity.newBuilder().setString(String.valueOf(v)).build();
+    if (name.equals(INT_OR_STRING)) {
+      return v instanceof Number n ? IntStr.IntOrString.newBuilder().setType(0).setIntVal(n.intValue()).build()
+          : IntStr.IntOrString.newBuilder().setType(1).setStrVal(String.valueOf(v)).build();
+    }
+    if (name.equals(TIME) || name.equals(MICRO_TIME)) {
+      Instant t;
+      try {
+        t = Instant.parse(String.valueOf(v));
+      } catch (java.time.format.DateTimeParseException e) {
+        return null;
+      }
+      return name.equals(TIME) ? Meta.Time.newBuilder().setSeconds(t.getEpochSecond()).build()
+          : Meta.MicroTime.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+    }
+    if (name.equals(RAW_EXTENSION)) {
+      String raw = v instanceof JsonObject o ? o.encode() : v instanceof JsonArray a ? a.encode() : String.valueOf(v);
+      return Runtime.RawExtension.newBuilder().setRaw(ByteString.copyFromUtf8(raw)).build();
+    }
+    if (!(v instanceof JsonObject o)) return null;
+    fill(b, o);
+    return b.build();
+  }
+
   /** The generated message class: core/v1 kinds are in V1, apps/v1 in V1Apps, batch/v1 in V1Batch, ... */
   private static Message parse(String apiVersion, String kind, ByteString raw) {
+    try {
+      return (Message) messageClass(apiVersion, kind).getMethod("parseFrom", ByteString.class).invoke(null, raw);
+    } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
+      throw new ApiError(ApiError.Reason.UnsupportedMediaType, "protobuf is not supported for " + apiVersion + " "
+          + kind + "; send application/json");
+    } catch (InvocationTargetException e) {
+      throw ApiError.badRequest("the protobuf " + kind + " could not be decoded: " + e.getCause().getMessage());
+    }
+  }
+
+  private static Class<?> messageClass(String apiVersion, String kind) throws ClassNotFoundException {
     String group = apiVersion.contains("/") ? apiVersion.substring(0, apiVersion.indexOf('/')) : "";
     String version = apiVersion.substring(apiVersion.indexOf('/') + 1);
+    if (version.isEmpty() || kind.isEmpty()) throw new ClassNotFoundException(apiVersion + " " + kind);
     String outer = Character.toUpperCase(version.charAt(0)) + version.substring(1);
     if (!group.isEmpty()) {
       String first = group.split("\\.")[0];
       outer += Character.toUpperCase(first.charAt(0)) + first.substring(1);
     }
     try {
-      Class<?> type;
-      try {
-        type = Class.forName("io.kubernetes.client.proto." + outer + "$" + kind);
-      } catch (ClassNotFoundException e) {
-        type = fallback(outer, kind);
-      }
-      return (Message) type.getMethod("parseFrom", ByteString.class).invoke(null, raw);
-    } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
-      throw new ApiError(ApiError.Reason.UnsupportedMediaType, "protobuf is not supported for " + apiVersion + " "
-          + kind + "; send application/json");
-    } catch (InvocationTargetException e) {
-      throw ApiError.badRequest("the protobuf " + kind + " could not be decoded: " + e.getCause().getMessage());
+      return Class.forName("io.kubernetes.client.proto." + outer + "$" + kind);
+    } catch (ClassNotFoundException e) {
+      return fallback(outer, kind);
     }
   }
 

@@ -106,6 +106,16 @@ public final class ApiServerVerticle extends VerticleBase {
     router.route().handler(this::authenticate);
     // Upgrades (exec, attach, port-forward) are taken before the body handler would read the request.
     router.routeWithRegex(StreamRoutes.PATH_REGEX).handler(streams::handle);
+    // Watches over WebSocket (fabric8's default) upgrade before the body handler would read the request.
+    router.get("/api/v1/*").handler(ctx -> {
+      if (isWebSocketWatch(ctx)) http.handle(ctx, "", "v1", rest(ctx, "/api/v1/"));
+      else ctx.next();
+    });
+    router.get("/apis/:group/:version/*").handler(ctx -> {
+      if (isWebSocketWatch(ctx)) http.handle(ctx, ctx.pathParam("group"), ctx.pathParam("version"),
+          rest(ctx, "/apis/" + ctx.pathParam("group") + "/" + ctx.pathParam("version") + "/"));
+      else ctx.next();
+    });
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
     router.get("/livez").handler(ctx -> ctx.response().end("ok"));
@@ -198,6 +208,11 @@ public final class ApiServerVerticle extends VerticleBase {
     return new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");
   }
 
+  private static boolean isWebSocketWatch(RoutingContext ctx) {
+    String watch = ctx.request().getParam("watch");
+    return ("true".equals(watch) || "1".equals(watch)) && ctx.request().canUpgradeToWebSocket();
+  }
+
   private static String rest(RoutingContext ctx, String prefix) {
     String path = ctx.normalizedPath();
     String r = path.length() > prefix.length() ? path.substring(prefix.length()) : "";
@@ -225,7 +240,9 @@ public final class ApiServerVerticle extends VerticleBase {
           if (ar.succeeded()) {
             ctx.put("user", ar.result());
             // Stream upgrades never reach the body handler, which would resume the request.
-            if (ctx.normalizedPath().matches(StreamRoutes.PATH_REGEX)) ctx.request().resume();
+            if (ctx.normalizedPath().matches(StreamRoutes.PATH_REGEX) || isWebSocketWatch(ctx)) {
+              ctx.request().resume();
+            }
             ctx.next();
           } else {
             HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
@@ -346,9 +363,30 @@ public final class ApiServerVerticle extends VerticleBase {
         return;
       }
       String name = io.kvx.api.Meta.name(ev.object());
-      if (ev.type().equals(io.kvx.store.WatchEvent.DELETED)) api.resources().setCustom(name, List.of());
-      else api.resources().setCustom(name, io.kvx.api.CustomResources.types(ev.object()));
+      if (ev.type().equals(io.kvx.store.WatchEvent.DELETED)) {
+        api.resources().setCustom(name, List.of());
+        deleteCustomResources(store, ev.object());
+      } else {
+        api.resources().setCustom(name, io.kvx.api.CustomResources.types(ev.object()));
+      }
     }).mapEmpty();
+  }
+
+  /**
+   * A deleted CustomResourceDefinition takes its objects with it, as kube-apiserver's cleanup finalizer does: a
+   * definition created again later starts empty. Every API server does this; a delete another one already made is
+   * simply not found.
+   */
+  private void deleteCustomResources(Store store, JsonObject crd) {
+    List<ResourceType> types = io.kvx.api.CustomResources.types(crd);
+    if (types.isEmpty()) return;
+    ResourceType type = types.getFirst();
+    store.list(type.storePrefix(), o -> true, 0, null).onSuccess(r -> {
+      for (JsonObject o : r.items()) {
+        store.delete(type.key(io.kvx.api.Meta.namespace(o), io.kvx.api.Meta.name(o)), io.kvx.api.Meta.resourceVersion(o),
+            io.kvx.api.Meta.uid(o)).onFailure(e -> LOG.fine("custom resource cleanup: " + e.getMessage()));
+      }
+    });
   }
 
   /** The default/kubernetes service on the range's first address, with this API server as its endpoint. */

@@ -562,9 +562,18 @@ public final class ApiService {
   }
 
   private <T> Future<T> retryConflicts(int left, Supplier<Future<T>> attempt) {
-    // A field-manager conflict (causes listed) is an answer, not a race: no retry.
-    return attempt.get().recover(e -> left > 0 && ApiError.is(e, ApiError.Reason.Conflict)
-        && ((ApiError) e).causes().isEmpty() ? retryConflicts(left - 1, attempt) : Future.failedFuture(e));
+    return attempt.get().recover(e -> {
+      // A field-manager conflict (causes listed) is an answer, not a race: no retry.
+      if (left <= 0 || !ApiError.is(e, ApiError.Reason.Conflict) || !((ApiError) e).causes().isEmpty()) {
+        return Future.failedFuture(e);
+      }
+      // Back off (5, 10, 20, 40, 80 ms, jittered): a controller writing the same object in a burst (a new
+      // Deployment's status) would otherwise win every immediate retry and a client's patch would see a 409.
+      io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+      if (context == null) return retryConflicts(left - 1, attempt);
+      long delay = (5L << (MAX_CONFLICT_RETRIES - left)) + random.nextInt(5);
+      return context.owner().timer(delay).compose(v -> retryConflicts(left - 1, attempt));
+    });
   }
 
   private JsonObject mergeForSubresource(ApiRequest r, JsonObject old, JsonObject next) {

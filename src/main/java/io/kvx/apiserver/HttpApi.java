@@ -3,6 +3,7 @@ package io.kvx.apiserver;
 import io.kvx.api.ApiError;
 import io.kvx.api.Json;
 import io.kvx.api.Meta;
+import io.kvx.api.Patches;
 import io.kvx.api.Protobuf;
 import io.kvx.api.RemoteCommand;
 import io.kvx.api.ResourceType;
@@ -18,6 +19,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -131,7 +133,8 @@ public final class HttpApi {
       String patchType = null;
       if (verb.equals("create") || verb.equals("update") || verb.equals("patch") || verb.startsWith("delete")) {
         String ct = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        patchType = verb.equals("patch") ? ct : null;
+        // the media type is checked before the body is read, so a patch of the wrong type is a 415, not a 400
+        patchType = verb.equals("patch") ? Patches.patchType(ct, type.isCustom()) : null;
         body = http.decodeBody(ctx, ct, verb.equals("patch") && ct != null && ct.startsWith("application/json-patch"));
         if (body == null && (verb.equals("create") || verb.equals("update") || verb.equals("patch"))) {
           throw ApiError.badRequest("the request body is empty; an object is required");
@@ -221,8 +224,30 @@ public final class HttpApi {
         items.add(obj);
       }
       obj = Tables.table(req.type(), items, rv, cont, req.param("includeObject"));
+    } else if (!req.type().isCustom() && acceptsOnlyProtobuf(ctx) && writeProtobuf(ctx, status, obj)) {
+      return;
     }
     write(ctx, status, obj);
+  }
+
+  /** A client that takes nothing but protobuf (client-java's ProtoClient); kubectl also accepts JSON and gets it. */
+  private static boolean acceptsOnlyProtobuf(RoutingContext ctx) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    return accept != null && accept.contains(Protobuf.MEDIA_TYPE) && !accept.contains("json") && !accept.contains("yaml")
+        && !accept.contains("*/*");
+  }
+
+  /** Writes the object in protobuf; false (nothing written) for a kind that has no protobuf message. */
+  private static boolean writeProtobuf(RoutingContext ctx, int status, JsonObject obj) {
+    byte[] bytes;
+    try {
+      bytes = Protobuf.encode(obj);
+    } catch (ApiError e) {
+      return false;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Protobuf.MEDIA_TYPE)
+        .end(io.vertx.core.buffer.Buffer.buffer(bytes));
+    return true;
   }
 
   public static void write(RoutingContext ctx, int status, JsonObject obj) {
@@ -248,23 +273,119 @@ public final class HttpApi {
     if (e.reason() == ApiError.Reason.ServiceUnavailable || e.reason() == ApiError.Reason.TooManyRequests) {
       ctx.response().putHeader("Retry-After", "1");
     }
+    if (acceptsOnlyProtobuf(ctx) && writeProtobuf(ctx, e.code(), e.toStatus())) return;
     ctx.response().setStatusCode(e.code()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(e.toStatus().encode());
   }
 
-  /** A chunked stream of newline-delimited watch events (DESIGN §2.4). */
+  /**
+   * Where watch events go: a chunked HTTP response of newline-delimited events (DESIGN §2.4), or, when the
+   * client asks to upgrade (fabric8 does, before it falls back to HTTP), one WebSocket text message per event,
+   * as kube-apiserver serves them.
+   */
+  private interface WatchSink {
+    void write(String line);
+
+    /** The watch started: the reply's head may go out. */
+    void started();
+
+    /** A failure before the watch started; a too-old resourceVersion is reported in the stream. */
+    void failed(Throwable t);
+
+    void end();
+
+    boolean done();
+
+    void onClose(Runnable r);
+  }
+
+  private static WatchSink httpSink(RoutingContext ctx) {
+    HttpServerResponse resp = ctx.response();
+    resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    return new WatchSink() {
+      public void write(String line) {
+        resp.write(line);
+      }
+
+      public void started() {
+        // Initial events may already have gone out (and with them the 200 head).
+        if (!resp.headWritten()) resp.setStatusCode(200).write("");
+      }
+
+      public void failed(Throwable t) {
+        if (resp.headWritten()) return;
+        // A too-old resourceVersion is reported in the stream, as kube-apiserver does.
+        if (t instanceof ApiError ae && ae.code() == 410) {
+          resp.setStatusCode(200);
+          resp.end(new JsonObject().put("type", "ERROR").put("object", ae.toStatus()).encode() + "\n");
+        } else {
+          fail(ctx, t);
+        }
+      }
+
+      public void end() {
+        if (!resp.ended()) resp.end();
+      }
+
+      public boolean done() {
+        return resp.closed() || resp.ended();
+      }
+
+      public void onClose(Runnable r) {
+        resp.closeHandler(v -> r.run());
+      }
+    };
+  }
+
+  private static WatchSink webSocketSink(ServerWebSocket ws) {
+    return new WatchSink() {
+      public void write(String line) {
+        ws.writeTextMessage(line);
+      }
+
+      public void started() { }
+
+      public void failed(Throwable t) {
+        ApiError e = t instanceof ApiError ae ? ae
+            : new ApiError(ApiError.Reason.InternalError, "Internal error occurred: " + t.getMessage());
+        ws.writeTextMessage(new JsonObject().put("type", "ERROR").put("object", e.toStatus()).encode() + "\n");
+        ws.close();
+      }
+
+      public void end() {
+        if (!ws.isClosed()) ws.close();
+      }
+
+      public boolean done() {
+        return ws.isClosed();
+      }
+
+      public void onClose(Runnable r) {
+        ws.closeHandler(v -> r.run());
+      }
+    };
+  }
+
   private void watch(RoutingContext ctx, ApiRequest req) {
     boolean sendInitial = "true".equals(req.param("sendInitialEvents"));
-    String rv = req.param("resourceVersion");
-    boolean legacyInitial = rv == null || rv.isEmpty() || rv.equals("0");
     if (sendInitial && !"NotOlderThan".equals(req.param("resourceVersionMatch"))) {
       throw ApiError.invalid("", "ListOptions", "", List.of(new ApiError.Cause("resourceVersionMatch",
           "FieldValueForbidden", "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")));
     }
+    if (ctx.request().canUpgradeToWebSocket()) {
+      ctx.request().toWebSocket().onSuccess(ws -> watch(webSocketSink(ws), ctx, req))
+          .onFailure(e -> LOG.fine("watch WebSocket upgrade failed: " + e));
+    } else {
+      watch(httpSink(ctx), ctx, req);
+    }
+  }
+
+  private void watch(WatchSink out, RoutingContext ctx, ApiRequest req) {
+    boolean sendInitial = "true".equals(req.param("sendInitialEvents"));
+    String rv = req.param("resourceVersion");
+    boolean legacyInitial = rv == null || rv.isEmpty() || rv.equals("0");
     boolean bookmarks = "true".equals(req.param("allowWatchBookmarks"));
     boolean table = accepts(ctx, TABLE);
-    HttpServerResponse resp = ctx.response();
-    resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     boolean initial = sendInitial || legacyInitial;
     ApiRequest effective = initial ? withoutResourceVersion(req) : req;
     // -1: no timer (0 is a valid timer id, and cancelling it would stop someone else's timer)
@@ -275,11 +396,11 @@ public final class HttpApi {
       for (long t : timers) vertx.cancelTimer(t);
     };
     api.watch(effective, initial, ev -> {
-      if (resp.closed() || resp.ended()) return;
+      if (out.done()) return;
       JsonObject object = ev.object();
       if (ev.type().equals("ERROR")) {
-        resp.write(new JsonObject().put("type", "ERROR").put("object", object).encode() + "\n");
-        resp.end();
+        out.write(new JsonObject().put("type", "ERROR").put("object", object).encode() + "\n");
+        out.end();
         finish.run();
         return;
       }
@@ -287,38 +408,29 @@ public final class HttpApi {
       if (table) {
         object = Tables.table(req.type(), List.of(object), null, null, req.param("includeObject"));
       }
-      resp.write(table ? new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n"
+      out.write(table ? new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n"
           : eventLine(ev.type(), object));
     }).onComplete(ar -> {
       if (ar.failed()) {
-        if (!resp.headWritten()) {
-          // A too-old resourceVersion is reported in the stream, as kube-apiserver does.
-          if (ar.cause() instanceof ApiError ae && ae.code() == 410) {
-            resp.setStatusCode(200);
-            resp.end(new JsonObject().put("type", "ERROR").put("object", ae.toStatus()).encode() + "\n");
-          } else {
-            fail(ctx, ar.cause());
-          }
-        }
+        out.failed(ar.cause());
         return;
       }
       handle[0] = ar.result();
       watches.incrementAndGet();
-      // Initial events may already have gone out (and with them the 200 head).
-      if (!resp.headWritten()) resp.setStatusCode(200).write("");
+      out.started();
       if (sendInitial) {
-        vertx.runOnContext(v -> resp.write(bookmark(req.type(), handle[0].startRevision(), true).encode() + "\n"));
+        vertx.runOnContext(v -> out.write(bookmark(req.type(), handle[0].startRevision(), true).encode() + "\n"));
       }
       if (bookmarks) {
-        timers[0] = vertx.setPeriodic(60_000, t -> resp.write(bookmark(req.type(), api.store().revision(), false)
+        timers[0] = vertx.setPeriodic(60_000, t -> out.write(bookmark(req.type(), api.store().revision(), false)
             .encode() + "\n"));
       }
       long timeout = req.param("timeoutSeconds") == null ? 1800 : Long.parseLong(req.param("timeoutSeconds"));
       timers[1] = vertx.setTimer(Math.max(1, timeout) * 1000, t -> {
-        if (!resp.ended()) resp.end();
+        out.end();
         finish.run();
       });
-      resp.closeHandler(v -> {
+      out.onClose(() -> {
         watches.decrementAndGet();
         finish.run();
       });

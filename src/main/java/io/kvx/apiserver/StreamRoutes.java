@@ -158,6 +158,16 @@ final class StreamRoutes {
     });
   }
 
+  /** The subprotocol the upgrade will settle on: the client's first offer that the server serves. */
+  private static String chosenProtocol(HttpServerRequest req) {
+    String offered = req.getHeader("Sec-WebSocket-Protocol");
+    if (offered == null) return null;
+    for (String p : offered.split(",")) {
+      if (SUBPROTOCOLS.contains(p.trim())) return p.trim();
+    }
+    return null;
+  }
+
   /**
    * port-forward: SPDY inside a WebSocket, what kubectl tries first. One node session per forwarded
    * connection.
@@ -166,6 +176,17 @@ final class StreamRoutes {
     var opener = (java.util.function.BiFunction<Integer, Function<Buffer, Future<Void>>, Future<NodeStream>>)
         (port, onFrame) -> NodeStream.open(vertx, node, open.copy().put("port", port), onFrame);
     req.resume();
+    if (req.canUpgradeToWebSocket() && !SPDY_TUNNEL.equals(chosenProtocol(req))) {
+      // the client libraries' plain WebSocket protocol (channel.k8s.io framing, ports in the query)
+      List<Integer> ports = WebSocketPortForward.ports(req.params().getAll("ports"));
+      return req.toWebSocket().onSuccess(ws -> {
+        WebSocketPortForward forward = new WebSocketPortForward(ports, ws::writeBinaryMessage, () -> {
+          if (!ws.isClosed()) ws.close();
+        }, opener);
+        ws.binaryMessageHandler(forward::receive);
+        ws.closeHandler(v -> forward.close());
+      }).<Void>mapEmpty();
+    }
     if (req.canUpgradeToWebSocket()) {
       return req.toWebSocket().onSuccess(ws -> {
         SpdyPortForward spdy = new SpdyPortForward(ws::writeBinaryMessage, opener, ws::pause, ws::resume);

@@ -116,7 +116,8 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] gc = new Controller[1];
     gc[0] = controller(new GarbageCollector(collected, client, k -> gc[0].enqueue(k)), 4);
     Controller[] ns = new Controller[1];
-    ns[0] = controller(new NamespaceReconciler(namespaces, client, () -> new Resources().all(),
+    Cache crds = cache(Resources.builtIn("apiextensions.k8s.io", "customresourcedefinitions"));
+    ns[0] = controller(new NamespaceReconciler(namespaces, client, () -> withCustomResources(crds),
         k -> ns[0].enqueue(k)), 2);
     Controller[] hpa = new Controller[1];
     hpa[0] = controller(new io.kvx.controller.podautoscaler.HorizontalPodAutoscalerReconciler(vertx,
@@ -182,6 +183,13 @@ public final class ControllerManagerVerticle extends VerticleBase {
             if (elector.isLeader()) startControllers();
           });
         });
+  }
+
+  /** Every built-in kind and every kind a CustomResourceDefinition serves (a namespace's deletion empties them all). */
+  private static List<ResourceType> withCustomResources(Cache crds) {
+    List<ResourceType> types = new Resources().all();
+    for (JsonObject crd : crds.all()) types.addAll(io.kvx.api.CustomResources.types(crd));
+    return types;
   }
 
   private void stopControllers() {

@@ -15,6 +15,22 @@ class PatchesTest {
        "spec":{"containers":[{"name":"web","image":"nginx:1"},{"name":"side","image":"busybox"}]}}""");
 
   @Test
+  void patchTypeIsTheMediaTypeWithoutParametersAndOthersAre415() {
+    assertEquals("application/json-patch+json", Patches.patchType("application/json-patch+json; charset=utf-8", false));
+    assertEquals("application/merge-patch+json", Patches.patchType("Application/Merge-Patch+JSON", true));
+    assertEquals("application/strategic-merge-patch+json",
+        Patches.patchType("application/strategic-merge-patch+json", false));
+    // what client-java's CustomObjectsApi and GenericKubernetesApi.updateStatus send
+    ApiError json = assertThrows(ApiError.class, () -> Patches.patchType("application/json; charset=utf-8", true));
+    assertEquals(415, json.code());
+    assertEquals(415, assertThrows(ApiError.class, () -> Patches.patchType(null, false)).code());
+    ApiError strategicCustom = assertThrows(ApiError.class,
+        () -> Patches.patchType("application/strategic-merge-patch+json", true));
+    assertEquals(415, strategicCustom.code());
+    assertFalse(strategicCustom.getMessage().contains("strategic"));
+  }
+
+  @Test
   void mergePatchRemovesNullsAndReplacesLists() {
     JsonObject out = Patches.mergePatch(DEPLOY, new JsonObject("""
         {"metadata":{"labels":{"a":null,"c":"3"}},"spec":{"containers":[{"name":"web","image":"nginx:2"}]}}"""));

@@ -107,4 +107,33 @@ class ProtobufTest {
     assertEquals(415, assertThrows(ApiError.class,
         () -> Protobuf.decode(wire("example.com/v1", "Widget", V1.ConfigMap.getDefaultInstance()))).code());
   }
+
+  @Test
+  void encodedObjectsDecodeToTheSameJson() {
+    JsonObject pod = new JsonObject("""
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"n","labels":{"a":"1"},
+         "creationTimestamp":"2026-11-23T10:00:00Z","resourceVersion":"42"},
+         "spec":{"containers":[{"name":"c","image":"busybox","command":["sh","-c","true"],
+           "resources":{"limits":{"cpu":"500m","memory":"64Mi"}},
+           "ports":[{"containerPort":8080,"protocol":"TCP"}],
+           "readinessProbe":{"httpGet":{"path":"/","port":"http"},"periodSeconds":5}}],
+          "terminationGracePeriodSeconds":1,"hostNetwork":true},
+         "status":{"phase":"Running"}}""");
+    assertEquals(pod, Protobuf.decode(Protobuf.encode(pod)));
+    JsonObject list = new JsonObject("""
+        {"apiVersion":"v1","kind":"ConfigMapList","metadata":{"resourceVersion":"7","continue":"abc"},
+         "items":[{"metadata":{"name":"a"},"data":{"k":"v","empty":""}}]}""");
+    assertEquals(list, Protobuf.decode(Protobuf.encode(list)));
+    JsonObject status = new JsonObject("""
+        {"apiVersion":"v1","kind":"Status","metadata":{},"status":"Failure","message":"gone","reason":"NotFound",
+         "code":404,"details":{"name":"x","kind":"pods"}}""");
+    assertEquals(status, Protobuf.decode(Protobuf.encode(status)));
+  }
+
+  @Test
+  void kindsWithoutAMessageAreNotEncoded() {
+    ApiError e = assertThrows(ApiError.class, () -> Protobuf.encode(new JsonObject()
+        .put("apiVersion", "example.kvx.io/v1").put("kind", "Widget")));
+    assertEquals(415, e.code());
+  }
 }
