@@ -260,6 +260,23 @@ class Fabric8ClientIT {
         .fieldManager("fabric8-it").forceConflicts().serverSideApply();
     assertEquals("2", reapplied.getData().get("x"));
     assertEquals("v", reapplied.getMetadata().getLabels().get("l"));
+    var entry = reapplied.getMetadata().getManagedFields().stream()
+        .filter(m -> m.getManager().equals("fabric8-it")).findFirst().orElseThrow();
+    assertEquals("Apply", entry.getOperation());
+    // Another manager changing a field fabric8-it owns, without force: 409 naming the field and the owner.
+    KubernetesClientException conflict = assertThrows(KubernetesClientException.class, () -> cms.resource(
+        configMap("applied", Map.of(), Map.of("x", "3"))).fieldManager("other").serverSideApply());
+    assertEquals(409, conflict.getCode());
+    assertTrue(conflict.getMessage().contains("conflict with \"fabric8-it\"") && conflict.getMessage().contains(".data.x"),
+        conflict.getMessage());
+    // With force the value and its ownership move; a field dropped from fabric8-it's config is then removed.
+    assertEquals("3", cms.resource(configMap("applied", Map.of(), Map.of("x", "3"))).fieldManager("other")
+        .forceConflicts().serverSideApply().getData().get("x"));
+    ConfigMap pruned = cms.resource(configMap("applied", Map.of(), Map.of())).fieldManager("fabric8-it")
+        .forceConflicts().serverSideApply();
+    assertEquals(null, pruned.getMetadata().getLabels() == null ? null : pruned.getMetadata().getLabels().get("l"),
+        "the label only fabric8-it applied is gone once it stops applying it");
+    assertEquals("3", pruned.getData().get("x"), "x now belongs to the other manager and stays");
   }
 
   @Test
