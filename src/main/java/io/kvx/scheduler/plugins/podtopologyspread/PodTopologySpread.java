@@ -105,12 +105,22 @@ public final class PodTopologySpread implements PreFilterPlugin, FilterPlugin, P
   }
 
   private static Counts count(List<Constraint> cs, PodInfo pod, Iterable<NodeInfo> nodes) {
+    return count(cs, pod, nodes, null);
+  }
+
+  /**
+   * Matching pods per domain of each constraint. With {@code domains} (per constraint), only nodes in
+   * those domains are counted: scoring needs the counts of the domains some feasible node is in, as
+   * kube-scheduler's PreScore counts (for kubernetes.io/hostname just the feasible nodes).
+   */
+  private static Counts count(List<Constraint> cs, PodInfo pod, Iterable<NodeInfo> nodes, List<Set<String>> domains) {
     List<Map<String, Integer>> per = new ArrayList<>();
     for (int i = 0; i < cs.size(); i++) per.add(new HashMap<>());
     for (NodeInfo n : nodes) {
       if (!eligible(cs, pod, n)) continue;
       for (int i = 0; i < cs.size(); i++) {
         Constraint c = cs.get(i);
+        if (domains != null && !domains.get(i).contains(n.labels().get(c.key()))) continue;
         int matching = 0;
         for (PodInfo p : n.pods()) {
           if (p.namespace().equals(pod.namespace()) && p.pod().getMetadata().getDeletionTimestamp() == null
@@ -164,8 +174,17 @@ public final class PodTopologySpread implements PreFilterPlugin, FilterPlugin, P
       }
     }
     if (cs.isEmpty()) return Status.SKIP;
-    // Counted over all nodes, not only feasible ones: the spread is cluster-wide.
-    Counts counts = count(cs, pod, snapshot.nodes());
+    // Counted over every node of a domain that some feasible node is in (the spread is cluster-wide).
+    List<Set<String>> domains = new ArrayList<>();
+    for (Constraint c : cs) {
+      Set<String> d = new java.util.HashSet<>();
+      for (NodeInfo n : feasible) {
+        String v = n.labels().get(c.key());
+        if (v != null) d.add(v);
+      }
+      domains.add(d);
+    }
+    Counts counts = count(cs, pod, snapshot.nodes(), domains);
     state.write(SCORE_KEY, counts);
     return Status.SUCCESS;
   }
