@@ -17,6 +17,7 @@ import io.kvx.node.runtime.ContainerStatus;
 import io.kvx.node.runtime.OciRuntime;
 import io.kvx.node.runtime.ProcessRuntime;
 import io.kvx.client.Informer;
+import io.kvx.store.IndexedFilter;
 import io.kvx.store.WatchEvent;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -142,8 +143,7 @@ public final class NodeAgentVerticle extends VerticleBase {
           return new StreamServer(vertx, nodeName, runtime, this::streamTarget).register();
         })
         .compose(v -> {
-          return client.watch(Resources.PODS, p -> nodeName.equals(p.getJsonObject("spec", new JsonObject())
-              .getString("nodeName")), this::onPod);
+          return client.watch(Resources.PODS, new IndexedFilter("spec.nodeName", nodeName, null), this::onPod);
         })
         .onSuccess(w -> {
           podWatch = w;
@@ -199,22 +199,77 @@ public final class NodeAgentVerticle extends VerticleBase {
         .compose(v -> reportNodeStatus("True", "KubeletReady", "kubelet is posting ready status"));
   }
 
+  /**
+   * The kubelet's node status loop: every statusSeconds it builds the status, and patches it only when
+   * it differs from the Node's (heartbeat times aside) or statusReportSeconds (5 minutes, Kubernetes'
+   * nodeStatusReportFrequency) have passed since the last report; liveness is the Lease's job.
+   * lastTransitionTime moves only when a condition's status changes.
+   */
   private Future<Void> reportNodeStatus(String ready, String reason, String message) {
-    return vertx.executeBlocking(this::machineStatus).compose(status -> {
+    Future<JsonObject> current = client.get(Resources.NODES, null, nodeName)
+        .recover(e -> Future.succeededFuture(new JsonObject()));
+    return vertx.executeBlocking(this::machineStatus).compose(status -> current.compose(node -> {
       String now = Meta.now();
+      JsonObject old = node.getJsonObject("status", new JsonObject());
+      JsonArray oldConditions = old.getJsonArray("conditions", new JsonArray());
       JsonArray conditions = new JsonArray()
-          .add(cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now))
-          .add(cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now))
-          .add(cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now))
-          .add(cond("Ready", ready, reason, message, now));
+          .add(cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available",
+              now, oldConditions))
+          .add(cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now,
+              oldConditions))
+          .add(cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now,
+              oldConditions))
+          .add(cond("Ready", ready, reason, message, now, oldConditions));
       status.put("conditions", conditions);
-      return client.mergePatch(Resources.NODES, null, nodeName, "status", new JsonObject().put("status", status));
-    }).mapEmpty();
+      long nowMs = System.currentTimeMillis();
+      long reportMs = config().getInteger("statusReportSeconds", 300) * 1000L;
+      if (nowMs - lastStatusReport < reportMs && !statusChanged(status, old)) return Future.<Void>succeededFuture();
+      return client.mergePatch(Resources.NODES, null, nodeName, "status", new JsonObject().put("status", status))
+          .onSuccess(x -> lastStatusReport = nowMs).<Void>mapEmpty();
+    }));
   }
 
-  private static JsonObject cond(String type, String status, String reason, String message, String now) {
+  private long lastStatusReport;
+
+  /** Whether the fields this agent reports differ from the Node's, heartbeat times aside. */
+  static boolean statusChanged(JsonObject status, JsonObject old) {
+    for (String field : status.fieldNames()) {
+      Object now = status.getValue(field);
+      Object before = old.getValue(field);
+      if (field.equals("conditions")) {
+        now = withoutHeartbeats((JsonArray) now);
+        before = before instanceof JsonArray a ? withoutHeartbeats(a) : before;
+      }
+      if (!java.util.Objects.equals(now, before)) return true;
+    }
+    return false;
+  }
+
+  private static JsonArray withoutHeartbeats(JsonArray conditions) {
+    JsonArray out = new JsonArray();
+    for (Object o : conditions) {
+      if (o instanceof JsonObject c) {
+        JsonObject copy = c.copy();
+        copy.remove("lastHeartbeatTime");
+        out.add(copy);
+      } else {
+        out.add(o);
+      }
+    }
+    return out;
+  }
+
+  private static JsonObject cond(String type, String status, String reason, String message, String now,
+                                 JsonArray old) {
+    String transition = now;
+    for (Object o : old) {
+      if (o instanceof JsonObject c && type.equals(c.getString("type")) && status.equals(c.getString("status"))
+          && c.getString("lastTransitionTime") != null) {
+        transition = c.getString("lastTransitionTime");
+      }
+    }
     return new JsonObject().put("type", type).put("status", status).put("reason", reason).put("message", message)
-        .put("lastHeartbeatTime", now).put("lastTransitionTime", now);
+        .put("lastHeartbeatTime", now).put("lastTransitionTime", transition);
   }
 
   private JsonObject machineStatus() throws IOException {
