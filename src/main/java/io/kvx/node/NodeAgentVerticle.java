@@ -382,10 +382,22 @@ public final class NodeAgentVerticle extends VerticleBase {
     String[] token = {r.inputs == null ? null : r.inputs.token()};
     if (token[0] == null && PodVolumes.automount(r.pod)) {
       String sa = r.pod.getJsonObject("spec").getString("serviceAccountName", "default");
-      gets.add(client.createSubresource(Resources.builtIn("", "serviceaccounts"), ns, sa, "token", new JsonObject()
-          .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenRequest")
-          .put("spec", new JsonObject().put("expirationSeconds", 86400)))
-          .onSuccess(t -> token[0] = t.getJsonObject("status", new JsonObject()).getString("token")));
+      // As the kubelet's token manager: a token (not bound to a pod) is reused for the account's pods
+      // until 80% of its lifetime has passed.
+      String cacheKey = ns + "/" + sa;
+      CachedToken cached = tokens.get(cacheKey);
+      long now = System.currentTimeMillis();
+      if (cached != null && now < cached.refreshAtMs()) {
+        token[0] = cached.token();
+      } else {
+        gets.add(client.createSubresource(Resources.builtIn("", "serviceaccounts"), ns, sa, "token", new JsonObject()
+            .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenRequest")
+            .put("spec", new JsonObject().put("expirationSeconds", TOKEN_SECONDS)))
+            .onSuccess(t -> {
+              token[0] = t.getJsonObject("status", new JsonObject()).getString("token");
+              if (token[0] != null) tokens.put(cacheKey, new CachedToken(token[0], now + TOKEN_SECONDS * 800L));
+            }));
+      }
     }
     return Future.join(gets).transform(ar -> {
       JsonObject rootCa = cms.get("kube-root-ca.crt");
@@ -394,6 +406,13 @@ public final class NodeAgentVerticle extends VerticleBase {
       return Future.succeededFuture();
     });
   }
+
+  private static final long TOKEN_SECONDS = 86400;
+
+  private record CachedToken(String token, long refreshAtMs) {}
+
+  /** ServiceAccount tokens by "namespace/account". */
+  private final Map<String, CachedToken> tokens = new HashMap<>();
 
   /** Runs the due probes of a pod's running containers (non-blocking). */
   private void probe(PodRecord r) {
