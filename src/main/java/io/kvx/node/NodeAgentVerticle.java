@@ -97,6 +97,25 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   private final Map<String, PodRecord> pods = new HashMap<>();
+  private static final int FAKE_RESYNC_MS = 60_000;
+  private long relists;
+
+  /** Reported, every container of the spec running, nothing pending: nothing for a relist to do. */
+  private static boolean steady(PodRecord r) {
+    if (r.lastReported == null || r.removed || r.syncing || r.dirty || !r.initialized && hasInit(r)) return false;
+    if (Meta.meta(r.pod).containsKey("deletionTimestamp")) return false;
+    JsonArray containers = r.pod.getJsonObject("spec").getJsonArray("containers", new JsonArray());
+    for (int i = 0; i < containers.size(); i++) {
+      ContainerRecord cr = r.containers.get(containers.getJsonObject(i).getString("name"));
+      if (cr == null || !cr.running || cr.killReason != null) return false;
+    }
+    return true;
+  }
+
+  private static boolean hasInit(PodRecord r) {
+    JsonArray init = r.pod.getJsonObject("spec").getJsonArray("initContainers");
+    return init != null && !init.isEmpty();
+  }
   private String nodeName;
   private Path podsDir;
   private Path logsDir;
@@ -150,8 +169,14 @@ public final class NodeAgentVerticle extends VerticleBase {
           timers[0] = vertx.setPeriodic(cfg.getInteger("heartbeatSeconds", 10) * 1000L, t -> renewLease());
           timers[1] = vertx.setPeriodic(cfg.getInteger("statusSeconds", 10) * 1000L, t -> reportNodeStatus("True",
               "KubeletReady", "kubelet is posting ready status"));
-          timers[2] = vertx.setPeriodic(cfg.getInteger("relistMillis", 1000), t -> {
-            pods.values().forEach(this::sync);
+          int relistMillis = cfg.getInteger("relistMillis", 1000);
+          timers[2] = vertx.setPeriodic(relistMillis, t -> {
+            // Fake containers change only when this agent signals them: a steady pod is synced on its
+            // own events and every FAKE_RESYNC_MS (the kubelet's syncFrequency), not every relist.
+            boolean all = !(runtime instanceof FakeRuntime) || ++relists % Math.max(1, FAKE_RESYNC_MS / relistMillis) == 0;
+            for (PodRecord r : pods.values()) {
+              if (all || !steady(r)) sync(r);
+            }
             pods.values().forEach(this::probe);
           });
           renewLease();
