@@ -142,7 +142,8 @@ public final class Cache {
     return new ArrayList<>(objects.values());
   }
 
-  private void onEvent(WatchEvent ev) {
+  /** Applies one informer event (package-private for tests). */
+  void onEvent(WatchEvent ev) {
     String key = key(ev.object());
     JsonObject old;
     JsonObject current;
