@@ -89,6 +89,14 @@ public final class FieldSelector {
     return null;
   }
 
+  /** The value {@code field=X} pins (an equality term), else null. */
+  public String exact(String field) {
+    for (Term t : terms) {
+      if (!t.negate && t.field.equals(field)) return t.value;
+    }
+    return null;
+  }
+
   public boolean matches(JsonObject obj) {
     for (Term t : terms) {
       String actual = valueAt(obj, t.field);

@@ -43,7 +43,10 @@ public final class Json {
     try {
       // Through text: Vert.x JSON may hold nested JsonObject/JsonArray values, which are not maps.
       Object typed = MAPPER.readValue(obj.encode(), type.model());
-      return new JsonObject(MAPPER.writeValueAsString(typed));
+      // Back to maps through Jackson's token buffer: no text written and parsed again.
+      @SuppressWarnings("unchecked")
+      Map<String, Object> map = MAPPER.convertValue(typed, Map.class);
+      return new JsonObject(map);
     } catch (JacksonException | IllegalArgumentException | ClassCastException e) {
       throw ApiError.badRequest(type.kind() + " in version \"" + type.version() + "\" cannot be handled as a "
           + type.kind() + ": " + describe(e));

@@ -170,8 +170,11 @@ public final class ApiService {
     LabelSelector labels = LabelSelector.parse(r.param("labelSelector"));
     FieldSelector fields = FieldSelector.parse(r.param("fieldSelector"), r.type());
     String singleName = fields.singleName();
-    return o -> (singleName == null || singleName.equals(Meta.name(o)))
+    Predicate<JsonObject> filter = o -> (singleName == null || singleName.equals(Meta.name(o)))
         && labels.matches(Meta.labels(o)) && fields.matches(o);
+    // A kubelet's watch (spec.nodeName=NODE) is served from the watch cache's node index.
+    String node = r.type() == Resources.PODS ? fields.exact("spec.nodeName") : null;
+    return node == null ? filter : new io.kvx.store.IndexedFilter("spec.nodeName", node, filter);
   }
 
   private Future<JsonObject> create(ApiRequest r) {

@@ -30,6 +30,10 @@ public final class Cache {
 
   private final ResourceType type;
   private final Map<String, JsonObject> objects = new HashMap<>();
+  /** Indexes, as client-go's indexers: by namespace, by controller uid (orphans by namespace), by node. */
+  private final Map<String, Map<String, JsonObject>> byNamespace = new HashMap<>();
+  private final Map<String, Map<String, JsonObject>> byController = new HashMap<>();
+  private final Map<String, Map<String, JsonObject>> byNode = new HashMap<>();
   private final List<Handler<Change>> listeners = new CopyOnWriteArrayList<>();
   private Informer informer;
 
@@ -70,28 +74,88 @@ public final class Cache {
   }
 
   public List<JsonObject> list(String namespace) {
-    List<JsonObject> out = new ArrayList<>();
-    for (JsonObject o : objects.values()) {
-      if (namespace == null || namespace.equals(Meta.namespace(o))) out.add(o);
+    if (namespace == null) return all();
+    return values(byNamespace, namespace);
+  }
+
+  /** The objects whose controller ownerReference names this uid (the index the ReplicaSet controller keeps). */
+  public List<JsonObject> controlledBy(String uid) {
+    return values(byController, uid);
+  }
+
+  /** The objects of a namespace that have no controller ownerReference. */
+  public List<JsonObject> orphans(String namespace) {
+    return values(byController, orphanKey(namespace));
+  }
+
+  /** The objects (pods) whose spec.nodeName is this node. */
+  public List<JsonObject> onNode(String node) {
+    return values(byNode, node);
+  }
+
+  private static List<JsonObject> values(Map<String, Map<String, JsonObject>> index, String value) {
+    Map<String, JsonObject> m = index.get(value);
+    return m == null ? new ArrayList<>() : new ArrayList<>(m.values());
+  }
+
+  private static String orphanKey(String namespace) {
+    return "\u0000orphan/" + namespace;
+  }
+
+  private static String controllerKey(JsonObject obj) {
+    JsonObject ref = Workloads.controllerRef(obj);
+    return ref == null ? orphanKey(Meta.namespace(obj)) : ref.getString("uid", "");
+  }
+
+  private static String nodeOf(JsonObject obj) {
+    JsonObject spec = obj.getJsonObject("spec");
+    return spec == null ? null : spec.getString("nodeName");
+  }
+
+  private static void index(Map<String, Map<String, JsonObject>> index, String value, String key, JsonObject obj) {
+    index.computeIfAbsent(value, v -> new HashMap<>()).put(key, obj);
+  }
+
+  private static void unindex(Map<String, Map<String, JsonObject>> index, String value, String key) {
+    Map<String, JsonObject> m = index.get(value);
+    if (m == null) return;
+    m.remove(key);
+    if (m.isEmpty()) index.remove(value);
+  }
+
+  private void reindex(String key, JsonObject old, JsonObject current) {
+    if (old != null) {
+      unindex(byNamespace, Meta.namespace(old), key);
+      unindex(byController, controllerKey(old), key);
+      String n = nodeOf(old);
+      if (n != null) unindex(byNode, n, key);
     }
-    return out;
+    if (current != null) {
+      index(byNamespace, Meta.namespace(current), key, current);
+      index(byController, controllerKey(current), key, current);
+      String n = nodeOf(current);
+      if (n != null) index(byNode, n, key, current);
+    }
   }
 
   public List<JsonObject> all() {
     return new ArrayList<>(objects.values());
   }
 
-  private void onEvent(WatchEvent ev) {
+  /** Applies one informer event (package-private for tests). */
+  void onEvent(WatchEvent ev) {
     String key = key(ev.object());
     JsonObject old;
     JsonObject current;
     if (ev.type().equals(WatchEvent.DELETED)) {
       old = objects.remove(key);
       current = null;
+      reindex(key, old, null);
       if (old == null) old = ev.object();
     } else {
       current = ev.object();
       old = objects.put(key, current);
+      reindex(key, old, current);
     }
     Change change = new Change(old == current ? null : old, current);
     for (Handler<Change> l : listeners) l.handle(change);

@@ -74,7 +74,27 @@ public final class Controller {
     timers.clear();
   }
 
+  /** True while {@link #pump} runs: a reconcile that completes at once must not recurse into it. */
+  private boolean pumping;
+  private boolean pumpAgain;
+
   private void pump() {
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        pumpOnce();
+      } while (pumpAgain);
+    } finally {
+      pumping = false;
+    }
+  }
+
+  private void pumpOnce() {
     while (started && !stopped && running < workers) {
       String key = queue.take();
       if (key == null) return;

@@ -19,6 +19,7 @@ import io.kvx.node.runtime.ContainerStatus;
 import io.kvx.node.runtime.OciRuntime;
 import io.kvx.node.runtime.ProcessRuntime;
 import io.kvx.client.Informer;
+import io.kvx.store.IndexedFilter;
 import io.kvx.store.WatchEvent;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -102,6 +103,25 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   private final Map<String, PodRecord> pods = new HashMap<>();
+  private static final int FAKE_RESYNC_MS = 60_000;
+  private long relists;
+
+  /** Reported, every container of the spec running, nothing pending: nothing for a relist to do. */
+  private static boolean steady(PodRecord r) {
+    if (r.lastReported == null || r.removed || r.syncing || r.dirty || !r.initialized && hasInit(r)) return false;
+    if (Meta.meta(r.pod).containsKey("deletionTimestamp")) return false;
+    JsonArray containers = r.pod.getJsonObject("spec").getJsonArray("containers", new JsonArray());
+    for (int i = 0; i < containers.size(); i++) {
+      ContainerRecord cr = r.containers.get(containers.getJsonObject(i).getString("name"));
+      if (cr == null || !cr.running || cr.killReason != null) return false;
+    }
+    return true;
+  }
+
+  private static boolean hasInit(PodRecord r) {
+    JsonArray init = r.pod.getJsonObject("spec").getJsonArray("initContainers");
+    return init != null && !init.isEmpty();
+  }
   private String nodeName;
   private Path podsDir;
   private Path logsDir;
@@ -119,7 +139,6 @@ public final class NodeAgentVerticle extends VerticleBase {
   private ImageStore images;
   private final ImagePulls pulls = new ImagePulls();
   private NodePressure pressure;
-  private final Map<String, String[]> conditionSince = new java.util.concurrent.ConcurrentHashMap<>();
   private Informer podWatch;
   private Informer volumeWatch;
   private String nodeIp;
@@ -157,8 +176,7 @@ public final class NodeAgentVerticle extends VerticleBase {
           return new StreamServer(vertx, nodeName, runtime, this::streamTarget).register();
         })
         .compose(v -> {
-          return client.watch(Resources.PODS, p -> nodeName.equals(p.getJsonObject("spec", new JsonObject())
-              .getString("nodeName")), this::onPod);
+          return client.watch(Resources.PODS, new IndexedFilter("spec.nodeName", nodeName, null), this::onPod);
         })
         .onSuccess(w -> {
           podWatch = w;
@@ -167,8 +185,14 @@ public final class NodeAgentVerticle extends VerticleBase {
           timers[0] = vertx.setPeriodic(cfg.getInteger("heartbeatSeconds", 10) * 1000L, t -> renewLease());
           timers[1] = vertx.setPeriodic(cfg.getInteger("statusSeconds", 10) * 1000L, t -> reportNodeStatus("True",
               "KubeletReady", "kubelet is posting ready status"));
-          timers[2] = vertx.setPeriodic(cfg.getInteger("relistMillis", 1000), t -> {
-            pods.values().forEach(this::sync);
+          int relistMillis = cfg.getInteger("relistMillis", 1000);
+          timers[2] = vertx.setPeriodic(relistMillis, t -> {
+            // Fake containers change only when this agent signals them: a steady pod is synced on its
+            // own events and every FAKE_RESYNC_MS (the kubelet's syncFrequency), not every relist.
+            boolean all = !(runtime instanceof FakeRuntime) || ++relists % Math.max(1, FAKE_RESYNC_MS / relistMillis) == 0;
+            for (PodRecord r : pods.values()) {
+              if (all || !steady(r)) sync(r);
+            }
             pods.values().forEach(this::probe);
           });
           timers[3] = vertx.setPeriodic(cfg.getInteger("logRotateSeconds", 10) * 1000L, t -> rotateLogs());
@@ -274,9 +298,19 @@ public final class NodeAgentVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * The kubelet's node status loop: every statusSeconds it builds the status, and patches it only when
+   * it differs from the Node's (heartbeat times aside) or statusReportSeconds (5 minutes, Kubernetes'
+   * nodeStatusReportFrequency) have passed since the last report; liveness is the Lease's job.
+   * lastTransitionTime moves only when a condition's status changes.
+   */
   private Future<Void> reportNodeStatus(String ready, String reason, String message) {
-    return vertx.executeBlocking(this::machineStatus).compose(status -> {
+    Future<JsonObject> current = client.get(Resources.NODES, null, nodeName)
+        .recover(e -> Future.succeededFuture(new JsonObject()));
+    return vertx.executeBlocking(this::machineStatus).compose(status -> current.compose(node -> {
       String now = Meta.now();
+      JsonObject old = node.getJsonObject("status", new JsonObject());
+      JsonArray oldConditions = old.getJsonArray("conditions", new JsonArray());
       JsonArray conditions = new JsonArray();
       Map<String, Boolean> pressure = status.getJsonObject("pressure").getMap().entrySet().stream()
           .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> (Boolean) e.getValue(), (a, b) -> a,
@@ -284,21 +318,59 @@ public final class NodeAgentVerticle extends VerticleBase {
       status.remove("pressure");
       pressure.forEach((type, on) -> {
         String[] rm = NodePressure.reasonAndMessage(type, on);
-        conditions.add(cond(type, on ? "True" : "False", rm[0], rm[1], now));
+        conditions.add(cond(type, on ? "True" : "False", rm[0], rm[1], now, oldConditions));
       });
-      conditions.add(cond("Ready", ready, reason, message, now));
+      conditions.add(cond("Ready", ready, reason, message, now, oldConditions));
       status.put("conditions", conditions);
-      return client.mergePatch(Resources.NODES, null, nodeName, "status", new JsonObject().put("status", status));
-    }).mapEmpty();
+      long nowMs = System.currentTimeMillis();
+      long reportMs = config().getInteger("statusReportSeconds", 300) * 1000L;
+      if (nowMs - lastStatusReport < reportMs && !statusChanged(status, old)) return Future.<Void>succeededFuture();
+      return client.mergePatch(Resources.NODES, null, nodeName, "status", new JsonObject().put("status", status))
+          .onSuccess(x -> lastStatusReport = nowMs).<Void>mapEmpty();
+    }));
   }
 
-  /** A node condition; its lastTransitionTime stays while its status does. */
-  private JsonObject cond(String type, String status, String reason, String message, String now) {
-    String[] prev = conditionSince.get(type);
-    String since = prev != null && prev[0].equals(status) ? prev[1] : now;
-    conditionSince.put(type, new String[] {status, since});
+  private long lastStatusReport;
+
+  /** Whether the fields this agent reports differ from the Node's, heartbeat times aside. */
+  static boolean statusChanged(JsonObject status, JsonObject old) {
+    for (String field : status.fieldNames()) {
+      Object now = status.getValue(field);
+      Object before = old.getValue(field);
+      if (field.equals("conditions")) {
+        now = withoutHeartbeats((JsonArray) now);
+        before = before instanceof JsonArray a ? withoutHeartbeats(a) : before;
+      }
+      if (!java.util.Objects.equals(now, before)) return true;
+    }
+    return false;
+  }
+
+  private static JsonArray withoutHeartbeats(JsonArray conditions) {
+    JsonArray out = new JsonArray();
+    for (Object o : conditions) {
+      if (o instanceof JsonObject c) {
+        JsonObject copy = c.copy();
+        copy.remove("lastHeartbeatTime");
+        out.add(copy);
+      } else {
+        out.add(o);
+      }
+    }
+    return out;
+  }
+
+  private static JsonObject cond(String type, String status, String reason, String message, String now,
+                                 JsonArray old) {
+    String transition = now;
+    for (Object o : old) {
+      if (o instanceof JsonObject c && type.equals(c.getString("type")) && status.equals(c.getString("status"))
+          && c.getString("lastTransitionTime") != null) {
+        transition = c.getString("lastTransitionTime");
+      }
+    }
     return new JsonObject().put("type", type).put("status", status).put("reason", reason).put("message", message)
-        .put("lastHeartbeatTime", now).put("lastTransitionTime", since);
+        .put("lastHeartbeatTime", now).put("lastTransitionTime", transition);
   }
 
   /**
@@ -438,10 +510,22 @@ public final class NodeAgentVerticle extends VerticleBase {
     String[] token = {r.inputs == null ? null : r.inputs.token()};
     if (token[0] == null && PodVolumes.automount(r.pod)) {
       String sa = r.pod.getJsonObject("spec").getString("serviceAccountName", "default");
-      gets.add(client.createSubresource(Resources.builtIn("", "serviceaccounts"), ns, sa, "token", new JsonObject()
-          .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenRequest")
-          .put("spec", new JsonObject().put("expirationSeconds", 86400)))
-          .onSuccess(t -> token[0] = t.getJsonObject("status", new JsonObject()).getString("token")));
+      // As the kubelet's token manager: a token (not bound to a pod) is reused for the account's pods
+      // until 80% of its lifetime has passed.
+      String cacheKey = ns + "/" + sa;
+      CachedToken cached = tokens.get(cacheKey);
+      long now = System.currentTimeMillis();
+      if (cached != null && now < cached.refreshAtMs()) {
+        token[0] = cached.token();
+      } else {
+        gets.add(client.createSubresource(Resources.builtIn("", "serviceaccounts"), ns, sa, "token", new JsonObject()
+            .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenRequest")
+            .put("spec", new JsonObject().put("expirationSeconds", TOKEN_SECONDS)))
+            .onSuccess(t -> {
+              token[0] = t.getJsonObject("status", new JsonObject()).getString("token");
+              if (token[0] != null) tokens.put(cacheKey, new CachedToken(token[0], now + TOKEN_SECONDS * 800L));
+            }));
+      }
     }
     return Future.join(gets).transform(ar -> {
       JsonObject rootCa = cms.get("kube-root-ca.crt");
@@ -450,6 +534,13 @@ public final class NodeAgentVerticle extends VerticleBase {
       return Future.succeededFuture();
     });
   }
+
+  private static final long TOKEN_SECONDS = 86400;
+
+  private record CachedToken(String token, long refreshAtMs) {}
+
+  /** ServiceAccount tokens by "namespace/account". */
+  private final Map<String, CachedToken> tokens = new HashMap<>();
 
   /** Runs the due probes of a pod's running containers (non-blocking). */
   private void probe(PodRecord r) {

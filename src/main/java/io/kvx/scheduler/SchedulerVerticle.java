@@ -71,6 +71,8 @@ public final class SchedulerVerticle extends VerticleBase {
   private final Map<String, Set<ClusterEvent>> pluginEvents = new HashMap<>();
   private final Map<String, Map<String, Object>> objects = new HashMap<>();
   private final Map<String, PodInfo> pending = new HashMap<>();
+  /** Services' and controllers' selectors, decoded: kind -> "namespace/name" -> selector. */
+  private final Map<String, Map<String, LabelSelector>> selectors = new HashMap<>();
   private final Scheduler scheduler = new Scheduler();
   private SchedulingQueue queue;
   private ApiClient client;
@@ -181,12 +183,41 @@ public final class SchedulerVerticle extends VerticleBase {
     };
     if (ev.type().equals(WatchEvent.DELETED)) m.remove(key);
     else m.put(key, model == null ? ev.object() : decode(ev.object(), model));
+    if (SPREAD_KINDS.contains(type.plural())) {
+      // Decoded once per change, not once per scheduling attempt.
+      Map<String, LabelSelector> sels = selectors.computeIfAbsent(type.plural(), k -> new HashMap<>());
+      LabelSelector sel = ev.type().equals(WatchEvent.DELETED) ? null : spreadSelector(type.plural(), ev.object());
+      if (sel == null) sels.remove(key);
+      else sels.put(key, sel);
+    }
     ClusterEvent ce = switch (type.plural()) {
       case "persistentvolumeclaims", "persistentvolumes", "storageclasses" -> ClusterEvent.VOLUME_CHANGE;
       case "namespaces" -> null;
       default -> ClusterEvent.SELECTOR_CHANGE;
     };
     if (ce != null) moveOn(ce);
+  }
+
+  private static final List<String> SPREAD_KINDS = List.of("services", "replicasets", "statefulsets",
+      "replicationcontrollers");
+
+  /** The selector SelectorSpread / the default topology spread takes from a service or controller, or null. */
+  private static LabelSelector spreadSelector(String plural, JsonObject obj) {
+    JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+    if (plural.equals("services")) {
+      JsonObject sel = spec.getJsonObject("selector");
+      return sel == null || sel.isEmpty() ? null : new LabelSelector(null, Meta.stringMap(sel));
+    }
+    Object sel = spec.getValue("selector");
+    if (!(sel instanceof JsonObject s) || s.isEmpty()) return null;
+    try {
+      return plural.equals("replicationcontrollers") ? new LabelSelector(null, Meta.stringMap(s))
+          : MAPPER.readValue(s.encode(), LabelSelector.class);
+    } catch (RuntimeException e) {
+      LOG.warning("scheduler: the selector of " + plural + " " + Meta.namespace(obj) + "/" + Meta.name(obj)
+          + " cannot be read: " + e.getMessage());
+      return null;
+    }
   }
 
   private void onNode(WatchEvent ev) {
@@ -480,19 +511,9 @@ public final class SchedulerVerticle extends VerticleBase {
     public List<LabelSelector> spreadSelectors(PodInfo pod) {
       List<LabelSelector> out = new ArrayList<>();
       String prefix = pod.namespace() + "/";
-      for (Map.Entry<String, Object> e : objects.getOrDefault("services", Map.of()).entrySet()) {
-        if (!e.getKey().startsWith(prefix)) continue;
-        JsonObject sel = ((JsonObject) e.getValue()).getJsonObject("spec", new JsonObject()).getJsonObject("selector");
-        if (sel != null && !sel.isEmpty()) addIfMatches(out, new LabelSelector(null, Meta.stringMap(sel)), pod);
-      }
-      for (String kind : List.of("replicasets", "statefulsets", "replicationcontrollers")) {
-        for (Map.Entry<String, Object> e : objects.getOrDefault(kind, Map.of()).entrySet()) {
-          if (!e.getKey().startsWith(prefix)) continue;
-          Object sel = ((JsonObject) e.getValue()).getJsonObject("spec", new JsonObject()).getValue("selector");
-          if (!(sel instanceof JsonObject s) || s.isEmpty()) continue;
-          LabelSelector ls = kind.equals("replicationcontrollers") ? new LabelSelector(null, Meta.stringMap(s))
-              : MAPPER.readValue(s.encode(), LabelSelector.class);
-          addIfMatches(out, ls, pod);
+      for (String kind : SPREAD_KINDS) {
+        for (Map.Entry<String, LabelSelector> e : selectors.getOrDefault(kind, Map.of()).entrySet()) {
+          if (e.getKey().startsWith(prefix)) addIfMatches(out, e.getValue(), pod);
         }
       }
       return out;

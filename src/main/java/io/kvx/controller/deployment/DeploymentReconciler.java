@@ -134,7 +134,7 @@ public final class DeploymentReconciler implements Reconciler {
   private int activePodsOf(List<JsonObject> sets) {
     int n = 0;
     for (JsonObject rs : sets) {
-      for (JsonObject pod : pods.list(Meta.namespace(rs))) {
+      for (JsonObject pod : pods.controlledBy(Meta.uid(rs))) {
         if (Workloads.isControlledBy(pod, rs) && !"Succeeded".equals(Workloads.phase(pod))
             && !"Failed".equals(Workloads.phase(pod))) {
           n++;

@@ -85,10 +85,7 @@ public final class NodeLifecycleReconciler implements Reconciler {
   @Override
   public Future<Result> reconcile(String key) {
     JsonObject node = nodes.get(key);
-    List<JsonObject> onNode = new ArrayList<>();
-    for (JsonObject pod : pods.all()) {
-      if (key.equals(pod.getJsonObject("spec", new JsonObject()).getString("nodeName"))) onNode.add(pod);
-    }
+    List<JsonObject> onNode = pods.onNode(key);
     if (node == null) return collectOrphans(key, onNode);
     JsonObject lease = leases.get(LEASE_NAMESPACE, key);
     NodeHealth.Decision d = NodeHealth.decide(node, lease, onNode, Instant.now(), watchingSince, settings);

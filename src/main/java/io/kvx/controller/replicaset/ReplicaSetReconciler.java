@@ -81,7 +81,12 @@ public final class ReplicaSetReconciler implements Reconciler {
     LabelSelector selector = selector(set);
     List<JsonObject> owned = new ArrayList<>();
     List<Future<?>> claims = new ArrayList<>();
-    for (JsonObject pod : pods.list(ns)) {
+    // The pods this set controls and the namespace's orphans (the controller-uid index Kubernetes'
+    // ReplicaSet controller keeps), not every pod of the namespace: a pod controlled by another owner
+    // is never this set's to adopt or release.
+    List<JsonObject> candidates = pods.controlledBy(Meta.uid(set));
+    candidates.addAll(pods.orphans(ns));
+    for (JsonObject pod : candidates) {
       boolean matches = selector.matches(Meta.labels(pod));
       JsonObject ref = Workloads.controllerRef(pod);
       if (ref != null && Meta.uid(set).equals(ref.getString("uid"))) {

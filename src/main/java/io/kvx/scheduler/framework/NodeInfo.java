@@ -119,7 +119,32 @@ public final class NodeInfo {
     return true;
   }
 
+  /** Bumped by every pod change, so a memoised count is known to be current. */
+  private int podGeneration;
+  /** A few recent counts of matching pods: key -> {generation, count}, least recently used dropped. */
+  private final Map<String, int[]> matchMemo = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, int[]> eldest) {
+      return size() > 8;
+    }
+  };
+
+  /**
+   * How many of this node's pods {@code match}; {@code key} names the predicate (same key, same
+   * predicate), so the pods of one controller, scheduled one after another, are not counted again on
+   * every node whose pods did not change in between.
+   */
+  public int countPods(String key, java.util.function.Predicate<PodInfo> match) {
+    int[] m = matchMemo.get(key);
+    if (m != null && m[0] == podGeneration) return m[1];
+    int n = 0;
+    for (PodInfo p : pods.values()) if (match.test(p)) n++;
+    matchMemo.put(key, new int[] {podGeneration, n});
+    return n;
+  }
+
   private void account(PodInfo p, int sign) {
+    podGeneration++;
     if (sign > 0) {
       requested = requested.plus(p.requests());
       nonZeroRequested = nonZeroRequested.plus(p.nonZeroRequests());

@@ -181,8 +181,39 @@ public final class HazelcastStore implements Store {
   }
 
   /** Brings this JVM's cache up to everything the sequencer has acknowledged so far. */
+  /**
+   * The read barrier: the sequence of the last acknowledged write, then this cache caught up to it.
+   * Batched as etcd batches ReadIndex requests: at most one sync is in flight; every read that arrives
+   * meanwhile waits for the next round, sent when that one returns, which covers every write
+   * acknowledged before those reads began.
+   */
   private Future<Void> sync() {
-    return send(new JsonObject().put("op", "sync")).compose(r -> cache.awaitSequence(r.getLong("seq")));
+    Future<Long> seq;
+    synchronized (syncLock) {
+      if (nextSync == null) nextSync = Promise.promise();
+      seq = nextSync.future();
+      if (!syncInFlight) startSyncRound();
+    }
+    return seq.compose(cache::awaitSequence);
+  }
+
+  private final Object syncLock = new Object();
+  /** The round later reads join; null until one does. Guarded by syncLock. */
+  private Promise<Long> nextSync;
+  private boolean syncInFlight;
+
+  private void startSyncRound() {
+    syncInFlight = true;
+    Promise<Long> round = nextSync;
+    nextSync = null;
+    send(new JsonObject().put("op", "sync")).onComplete(ar -> {
+      synchronized (syncLock) {
+        syncInFlight = false;
+        if (nextSync != null) startSyncRound();
+      }
+      if (ar.succeeded()) round.complete(ar.result().getLong("seq"));
+      else round.fail(ar.cause());
+    });
   }
 
   private Future<JsonObject> write(JsonObject request) {

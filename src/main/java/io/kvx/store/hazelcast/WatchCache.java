@@ -5,6 +5,7 @@ import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
+import io.kvx.store.IndexedFilter;
 import io.kvx.store.ListResult;
 import io.kvx.store.Watch;
 import io.kvx.store.WatchEvent;
@@ -63,7 +64,7 @@ public final class WatchCache {
     @Override
     public void close() {
       closed = true;
-      cacheContext.runOnContext(v -> watchers.remove(this));
+      cacheContext.runOnContext(v -> remove(this));
     }
 
     void offer(String key, WatchEvent ev, JsonObject previous) {
@@ -98,7 +99,10 @@ public final class WatchCache {
   private long compactionTimer = -1;
   private final NavigableMap<String, JsonObject> objects = new TreeMap<>();
   private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>();
+  /** Watchers without an {@link IndexedFilter}: each is offered every change. */
   private final List<Watcher> watchers = new ArrayList<>();
+  /** Watchers with an {@link IndexedFilter}: field -> value -> watchers, offered only their values' changes. */
+  private final Map<String, Map<String, List<Watcher>>> indexed = new HashMap<>();
   private final List<Follower> followers = new ArrayList<>();
   private final TreeMap<Long, List<Promise<Void>>> sequenceWaiters = new TreeMap<>();
   private volatile long revision;
@@ -319,6 +323,8 @@ public final class WatchCache {
     started = false;
     watchers.forEach(Watcher::expire);
     watchers.clear();
+    indexed.values().forEach(byValue -> byValue.values().forEach(ws -> ws.forEach(Watcher::expire)));
+    indexed.clear();
     vertx.setTimer(200, t -> start());
   }
 
@@ -334,6 +340,41 @@ public final class WatchCache {
     history.addLast(new HistoryEntry(c.key(), ev, previous, time));
     compact(System.currentTimeMillis());
     for (Watcher w : watchers) w.offer(c.key(), ev, previous);
+    if (!indexed.isEmpty()) offerIndexed(c.key(), ev, previous);
+  }
+
+  private void offerIndexed(String key, WatchEvent ev, JsonObject previous) {
+    for (Map.Entry<String, Map<String, List<Watcher>>> e : indexed.entrySet()) {
+      String now = IndexedFilter.valueOf(e.getKey(), ev.object());
+      List<Watcher> ws = e.getValue().get(now);
+      if (ws != null) for (Watcher w : ws) w.offer(key, ev, previous);
+      if (previous == null) continue;
+      String before = IndexedFilter.valueOf(e.getKey(), previous);
+      if (before.equals(now)) continue;
+      ws = e.getValue().get(before);
+      if (ws != null) for (Watcher w : ws) w.offer(key, ev, previous);
+    }
+  }
+
+  private void add(Watcher w) {
+    if (w.filter instanceof IndexedFilter f) {
+      indexed.computeIfAbsent(f.field(), k -> new HashMap<>()).computeIfAbsent(f.value(), k -> new ArrayList<>()).add(w);
+    } else {
+      watchers.add(w);
+    }
+  }
+
+  private void remove(Watcher w) {
+    if (w.filter instanceof IndexedFilter f) {
+      Map<String, List<Watcher>> byValue = indexed.get(f.field());
+      List<Watcher> ws = byValue == null ? null : byValue.get(f.value());
+      if (ws == null) return;
+      ws.remove(w);
+      if (ws.isEmpty()) byValue.remove(f.value());
+      if (byValue.isEmpty()) indexed.remove(f.field());
+    } else {
+      watchers.remove(w);
+    }
   }
 
   private void releaseWaiters() {
@@ -408,7 +449,7 @@ public final class WatchCache {
           if (h.event().revision() > start) w.offer(h.key(), h.event(), h.previous());
         }
       }
-      watchers.add(w);
+      add(w);
       p.complete(w);
     });
     return p.future();

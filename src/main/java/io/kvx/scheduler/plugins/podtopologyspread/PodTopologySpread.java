@@ -105,21 +105,46 @@ public final class PodTopologySpread implements PreFilterPlugin, FilterPlugin, P
   }
 
   private static Counts count(List<Constraint> cs, PodInfo pod, Iterable<NodeInfo> nodes) {
+    return count(cs, pod, nodes, null);
+  }
+
+  /**
+   * Matching pods per domain of each constraint. With {@code domains} (per constraint), only nodes in
+   * those domains are counted: scoring needs the counts of the domains some feasible node is in, as
+   * kube-scheduler's PreScore counts (for kubernetes.io/hostname just the feasible nodes).
+   */
+  private static Counts count(List<Constraint> cs, PodInfo pod, Iterable<NodeInfo> nodes, List<Set<String>> domains) {
     List<Map<String, Integer>> per = new ArrayList<>();
     for (int i = 0; i < cs.size(); i++) per.add(new HashMap<>());
+    String[] keys = new String[cs.size()];
+    for (int i = 0; i < cs.size(); i++) keys[i] = memoKey(pod.namespace(), cs.get(i).selector());
     for (NodeInfo n : nodes) {
       if (!eligible(cs, pod, n)) continue;
       for (int i = 0; i < cs.size(); i++) {
         Constraint c = cs.get(i);
-        int matching = 0;
-        for (PodInfo p : n.pods()) {
-          if (p.namespace().equals(pod.namespace()) && p.pod().getMetadata().getDeletionTimestamp() == null
-              && Selectors.matches(c.selector(), p.labels())) matching++;
-        }
+        if (domains != null && !domains.get(i).contains(n.labels().get(c.key()))) continue;
+        LabelSelector sel = c.selector();
+        String ns = pod.namespace();
+        int matching = n.countPods(keys[i], p -> p.namespace().equals(ns)
+            && p.pod().getMetadata().getDeletionTimestamp() == null && Selectors.matches(sel, p.labels()));
         per.get(i).merge(n.labels().get(c.key()), matching, Integer::sum);
       }
     }
     return new Counts(cs, per);
+  }
+
+  /** A canonical text for "pods of this namespace matching this selector" (labels sorted). */
+  static String memoKey(String namespace, LabelSelector sel) {
+    StringBuilder sb = new StringBuilder(NAME).append('|').append(namespace).append('|');
+    if (sel == null) return sb.append("<none>").toString();
+    if (sel.getMatchLabels() != null) sb.append(new java.util.TreeMap<>(sel.getMatchLabels()));
+    sb.append('|');
+    if (sel.getMatchExpressions() != null) {
+      for (LabelSelectorRequirement r : sel.getMatchExpressions()) {
+        sb.append(r.getKey()).append(' ').append(r.getOperator()).append(' ').append(r.getValues()).append(';');
+      }
+    }
+    return sb.toString();
   }
 
   @Override
@@ -164,8 +189,17 @@ public final class PodTopologySpread implements PreFilterPlugin, FilterPlugin, P
       }
     }
     if (cs.isEmpty()) return Status.SKIP;
-    // Counted over all nodes, not only feasible ones: the spread is cluster-wide.
-    Counts counts = count(cs, pod, snapshot.nodes());
+    // Counted over every node of a domain that some feasible node is in (the spread is cluster-wide).
+    List<Set<String>> domains = new ArrayList<>();
+    for (Constraint c : cs) {
+      Set<String> d = new java.util.HashSet<>();
+      for (NodeInfo n : feasible) {
+        String v = n.labels().get(c.key());
+        if (v != null) d.add(v);
+      }
+      domains.add(d);
+    }
+    Counts counts = count(cs, pod, snapshot.nodes(), domains);
     state.write(SCORE_KEY, counts);
     return Status.SUCCESS;
   }
