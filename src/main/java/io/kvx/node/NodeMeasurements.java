@@ -33,18 +33,18 @@ final class NodeMeasurements {
     long available = memAvailable;
     Path cg = ownMemoryCgroup();
     if (cg != null) {
-      Long limit = readLong(cg.resolve("memory.limit_in_bytes"));
-      Long usage = readLong(cg.resolve("memory.usage_in_bytes"));
+      Long limit = NodeStats.readLong(cg.resolve("memory.limit_in_bytes"));
+      Long usage = NodeStats.readLong(cg.resolve("memory.usage_in_bytes"));
       if (limit != null && limit < UNLIMITED && limit < capacity) capacity = limit;
       if (usage != null && usage > 0) {
-        long workingSet = Math.max(0, usage - statValue(cg.resolve("memory.stat"), "total_inactive_file"));
+        long workingSet = Math.max(0, usage - NodeStats.statValue(cg.resolve("memory.stat"), "total_inactive_file"));
         available = Math.min(memAvailable, capacity - workingSet);
       }
     }
     long[] node = statfs(nodefs);
     long[] image = statfs(imagefs);
-    long pidMax = readLong(Path.of("/proc/sys/kernel/pid_max")) == null ? 32768
-        : readLong(Path.of("/proc/sys/kernel/pid_max"));
+    long pidMax = NodeStats.readLong(Path.of("/proc/sys/kernel/pid_max")) == null ? 32768
+        : NodeStats.readLong(Path.of("/proc/sys/kernel/pid_max"));
     String[] load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
     long tasks = load.length > 3 && load[3].contains("/") ? Long.parseLong(load[3].substring(load[3].indexOf('/') + 1)) : 0;
     return new Machine(Runtime.getRuntime().availableProcessors(), new NodePressure.Signals(capacity,
@@ -79,24 +79,5 @@ final class NodeMeasurements {
 
   private static long kib(String line) {
     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-  }
-
-  private static Long readLong(Path file) {
-    try {
-      return Long.parseLong(Files.readString(file).trim());
-    } catch (IOException | NumberFormatException e) {
-      return null;
-    }
-  }
-
-  private static long statValue(Path file, String key) {
-    try {
-      for (String line : Files.readAllLines(file)) {
-        if (line.startsWith(key + " ")) return Long.parseLong(line.substring(key.length() + 1).trim());
-      }
-    } catch (IOException | NumberFormatException e) {
-      return 0;
-    }
-    return 0;
   }
 }

@@ -76,7 +76,7 @@ final class NodeStats {
     return Long.parseLong(line.replaceAll("[^0-9]", ""));
   }
 
-  private static Long readLong(Path file) {
+  static Long readLong(Path file) {
     try {
       return Long.parseLong(Files.readString(file).trim());
     } catch (IOException | NumberFormatException e) {
@@ -84,7 +84,7 @@ final class NodeStats {
     }
   }
 
-  private static long statValue(Path file, String key) {
+  static long statValue(Path file, String key) {
     try {
       for (String line : Files.readAllLines(file)) {
         if (line.startsWith(key + " ")) return Long.parseLong(line.substring(key.length() + 1).trim());
