@@ -69,7 +69,9 @@ final class NodeStream {
   /** Sends a client frame; frames go out in call order, each after the previous one was taken. */
   Future<Void> send(Buffer frame) {
     Promise<Void> done = Promise.promise();
-    lastSend = lastSend.transform(ar -> closed ? Future.succeededFuture()
+    // Frames the client sent before it went away still go (an upload closes right after its last byte).
+    boolean after = closed;
+    lastSend = lastSend.transform(ar -> after ? Future.succeededFuture()
         : vertx.eventBus().request(Addresses.nodeSession(node, session), frame, FRAME).<Void>mapEmpty())
         .onComplete(done);
     return done.future();

@@ -128,6 +128,9 @@ final class StreamRoutes {
     return v != null && (v.equals("true") || v.equals("1"));
   }
 
+  /** How much client input may wait for the node before the socket stops reading. */
+  private static final long IN_FLIGHT_BYTES = 4L << 20;
+
   /** exec and attach over a WebSocket, channel frames passed through both ways. */
   private Future<Void> remoteCommand(HttpServerRequest req, JsonObject open, String node) {
     if (!req.canUpgradeToWebSocket()) {
@@ -144,11 +147,24 @@ final class StreamRoutes {
     return NodeStream.open(vertx, node, open, toClient).compose(stream -> {
       req.resume();
       return req.toWebSocket().onFailure(e -> stream.close()).onSuccess(ws -> {
+        // Frames queue in order; reading pauses only while more than IN_FLIGHT_BYTES wait for the node, so
+        // a client that sends its last bytes and closes at once (an upload) has them all taken before the
+        // close, which a paused socket could otherwise drop.
+        long[] inFlight = {0};
+        boolean[] paused = {false};
         ws.binaryMessageHandler(frame -> {
-          ws.pause();
+          inFlight[0] += frame.length();
+          if (inFlight[0] > IN_FLIGHT_BYTES && !paused[0]) {
+            paused[0] = true;
+            ws.pause();
+          }
           stream.send(frame).onComplete(ar -> {
             if (ar.failed()) stream.close();
-            ws.resume();
+            inFlight[0] -= frame.length();
+            if (paused[0] && inFlight[0] <= IN_FLIGHT_BYTES / 2) {
+              paused[0] = false;
+              ws.resume();
+            }
           });
         });
         ws.closeHandler(v -> stream.close());

@@ -171,9 +171,9 @@ final class StreamServer {
     private void onFrame(Message<Buffer> m) {
       Buffer frame = m.body();
       if (RemoteCommand.channel(frame) == (RemoteCommand.END & 0xff)) {
-        abort();
-        m.reply(null);
-        return;
+        // The client went away after its last frames: those are written first (an upload closes its connection
+        // right after the last byte), then stdin ends; a stdin nobody reads does not hold the session past 5 s.
+        vertx.setTimer(5000, t -> abort());
       }
       input.execute(() -> {
         try {
@@ -219,11 +219,25 @@ final class StreamServer {
       if (in != null && process != null) in.close();
     }
 
-    /** The client went away: stop the command or connection. */
+    /**
+     * The client went away. A command with a TTY is hung up on; one without gets end-of-file on its stdin and
+     * runs to its end, as with the kubelet (so an upload that streams a file into `cat > f` and then closes
+     * completes). A connection is closed.
+     */
     void abort() {
       aborted = true;
       Process p = process;
-      if (p != null) p.destroy();
+      if (p != null) {
+        if (q.getBoolean("tty", false)) {
+          p.destroy();
+        } else {
+          try {
+            p.getOutputStream().close();
+          } catch (IOException ignored) {
+            // already closed
+          }
+        }
+      }
       Socket s = socket;
       if (s != null) {
         try {
@@ -271,10 +285,15 @@ final class StreamServer {
         try {
           int n;
           while ((n = from.read(buf)) >= 0) {
-            if (n > 0 && wanted) send(RemoteCommand.frame(channel, buf, 0, n));
+            if (n <= 0 || !wanted || aborted) continue; // drained, so the command never blocks on a full pipe
+            try {
+              send(RemoteCommand.frame(channel, buf, 0, n));
+            } catch (IOException gone) {
+              // the client went away: keep draining until the command ends
+            }
           }
         } catch (IOException e) {
-          // the process ended or the client went away
+          // the process ended
         }
       });
     }
