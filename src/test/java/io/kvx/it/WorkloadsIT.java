@@ -223,6 +223,11 @@ class WorkloadsIT {
           "jsonpath={.items[*].metadata.name}").trim());
       assertEquals("web-1 web", kubectl.ok("get", "pod", "web-1", "-o",
           "jsonpath={.spec.hostname} {.spec.subdomain}").trim());
+      // Stable network identity through the headless service: web-0 resolves web-1 by name to web-1's IP.
+      String ip1 = kubectl.ok("get", "pod", "web-1", "-o", "jsonpath={.status.podIP}").trim();
+      String looked = kubectl.await(Duration.ofSeconds(30), x -> x.contains("Address: " + ip1), "exec", "web-0",
+          "--", "nslookup", "web-1.web.default.svc.cluster.local");
+      assertTrue(looked.contains("web-1.web.default.svc.cluster.local"), looked);
       assertTrue(kubectl.ok("get", "pvc").contains("data-web-2"));
       // The claims got the default class and a volume provisioned on the pod's node, and are Bound.
       assertEquals("Bound local-path", kubectl.await(Duration.ofSeconds(30), x -> x.startsWith("Bound"), "get", "pvc",
