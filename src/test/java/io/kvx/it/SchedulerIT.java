@@ -215,5 +215,10 @@ class SchedulerIT {
     assertTrue(m.contains("result=\"unschedulable\""), "the needs-zone attempts were counted");
     assertTrue(m.contains("scheduler_scheduling_attempt_duration_seconds"), "attempt duration histogram");
     assertTrue(m.contains("scheduler_pending_pods{") && m.contains("queue=\"unschedulable\""), "pending gauge");
+    // The controller manager in the same JVM: a work queue per controller (the deployment controller had work).
+    java.util.regex.Matcher adds = java.util.regex.Pattern.compile("workqueue_adds_total\\{name=\"deployment\"} (\\d+)")
+        .matcher(m);
+    assertTrue(adds.find() && Double.parseDouble(adds.group(1)) > 0, "workqueue_adds_total for the deployment controller");
+    assertTrue(m.contains("workqueue_depth{name=\"deployment\"}"), "workqueue_depth for the deployment controller");
   }
 }

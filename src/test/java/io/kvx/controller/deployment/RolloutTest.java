@@ -1,0 +1,109 @@
+package io.kvx.controller.deployment;
+
+import io.kvx.controller.Workloads;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RolloutTest {
+
+  private static JsonObject deployment(int replicas, JsonObject strategy, boolean paused) {
+    return new JsonObject().put("metadata", new JsonObject().put("name", "d").put("generation", 2))
+        .put("spec", new JsonObject().put("replicas", replicas).put("strategy", strategy).put("paused", paused)
+            .put("progressDeadlineSeconds", 600));
+  }
+
+  private static JsonObject rs(String name, int replicas, int available) {
+    return new JsonObject().put("metadata", new JsonObject().put("name", name))
+        .put("spec", new JsonObject().put("replicas", replicas))
+        .put("status", new JsonObject().put("replicas", replicas).put("readyReplicas", available)
+            .put("availableReplicas", available));
+  }
+
+  private static JsonObject rolling(Object surge, Object unavailable) {
+    return new JsonObject().put("type", "RollingUpdate").put("rollingUpdate", new JsonObject()
+        .put("maxSurge", surge).put("maxUnavailable", unavailable));
+  }
+
+  @Test
+  void rollingUpdateStepsKeepAvailabilityAndSurge() {
+    record Case(String what, JsonObject d, JsonObject newRs, List<JsonObject> old, Map<String, Integer> want) {}
+    JsonObject d4 = deployment(4, rolling("25%", "25%"), false);
+    for (Case c : new Case[] {
+        // 4 replicas, surge 1, unavailable 1: one new pod and one old pod go at the first step
+        new Case("first step", d4, rs("new", 0, 0), List.of(rs("old", 4, 4)), Map.of("new", 1, "old", 3)),
+        // the new pod is not available yet: no more old pods may go (3 available = the minimum)
+        new Case("waits for the new pod", d4, rs("new", 2, 0), List.of(rs("old", 3, 3)), Map.of()),
+        new Case("progresses once it is", d4, rs("new", 2, 2), List.of(rs("old", 2, 2)), Map.of("new", 3, "old", 1)),
+        // maxUnavailable 0, maxSurge 1: never below 4 available
+        new Case("no unavailability", deployment(4, rolling(1, 0), false), rs("new", 0, 0), List.of(rs("old", 4, 4)),
+            Map.of("new", 1)),
+        // unhealthy old pods go first (they cost no availability), within total - minAvailable - newUnavailable
+        // = 5 - 3 - 1 = 1, as Kubernetes' cleanupUnhealthyReplicas
+        new Case("unhealthy old first", d4, rs("new", 1, 0), List.of(rs("old", 4, 2)), Map.of("old", 3)),
+    }) {
+      assertEquals(c.want(), Rollout.plan(c.d(), c.newRs(), c.old(), 0).scales(), c.what());
+    }
+  }
+
+  @Test
+  void recreateStopsEverythingOldBeforeStartingNew() {
+    JsonObject d = deployment(3, new JsonObject().put("type", "Recreate"), false);
+    assertEquals(Map.of("old", 0), Rollout.plan(d, rs("new", 0, 0), List.of(rs("old", 3, 3)), 3).scales());
+    assertEquals(Map.of(), Rollout.plan(d, rs("new", 0, 0), List.of(rs("old", 0, 0)), 2).scales(),
+        "old pods still terminating: wait");
+    assertEquals(Map.of("new", 3), Rollout.plan(d, rs("new", 0, 0), List.of(rs("old", 0, 0)), 0).scales());
+    assertEquals(0, Rollout.initialReplicas(d, List.of(rs("old", 3, 3))));
+  }
+
+  private static String progressing(JsonObject status, String field) {
+    for (Object o : status.getJsonArray("conditions")) {
+      JsonObject c = (JsonObject) o;
+      if (c.getString("type").equals("Progressing")) return c.getString(field);
+    }
+    return null;
+  }
+
+  @Test
+  void progressingConditionPausedCompleteAndDeadline() {
+    Instant now = Instant.parse("2026-11-24T01:00:00Z");
+    JsonObject paused = deployment(2, rolling("25%", "25%"), true);
+    assertEquals("DeploymentPaused", progressing(Rollout.status(paused, rs("new", 1, 1), List.of(rs("old", 1, 1)), now),
+        "reason"));
+    JsonObject done = deployment(2, rolling("25%", "25%"), false);
+    assertEquals("NewReplicaSetAvailable", progressing(Rollout.status(done, rs("new", 2, 2), List.of(), now), "reason"));
+
+    // A rollout that made no progress for longer than progressDeadlineSeconds: False/ProgressDeadlineExceeded.
+    JsonObject stuck = deployment(2, rolling("25%", "25%"), false);
+    JsonObject newRs = rs("new", 1, 0);
+    List<JsonObject> old = List.of(rs("old", 2, 2));
+    JsonObject first = Rollout.status(stuck, newRs, old, now.minusSeconds(700));
+    assertEquals("ReplicaSetUpdated", progressing(first, "reason"));
+    stuck.put("status", first);
+    JsonObject later = Rollout.status(stuck, newRs, old, now);
+    assertEquals("ProgressDeadlineExceeded", progressing(later, "reason"));
+    assertEquals("False", progressing(later, "status"));
+    // Before the deadline it is still progressing.
+    assertEquals("ReplicaSetUpdated", progressing(Rollout.status(stuck, newRs, old, now.minusSeconds(200)), "reason"));
+  }
+
+  @Test
+  void minReadySecondsDelaysAvailability() {
+    Instant now = Instant.parse("2026-11-24T01:00:00Z");
+    JsonObject pod = new JsonObject().put("status", new JsonObject().put("conditions", new JsonArray()
+        .add(new JsonObject().put("type", "Ready").put("status", "True")
+            .put("lastTransitionTime", now.minusSeconds(5).toString()))));
+    assertTrue(Workloads.isAvailable(pod, 0, now));
+    assertFalse(Workloads.isAvailable(pod, 10, now), "ready for 5 s, minReadySeconds 10");
+    assertEquals(5, Workloads.secondsUntilAvailable(pod, 10, now));
+    assertTrue(Workloads.isAvailable(pod, 10, now.plusSeconds(5)));
+  }
+}
