@@ -145,6 +145,19 @@ class ControllersIT {
     kubectl.ok("scale", "deployment/roll", "--replicas=2");
     kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("2"), "get", "deployment", "roll", "-o",
         "jsonpath={.status.replicas}");
+
+    // Paused: a template change makes no new ReplicaSet until the rollout is resumed.
+    kubectl.ok("rollout", "pause", "deployment/roll");
+    kubectl.ok("set", "env", "deployment/roll", "VERSION=4");
+    Thread.sleep(2000);
+    assertEquals(2, kubectl.ok("get", "rs", "-l", "app=roll", "-o", "name").lines().count(),
+        "no new ReplicaSet while paused");
+    assertTrue(kubectl.ok("get", "deployment", "roll", "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}").contains("DeploymentPaused"));
+    kubectl.ok("rollout", "resume", "deployment/roll");
+    kubectl.ok("rollout", "status", "deployment/roll", "--timeout=120s");
+    assertEquals(3, kubectl.ok("get", "rs", "-l", "app=roll", "-o", "name").lines().count(),
+        "the resumed rollout made its ReplicaSet");
   }
 
   @Test
