@@ -348,4 +348,37 @@ class ControllersIT {
     assertTrue(helm("uninstall", "demo").contains("uninstalled"));
     kubectl.await(Duration.ofSeconds(30), out -> !out.contains("demo"), "get", "deployment,service,secrets");
   }
+
+  @Test
+  @Order(7)
+  void replicationControllerKeepsItsReplicasAndScales() throws Exception {
+    kubectl.ok("apply", "-f", file("rc.yaml", """
+        apiVersion: v1
+        kind: ReplicationController
+        metadata: {name: legacy}
+        spec:
+          replicas: 2
+          selector: {app: legacy}
+          template:
+            metadata: {labels: {app: legacy}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+        """).toString());
+    kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("2"), "get", "rc", "legacy", "-o",
+        "jsonpath={.status.readyReplicas}");
+    // A pod deleted by hand is replaced; the scale subresource resizes it.
+    String victim = kubectl.ok("get", "pods", "-l", "app=legacy", "-o", "jsonpath={.items[0].metadata.name}").trim();
+    kubectl.ok("delete", "pod", victim, "--wait=false");
+    kubectl.ok("scale", "rc", "legacy", "--replicas=3");
+    kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("3"), "get", "rc", "legacy", "-o",
+        "jsonpath={.status.readyReplicas}");
+    String owners = kubectl.ok("get", "pods", "-l", "app=legacy", "-o",
+        "jsonpath={range .items[*]}{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {end}");
+    assertTrue(owners.contains("ReplicationController/legacy"), owners);
+    kubectl.await(Duration.ofSeconds(30), out -> !out.contains(victim), "get", "pods", "-l", "app=legacy", "-o", "name");
+    kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("3 3"), "get", "rc", "legacy", "-o",
+        "jsonpath={.status.replicas} {.status.readyReplicas}");
+    kubectl.ok("delete", "rc", "legacy");
+  }
 }
