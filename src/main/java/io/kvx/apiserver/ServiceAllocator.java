@@ -1,6 +1,7 @@
 package io.kvx.apiserver;
 
 import io.kvx.api.ApiError;
+import io.kvx.api.Ipv4;
 import io.kvx.api.Meta;
 import io.kvx.store.Store;
 import io.vertx.core.Future;
@@ -34,13 +35,13 @@ public final class ServiceAllocator {
     this.store = store;
     this.cidr = serviceCidr;
     String[] parts = serviceCidr.split("/");
-    base = toInt(parts[0]);
+    base = Ipv4.toInt(parts[0]);
     size = 1 << (32 - Integer.parseInt(parts[1]));
   }
 
   /** The first address of the range, which the "kubernetes" service gets. */
   public String firstAddress() {
-    return toIp(base + 1);
+    return Ipv4.toIp(base + 1);
   }
 
   /** Allocates what a new service needs (in place); on failure nothing stays reserved. */
@@ -163,7 +164,7 @@ public final class ServiceAllocator {
           + "is full"));
     }
     // Offsets 0 (network) and 1 (the kubernetes service) and the broadcast address are never handed out.
-    String ip = toIp(base + 2 + random.nextInt(size - 3));
+    String ip = Ipv4.toIp(base + 2 + random.nextInt(size - 3));
     return reserve(IP_PREFIX + ip, owner, taken).map(ip).recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
         ? randomIp(owner, taken, attempt + 1) : Future.failedFuture(e));
   }
@@ -230,27 +231,11 @@ public final class ServiceAllocator {
 
   private boolean inRange(String ip) {
     try {
-      int v = toInt(ip);
+      int v = Ipv4.toInt(ip);
       return Integer.compareUnsigned(v - base, 0) > 0 && Integer.compareUnsigned(v - base, size - 1) < 0;
     } catch (RuntimeException e) {
       return false;
     }
-  }
-
-  private static int toInt(String ip) {
-    String[] p = ip.split("\\.");
-    if (p.length != 4) throw new IllegalArgumentException("not an IPv4 address: " + ip);
-    int v = 0;
-    for (String s : p) {
-      int b = Integer.parseInt(s);
-      if (b < 0 || b > 255) throw new IllegalArgumentException("not an IPv4 address: " + ip);
-      v = (v << 8) | b;
-    }
-    return v;
-  }
-
-  private static String toIp(int v) {
-    return ((v >>> 24) & 255) + "." + ((v >>> 16) & 255) + "." + ((v >>> 8) & 255) + "." + (v & 255);
   }
 
   /** Reservation records need a name for the store's bookkeeping: the key's last segment. */

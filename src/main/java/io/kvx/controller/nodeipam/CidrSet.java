@@ -1,5 +1,7 @@
 package io.kvx.controller.nodeipam;
 
+import io.kvx.api.Ipv4;
+
 import java.util.BitSet;
 import java.util.OptionalInt;
 
@@ -32,7 +34,7 @@ public final class CidrSet {
           + " (at most 16 bits more than the cluster prefix, as Kubernetes requires)");
     }
     this.maskSize = maskSize;
-    this.base = toInt(parts[0]) & mask(clusterPrefix);
+    this.base = Ipv4.toInt(parts[0]) & mask(clusterPrefix);
     this.blocks = 1 << (maskSize - clusterPrefix);
   }
 
@@ -47,7 +49,7 @@ public final class CidrSet {
   /** Block {@code index} as "a.b.c.d/maskSize". */
   public String cidr(int index) {
     if (index < 0 || index >= blocks) throw new IndexOutOfBoundsException(index);
-    return toIp(base + (index << (32 - maskSize))) + "/" + maskSize;
+    return Ipv4.toIp(base + (index << (32 - maskSize))) + "/" + maskSize;
   }
 
   /** The index of a block of this set, or -1 when the CIDR is not exactly one (outside, other size, unaligned). */
@@ -55,7 +57,7 @@ public final class CidrSet {
     try {
       String[] parts = cidr.trim().split("/");
       if (parts.length != 2 || Integer.parseInt(parts[1]) != maskSize) return -1;
-      int addr = toInt(parts[0]);
+      int addr = Ipv4.toInt(parts[0]);
       if ((addr & mask(clusterPrefix)) != base) return -1;
       if ((addr & ~mask(maskSize)) != 0) return -1;
       return (addr - base) >>> (32 - maskSize);
@@ -70,7 +72,7 @@ public final class CidrSet {
       String[] parts = cidr.trim().split("/");
       int prefix = Integer.parseInt(parts[1]);
       int common = Math.min(prefix, clusterPrefix);
-      return (toInt(parts[0]) & mask(common)) == (base & mask(common));
+      return (Ipv4.toInt(parts[0]) & mask(common)) == (base & mask(common));
     } catch (RuntimeException e) {
       return false;
     }
@@ -102,21 +104,5 @@ public final class CidrSet {
 
   private static int mask(int prefix) {
     return prefix == 0 ? 0 : -1 << (32 - prefix);
-  }
-
-  static int toInt(String ip) {
-    String[] p = ip.split("\\.");
-    if (p.length != 4) throw new IllegalArgumentException("not an IPv4 address: " + ip);
-    int v = 0;
-    for (String s : p) {
-      int b = Integer.parseInt(s);
-      if (b < 0 || b > 255) throw new IllegalArgumentException("not an IPv4 address: " + ip);
-      v = (v << 8) | b;
-    }
-    return v;
-  }
-
-  static String toIp(int v) {
-    return ((v >>> 24) & 255) + "." + ((v >>> 16) & 255) + "." + ((v >>> 8) & 255) + "." + (v & 255);
   }
 }

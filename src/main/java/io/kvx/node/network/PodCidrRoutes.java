@@ -1,5 +1,7 @@
 package io.kvx.node.network;
 
+import io.kvx.api.Ipv4;
+
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -137,12 +139,6 @@ public final class PodCidrRoutes {
     String[] pb = b.split("/");
     int common = Math.min(Integer.parseInt(pa[1]), Integer.parseInt(pb[1]));
     int mask = common == 0 ? 0 : -1 << (32 - common);
-    return (toInt(pa[0]) & mask) == (toInt(pb[0]) & mask);
-  }
-
-  private static int toInt(String ip) {
-    int v = 0;
-    for (String s : ip.split("\\.")) v = (v << 8) | Integer.parseInt(s);
-    return v;
+    return (Ipv4.toInt(pa[0]) & mask) == (Ipv4.toInt(pb[0]) & mask);
   }
 }
