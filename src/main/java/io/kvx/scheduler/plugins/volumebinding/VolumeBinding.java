@@ -3,13 +3,13 @@ package io.kvx.scheduler.plugins.volumebinding;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.kvx.scheduler.framework.Cluster;
 import io.kvx.scheduler.framework.ClusterEvent;
 import io.kvx.scheduler.framework.CycleState;
 import io.kvx.scheduler.framework.FilterPlugin;
 import io.kvx.scheduler.framework.NodeInfo;
+import io.kvx.scheduler.framework.PodClaims;
 import io.kvx.scheduler.framework.PodInfo;
 import io.kvx.scheduler.framework.PreBindPlugin;
 import io.kvx.scheduler.framework.PreFilterPlugin;
@@ -40,9 +40,11 @@ public final class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBi
   public static final String UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims";
   private static final String KEY = NAME + "/claims";
 
-  /** What the filter checks per claim: a bound volume, or an unbound claim with its candidates. */
-  record Claims(List<PersistentVolume> bound, List<PersistentVolumeClaim> delayed, List<List<PersistentVolume>> candidates,
-                List<Boolean> provisionable) {}
+  /** An unbound WaitForFirstConsumer claim: the volumes that could take it, and whether its class provisions. */
+  record Delayed(PersistentVolumeClaim pvc, List<PersistentVolume> candidates, boolean provisionable) {}
+
+  /** What the filter checks: the bound volumes and the delayed claims. */
+  record Claims(List<PersistentVolume> bound, List<Delayed> delayed) {}
 
   @Override
   public String name() {
@@ -56,21 +58,17 @@ public final class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBi
 
   @Override
   public Status preFilter(CycleState state, PodInfo pod, Snapshot snapshot) {
-    List<Volume> vols = pod.spec().getVolumes() == null ? List.of() : pod.spec().getVolumes();
-    Claims claims = new Claims(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-    for (Volume v : vols) {
-      if (v.getPersistentVolumeClaim() == null) continue;
-      String name = v.getPersistentVolumeClaim().getClaimName();
-      PersistentVolumeClaim pvc = snapshot.listers().pvc(pod.namespace(), name);
-      if (pvc == null) return Status.unresolvable("persistentvolumeclaim \"" + name + "\" not found");
+    List<PodClaims.Claim> all = new ArrayList<>();
+    Status resolved = PodClaims.resolve(pod, snapshot.listers(), all);
+    if (!resolved.isSuccess()) return resolved;
+    Claims claims = new Claims(new ArrayList<>(), new ArrayList<>());
+    for (PodClaims.Claim c : all) {
+      PersistentVolumeClaim pvc = c.pvc();
       if (pvc.getMetadata().getDeletionTimestamp() != null) {
-        return Status.unresolvable("persistentvolumeclaim \"" + name + "\" is being deleted");
+        return Status.unresolvable("persistentvolumeclaim \"" + pvc.getMetadata().getName() + "\" is being deleted");
       }
-      String bound = pvc.getSpec() == null ? null : pvc.getSpec().getVolumeName();
-      if (bound != null && !bound.isEmpty()) {
-        PersistentVolume pv = snapshot.listers().pv(bound);
-        if (pv == null) return Status.unresolvable("persistentvolume \"" + bound + "\" not found");
-        claims.bound().add(pv);
+      if (c.volume() != null) {
+        claims.bound().add(c.volume());
         continue;
       }
       String cls = pvc.getSpec() == null || pvc.getSpec().getStorageClassName() == null ? ""
@@ -83,9 +81,8 @@ public final class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBi
       for (PersistentVolume pv : snapshot.listers().pvs()) {
         if (fits(pvc, cls, pv)) candidates.add(pv);
       }
-      claims.delayed().add(pvc);
-      claims.candidates().add(candidates);
-      claims.provisionable().add(sc.getProvisioner() != null && !sc.getProvisioner().equals("kubernetes.io/no-provisioner"));
+      claims.delayed().add(new Delayed(pvc, candidates,
+          sc.getProvisioner() != null && !sc.getProvisioner().equals("kubernetes.io/no-provisioner")));
     }
     if (claims.bound().isEmpty() && claims.delayed().isEmpty()) return Status.SKIP;
     state.write(KEY, claims);
@@ -130,11 +127,10 @@ public final class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBi
     for (PersistentVolume pv : claims.bound()) {
       if (!allows(pv, node)) return Status.unresolvable(CONFLICT);
     }
-    for (int i = 0; i < claims.delayed().size(); i++) {
-      if (claims.provisionable().get(i)) continue;
-      boolean any = false;
-      for (PersistentVolume pv : claims.candidates().get(i)) any |= allows(pv, node);
-      if (!any) return Status.unschedulable(NO_VOLUME);
+    for (Delayed d : claims.delayed()) {
+      if (!d.provisionable() && d.candidates().stream().noneMatch(pv -> allows(pv, node))) {
+        return Status.unschedulable(NO_VOLUME);
+      }
     }
     return Status.SUCCESS;
   }
@@ -144,8 +140,8 @@ public final class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBi
     Claims claims = state.read(KEY);
     if (claims == null || claims.delayed().isEmpty()) return CompletableFuture.completedFuture(Status.SUCCESS);
     CompletableFuture<?>[] all = claims.delayed().stream()
-        .map(c -> cluster.selectNodeForClaim(c.getMetadata().getNamespace(), c.getMetadata().getName(), node)
-            .toCompletableFuture()).toArray(CompletableFuture[]::new);
+        .map(d -> cluster.selectNodeForClaim(d.pvc().getMetadata().getNamespace(), d.pvc().getMetadata().getName(),
+            node).toCompletableFuture()).toArray(CompletableFuture[]::new);
     return CompletableFuture.allOf(all).handle((v, e) -> e == null ? Status.SUCCESS
         : Status.error("binding volumes: " + e.getMessage()));
   }

@@ -1,12 +1,10 @@
 package io.kvx.scheduler.plugins.volumezone;
 
-import io.fabric8.kubernetes.api.model.PersistentVolume;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.Volume;
 import io.kvx.scheduler.framework.ClusterEvent;
 import io.kvx.scheduler.framework.CycleState;
 import io.kvx.scheduler.framework.FilterPlugin;
 import io.kvx.scheduler.framework.NodeInfo;
+import io.kvx.scheduler.framework.PodClaims;
 import io.kvx.scheduler.framework.PodInfo;
 import io.kvx.scheduler.framework.PreFilterPlugin;
 import io.kvx.scheduler.framework.Snapshot;
@@ -45,17 +43,13 @@ public final class VolumeZone implements PreFilterPlugin, FilterPlugin {
 
   @Override
   public Status preFilter(CycleState state, PodInfo pod, Snapshot snapshot) {
+    List<PodClaims.Claim> claims = new ArrayList<>();
+    Status resolved = PodClaims.resolve(pod, snapshot.listers(), claims);
+    if (!resolved.isSuccess()) return resolved;
     List<Constraint> constraints = new ArrayList<>();
-    for (Volume v : pod.spec().getVolumes() == null ? List.<Volume>of() : pod.spec().getVolumes()) {
-      if (v.getPersistentVolumeClaim() == null) continue;
-      String claim = v.getPersistentVolumeClaim().getClaimName();
-      PersistentVolumeClaim pvc = snapshot.listers().pvc(pod.namespace(), claim);
-      if (pvc == null) return Status.unresolvable("persistentvolumeclaim \"" + claim + "\" not found");
-      String pvName = pvc.getSpec() == null ? null : pvc.getSpec().getVolumeName();
-      if (pvName == null || pvName.isEmpty()) continue;
-      PersistentVolume pv = snapshot.listers().pv(pvName);
-      if (pv == null) return Status.unresolvable("persistentvolume \"" + pvName + "\" not found");
-      Map<String, String> labels = pv.getMetadata().getLabels();
+    for (PodClaims.Claim c : claims) {
+      // Unbound claims are VolumeBinding's business.
+      Map<String, String> labels = c.volume() == null ? null : c.volume().getMetadata().getLabels();
       if (labels == null) continue;
       for (String key : TOPOLOGY_LABELS) {
         String val = labels.get(key);
