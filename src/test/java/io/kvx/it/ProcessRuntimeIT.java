@@ -21,7 +21,8 @@ class ProcessRuntimeIT {
     try (KvxProcess kvx = KvxProcess.start("process", home, 17471, "up", "--runtime", "process",
         "--cluster-port", "5871", "--secret", "it-process", "--node-name", "it-pnode")) {
       kvx.awaitReady(Duration.ofSeconds(60));
-      assertTrue(Files.readString(kvx.log).contains("NO isolation"), "the start-up warning");
+      // The API server answers before the node verticle has started and printed its warning: wait for it.
+      kvx.awaitLog("NO isolation", Duration.ofSeconds(30));
       Kubectl kubectl = new Kubectl(kvx.kubeconfig());
       kubectl.await(Duration.ofSeconds(30), out -> out.contains("no isolation") && out.contains(" Ready "),
           "get", "nodes", "-o", "wide");
