@@ -9,6 +9,7 @@ import io.kvx.store.Store;
 import io.kvx.store.Watch;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpHeaders;
@@ -55,12 +56,19 @@ public final class ApiServerVerticle extends VerticleBase {
   private StreamRoutes streams;
   private byte[] adminToken;
   private volatile boolean ready;
-  private final Map<String, Watch> busWatches = new HashMap<>();
+  /**
+   * Watches delivered as bus messages, by address. Shared by the JVM's API server instances: the bus hands
+   * "watch" and "unwatch" to any of them, and the bridge that sees a client leave may be another one.
+   */
+  private static final Map<io.vertx.core.Vertx, Map<String, Watch>> BUS_WATCHES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private Map<String, Watch> busWatches;
   private EventBusBridge bridge;
   private volatile ServiceAccountTokens tokens;
 
   @Override
   public Future<?> start() {
+    busWatches = BUS_WATCHES.computeIfAbsent(vertx, v -> new java.util.concurrent.ConcurrentHashMap<>());
     Services services = Services.of(vertx);
     Store store = services.store();
     api = new ApiService(store, new Resources(), new ServiceAllocator(store,
@@ -80,9 +88,8 @@ public final class ApiServerVerticle extends VerticleBase {
         .compose(token -> {
           adminToken = token.getBytes(StandardCharsets.UTF_8);
           vertx.eventBus().<JsonObject>consumer(Addresses.API, this::onBusRequest);
-          return bootstrapNamespaces().compose(v -> bootstrapStorageClass());
+          return bootstrapOnce(cfg.getInteger("port", 6443));
         })
-        .compose(v -> bootstrapKubernetesService(cfg.getInteger("port", 6443)))
         .compose(v -> watchCustomResourceDefinitions(store))
         .compose(v -> listen(cfg, services.metrics()))
         .compose(s -> {
@@ -265,6 +272,15 @@ public final class ApiServerVerticle extends VerticleBase {
    * verb "watch" with an "address" streams events ({type, object}) to that address until "unwatch"
    * (or the bridge client that registered it goes away). See docs/eventbus.md.
    */
+  /** Holds an address while its watch is starting. */
+  private static final Watch PENDING = new Watch() {
+    public long startRevision() {
+      return 0;
+    }
+
+    public void close() { }
+  };
+
   private void onBusRequest(Message<JsonObject> msg) {
     JsonObject m = msg.body();
     if ("unwatch".equals(m.getString("verb"))) {
@@ -299,7 +315,9 @@ public final class ApiServerVerticle extends VerticleBase {
     if (address == null || !address.startsWith(Addresses.WATCH_PREFIX)) {
       throw ApiError.badRequest("a watch needs an \"address\" starting with " + Addresses.WATCH_PREFIX);
     }
-    if (busWatches.containsKey(address)) throw ApiError.badRequest("a watch is already delivered to " + address);
+    if (busWatches.putIfAbsent(address, PENDING) != null) {
+      throw ApiError.badRequest("a watch is already delivered to " + address);
+    }
     boolean initial = "true".equals(req.param("sendInitialEvents")) || req.param("resourceVersion") == null;
     api.watch(req, initial, ev -> {
       JsonObject object = ev.type().equals("ERROR") ? ev.object() : api.present(req.type(), ev.object());
@@ -310,10 +328,16 @@ public final class ApiServerVerticle extends VerticleBase {
       }
     }).onComplete(ar -> {
       if (ar.failed()) {
+        busWatches.remove(address, PENDING);
         replyError(msg, ar.cause());
         return;
       }
-      busWatches.put(address, ar.result());
+      if (!busWatches.replace(address, PENDING, ar.result())) {
+        // Unwatched (or its client left) before the watch started.
+        ar.result().close();
+        msg.reply(new JsonObject().put("address", address).put("closed", true));
+        return;
+      }
       msg.reply(new JsonObject().put("address", address).put("resourceVersion", String.valueOf(api.store().revision())));
     });
   }
@@ -329,6 +353,20 @@ public final class ApiServerVerticle extends VerticleBase {
   private static void replyError(Message<JsonObject> msg, Throwable t) {
     ApiError e = t instanceof ApiError ae ? ae : new ApiError(ApiError.Reason.InternalError, String.valueOf(t));
     msg.fail(e.code(), e.toStatus().encode());
+  }
+
+  /** The bootstrap objects, created by the JVM's first API server instance; the others wait for it. */
+  private static final Map<io.vertx.core.Vertx, Future<Void>> BOOTSTRAPS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private Future<Void> bootstrapOnce(int port) {
+    Future<Void> once = BOOTSTRAPS.computeIfAbsent(vertx, v -> bootstrapNamespaces()
+        .compose(x -> bootstrapStorageClass()).compose(x -> bootstrapKubernetesService(port)));
+    once.onFailure(e -> BOOTSTRAPS.remove(vertx, once));
+    // Continue on this instance's own event loop (the server it then starts is served there), not the first one's.
+    io.vertx.core.Context own = vertx.getOrCreateContext();
+    Promise<Void> here = Promise.promise();
+    once.onComplete(ar -> own.runOnContext(v -> here.handle(ar)));
+    return here.future();
   }
 
   private Future<Void> bootstrapNamespaces() {
@@ -404,8 +442,12 @@ public final class ApiServerVerticle extends VerticleBase {
                 .put("protocol", "TCP").put("targetPort", port))));
     ApiRequest create = new ApiRequest("create", Resources.builtIn("", "services"), "default", null, null, svc,
         null, Map.of());
+    // Several API servers (instances in this JVM, other JVMs) start at once: the one that loses the race may be
+    // told the address is taken rather than that the service exists; either way it is there now.
+    ApiRequest get = new ApiRequest("get", Resources.builtIn("", "services"), "default", "kubernetes", null, null,
+        null, Map.of());
     return api.handle(create).<Void>mapEmpty()
-        .recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists) ? Future.succeededFuture() : Future.failedFuture(e))
+        .recover(e -> api.handle(get).<Void>mapEmpty().recover(none -> Future.failedFuture(e)))
         .compose(v -> vertx.executeBlocking(ApiServerVerticle::hostAddress))
         .compose(ip -> {
           JsonObject ep = new JsonObject().put("metadata", new JsonObject().put("name", "kubernetes"))
@@ -440,8 +482,13 @@ public final class ApiServerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     ready = false;
-    busWatches.values().forEach(Watch::close);
-    busWatches.clear();
+    // Every instance of the deployment stops together: the first to stop ends all bus watches.
+    BUS_WATCHES.remove(vertx);
+    BOOTSTRAPS.remove(vertx);
+    busWatches.keySet().forEach(a -> {
+      Watch w = busWatches.remove(a);
+      if (w != null) w.close();
+    });
     if (bridge != null) bridge.close();
     return server == null ? Future.succeededFuture() : server.close();
   }

@@ -252,9 +252,9 @@ public final class ApiService {
   private Future<Void> admitStorageClass(JsonObject pvc) {
     JsonObject spec = pvc.getJsonObject("spec", new JsonObject());
     if (spec.getValue("storageClassName") != null) return Future.succeededFuture();
-    return store.list(STORAGE_CLASSES.storePrefix(), o -> "true".equals(Meta.meta(o)
-            .getJsonObject("annotations", new JsonObject()).getString("storageclass.kubernetes.io/is-default-class")),
-        0, null).map(l -> {
+    return store.listCached(STORAGE_CLASSES.storePrefix(), o -> "true".equals(Meta.meta(o)
+            .getJsonObject("annotations", new JsonObject()).getString("storageclass.kubernetes.io/is-default-class")))
+        .map(l -> {
           l.items().stream().max(java.util.Comparator.comparing((JsonObject o) ->
                   Meta.meta(o).getString("creationTimestamp", "")).thenComparing(Meta::name))
               .ifPresent(c -> pvc.put("spec", spec.put("storageClassName", Meta.name(c))));
@@ -283,12 +283,12 @@ public final class ApiService {
       Integer system = SYSTEM_PRIORITY_CLASSES.get(className);
       cls = system != null ? Future.succeededFuture(new JsonObject().put("value", system)
               .put("metadata", new JsonObject().put("name", className)))
-          : store.get(PRIORITY_CLASSES.key(null, className)).recover(e -> Future.failedFuture(
+          : getThroughCache(PRIORITY_CLASSES.key(null, className)).recover(e -> Future.failedFuture(
               ApiError.is(e, ApiError.Reason.NotFound) ? new ApiError(ApiError.Reason.Forbidden, "pods \"" + podName
                   + "\" is forbidden: no PriorityClass with name " + className + " was found", "", "pods", podName,
                   null) : e));
     } else {
-      cls = store.list(PRIORITY_CLASSES.storePrefix(), o -> o.getBoolean("globalDefault", false), 0, null)
+      cls = store.listCached(PRIORITY_CLASSES.storePrefix(), o -> o.getBoolean("globalDefault", false))
           .map(l -> l.items().stream().min((a, b) -> Integer.compare(a.getInteger("value", 0),
               b.getInteger("value", 0))).orElse(null));
     }
@@ -323,7 +323,7 @@ public final class ApiService {
     ResourceType ranges = Resources.builtIn("", "limitranges");
     ResourceType quotas = Resources.builtIn("", "resourcequotas");
     Future<List<JsonObject>> limitRanges = pod
-        ? store.list(ranges.storePrefix() + ns + "/", o -> true, 0, null).map(ListResult::items)
+        ? store.listCached(ranges.storePrefix() + ns + "/", o -> true).map(ListResult::items)
         : Future.succeededFuture(List.of());
     return limitRanges.compose(lrs -> {
       String violation = Quotas.applyLimitRanges(obj, lrs);
@@ -331,7 +331,7 @@ public final class ApiService {
         return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(obj)
             + "\" is forbidden: " + violation, "", "pods", Meta.name(obj), null));
       }
-      return store.list(quotas.storePrefix() + ns + "/", o -> true, 0, null);
+      return store.listCached(quotas.storePrefix() + ns + "/", o -> true);
     }).compose(qs -> {
       if (qs.items().isEmpty()) return Future.<Void>succeededFuture();
       String plural = r.type().plural();
@@ -367,9 +367,19 @@ public final class ApiService {
     return Future.all(all).map(v -> Quotas.usage(pods.result(), counts));
   }
 
+  /**
+   * An admission lookup as kube-apiserver's plugins make them: from the local cache (their listers), and only when
+   * the object is not there, from the store after the read barrier (their live lookup), so that an object created a
+   * moment ago through another API server is found.
+   */
+  private Future<JsonObject> getThroughCache(String key) {
+    return store.getCached(key).recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? store.get(key)
+        : Future.failedFuture(e));
+  }
+
   /** NamespaceLifecycle admission: the namespace must exist and not be terminating. */
   private Future<Void> admitNamespace(String namespace) {
-    return store.get(Resources.NAMESPACES.key(null, namespace)).recover(e -> {
+    return getThroughCache(Resources.NAMESPACES.key(null, namespace)).recover(e -> {
       if (ApiError.is(e, ApiError.Reason.NotFound)) {
         return Future.failedFuture(ApiError.notFound("", "namespaces", namespace));
       }

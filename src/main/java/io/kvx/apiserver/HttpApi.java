@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
@@ -27,6 +28,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +47,9 @@ public final class HttpApi {
   private final Vertx vertx;
   private final ApiService api;
   private final MeterRegistry meters;
-  private final AtomicInteger watches = new AtomicInteger();
+  /** Open watches of every API server instance that reports to one registry (the JVM's). */
+  private static final Map<MeterRegistry, AtomicInteger> WATCH_COUNTS = new java.util.concurrent.ConcurrentHashMap<>();
+  private final AtomicInteger watches;
   private final MetricsApi metrics;
   /**
    * The last watch line encoded, by object identity: the store hands every watcher of a change the
@@ -54,15 +58,15 @@ public final class HttpApi {
    */
   private JsonObject lastObject;
   private String lastType;
-  private String lastLine;
+  private Buffer lastLine;
 
   public HttpApi(Vertx vertx, ApiService api, MeterRegistry meters) {
     this.vertx = vertx;
     this.api = api;
     this.meters = meters;
     this.metrics = new MetricsApi(vertx, api.store());
-    meters.gauge("apiserver_longrunning_requests", List.of(io.micrometer.core.instrument.Tag.of("verb", "WATCH")),
-        watches);
+    this.watches = WATCH_COUNTS.computeIfAbsent(meters, m -> m.gauge("apiserver_longrunning_requests",
+        List.of(io.micrometer.core.instrument.Tag.of("verb", "WATCH")), new AtomicInteger()));
   }
 
   /** Handles /api/v1/... (group "") and /apis/{group}/{version}/... ; {@code rest} is the path after the version. */
@@ -284,7 +288,12 @@ public final class HttpApi {
    * as kube-apiserver serves them.
    */
   private interface WatchSink {
-    void write(String line);
+    /** One event line; the same buffer may go to many watchers. */
+    void write(Buffer line);
+
+    default void write(String line) {
+      write(Buffer.buffer(line));
+    }
 
     /** The watch started: the reply's head may go out. */
     void started();
@@ -303,7 +312,7 @@ public final class HttpApi {
     HttpServerResponse resp = ctx.response();
     resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     return new WatchSink() {
-      public void write(String line) {
+      public void write(Buffer line) {
         resp.write(line);
       }
 
@@ -339,8 +348,8 @@ public final class HttpApi {
 
   private static WatchSink webSocketSink(ServerWebSocket ws) {
     return new WatchSink() {
-      public void write(String line) {
-        ws.writeTextMessage(line);
+      public void write(Buffer line) {
+        ws.writeTextMessage(line.toString(StandardCharsets.UTF_8));
       }
 
       public void started() { }
@@ -408,8 +417,8 @@ public final class HttpApi {
       if (table) {
         object = Tables.table(req.type(), List.of(object), null, null, req.param("includeObject"));
       }
-      out.write(table ? new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n"
-          : eventLine(ev.type(), object));
+      if (table) out.write(new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n");
+      else out.write(eventLine(ev.type(), object));
     }).onComplete(ar -> {
       if (ar.failed()) {
         out.failed(ar.cause());
@@ -437,9 +446,9 @@ public final class HttpApi {
     });
   }
 
-  private String eventLine(String type, JsonObject object) {
+  private Buffer eventLine(String type, JsonObject object) {
     if (object != lastObject || !type.equals(lastType)) {
-      lastLine = new JsonObject().put("type", type).put("object", object).encode() + "\n";
+      lastLine = new JsonObject().put("type", type).put("object", object).toBuffer().appendByte((byte) '\n');
       lastObject = object;
       lastType = type;
     }

@@ -224,15 +224,20 @@ public final class Main {
     JsonObject descriptor = descriptor(name);
     DeploymentOptions opts = new DeploymentOptions(descriptor);
     JsonObject config = o.toJson().mergeIn(descriptor.getJsonObject("config", new JsonObject()));
-    // A home may tune a verticle: <home>/verticles/<name>.json's "config" wins over the packaged one.
+    // A home may tune a verticle: <home>/verticles/<name>.json's "config" (and "instances") win over the packaged one.
     Path local = o.home.resolve("verticles").resolve(name + ".json");
+    int instances = descriptor.getInteger("instances", 1);
     if (Files.isRegularFile(local)) {
       try {
-        config.mergeIn(new JsonObject(Files.readString(local)).getJsonObject("config", new JsonObject()));
+        JsonObject tuned = new JsonObject(Files.readString(local));
+        config.mergeIn(tuned.getJsonObject("config", new JsonObject()));
+        instances = tuned.getInteger("instances", instances);
       } catch (IOException | RuntimeException e) {
         return Future.failedFuture(new IllegalArgumentException("bad " + local + ": " + e.getMessage()));
       }
     }
+    // 0 (or less): one instance per core, each on its own event loop.
+    opts.setInstances(instances > 0 ? instances : Math.max(1, Runtime.getRuntime().availableProcessors()));
     opts.setConfig(config.mergeIn(extra));
     return vertx.deployVerticle(descriptor.getString("main"), opts).map(id -> {
       ids.add(id);

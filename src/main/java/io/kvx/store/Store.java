@@ -20,6 +20,19 @@ public interface Store {
   /** Objects under a key prefix, in key order, at one revision; {@code limit <= 0} means all. */
   Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter);
 
+  /**
+   * As {@link #get}, from this JVM's cache without the read barrier: it may lag a write acknowledged elsewhere, as
+   * an informer's lister does. For admission lookups, which kube-apiserver also answers from listers.
+   */
+  default Future<JsonObject> getCached(String key) {
+    return get(key);
+  }
+
+  /** As {@link #list} without the read barrier (see {@link #getCached}). */
+  default Future<ListResult> listCached(String prefix, Predicate<JsonObject> filter) {
+    return list(prefix, filter, 0, null);
+  }
+
   Future<JsonObject> create(String key, JsonObject object);
 
   /** Replaces the object if its revision is {@code expectedRevision} (0: any revision). */

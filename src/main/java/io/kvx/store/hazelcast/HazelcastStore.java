@@ -140,6 +140,21 @@ public final class HazelcastStore implements Store {
   }
 
   @Override
+  public Future<JsonObject> getCached(String key) {
+    Context caller = vertx.getOrCreateContext();
+    return onCaller(caller, cache.get(key).map(v -> {
+      if (v == null) throw ApiError.notFound(StoreKeys.group(key), StoreKeys.resource(key), StoreKeys.name(key));
+      return v;
+    }));
+  }
+
+  @Override
+  public Future<ListResult> listCached(String prefix, Predicate<JsonObject> filter) {
+    Context caller = vertx.getOrCreateContext();
+    return onCaller(caller, cache.list(prefix, filter, 0, null));
+  }
+
+  @Override
   public Future<JsonObject> create(String key, JsonObject object) {
     return write(new JsonObject().put("op", "create").put("key", key).put("object", object));
   }
@@ -216,8 +231,17 @@ public final class HazelcastStore implements Store {
     });
   }
 
+  /**
+   * A write is answered once this JVM's cache has applied it: reads without the barrier here ({@link #getCached},
+   * the admission lookups) then always see the caller's own writes.
+   */
   private Future<JsonObject> write(JsonObject request) {
-    return send(request).map(r -> r.getJsonObject("object"));
+    Context caller = vertx.getOrCreateContext();
+    return onCaller(caller, send(request).compose(r -> {
+      JsonObject object = r.getJsonObject("object");
+      Long seq = r.getLong("seq");
+      return seq == null ? Future.succeededFuture(object) : cache.awaitSequence(seq).map(object);
+    }));
   }
 
   private Future<JsonObject> send(JsonObject request) {

@@ -77,7 +77,7 @@ public final class WatchCache {
       else if (was) type = WatchEvent.DELETED;
       else return;
       WatchEvent out = new WatchEvent(type, ev.object(), ev.revision());
-      context.runOnContext(v -> {
+      deliver(context, () -> {
         if (!closed) handler.handle(out);
       });
     }
@@ -86,8 +86,35 @@ public final class WatchCache {
     void expire() {
       closed = true;
       JsonObject status = ApiError.gone("the watch cache was re-listed; please re-list").toStatus();
-      context.runOnContext(v -> handler.handle(new WatchEvent("ERROR", status, 0)));
+      deliver(context, () -> handler.handle(new WatchEvent("ERROR", status, 0)));
     }
+  }
+
+  /**
+   * While a batch read from the change log is applied: what each watcher context is to run, sent as one task
+   * per context after the batch (a change watched 1,000 times on one event loop is one hand-over, not 1,000).
+   * Order per context is kept: tasks run in the order they were added, and batches in the order sent.
+   */
+  private Map<Context, List<Runnable>> deliveries;
+
+  private void deliver(Context context, Runnable r) {
+    if (deliveries == null) context.runOnContext(v -> r.run());
+    else deliveries.computeIfAbsent(context, k -> new ArrayList<>()).add(r);
+  }
+
+  private void flushDeliveries() {
+    Map<Context, List<Runnable>> d = deliveries;
+    deliveries = null;
+    if (d == null) return;
+    d.forEach((context, tasks) -> context.runOnContext(v -> {
+      for (Runnable r : tasks) {
+        try {
+          r.run();
+        } catch (RuntimeException e) {
+          LOG.warning("watch cache: a watch handler failed: " + e);
+        }
+      }
+    }));
   }
 
   private final Vertx vertx;
@@ -272,32 +299,11 @@ public final class WatchCache {
       // Changes read before the snapshot is consistent reach followers through reset() instead.
       boolean wasStarted = started;
       List<Sequencer.Change> applied = new ArrayList<>();
-      for (int i = 0; i < rs.size(); i++) {
-        JsonObject r = new JsonObject(rs.get(i));
-        long seq = rs.getSequence(i);
-        String recordEpoch = r.getString("epoch");
-        boolean replay = seq <= replayUntil;
-        if (!replay && epoch != null && !epoch.equals(recordEpoch)) {
-          // A new leader. Its marker names the last sequence it recovered: if that is exactly where
-          // this cache is, nothing this cache saw was lost and it follows on. Otherwise the old
-          // leader logged records that were lost (and their sequences are reused): start over from
-          // the store; watchers get 410 and re-list.
-          if (Sequencer.isMarker(r) && r.getLong("after") == seq - 1) {
-            LOG.info("watch cache: the store has a new leader at revision " + r.getLong("rev")
-                + "; nothing was lost, following on");
-          } else {
-            LOG.info("watch cache: the store has a new leader and this cache saw records it lost, re-listing");
-            epoch = null;
-            relist();
-            return;
-          }
-        }
-        epoch = recordEpoch;
-        if (!Sequencer.isMarker(r)) {
-          Sequencer.Change c = Sequencer.Change.fromRecord(r);
-          apply(c, r.getLong("ts", System.currentTimeMillis()));
-          if (wasStarted && !followers.isEmpty()) applied.add(c);
-        }
+      deliveries = new java.util.LinkedHashMap<>();
+      try {
+        if (!applyBatch(rs, wasStarted, applied)) return;
+      } finally {
+        flushDeliveries();
       }
       if (!applied.isEmpty()) {
         List<Sequencer.Change> batch = List.copyOf(applied);
@@ -309,6 +315,38 @@ public final class WatchCache {
       checkConsistent();
       follow();
     });
+  }
+
+  /** Applies one read of the change log; false when it made this cache re-list (the rest is dropped). */
+  private boolean applyBatch(ReadResultSet<String> rs, boolean wasStarted, List<Sequencer.Change> applied) {
+    for (int i = 0; i < rs.size(); i++) {
+      JsonObject r = new JsonObject(rs.get(i));
+      long seq = rs.getSequence(i);
+      String recordEpoch = r.getString("epoch");
+      boolean replay = seq <= replayUntil;
+      if (!replay && epoch != null && !epoch.equals(recordEpoch)) {
+        // A new leader. Its marker names the last sequence it recovered: if that is exactly where
+        // this cache is, nothing this cache saw was lost and it follows on. Otherwise the old
+        // leader logged records that were lost (and their sequences are reused): start over from
+        // the store; watchers get 410 and re-list.
+        if (Sequencer.isMarker(r) && r.getLong("after") == seq - 1) {
+          LOG.info("watch cache: the store has a new leader at revision " + r.getLong("rev")
+              + "; nothing was lost, following on");
+        } else {
+          LOG.info("watch cache: the store has a new leader and this cache saw records it lost, re-listing");
+          epoch = null;
+          relist();
+          return false;
+        }
+      }
+      epoch = recordEpoch;
+      if (!Sequencer.isMarker(r)) {
+        Sequencer.Change c = Sequencer.Change.fromRecord(r);
+        apply(c, r.getLong("ts", System.currentTimeMillis()));
+        if (wasStarted && !followers.isEmpty()) applied.add(c);
+      }
+    }
+    return true;
   }
 
   /** Runs on the cache context once the snapshot is loaded. */
