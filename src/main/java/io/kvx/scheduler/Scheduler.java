@@ -58,7 +58,7 @@ public final class Scheduler {
     // A pod nominated by an earlier preemption tries its nominated node first.
     String nominated = pod.pod().getStatus() == null ? null : pod.pod().getStatus().getNominatedNodeName();
     if (nominated != null && !nominated.isEmpty() && snapshot.get(nominated) != null) {
-      Status s = fw.runFilters(state, pod, snapshot.get(nominated));
+      Status s = filter(fw, state, pod, snapshot, snapshot.get(nominated));
       if (s.isSuccess()) return new Result(nominated, null, Set.of(), null, List.of(), state, 1, 1);
     }
     int n = all.size();
@@ -69,7 +69,7 @@ public final class Scheduler {
     for (int i = 0; i < n && feasible.size() < want; i++) {
       NodeInfo node = all.get((start + i) % n);
       processed++;
-      Status s = fw.runFilters(state, pod, node);
+      Status s = filter(fw, state, pod, snapshot, node);
       if (s.isSuccess()) {
         feasible.add(node);
       } else if (s.code() == Status.Code.ERROR) {
@@ -94,6 +94,18 @@ public final class Scheduler {
       }
     }
     return new Result(best, null, Set.of(), null, List.of(), state, processed, feasible.size());
+  }
+
+  /**
+   * The filters on a node with the equal- or higher-priority pods nominated there added, and, when there are
+   * such pods, on the node as it is too (a pod that fits only beside them, by inter-pod affinity to one of them,
+   * must not count on pods that may never arrive), as kube-scheduler runs them.
+   */
+  private static Status filter(Framework fw, CycleState state, PodInfo pod, Snapshot snapshot, NodeInfo node) {
+    NodeInfo withNominated = snapshot.withNominatedPods(node, pod);
+    Status s = fw.runFilters(state, pod, withNominated);
+    if (!s.isSuccess() || withNominated == node) return s;
+    return fw.runFilters(state, pod, node);
   }
 
   /**

@@ -71,6 +71,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private final Map<String, Set<ClusterEvent>> pluginEvents = new HashMap<>();
   private final Map<String, Map<String, Object>> objects = new HashMap<>();
   private final Map<String, PodInfo> pending = new HashMap<>();
+  private final Nominator nominator = new Nominator();
   /** Services' and controllers' selectors, decoded: kind -> "namespace/name" -> selector. */
   private final Map<String, Map<String, LabelSelector>> selectors = new HashMap<>();
   private final Scheduler scheduler = new Scheduler();
@@ -244,6 +245,7 @@ public final class SchedulerVerticle extends VerticleBase {
     if (ev.type().equals(WatchEvent.DELETED)) {
       queue.delete(key);
       pending.remove(key);
+      nominator.remove(key);
       if (cache.removePod(key)) moveOn(ClusterEvent.ASSIGNED_POD_DELETE);
       return;
     }
@@ -252,6 +254,7 @@ public final class SchedulerVerticle extends VerticleBase {
     if (spec.getString("nodeName") != null) {
       queue.delete(key);
       pending.remove(key);
+      nominator.remove(key);
       if (phase.equals("Succeeded") || phase.equals("Failed")) {
         if (cache.removePod(key)) moveOn(ClusterEvent.ASSIGNED_POD_DELETE);
         return;
@@ -267,12 +270,14 @@ public final class SchedulerVerticle extends VerticleBase {
     if (Meta.meta(obj).containsKey("deletionTimestamp")) {
       queue.delete(key);
       pending.remove(key);
+      nominator.remove(key);
       return;
     }
     if (cache.isAssumed(key)) return; // our binding is on its way
     PodInfo info = podInfo(obj);
     if (info == null) return;
     PodInfo old = pending.put(key, info);
+    nominator.update(info);
     boolean specChanged = old == null || !Objects.equals(old.pod().getSpec(), info.pod().getSpec())
         || !Objects.equals(old.labels(), info.labels());
     queue.addOrUpdate(info, System.currentTimeMillis(), specChanged);
@@ -335,6 +340,7 @@ public final class SchedulerVerticle extends VerticleBase {
     }
     long start = System.nanoTime();
     Snapshot snapshot = cache.snapshot(listers);
+    if (!nominator.isEmpty()) snapshot.withNominated(nominator.view());
     Scheduler.Result r;
     try {
       r = scheduler.schedule(fw, pod, snapshot);
@@ -375,6 +381,7 @@ public final class SchedulerVerticle extends VerticleBase {
           if (s != null && s.isSuccess()) {
             queue.done(pod.key());
             pending.remove(pod.key());
+            nominator.remove(pod.key());
             event(pod, fw, "Normal", "Scheduled", "Successfully assigned " + pod.key() + " to " + node);
           } else {
             cache.forget(pod.key());
@@ -407,6 +414,7 @@ public final class SchedulerVerticle extends VerticleBase {
       cluster.evict(v.namespace(), v.name(), "Preempted by pod " + pod.uid() + " on node " + r.nominatedNode());
       event(v, null, "Normal", "Preempted", "Preempted by pod " + pod.uid() + " on node " + r.nominatedNode());
     }
+    nominator.nominate(pod, r.nominatedNode());
     cluster.nominate(pod.namespace(), pod.name(), r.nominatedNode());
   }
 

@@ -82,6 +82,31 @@ class SchedulerTest {
   }
 
   @Test
+  void roomKeptForANominatedPodFromLowerPriorityOnly() {
+    // After a preemption on "a", "waiting" (priority 100, 1500m) is nominated there; "b" is full.
+    PodInfo waiting = pod("waiting", "{}", "{'priority':100," + requests("1500m", null).substring(1));
+    List<NodeInfo> nodes = List.of(node("a", "2", "4Gi"), with(node("b", "2", "4Gi"), pod("full", requests("2", null))));
+    Nominator nominator = new Nominator();
+    nominator.nominate(waiting, "a");
+    var profile = SchedulerConfig.defaults("d").profiles().get(0);
+
+    PodInfo lower = pod("lower", "{}", "{'priority':10," + requests("1", null).substring(1));
+    Scheduler.Result r = new Scheduler().schedule(profile, lower, Snapshot.of(nodes).withNominated(nominator.view()));
+    assertNull(r.node(), "a lower-priority pod must not take the room kept for the nominated one");
+
+    PodInfo higher = pod("higher", "{}", "{'priority':200," + requests("1", null).substring(1));
+    r = new Scheduler().schedule(profile, higher, Snapshot.of(nodes).withNominated(nominator.view()));
+    assertEquals("a", r.node(), "a higher-priority pod does not wait for a lower nominated one");
+
+    r = new Scheduler().schedule(profile, waiting, Snapshot.of(nodes).withNominated(nominator.view()));
+    assertEquals("a", r.node(), "the nominated pod itself fits where it was nominated");
+
+    nominator.remove(waiting.key());
+    r = new Scheduler().schedule(profile, lower, Snapshot.of(nodes).withNominated(nominator.view()));
+    assertEquals("a", r.node(), "once the nominated pod is bound or gone the room is free again");
+  }
+
+  @Test
   void preemptionKeepsWhatItCan() {
     PodInfo small = pod("small", requests("200m", null));
     PodInfo big = pod("big", requests("1500m", null));

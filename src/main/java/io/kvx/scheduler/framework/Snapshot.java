@@ -18,6 +18,8 @@ public final class Snapshot {
   private List<NodeInfo> withAffinity;
   private List<NodeInfo> withRequiredAntiAffinity;
   private Map<String, Integer> imageNodes;
+  /** Pods waiting for the room a preemption made: node name -> pods nominated there. */
+  private Map<String, ? extends Collection<PodInfo>> nominated = Map.of();
 
   public Snapshot(List<NodeInfo> nodes, Listers listers) {
     this(nodes, index(nodes), listers);
@@ -38,6 +40,29 @@ public final class Snapshot {
 
   public static Snapshot of(Collection<NodeInfo> nodes) {
     return new Snapshot(new ArrayList<>(nodes), Listers.EMPTY);
+  }
+
+  /** The same snapshot knowing which pods are nominated to which node (status.nominatedNodeName). */
+  public Snapshot withNominated(Map<String, ? extends Collection<PodInfo>> byNode) {
+    this.nominated = byNode;
+    return this;
+  }
+
+  /**
+   * The node as {@code pod} must see it: with the pods nominated there that are not lower in priority than it added,
+   * as kube-scheduler filters (so that the room a preemption freed is not taken by a pod that would not have
+   * preempted for it). The node itself when there are none.
+   */
+  public NodeInfo withNominatedPods(NodeInfo node, PodInfo pod) {
+    Collection<PodInfo> waiting = nominated.get(node.name());
+    if (waiting == null || waiting.isEmpty()) return node;
+    NodeInfo copy = null;
+    for (PodInfo p : waiting) {
+      if (p.key().equals(pod.key()) || p.priority() < pod.priority()) continue;
+      if (copy == null) copy = node.copy();
+      copy.addPod(p);
+    }
+    return copy == null ? node : copy;
   }
 
   public List<NodeInfo> nodes() {
