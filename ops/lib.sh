@@ -8,6 +8,14 @@ KVX_JVM_OPTS=(--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/
   --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --enable-native-access=ALL-UNNAMED
   -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1 -Xshare:auto)
 
+# A collector chosen in KVX_JAVA_OPTS replaces the serial one (the JVM refuses two).
+if [[ "${KVX_JAVA_OPTS:-}" =~ -XX:\+Use[A-Za-z]*GC ]]; then
+  _opts=()
+  for f in "${KVX_JVM_OPTS[@]}"; do [ "$f" = -XX:+UseSerialGC ] || _opts+=("$f"); done
+  KVX_JVM_OPTS=("${_opts[@]}")
+  unset _opts
+fi
+
 kvx_say() { echo "kvx: $*" >&2; }
 
 java_major() {
