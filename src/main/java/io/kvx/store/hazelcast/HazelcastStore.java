@@ -5,6 +5,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.kvx.api.ApiError;
+import io.kvx.api.Meta;
 import io.kvx.bus.Addresses;
 import io.kvx.store.ListResult;
 import io.kvx.store.Store;
@@ -156,6 +157,9 @@ public final class HazelcastStore implements Store {
 
   @Override
   public Future<JsonObject> create(String key, JsonObject object) {
+    // The uid is fixed here, not by the sequencer, so that a create whose leader died can be recognised.
+    JsonObject meta = object.getJsonObject("metadata");
+    if (meta != null && meta.getString("uid") == null) meta.put("uid", java.util.UUID.randomUUID().toString());
     return write(new JsonObject().put("op", "create").put("key", key).put("object", object));
   }
 
@@ -265,11 +269,45 @@ public final class HazelcastStore implements Store {
         if (isSync(pr.request())) {
           attempt(pr.request(), Math.max(pr.deadline(), System.currentTimeMillis() + ELECTION_WAIT_MS), pr.promise());
         } else {
-          pr.promise().tryFail(new ApiError(ApiError.Reason.Timeout, "the store leader was lost while writing; "
-              + "the write may or may not have been applied"));
+          settleLostWrite(pr);
         }
       });
     }
+  }
+
+  /**
+   * A write whose leader died before answering. Once the next leader leads and this cache has caught up with it,
+   * everything the old leader logged is here and nothing more of it will be: a create whose uid is there was
+   * applied; a create whose key is still free, or an update whose object is still at the expected version, was
+   * not, and is sent again. Anything else may or may not have been applied: 504, as etcd's clients see it.
+   */
+  private void settleLostWrite(Pending pr) {
+    JsonObject req = pr.request();
+    String key = req.getString("key");
+    Future<JsonObject> now = sync().compose(v -> cache.get(key));
+    now.onComplete(ar -> pr.context().runOnContext(v -> {
+      JsonObject current = ar.succeeded() ? ar.result() : null;
+      String op = req.getString("op");
+      JsonObject sent = req.getJsonObject("object");
+      if (ar.succeeded() && "create".equals(op) && sent != null) {
+        String uid = Meta.uid(sent);
+        if (current == null) {
+          attempt(req, System.currentTimeMillis() + ELECTION_WAIT_MS, pr.promise());
+          return;
+        }
+        if (uid != null && uid.equals(Meta.uid(current))) {
+          pr.promise().tryComplete(new JsonObject().put("object", current));
+          return;
+        }
+      }
+      if (ar.succeeded() && "update".equals(op) && current != null && req.getLong("expect", 0L) > 0
+          && Meta.resourceVersion(current) == req.getLong("expect")) {
+        attempt(req, System.currentTimeMillis() + ELECTION_WAIT_MS, pr.promise());
+        return;
+      }
+      pr.promise().tryFail(new ApiError(ApiError.Reason.Timeout, "the store leader was lost while writing; "
+          + "the write may or may not have been applied"));
+    }));
   }
 
   private static boolean isSync(JsonObject request) {
