@@ -381,4 +381,102 @@ class ControllersIT {
         "jsonpath={.status.replicas} {.status.readyReplicas}");
     kubectl.ok("delete", "rc", "legacy");
   }
+
+  /** "name kind/owner controller blockOwnerDeletion" per pod of the selector, one a line. */
+  private static String owners(String selector) throws Exception {
+    return kubectl.ok("get", "pods", "-l", selector, "-o", "jsonpath={range .items[*]}{.metadata.name} "
+        + "{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} "
+        + "{.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion}"
+        + "{.metadata.deletionTimestamp}{\"\\n\"}{end}");
+  }
+
+  private static long ownedBy(String owners, String owner) {
+    return owners.lines().filter(l -> l.endsWith(" " + owner + " true true")).count();
+  }
+
+  /** Polls {@code read} until its output satisfies {@code condition}; fails with the last output. */
+  private static String until(Duration timeout, java.util.concurrent.Callable<String> read,
+                              java.util.function.Predicate<String> condition) throws Exception {
+    long deadline = System.currentTimeMillis() + timeout.toMillis();
+    String last = read.call();
+    while (!condition.test(last)) {
+      if (System.currentTimeMillis() > deadline) throw new AssertionError("timed out; last: " + last);
+      Thread.sleep(300);
+      last = read.call();
+    }
+    return last;
+  }
+
+  private static String replicaSet(String name, int replicas, String matchLabels, String labels) {
+    return """
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: %s}
+        spec:
+          replicas: %d
+          selector: {matchLabels: {%s}}
+          template:
+            metadata: {labels: {%s}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+        """.formatted(name, replicas, matchLabels, labels);
+  }
+
+  @Test
+  @Order(8)
+  void replicaSetAdoptsMatchingOrphansAndReleasesRelabelledPods() throws Exception {
+    // Another controller's pod whose labels also match the selector below: never adopted.
+    kubectl.ok("apply", "-f", file("other.yaml", replicaSet("other", 1, "app: adopt, owner: other",
+        "app: adopt, owner: other")).toString());
+    String other = until(Duration.ofSeconds(30), () -> owners("owner=other"),
+        out -> ownedBy(out, "ReplicaSet/other") == 1).lines().findFirst().orElseThrow().split(" ")[0];
+    // A bare pod, created before its future owner.
+    kubectl.ok("apply", "-f", file("bare.yaml", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: bare, labels: {app: adopt}}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+        """).toString());
+    kubectl.ok("apply", "-f", file("adopt.yaml", replicaSet("adopt", 2, "app: adopt", "app: adopt")).toString());
+    kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("2"), "get", "rs", "adopt", "-o",
+        "jsonpath={.status.readyReplicas}");
+    Thread.sleep(2000);
+    String claimed = owners("app=adopt");
+    assertEquals(3, claimed.lines().count(), "the bare pod counts toward replicas, one pod created: " + claimed);
+    assertTrue(claimed.lines().anyMatch(l -> l.equals("bare ReplicaSet/adopt true true")),
+        "adopted as controller, blocking the owner's deletion: " + claimed);
+    assertEquals(2, ownedBy(claimed, "ReplicaSet/adopt"), claimed);
+    assertTrue(claimed.lines().anyMatch(l -> l.equals(other + " ReplicaSet/other true true")),
+        "the other controller's pod is left alone: " + claimed);
+    String events = kubectl.ok("get", "events", "--field-selector", "involvedObject.name=adopt");
+    assertEquals(1, events.lines().filter(l -> l.contains("SuccessfulCreate")).count(),
+        "one pod created for two replicas: " + events);
+
+    // Relabelled out of the selector: released (no owner left) and replaced.
+    kubectl.ok("label", "pod", "bare", "app=gone", "--overwrite");
+    kubectl.await(Duration.ofSeconds(30), out -> out.isBlank(), "get", "pod", "bare", "-o",
+        "jsonpath={.metadata.ownerReferences}");
+    String after = until(Duration.ofSeconds(60), () -> owners("app=adopt"),
+        out -> ownedBy(out, "ReplicaSet/adopt") == 2 && !out.contains("bare "));
+    assertEquals(3, after.lines().count(), after);
+    kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("2 2"), "get", "rs", "adopt", "-o",
+        "jsonpath={.status.replicas} {.status.readyReplicas}");
+
+    // A set being deleted (held by a finalizer) adopts nothing; relabelled back, the pod stays an orphan.
+    kubectl.ok("patch", "rs", "adopt", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}");
+    kubectl.ok("delete", "rs", "adopt", "--cascade=orphan", "--wait=false");
+    until(Duration.ofSeconds(30), () -> owners("app=adopt"), out -> ownedBy(out, "ReplicaSet/adopt") == 0);
+    kubectl.ok("label", "pod", "bare", "app=adopt", "--overwrite");
+    Thread.sleep(3000);
+    String held = owners("app=adopt");
+    assertEquals(0, ownedBy(held, "ReplicaSet/adopt"), "a set being deleted adopts nothing: " + held);
+    assertEquals(4, held.lines().count(), "and creates nothing: " + held);
+    kubectl.ok("patch", "rs", "adopt", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":null}}");
+    kubectl.await(Duration.ofSeconds(30), out -> !out.contains("adopt"), "get", "rs", "-o", "name");
+    kubectl.ok("delete", "rs", "other");
+    kubectl.ok("delete", "pods", "-l", "app=adopt", "--wait=false");
+  }
 }
