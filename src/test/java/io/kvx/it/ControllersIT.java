@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ControllersIT {
 
   private static final String BRIDGE = "kvxt3";
+  private static final String NEW_IMAGE = "registry.kvx.test/busybox:v2";
   private static KvxProcess kvx;
   private static Kubectl kubectl;
   private static HttpClient http;
@@ -45,6 +45,9 @@ class ControllersIT {
     Path home = Files.createTempDirectory("kvx-it-controllers");
     dir = Files.createTempDirectory("kvx-it-controllers-files");
     KvxProcess.prepareBusybox(home);
+    // A second reference to the same busybox, so that a rollout can really change a template's image.
+    KvxProcess.kvxCli("image", "import", Path.of("target", "busybox-oci.tar").toAbsolutePath().toString(),
+        "--tag", NEW_IMAGE, "--home", home.toString());
     kvx = KvxProcess.start("controllers", home, 17491, "up", "--cluster-port", "5841", "--secret", "it-controllers",
         "--node-name", "ctl-node", "--bridge", BRIDGE, "--pod-cidr", "10.89.3.0/24");
     kvx.awaitReady(Duration.ofSeconds(60));
@@ -88,6 +91,65 @@ class ControllersIT {
 
   private static final String SERVE_HOSTNAME = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www";
 
+  /**
+   * Watches the app's pods from the state of a list on (the API's watch, not polling) and keeps the
+   * lowest number of Ready pods not being deleted seen after any event.
+   */
+  private static final class ReadyWatch implements AutoCloseable {
+    private final Map<String, Boolean> ready = new HashMap<>();
+    private final AtomicInteger min = new AtomicInteger(Integer.MAX_VALUE);
+    private final AtomicInteger events = new AtomicInteger();
+    private final java.util.concurrent.CompletableFuture<?> stream;
+
+    ReadyWatch(String app) throws Exception {
+      JsonObject list = api("/api/v1/namespaces/default/pods?labelSelector=app%3D" + app);
+      for (Object o : list.getJsonArray("items")) apply("ADDED", (JsonObject) o, false);
+      sample();
+      String rv = list.getJsonObject("metadata").getString("resourceVersion");
+      stream = http.sendAsync(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + kvx.apiPort
+              + "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3D" + app + "&resourceVersion=" + rv))
+          .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofLines())
+          .thenAccept(r -> r.body().forEach(line -> {
+            if (line.isBlank()) return;
+            JsonObject e = new JsonObject(line);
+            apply(e.getString("type"), e.getJsonObject("object"), true);
+          }));
+    }
+
+    private synchronized void apply(String type, JsonObject pod, boolean sample) {
+      if ("BOOKMARK".equals(type) || "ERROR".equals(type)) return;
+      String name = pod.getJsonObject("metadata").getString("name");
+      boolean isReady = !"DELETED".equals(type) && !pod.getJsonObject("metadata").containsKey("deletionTimestamp");
+      boolean condition = false;
+      for (Object c : pod.getJsonObject("status", new JsonObject()).getJsonArray("conditions", new JsonArray())) {
+        JsonObject cond = (JsonObject) c;
+        if ("Ready".equals(cond.getString("type")) && "True".equals(cond.getString("status"))) condition = true;
+      }
+      ready.put(name, isReady && condition);
+      if (sample) {
+        events.incrementAndGet();
+        sample();
+      }
+    }
+
+    private synchronized void sample() {
+      min.accumulateAndGet((int) ready.values().stream().filter(b -> b).count(), Math::min);
+    }
+
+    int min() {
+      return min.get();
+    }
+
+    int events() {
+      return events.get();
+    }
+
+    @Override
+    public void close() {
+      stream.cancel(true);
+    }
+  }
+
   @Test
   @Order(1)
   void rollingUpdateKeepsMinimumAvailabilityAndRollsBack() throws Exception {
@@ -107,31 +169,37 @@ class ControllersIT {
               - name: web
                 image: busybox
                 command: [sh, -c, "%s"]
+                readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
         """.formatted(SERVE_HOSTNAME));
     kubectl.ok("apply", "-f", yaml.toString());
     kubectl.ok("rollout", "status", "deployment/roll", "--timeout=90s");
     String firstRs = kubectl.ok("get", "rs", "-l", "app=roll", "-o", "jsonpath={.items[0].metadata.name}").trim();
     assertEquals(4, readyPods("roll"));
 
-    AtomicBoolean sampling = new AtomicBoolean(true);
-    AtomicInteger min = new AtomicInteger(Integer.MAX_VALUE);
-    Thread sampler = new Thread(() -> {
-      while (sampling.get()) {
-        try {
-          min.accumulateAndGet(readyPods("roll"), Math::min);
-          Thread.sleep(50);
-        } catch (Exception e) {
-          return;
-        }
-      }
-    });
-    sampler.start();
-    kubectl.ok("set", "env", "deployment/roll", "VERSION=2");
-    kubectl.ok("rollout", "status", "deployment/roll", "--timeout=120s");
-    sampling.set(false);
-    sampler.join();
-    assertTrue(min.get() >= 3, "ready pods dropped to " + min.get() + " during the rollout (4 replicas, "
-        + "maxUnavailable 1)");
+    // A new image: the rollout replaces every pod; the watch sees Ready go true only once the probe
+    // answers in the new container.
+    long t0 = System.nanoTime();
+    int min;
+    int seen;
+    try (ReadyWatch watch = new ReadyWatch("roll")) {
+      kubectl.ok("set", "image", "deployment/roll", "web=" + NEW_IMAGE);
+      String status = kubectl.ok("rollout", "status", "deployment/roll", "--timeout=120s");
+      assertTrue(status.contains("successfully rolled out"), status);
+      Thread.sleep(500);
+      min = watch.min();
+      seen = watch.events();
+    }
+    System.out.println("rolling update of 4 replicas to a new image: " + (System.nanoTime() - t0) / 1_000_000
+        + " ms, lowest Ready count " + min + " over " + seen + " watch events");
+    assertTrue(seen >= 4 * 3, "the watch saw the rollout: " + seen + " events");
+    assertTrue(min >= 3, "ready pods dropped to " + min + " during the rollout (4 replicas, maxUnavailable 1)");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals(String.join(" ", java.util.Collections.nCopies(4,
+        NEW_IMAGE))), "get", "pods", "-l", "app=roll", "-o", "jsonpath={.items[*].spec.containers[0].image}");
+    String running = kubectl.ok("get", "pods", "-l", "app=roll", "-o",
+        "jsonpath={range .items[*]}{.status.containerStatuses[0].image} {.status.containerStatuses[0].ready}{\"\\n\"}{end}");
+    assertEquals(4, running.lines().filter(l -> l.contains("busybox:v2 true")).count(), running);
+    assertEquals("0 0", kubectl.ok("get", "rs", firstRs, "-o", "jsonpath={.spec.replicas} {.status.replicas}").trim(),
+        "the old ReplicaSet is scaled to zero");
     String rs = kubectl.ok("get", "rs", "-l", "app=roll");
     assertTrue(rs.contains("DESIRED") && rs.lines().count() == 3, rs);
     String history = kubectl.ok("rollout", "history", "deployment/roll");
