@@ -184,7 +184,7 @@ public final class ControllerManagerVerticle extends VerticleBase {
           controllers.forEach(Controller::run);
         })
         .onSuccess(v -> LOG.info("controller-manager: " + controllers.size() + " controllers running on "
-            + caches.size() + " caches"))
+            + caches.size() + " caches" + (kept.isEmpty() ? "" : ", " + kept.size() + " of them kept from the last term")))
         .onFailure(e -> {
           LOG.warning("controller-manager: caches failed to start: " + e.getMessage() + "; retrying");
           stopControllers(false);
