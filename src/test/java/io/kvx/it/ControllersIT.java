@@ -313,7 +313,21 @@ class ControllersIT {
     Thread.sleep(2000);
     String left = kubectl.ok("get", "rs", "-l", "app=orphan", "-o", "jsonpath={.items[0].metadata.ownerReferences}");
     assertTrue(left.isBlank(), "the orphaned ReplicaSet stays, without its owner: " + left);
-    kubectl.ok("delete", "rs", "-l", "app=orphan");
+    String orphaned = kubectl.ok("get", "rs", "-l", "app=orphan", "-o", "name").trim();
+    // The same deployment again adopts the orphan (its template is the deployment's) instead of making one.
+    kubectl.ok("create", "deployment", "orphan", "--image=busybox", "--", "sleep", "3600");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("Deployment/orphan true true"), "get", orphaned,
+        "-o", "jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} "
+            + "{.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion}");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("1"), "get", "deployment", "orphan", "-o",
+        "jsonpath={.status.availableReplicas}");
+    Thread.sleep(1000);
+    assertEquals(orphaned, kubectl.ok("get", "rs", "-l", "app=orphan", "-o", "name").trim(), "no second ReplicaSet");
+    kubectl.ok("delete", "deployment", "orphan");
+    kubectl.await(Duration.ofSeconds(30), out -> out.isBlank(), "get", "rs", "-l", "app=orphan", "-o", "name");
+    // Its pods go too (terminating: `sleep` as PID 1 ignores SIGTERM and waits out its 30 s grace).
+    kubectl.await(Duration.ofSeconds(30), out -> out.lines().noneMatch(String::isBlank), "get", "pods", "-l",
+        "app=orphan", "-o", "jsonpath={range .items[*]}{.metadata.deletionTimestamp}{\"\\n\"}{end}");
 
     kubectl.ok("delete", "deployment", "roll");
     kubectl.await(Duration.ofSeconds(30), out -> out.isBlank(), "get", "rs,pods", "-l", "app=roll", "-o", "name");
