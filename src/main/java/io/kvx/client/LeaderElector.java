@@ -12,8 +12,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.logging.Logger;
 
@@ -53,8 +53,13 @@ public final class LeaderElector {
   private String observedHolder;
   /** The resourceVersion this candidate's last successful write gave the lease. */
   private String renewedVersion;
-  /** Hazelcast members that left the cluster (the latest few), whose leases are not waited out. */
-  private final Set<String> departed = new LinkedHashSet<>();
+  /**
+   * Hazelcast members that left the cluster (the latest few) and when, whose leases are not waited out.
+   * Only for two lease durations: by then expiry would have freed the lease anyway, and a member that
+   * rejoined after a split (Hazelcast gives it a new uuid, its elector keeps the old identity) must not
+   * have its lease taken from it for good.
+   */
+  private final Map<String, Long> departed = new LinkedHashMap<>();
   private HazelcastInstance hazelcast;
   private UUID membership;
 
@@ -95,8 +100,8 @@ public final class LeaderElector {
 
   /** A cluster member left: if it holds the lease, try to take it now rather than at its expiry. */
   void memberLeft(String member) {
-    departed.add(member);
-    while (departed.size() > 64) departed.remove(departed.iterator().next());
+    departed.put(member, System.currentTimeMillis());
+    while (departed.size() > 64) departed.remove(departed.keySet().iterator().next());
     if (stopped || leading || !heldByDeparted(observedHolder)) return;
     LOG.info("leader election " + namespace + "/" + name + ": the holder " + observedHolder
         + " left the cluster; taking the lease without waiting for it to expire");
@@ -106,8 +111,22 @@ public final class LeaderElector {
 
   private boolean heldByDeparted(String holder) {
     if (holder == null) return false;
-    for (String m : departed) if (holder.contains("_" + m)) return true;
+    long now = System.currentTimeMillis();
+    for (Map.Entry<String, Long> m : departed.entrySet()) {
+      if (now - m.getValue() < 2 * leaseMs && holder.contains("_" + m.getKey()) && !isMember(m.getKey())) return true;
+    }
     return false;
+  }
+
+  private boolean isMember(String uuid) {
+    try {
+      for (var member : hazelcast.getCluster().getMembers()) {
+        if (member.getUuid().toString().equals(uuid)) return true;
+      }
+      return false;
+    } catch (RuntimeException e) {
+      return true;
+    }
   }
 
   public void start() {
