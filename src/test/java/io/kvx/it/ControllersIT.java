@@ -100,6 +100,7 @@ class ControllersIT {
     private final AtomicInteger min = new AtomicInteger(Integer.MAX_VALUE);
     private final AtomicInteger events = new AtomicInteger();
     private final java.util.concurrent.CompletableFuture<?> stream;
+    private volatile java.util.stream.Stream<String> lines;
 
     ReadyWatch(String app) throws Exception {
       JsonObject list = api("/api/v1/namespaces/default/pods?labelSelector=app%3D" + app);
@@ -109,11 +110,14 @@ class ControllersIT {
       stream = http.sendAsync(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + kvx.apiPort
               + "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3D" + app + "&resourceVersion=" + rv))
           .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofLines())
-          .thenAccept(r -> r.body().forEach(line -> {
-            if (line.isBlank()) return;
-            JsonObject e = new JsonObject(line);
-            apply(e.getString("type"), e.getJsonObject("object"), true);
-          }));
+          .thenAccept(r -> {
+            lines = r.body();
+            lines.forEach(line -> {
+              if (line.isBlank()) return;
+              JsonObject e = new JsonObject(line);
+              apply(e.getString("type"), e.getJsonObject("object"), true);
+            });
+          });
     }
 
     private synchronized void apply(String type, JsonObject pod, boolean sample) {
@@ -146,6 +150,8 @@ class ControllersIT {
 
     @Override
     public void close() {
+      // Closing the body's stream cancels the watch request.
+      if (lines != null) lines.close();
       stream.cancel(true);
     }
   }
