@@ -52,12 +52,31 @@ public final class Cache {
     });
   }
 
+  /** Whether the list+watch runs (the objects are current). */
+  public boolean started() {
+    return informer != null;
+  }
+
   public void stop() {
     if (informer != null) informer.stop();
+    informer = null;
   }
 
   public void listen(Handler<Change> listener) {
     listeners.add(listener);
+  }
+
+  /** Drops every listener (their controllers stopped); the cache goes on following the API. */
+  public void clearListeners() {
+    listeners.clear();
+  }
+
+  /** Tells the listeners of every object as an add, as the initial list of a new informer would. */
+  public void replay() {
+    for (JsonObject obj : all()) {
+      Change change = new Change(null, obj);
+      for (Handler<Change> l : listeners) l.handle(change);
+    }
   }
 
   public static String key(JsonObject obj) {

@@ -36,7 +36,8 @@ import java.util.logging.Logger;
 /**
  * kube-controller-manager's job: while this JVM holds the controller-manager Lease, it runs shared
  * caches (one list+watch per type) and every controller off its own work queue. Losing the lease
- * stops them all; another JVM's instance takes over.
+ * stops the controllers (the caches stay current for the next term); another JVM's instance takes
+ * over.
  */
 public final class ControllerManagerVerticle extends VerticleBase {
 
@@ -62,9 +63,12 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Path ca = Path.of(cfg.getString("home", ".")).resolve("tls/ca.crt");
     return vertx.executeBlocking(() -> Files.exists(ca) ? Files.readString(ca) : null).onSuccess(pem -> {
       caPem = pem;
+      var hz = services.hazelcast();
+      String prefix = cfg.getString("nodeName", "kvx");
       elector = new LeaderElector(vertx, client, "kube-system", "kube-controller-manager",
-          LeaderElector.identity(cfg.getString("nodeName", "kvx")), leaseMs, retryMs, v -> startControllers(),
-          v -> stopControllers());
+          hz == null ? LeaderElector.identity(prefix) : LeaderElector.identity(prefix, hz), leaseMs, retryMs,
+          v -> startControllers(), v -> stopControllers(true));
+      if (hz != null) elector.followMembers(hz);
       elector.start();
     });
   }
@@ -72,7 +76,7 @@ public final class ControllerManagerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     if (elector != null) elector.stop();
-    stopControllers();
+    stopControllers(false);
     return Future.succeededFuture();
   }
 
@@ -169,16 +173,21 @@ public final class ControllerManagerVerticle extends VerticleBase {
           cfg.getInteger("nodeCidrMaskSize", 24), k -> ipam[0].enqueue(k)), 1);
     }
 
+    // Caches kept from an earlier term (the lease was lost and won back) are current: their objects are
+    // replayed to the new controllers as an initial list would be, instead of listing everything again.
+    List<Cache> kept = caches.values().stream().filter(Cache::started).toList();
     List<Future<Cache>> starts = new ArrayList<>();
-    for (Cache c : caches.values()) starts.add(c.start(client));
+    for (Cache c : caches.values()) if (!c.started()) starts.add(c.start(client));
     Future.all(starts).onSuccess(v -> {
-          if (gen == generation) controllers.forEach(Controller::run);
+          if (gen != generation) return;
+          kept.forEach(Cache::replay);
+          controllers.forEach(Controller::run);
         })
         .onSuccess(v -> LOG.info("controller-manager: " + controllers.size() + " controllers running on "
-            + caches.size() + " caches"))
+            + caches.size() + " caches" + (kept.isEmpty() ? "" : ", " + kept.size() + " of them kept from the last term")))
         .onFailure(e -> {
           LOG.warning("controller-manager: caches failed to start: " + e.getMessage() + "; retrying");
-          stopControllers();
+          stopControllers(false);
           vertx.setTimer(1000, t -> {
             if (elector.isLeader()) startControllers();
           });
@@ -192,10 +201,18 @@ public final class ControllerManagerVerticle extends VerticleBase {
     return types;
   }
 
-  private void stopControllers() {
+  /**
+   * Stops every controller. With {@code keepCaches} (a lost lease) the caches go on following the API
+   * without listeners, ready for the next term; otherwise they stop too.
+   */
+  private void stopControllers(boolean keepCaches) {
     generation++;
     controllers.forEach(Controller::stop);
     controllers.clear();
+    if (keepCaches) {
+      caches.values().forEach(Cache::clearListeners);
+      return;
+    }
     caches.values().forEach(Cache::stop);
     caches.clear();
   }

@@ -124,10 +124,14 @@ public final class SchedulerVerticle extends VerticleBase {
           flushTimer = vertx.setPeriodic(FLUSH_PERIOD_MS, t -> flush());
           SchedulerConfig.LeaderElection le = leaderElection;
           if (le.leaderElect() != null ? le.leaderElect() : cfg.getBoolean("leaderElect", true)) {
+            var hz = Services.of(vertx).hazelcast();
+            String prefix = cfg.getString("nodeName", "kvx");
             elector = new LeaderElector(vertx, client, orDefault(le.resourceNamespace(), "kube-system"),
-                orDefault(le.resourceName(), "kube-scheduler"), LeaderElector.identity(cfg.getString("nodeName", "kvx")),
+                orDefault(le.resourceName(), "kube-scheduler"),
+                hz == null ? LeaderElector.identity(prefix) : LeaderElector.identity(prefix, hz),
                 orDefault(le.leaseDurationMs(), cfg.getLong("leaseDurationMs", 4000L)),
                 orDefault(le.retryPeriodMs(), cfg.getLong("retryPeriodMs", 1000L)), x -> lead(true), x -> lead(false));
+            if (hz != null) elector.followMembers(hz);
             elector.start();
           } else {
             lead(true);

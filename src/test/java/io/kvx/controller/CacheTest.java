@@ -65,4 +65,24 @@ class CacheTest {
     assertEquals(Set.of("p1", "p3"), names(pods.list("a")));
     assertEquals(Set.of(), names(pods.list("nope")));
   }
+
+  @Test
+  void keptAcrossALostLeaseTheCacheReplaysItsObjectsToNewListeners() {
+    Cache pods = new Cache(Resources.PODS);
+    List<String> first = new java.util.ArrayList<>();
+    pods.listen(c -> first.add(Meta.name(c.object())));
+    put(pods, pod("a", "p1", null, null));
+    put(pods, pod("a", "p2", null, null));
+    // The lease is lost: the controllers (listeners) go, the cache keeps following.
+    pods.clearListeners();
+    put(pods, pod("a", "p3", null, null));
+    pods.onEvent(new WatchEvent(WatchEvent.DELETED, pod("a", "p1", null, null), 0));
+    assertEquals(List.of("p1", "p2"), first);
+    // Won back: the new controllers hear of every current object as an add.
+    List<Cache.Change> second = new java.util.ArrayList<>();
+    pods.listen(second::add);
+    pods.replay();
+    assertEquals(Set.of("p2", "p3"), second.stream().map(c -> Meta.name(c.current())).collect(Collectors.toSet()));
+    assertEquals(2, second.stream().filter(c -> c.old() == null).count());
+  }
 }

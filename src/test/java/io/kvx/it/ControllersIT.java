@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ControllersIT {
 
   private static final String BRIDGE = "kvxt3";
+  private static final String NEW_IMAGE = "registry.kvx.test/busybox:v2";
   private static KvxProcess kvx;
   private static Kubectl kubectl;
   private static HttpClient http;
@@ -45,6 +45,9 @@ class ControllersIT {
     Path home = Files.createTempDirectory("kvx-it-controllers");
     dir = Files.createTempDirectory("kvx-it-controllers-files");
     KvxProcess.prepareBusybox(home);
+    // A second reference to the same busybox, so that a rollout can really change a template's image.
+    KvxProcess.kvxCli("image", "import", Path.of("target", "busybox-oci.tar").toAbsolutePath().toString(),
+        "--tag", NEW_IMAGE, "--home", home.toString());
     kvx = KvxProcess.start("controllers", home, 17491, "up", "--cluster-port", "5841", "--secret", "it-controllers",
         "--node-name", "ctl-node", "--bridge", BRIDGE, "--pod-cidr", "10.89.3.0/24");
     kvx.awaitReady(Duration.ofSeconds(60));
@@ -88,6 +91,71 @@ class ControllersIT {
 
   private static final String SERVE_HOSTNAME = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www";
 
+  /**
+   * Watches the app's pods from the state of a list on (the API's watch, not polling) and keeps the
+   * lowest number of Ready pods not being deleted seen after any event.
+   */
+  private static final class ReadyWatch implements AutoCloseable {
+    private final Map<String, Boolean> ready = new HashMap<>();
+    private final AtomicInteger min = new AtomicInteger(Integer.MAX_VALUE);
+    private final AtomicInteger events = new AtomicInteger();
+    private final java.util.concurrent.CompletableFuture<?> stream;
+    private volatile java.util.stream.Stream<String> lines;
+
+    ReadyWatch(String app) throws Exception {
+      JsonObject list = api("/api/v1/namespaces/default/pods?labelSelector=app%3D" + app);
+      for (Object o : list.getJsonArray("items")) apply("ADDED", (JsonObject) o, false);
+      sample();
+      String rv = list.getJsonObject("metadata").getString("resourceVersion");
+      stream = http.sendAsync(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + kvx.apiPort
+              + "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3D" + app + "&resourceVersion=" + rv))
+          .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofLines())
+          .thenAccept(r -> {
+            lines = r.body();
+            lines.forEach(line -> {
+              if (line.isBlank()) return;
+              JsonObject e = new JsonObject(line);
+              apply(e.getString("type"), e.getJsonObject("object"), true);
+            });
+          });
+    }
+
+    private synchronized void apply(String type, JsonObject pod, boolean sample) {
+      if ("BOOKMARK".equals(type) || "ERROR".equals(type)) return;
+      String name = pod.getJsonObject("metadata").getString("name");
+      boolean isReady = !"DELETED".equals(type) && !pod.getJsonObject("metadata").containsKey("deletionTimestamp");
+      boolean condition = false;
+      for (Object c : pod.getJsonObject("status", new JsonObject()).getJsonArray("conditions", new JsonArray())) {
+        JsonObject cond = (JsonObject) c;
+        if ("Ready".equals(cond.getString("type")) && "True".equals(cond.getString("status"))) condition = true;
+      }
+      ready.put(name, isReady && condition);
+      if (sample) {
+        events.incrementAndGet();
+        sample();
+      }
+    }
+
+    private synchronized void sample() {
+      min.accumulateAndGet((int) ready.values().stream().filter(b -> b).count(), Math::min);
+    }
+
+    int min() {
+      return min.get();
+    }
+
+    int events() {
+      return events.get();
+    }
+
+    @Override
+    public void close() {
+      // Closing the body's stream cancels the watch request.
+      if (lines != null) lines.close();
+      stream.cancel(true);
+    }
+  }
+
   @Test
   @Order(1)
   void rollingUpdateKeepsMinimumAvailabilityAndRollsBack() throws Exception {
@@ -107,31 +175,37 @@ class ControllersIT {
               - name: web
                 image: busybox
                 command: [sh, -c, "%s"]
+                readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
         """.formatted(SERVE_HOSTNAME));
     kubectl.ok("apply", "-f", yaml.toString());
     kubectl.ok("rollout", "status", "deployment/roll", "--timeout=90s");
     String firstRs = kubectl.ok("get", "rs", "-l", "app=roll", "-o", "jsonpath={.items[0].metadata.name}").trim();
     assertEquals(4, readyPods("roll"));
 
-    AtomicBoolean sampling = new AtomicBoolean(true);
-    AtomicInteger min = new AtomicInteger(Integer.MAX_VALUE);
-    Thread sampler = new Thread(() -> {
-      while (sampling.get()) {
-        try {
-          min.accumulateAndGet(readyPods("roll"), Math::min);
-          Thread.sleep(50);
-        } catch (Exception e) {
-          return;
-        }
-      }
-    });
-    sampler.start();
-    kubectl.ok("set", "env", "deployment/roll", "VERSION=2");
-    kubectl.ok("rollout", "status", "deployment/roll", "--timeout=120s");
-    sampling.set(false);
-    sampler.join();
-    assertTrue(min.get() >= 3, "ready pods dropped to " + min.get() + " during the rollout (4 replicas, "
-        + "maxUnavailable 1)");
+    // A new image: the rollout replaces every pod; the watch sees Ready go true only once the probe
+    // answers in the new container.
+    long t0 = System.nanoTime();
+    int min;
+    int seen;
+    try (ReadyWatch watch = new ReadyWatch("roll")) {
+      kubectl.ok("set", "image", "deployment/roll", "web=" + NEW_IMAGE);
+      String status = kubectl.ok("rollout", "status", "deployment/roll", "--timeout=120s");
+      assertTrue(status.contains("successfully rolled out"), status);
+      Thread.sleep(500);
+      min = watch.min();
+      seen = watch.events();
+    }
+    System.out.println("rolling update of 4 replicas to a new image: " + (System.nanoTime() - t0) / 1_000_000
+        + " ms, lowest Ready count " + min + " over " + seen + " watch events");
+    assertTrue(seen >= 4 * 3, "the watch saw the rollout: " + seen + " events");
+    assertTrue(min >= 3, "ready pods dropped to " + min + " during the rollout (4 replicas, maxUnavailable 1)");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals(String.join(" ", java.util.Collections.nCopies(4,
+        NEW_IMAGE))), "get", "pods", "-l", "app=roll", "-o", "jsonpath={.items[*].spec.containers[0].image}");
+    String running = kubectl.ok("get", "pods", "-l", "app=roll", "-o",
+        "jsonpath={range .items[*]}{.status.containerStatuses[0].image} {.status.containerStatuses[0].ready}{\"\\n\"}{end}");
+    assertEquals(4, running.lines().filter(l -> l.contains("busybox:v2 true")).count(), running);
+    assertEquals("0 0", kubectl.ok("get", "rs", firstRs, "-o", "jsonpath={.spec.replicas} {.status.replicas}").trim(),
+        "the old ReplicaSet is scaled to zero");
     String rs = kubectl.ok("get", "rs", "-l", "app=roll");
     assertTrue(rs.contains("DESIRED") && rs.lines().count() == 3, rs);
     String history = kubectl.ok("rollout", "history", "deployment/roll");
@@ -245,7 +319,21 @@ class ControllersIT {
     Thread.sleep(2000);
     String left = kubectl.ok("get", "rs", "-l", "app=orphan", "-o", "jsonpath={.items[0].metadata.ownerReferences}");
     assertTrue(left.isBlank(), "the orphaned ReplicaSet stays, without its owner: " + left);
-    kubectl.ok("delete", "rs", "-l", "app=orphan");
+    String orphaned = kubectl.ok("get", "rs", "-l", "app=orphan", "-o", "name").trim();
+    // The same deployment again adopts the orphan (its template is the deployment's) instead of making one.
+    kubectl.ok("create", "deployment", "orphan", "--image=busybox", "--", "sleep", "3600");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("Deployment/orphan true true"), "get", orphaned,
+        "-o", "jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} "
+            + "{.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion}");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("1"), "get", "deployment", "orphan", "-o",
+        "jsonpath={.status.availableReplicas}");
+    Thread.sleep(1000);
+    assertEquals(orphaned, kubectl.ok("get", "rs", "-l", "app=orphan", "-o", "name").trim(), "no second ReplicaSet");
+    kubectl.ok("delete", "deployment", "orphan");
+    kubectl.await(Duration.ofSeconds(30), out -> out.isBlank(), "get", "rs", "-l", "app=orphan", "-o", "name");
+    // Its pods go too (terminating: `sleep` as PID 1 ignores SIGTERM and waits out its 30 s grace).
+    kubectl.await(Duration.ofSeconds(30), out -> out.lines().noneMatch(String::isBlank), "get", "pods", "-l",
+        "app=orphan", "-o", "jsonpath={range .items[*]}{.metadata.deletionTimestamp}{\"\\n\"}{end}");
 
     kubectl.ok("delete", "deployment", "roll");
     kubectl.await(Duration.ofSeconds(30), out -> out.isBlank(), "get", "rs,pods", "-l", "app=roll", "-o", "name");
@@ -380,5 +468,103 @@ class ControllersIT {
     kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("3 3"), "get", "rc", "legacy", "-o",
         "jsonpath={.status.replicas} {.status.readyReplicas}");
     kubectl.ok("delete", "rc", "legacy");
+  }
+
+  /** "name kind/owner controller blockOwnerDeletion" per pod of the selector, one a line. */
+  private static String owners(String selector) throws Exception {
+    return kubectl.ok("get", "pods", "-l", selector, "-o", "jsonpath={range .items[*]}{.metadata.name} "
+        + "{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} "
+        + "{.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion}"
+        + "{.metadata.deletionTimestamp}{\"\\n\"}{end}");
+  }
+
+  private static long ownedBy(String owners, String owner) {
+    return owners.lines().filter(l -> l.endsWith(" " + owner + " true true")).count();
+  }
+
+  /** Polls {@code read} until its output satisfies {@code condition}; fails with the last output. */
+  private static String until(Duration timeout, java.util.concurrent.Callable<String> read,
+                              java.util.function.Predicate<String> condition) throws Exception {
+    long deadline = System.currentTimeMillis() + timeout.toMillis();
+    String last = read.call();
+    while (!condition.test(last)) {
+      if (System.currentTimeMillis() > deadline) throw new AssertionError("timed out; last: " + last);
+      Thread.sleep(300);
+      last = read.call();
+    }
+    return last;
+  }
+
+  private static String replicaSet(String name, int replicas, String matchLabels, String labels) {
+    return """
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: %s}
+        spec:
+          replicas: %d
+          selector: {matchLabels: {%s}}
+          template:
+            metadata: {labels: {%s}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+        """.formatted(name, replicas, matchLabels, labels);
+  }
+
+  @Test
+  @Order(8)
+  void replicaSetAdoptsMatchingOrphansAndReleasesRelabelledPods() throws Exception {
+    // Another controller's pod whose labels also match the selector below: never adopted.
+    kubectl.ok("apply", "-f", file("other.yaml", replicaSet("other", 1, "app: adopt, owner: other",
+        "app: adopt, owner: other")).toString());
+    String other = until(Duration.ofSeconds(30), () -> owners("owner=other"),
+        out -> ownedBy(out, "ReplicaSet/other") == 1).lines().findFirst().orElseThrow().split(" ")[0];
+    // A bare pod, created before its future owner.
+    kubectl.ok("apply", "-f", file("bare.yaml", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: bare, labels: {app: adopt}}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+        """).toString());
+    kubectl.ok("apply", "-f", file("adopt.yaml", replicaSet("adopt", 2, "app: adopt", "app: adopt")).toString());
+    kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("2"), "get", "rs", "adopt", "-o",
+        "jsonpath={.status.readyReplicas}");
+    Thread.sleep(2000);
+    String claimed = owners("app=adopt");
+    assertEquals(3, claimed.lines().count(), "the bare pod counts toward replicas, one pod created: " + claimed);
+    assertTrue(claimed.lines().anyMatch(l -> l.equals("bare ReplicaSet/adopt true true")),
+        "adopted as controller, blocking the owner's deletion: " + claimed);
+    assertEquals(2, ownedBy(claimed, "ReplicaSet/adopt"), claimed);
+    assertTrue(claimed.lines().anyMatch(l -> l.equals(other + " ReplicaSet/other true true")),
+        "the other controller's pod is left alone: " + claimed);
+    String events = kubectl.ok("get", "events", "--field-selector", "involvedObject.name=adopt");
+    assertEquals(1, events.lines().filter(l -> l.contains("SuccessfulCreate")).count(),
+        "one pod created for two replicas: " + events);
+
+    // Relabelled out of the selector: released (no owner left) and replaced.
+    kubectl.ok("label", "pod", "bare", "app=gone", "--overwrite");
+    kubectl.await(Duration.ofSeconds(30), out -> out.isBlank(), "get", "pod", "bare", "-o",
+        "jsonpath={.metadata.ownerReferences}");
+    String after = until(Duration.ofSeconds(60), () -> owners("app=adopt"),
+        out -> ownedBy(out, "ReplicaSet/adopt") == 2 && !out.contains("bare "));
+    assertEquals(3, after.lines().count(), after);
+    kubectl.await(Duration.ofSeconds(60), out -> out.trim().equals("2 2"), "get", "rs", "adopt", "-o",
+        "jsonpath={.status.replicas} {.status.readyReplicas}");
+
+    // A set being deleted (held by a finalizer) adopts nothing; relabelled back, the pod stays an orphan.
+    kubectl.ok("patch", "rs", "adopt", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}");
+    kubectl.ok("delete", "rs", "adopt", "--cascade=orphan", "--wait=false");
+    until(Duration.ofSeconds(30), () -> owners("app=adopt"), out -> ownedBy(out, "ReplicaSet/adopt") == 0);
+    kubectl.ok("label", "pod", "bare", "app=adopt", "--overwrite");
+    Thread.sleep(3000);
+    String held = owners("app=adopt");
+    assertEquals(0, ownedBy(held, "ReplicaSet/adopt"), "a set being deleted adopts nothing: " + held);
+    assertEquals(4, held.lines().count(), "and creates nothing: " + held);
+    kubectl.ok("patch", "rs", "adopt", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":null}}");
+    kubectl.await(Duration.ofSeconds(30), out -> !out.contains("adopt"), "get", "rs", "-o", "name");
+    kubectl.ok("delete", "rs", "other");
+    kubectl.ok("delete", "pods", "-l", "app=adopt", "--wait=false");
   }
 }

@@ -396,4 +396,159 @@ class WorkloadsIT {
     kubectl.await(Duration.ofSeconds(30), x -> x.trim().equals("Released"), "get", "pv", "pv-small", "-o",
         "jsonpath={.status.phase}");
   }
+
+  @Test
+  @Order(9)
+  void parallelStatefulSetCreatesAndRemovesEveryPodAtOnce() throws Exception {
+    // The pods never become Ready (the probe's file is made only by hand below): under OrderedReady only
+    // par-0 would exist; Parallel creates every member without waiting for its predecessors.
+    apply("par", """
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: par}
+        spec:
+          serviceName: par
+          replicas: 3
+          podManagementPolicy: Parallel
+          selector: {matchLabels: {app: par}}
+          template:
+            metadata: {labels: {app: par}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: busybox, command: ["sleep", "3600"],
+                readinessProbe: {exec: {command: ["test", "-f", "/tmp/ready"]}, periodSeconds: 1}}]
+        """);
+    String pods = kubectl.await(Duration.ofSeconds(30), x -> x.trim().split(" ").length == 3, "get", "pods", "-l",
+        "app=par", "-o", "jsonpath={.items[*].metadata.name}");
+    assertEquals("par-0 par-1 par-2", pods.trim());
+    String running = kubectl.await(Duration.ofSeconds(60), x -> x.trim().equals("Running Running Running"), "get",
+        "pods", "-l", "app=par", "-o", "jsonpath={.items[*].status.phase}");
+    assertEquals("Running Running Running", running.trim());
+    assertEquals("False False False", kubectl.ok("get", "pods", "-l", "app=par", "-o",
+        "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}").trim(),
+        "all three exist while none is Ready");
+    String readyReplicas = kubectl.ok("get", "sts", "par", "-o", "jsonpath={.status.readyReplicas}").trim();
+    assertTrue(readyReplicas.isEmpty() || readyReplicas.equals("0"), readyReplicas);
+    for (int i = 0; i < 3; i++) kubectl.ok("exec", "par-" + i, "--", "touch", "/tmp/ready");
+    assertTrue(kubectl.ok("rollout", "status", "sts/par", "--timeout=60s").contains("roll out complete"));
+    // Scaled down, the removed members go together, not one after the other waiting for each to be gone.
+    Process watch = watchPods("app=par");
+    try {
+      Thread.sleep(1000);
+      kubectl.ok("scale", "sts/par", "--replicas=1");
+      kubectl.await(Duration.ofSeconds(60), s -> s.trim().equals("par-0"), "get", "pods", "-l", "app=par", "-o",
+          "jsonpath={.items[*].metadata.name}");
+    } finally {
+      watch.destroy();
+      watch.waitFor(5, TimeUnit.SECONDS);
+    }
+    List<String> events = Files.readString(dir.resolve("watch.txt"), StandardCharsets.UTF_8).lines()
+        .map(String::trim).filter(l -> !l.isEmpty()).toList();
+    int firstGone = -1;
+    int lastMarked = -1;
+    for (int i = 0; i < events.size(); i++) {
+      String[] f = events.get(i).split(" ");
+      if (f[0].equals("DELETED") && firstGone < 0) firstGone = i;
+      if (f.length == 3 && (f[1].equals("par-1") || f[1].equals("par-2"))) lastMarked = i;
+    }
+    assertTrue(firstGone > 0 && lastMarked >= 0, "both members marked and removed: " + events);
+    // Both were marked for deletion before either was gone.
+    long markedBeforeGone = events.subList(0, firstGone).stream().map(e -> e.split(" "))
+        .filter(f -> f.length == 3 && (f[1].equals("par-1") || f[1].equals("par-2"))).map(f -> f[1]).distinct().count();
+    assertEquals(2, markedBeforeGone, "par-1 and par-2 both marked before either was gone: " + events);
+    kubectl.ok("delete", "sts", "par");
+  }
+
+  @Test
+  @Order(10)
+  void statefulSetClaimBindsALocalVolumeOnItsNode() throws Exception {
+    Path here = Files.createTempDirectory("kvx-it-local-here");
+    Path elsewhere = Files.createTempDirectory("kvx-it-local-elsewhere");
+    // Two local volumes of a no-provisioner class: the smaller one is pinned to a node that does not
+    // exist, so the claim can only be satisfied by the one on wl-node (binding waits for the pod's node).
+    apply("local", """
+        apiVersion: storage.k8s.io/v1
+        kind: StorageClass
+        metadata: {name: local-storage}
+        provisioner: kubernetes.io/no-provisioner
+        volumeBindingMode: WaitForFirstConsumer
+        ---
+        apiVersion: v1
+        kind: PersistentVolume
+        metadata: {name: local-here}
+        spec:
+          capacity: {storage: 100Mi}
+          accessModes: [ReadWriteOnce]
+          persistentVolumeReclaimPolicy: Retain
+          storageClassName: local-storage
+          local: {path: %s}
+          nodeAffinity:
+            required:
+              nodeSelectorTerms:
+              - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [wl-node]}]
+        ---
+        apiVersion: v1
+        kind: PersistentVolume
+        metadata: {name: local-elsewhere}
+        spec:
+          capacity: {storage: 20Mi}
+          accessModes: [ReadWriteOnce]
+          persistentVolumeReclaimPolicy: Retain
+          storageClassName: local-storage
+          local: {path: %s}
+          nodeAffinity:
+            required:
+              nodeSelectorTerms:
+              - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [wl-elsewhere]}]
+        ---
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db}
+        spec:
+          serviceName: db
+          replicas: 1
+          selector: {matchLabels: {app: db}}
+          template:
+            metadata: {labels: {app: db}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: busybox,
+                command: ["sh", "-c", "echo $(hostname) >> /data/boots; exec sleep 3600"],
+                volumeMounts: [{name: data, mountPath: /data}]}]
+          volumeClaimTemplates:
+          - metadata: {name: data}
+            spec: {storageClassName: local-storage, accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Mi}}}
+        """.formatted(here, elsewhere));
+    assertTrue(kubectl.ok("rollout", "status", "sts/db", "--timeout=90s").contains("roll out complete"));
+    assertEquals("Bound local-here", kubectl.ok("get", "pvc", "data-db-0", "-o",
+        "jsonpath={.status.phase} {.spec.volumeName}").trim());
+    assertEquals("wl-node", kubectl.ok("get", "pvc", "data-db-0", "-o",
+        "jsonpath={.metadata.annotations.volume\\.kubernetes\\.io/selected-node}").trim());
+    assertEquals("Bound default/data-db-0", kubectl.ok("get", "pv", "local-here", "-o",
+        "jsonpath={.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}").trim());
+    assertEquals("Available", kubectl.ok("get", "pv", "local-elsewhere", "-o", "jsonpath={.status.phase}").trim());
+    // What the pod writes is in the volume's directory on the host.
+    Path boots = here.resolve("boots");
+    for (int i = 0; i < 50 && !Files.exists(boots); i++) Thread.sleep(200);
+    assertEquals(List.of("db-0"), Files.readAllLines(boots));
+    kubectl.ok("exec", "db-0", "--", "sh", "-c", "echo from-pod > /data/note");
+    assertEquals("from-pod", Files.readString(here.resolve("note")).trim());
+    // The pod deleted and recreated by its set finds its data (and appends to it).
+    String uid = kubectl.ok("get", "pod", "db-0", "-o", "jsonpath={.metadata.uid}").trim();
+    kubectl.ok("delete", "pod", "db-0");
+    kubectl.await(Duration.ofSeconds(60), x -> !x.isBlank() && !x.startsWith(uid) && x.endsWith("Running"), "get",
+        "pod", "db-0", "-o", "jsonpath={.metadata.uid} {.status.phase}");
+    assertEquals("from-pod", kubectl.await(Duration.ofSeconds(30), x -> x.trim().equals("from-pod"), "exec", "db-0",
+        "--", "cat", "/data/note").trim());
+    for (int i = 0; i < 50 && Files.readAllLines(boots).size() < 2; i++) Thread.sleep(200);
+    assertEquals(List.of("db-0", "db-0"), Files.readAllLines(boots), "the second pod appended to the first one's file");
+    kubectl.ok("delete", "sts", "db");
+    kubectl.await(Duration.ofSeconds(60), x -> !x.contains("db-0"), "get", "pods", "-o", "name");
+    kubectl.ok("delete", "pvc", "data-db-0");
+    kubectl.await(Duration.ofSeconds(30), x -> x.trim().equals("Released"), "get", "pv", "local-here", "-o",
+        "jsonpath={.status.phase}");
+    assertTrue(Files.exists(here.resolve("note")), "a Retain volume keeps its data");
+    kubectl.ok("delete", "pv", "local-here", "local-elsewhere");
+    kubectl.ok("delete", "storageclass", "local-storage");
+  }
 }

@@ -1,5 +1,6 @@
 package io.kvx.controller.deployment;
 
+import io.kvx.api.ApiError;
 import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
 import io.kvx.api.ResourceType;
@@ -52,6 +53,21 @@ public final class DeploymentReconciler implements Reconciler {
       if (ref != null && "Deployment".equals(ref.getString("kind"))) {
         enqueue.accept(Meta.namespace(c.object()) + "/" + ref.getString("name"));
       }
+      // A ReplicaSet released (or taken) by a change: its former owner looks again too.
+      JsonObject oldRef = c.old() == null || c.current() == null ? null : Workloads.controllerRef(c.old());
+      if (oldRef != null && "Deployment".equals(oldRef.getString("kind"))
+          && (ref == null || !oldRef.getString("uid", "").equals(ref.getString("uid")))) {
+        enqueue.accept(Meta.namespace(c.object()) + "/" + oldRef.getString("name"));
+      }
+      // An orphan: the deployments whose selector matches it may adopt it.
+      if (ref == null && c.current() != null) {
+        for (JsonObject d : deployments.list(Meta.namespace(c.current()))) {
+          JsonObject sel = d.getJsonObject("spec", new JsonObject()).getJsonObject("selector");
+          if (sel != null && LabelSelector.fromJson(sel).matches(Meta.labels(c.current()))) {
+            enqueue.accept(Cache.key(d));
+          }
+        }
+      }
     });
     // Recreate waits for old pods to be gone: a pod deletion may unblock it.
     pods.listen(c -> {
@@ -76,18 +92,57 @@ public final class DeploymentReconciler implements Reconciler {
     String ns = Meta.namespace(d);
     JsonObject spec = d.getJsonObject("spec");
     LabelSelector selector = LabelSelector.fromJson(spec.getJsonObject("selector"));
+    // Claims as Kubernetes' ControllerRefManager makes them: owned sets that no longer match are
+    // released, matching orphans adopted (after a fresh read shows this deployment is not being
+    // deleted); another controller's sets are never touched.
     List<JsonObject> owned = new ArrayList<>();
-    List<Future<?>> adoptions = new ArrayList<>();
+    List<JsonObject> orphans = new ArrayList<>();
+    List<Future<?>> claims = new ArrayList<>();
     for (JsonObject rs : sets.list(ns)) {
       JsonObject ref = Workloads.controllerRef(rs);
+      boolean matches = selector.matches(Meta.labels(rs));
       if (ref != null && Meta.uid(d).equals(ref.getString("uid"))) {
-        owned.add(rs);
-      } else if (ref == null && !Workloads.isDeleting(rs) && selector.matches(Meta.labels(rs))) {
-        owned.add(rs);
-        adoptions.add(client.mergePatch(rsType, ns, Meta.name(rs), null, new JsonObject().put("metadata",
-            new JsonObject().put("ownerReferences", new JsonArray().add(Workloads.ownerRef(d))))));
+        if (matches || Workloads.isDeleting(rs)) owned.add(rs);
+        else claims.add(release(rs, d));
+      } else if (ref == null && !Workloads.isDeleting(rs) && matches) {
+        orphans.add(rs);
       }
     }
+    if (!orphans.isEmpty()) claims.add(adoptAll(d, orphans, owned));
+    return Future.all(claims.stream().map(f -> f.recover(e -> ApiError.is(e, ApiError.Reason.NotFound)
+        ? Future.succeededFuture() : Future.failedFuture(e))).toList()).compose(v -> sync(d, owned));
+  }
+
+  private Future<Void> adoptAll(JsonObject d, List<JsonObject> orphans, List<JsonObject> owned) {
+    return client.get(type, Meta.namespace(d), Meta.name(d)).compose(fresh -> {
+      if (!Meta.uid(d).equals(Meta.uid(fresh)) || Workloads.isDeleting(fresh)) return Future.succeededFuture();
+      List<Future<?>> adoptions = new ArrayList<>();
+      for (JsonObject rs : orphans) {
+        JsonArray refs = Meta.meta(rs).getJsonArray("ownerReferences", new JsonArray()).copy();
+        refs.add(Workloads.ownerRef(d));
+        adoptions.add(client.mergePatch(rsType, Meta.namespace(rs), Meta.name(rs), null, new JsonObject()
+                .put("metadata", new JsonObject().put("ownerReferences", refs)
+                    .put("resourceVersion", Meta.meta(rs).getString("resourceVersion"))))
+            .onSuccess(owned::add)
+            .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
+      }
+      return Future.all(adoptions).mapEmpty();
+    });
+  }
+
+  private Future<?> release(JsonObject rs, JsonObject d) {
+    JsonArray refs = new JsonArray();
+    for (Object o : Meta.meta(rs).getJsonArray("ownerReferences", new JsonArray())) {
+      if (!Meta.uid(d).equals(((JsonObject) o).getString("uid"))) refs.add(o);
+    }
+    return client.mergePatch(rsType, Meta.namespace(rs), Meta.name(rs), null, new JsonObject()
+        .put("metadata", new JsonObject().put("ownerReferences", refs.isEmpty() ? null : refs)
+            .put("resourceVersion", Meta.meta(rs).getString("resourceVersion"))));
+  }
+
+  private Future<Result> sync(JsonObject d, List<JsonObject> owned) {
+    String ns = Meta.namespace(d);
+    JsonObject spec = d.getJsonObject("spec");
     String hash = Workloads.templateHash(spec.getJsonObject("template"));
     JsonObject newRs = null;
     List<JsonObject> old = new ArrayList<>();
@@ -101,7 +156,7 @@ public final class DeploymentReconciler implements Reconciler {
     old.sort(Comparator.comparing(rs -> Meta.meta(rs).getString("creationTimestamp", "")));
     long maxRevision = owned.stream().mapToLong(DeploymentReconciler::revision).max().orElse(0);
     JsonObject current = newRs;
-    return Future.join(adoptions).transform(v -> {
+    return Future.<Void>succeededFuture().transform(v -> {
       if (spec.getBoolean("paused", false)) return Future.succeededFuture(current);
       if (current == null) return createNewReplicaSet(d, hash, maxRevision + 1, old);
       if (revision(current) < maxRevision) {
