@@ -26,8 +26,9 @@ public final class OpenApiRoutes {
 
   private final Vertx vertx;
   private final Resources resources;
-  private List<ResourceType> snapshot;
-  private OpenApi current;
+  /** Shared by the JVM's API server instances: the documents depend only on the served types. */
+  private static List<ResourceType> snapshot;
+  private static OpenApi current;
 
   public OpenApiRoutes(Vertx vertx, Resources resources) {
     this.vertx = vertx;
@@ -43,7 +44,7 @@ public final class OpenApiRoutes {
   /** The documents of the registry as it is now (compared by value: CRDs come and go). */
   private OpenApi docs() {
     List<ResourceType> now = resources.all();
-    synchronized (this) {
+    synchronized (OpenApiRoutes.class) {
       if (current == null || !now.equals(snapshot)) {
         snapshot = now;
         current = new OpenApi(now);
