@@ -87,10 +87,11 @@ public final class ApiServerVerticle extends VerticleBase {
         })
         .compose(token -> {
           adminToken = token.getBytes(StandardCharsets.UTF_8);
-          vertx.eventBus().<JsonObject>consumer(Addresses.API, this::onBusRequest);
           return bootstrapOnce(cfg.getInteger("port", 6443));
         })
         .compose(v -> watchCustomResourceDefinitions(store))
+        // Requests on the bus only once this instance serves the custom resources too.
+        .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.API, this::onBusRequest).completion())
         .compose(v -> listen(cfg, services.metrics()))
         .compose(s -> {
           int busPort = cfg.getInteger("eventBusPort", cfg.getInteger("port", 6443) + 1000);
@@ -272,14 +273,14 @@ public final class ApiServerVerticle extends VerticleBase {
    * verb "watch" with an "address" streams events ({type, object}) to that address until "unwatch"
    * (or the bridge client that registered it goes away). See docs/eventbus.md.
    */
-  /** Holds an address while its watch is starting. */
-  private static final Watch PENDING = new Watch() {
+  /** Holds an address while its watch is starting (one per request). */
+  private static final class Starting implements Watch {
     public long startRevision() {
       return 0;
     }
 
     public void close() { }
-  };
+  }
 
   private void onBusRequest(Message<JsonObject> msg) {
     JsonObject m = msg.body();
@@ -315,25 +316,34 @@ public final class ApiServerVerticle extends VerticleBase {
     if (address == null || !address.startsWith(Addresses.WATCH_PREFIX)) {
       throw ApiError.badRequest("a watch needs an \"address\" starting with " + Addresses.WATCH_PREFIX);
     }
-    if (busWatches.putIfAbsent(address, PENDING) != null) {
+    // This request's own placeholder while the watch starts: an unwatch, or another watch of the same address
+    // after it, must never be mistaken for this one.
+    Watch placeholder = new Starting();
+    if (busWatches.putIfAbsent(address, placeholder) != null) {
       throw ApiError.badRequest("a watch is already delivered to " + address);
     }
+    Watch[] current = {placeholder};
     boolean initial = "true".equals(req.param("sendInitialEvents")) || req.param("resourceVersion") == null;
-    api.watch(req, initial, ev -> {
-      JsonObject object = ev.type().equals("ERROR") ? ev.object() : api.present(req.type(), ev.object());
-      vertx.eventBus().send(address, new JsonObject().put("type", ev.type()).put("object", object));
-      if (ev.type().equals("ERROR")) {
-        Watch w = busWatches.remove(address);
-        if (w != null) w.close();
-      }
-    }).onComplete(ar -> {
+    Future<Watch> started;
+    try {
+      started = api.watch(req, initial, ev -> {
+        JsonObject object = ev.type().equals("ERROR") ? ev.object() : api.present(req.type(), ev.object());
+        vertx.eventBus().send(address, new JsonObject().put("type", ev.type()).put("object", object));
+        if (ev.type().equals("ERROR") && busWatches.remove(address, current[0])) current[0].close();
+      });
+    } catch (RuntimeException e) {
+      busWatches.remove(address, placeholder);
+      throw e;
+    }
+    started.onComplete(ar -> {
       if (ar.failed()) {
-        busWatches.remove(address, PENDING);
+        busWatches.remove(address, placeholder);
         replyError(msg, ar.cause());
         return;
       }
-      if (!busWatches.replace(address, PENDING, ar.result())) {
-        // Unwatched (or its client left) before the watch started.
+      current[0] = ar.result();
+      if (!busWatches.replace(address, placeholder, ar.result())) {
+        // Unwatched (or its client left, or the watch ended) before it started.
         ar.result().close();
         msg.reply(new JsonObject().put("address", address).put("closed", true));
         return;
@@ -358,7 +368,12 @@ public final class ApiServerVerticle extends VerticleBase {
   /** The bootstrap objects, created by the JVM's first API server instance; the others wait for it. */
   private static final Map<io.vertx.core.Vertx, Future<Void>> BOOTSTRAPS = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** The JVM's first API server instance, which also does the per-JVM chores. */
+  private static final Map<io.vertx.core.Vertx, ApiServerVerticle> BOOTSTRAPPER =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private Future<Void> bootstrapOnce(int port) {
+    BOOTSTRAPPER.putIfAbsent(vertx, this);
     Future<Void> once = BOOTSTRAPS.computeIfAbsent(vertx, v -> bootstrapNamespaces()
         .compose(x -> bootstrapStorageClass()).compose(x -> bootstrapKubernetesService(port)));
     once.onFailure(e -> BOOTSTRAPS.remove(vertx, once));
@@ -422,6 +437,8 @@ public final class ApiServerVerticle extends VerticleBase {
    * simply not found.
    */
   private void deleteCustomResources(Store store, JsonObject crd) {
+    // One instance per JVM cleans up (every instance follows the definitions).
+    if (BOOTSTRAPPER.get(vertx) != this) return;
     List<ResourceType> types = io.kvx.api.CustomResources.types(crd);
     if (types.isEmpty()) return;
     ResourceType type = types.getFirst();
@@ -485,6 +502,7 @@ public final class ApiServerVerticle extends VerticleBase {
     // Every instance of the deployment stops together: the first to stop ends all bus watches.
     BUS_WATCHES.remove(vertx);
     BOOTSTRAPS.remove(vertx);
+    BOOTSTRAPPER.remove(vertx, this);
     busWatches.keySet().forEach(a -> {
       Watch w = busWatches.remove(a);
       if (w != null) w.close();

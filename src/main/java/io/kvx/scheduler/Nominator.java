@@ -25,14 +25,32 @@ final class Nominator {
   }
 
   /**
-   * A pending pod as the watch reports it. A status without a nomination keeps the one made here: the update that
-   * carries it may still be on its way (kube-scheduler does the same).
+   * A pending pod as the watch reports it ({@code old}: as it was reported before, or null). When neither says
+   * where it is nominated, the nomination made here stands: the update that carries it may still be on its way.
+   * When the status had one and no longer has, it was cleared. (kube-scheduler's UpdateNominatedPod.)
    */
-  void update(PodInfo pod) {
-    String node = pod.pod().getStatus() == null ? null : pod.pod().getStatus().getNominatedNodeName();
-    if (node == null || node.isEmpty()) node = nodeOf.get(pod.key());
+  void update(PodInfo old, PodInfo pod) {
+    String node = nominatedNode(pod);
+    if (node == null) {
+      if (nominatedNode(old) != null) {
+        remove(pod.key());
+        return;
+      }
+      node = nodeOf.get(pod.key());
+    }
     if (node == null) return;
     nominate(pod, node);
+  }
+
+  private static String nominatedNode(PodInfo p) {
+    if (p == null || p.pod().getStatus() == null) return null;
+    String node = p.pod().getStatus().getNominatedNodeName();
+    return node == null || node.isEmpty() ? null : node;
+  }
+
+  /** Where the pod is nominated, as this scheduler knows it; null if nowhere. */
+  String nodeOf(String key) {
+    return nodeOf.get(key);
   }
 
   /** The pod was bound or deleted. */

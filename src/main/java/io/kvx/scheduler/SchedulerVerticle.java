@@ -281,7 +281,7 @@ public final class SchedulerVerticle extends VerticleBase {
     PodInfo info = podInfo(obj);
     if (info == null) return;
     PodInfo old = pending.put(key, info);
-    nominator.update(info);
+    nominator.update(old, info);
     boolean specChanged = old == null || !Objects.equals(old.pod().getSpec(), info.pod().getSpec())
         || !Objects.equals(old.labels(), info.labels());
     queue.addOrUpdate(info, System.currentTimeMillis(), specChanged);
@@ -360,7 +360,14 @@ public final class SchedulerVerticle extends VerticleBase {
       record(fw, "unschedulable", start);
       queue.unschedulable(e, r.rejectors(), System.currentTimeMillis());
       LOG.info("scheduler: " + pod.key() + " unschedulable: " + r.message());
-      if (r.nominatedNode() != null) preempt(pod, r);
+      if (r.nominatedNode() != null) {
+        preempt(pod, r);
+      } else if (nominator.nodeOf(pod.key()) != null) {
+        // Preemption found nothing this time: the room kept on the nominated node is given back, as kube-scheduler
+        // clears status.nominatedNodeName.
+        nominator.remove(pod.key());
+        cluster.nominate(pod.namespace(), pod.name(), null);
+      }
       markUnschedulable(pod, fw, r.message());
       return;
     }
@@ -376,6 +383,7 @@ public final class SchedulerVerticle extends VerticleBase {
       return;
     }
     cache.assume(pod, node);
+    nominator.remove(pod.key()); // now counted on the node itself
     record(fw, "scheduled", start);
     bindsInFlight++;
     Future.fromCompletionStage(fw.runPreBindAndBind(state, pod, node, cluster), vertx.getOrCreateContext())

@@ -35,6 +35,13 @@ public final class Fixtures {
     return new PodInfo(MAPPER.readValue(json, Pod.class));
   }
 
+  /** The same pod with a status (JSON, single quotes allowed). */
+  public static PodInfo withStatus(PodInfo pod, String statusJson) {
+    Pod copy = MAPPER.convertValue(pod.pod(), Pod.class);
+    copy.setStatus(MAPPER.readValue(statusJson.replace('\'', '"'), io.fabric8.kubernetes.api.model.PodStatus.class));
+    return new PodInfo(copy);
+  }
+
   /** A container requesting cpu and memory. */
   public static String requests(String cpu, String memory) {
     return "{'containers':[{'name':'c','image':'busybox','resources':{'requests':{"

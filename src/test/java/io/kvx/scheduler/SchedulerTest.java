@@ -107,6 +107,20 @@ class SchedulerTest {
   }
 
   @Test
+  void nominationsFollowThePodsStatus() {
+    PodInfo plain = pod("w", "{}", "{'priority':100}");
+    PodInfo nominatedA = Fixtures.withStatus(plain, "{'nominatedNodeName':'a'}");
+    Nominator n = new Nominator();
+    n.nominate(plain, "b");
+    n.update(null, plain);
+    assertEquals("b", n.nodeOf(plain.key()), "an update without a nomination keeps the one made here");
+    n.update(plain, nominatedA);
+    assertEquals("a", n.nodeOf(plain.key()), "the status's nomination wins");
+    n.update(nominatedA, plain);
+    assertNull(n.nodeOf(plain.key()), "a nomination cleared in the status is dropped");
+  }
+
+  @Test
   void preemptionKeepsWhatItCan() {
     PodInfo small = pod("small", requests("200m", null));
     PodInfo big = pod("big", requests("1500m", null));

@@ -40,6 +40,8 @@ public final class HazelcastStore implements Store {
   private static final long FIND_LEADER_TIMEOUT_MS = 2_000;
   /** How long a write waits for a sequencer to be elected before failing with 503. */
   private static final long ELECTION_WAIT_MS = 15_000;
+  /** How long a committed write's answer waits for this JVM's cache to apply it. */
+  private static final long LOCAL_APPLY_WAIT_MS = 5_000;
 
   private final Vertx vertx;
   private final HazelcastInstance hz;
@@ -56,8 +58,12 @@ public final class HazelcastStore implements Store {
     final Promise<JsonObject> promise;
     final Context context;
     final String target;
+    /** This JVM's revision when the request was sent: history after it tells whether a lost create landed. */
+    final long since;
 
-    Pending(JsonObject request, long deadline, Promise<JsonObject> promise, Context context, String target) {
+    Pending(JsonObject request, long deadline, Promise<JsonObject> promise, Context context, String target,
+            long since) {
+      this.since = since;
       this.request = request;
       this.deadline = deadline;
       this.promise = promise;
@@ -244,7 +250,15 @@ public final class HazelcastStore implements Store {
     return onCaller(caller, send(request).compose(r -> {
       JsonObject object = r.getJsonObject("object");
       Long seq = r.getLong("seq");
-      return seq == null ? Future.succeededFuture(object) : cache.awaitSequence(seq).map(object);
+      if (seq == null) return Future.succeededFuture(object);
+      // Committed already: a cache that cannot catch up (re-listing) delays the answer, never withholds it.
+      Promise<JsonObject> answered = Promise.promise();
+      long timer = vertx.setTimer(LOCAL_APPLY_WAIT_MS, t -> answered.tryComplete(object));
+      cache.awaitSequence(seq).onComplete(x -> {
+        vertx.cancelTimer(timer);
+        answered.tryComplete(object);
+      });
+      return answered.future();
     }));
   }
 
@@ -291,8 +305,19 @@ public final class HazelcastStore implements Store {
       JsonObject sent = req.getJsonObject("object");
       if (ar.succeeded() && "create".equals(op) && sent != null) {
         String uid = Meta.uid(sent);
-        if (current == null) {
-          attempt(req, System.currentTimeMillis() + ELECTION_WAIT_MS, pr.promise());
+        if (current == null && uid != null) {
+          // Free now, but the create may have landed and been deleted since (another client saw it): the history
+          // after the send says; only if it shows nothing is the create sent again.
+          cache.findCreated(key, uid, pr.since).onComplete(found -> pr.context().runOnContext(x -> {
+            if (found.succeeded() && found.result() != null) {
+              pr.promise().tryComplete(new JsonObject().put("object", found.result()));
+            } else if (found.succeeded()) {
+              attempt(req, System.currentTimeMillis() + ELECTION_WAIT_MS, pr.promise());
+            } else {
+              pr.promise().tryFail(new ApiError(ApiError.Reason.Timeout, "the store leader was lost while writing; "
+                  + "the write may or may not have been applied"));
+            }
+          }));
           return;
         }
         if (uid != null && uid.equals(Meta.uid(current))) {
@@ -330,10 +355,13 @@ public final class HazelcastStore implements Store {
       });
       return;
     }
-    Pending pr = new Pending(request, deadline, p, vertx.getOrCreateContext(), target);
+    Pending pr = new Pending(request, deadline, p, vertx.getOrCreateContext(), target, cache.revision());
     pending.add(pr);
     if (target != null && hz.getCluster().getMembers().stream().noneMatch(m -> m.getUuid().toString().equals(target))) {
+      // The leader is already gone and this request was never sent: settle the others, then find the next leader.
+      pending.remove(pr);
       memberGone(target);
+      attempt(request, deadline, p);
       return;
     }
     String address = target == null ? Addresses.STORE_WRITE : Addresses.storeWrite(target);

@@ -70,8 +70,17 @@ public final class WatchCache {
     void offer(String key, WatchEvent ev, JsonObject previous) {
       // A watch may start from a version this cache has not applied yet (read on another JVM).
       if (closed || ev.revision() <= startRevision || !key.startsWith(prefix)) return;
-      boolean was = previous != null && filter.test(previous);
-      boolean is = !ev.type().equals(WatchEvent.DELETED) && filter.test(ev.object());
+      boolean was;
+      boolean is;
+      try {
+        was = previous != null && filter.test(previous);
+        is = !ev.type().equals(WatchEvent.DELETED) && filter.test(ev.object());
+      } catch (RuntimeException e) {
+        // One watcher's filter must not stop the cache: that watcher ends (its client re-lists).
+        LOG.warning("watch cache: a watch filter failed on " + key + ": " + e);
+        expire();
+        return;
+      }
       String type;
       if (is) type = was ? WatchEvent.MODIFIED : WatchEvent.ADDED;
       else if (was) type = WatchEvent.DELETED;
@@ -99,7 +108,10 @@ public final class WatchCache {
 
   private void deliver(Context context, Runnable r) {
     if (deliveries == null) context.runOnContext(v -> r.run());
-    else deliveries.computeIfAbsent(context, k -> new ArrayList<>()).add(r);
+    // Keyed by the event loop's context: every HTTP request runs on a context of its own (a duplicate of its
+    // event loop's), and the watchers of one event loop are to share one hand-over.
+    else deliveries.computeIfAbsent(((io.vertx.core.internal.ContextInternal) context).unwrap(),
+        k -> new ArrayList<>()).add(r);
   }
 
   private void flushDeliveries() {
@@ -349,6 +361,15 @@ public final class WatchCache {
     return true;
   }
 
+  /** Loads the snapshot again after a re-list, until it succeeds: without it nothing is followed. */
+  private void restart() {
+    if (stopped) return;
+    start().onFailure(e -> {
+      LOG.warning("watch cache: re-listing failed (" + e + "), retrying");
+      vertx.setTimer(1000, t -> restart());
+    });
+  }
+
   /** Runs on the cache context once the snapshot is loaded. */
   private void whenStarted(Runnable action) {
     cacheContext.runOnContext(v -> {
@@ -363,7 +384,7 @@ public final class WatchCache {
     watchers.clear();
     indexed.values().forEach(byValue -> byValue.values().forEach(ws -> ws.forEach(Watcher::expire)));
     indexed.clear();
-    vertx.setTimer(200, t -> start());
+    vertx.setTimer(200, t -> restart());
   }
 
   private void apply(Sequencer.Change c, long time) {
@@ -427,6 +448,29 @@ public final class WatchCache {
     cacheContext.runOnContext(v -> {
       if (appliedSequence >= sequence) p.complete();
       else sequenceWaiters.computeIfAbsent(sequence, s -> new ArrayList<>()).add(p);
+    });
+    return p.future();
+  }
+
+  /**
+   * The object a create of {@code key} with {@code uid} made, if this cache saw it after revision {@code since}
+   * (even if it was changed or deleted since); null if it saw no such create; failed if its history no longer
+   * reaches back to {@code since} (compacted, or re-listed), so it cannot tell.
+   */
+  public Future<JsonObject> findCreated(String key, String uid, long since) {
+    Promise<JsonObject> p = Promise.promise();
+    whenStarted(() -> {
+      if (since < oldestServable) {
+        p.fail(new IllegalStateException("history after revision " + since + " is no longer kept"));
+        return;
+      }
+      for (HistoryEntry h : history) {
+        if (h.key().equals(key) && uid.equals(Meta.uid(h.event().object()))) {
+          p.complete(h.event().object());
+          return;
+        }
+      }
+      p.complete(null);
     });
     return p.future();
   }
