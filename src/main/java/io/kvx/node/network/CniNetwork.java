@@ -86,7 +86,23 @@ public final class CniNetwork implements AutoCloseable {
 
   /** As {@link #setUp(String)}, with the pod's hostPorts forwarded by the portmap plugin (chained after bridge). */
   public String setUp(String podUid, JsonArray portMappings) throws IOException {
+    createNamespace(podUid);
+    return attach(podUid, portMappings);
+  }
+
+  /**
+   * The pod's network namespace, empty: containers may be created in it (joining it by path) while
+   * {@link #attach} sets up its interfaces. Idempotent.
+   */
+  public void createNamespace(String podUid) throws IOException {
     if (!Files.exists(Path.of(netnsPath(podUid)))) Exec.run(List.of("ip", "netns", "add", netnsName(podUid)));
+  }
+
+  /**
+   * The CNI chain's ADD in a namespace {@link #createNamespace} made: loopback, then bridge with
+   * host-local IPAM, then portmap only when the pod has hostPorts. Returns the pod's IP.
+   */
+  public String attach(String podUid, JsonArray portMappings) throws IOException {
     invoke("ADD", podUid, loopbackConf());
     JsonObject result = new JsonObject(invoke("ADD", podUid, bridgeConf()));
     JsonArray ips = result.getJsonArray("ips", new JsonArray());

@@ -113,7 +113,8 @@ public final class OciRuntime implements ContainerRuntime {
           + upper + ",workdir=" + work, rootfs.toString()));
     }
     Files.writeString(bundle.resolve("config.json"), OciSpec.render(spec).encodePrettily());
-    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin(), spec.stdinOnce());
+    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin(), spec.stdinOnce(),
+        spec.networkGate());
   }
 
   @Override

@@ -33,6 +33,12 @@ final class Shim {
   }
 
   static void launch(List<String> command, Path dir, Path log, boolean stdin, boolean stdinOnce) throws IOException {
+    launch(command, dir, log, stdin, stdinOnce, false);
+  }
+
+  /** With {@code gate}, the {@link StartGate} FIFO is made beside the output FIFOs (no process of its own). */
+  static void launch(List<String> command, Path dir, Path log, boolean stdin, boolean stdinOnce, boolean gate)
+      throws IOException {
     Files.createDirectories(dir);
     Files.createDirectories(log.getParent());
     Files.deleteIfExists(dir.resolve(EXIT_FILE));
@@ -44,7 +50,7 @@ final class Shim {
     // end-of-file when that attach is done.
     String in = !stdin ? "</dev/null" : stdinOnce ? "<" + STDIN_FIFO : "<>" + STDIN_FIFO;
     String script = "export TZ=UTC LC_ALL=C; " + WRITER
-        + "rm -f out err; mkfifo out err" + (stdin ? " && { [ -p " + STDIN_FIFO + " ] || mkfifo " + STDIN_FIFO
+        + "rm -f out err " + StartGate.FIFO + "; mkfifo out err" + (gate ? " " + StartGate.FIFO : "") + (stdin ? " && { [ -p " + STDIN_FIFO + " ] || mkfifo " + STDIN_FIFO
         + "; }" : "") + " || exit 1; "
         + "w stdout " + logFile + " <out & o=$!; w stderr " + logFile + " <err & e=$!; "
         + cmd + in + " >out 2>err & echo $! > " + PID_FILE + "; wait $!; c=$?; wait $o $e; rm -f out err; "
