@@ -96,6 +96,8 @@ public final class NodeAgentVerticle extends VerticleBase {
      */
     java.util.concurrent.CompletableFuture<String> pendingNetwork;
     long networkStartNanos;
+    /** Start gates of containers that were slow to start, closed when the pod ends. */
+    final List<StartGate> openGates = new ArrayList<>();
     PodVolumes.Inputs inputs;
     Map<String, Path> volumes;
     /** Init containers: all completed (app containers may start); failed for good (restartPolicy Never). */
@@ -854,7 +856,9 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
     }
     cr.attempt++;
-    boolean gated = r.pendingNetwork != null;
+    // A stdinOnce container starts when first attached, long after the network: it need not wait at a gate.
+    boolean gated = r.pendingNetwork != null && !(c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false));
+    if (r.pendingNetwork != null && !gated) finishNetwork(r);
     String id = r.uid.substring(0, 8) + "-" + cr.name + "-" + cr.attempt;
     Path bundle = podsDir.resolve(r.uid).resolve(cr.name + "-" + cr.attempt);
     Path log = logsDir.resolve(r.uid).resolve(cr.name).resolve(cr.attempt + ".log");
@@ -901,18 +905,24 @@ public final class NodeAgentVerticle extends VerticleBase {
     runtime.start(cr.spec);
     long launchMillis = (System.nanoTime() - t0) / 1_000_000;
     if (gated) {
-      try (StartGate gate = StartGate.open(cr.spec)) {
-        try {
-          finishNetwork(r);
-        } catch (IOException | RuntimeException e) {
-          gate.release(false);
-          runtime.awaitStarted(cr.spec, GATE_FAILURE_WAIT_MS);
-          runtime.remove(cr.spec);
-          cr.spec = null;
-          throw e;
-        }
-        gate.release(true);
-        runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
+      StartGate gate = StartGate.open(cr.spec);
+      try {
+        finishNetwork(r);
+      } catch (IOException | RuntimeException e) {
+        gate.release(false);
+        runtime.awaitStarted(cr.spec, GATE_FAILURE_WAIT_MS);
+        gate.close();
+        runtime.remove(cr.spec);
+        cr.spec = null;
+        throw e;
+      }
+      gate.release(true);
+      // Closed once the hook has read its word; a start slower than the timeout keeps the gate (what it
+      // holds is lost with the last open end) until the pod ends.
+      if (runtime.awaitStarted(cr.spec, START_TIMEOUT_MS) || runtime.exited(cr.spec)) {
+        gate.close();
+      } else {
+        r.openGates.add(gate);
       }
     } else {
       runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
@@ -1141,6 +1151,8 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   /** Blocking. */
   private void killPod(PodRecord r, long graceSeconds) throws IOException {
+    for (StartGate gate : r.openGates) gate.close();
+    r.openGates.clear();
     killContainers(r, r.containers.values().stream().filter(c -> c.running && c.spec != null).toList(), graceSeconds);
     for (ContainerRecord c : r.containers.values()) {
       if (c.spec != null) runtime.remove(c.spec);
