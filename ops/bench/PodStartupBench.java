@@ -50,6 +50,8 @@ public class PodStartupBench {
     }}, null);
     HttpClient http = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
     String ns = "podstartup-" + Long.toString(System.currentTimeMillis(), 36);
+    // Other work on the machine moves these figures a lot: say how busy it was.
+    String loadBefore = load();
     send(http, api, token, "POST", "/api/v1/namespaces", new JsonObject().put("metadata", new JsonObject().put("name", ns)));
     // The namespace's default ServiceAccount comes from a controller; pods wait for it in admission.
     for (int i = 0; i < 100 && send(http, api, token, "GET", "/api/v1/namespaces/" + ns + "/serviceaccounts/default", null)
@@ -121,6 +123,8 @@ public class PodStartupBench {
       for (String d : List.of("rootfs", "upper", "work")) Files.createDirectories(b.resolve(d));
       JsonObject c = config.copy();
       c.getJsonObject("linux").put("cgroupsPath", "/kvx-bench/raw-" + i);
+      // runc alone: without the hook that holds a pod's first container until the agent's CNI ADD is done.
+      c.remove("hooks");
       // A fresh network namespace of its own (the pod's belongs to the pod).
       JsonArray nss = new JsonArray();
       for (Object o : c.getJsonObject("linux").getJsonArray("namespaces")) {
@@ -157,7 +161,13 @@ public class PodStartupBench {
     double added = pct(lat, 50) - pct(raw, 50);
     System.out.printf("kvx added time per pod (p50 - raw p50): %.0f ms = %.1fx raw runc (target <= 2x); p99 %.0f ms "
         + "(target <= 1000 ms)%n", added, added / pct(raw, 50), pct(lat, 99));
+    System.out.printf("load average (1/5/15 min) before the pods: %s, after the raw runs: %s%n", loadBefore, load());
     send(http, api, token, "DELETE", "/api/v1/namespaces/" + ns, null);
+  }
+
+  static String load() throws java.io.IOException {
+    String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+    return f[0] + " " + f[1] + " " + f[2];
   }
 
   static double pct(List<Double> sorted, int p) {

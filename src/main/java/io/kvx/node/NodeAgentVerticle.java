@@ -18,6 +18,7 @@ import io.kvx.node.runtime.FakeRuntime;
 import io.kvx.node.runtime.ContainerStatus;
 import io.kvx.node.runtime.OciRuntime;
 import io.kvx.node.runtime.ProcessRuntime;
+import io.kvx.node.runtime.StartGate;
 import io.kvx.client.Informer;
 import io.kvx.store.IndexedFilter;
 import io.kvx.store.WatchEvent;
@@ -89,6 +90,14 @@ public final class NodeAgentVerticle extends VerticleBase {
     String lastReported;
     /** How long the pod's network took to set up (for the start log line). */
     long sandboxMillis;
+    /**
+     * The pod's CNI ADD while its first container is being created (see converge); done, and null
+     * again, before the converge that started it ends.
+     */
+    java.util.concurrent.CompletableFuture<String> pendingNetwork;
+    long networkStartNanos;
+    /** Start gates of containers that were slow to start, closed when the pod ends. */
+    final List<StartGate> openGates = new ArrayList<>();
     PodVolumes.Inputs inputs;
     Map<String, Path> volumes;
     /** Init containers: all completed (app containers may start); failed for good (restartPolicy Never). */
@@ -103,6 +112,9 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   private final Map<String, PodRecord> pods = new HashMap<>();
+  /** CNI chains running beside container creation (blocking process I/O, off the worker pool it waits from). */
+  private final java.util.concurrent.ExecutorService cniThreads =
+      java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kvx-cni-", 0).factory());
   private static final int FAKE_RESYNC_MS = 60_000;
   private long relists;
 
@@ -241,6 +253,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         }));
       }
       for (Thread t : killers) t.join();
+      cniThreads.shutdown();
       if (network != null) network.close();
       return null;
     }).compose(v -> routes != null ? routes.stop() : Future.succeededFuture()).compose(v -> reportNodeStatus("Unknown", "NodeStatusUnknown", "the kvx node agent stopped"))
@@ -618,7 +631,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
           network != null ? CniNetwork.netnsPath(r.uid) : null, List.of(), 0, 0, 0, "/kvx", stdin(r, name),
-          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null);
+          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, false);
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
         cr.attempt = attempt;
@@ -700,13 +713,66 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   /** Blocking: brings the pod's sandbox and containers to what its spec asks. */
   private void converge(PodRecord r) throws IOException {
-    if (r.ip == null && !adopt(r)) {
-      long t0 = System.nanoTime();
+    try {
+      convergeContainers(r);
+    } finally {
+      // No container needed the network first (an image to pull, a volume not ready): wait for it here.
+      if (r.pendingNetwork != null) finishNetwork(r);
+    }
+  }
+
+  /**
+   * Blocking. A new pod's sandbox: its network namespace at once, then the CNI chain's ADD on a thread
+   * of its own while the first container is created in that namespace; the container's process is held
+   * back until the network is up (a {@link StartGate}). Pods whose containers need their own IP before
+   * they are created (downward API status.podIP) get their network first, one step after the other.
+   */
+  private void startSandbox(PodRecord r) throws IOException {
+    long t0 = System.nanoTime();
+    r.startTime = Meta.now();
+    if (network == null || r.pod.getJsonObject("spec").encode().contains("status.podIP")) {
       r.ip = network != null ? network.setUp(r.uid, CniNetwork.portMappings(r.pod)) : nodeIp;
       r.sandboxMillis = (System.nanoTime() - t0) / 1_000_000;
-      r.startTime = Meta.now();
       writePodFiles(r);
+      return;
     }
+    network.createNamespace(r.uid);
+    JsonArray ports = CniNetwork.portMappings(r.pod);
+    r.networkStartNanos = t0;
+    r.pendingNetwork = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return network.attach(r.uid, ports);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, cniThreads);
+    // /etc/hosts is bind-mounted when the container is created: it exists now and gets the pod's IP
+    // (rewritten in place, the same file) before the container's process starts.
+    writePodFiles(r);
+  }
+
+  /** Blocking: waits for the CNI ADD startSandbox began; a failed one is torn down so a later sync starts over. */
+  private void finishNetwork(PodRecord r) throws IOException {
+    java.util.concurrent.CompletableFuture<String> pending = r.pendingNetwork;
+    r.pendingNetwork = null;
+    try {
+      r.ip = pending.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      try {
+        network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
+      } catch (IOException ignored) {
+        // what is left is removed with the pod
+      }
+      throw e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause()
+          : new IOException("pod network: " + e.getCause(), e.getCause());
+    } finally {
+      r.sandboxMillis = (System.nanoTime() - r.networkStartNanos) / 1_000_000;
+    }
+    writePodFiles(r);
+  }
+
+  private void convergeContainers(PodRecord r) throws IOException {
+    if (r.ip == null && !adopt(r)) startSandbox(r);
     if (r.volumes == null) {
       try {
         r.volumes = PodVolumes.materialize(r.pod, podsDir.resolve(r.uid), r.inputs, path -> fieldValue(r, path));
@@ -790,6 +856,9 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
     }
     cr.attempt++;
+    // A stdinOnce container starts when first attached, long after the network: it need not wait at a gate.
+    boolean gated = r.pendingNetwork != null && !(c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false));
+    if (r.pendingNetwork != null && !gated) finishNetwork(r);
     String id = r.uid.substring(0, 8) + "-" + cr.name + "-" + cr.attempt;
     Path bundle = podsDir.resolve(r.uid).resolve(cr.name + "-" + cr.attempt);
     Path log = logsDir.resolve(r.uid).resolve(cr.name).resolve(cr.attempt + ".log");
@@ -831,10 +900,33 @@ public final class NodeAgentVerticle extends VerticleBase {
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
-        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security);
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated);
     long t0 = System.nanoTime();
     runtime.start(cr.spec);
-    runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
+    long launchMillis = (System.nanoTime() - t0) / 1_000_000;
+    if (gated) {
+      StartGate gate = StartGate.open(cr.spec);
+      try {
+        finishNetwork(r);
+      } catch (IOException | RuntimeException e) {
+        gate.release(false);
+        runtime.awaitStarted(cr.spec, GATE_FAILURE_WAIT_MS);
+        gate.close();
+        runtime.remove(cr.spec);
+        cr.spec = null;
+        throw e;
+      }
+      gate.release(true);
+      // Closed once the hook has read its word; a start slower than the timeout keeps the gate (what it
+      // holds is lost with the last open end) until the pod ends.
+      if (runtime.awaitStarted(cr.spec, START_TIMEOUT_MS) || runtime.exited(cr.spec)) {
+        gate.close();
+      } else {
+        r.openGates.add(gate);
+      }
+    } else {
+      runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
+    }
     long startMillis = (System.nanoTime() - t0) / 1_000_000;
     cr.running = true;
     cr.startedAt = Meta.now();
@@ -852,11 +944,14 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
     }
     LOG.info("node " + nodeName + ": started " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " container "
-        + cr.name + " (attempt " + cr.attempt + "; network " + r.sandboxMillis + " ms, runtime " + startMillis + " ms)");
+        + cr.name + " (attempt " + cr.attempt + "; network " + r.sandboxMillis + " ms" + (gated ? " beside the runtime"
+        : "") + ", runtime " + startMillis + " ms of which launch " + launchMillis + " ms)");
   }
 
   private static final long POST_START_TIMEOUT_MS = 120_000;
   private static final long START_TIMEOUT_MS = 10_000;
+  /** How long a container whose network failed gets to fail at its start gate before it is removed. */
+  private static final long GATE_FAILURE_WAIT_MS = 2_000;
 
   private static String str(JsonObject o, String k) {
     Object v = o.getValue(k);
@@ -897,7 +992,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     Files.createDirectories(dir);
     String name = Meta.name(r.pod);
     Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        + r.ip + "\t" + name + "\n");
+        + (r.ip == null ? "" : r.ip + "\t" + name + "\n"));
     Files.writeString(dir.resolve("hostname"), name + "\n");
     Files.writeString(dir.resolve("resolv.conf"), resolvConf(r));
   }
@@ -1056,6 +1151,8 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   /** Blocking. */
   private void killPod(PodRecord r, long graceSeconds) throws IOException {
+    for (StartGate gate : r.openGates) gate.close();
+    r.openGates.clear();
     killContainers(r, r.containers.values().stream().filter(c -> c.running && c.spec != null).toList(), graceSeconds);
     for (ContainerRecord c : r.containers.values()) {
       if (c.spec != null) runtime.remove(c.spec);

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Pod networking through Debian's CNI plugins: one network namespace per pod, loopback inside, and
- * a veth to the node's bridge with an address from the node's podCIDR (bridge + host-local). The
+ * Pod networking through Debian's CNI plugins: one network namespace per pod with its loopback up
+ * (both made by the agent itself, {@link NetNamespaces}), and a veth to the node's bridge with an address from the node's podCIDR (bridge + host-local). The
  * bridge plugin switches on ip_forward and leaves the bridge behind; {@link #close()} undoes both.
  * Blocking.
  */
@@ -86,8 +86,29 @@ public final class CniNetwork implements AutoCloseable {
 
   /** As {@link #setUp(String)}, with the pod's hostPorts forwarded by the portmap plugin (chained after bridge). */
   public String setUp(String podUid, JsonArray portMappings) throws IOException {
-    if (!Files.exists(Path.of(netnsPath(podUid)))) Exec.run(List.of("ip", "netns", "add", netnsName(podUid)));
-    invoke("ADD", podUid, loopbackConf());
+    createNamespace(podUid);
+    return attach(podUid, portMappings);
+  }
+
+  /**
+   * The pod's network namespace with its loopback up (what the CNI loopback plugin would do, without a
+   * process: {@link NetNamespaces}): containers may be created in it (joining it by path) while
+   * {@link #attach} sets up its other interface. Idempotent.
+   */
+  public void createNamespace(String podUid) throws IOException {
+    Path file = Path.of(netnsPath(podUid));
+    if (Files.exists(file)) {
+      NetNamespaces.loopbackUp(file);
+    } else {
+      NetNamespaces.create(file);
+    }
+  }
+
+  /**
+   * The CNI chain's ADD in a namespace {@link #createNamespace} made: bridge with host-local IPAM, then
+   * portmap only when the pod has hostPorts. Returns the pod's IP.
+   */
+  public String attach(String podUid, JsonArray portMappings) throws IOException {
     JsonObject result = new JsonObject(invoke("ADD", podUid, bridgeConf()));
     JsonArray ips = result.getJsonArray("ips", new JsonArray());
     if (ips.isEmpty()) throw new IOException("CNI bridge returned no IP: " + result.encode());
@@ -116,7 +137,7 @@ public final class CniNetwork implements AutoCloseable {
       } catch (IOException e) {
         // the interface is gone already; release the address below regardless
       }
-      Exec.run(List.of("ip", "netns", "del", netnsName(podUid)));
+      NetNamespaces.delete(Path.of(netnsPath(podUid)));
     } else {
       try {
         invoke("DEL", podUid, bridgeConf());
@@ -128,13 +149,9 @@ public final class CniNetwork implements AutoCloseable {
 
   private String invoke(String command, String podUid, JsonObject conf) throws IOException {
     Map<String, String> env = Map.of("CNI_COMMAND", command, "CNI_CONTAINERID", podUid,
-        "CNI_NETNS", netnsPath(podUid), "CNI_IFNAME", conf.getString("type").equals("loopback") ? "lo" : "eth0",
+        "CNI_NETNS", netnsPath(podUid), "CNI_IFNAME", "eth0",
         "CNI_PATH", pluginDir.toString());
     return Exec.run(List.of(pluginDir.resolve(conf.getString("type")).toString()), env, conf.encode());
-  }
-
-  private JsonObject loopbackConf() {
-    return new JsonObject().put("cniVersion", "1.0.0").put("name", "kvx-lo").put("type", "loopback");
   }
 
   private JsonObject bridgeConf() {

@@ -7,12 +7,14 @@ import java.util.List;
  * What the node agent asks a runtime to run: one attempt of one container. Limits of 0 mean none.
  * {@code netnsPath} is the pod's network namespace (null: the host's); {@code stdin} keeps a pipe open
  * to the container's standard input for attach; with {@code stdinOnce} the container reads the first
- * attach's input and then end-of-file.
+ * attach's input and then end-of-file. With {@code networkGate} the runtime creates the container but
+ * holds its process back until the pod's network is up ({@link StartGate}).
  */
 public record ContainerSpec(String id, Path bundleDir, Path imageRootfs, List<String> args, List<String> env,
                             String workingDir, String hostname, Path logFile, String netnsPath,
                             List<Mount> mounts, long memoryLimitBytes, long cpuLimitMillis, long cpuRequestMillis,
-                            String cgroupParent, boolean stdin, boolean stdinOnce, Security security) {
+                            String cgroupParent, boolean stdin, boolean stdinOnce, Security security,
+                            boolean networkGate) {
 
   /** A bind mount into the container. */
   public record Mount(Path source, String destination, boolean readOnly) {}

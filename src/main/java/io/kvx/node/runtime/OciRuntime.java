@@ -1,5 +1,6 @@
 package io.kvx.node.runtime;
 
+import io.kvx.nativeio.Libc;
 import io.kvx.node.Exec;
 
 import java.io.IOException;
@@ -109,11 +110,13 @@ public final class OciRuntime implements ContainerRuntime {
     Files.createDirectories(work);
     Files.createDirectories(stateRoot);
     if (!isMounted(rootfs)) {
-      Exec.run(List.of("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + spec.imageRootfs() + ",upperdir="
-          + upper + ",workdir=" + work, rootfs.toString()));
+      // mount(2) itself rather than mount(8): one process less per container start.
+      Libc.mount("overlay", rootfs.toString(), "overlay", 0, "lowerdir=" + spec.imageRootfs() + ",upperdir="
+          + upper + ",workdir=" + work);
     }
     Files.writeString(bundle.resolve("config.json"), OciSpec.render(spec).encodePrettily());
-    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin(), spec.stdinOnce());
+    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin(), spec.stdinOnce(),
+        spec.networkGate());
   }
 
   @Override
@@ -207,7 +210,7 @@ public final class OciRuntime implements ContainerRuntime {
       // already deleted
     }
     Path rootfs = spec.bundleDir().resolve("rootfs");
-    if (isMounted(rootfs)) Exec.run(List.of("umount", "-l", rootfs.toString()));
+    if (isMounted(rootfs)) Libc.umount2(rootfs.toString(), Libc.MNT_DETACH);
   }
 
   /**

@@ -101,9 +101,24 @@ public final class OciSpec {
           .put("readonlyPaths", new JsonArray().add("/proc/asound").add("/proc/bus").add("/proc/fs").add("/proc/irq")
               .add("/proc/sys").add("/proc/sysrq-trigger"));
     }
-    return new JsonObject().put("ociVersion", "1.0.2").put("process", process)
+    JsonObject config = new JsonObject().put("ociVersion", "1.0.2").put("process", process)
         .put("root", new JsonObject().put("path", "rootfs").put("readonly", sec.readOnlyRoot()))
         .put("hostname", c.hostname()).put("mounts", mounts).put("linux", linux);
+    if (c.networkGate()) config.put("hooks", new JsonObject().put("createRuntime", new JsonArray().add(gateHook(c))));
+    return config;
+  }
+
+  /**
+   * A createRuntime hook (run by the runtime in the host's namespaces once the container's namespaces,
+   * cgroup and mounts exist, before its process is started) that waits for the agent's word on the
+   * pod's network in the bundle's {@link StartGate} FIFO: "go" lets the start go on, anything else
+   * (or the agent's end: end-of-file) fails it.
+   */
+  static JsonObject gateHook(ContainerSpec c) {
+    String fifo = c.bundleDir().toAbsolutePath().resolve(StartGate.FIFO).toString();
+    return new JsonObject().put("path", "/bin/sh")
+        .put("args", new JsonArray().add("sh").add("-c").add("read r < \"$1\" && [ \"$r\" = go ]").add("sh").add(fifo))
+        .put("timeout", StartGate.TIMEOUT_SECONDS);
   }
 
   /** The container's cgroup (cgroupfs path under the node's parent). */

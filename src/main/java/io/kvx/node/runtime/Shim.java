@@ -1,5 +1,7 @@
 package io.kvx.node.runtime;
 
+import io.kvx.nativeio.Libc;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +35,12 @@ final class Shim {
   }
 
   static void launch(List<String> command, Path dir, Path log, boolean stdin, boolean stdinOnce) throws IOException {
+    launch(command, dir, log, stdin, stdinOnce, false);
+  }
+
+  /** With {@code gate}, the {@link StartGate} FIFO is made beside the output FIFOs (no process of its own). */
+  static void launch(List<String> command, Path dir, Path log, boolean stdin, boolean stdinOnce, boolean gate)
+      throws IOException {
     Files.createDirectories(dir);
     Files.createDirectories(log.getParent());
     Files.deleteIfExists(dir.resolve(EXIT_FILE));
@@ -43,9 +51,13 @@ final class Shim {
     // stdinOnce opened to read only: the command starts when the first attach opens it and reads
     // end-of-file when that attach is done.
     String in = !stdin ? "</dev/null" : stdinOnce ? "<" + STDIN_FIFO : "<>" + STDIN_FIFO;
+    // The FIFOs are made here (mkfifo(3), no process); stdin's is kept across attempts' relaunches.
+    List<String> fifos = new ArrayList<>(List.of("out", "err"));
+    if (gate) fifos.add(StartGate.FIFO);
+    for (String f : List.of("out", "err", StartGate.FIFO)) Files.deleteIfExists(dir.resolve(f));
+    if (stdin && !Files.exists(dir.resolve(STDIN_FIFO))) fifos.add(STDIN_FIFO);
+    for (String f : fifos) Libc.mkfifo(dir.resolve(f).toString(), 0600);
     String script = "export TZ=UTC LC_ALL=C; " + WRITER
-        + "rm -f out err; mkfifo out err" + (stdin ? " && { [ -p " + STDIN_FIFO + " ] || mkfifo " + STDIN_FIFO
-        + "; }" : "") + " || exit 1; "
         + "w stdout " + logFile + " <out & o=$!; w stderr " + logFile + " <err & e=$!; "
         + cmd + in + " >out 2>err & echo $! > " + PID_FILE + "; wait $!; c=$?; wait $o $e; rm -f out err; "
         + "echo $c > " + EXIT_FILE + ".tmp && mv " + EXIT_FILE + ".tmp " + EXIT_FILE;

@@ -1,0 +1,205 @@
+package io.kvx.nativeio;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The few libc calls the node agent makes for itself instead of a helper process per call
+ * ({@code mkfifo}, {@code mount}, {@code ip netns add}): mkfifo, mount, umount2, unshare, setns, open,
+ * close, socket and ioctl, through java.lang.foreign. Each failure is an IOException naming the call
+ * and errno's text. Blocking.
+ */
+public final class Libc {
+
+  public static final int O_RDONLY = 0;
+  public static final int O_CLOEXEC = 0x80000;
+  public static final int O_CREAT = 0x40;
+  public static final int O_EXCL = 0x80;
+  public static final int CLONE_NEWNET = 0x40000000;
+  public static final long MS_BIND = 0x1000;
+  public static final long MS_REC = 0x4000;
+  public static final long MS_SHARED = 1 << 20;
+  public static final int MNT_DETACH = 2;
+  public static final int EINVAL = 22;
+  public static final int EEXIST = 17;
+  public static final int AF_INET = 2;
+  public static final int SOCK_DGRAM = 2;
+  public static final long SIOCGIFFLAGS = 0x8913;
+  public static final long SIOCSIFFLAGS = 0x8914;
+  public static final short IFF_UP = 0x1;
+  /** {@code struct ifreq}: the interface name (16 bytes), then a union whose first member is the flags. */
+  public static final int IFREQ_SIZE = 40;
+  public static final int IFREQ_FLAGS_OFFSET = 16;
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final SymbolLookup LIBC = LINKER.defaultLookup();
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
+  private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+  private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
+  private static final ValueLayout P = ValueLayout.ADDRESS;
+
+  private static final MethodHandle MKFIFO = handle("mkfifo", FunctionDescriptor.of(I, P, I));
+  private static final MethodHandle MOUNT = handle("mount", FunctionDescriptor.of(I, P, P, P, L, P));
+  private static final MethodHandle UMOUNT2 = handle("umount2", FunctionDescriptor.of(I, P, I));
+  private static final MethodHandle UNSHARE = handle("unshare", FunctionDescriptor.of(I, I));
+  private static final MethodHandle SETNS = handle("setns", FunctionDescriptor.of(I, I, I));
+  private static final MethodHandle OPEN = LINKER.downcallHandle(LIBC.findOrThrow("open"),
+      FunctionDescriptor.of(I, P, I, I), ERRNO_OPT, Linker.Option.firstVariadicArg(2));
+  private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(I, I));
+  private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(I, I, I, I));
+  private static final MethodHandle IOCTL = LINKER.downcallHandle(LIBC.findOrThrow("ioctl"),
+      FunctionDescriptor.of(I, I, L, P), ERRNO_OPT, Linker.Option.firstVariadicArg(2));
+  private static final MethodHandle STRERROR = LINKER.downcallHandle(LIBC.findOrThrow("strerror"),
+      FunctionDescriptor.of(P, I));
+
+  private Libc() {
+  }
+
+  private static MethodHandle handle(String name, FunctionDescriptor d) {
+    return LINKER.downcallHandle(LIBC.findOrThrow(name), d, ERRNO_OPT);
+  }
+
+  /** A failed call: its errno, for callers that treat one (EEXIST, EINVAL) as an answer. */
+  public static final class ErrnoException extends IOException {
+    private final int errno;
+
+    ErrnoException(String call, int errno) {
+      super(call + ": " + describe(errno));
+      this.errno = errno;
+    }
+
+    public int errno() {
+      return errno;
+    }
+  }
+
+  static String describe(int errno) {
+    try {
+      MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+      return s.reinterpret(256).getString(0) + " (errno " + errno + ")";
+    } catch (Throwable e) {
+      return "errno " + errno;
+    }
+  }
+
+  private static int check(String call, int rc, MemorySegment state) throws ErrnoException {
+    if (rc < 0) throw new ErrnoException(call, (int) ERRNO.get(state, 0L));
+    return rc;
+  }
+
+  public static void mkfifo(String path, int mode) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      check("mkfifo " + path, (int) MKFIFO.invokeExact(st, a.allocateFrom(path), mode), st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("mkfifo: " + e, e);
+    }
+  }
+
+  /** mount(2); null strings are passed as NULL. */
+  public static void mount(String source, String target, String fsType, long flags, String data) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      int rc = (int) MOUNT.invokeExact(st, str(a, source), a.allocateFrom(target), str(a, fsType), flags, str(a, data));
+      check("mount " + target, rc, st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("mount: " + e, e);
+    }
+  }
+
+  public static void umount2(String target, int flags) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      check("umount " + target, (int) UMOUNT2.invokeExact(st, a.allocateFrom(target), flags), st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("umount2: " + e, e);
+    }
+  }
+
+  /** unshare(2) for the calling thread (CLONE_NEWNET is per thread). */
+  public static void unshare(int flags) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      check("unshare", (int) UNSHARE.invokeExact(st, flags), st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("unshare: " + e, e);
+    }
+  }
+
+  /** setns(2) for the calling thread. */
+  public static void setns(int fd, int nsType) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      check("setns", (int) SETNS.invokeExact(st, fd, nsType), st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("setns: " + e, e);
+    }
+  }
+
+  public static int open(String path, int flags, int mode) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      return check("open " + path, (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode), st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("open: " + e, e);
+    }
+  }
+
+  public static void close(int fd) {
+    try (Arena a = Arena.ofConfined()) {
+      int ignored = (int) CLOSE.invokeExact(a.allocate(CALL_STATE), fd);
+    } catch (Throwable ignored) {
+      // closing is best effort
+    }
+  }
+
+  public static int socket(int domain, int type, int protocol) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      return check("socket", (int) SOCKET.invokeExact(st, domain, type | O_CLOEXEC, protocol), st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("socket: " + e, e);
+    }
+  }
+
+  /** ioctl(2) with a pointer argument. */
+  public static void ioctl(int fd, long request, MemorySegment arg) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment st = a.allocate(CALL_STATE);
+      check("ioctl", (int) IOCTL.invokeExact(st, fd, request, arg), st);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("ioctl: " + e, e);
+    }
+  }
+
+  private static MemorySegment str(Arena a, String s) {
+    return s == null ? MemorySegment.NULL : a.allocateFrom(s);
+  }
+}
