@@ -72,7 +72,9 @@ public class ProxyBench {
 
     // Both kvx modes at once, on their own cluster IPs and devices, so that every round measures every
     // target back to back (the machine's load drifts; medians over rounds, not one long run each).
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    VertxOptions vo = new VertxOptions().setPreferNativeTransport(true);
+    if (Integer.getInteger("bench.eventLoops", 0) > 0) vo.setEventLoopPoolSize(Integer.getInteger("bench.eventLoops"));
+    Vertx vertx = Vertx.vertx(vo);
     Context ctx = vertx.getOrCreateContext();
     Proxier nft = start(vertx, ctx, options("nftables", 0), Map.of("web", BACKENDS, "web1", BACKENDS.subList(0, 1)));
     Proxier user = start(vertx, ctx, options("userspace", 1), Map.of("web", BACKENDS));
@@ -87,7 +89,7 @@ public class ProxyBench {
             "kvx nftables over the 3 backends (numgen random)", none),
         new Target("userspace/3", "http://" + clusterIp(1, "web") + "/",
             "kvx userspace (Netty relay in this JVM, " + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
-                + ", " + VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE + " event loops) over the 3 backends", self),
+                + ", " + vo.getEventLoopPoolSize() + " event loops) over the 3 backends", self),
         new Target("nginx/3", "http://" + NET + ".51.1:8081/",
             "nginx " + version("nginx", "-v") + " stream proxy in the node over the 3 backends",
             () -> tree(work + "/nginx-lb.pid")),
