@@ -32,75 +32,144 @@ import java.util.regex.Pattern;
 /**
  * Runs inside the node namespace that ops/bench/proxy set up (read that script first): wrk from the
  * client namespace against each target in turn, kvx's proxy started here for its two modes, then the
- * nftables programming time for one changed service among N.
- * Usage: ProxyBench CLIENT_NS SECONDS CONNECTIONS THREADS N1,N2,...
+ * nftables programming time for one changed service among N. Settings come as -Dbench.* properties.
  */
 public class ProxyBench {
 
-  static final List<String> BACKENDS = List.of("10.75.50.11", "10.75.50.12", "10.75.50.13");
+  static final String NET = System.getProperty("bench.net", "10.75");
+  static final List<String> BACKENDS = List.of(NET + ".50.11", NET + ".50.12", NET + ".50.13");
 
-  record Result(String target, double rps, double p99Millis, String note) {
+  /**
+   * One wrk run: requests/s, p99, and CPU per request (µs) spent by the client (wrk), the backends'
+   * nginx workers and the proxy process (none for direct and nftables: kernel NAT work is done in the
+   * softirqs of whoever sends the packet, i.e. mostly counted in the client's and backends' system time).
+   */
+  record Result(double rps, double p99Millis, double clientUs, double backendUs, double proxyUs, String errors) {
+    double totalUs() {
+      return clientUs + backendUs + proxyUs;
+    }
   }
 
-  static String clientNs;
-  static int seconds;
-  static int connections;
-  static int threads;
+  /** A target and the processes (besides client and backends) whose CPU counts for it. */
+  record Target(String name, String url, String meaning, Supplier<List<Long>> proxyPids) {
+  }
+
+  static String clientNs = System.getProperty("bench.client");
+  static String clientCpus = System.getProperty("bench.clientCpus", "");
+  static int seconds = Integer.getInteger("bench.seconds", 8);
+  static int connections = Integer.getInteger("bench.connections", 32);
+  static int threads = Integer.getInteger("bench.threads", 1);
+  /** The script's pid files: three backends, the nginx stream proxy, haproxy. */
+  static String work = System.getProperty("bench.work", "");
+  static final long TICKS = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s
 
   public static void main(String[] a) throws Exception {
-    clientNs = a[0];
-    seconds = Integer.parseInt(a[1]);
-    connections = Integer.parseInt(a[2]);
-    threads = Integer.parseInt(a[3]);
-    List<Integer> counts = Arrays.stream(a[4].split(",")).map(Integer::parseInt).toList();
-    int rounds = a.length > 5 ? Integer.parseInt(a[5]) : 3;
+    List<Integer> counts = Arrays.stream(System.getProperty("bench.services", "100,1000,5000").split(","))
+        .filter(x -> !x.isBlank()).map(Integer::parseInt).toList();
+    int rounds = Integer.getInteger("bench.rounds", 5);
+    List<String> wanted = List.of(System.getProperty("bench.targets",
+        "direct,nftables/1,nftables/3,userspace/3,nginx/3,haproxy/3").split(","));
 
     // Both kvx modes at once, on their own cluster IPs and devices, so that every round measures every
     // target back to back (the machine's load drifts; medians over rounds, not one long run each).
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    VertxOptions vo = new VertxOptions().setPreferNativeTransport(true);
+    if (Integer.getInteger("bench.eventLoops", 0) > 0) vo.setEventLoopPoolSize(Integer.getInteger("bench.eventLoops"));
+    Vertx vertx = Vertx.vertx(vo);
     Context ctx = vertx.getOrCreateContext();
-    Proxier nft = start(vertx, ctx, options("nftables", 0));
-    Proxier user = start(vertx, ctx, options("userspace", 1));
-    Map<String, String> urls = new LinkedHashMap<>();
-    urls.put("direct (one backend)", "http://10.75.50.11/");
-    urls.put("kvx nftables", "http://" + clusterIp(0) + "/");
-    urls.put("kvx userspace", "http://" + clusterIp(1) + "/");
-    urls.put("nginx " + version("nginx", "-v") + " stream", "http://10.75.51.1:8081/");
-    urls.put("haproxy " + version("haproxy", "-v"), "http://10.75.51.1:8082/");
+    Proxier nft = start(vertx, ctx, options("nftables", 0), Map.of("web", BACKENDS, "web1", BACKENDS.subList(0, 1)));
+    Proxier user = start(vertx, ctx, options("userspace", 1), Map.of("web", BACKENDS));
+    Supplier<List<Long>> none = List::of;
+    Supplier<List<Long>> self = () -> List.of(ProcessHandle.current().pid());
+    List<Target> all = List.of(
+        new Target("direct", "http://" + BACKENDS.get(0) + "/",
+            "no proxy: the node routes the client to backend 1 (the anchor)", none),
+        new Target("nftables/1", "http://" + clusterIp(0, "web1") + "/",
+            "kvx nftables, a service whose one endpoint is backend 1: direct + DNAT + masquerade", none),
+        new Target("nftables/3", "http://" + clusterIp(0, "web") + "/",
+            "kvx nftables over the 3 backends (numgen random)", none),
+        new Target("userspace/3", "http://" + clusterIp(1, "web") + "/",
+            "kvx userspace (Netty relay in this JVM, " + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
+                + ", " + vo.getEventLoopPoolSize() + " event loops) over the 3 backends", self),
+        new Target("nginx/3", "http://" + NET + ".51.1:8081/",
+            "nginx " + version("nginx", "-v") + " stream proxy in the node over the 3 backends",
+            () -> tree(work + "/nginx-lb.pid")),
+        new Target("haproxy/3", "http://" + NET + ".51.1:8082/",
+            "haproxy " + version("haproxy", "-v") + " (mode tcp, roundrobin) in the node over the 3 backends",
+            () -> tree(work + "/haproxy.pid")));
+    List<Target> targets = all.stream().filter(t -> wanted.contains(t.name())).toList();
+    System.out.printf("wrk -t%d -c%d -d%ds --latency from %s%s, 2 s warm-up per target; targets:%n", threads,
+        connections, seconds, clientNs, clientCpus.isEmpty() ? "" : " on cpu " + clientCpus);
+    for (Target t : targets) System.out.printf("  %-12s %s%n", t.name(), t.meaning());
+    int hold = Integer.getInteger("bench.hold", 0);
+    if (hold > 0) {
+      // for profiling by hand: everything stays up, nothing is measured
+      for (Target t : targets) System.out.printf("  %-12s %s%n", t.name(), t.url());
+      System.out.printf("holding for %d s (ip netns exec %s wrk ... URL)%n", hold, clientNs);
+      Thread.sleep(hold * 1000L);
+      rounds = 0;
+      counts = List.of();
+    }
     Map<String, List<Result>> runs = new LinkedHashMap<>();
+    targets.forEach(t -> runs.put(t.name(), new ArrayList<>()));
     try {
       for (int r = 1; r <= rounds; r++) {
         System.out.printf("round %d of %d (load %s)%n", r, rounds, loadavg());
-        for (var e : urls.entrySet()) runs.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(wrk(e.getKey(), e.getValue(), ""));
+        for (int k = 0; k < targets.size(); k++) {
+          Target t = targets.get((k + r - 1) % targets.size()); // rotated: no target always runs first
+          runs.get(t.name()).add(wrk(t));
+        }
       }
     } finally {
       on(ctx, nft::stop);
       on(ctx, user::stop);
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    Map<String, Result> results = new LinkedHashMap<>();
-    runs.forEach((k, list) -> results.put(k, new Result(k, median(list.stream().map(Result::rps).toList()),
-        median(list.stream().map(Result::p99Millis).toList()), list.stream().map(x -> String.format("%.0f", x.rps()))
-        .reduce((x, y) -> x + " " + y).orElse(""))));
-    List<Result> rs = List.copyOf(results.values());
+    if (rounds == 0) return;
 
     System.out.println();
-    System.out.printf("%-26s %12s %10s  %s%n", "target (median of " + rounds + ")", "requests/s", "p99 ms", "each round");
-    for (Result r : rs) System.out.printf("%-26s %12.0f %10.2f  %s%n", r.target(), r.rps(), r.p99Millis(), r.note());
-    double direct = rs.get(0).rps();
-    System.out.printf("%nnftables / direct   = %.2f  (target >= 0.95)%n", rs.get(1).rps() / direct);
-    System.out.printf("userspace / nginx   = %.2f  (target >= 1.00)%n", rs.get(2).rps() / rs.get(3).rps());
-    System.out.printf("userspace / haproxy = %.2f%n", rs.get(2).rps() / rs.get(4).rps());
-    System.out.printf("nginx / direct      = %.2f, haproxy / direct = %.2f%n", rs.get(3).rps() / direct,
-        rs.get(4).rps() / direct);
+    System.out.printf("%-12s %11s %8s   %-29s  %s%n", "median of " + rounds, "requests/s", "p99 ms",
+        "CPU us/request: client+backends+proxy = total", "requests/s per round");
+    for (var e : runs.entrySet()) {
+      List<Result> l = e.getValue();
+      System.out.printf("%-12s %11.0f %8.2f   %5.1f + %5.1f + %5.1f = %5.1f          %s%n", e.getKey(), med(l, Result::rps),
+          med(l, Result::p99Millis), med(l, Result::clientUs), med(l, Result::backendUs), med(l, Result::proxyUs),
+          med(l, Result::totalUs), l.stream().map(x -> String.format("%.0f", x.rps())).reduce((x, y) -> x + " " + y)
+              .orElse(""));
+    }
+    System.out.println();
+    System.out.println("Ratios: throughput = median over rounds of (a's requests/s / b's in the same round), load-sensitive;");
+    System.out.println("CPU = b's CPU per request / a's (medians): the throughput ratio when CPU is what runs out, load-robust.");
+    System.out.printf("%-25s %10s %6s%n", "", "throughput", "CPU");
+    ratio(runs, "nftables/1", "direct", "target >= 0.95: the same backend, so the cost of the rules alone");
+    ratio(runs, "userspace/3", "nginx/3", "target >= 1.00");
+    ratio(runs, "userspace/3", "haproxy/3", "");
+    ratio(runs, "nftables/3", "direct", "three backends against one");
+    ratio(runs, "nginx/3", "direct", "");
+    ratio(runs, "haproxy/3", "direct", "");
 
+    if (counts.isEmpty()) return;
     System.out.println();
     System.out.printf("%-10s %14s %24s %16s %26s%n", "services", "full sync ms", "one changed: median ms",
         "max ms (of 9)", "median CPU ms (this thread)");
     for (int n : counts) programming(n);
   }
 
+  static double med(List<Result> l, java.util.function.ToDoubleFunction<Result> f) {
+    return median(l.stream().map(f::applyAsDouble).toList());
+  }
+
+  static void ratio(Map<String, List<Result>> runs, String a, String b, String note) {
+    List<Result> ra = runs.get(a);
+    List<Result> rb = runs.get(b);
+    if (ra == null || rb == null) return;
+    List<Double> paired = new ArrayList<>();
+    for (int i = 0; i < Math.min(ra.size(), rb.size()); i++) paired.add(ra.get(i).rps() / rb.get(i).rps());
+    System.out.printf("%-11s / %-11s %10.2f %6.2f%s%n", a, b, median(paired), med(rb, Result::totalUs)
+        / med(ra, Result::totalUs), note.isEmpty() ? "" : "   (" + note + ")");
+  }
+
   static double median(List<Double> xs) {
+    if (xs.isEmpty()) return Double.NaN;
     List<Double> s = xs.stream().sorted().toList();
     return s.get(s.size() / 2);
   }
@@ -114,17 +183,20 @@ public class ProxyBench {
     }
   }
 
-  static String clusterIp(int i) {
-    return "10.75." + (60 + i) + ".10";
+  /** Mode i's service CIDR is NET.(60+i).0/24; "web" is .10, "web1" .11. */
+  static String clusterIp(int i, String service) {
+    return NET + "." + (60 + i) + "." + (service.equals("web") ? 10 : 11);
   }
 
-  static Proxier start(Vertx vertx, Context ctx, ProxyOptions o) throws Exception {
+  static Proxier start(Vertx vertx, Context ctx, ProxyOptions o, Map<String, List<String>> services) throws Exception {
     Proxier proxier = new Proxier(vertx, o, ProxyModes.create(vertx, o), new SimpleMeterRegistry());
     on(ctx, proxier::start);
     int i = o.mode.equals("nftables") ? 0 : 1;
     on(ctx, () -> {
-      proxier.onService("default/web", service(clusterIp(i)));
-      proxier.onEndpointSlice("default/web-1", slice());
+      services.forEach((name, backends) -> {
+        proxier.onService("default/" + name, service(name, clusterIp(i, name)));
+        proxier.onEndpointSlice("default/" + name + "-1", slice(name, backends));
+      });
       return proxier.synced();
     });
     return proxier;
@@ -134,7 +206,7 @@ public class ProxyBench {
     ProxyOptions o = options(mode);
     o.table = "kvxqbench" + i;
     o.serviceDevice = "kvxq-svc" + i;
-    o.serviceCidr = "10.75." + (60 + i) + ".0/24";
+    o.serviceCidr = NET + "." + (60 + i) + ".0/24";
     return o;
   }
 
@@ -143,25 +215,25 @@ public class ProxyBench {
     o.mode = mode;
     o.table = "kvxqbench";
     o.serviceDevice = "kvxq-svc0";
-    o.serviceCidr = "10.75.60.0/24";
-    o.clusterCidr = "10.75.50.0/24";
+    o.serviceCidr = NET + ".60.0/24";
+    o.clusterCidr = NET + ".50.0/24";
     o.fullSyncSeconds = 0;
     return o;
   }
 
-  static JsonObject service(String clusterIp) {
-    return new JsonObject().put("metadata", new JsonObject().put("namespace", "default").put("name", "web"))
+  static JsonObject service(String name, String clusterIp) {
+    return new JsonObject().put("metadata", new JsonObject().put("namespace", "default").put("name", name))
         .put("spec", new JsonObject().put("clusterIP", clusterIp).put("ports", new JsonArray()
             .add(new JsonObject().put("name", "http").put("port", 80).put("targetPort", 80))));
   }
 
-  static JsonObject slice() {
+  static JsonObject slice(String service, List<String> backends) {
     JsonArray eps = new JsonArray();
-    for (String ip : BACKENDS) {
+    for (String ip : backends) {
       eps.add(new JsonObject().put("addresses", new JsonArray().add(ip)).put("conditions", new JsonObject().put("ready", true)));
     }
-    return new JsonObject().put("metadata", new JsonObject().put("namespace", "default").put("name", "web-1")
-            .put("labels", new JsonObject().put("kubernetes.io/service-name", "web")))
+    return new JsonObject().put("metadata", new JsonObject().put("namespace", "default").put("name", service + "-1")
+            .put("labels", new JsonObject().put("kubernetes.io/service-name", service)))
         .put("addressType", "IPv4").put("endpoints", eps)
         .put("ports", new JsonArray().add(new JsonObject().put("name", "http").put("port", 80).put("protocol", "TCP")));
   }
@@ -176,7 +248,7 @@ public class ProxyBench {
       for (int i = 0; i < n; i++) {
         String key = "bench/s" + i;
         ServicePortName name = new ServicePortName("bench", "s" + i, "http", "TCP");
-        String ip = "10.75." + (100 + i / 250) + "." + (i % 250 + 1);
+        String ip = NET + "." + (100 + i / 250) + "." + (i % 250 + 1);
         svcs.put(key, Map.of(name, new ServicePort(name, ip, 80, "TCP", 0, 0)));
         eps.put(key, Map.of(name, endpoints(i, 3)));
       }
@@ -210,29 +282,82 @@ public class ProxyBench {
   static List<Endpoint> endpoints(int seed, int count) {
     List<Endpoint> out = new ArrayList<>();
     for (int k = 0; k < count; k++) {
-      out.add(new Endpoint("10.75." + (200 + (seed + k) % 50) + "." + (k + 1), 8080, true));
+      out.add(new Endpoint(NET + "." + (200 + (seed + k) % 50) + "." + (k + 1), 8080, true));
     }
     return out.stream().sorted().distinct().toList();
   }
 
-  static Result wrk(String target, String url, String note) throws Exception {
+  /** wrk in the client namespace (on the client CPUs), then bash's `times` for wrk's CPU time. */
+  static List<String> wrkCommand(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs));
+    if (!clientCpus.isEmpty()) cmd.addAll(List.of("taskset", "-c", clientCpus));
+    cmd.addAll(List.of("bash", "-c", "wrk \"$@\" && times", "wrk", "-t" + threads, "-c" + connections));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  static Result wrk(Target t) throws Exception {
     // a short warm-up (JIT, connection setup), then the measured run
-    run(List.of("ip", "netns", "exec", clientNs, "wrk", "-t" + threads, "-c" + connections, "-d2s", url));
-    String out = run(List.of("ip", "netns", "exec", clientNs, "wrk", "-t" + threads, "-c" + connections,
-        "-d" + seconds + "s", "--latency", url));
+    run(wrkCommand("-d2s", t.url()));
+    List<Long> backends = new ArrayList<>();
+    for (int i = 1; i <= BACKENDS.size(); i++) backends.addAll(tree(work + "/" + clientNs.replaceAll("-c$", "-b" + i) + ".pid"));
+    List<Long> proxy = t.proxyPids().get();
+    long b0 = ticks(backends);
+    long p0 = ticks(proxy);
+    String out = run(wrkCommand("-d" + seconds + "s", "--latency", t.url()));
+    long b1 = ticks(backends);
+    long p1 = ticks(proxy);
     Matcher rps = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+    Matcher total = Pattern.compile("(\\d+) requests in").matcher(out);
     Matcher p99 = Pattern.compile("\\s99%\\s+([0-9.]+)(us|ms|s)").matcher(out);
     Matcher errors = Pattern.compile("Socket errors:.*|Non-2xx.*").matcher(out);
-    if (!rps.find() || !p99.find()) throw new IOException("no wrk figures for " + target + ":\n" + out);
+    // `times` after wrk: the second line is the children's (wrk's) user and system time
+    Matcher times = Pattern.compile("(\\d+)m([0-9.]+)s (\\d+)m([0-9.]+)s\\s*$").matcher(out);
+    if (!rps.find() || !p99.find() || !total.find() || !times.find()) {
+      throw new IOException("no wrk figures for " + t.name() + ":\n" + out);
+    }
     double p = Double.parseDouble(p99.group(1)) * switch (p99.group(2)) {
       case "us" -> 0.001;
       case "s" -> 1000.0;
       default -> 1.0;
     };
-    String extra = errors.find() ? " [" + errors.group().trim() + "]" : "";
-    System.out.printf("  %-24s %10.0f req/s  p99 %.2f ms%s%n", target, Double.parseDouble(rps.group(1)), p, extra);
-    return new Result(target, Double.parseDouble(rps.group(1)), p, note + extra);
+    double n = Double.parseDouble(total.group(1));
+    double clientSeconds = Integer.parseInt(times.group(1)) * 60 + Double.parseDouble(times.group(2))
+        + Integer.parseInt(times.group(3)) * 60 + Double.parseDouble(times.group(4));
+    Result r = new Result(Double.parseDouble(rps.group(1)), p, clientSeconds * 1e6 / n,
+        (b1 - b0) * 1e6 / TICKS / n, (p1 - p0) * 1e6 / TICKS / n, errors.find() ? " [" + errors.group().trim() + "]" : "");
+    System.out.printf("  %-12s %10.0f req/s  p99 %7.2f ms  CPU us/request %5.1f + %5.1f + %5.1f = %5.1f%s%n", t.name(),
+        r.rps(), p, r.clientUs(), r.backendUs(), r.proxyUs(), r.totalUs(), r.errors());
+    return r;
   }
+
+  /** A daemon's pid (from its pid file) and all its descendants. */
+  static List<Long> tree(String pidFile) {
+    try {
+      long pid = Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of(pidFile)).trim());
+      List<Long> out = new ArrayList<>(List.of(pid));
+      ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> out.add(d.pid())));
+      return out;
+    } catch (IOException | NumberFormatException e) {
+      return List.of();
+    }
+  }
+
+  /** utime + stime of these processes (all their threads), in clock ticks. */
+  static long ticks(List<Long> pids) {
+    long sum = 0;
+    for (long pid : pids) {
+      try {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        sum += Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of proc(5)
+      } catch (IOException e) {
+        // gone: counts nothing
+      }
+    }
+    return sum;
+  }
+
 
   static String version(String... cmd) {
     try {

@@ -29,7 +29,10 @@ import java.util.Map;
  * Hairpin traffic (a pod reaching itself through its service) is masqueraded in postrouting by one
  * rule against the {@code hairpin-endpoints} set ({@code ip . ip} per endpoint address), which the mode
  * keeps with reference counts across services. A port without ready endpoints has no chains: its keys
- * go to the no-endpoint maps, which the filter hooks reject, as kube-proxy does. Pure: strings in, strings out.
+ * go to the no-endpoint maps, which the filter hooks reject, as kube-proxy does. The filter hooks see
+ * every packet of every connection on the node, so (as kube-proxy) they look at new connections only:
+ * an established packet costs one conntrack-state test there instead of a map lookup and a FIB lookup.
+ * Pure: strings in, strings out.
  */
 public final class NftRenderer {
 
@@ -65,10 +68,10 @@ public final class NftRenderer {
           chain nat-prerouting { type nat hook prerouting priority dstnat ; policy accept ; jump services ; }
           chain nat-output { type nat hook output priority -100 ; policy accept ; jump services ; }
           chain nat-postrouting { type nat hook postrouting priority srcnat ; policy accept ; jump masquerading ; }
-          chain filter-input { type filter hook input priority -10 ; policy accept ; jump no-endpoints ; \
-        fib daddr type local meta l4proto . th dport vmap @%5$s ; }
-          chain filter-forward { type filter hook forward priority -10 ; policy accept ; jump no-endpoints ; }
-          chain filter-output { type filter hook output priority -10 ; policy accept ; jump no-endpoints ; }
+          chain filter-input { type filter hook input priority -10 ; policy accept ; ct state new jump no-endpoints ; \
+        ct state new fib daddr type local meta l4proto . th dport vmap @%5$s ; }
+          chain filter-forward { type filter hook forward priority -10 ; policy accept ; ct state new jump no-endpoints ; }
+          chain filter-output { type filter hook output priority -10 ; policy accept ; ct state new jump no-endpoints ; }
           chain no-endpoints { ip daddr . meta l4proto . th dport vmap @%4$s ; }
           chain reject-chain { reject ; }
           chain services {

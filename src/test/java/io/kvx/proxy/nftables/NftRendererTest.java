@@ -4,6 +4,7 @@ import io.kvx.proxy.Endpoint;
 import io.kvx.proxy.ServicePort;
 import io.kvx.proxy.ServicePortName;
 import io.kvx.proxy.ServiceView;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NftRendererTest {
 
@@ -109,5 +111,18 @@ class NftRendererTest {
   @MethodSource("cases")
   void renders(String name, List<ServiceView> ports, String expected) {
     assertEquals(expected, show(R.render("default/web", ports)));
+  }
+
+  /** The filter hooks run for every packet on the node: only a new connection pays the no-endpoint lookups. */
+  @Test
+  void filterHooksLookAtNewConnectionsOnly() {
+    List<String> hooks = R.base().lines().filter(l -> l.contains("type filter hook")).toList();
+    assertEquals(3, hooks.size());
+    for (String chain : hooks) {
+      String rules = chain.substring(chain.indexOf("policy accept ;") + "policy accept ;".length(), chain.lastIndexOf('}'));
+      for (String rule : rules.split(";")) {
+        if (!rule.isBlank()) assertTrue(rule.trim().startsWith("ct state new "), chain);
+      }
+    }
   }
 }
