@@ -46,7 +46,7 @@ public final class OpenApiRoutes {
     synchronized (this) {
       if (current == null || !now.equals(snapshot)) {
         snapshot = now;
-        current = new OpenApi(now);
+        current = new OpenApi(now, Reviews.TYPES);
       }
       return current;
     }
