@@ -90,7 +90,7 @@ final class StreamRoutes {
         throw ApiError.badRequest("a container name must be specified for pod " + name + ", choose one of: "
             + names(containers));
       }
-    } else if (!names(containers).contains(container)) {
+    } else if (!anyContainer(pod).contains(container)) {
       throw ApiError.badRequest("container " + container + " is not valid for pod " + name);
     }
     if (container == null) container = containers.getJsonObject(0).getString("name");
@@ -115,6 +115,16 @@ final class StreamRoutes {
     String annotated = Meta.meta(pod).getJsonObject("annotations", new JsonObject())
         .getString("kubectl.kubernetes.io/default-container");
     return annotated != null && names(containers).contains(annotated) ? annotated : null;
+  }
+
+  /** Every container a stream or log may name: init, regular and ephemeral ones. */
+  static List<String> anyContainer(JsonObject pod) {
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    List<String> out = new ArrayList<>();
+    for (String list : List.of("initContainers", "containers", "ephemeralContainers")) {
+      out.addAll(names(spec.getJsonArray(list, new JsonArray())));
+    }
+    return out;
   }
 
   static List<String> names(JsonArray containers) {

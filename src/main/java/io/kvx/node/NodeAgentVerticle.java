@@ -115,6 +115,10 @@ public final class NodeAgentVerticle extends VerticleBase {
       ContainerRecord cr = r.containers.get(containers.getJsonObject(i).getString("name"));
       if (cr == null || !cr.running || cr.killReason != null) return false;
     }
+    for (Object o : r.pod.getJsonObject("spec").getJsonArray("ephemeralContainers", new JsonArray())) {
+      ContainerRecord cr = r.containers.get(((JsonObject) o).getString("name"));
+      if (cr == null || cr.running) return false;
+    }
     return true;
   }
 
@@ -768,6 +772,27 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
       startContainer(r, c, cr);
     }
+    runEphemeralContainers(r);
+  }
+
+  /**
+   * Blocking: starts each ephemeral container (`kubectl debug`) once, in the pod's network namespace,
+   * and records its exit; as the kubelet, it is never restarted.
+   */
+  private void runEphemeralContainers(PodRecord r) throws IOException {
+    for (Object o : r.pod.getJsonObject("spec").getJsonArray("ephemeralContainers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
+      if (cr.running) {
+        ContainerStatus st = runtime.status(cr.spec);
+        if (st.state() == ContainerStatus.State.RUNNING) continue;
+        cr.running = false;
+        cr.terminated = terminated(cr, st, st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137);
+        runtime.remove(cr.spec);
+        continue;
+      }
+      if (cr.terminated == null && cr.spec == null) startContainer(r, c, cr);
+    }
   }
 
   private void startContainer(PodRecord r, JsonObject c, ContainerRecord cr) throws IOException {
@@ -1007,6 +1032,27 @@ public final class NodeAgentVerticle extends VerticleBase {
       if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
       initStatuses.add(cs);
     }
+    JsonArray ephemeralStatuses = new JsonArray();
+    for (Object o : spec.getJsonArray("ephemeralContainers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.get(c.getString("name"));
+      JsonObject state;
+      if (cr != null && cr.running) {
+        state = new JsonObject().put("running", new JsonObject().put("startedAt", cr.startedAt));
+      } else if (cr != null && cr.terminated != null) {
+        state = new JsonObject().put("terminated", cr.terminated);
+      } else {
+        JsonObject w = new JsonObject().put("reason", cr == null || cr.waitingReason == null ? "ContainerCreating"
+            : cr.waitingReason);
+        if (cr != null && cr.waitingMessage != null) w.put("message", cr.waitingMessage);
+        state = new JsonObject().put("waiting", w);
+      }
+      JsonObject cs = new JsonObject().put("name", c.getString("name")).put("image", c.getString("image"))
+          .put("imageID", cr == null || cr.spec == null ? "" : cr.imageId).put("ready", false)
+          .put("restartCount", 0).put("state", state).put("lastState", new JsonObject());
+      if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
+      ephemeralStatuses.add(cs);
+    }
     boolean hasInit = !initStatuses.isEmpty();
     String phase = r.initFailed ? "Failed" : !r.initialized && hasInit ? "Pending"
         : PodStatuses.phase(spec.getString("restartPolicy", "Always"), list, spec.getJsonArray("containers").size());
@@ -1018,6 +1064,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         .put("hostIP", nodeIp).put("hostIPs", new JsonArray().add(new JsonObject().put("ip", nodeIp)))
         .put("containerStatuses", statuses);
     if (hasInit) status.put("initContainerStatuses", initStatuses);
+    if (!ephemeralStatuses.isEmpty()) status.put("ephemeralContainerStatuses", ephemeralStatuses);
     if (r.ip != null) {
       status.put("podIP", r.ip).put("podIPs", new JsonArray().add(new JsonObject().put("ip", r.ip)));
     }
