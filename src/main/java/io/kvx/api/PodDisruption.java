@@ -118,6 +118,59 @@ public final class PodDisruption {
         .put("observedGeneration", Meta.meta(pdb).getLong("generation", 1L));
   }
 
+  /**
+   * The status the disruption controller writes: the budget's counts, its DisruptionAllowed condition,
+   * and disruptedPods without the pods that are gone, being deleted, or recorded over two minutes ago.
+   */
+  public static JsonObject status(JsonObject pdb, List<JsonObject> pods, Instant now) {
+    JsonObject old = pdb.getJsonObject("status", new JsonObject());
+    Budget b = budget(pdb, pods, now);
+    Map<String, JsonObject> byName = new HashMap<>();
+    for (JsonObject pod : pods) byName.put(Meta.name(pod), pod);
+    JsonObject disrupted = new JsonObject();
+    old.getJsonObject("disruptedPods", new JsonObject()).forEach(e -> {
+      JsonObject pod = byName.get(e.getKey());
+      if (pod != null && !Meta.meta(pod).containsKey("deletionTimestamp")
+          && recentlyDisrupted(old.getJsonObject("disruptedPods"), e.getKey(), now)) {
+        disrupted.put(e.getKey(), e.getValue());
+      }
+    });
+    boolean allowed = b.disruptionsAllowed() > 0;
+    JsonObject previous = null;
+    for (Object o : old.getJsonArray("conditions", new JsonArray())) {
+      if (o instanceof JsonObject c && "DisruptionAllowed".equals(c.getString("type"))) previous = c;
+    }
+    String conditionStatus = allowed ? "True" : "False";
+    String since = previous != null && conditionStatus.equals(previous.getString("status"))
+        ? previous.getString("lastTransitionTime") : now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    long generation = Meta.meta(pdb).getLong("generation", 1L);
+    JsonObject condition = new JsonObject().put("type", "DisruptionAllowed").put("status", conditionStatus)
+        .put("reason", allowed ? "SufficientPods" : "InsufficientPods").put("message", "")
+        .put("lastTransitionTime", since).put("observedGeneration", generation);
+    JsonObject out = new JsonObject().put("observedGeneration", generation)
+        .put("disruptionsAllowed", b.disruptionsAllowed()).put("currentHealthy", b.currentHealthy())
+        .put("desiredHealthy", b.desiredHealthy()).put("expectedPods", b.expectedPods())
+        .put("conditions", new JsonArray().add(condition));
+    if (!disrupted.isEmpty()) out.put("disruptedPods", disrupted);
+    return out;
+  }
+
+  /** Milliseconds until the first disruptedPods entry expires (0: none). */
+  public static long nextExpiryMillis(JsonObject pdb, Instant now) {
+    long next = 0;
+    for (Map.Entry<String, Object> e : pdb.getJsonObject("status", new JsonObject())
+        .getJsonObject("disruptedPods", new JsonObject())) {
+      try {
+        long ms = Instant.parse(String.valueOf(e.getValue())).plusSeconds(DISRUPTED_TTL_SECONDS).toEpochMilli()
+            - now.toEpochMilli();
+        if (ms > 0 && (next == 0 || ms < next)) next = ms;
+      } catch (RuntimeException ignored) {
+        // an unreadable time expires at once
+      }
+    }
+    return next;
+  }
+
   /** Kubernetes' words for a budget that allows no disruption now. */
   public static String blockedMessage(String pdbName, Budget b) {
     return "The disruption budget " + pdbName + " needs " + b.desiredHealthy() + " healthy pods and has "

@@ -72,6 +72,32 @@ class PodDisruptionTest {
   }
 
   @Test
+  void theControllersStatusCountsAndForgetsEvictionsOfPodsThatAreGoing() {
+    JsonObject pdb = pdb("minAvailable", 1);
+    Meta.meta(pdb).put("generation", 3);
+    pdb.put("status", new JsonObject().put("disruptedPods", new JsonObject().put("a", NOW.toString())
+        .put("gone", NOW.toString())));
+    JsonObject status = PodDisruption.status(pdb, PODS, NOW.plusSeconds(1));
+    // a is still recorded (not yet being deleted), so only b counts as healthy: no disruption allowed.
+    assertEquals(new JsonObject().put("a", NOW.toString()), status.getJsonObject("disruptedPods"));
+    assertEquals(0, status.getInteger("disruptionsAllowed"));
+    assertEquals(3, status.getInteger("expectedPods"));
+    assertEquals(3L, status.getLong("observedGeneration"));
+    JsonObject condition = status.getJsonArray("conditions").getJsonObject(0);
+    assertEquals("False", condition.getString("status"));
+    assertEquals("InsufficientPods", condition.getString("reason"));
+    assertEquals(119_000, PodDisruption.nextExpiryMillis(pdb, NOW.plusSeconds(1)));
+    // Once a is being deleted its entry goes; the condition flips only when allowed changes.
+    List<JsonObject> deleting = List.of(PODS.get(0).copy(), PODS.get(1), PODS.get(2), PODS.get(3));
+    Meta.meta(deleting.get(0)).put("deletionTimestamp", NOW.toString());
+    pdb.put("status", status);
+    JsonObject later = PodDisruption.status(pdb, deleting, NOW.plusSeconds(5));
+    assertFalse(later.containsKey("disruptedPods"));
+    assertEquals(condition.getString("lastTransitionTime"),
+        later.getJsonArray("conditions").getJsonObject(0).getString("lastTransitionTime"));
+  }
+
+  @Test
   void anEmptySelectorCoversTheNamespaceAndNoSelectorNothing() {
     JsonObject all = pdb("minAvailable", 1);
     all.getJsonObject("spec").put("selector", new JsonObject());
