@@ -587,7 +587,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject status = r.pod.getJsonObject("status", new JsonObject());
     String podIp = status.getString("podIP");
     if (podIp == null || !Files.isDirectory(podsDir.resolve(r.uid))) return false;
-    if (network != null && !Files.exists(Path.of(CniNetwork.netnsPath(r.uid)))) return false;
+    if (network != null && !hostNetwork(r) && !Files.exists(Path.of(CniNetwork.netnsPath(r.uid)))) return false;
     r.ip = podIp;
     r.startTime = status.getString("startTime", Meta.now());
     List<JsonObject> statuses = new ArrayList<>();
@@ -621,7 +621,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
-          network != null ? CniNetwork.netnsPath(r.uid) : null, List.of(), 0, 0, 0, "/kvx", stdin(r, name),
+          netns(r), List.of(), 0, 0, 0, "/kvx", stdin(r, name),
           stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null);
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
@@ -706,7 +706,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private void converge(PodRecord r) throws IOException {
     if (r.ip == null && !adopt(r)) {
       long t0 = System.nanoTime();
-      r.ip = network != null ? network.setUp(r.uid, CniNetwork.portMappings(r.pod)) : nodeIp;
+      r.ip = network != null && !hostNetwork(r) ? network.setUp(r.uid, CniNetwork.portMappings(r.pod)) : nodeIp;
       r.sandboxMillis = (System.nanoTime() - t0) / 1_000_000;
       r.startTime = Meta.now();
       writePodFiles(r);
@@ -820,7 +820,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     Path log = logsDir.resolve(r.uid).resolve(cr.name).resolve(cr.attempt + ".log");
     List<String> env = new ArrayList<>();
     img.config().getJsonArray("Env", new JsonArray()).forEach(e -> env.add((String) e));
-    env.add("HOSTNAME=" + Meta.name(r.pod));
+    env.add("HOSTNAME=" + podHostname(r));
     // The kubernetes service, as every pod sees it (service links for other services are not injected).
     env.add("KUBERNETES_SERVICE_HOST=" + kubernetesServiceHost);
     env.add("KUBERNETES_SERVICE_PORT=443");
@@ -851,8 +851,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     mounts.addAll(volumeMounts);
     cr.imageId = img.names().stream().filter(n -> n.contains("@")).findFirst().orElse(img.id());
     cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
-        c.getString("workingDir", img.config().getString("WorkingDir", "/")), Meta.name(r.pod), log,
-        network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
+        c.getString("workingDir", img.config().getString("WorkingDir", "/")), podHostname(r), log, netns(r), mounts,
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
@@ -917,10 +916,33 @@ public final class NodeAgentVerticle extends VerticleBase {
     };
   }
 
+  private static boolean hostNetwork(PodRecord r) {
+    return r.pod.getJsonObject("spec").getBoolean("hostNetwork", false);
+  }
+
+  /**
+   * The network namespace a pod's containers join: its own (CNI), or for hostNetwork the agent's own
+   * one, named as runc's child sees it (it runs in the agent's namespace); null: a fresh one.
+   */
+  private String netns(PodRecord r) {
+    if (hostNetwork(r)) return "/proc/self/ns/net";
+    return network != null ? CniNetwork.netnsPath(r.uid) : null;
+  }
+
+  /** The pod's name, or for hostNetwork the node's host name (kube shares the host's UTS namespace). */
+  private static String podHostname(PodRecord r) {
+    if (!hostNetwork(r)) return Meta.name(r.pod);
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+    } catch (IOException e) {
+      return Meta.name(r.pod);
+    }
+  }
+
   private void writePodFiles(PodRecord r) throws IOException {
     Path dir = podsDir.resolve(r.uid);
     Files.createDirectories(dir);
-    String name = Meta.name(r.pod);
+    String name = podHostname(r);
     Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         + r.ip + "\t" + name + "\n");
     Files.writeString(dir.resolve("hostname"), name + "\n");
@@ -936,7 +958,10 @@ public final class NodeAgentVerticle extends VerticleBase {
     String policy = spec.getString("dnsPolicy", "ClusterFirst");
     JsonObject cfg = spec.getJsonObject("dnsConfig", new JsonObject());
     StringBuilder sb = new StringBuilder();
-    if (policy.equals("Default") || (network == null && !policy.equals("None"))) {
+    // A host-network pod's ClusterFirst falls back to the node's resolv.conf, as the kubelet's does
+    // (ClusterFirstWithHostNet asks for cluster DNS).
+    boolean hostFallback = hostNetwork(r) && policy.equals("ClusterFirst");
+    if (policy.equals("Default") || hostFallback || (network == null && !policy.equals("None"))) {
       Path host = Path.of("/etc/resolv.conf");
       return Files.exists(host) ? Files.readString(host) : "";
     }
@@ -1107,7 +1132,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (ContainerRecord c : r.containers.values()) {
       if (c.spec != null) runtime.remove(c.spec);
     }
-    if (network != null && r.ip != null) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
+    if (network != null && r.ip != null && !hostNetwork(r)) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
     deleteTree(podsDir.resolve(r.uid));
     deleteTree(logsDir.resolve(r.uid));
   }

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * kubectl commands a user reaches for around a running pod, against `kvx up` with a real node:
  * `kubectl debug` (pods/ephemeralcontainers: an ephemeral container in the pod's network namespace,
  * its status, logs, and that updates of the pod leave it alone), and evictions under a
- * PodDisruptionBudget (the eviction subresource's 429 and `kubectl drain` held by the budget).
+ * PodDisruptionBudget (the eviction subresource's 429 and `kubectl drain` held by the budget, the
+ * disruption controller's counts), and `kubectl debug node/...` (a hostNetwork pod).
  * Own ports 18402/5402, bridge kvxe2, pods in 10.154.2.0/24.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -111,6 +112,24 @@ class KubectlSweepIT {
     assertTrue(second.code() != 0 && second.out().contains("TooManyRequests"), second.out());
     kubectl.ok("delete", "pdb", "guarded");
     assertEquals(0, evict(pods[1]).code(), "without a budget the eviction goes");
+  }
+
+  @Test
+  @Order(3)
+  void debugOfANodeRunsInTheHostNetwork() throws Exception {
+    // kubectl debug node/... makes a hostNetwork pod with the node's root at /host: it sees the node's
+    // host name and addresses, not a pod network of its own.
+    String host = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+    Kubectl.Result r = kubectl.run("debug", "node/sweep-node", "-i", "--image=busybox", "--profile=general", "--",
+        "sh", "-c", "sleep 1; echo host=$(hostname); test -d /host/proc && echo root-mounted");
+    assertEquals(0, r.code(), r.out());
+    assertTrue(r.out().contains("host=" + host) && r.out().contains("root-mounted"), r.out());
+    String pod = kubectl.ok("get", "pods", "-o", "name").lines().filter(l -> l.contains("node-debugger-sweep-node"))
+        .findFirst().orElseThrow().trim();
+    String nodeIp = kubectl.ok("get", "node", "sweep-node", "-o",
+        "jsonpath={.status.addresses[?(@.type==\"InternalIP\")].address}").trim();
+    assertEquals(nodeIp, kubectl.ok("get", pod, "-o", "jsonpath={.status.podIP}").trim());
+    kubectl.ok("delete", pod);
   }
 
   private static Kubectl.Result evict(String pod) throws Exception {
