@@ -154,8 +154,8 @@ public final class Defaults {
     JsonObject spec = pod.getJsonObject("spec", new JsonObject());
     podSpec(spec);
     // Admission, not defaulting, in Kubernetes: pods get these, pod templates do not (a Deployment's
-    // template and its ReplicaSets' stay as the user wrote them).
-    putIfAbsent(spec, "preemptionPolicy", "PreemptLowerPriority");
+    // template and its ReplicaSets' stay as the user wrote them). preemptionPolicy is left to priority
+    // admission, which takes it from the pod's PriorityClass.
     putIfAbsent(spec, "priority", 0);
     // The DefaultTolerationSeconds admission plugin: a toleration for each of the two taints the pod
     // does not tolerate already.
