@@ -179,8 +179,51 @@ final class StreamRoutes {
         });
         ws.closeHandler(v -> stream.close());
         ws.exceptionHandler(e -> LOG.fine(open.getString("kind") + " stream: " + e.getMessage()));
+        if (open.getString("kind").equals("exec")) deferClientClose(req, ws, stream);
         socket.complete(ws);
       }).<Void>mapEmpty();
+    });
+  }
+
+  /** How long a command may run on after its client sent a WebSocket close, before the socket is closed. */
+  private static final long CLOSE_GRACE_MS = 10_000;
+
+  /**
+   * As kube-apiserver: a client's WebSocket close ends its input, not the command; the output still
+   * coming and the exit status are sent, then the server closes. Vert.x would answer the close frame at
+   * once and drop the connection (a fabric8 upload's final `wc -c` lost), so a handler ahead of Vert.x's
+   * takes the client's close frame, closes the command's stdin and lets the node's END frame close the
+   * socket (within {@link #CLOSE_GRACE_MS}).
+   */
+  private void deferClientClose(HttpServerRequest req, ServerWebSocket ws, NodeStream stream) {
+    io.vertx.core.Context context = vertx.getOrCreateContext();
+    io.netty.channel.ChannelPipeline pipeline;
+    try {
+      pipeline = ((io.vertx.core.net.impl.ConnectionBase) req.connection()).channel().pipeline();
+    } catch (RuntimeException e) {
+      LOG.fine("no deferred close: " + e);
+      return;
+    }
+    if (pipeline.get("handler") == null) return;
+    pipeline.addBefore("handler", "kvx-deferred-close", new io.netty.channel.ChannelInboundHandlerAdapter() {
+      private boolean seen;
+
+      @Override
+      public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof io.netty.handler.codec.http.websocketx.CloseWebSocketFrame close)) {
+          ctx.fireChannelRead(msg);
+          return;
+        }
+        close.release();
+        if (seen) return;
+        seen = true;
+        context.runOnContext(v -> {
+          stream.send(RemoteCommand.close(RemoteCommand.STDIN));
+          vertx.setTimer(CLOSE_GRACE_MS, t -> {
+            if (!ws.isClosed()) ws.close((short) 1000);
+          });
+        });
+      }
     });
   }
 

@@ -132,6 +132,56 @@ class KubectlSweepIT {
     kubectl.ok("delete", pod);
   }
 
+  @Test
+  @Order(4)
+  void anExecWhoseClientClosesFirstStillGetsItsOutputAndStatus() throws Exception {
+    // As kube-apiserver: the client's WebSocket close ends its input, the command runs on, and the server
+    // sends the rest of the output and the exit status before it closes (fabric8 closes right after an
+    // upload and then reads what its `wc -c` printed).
+    String token = Files.readString(kvx.home.resolve("admin.token")).trim();
+    StringBuilder stdout = new StringBuilder();
+    StringBuilder status = new StringBuilder();
+    java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+    java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
+    java.net.http.WebSocket ws = KvxProcess.insecureClient().newWebSocketBuilder()
+        .header("Authorization", "Bearer " + token).subprotocols("v5.channel.k8s.io")
+        .buildAsync(java.net.URI.create("wss://127.0.0.1:18402/api/v1/namespaces/default/pods/box/exec?"
+            + "command=sh&command=-c&command=sleep%201%3B%20echo%20late-output&stdin=true&stdout=true&stderr=true"),
+            new java.net.http.WebSocket.Listener() {
+              @Override
+              public java.util.concurrent.CompletionStage<?> onBinary(java.net.http.WebSocket w,
+                                                                     java.nio.ByteBuffer data, boolean last) {
+                byte[] bytes = new byte[data.remaining()];
+                data.get(bytes);
+                message.writeBytes(bytes);
+                if (last) {
+                  byte[] m = message.toByteArray();
+                  message.reset();
+                  String text = new String(m, 1, m.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+                  if (m[0] == 1) stdout.append(text);
+                  if (m[0] == 3) status.append(text);
+                }
+                w.request(1);
+                return null;
+              }
+
+              @Override
+              public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String r) {
+                closed.complete(code);
+                return null;
+              }
+
+              @Override
+              public void onError(java.net.http.WebSocket w, Throwable error) {
+                closed.completeExceptionally(error);
+              }
+            }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(1000, closed.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals("late-output\n", stdout.toString());
+    assertTrue(status.toString().contains("\"status\":\"Success\""), status.toString());
+  }
+
   private static Kubectl.Result evict(String pod) throws Exception {
     Path body = Files.createTempFile("eviction", ".json");
     Files.writeString(body, "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"" + pod
