@@ -97,7 +97,8 @@ class KubectlSweepIT {
     Kubectl.Result drain = kubectl.run("drain", "sweep-node", "--pod-selector=app=guarded", "--force",
         "--timeout=7s");
     assertNotEquals(0, drain.code(), drain.out());
-    assertTrue(drain.out().contains("global timeout reached"), drain.out());
+    assertTrue(drain.out().contains("(will retry after 5s): Cannot evict pod as it would violate the pod's "
+        + "disruption budget.") && drain.out().contains("global timeout reached"), drain.out());
     assertEquals("Running Running", kubectl.ok("get", "pods", "-l", "app=guarded", "-o",
         "jsonpath={.items[*].status.phase}").trim());
     kubectl.ok("uncordon", "sweep-node");
