@@ -206,6 +206,11 @@ public final class ApiService {
     }
     if (r.type() == Resources.PODS) {
       obj.remove("status");
+      Object ephemeral = obj.getJsonObject("spec", new JsonObject()).getValue("ephemeralContainers");
+      if (ephemeral instanceof JsonArray a && !a.isEmpty()) {
+        throw ApiError.invalid("", "Pod", Meta.name(obj), List.of(new ApiError.Cause("spec.ephemeralContainers",
+            "FieldValueForbidden", "Forbidden: cannot be set on create")));
+      }
     }
     Defaults.apply(r.type(), obj);
     if (r.type().kind().equals("Job") && !r.type().isCustom()) {

@@ -60,7 +60,7 @@ final class StreamRoutes {
       String node = pod.getJsonObject("spec").getString("nodeName");
       return switch (kind) {
         case "portforward" -> portForward(req, open, node);
-        default -> remoteCommand(req, open, node);
+        default -> remoteCommand(req, open, node, pod);
       };
     }).onFailure(e -> {
       req.resume();
@@ -117,6 +117,19 @@ final class StreamRoutes {
     return annotated != null && names(containers).contains(annotated) ? annotated : null;
   }
 
+  /** Whether the pod's status says the container runs (or says nothing of it yet). */
+  private static boolean running(JsonObject pod, String container) {
+    JsonObject status = pod.getJsonObject("status", new JsonObject());
+    for (String list : List.of("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")) {
+      for (Object o : status.getJsonArray(list, new JsonArray())) {
+        if (o instanceof JsonObject cs && container.equals(cs.getString("name"))) {
+          return cs.getJsonObject("state", new JsonObject()).containsKey("running");
+        }
+      }
+    }
+    return true;
+  }
+
   /** Every container a stream or log may name: init, regular and ephemeral ones. */
   static List<String> anyContainer(JsonObject pod) {
     JsonObject spec = pod.getJsonObject("spec", new JsonObject());
@@ -142,7 +155,12 @@ final class StreamRoutes {
   private static final long IN_FLIGHT_BYTES = 4L << 20;
 
   /** exec and attach over a WebSocket, channel frames passed through both ways. */
-  private Future<Void> remoteCommand(HttpServerRequest req, JsonObject open, String node) {
+  private Future<Void> remoteCommand(HttpServerRequest req, JsonObject open, String node, JsonObject pod) {
+    if (!req.canUpgradeToWebSocket() && !running(pod, open.getString("container"))) {
+      // kubectl retries over SPDY whenever the WebSocket upgrade is refused: tell it why the first one was.
+      return Future.failedFuture(ApiError.badRequest("container " + open.getString("container") + " is not valid "
+          + "for pod " + Meta.name(pod) + ": the container is not running"));
+    }
     if (!req.canUpgradeToWebSocket()) {
       return Future.failedFuture(ApiError.badRequest("kvx serves " + open.getString("kind") + " over WebSocket "
           + "(subprotocol " + RemoteCommand.V5 + "), not SPDY: use kubectl 1.30 or newer"));

@@ -66,6 +66,19 @@ class KubectlSweepIT {
     kubectl.ok("label", "pod", "box", "debugged=yes");
     assertEquals("dbg", kubectl.ok("get", "pod", "box", "-o", "jsonpath={.spec.ephemeralContainers[*].name}").trim());
     assertEquals("1/1", kubectl.ok("get", "pod", "box", "--no-headers").trim().split("\\s+")[1]);
+    // A pod cannot be created with ephemeral containers.
+    Path withEphemeral = Files.createTempFile("ephemeral", ".yaml");
+    Files.writeString(withEphemeral, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: born-debugged}
+        spec:
+          containers: [{name: a, image: busybox}]
+          ephemeralContainers: [{name: e, image: busybox}]
+        """);
+    Kubectl.Result born = kubectl.run("create", "-f", withEphemeral.toString());
+    assertTrue(born.code() != 0 && born.out().contains("spec.ephemeralContainers: Forbidden: cannot be set on create"),
+        born.out());
     // Reusing the name patches the existing one (merge key "name"), which may not change: a 422 naming it.
     Kubectl.Result again = kubectl.run("debug", "box", "--image=busybox", "--profile=general", "--container=dbg",
         "--", "true");
