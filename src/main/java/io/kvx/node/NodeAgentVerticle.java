@@ -622,7 +622,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
           netns(r), List.of(), 0, 0, 0, "/kvx", stdin(r, name),
-          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null);
+          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, null);
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
         cr.attempt = attempt;
@@ -855,7 +855,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
-        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security);
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, targetPidNamespace(r, c));
     long t0 = System.nanoTime();
     runtime.start(cr.spec);
     runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
@@ -914,6 +914,15 @@ public final class NodeAgentVerticle extends VerticleBase {
       case "status.hostIP" -> nodeIp;
       default -> "";
     };
+  }
+
+  /** Blocking: /proc/PID/ns/pid of an ephemeral container's running target, else null (its own). */
+  private String targetPidNamespace(PodRecord r, JsonObject c) throws IOException {
+    String target = c.getString("targetContainerName");
+    ContainerRecord cr = target == null ? null : r.containers.get(target);
+    if (cr == null || !cr.running || cr.spec == null) return null;
+    long pid = runtime.initPid(cr.spec);
+    return pid > 0 ? "/proc/" + pid + "/ns/pid" : null;
   }
 
   private static boolean hostNetwork(PodRecord r) {

@@ -66,6 +66,11 @@ class KubectlSweepIT {
     kubectl.ok("label", "pod", "box", "debugged=yes");
     assertEquals("dbg", kubectl.ok("get", "pod", "box", "-o", "jsonpath={.spec.ephemeralContainers[*].name}").trim());
     assertEquals("1/1", kubectl.ok("get", "pod", "box", "--no-headers").trim().split("\\s+")[1]);
+    // --target: the debugger joins box's PID namespace and sees its httpd.
+    Kubectl.Result targeted = kubectl.run("debug", "box", "-i", "--image=busybox", "--profile=general",
+        "--target=box", "--container=dbg-target", "--", "sh", "-c", "sleep 1; ps");
+    assertEquals(0, targeted.code(), targeted.out());
+    assertTrue(targeted.out().contains("httpd -f -p 8080"), targeted.out());
     // A pod cannot be created with ephemeral containers.
     Path withEphemeral = Files.createTempFile("ephemeral", ".yaml");
     Files.writeString(withEphemeral, """

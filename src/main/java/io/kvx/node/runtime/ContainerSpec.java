@@ -12,7 +12,8 @@ import java.util.List;
 public record ContainerSpec(String id, Path bundleDir, Path imageRootfs, List<String> args, List<String> env,
                             String workingDir, String hostname, Path logFile, String netnsPath,
                             List<Mount> mounts, long memoryLimitBytes, long cpuLimitMillis, long cpuRequestMillis,
-                            String cgroupParent, boolean stdin, boolean stdinOnce, Security security) {
+                            String cgroupParent, boolean stdin, boolean stdinOnce, Security security,
+                            String pidNamespacePath) {
 
   /** A bind mount into the container. */
   public record Mount(Path source, String destination, boolean readOnly) {}
