@@ -29,7 +29,8 @@ public final class ApiError extends RuntimeException {
   /** One cause of an Invalid error: the field path, a Kubernetes CauseType and a message. */
   public record Cause(String field, String type, String message) {
     JsonObject toJson() {
-      return new JsonObject().put("reason", type).put("message", message).put("field", field);
+      JsonObject out = new JsonObject().put("reason", type).put("message", message);
+      return field == null ? out : out.put("field", field);
     }
   }
 

@@ -153,6 +153,17 @@ public final class Defaults {
   private static void pod(JsonObject pod) {
     JsonObject spec = pod.getJsonObject("spec", new JsonObject());
     podSpec(spec);
+    // Admission, not defaulting, in Kubernetes: pods get these, pod templates do not (a Deployment's
+    // template and its ReplicaSets' stay as the user wrote them). preemptionPolicy is left to priority
+    // admission, which takes it from the pod's PriorityClass.
+    putIfAbsent(spec, "priority", 0);
+    // The DefaultTolerationSeconds admission plugin: a toleration for each of the two taints the pod
+    // does not tolerate already.
+    JsonArray tolerations = spec.getValue("tolerations") instanceof JsonArray a ? a : new JsonArray();
+    for (String key : new String[] {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+      if (!toleratesNoExecute(tolerations, key)) tolerations.add(toleration(key));
+    }
+    if (!tolerations.isEmpty()) spec.put("tolerations", tolerations);
     pod.put("spec", spec);
     JsonObject status = pod.getJsonObject("status", new JsonObject());
     putIfAbsent(status, "phase", "Pending");
@@ -167,21 +178,24 @@ public final class Defaults {
     putIfAbsent(spec, "terminationGracePeriodSeconds", 30);
     putIfAbsent(spec, "securityContext", new JsonObject());
     putIfAbsent(spec, "enableServiceLinks", true);
-    putIfAbsent(spec, "preemptionPolicy", "PreemptLowerPriority");
-    putIfAbsent(spec, "priority", 0);
-    if (!spec.containsKey("tolerations")) {
-      // The DefaultTolerationSeconds admission plugin's two tolerations.
-      spec.put("tolerations", new JsonArray()
-          .add(toleration("node.kubernetes.io/not-ready"))
-          .add(toleration("node.kubernetes.io/unreachable")));
-    }
-    for (String list : new String[] {"initContainers", "containers"}) {
+    for (String list : new String[] {"initContainers", "containers", "ephemeralContainers"}) {
       JsonArray cs = spec.getJsonArray(list);
       if (cs == null) continue;
       for (int i = 0; i < cs.size(); i++) {
         if (cs.getValue(i) instanceof JsonObject c) container(c);
       }
     }
+  }
+
+  private static boolean toleratesNoExecute(JsonArray tolerations, String key) {
+    for (Object o : tolerations) {
+      if (!(o instanceof JsonObject t)) continue;
+      String effect = t.getString("effect", "");
+      if (!effect.isEmpty() && !effect.equals("NoExecute")) continue;
+      String k = t.getString("key", "");
+      if (k.isEmpty() && "Exists".equals(t.getString("operator")) || k.equals(key)) return true;
+    }
+    return false;
   }
 
   private static JsonObject toleration(String key) {

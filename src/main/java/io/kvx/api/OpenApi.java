@@ -44,9 +44,22 @@ public final class OpenApi {
   private byte[] v2Protobuf;
   private Document root;
 
+  private final List<ResourceType> createOnly;
+
   public OpenApi(List<ResourceType> types) {
+    this(types, List.of());
+  }
+
+  /**
+   * {@code createOnly}: kinds whose only verb is create (the review APIs): described, with a POST on
+   * their collection and nothing else, as kube-apiserver does.
+   */
+  public OpenApi(List<ResourceType> types, List<ResourceType> createOnly) {
     // Types without a schema (the metrics.k8s.io views) are served but not described.
-    this.types = types.stream().filter(t -> t.model() != null || t.isCustom()).toList();
+    List<ResourceType> all = new ArrayList<>(types);
+    all.addAll(createOnly);
+    this.types = all.stream().filter(t -> t.model() != null || t.isCustom()).toList();
+    this.createOnly = List.copyOf(createOnly);
   }
 
   public List<ResourceType> types() {
@@ -64,7 +77,7 @@ public final class OpenApi {
       Map<String, List<ResourceType>> byGv = new LinkedHashMap<>();
       for (ResourceType t : types) byGv.computeIfAbsent(path(t.group(), t.version()), k -> new ArrayList<>()).add(t);
       Map<String, Document> out = new TreeMap<>();
-      byGv.forEach((p, ts) -> out.put(p, Document.of(groupVersion(ts))));
+      byGv.forEach((p, ts) -> out.put(p, Document.of(groupVersion(ts, createOnly))));
       v3 = out;
     }
     return v3;
@@ -111,7 +124,7 @@ public final class OpenApi {
   }
 
   /** The OpenAPI 3.0 document of one group-version's resource types. */
-  static JsonObject groupVersion(List<ResourceType> gvTypes) {
+  static JsonObject groupVersion(List<ResourceType> gvTypes, List<ResourceType> createOnly) {
     Map<String, JsonObject> schemas = new TreeMap<>();
     JsonObject paths = new JsonObject();
     for (String meta : List.of("DeleteOptions", "Status", "APIResourceList", "WatchEvent")) {
@@ -120,6 +133,10 @@ public final class OpenApi {
     schemas.put(ModelSchemas.META + "Patch", new JsonObject().put("type", "object"));
     for (ResourceType t : gvTypes) {
       String kindName = kindSchema(t, schemas);
+      if (createOnly.contains(t)) {
+        new OpenApiPaths(t, kindName, null).addCreateTo(paths);
+        continue;
+      }
       String listName = listSchema(t, kindName, schemas);
       for (String sub : t.subresources()) subresourceSchema(t, sub, schemas);
       new OpenApiPaths(t, kindName, listName).addTo(paths);

@@ -44,6 +44,17 @@ final class OpenApiPaths {
     };
   }
 
+  /** A kind whose only verb is create (a review): POST on its collection. */
+  void addCreateTo(JsonObject paths) {
+    String base = (type.group().isEmpty() ? "/api/" : "/apis/" + type.group() + "/") + type.version();
+    String collection = base + (type.namespaced() ? "/namespaces/{namespace}/" : "/") + type.plural();
+    JsonObject coll = pathItem(type.namespaced(), false);
+    coll.put("post", op("post", "create" + opSuffix + (type.namespaced() ? "Namespaced" : "") + type.kind(),
+        gvk(type), writeParams(false)).put("requestBody", body("*/*", kindName))
+        .put("responses", replies(kindName, "200", "201", "202")));
+    paths.put(collection, coll);
+  }
+
   void addTo(JsonObject paths) {
     String base = (type.group().isEmpty() ? "/api/" : "/apis/" + type.group() + "/") + type.version();
     String collection = base + (type.namespaced() ? "/namespaces/{namespace}/" : "/") + type.plural();

@@ -112,6 +112,20 @@ public final class Validation {
     Set<String> names = new HashSet<>();
     validateContainers(spec.getJsonArray("initContainers", new JsonArray()), path + ".initContainers", names, causes);
     validateContainers(containers, path + ".containers", names, causes);
+    JsonArray ephemeral = spec.getValue("ephemeralContainers") instanceof JsonArray a ? a : new JsonArray();
+    validateContainers(ephemeral, path + ".ephemeralContainers", names, causes);
+    for (int i = 0; i < ephemeral.size(); i++) {
+      // What an ephemeral container may not have, in kube's words.
+      for (String f : List.of("ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "resources",
+          "restartPolicy")) {
+        Object v = ephemeral.getJsonObject(i).getValue(f);
+        boolean set = v instanceof JsonArray a ? !a.isEmpty() : v instanceof JsonObject o ? !o.isEmpty() : v != null;
+        if (set) {
+          causes.add(new ApiError.Cause(path + ".ephemeralContainers[" + i + "]." + f, "FieldValueForbidden",
+              "Forbidden: cannot be set for an Ephemeral Container"));
+        }
+      }
+    }
     String policy = spec.getString("restartPolicy");
     if (policy != null && !Set.of("Always", "OnFailure", "Never").contains(policy)) {
       causes.add(new ApiError.Cause(path + ".restartPolicy", "FieldValueNotSupported",

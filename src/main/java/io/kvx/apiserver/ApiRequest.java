@@ -6,16 +6,24 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One API call, whichever transport carried it (HTTP or the event bus). {@code namespace} is null for
  * cluster-scoped calls and for list/watch across all namespaces. {@code warnings} collects what the
  * reply should warn about (HTTP sends them as Warning headers). {@code userAgent} names the client
- * (HTTP User-Agent; null over the bus).
+ * (HTTP User-Agent; null over the bus). {@code created} is set when a verb other than create made the
+ * object (a server-side apply of a new object), so HTTP answers 201 as Kubernetes does.
  */
 public record ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
                          JsonObject body, String patchType, Map<String, String> query, List<String> warnings,
-                         String userAgent) {
+                         String userAgent, AtomicBoolean created) {
+
+  public ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
+                    JsonObject body, String patchType, Map<String, String> query, List<String> warnings,
+                    String userAgent) {
+    this(verb, type, namespace, name, subresource, body, patchType, query, warnings, userAgent, new AtomicBoolean());
+  }
 
   public ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
                     JsonObject body, String patchType, Map<String, String> query) {
@@ -29,7 +37,7 @@ public record ApiRequest(String verb, ResourceType type, String namespace, Strin
 
   /** The same request as sent by {@code userAgent} (the default field manager comes from it). */
   public ApiRequest withUserAgent(String agent) {
-    return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query, warnings, agent);
+    return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query, warnings, agent, created);
   }
 
   /** A server-side apply: PATCH with application/apply-patch+yaml (or +json, +cbor). */

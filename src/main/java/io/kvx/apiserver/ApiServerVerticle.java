@@ -46,6 +46,17 @@ public final class ApiServerVerticle extends VerticleBase {
   private static final long MAX_BODY_BYTES = 3 * 1024 * 1024;
   /** Largest WebSocket frame or message of exec, attach and port-forward (kubectl writes 32 KiB). */
   private static final int STREAM_MESSAGE_BYTES = 1024 * 1024;
+  private static void health(io.vertx.ext.web.RoutingContext ctx, HealthChecks checks, String check, int failStatus) {
+    HealthChecks.Reply reply = checks.answer(check, ctx.queryParams().contains("verbose"),
+        ctx.queryParams().getAll("exclude"), failStatus);
+    if (reply == null) {
+      HttpApi.fail(ctx, new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource"));
+      return;
+    }
+    ctx.response().setStatusCode(reply.status()).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .putHeader("X-Content-Type-Options", "nosniff").end(reply.body());
+  }
+
   private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/livez", "/readyz", "/version", "/metrics");
   private static final List<String> SYSTEM_NAMESPACES = List.of("default", "kube-system", "kube-public",
       "kube-node-lease");
@@ -130,12 +141,19 @@ public final class ApiServerVerticle extends VerticleBase {
       else ctx.next();
     });
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
-    router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
-    router.get("/livez").handler(ctx -> ctx.response().end("ok"));
-    router.get("/readyz").handler(ctx -> {
-      if (ready) ctx.response().end("ok");
-      else ctx.response().setStatusCode(503).end("[-]apiserver not ready");
-    });
+    HealthChecks live = new HealthChecks("livez").add("ping", () -> true).add("log", () -> true)
+        .add("etcd", () -> true);
+    HealthChecks readiness = new HealthChecks("readyz").add("ping", () -> true).add("log", () -> true)
+        .add("etcd", () -> true).add("etcd-readiness", () -> ready).add("informer-sync", () -> ready)
+        .add("shutdown", () -> ready);
+    HealthChecks healthz = new HealthChecks("healthz").add("ping", () -> true).add("log", () -> true)
+        .add("etcd", () -> true);
+    for (HealthChecks checks : List.of(live, readiness, healthz)) {
+      String base = checks == live ? "/livez" : checks == readiness ? "/readyz" : "/healthz";
+      int failStatus = checks == readiness ? 503 : 500;
+      router.get(base).handler(ctx -> health(ctx, checks, null, failStatus));
+      router.get(base + "/:check").handler(ctx -> health(ctx, checks, ctx.pathParam("check"), failStatus));
+    }
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
     router.get("/version").handler(ctx -> HttpApi.write(ctx, 200, Discovery.version()));

@@ -10,6 +10,7 @@ import io.kvx.api.LabelSelector;
 import io.kvx.api.ManagedFields;
 import io.kvx.api.Meta;
 import io.kvx.api.Patches;
+import io.kvx.api.PodDisruption;
 import io.kvx.api.Quotas;
 import io.kvx.api.ResourceType;
 import io.kvx.api.SchemaValidator;
@@ -205,6 +206,11 @@ public final class ApiService {
     }
     if (r.type() == Resources.PODS) {
       obj.remove("status");
+      Object ephemeral = obj.getJsonObject("spec", new JsonObject()).getValue("ephemeralContainers");
+      if (ephemeral instanceof JsonArray a && !a.isEmpty()) {
+        throw ApiError.invalid("", "Pod", Meta.name(obj), List.of(new ApiError.Cause("spec.ephemeralContainers",
+            "FieldValueForbidden", "Forbidden: cannot be set on create")));
+      }
     }
     Defaults.apply(r.type(), obj);
     if (r.type().kind().equals("Job") && !r.type().isCustom()) {
@@ -234,6 +240,7 @@ public final class ApiService {
 
   private static final ResourceType CLAIMS = Resources.builtIn("", "persistentvolumeclaims");
   private static final ResourceType STORAGE_CLASSES = Resources.builtIn("storage.k8s.io", "storageclasses");
+  private static final ResourceType PDBS = Resources.builtIn("policy", "poddisruptionbudgets");
   private static final ResourceType VOLUMES = Resources.builtIn("", "persistentvolumes");
 
   /**
@@ -488,7 +495,7 @@ public final class ApiService {
       }
       Meta.meta(body).put("name", r.name());
       return create(new ApiRequest("create", r.type(), r.namespace(), null, null, body, r.patchType(), r.query(),
-          r.warnings(), r.userAgent()));
+          r.warnings(), r.userAgent())).onSuccess(created -> r.created().set(true));
     });
   }
 
@@ -594,6 +601,13 @@ public final class ApiService {
     if ("status".equals(r.subresource())) {
       merged = old.copy();
       if (next.containsKey("status")) merged.put("status", next.getValue("status"));
+    } else if ("ephemeralcontainers".equals(r.subresource())) {
+      // Only spec.ephemeralContainers comes from the request (kubectl debug patches it here).
+      merged = old.copy();
+      Object ephemeral = next.getJsonObject("spec", new JsonObject()).getValue("ephemeralContainers");
+      JsonObject spec = merged.getJsonObject("spec");
+      if (ephemeral == null) spec.remove("ephemeralContainers");
+      else spec.put("ephemeralContainers", ephemeral);
     } else {
       merged = next;
       if (r.type().subresources().contains("status")) {
@@ -608,6 +622,13 @@ public final class ApiService {
         if (oldMeta.containsKey(f)) meta.put(f, oldMeta.getValue(f));
         else meta.remove(f);
       }
+      if (r.type() == Resources.PODS) {
+        // As kube: a pod's ephemeral containers change only through pods/ephemeralcontainers.
+        JsonObject spec = merged.getJsonObject("spec", new JsonObject());
+        Object ephemeral = old.getJsonObject("spec", new JsonObject()).getValue("ephemeralContainers");
+        if (ephemeral == null) spec.remove("ephemeralContainers");
+        else spec.put("ephemeralContainers", ephemeral);
+      }
     }
     return merged;
   }
@@ -618,6 +639,7 @@ public final class ApiService {
       return;
     }
     if (type != Resources.PODS) return;
+    checkEphemeralContainers(old, next);
     String oldNode = old.getJsonObject("spec", new JsonObject()).getString("nodeName");
     String newNode = next.getJsonObject("spec", new JsonObject()).getString("nodeName");
     JsonObject oldSpec = old.getJsonObject("spec", new JsonObject()).copy();
@@ -630,6 +652,7 @@ public final class ApiService {
       }
       s.remove("activeDeadlineSeconds");
       s.remove("tolerations");
+      s.remove("ephemeralContainers");
     }
     if (!Objects.equals(oldNode, newNode) && oldNode != null) {
       throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec.nodeName",
@@ -641,6 +664,29 @@ public final class ApiService {
       throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec", "FieldValueForbidden",
           POD_UPDATE_FORBIDDEN)));
     }
+  }
+
+  /** Ephemeral containers are added, never changed or removed (kube's words for each). */
+  private static void checkEphemeralContainers(JsonObject old, JsonObject next) {
+    JsonArray before = old.getJsonObject("spec", new JsonObject()).getJsonArray("ephemeralContainers", new JsonArray());
+    JsonArray after = next.getJsonObject("spec", new JsonObject()).getJsonArray("ephemeralContainers", new JsonArray());
+    java.util.Map<String, Object> now = new java.util.HashMap<>();
+    for (Object o : after) {
+      if (o instanceof JsonObject c) now.put(c.getString("name"), c);
+    }
+    List<ApiError.Cause> causes = new java.util.ArrayList<>();
+    for (Object o : before) {
+      if (!(o instanceof JsonObject c)) continue;
+      Object same = now.get(c.getString("name"));
+      if (same == null) {
+        causes.add(new ApiError.Cause("spec.ephemeralContainers", "FieldValueForbidden", "Forbidden: existing "
+            + "ephemeral containers \"" + c.getString("name") + "\" may not be removed"));
+      } else if (!same.equals(c)) {
+        causes.add(new ApiError.Cause("spec.ephemeralContainers", "FieldValueForbidden", "Forbidden: existing "
+            + "ephemeral containers \"" + c.getString("name") + "\" may not be changed"));
+      }
+    }
+    if (!causes.isEmpty()) throw ApiError.invalid("", "Pod", Meta.name(old), causes);
   }
 
   /** As Kubernetes: a node's podCIDRs may go from unset to set, never change after that. */
@@ -944,8 +990,50 @@ public final class ApiService {
     if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "eviction is only for pods");
     JsonObject opts = r.body() == null ? new JsonObject() : r.body().getJsonObject("deleteOptions", new JsonObject());
     ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
-    return delete(del).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1")
-        .put("metadata", new JsonObject()).put("status", "Success").put("code", 201));
+    return retryConflicts(true, () -> store.get(key(r, r.name())).compose(pod -> checkBudget(r, pod)))
+        .compose(ok -> delete(del)).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1")
+            .put("metadata", new JsonObject()).put("status", "Success").put("code", 201));
+  }
+
+  /**
+   * The eviction's PodDisruptionBudget check, as kube-apiserver makes it: a pod that is being deleted,
+   * has finished or is still Pending goes without one; otherwise the one budget covering it must allow a
+   * disruption (429 with the budget's numbers if not), and that disruption is recorded in the budget's
+   * status with its resourceVersion, so two evictions at once cannot both take the last one (the loser
+   * conflicts and looks again).
+   */
+  private Future<Void> checkBudget(ApiRequest r, JsonObject pod) {
+    String phase = pod.getJsonObject("status", new JsonObject()).getString("phase", "");
+    if (Meta.meta(pod).containsKey("deletionTimestamp") || phase.equals("Succeeded") || phase.equals("Failed")
+        || phase.equals("Pending")) {
+      return Future.succeededFuture();
+    }
+    String ns = r.namespace();
+    Future<List<JsonObject>> budgets = store.list(PDBS.storePrefix() + ns + "/", o -> PodDisruption.covers(o, pod),
+        0, null).map(ListResult::items);
+    return budgets.compose(pdbs -> {
+      if (pdbs.isEmpty()) return Future.succeededFuture();
+      if (pdbs.size() > 1) {
+        // kube-apiserver's own answer (an internal error) for a pod under two budgets.
+        return Future.failedFuture(new ApiError(ApiError.Reason.InternalError, "This pod has more than one "
+            + "PodDisruptionBudget, which the eviction subresource does not support."));
+      }
+      JsonObject pdb = pdbs.get(0);
+      return store.list(Resources.PODS.storePrefix() + ns + "/", o -> PodDisruption.covers(pdb, o), 0, null)
+          .compose(pods -> {
+            java.time.Instant now = java.time.Instant.now();
+            PodDisruption.Budget b = PodDisruption.budget(pdb, pods.items(), now);
+            if (PodDisruption.unhealthyMayGo(pdb, pod, b)) return Future.succeededFuture();
+            if (b.disruptionsAllowed() <= 0) {
+              return Future.failedFuture(new ApiError(ApiError.Reason.TooManyRequests,
+                  "Cannot evict pod as it would violate the pod's disruption budget.", null, null, null,
+                  List.of(new ApiError.Cause(null, "DisruptionBudget", PodDisruption.blockedMessage(Meta.name(pdb), b)))));
+            }
+            if (r.dryRun()) return Future.succeededFuture();
+            JsonObject next = pdb.copy().put("status", PodDisruption.statusAfterEviction(pdb, b, r.name(), now));
+            return store.update(PDBS.key(ns, Meta.name(pdb)), next, Meta.resourceVersion(pdb)).mapEmpty();
+          });
+    });
   }
 
   /**

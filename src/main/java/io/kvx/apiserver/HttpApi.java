@@ -96,7 +96,7 @@ public final class HttpApi {
           : api.handle(req);
       result.onComplete(ar -> {
         if (ar.succeeded()) {
-          int status = req.verb().equals("create") && !req.dryRun() ? 201 : 200;
+          int status = req.verb().equals("create") && !req.dryRun() || req.created().get() ? 201 : 200;
           for (String w : req.warnings()) {
             ctx.response().headers().add("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
           }
@@ -490,7 +490,7 @@ public final class HttpApi {
           throw ApiError.badRequest("a container name must be specified for pod " + req.name() + ", choose one of: "
               + StreamRoutes.names(containers));
         }
-      } else if (!StreamRoutes.names(containers).contains(container)) {
+      } else if (!StreamRoutes.anyContainer(pod).contains(container)) {
         throw ApiError.badRequest("container " + container + " is not valid for pod " + req.name());
       }
       if (node == null) {

@@ -47,7 +47,7 @@ public final class OpenApiRoutes {
     synchronized (OpenApiRoutes.class) {
       if (current == null || !now.equals(snapshot)) {
         snapshot = now;
-        current = new OpenApi(now);
+        current = new OpenApi(now, Reviews.TYPES);
       }
       return current;
     }

@@ -25,20 +25,26 @@ public final class Reviews {
 
   /** The review kinds, for discovery (create is their only verb). */
   public static final List<ResourceType> TYPES = List.of(
-      type("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false),
-      type("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews", false),
-      type("authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false),
-      type("authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews", true),
-      type("authentication.k8s.io", "TokenReview", "tokenreviews", false),
-      type("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false));
+      type("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false,
+          io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReview.class),
+      type("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews", false,
+          io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview.class),
+      type("authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false,
+          io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReview.class),
+      type("authorization.k8s.io", "LocalSubjectAccessReview", "localsubjectaccessreviews", true,
+          io.fabric8.kubernetes.api.model.authorization.v1.LocalSubjectAccessReview.class),
+      type("authentication.k8s.io", "TokenReview", "tokenreviews", false,
+          io.fabric8.kubernetes.api.model.authentication.TokenReview.class),
+      type("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false,
+          io.fabric8.kubernetes.api.model.authentication.SelfSubjectReview.class));
 
   static final String ALLOWED_REASON = "kvx has no RBAC yet: every authenticated user is allowed everything";
 
   private Reviews() {
   }
 
-  private static ResourceType type(String group, String kind, String plural, boolean namespaced) {
-    return new ResourceType(group, "v1", kind, plural, namespaced, List.of(), NONE, List.of(), null);
+  private static ResourceType type(String group, String kind, String plural, boolean namespaced, Class<?> model) {
+    return new ResourceType(group, "v1", kind, plural, namespaced, List.of(), NONE, List.of(), model);
   }
 
   public static ResourceType find(String group, String plural) {

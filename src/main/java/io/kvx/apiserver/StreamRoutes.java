@@ -60,7 +60,7 @@ final class StreamRoutes {
       String node = pod.getJsonObject("spec").getString("nodeName");
       return switch (kind) {
         case "portforward" -> portForward(req, open, node);
-        default -> remoteCommand(req, open, node);
+        default -> remoteCommand(req, open, node, pod);
       };
     }).onFailure(e -> {
       req.resume();
@@ -90,7 +90,7 @@ final class StreamRoutes {
         throw ApiError.badRequest("a container name must be specified for pod " + name + ", choose one of: "
             + names(containers));
       }
-    } else if (!names(containers).contains(container)) {
+    } else if (!anyContainer(pod).contains(container)) {
       throw ApiError.badRequest("container " + container + " is not valid for pod " + name);
     }
     if (container == null) container = containers.getJsonObject(0).getString("name");
@@ -117,6 +117,29 @@ final class StreamRoutes {
     return annotated != null && names(containers).contains(annotated) ? annotated : null;
   }
 
+  /** Whether the pod's status says the container runs (or says nothing of it yet). */
+  private static boolean running(JsonObject pod, String container) {
+    JsonObject status = pod.getJsonObject("status", new JsonObject());
+    for (String list : List.of("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")) {
+      for (Object o : status.getJsonArray(list, new JsonArray())) {
+        if (o instanceof JsonObject cs && container.equals(cs.getString("name"))) {
+          return cs.getJsonObject("state", new JsonObject()).containsKey("running");
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Every container a stream or log may name: init, regular and ephemeral ones. */
+  static List<String> anyContainer(JsonObject pod) {
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    List<String> out = new ArrayList<>();
+    for (String list : List.of("initContainers", "containers", "ephemeralContainers")) {
+      out.addAll(names(spec.getJsonArray(list, new JsonArray())));
+    }
+    return out;
+  }
+
   static List<String> names(JsonArray containers) {
     List<String> names = new ArrayList<>();
     containers.forEach(c -> names.add(((JsonObject) c).getString("name")));
@@ -132,7 +155,12 @@ final class StreamRoutes {
   private static final long IN_FLIGHT_BYTES = 4L << 20;
 
   /** exec and attach over a WebSocket, channel frames passed through both ways. */
-  private Future<Void> remoteCommand(HttpServerRequest req, JsonObject open, String node) {
+  private Future<Void> remoteCommand(HttpServerRequest req, JsonObject open, String node, JsonObject pod) {
+    if (!req.canUpgradeToWebSocket() && !running(pod, open.getString("container"))) {
+      // kubectl retries over SPDY whenever the WebSocket upgrade is refused: tell it why the first one was.
+      return Future.failedFuture(ApiError.badRequest("container " + open.getString("container") + " is not valid "
+          + "for pod " + Meta.name(pod) + ": the container is not running"));
+    }
     if (!req.canUpgradeToWebSocket()) {
       return Future.failedFuture(ApiError.badRequest("kvx serves " + open.getString("kind") + " over WebSocket "
           + "(subprotocol " + RemoteCommand.V5 + "), not SPDY: use kubectl 1.30 or newer"));
@@ -169,8 +197,51 @@ final class StreamRoutes {
         });
         ws.closeHandler(v -> stream.close());
         ws.exceptionHandler(e -> LOG.fine(open.getString("kind") + " stream: " + e.getMessage()));
+        if (open.getString("kind").equals("exec")) deferClientClose(req, ws, stream);
         socket.complete(ws);
       }).<Void>mapEmpty();
+    });
+  }
+
+  /** How long a command may run on after its client sent a WebSocket close, before the socket is closed. */
+  private static final long CLOSE_GRACE_MS = 10_000;
+
+  /**
+   * As kube-apiserver: a client's WebSocket close ends its input, not the command; the output still
+   * coming and the exit status are sent, then the server closes. Vert.x would answer the close frame at
+   * once and drop the connection (a fabric8 upload's final `wc -c` lost), so a handler ahead of Vert.x's
+   * takes the client's close frame, closes the command's stdin and lets the node's END frame close the
+   * socket (within {@link #CLOSE_GRACE_MS}).
+   */
+  private void deferClientClose(HttpServerRequest req, ServerWebSocket ws, NodeStream stream) {
+    io.vertx.core.Context context = vertx.getOrCreateContext();
+    io.netty.channel.ChannelPipeline pipeline;
+    try {
+      pipeline = ((io.vertx.core.net.impl.ConnectionBase) req.connection()).channel().pipeline();
+    } catch (RuntimeException e) {
+      LOG.fine("no deferred close: " + e);
+      return;
+    }
+    if (pipeline.get("handler") == null) return;
+    pipeline.addBefore("handler", "kvx-deferred-close", new io.netty.channel.ChannelInboundHandlerAdapter() {
+      private boolean seen;
+
+      @Override
+      public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof io.netty.handler.codec.http.websocketx.CloseWebSocketFrame close)) {
+          ctx.fireChannelRead(msg);
+          return;
+        }
+        close.release();
+        if (seen) return;
+        seen = true;
+        context.runOnContext(v -> {
+          stream.send(RemoteCommand.close(RemoteCommand.STDIN));
+          vertx.setTimer(CLOSE_GRACE_MS, t -> {
+            if (!ws.isClosed()) ws.close((short) 1000);
+          });
+        });
+      }
     });
   }
 

@@ -137,6 +137,9 @@ public final class ControllerManagerVerticle extends VerticleBase {
     for (String plural : io.kvx.api.Quotas.COUNTED.keySet()) counted.put(plural, cache(Resources.builtIn("", plural)));
     quota[0] = controller(new io.kvx.controller.resourcequota.ResourceQuotaReconciler(
         cache(Resources.builtIn("", "resourcequotas")), pods, counted, client, k -> quota[0].enqueue(k)), 2);
+    Controller[] pdb = new Controller[1];
+    pdb[0] = controller(new io.kvx.controller.disruption.DisruptionReconciler(
+        cache(Resources.builtIn("policy", "poddisruptionbudgets")), pods, client, k -> pdb[0].enqueue(k)), 2);
     Controller[] sa = new Controller[1];
     sa[0] = controller(new ServiceAccountReconciler(namespaces, accounts, configMaps, client, caPem,
         k -> sa[0].enqueue(k)), 2);

@@ -127,6 +127,10 @@ public final class NodeAgentVerticle extends VerticleBase {
       ContainerRecord cr = r.containers.get(containers.getJsonObject(i).getString("name"));
       if (cr == null || !cr.running || cr.killReason != null) return false;
     }
+    for (Object o : r.pod.getJsonObject("spec").getJsonArray("ephemeralContainers", new JsonArray())) {
+      ContainerRecord cr = r.containers.get(((JsonObject) o).getString("name"));
+      if (cr == null || cr.running) return false;
+    }
     return true;
   }
 
@@ -596,7 +600,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject status = r.pod.getJsonObject("status", new JsonObject());
     String podIp = status.getString("podIP");
     if (podIp == null || !Files.isDirectory(podsDir.resolve(r.uid))) return false;
-    if (network != null && !Files.exists(Path.of(CniNetwork.netnsPath(r.uid)))) return false;
+    if (network != null && !hostNetwork(r) && !Files.exists(Path.of(CniNetwork.netnsPath(r.uid)))) return false;
     r.ip = podIp;
     r.startTime = status.getString("startTime", Meta.now());
     List<JsonObject> statuses = new ArrayList<>();
@@ -630,8 +634,8 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
-          network != null ? CniNetwork.netnsPath(r.uid) : null, List.of(), 0, 0, 0, "/kvx", stdin(r, name),
-          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, false);
+          netns(r), List.of(), 0, 0, 0, "/kvx", stdin(r, name),
+          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, false, null);
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
         cr.attempt = attempt;
@@ -730,8 +734,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   private void startSandbox(PodRecord r) throws IOException {
     long t0 = System.nanoTime();
     r.startTime = Meta.now();
-    if (network == null || r.pod.getJsonObject("spec").encode().contains("status.podIP")) {
-      r.ip = network != null ? network.setUp(r.uid, CniNetwork.portMappings(r.pod)) : nodeIp;
+    if (network == null || hostNetwork(r) || r.pod.getJsonObject("spec").encode().contains("status.podIP")) {
+      r.ip = network != null && !hostNetwork(r) ? network.setUp(r.uid, CniNetwork.portMappings(r.pod)) : nodeIp;
       r.sandboxMillis = (System.nanoTime() - t0) / 1_000_000;
       writePodFiles(r);
       return;
@@ -834,6 +838,27 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
       startContainer(r, c, cr);
     }
+    runEphemeralContainers(r);
+  }
+
+  /**
+   * Blocking: starts each ephemeral container (`kubectl debug`) once, in the pod's network namespace,
+   * and records its exit; as the kubelet, it is never restarted.
+   */
+  private void runEphemeralContainers(PodRecord r) throws IOException {
+    for (Object o : r.pod.getJsonObject("spec").getJsonArray("ephemeralContainers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
+      if (cr.running) {
+        ContainerStatus st = runtime.status(cr.spec);
+        if (st.state() == ContainerStatus.State.RUNNING) continue;
+        cr.running = false;
+        cr.terminated = terminated(cr, st, st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137);
+        runtime.remove(cr.spec);
+        continue;
+      }
+      if (cr.terminated == null && cr.spec == null) startContainer(r, c, cr);
+    }
   }
 
   private void startContainer(PodRecord r, JsonObject c, ContainerRecord cr) throws IOException {
@@ -864,7 +889,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     Path log = logsDir.resolve(r.uid).resolve(cr.name).resolve(cr.attempt + ".log");
     List<String> env = new ArrayList<>();
     img.config().getJsonArray("Env", new JsonArray()).forEach(e -> env.add((String) e));
-    env.add("HOSTNAME=" + Meta.name(r.pod));
+    env.add("HOSTNAME=" + podHostname(r));
     // The kubernetes service, as every pod sees it (service links for other services are not injected).
     env.add("KUBERNETES_SERVICE_HOST=" + kubernetesServiceHost);
     env.add("KUBERNETES_SERVICE_PORT=443");
@@ -895,12 +920,11 @@ public final class NodeAgentVerticle extends VerticleBase {
     mounts.addAll(volumeMounts);
     cr.imageId = img.names().stream().filter(n -> n.contains("@")).findFirst().orElse(img.id());
     cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
-        c.getString("workingDir", img.config().getString("WorkingDir", "/")), Meta.name(r.pod), log,
-        network != null ? CniNetwork.netnsPath(r.uid) : null, mounts,
+        c.getString("workingDir", img.config().getString("WorkingDir", "/")), podHostname(r), log, netns(r), mounts,
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
-        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated);
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated, targetPidNamespace(r, c));
     long t0 = System.nanoTime();
     runtime.start(cr.spec);
     long launchMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -987,10 +1011,42 @@ public final class NodeAgentVerticle extends VerticleBase {
     };
   }
 
+  /** Blocking: /proc/PID/ns/pid of an ephemeral container's running target, else null (its own). */
+  private String targetPidNamespace(PodRecord r, JsonObject c) throws IOException {
+    String target = c.getString("targetContainerName");
+    ContainerRecord cr = target == null ? null : r.containers.get(target);
+    if (cr == null || !cr.running || cr.spec == null) return null;
+    long pid = runtime.initPid(cr.spec);
+    return pid > 0 ? "/proc/" + pid + "/ns/pid" : null;
+  }
+
+  private static boolean hostNetwork(PodRecord r) {
+    return r.pod.getJsonObject("spec").getBoolean("hostNetwork", false);
+  }
+
+  /**
+   * The network namespace a pod's containers join: its own (CNI), or for hostNetwork the agent's own
+   * one, named as runc's child sees it (it runs in the agent's namespace); null: a fresh one.
+   */
+  private String netns(PodRecord r) {
+    if (hostNetwork(r)) return "/proc/self/ns/net";
+    return network != null ? CniNetwork.netnsPath(r.uid) : null;
+  }
+
+  /** The pod's name, or for hostNetwork the node's host name (kube shares the host's UTS namespace). */
+  private static String podHostname(PodRecord r) {
+    if (!hostNetwork(r)) return Meta.name(r.pod);
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+    } catch (IOException e) {
+      return Meta.name(r.pod);
+    }
+  }
+
   private void writePodFiles(PodRecord r) throws IOException {
     Path dir = podsDir.resolve(r.uid);
     Files.createDirectories(dir);
-    String name = Meta.name(r.pod);
+    String name = podHostname(r);
     Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         + (r.ip == null ? "" : r.ip + "\t" + name + "\n"));
     Files.writeString(dir.resolve("hostname"), name + "\n");
@@ -1006,7 +1062,10 @@ public final class NodeAgentVerticle extends VerticleBase {
     String policy = spec.getString("dnsPolicy", "ClusterFirst");
     JsonObject cfg = spec.getJsonObject("dnsConfig", new JsonObject());
     StringBuilder sb = new StringBuilder();
-    if (policy.equals("Default") || (network == null && !policy.equals("None"))) {
+    // A host-network pod's ClusterFirst falls back to the node's resolv.conf, as the kubelet's does
+    // (ClusterFirstWithHostNet asks for cluster DNS).
+    boolean hostFallback = hostNetwork(r) && policy.equals("ClusterFirst");
+    if (policy.equals("Default") || hostFallback || (network == null && !policy.equals("None"))) {
       Path host = Path.of("/etc/resolv.conf");
       return Files.exists(host) ? Files.readString(host) : "";
     }
@@ -1102,6 +1161,27 @@ public final class NodeAgentVerticle extends VerticleBase {
       if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
       initStatuses.add(cs);
     }
+    JsonArray ephemeralStatuses = new JsonArray();
+    for (Object o : spec.getJsonArray("ephemeralContainers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      ContainerRecord cr = r.containers.get(c.getString("name"));
+      JsonObject state;
+      if (cr != null && cr.running) {
+        state = new JsonObject().put("running", new JsonObject().put("startedAt", cr.startedAt));
+      } else if (cr != null && cr.terminated != null) {
+        state = new JsonObject().put("terminated", cr.terminated);
+      } else {
+        JsonObject w = new JsonObject().put("reason", cr == null || cr.waitingReason == null ? "ContainerCreating"
+            : cr.waitingReason);
+        if (cr != null && cr.waitingMessage != null) w.put("message", cr.waitingMessage);
+        state = new JsonObject().put("waiting", w);
+      }
+      JsonObject cs = new JsonObject().put("name", c.getString("name")).put("image", c.getString("image"))
+          .put("imageID", cr == null || cr.spec == null ? "" : cr.imageId).put("ready", false)
+          .put("restartCount", 0).put("state", state).put("lastState", new JsonObject());
+      if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
+      ephemeralStatuses.add(cs);
+    }
     boolean hasInit = !initStatuses.isEmpty();
     String phase = r.initFailed ? "Failed" : !r.initialized && hasInit ? "Pending"
         : PodStatuses.phase(spec.getString("restartPolicy", "Always"), list, spec.getJsonArray("containers").size());
@@ -1113,6 +1193,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         .put("hostIP", nodeIp).put("hostIPs", new JsonArray().add(new JsonObject().put("ip", nodeIp)))
         .put("containerStatuses", statuses);
     if (hasInit) status.put("initContainerStatuses", initStatuses);
+    if (!ephemeralStatuses.isEmpty()) status.put("ephemeralContainerStatuses", ephemeralStatuses);
     if (r.ip != null) {
       status.put("podIP", r.ip).put("podIPs", new JsonArray().add(new JsonObject().put("ip", r.ip)));
     }
@@ -1157,7 +1238,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (ContainerRecord c : r.containers.values()) {
       if (c.spec != null) runtime.remove(c.spec);
     }
-    if (network != null && r.ip != null) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
+    if (network != null && r.ip != null && !hostNetwork(r)) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
     deleteTree(podsDir.resolve(r.uid));
     deleteTree(logsDir.resolve(r.uid));
   }

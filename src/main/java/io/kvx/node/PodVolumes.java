@@ -114,7 +114,7 @@ final class PodVolumes {
 
   static List<JsonObject> allContainers(JsonObject pod) {
     List<JsonObject> out = new ArrayList<>();
-    for (String list : List.of("initContainers", "containers")) {
+    for (String list : List.of("initContainers", "containers", "ephemeralContainers")) {
       for (Object o : spec(pod).getJsonArray(list, new JsonArray())) out.add((JsonObject) o);
     }
     return out;

@@ -160,6 +160,25 @@ class OpenApiIT {
     String deploy = kubectl.ok("explain", "deployment.spec");
     assertTrue(deploy.contains("GROUP:      apps") && deploy.contains("template\t<PodTemplateSpec> -required-"),
         deploy);
+    // The review kinds store nothing but are described, as kube-apiserver does.
+    String review = kubectl.ok("explain", "selfsubjectaccessreview.spec");
+    assertTrue(review.contains("GROUP:      authorization.k8s.io") && review.contains("resourceAttributes\t<"), review);
+    String token = kubectl.ok("explain", "tokenreview.spec");
+    assertTrue(token.contains("KIND:       TokenReview") && token.contains("token\t<string>"), token);
+  }
+
+  @Test
+  @Order(6)
+  void healthEndpointsListTheirChecks() throws Exception {
+    assertEquals("ok", kubectl.ok("get", "--raw", "/livez").trim());
+    String verbose = kubectl.ok("get", "--raw", "/readyz?verbose");
+    assertTrue(verbose.contains("[+]ping ok") && verbose.contains("[+]etcd ok")
+        && verbose.contains("readyz check passed"), verbose);
+    String excluded = kubectl.ok("get", "--raw", "/livez?verbose&exclude=etcd");
+    assertTrue(excluded.contains("[+]etcd excluded: ok") && excluded.contains("livez check passed"), excluded);
+    assertEquals("ok", kubectl.ok("get", "--raw", "/healthz/ping").trim());
+    Kubectl.Result missing = kubectl.run("get", "--raw", "/readyz/no-such-check");
+    assertTrue(missing.code() != 0 && missing.out().contains("NotFound"), missing.out());
   }
 
   @Test

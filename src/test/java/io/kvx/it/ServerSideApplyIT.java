@@ -116,7 +116,10 @@ class ServerSideApplyIT {
   @Order(1)
   void applyCreatesAndRecordsTheApplierAsOwner() throws Exception {
     String f = file("deploy.yaml", DEPLOYMENT);
-    assertTrue(kubectl.ok("apply", "--server-side", "-f", f).contains("deployment.apps/web serverside-applied"));
+    // -v=6 prints each response's status: an apply that creates is a 201, as in Kubernetes.
+    String created = kubectl.ok("apply", "--server-side", "-f", f, "-v=6");
+    assertTrue(created.contains("deployment.apps/web serverside-applied"), created);
+    assertTrue(created.contains("verb=\"PATCH\"") && created.contains("201 Created"), created);
     assertFalse(kubectl.ok("get", "deployment", "web", "-o", "yaml").contains("managedFields"),
         "kubectl hides managedFields unless asked");
     String yaml = kubectl.ok("get", "deployment", "web", "-o", "yaml", "--show-managed-fields");
@@ -134,9 +137,10 @@ class ServerSideApplyIT {
     assertEquals("busybox:2", get("{.spec.template.spec.containers[0].image}", "deployment", "web"));
     assertEquals(1, managed("deployment", "web").size());
 
-    // The same manifest again changes nothing: no new resourceVersion.
+    // The same manifest again changes nothing: no new resourceVersion (and a 200, not a 201).
     String rv = get("{.metadata.resourceVersion}", "deployment", "web");
-    kubectl.ok("apply", "--server-side", "-f", f);
+    String again = kubectl.ok("apply", "--server-side", "-f", f, "-v=6");
+    assertTrue(again.contains("200 OK") && !again.contains("201 Created"), again);
     assertEquals(rv, get("{.metadata.resourceVersion}", "deployment", "web"));
   }
 

@@ -50,6 +50,11 @@ public interface ContainerRuntime {
   }
 
   /** The pipe to the main process's stdin (containers started with {@code stdin}), which attach writes. */
+  /** The host PID of the container's first process (its PID namespace's init), 0 when not known. */
+  default long initPid(ContainerSpec spec) throws IOException {
+    return 0;
+  }
+
   default Path stdinPipe(ContainerSpec spec) {
     return spec.bundleDir().resolve(Shim.STDIN_FIFO);
   }

@@ -8,13 +8,14 @@ import java.util.List;
  * {@code netnsPath} is the pod's network namespace (null: the host's); {@code stdin} keeps a pipe open
  * to the container's standard input for attach; with {@code stdinOnce} the container reads the first
  * attach's input and then end-of-file. With {@code networkGate} the runtime creates the container but
- * holds its process back until the pod's network is up ({@link StartGate}).
+ * holds its process back until the pod's network is up ({@link StartGate}); {@code pidNamespacePath}
+ * joins another container's PID namespace (ephemeral containers with a target; null: its own).
  */
 public record ContainerSpec(String id, Path bundleDir, Path imageRootfs, List<String> args, List<String> env,
                             String workingDir, String hostname, Path logFile, String netnsPath,
                             List<Mount> mounts, long memoryLimitBytes, long cpuLimitMillis, long cpuRequestMillis,
                             String cgroupParent, boolean stdin, boolean stdinOnce, Security security,
-                            boolean networkGate) {
+                            boolean networkGate, String pidNamespacePath) {
 
   /** A bind mount into the container. */
   public record Mount(Path source, String destination, boolean readOnly) {}

@@ -194,6 +194,15 @@ public final class OciRuntime implements ContainerRuntime {
   }
 
   @Override
+  public long initPid(ContainerSpec spec) throws IOException {
+    try {
+      return new io.vertx.core.json.JsonObject(Exec.run(runc("state", spec.id()))).getLong("pid", 0L);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  @Override
   public void signal(ContainerSpec spec, String signal) throws IOException {
     try {
       Exec.run(runc("kill", spec.id(), signal));

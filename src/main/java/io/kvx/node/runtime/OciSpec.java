@@ -76,7 +76,10 @@ public final class OciSpec {
       mounts.add(new JsonObject().put("destination", m.destination()).put("type", "bind")
           .put("source", m.source().toString()).put("options", opts));
     }
-    JsonArray namespaces = new JsonArray().add(ns("pid")).add(ns("ipc")).add(ns("uts")).add(ns("mount"));
+    JsonObject pid = ns("pid");
+    // An ephemeral container with a target shares the target's processes (kubectl debug --target).
+    if (c.pidNamespacePath() != null) pid.put("path", c.pidNamespacePath());
+    JsonArray namespaces = new JsonArray().add(pid).add(ns("ipc")).add(ns("uts")).add(ns("mount"));
     JsonObject net = ns("network");
     if (c.netnsPath() != null) net.put("path", c.netnsPath());
     namespaces.add(net);
