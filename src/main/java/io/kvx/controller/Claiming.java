@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Carries out a {@link Claims.Decision} through the API: releases, and adoptions only after reading
@@ -45,6 +46,15 @@ public final class Claiming {
       })));
     }
     return Future.all(claims).map(v -> new ArrayList<>(owned));
+  }
+
+  /** An orphan that appeared or changed wakes the owners whose selector matches it: they may adopt it. */
+  public static void wakeSelecting(Cache.Change change, Cache owners, Consumer<String> enqueue) {
+    JsonObject obj = change.current();
+    if (obj == null || Workloads.controllerRef(obj) != null) return;
+    for (JsonObject owner : owners.list(Meta.namespace(obj))) {
+      if (Claims.selectorOf(owner).matches(Meta.labels(obj))) enqueue.accept(Cache.key(owner));
+    }
   }
 
   private static Future<?> goneIsFine(Future<?> f) {

@@ -42,6 +42,17 @@ public final class Claims {
     }
   }
 
+  /**
+   * An apps/batch owner's spec.selector; one that selects nothing when absent, since an owner without a
+   * selector must not claim every orphan of its namespace.
+   */
+  public static LabelSelector selectorOf(JsonObject owner) {
+    JsonObject sel = owner.getJsonObject("spec", new JsonObject()).getJsonObject("selector");
+    return sel == null ? NOTHING : LabelSelector.fromJson(sel);
+  }
+
+  private static final LabelSelector NOTHING = LabelSelector.parse("kvx.io/no-selector,!kvx.io/no-selector");
+
   public static Decision decide(Owner owner, LabelSelector selector, List<JsonObject> candidates) {
     return decide(owner, selector, o -> true, candidates);
   }

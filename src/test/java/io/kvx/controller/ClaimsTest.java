@@ -78,6 +78,18 @@ class ClaimsTest {
   }
 
   @Test
+  void anOwnerWithoutASelectorClaimsNothing() {
+    JsonObject orphan = object(new Case("p", false, null, "web", false, "ns", null));
+    JsonObject none = new JsonObject().put("spec", new JsonObject());
+    assertEquals(List.of(), Claims.decide(new Claims.Owner(OWNER, "ns", false), Claims.selectorOf(none),
+        List.of(orphan)).adopt());
+    JsonObject web = new JsonObject().put("spec", new JsonObject().put("selector",
+        new JsonObject().put("matchLabels", new JsonObject().put("app", "web"))));
+    assertEquals(List.of(orphan), Claims.decide(new Claims.Owner(OWNER, "ns", false), Claims.selectorOf(web),
+        List.of(orphan)).adopt());
+  }
+
+  @Test
   void patchesKeepOtherOwnersAndCarryTheResourceVersion() {
     JsonObject orphan = object(new Case("p", false, null, "web", false, "ns", Outcome.ADOPT));
     JsonObject owner = new JsonObject().put("apiVersion", "apps/v1").put("kind", "ReplicaSet")
