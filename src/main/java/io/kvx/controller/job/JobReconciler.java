@@ -61,8 +61,10 @@ public final class JobReconciler implements Reconciler {
     }
     if (Workloads.isDeleting(job)) return Future.succeededFuture(Result.DONE);
     // Claims as Kubernetes' Job controller makes them: matching orphan pods adopted, owned pods that no
-    // longer match the selector released.
-    Claims.Decision claims = Claims.decide(Claims.Owner.of(job), Claims.selectorOf(job), pods.list(Meta.namespace(job)));
+    // longer match the selector released; a finished job claims nothing any more.
+    Claims.Decision claims = JobSync.finished(job) != null
+        ? new Claims.Decision(pods.controlledBy(Meta.uid(job)), List.of(), List.of())
+        : Claims.decide(Claims.Owner.of(job), Claims.selectorOf(job), pods.list(Meta.namespace(job)));
     return Claiming.apply(client, JOBS, job, Resources.PODS, claims).compose(owned -> sync(key, job, owned));
   }
 
