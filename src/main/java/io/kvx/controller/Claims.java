@@ -43,12 +43,15 @@ public final class Claims {
   }
 
   /**
-   * An apps/batch owner's spec.selector; one that selects nothing when absent, since an owner without a
-   * selector must not claim every orphan of its namespace.
+   * An owner's spec.selector (a plain label map for a ReplicationController, a LabelSelector for the
+   * rest); one that selects nothing when absent, since an owner without a selector must not claim
+   * every orphan of its namespace.
    */
   public static LabelSelector selectorOf(JsonObject owner) {
-    JsonObject sel = owner.getJsonObject("spec", new JsonObject()).getJsonObject("selector");
-    return sel == null ? NOTHING : LabelSelector.fromJson(sel);
+    Object sel = owner.getJsonObject("spec", new JsonObject()).getValue("selector");
+    if (!(sel instanceof JsonObject s)) return NOTHING;
+    return "ReplicationController".equals(owner.getString("kind")) ? LabelSelector.fromMatchLabels(s)
+        : LabelSelector.fromJson(s);
   }
 
   private static final LabelSelector NOTHING = LabelSelector.parse("kvx.io/no-selector,!kvx.io/no-selector");

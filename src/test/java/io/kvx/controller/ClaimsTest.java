@@ -87,6 +87,14 @@ class ClaimsTest {
         new JsonObject().put("matchLabels", new JsonObject().put("app", "web"))));
     assertEquals(List.of(orphan), Claims.decide(new Claims.Owner(OWNER, "ns", false), Claims.selectorOf(web),
         List.of(orphan)).adopt());
+    // A ReplicationController's selector is a plain label map.
+    JsonObject rc = new JsonObject().put("kind", "ReplicationController").put("spec", new JsonObject()
+        .put("selector", new JsonObject().put("app", "db")));
+    assertEquals(List.of(), Claims.decide(new Claims.Owner(OWNER, "ns", false), Claims.selectorOf(rc),
+        List.of(orphan)).adopt());
+    rc.getJsonObject("spec").put("selector", new JsonObject().put("app", "web"));
+    assertEquals(List.of(orphan), Claims.decide(new Claims.Owner(OWNER, "ns", false), Claims.selectorOf(rc),
+        List.of(orphan)).adopt());
   }
 
   @Test

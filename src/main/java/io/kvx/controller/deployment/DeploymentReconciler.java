@@ -61,14 +61,7 @@ public final class DeploymentReconciler implements Reconciler {
         enqueue.accept(Meta.namespace(c.object()) + "/" + oldRef.getString("name"));
       }
       // An orphan: the deployments whose selector matches it may adopt it.
-      if (ref == null && c.current() != null) {
-        for (JsonObject d : deployments.list(Meta.namespace(c.current()))) {
-          JsonObject sel = d.getJsonObject("spec", new JsonObject()).getJsonObject("selector");
-          if (sel != null && LabelSelector.fromJson(sel).matches(Meta.labels(c.current()))) {
-            enqueue.accept(Cache.key(d));
-          }
-        }
-      }
+      Claiming.wakeSelecting(c, deployments, enqueue);
     });
     // Recreate waits for old pods to be gone: a pod deletion may unblock it.
     pods.listen(c -> {
@@ -91,8 +84,7 @@ public final class DeploymentReconciler implements Reconciler {
     JsonObject d = deployments.get(key);
     if (d == null || Workloads.isDeleting(d)) return Future.succeededFuture(Result.DONE);
     String ns = Meta.namespace(d);
-    JsonObject spec = d.getJsonObject("spec");
-    LabelSelector selector = LabelSelector.fromJson(spec.getJsonObject("selector"));
+    LabelSelector selector = Claims.selectorOf(d);
     // Claims as Kubernetes' ControllerRefManager makes them: owned sets that no longer match are
     // released, matching orphans adopted (after a fresh read shows this deployment is not being
     // deleted); another controller's sets are never touched.

@@ -47,27 +47,15 @@ public final class ReplicaSetReconciler implements Reconciler {
     this.events = events;
     sets.listen(c -> enqueue.accept(Cache.key(c.object())));
     pods.listen(c -> {
-      JsonObject pod = c.object();
       String key = expectations.observePod(c, type.kind());
-      if (key != null) {
-        enqueue.accept(key);
-      } else if (c.current() != null && Workloads.controllerRef(pod) == null) {
-        for (JsonObject set : sets.list(Meta.namespace(pod))) {
-          if (selector(set).matches(Meta.labels(pod))) enqueue.accept(Cache.key(set));
-        }
-      }
+      if (key != null) enqueue.accept(key);
+      else Claiming.wakeSelecting(c, sets, enqueue);
     });
   }
 
   @Override
   public String name() {
     return type.plural();
-  }
-
-  private LabelSelector selector(JsonObject set) {
-    Object sel = set.getJsonObject("spec", new JsonObject()).getValue("selector");
-    if (!(sel instanceof JsonObject s)) return LabelSelector.fromMatchLabels(new JsonObject().put("-", "-"));
-    return type.kind().equals("ReplicationController") ? LabelSelector.fromMatchLabels(s) : LabelSelector.fromJson(s);
   }
 
   @Override
@@ -81,7 +69,7 @@ public final class ReplicaSetReconciler implements Reconciler {
     // ControllerRefManager); it only keeps its status current.
     boolean deleting = Workloads.isDeleting(set);
     String ns = Meta.namespace(set);
-    LabelSelector selector = selector(set);
+    LabelSelector selector = Claims.selectorOf(set);
     // The pods this set controls and the namespace's active orphans (the controller-uid index Kubernetes'
     // ReplicaSet controller keeps), not every pod of the namespace: a pod controlled by another owner
     // is never this set's to adopt or release, and a finished orphan is not worth adopting.
