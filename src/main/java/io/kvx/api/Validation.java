@@ -76,7 +76,7 @@ public final class Validation {
       case "Pod" -> validatePodSpec(obj.getJsonObject("spec"), "spec", causes);
       case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController" ->
           validateWorkload(obj, causes);
-      case "Job" -> validateJob(obj.getJsonObject("spec"), "spec", causes);
+      case "Job" -> validateJob(obj.getJsonObject("spec"), "spec", true, causes);
       case "CronJob" -> validateCronJob(obj, causes);
       case "Service" -> validateService(obj, causes);
       default -> { }
@@ -174,10 +174,26 @@ public final class Validation {
     }
   }
 
-  private static void validateJob(JsonObject spec, String path, List<ApiError.Cause> causes) {
+  /**
+   * A Job needs a selector (generated unless spec.manualSelector) and, generated or not, it must select
+   * the template's pods, or the Job controller would release every pod it creates; a CronJob's
+   * jobTemplate gets its selector when its Jobs are made.
+   */
+  private static void validateJob(JsonObject spec, String path, boolean requireSelector, List<ApiError.Cause> causes) {
     if (spec == null || spec.getJsonObject("template") == null) {
       causes.add(required(path + ".template", "Required value"));
       return;
+    }
+    Object selector = spec.getValue("selector");
+    if (selector == null && requireSelector) {
+      causes.add(required(path + ".selector", "Required value"));
+    } else if (selector instanceof JsonObject sel) {
+      JsonObject labels = spec.getJsonObject("template").getJsonObject("metadata", new JsonObject())
+          .getJsonObject("labels");
+      if (!LabelSelector.fromJson(sel).matches(labels == null ? Map.of() : Meta.stringMap(labels))) {
+        causes.add(invalidValue(path + ".template.metadata.labels", labels == null ? "null" : labels.encode(),
+            "`selector` does not match template `labels`"));
+      }
     }
     for (String f : List.of("parallelism", "completions", "backoffLimit", "activeDeadlineSeconds")) {
       if (spec.getValue(f) instanceof Number n && n.longValue() < 0) {
@@ -205,7 +221,7 @@ public final class Validation {
       causes.add(invalidValue("spec.schedule", schedule, "unparseable cron expression"));
     }
     JsonObject jt = spec.getJsonObject("jobTemplate");
-    validateJob(jt == null ? null : jt.getJsonObject("spec"), "spec.jobTemplate.spec", causes);
+    validateJob(jt == null ? null : jt.getJsonObject("spec"), "spec.jobTemplate.spec", false, causes);
   }
 
   private static final Set<String> SERVICE_TYPES = Set.of("ClusterIP", "NodePort", "LoadBalancer", "ExternalName");

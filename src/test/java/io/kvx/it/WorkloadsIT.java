@@ -127,6 +127,39 @@ class WorkloadsIT {
   }
 
   @Test
+  @Order(2)
+  void jobAdoptsAMatchingOrphanPodInsteadOfCreatingOne() throws Exception {
+    apply("stray", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: stray, labels: {app: adopt-me}}
+        spec:
+        """ + POD_SPEC.formatted("Never", "sleep 3; echo stray"));
+    kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "stray", "-o",
+        "jsonpath={.status.phase}");
+    apply("adopter", """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: adopter}
+        spec:
+          manualSelector: true
+          selector: {matchLabels: {app: adopt-me}}
+          template:
+            metadata: {labels: {app: adopt-me}}
+            spec:
+        """ + POD_SPEC.formatted("Never", "echo made"));
+    kubectl.ok("wait", "--for=condition=complete", "job/adopter", "--timeout=60s");
+    // The orphan ran the job to completion: it is the job's one pod, controlled by it, and no pod was made.
+    assertEquals("stray", kubectl.ok("get", "pods", "-l", "app=adopt-me", "-o", "name").strip()
+        .replace("pod/", ""));
+    assertEquals("Job adopter true", kubectl.ok("get", "pod", "stray", "-o",
+        "jsonpath={.metadata.ownerReferences[0].kind} {.metadata.ownerReferences[0].name} "
+            + "{.metadata.ownerReferences[0].controller}").trim());
+    assertEquals("stray", kubectl.ok("logs", "job/adopter").trim());
+    kubectl.ok("delete", "job", "adopter");
+  }
+
+  @Test
   @Order(3)
   void failingJobHitsItsBackoffLimit() throws Exception {
     apply("broken", """

@@ -1,12 +1,15 @@
 package io.kvx.controller.daemonset;
 
 import io.kvx.api.ApiError;
+import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
 import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.controller.Cache;
+import io.kvx.controller.Claiming;
+import io.kvx.controller.Claims;
 import io.kvx.controller.Expectations;
 import io.kvx.controller.Reconciler;
 import io.kvx.controller.Revisions;
@@ -55,6 +58,7 @@ public final class DaemonSetReconciler implements Reconciler {
     pods.listen(c -> {
       JsonObject pod = c.object();
       JsonObject ref = Workloads.controllerRef(pod);
+      if (ref == null) Claiming.wakeSelecting(c, sets, enqueue);
       if (ref == null || !"DaemonSet".equals(ref.getString("kind"))) return;
       String key = Meta.namespace(pod) + "/" + ref.getString("name");
       if (c.old() == null) expectations.observedAdd(key);
@@ -86,13 +90,22 @@ public final class DaemonSetReconciler implements Reconciler {
     }
     if (Workloads.isDeleting(ds)) return Future.succeededFuture(Result.DONE);
     String ns = Meta.namespace(ds);
-    List<JsonObject> owned = new ArrayList<>();
-    for (JsonObject pod : pods.list(ns)) {
-      if (Workloads.isControlledBy(pod, ds)) owned.add(pod);
-    }
+    // Claims as Kubernetes' DaemonSet controller makes them, for its ControllerRevisions and its pods:
+    // matching orphans adopted, owned objects that no longer match released.
+    Claims.Owner owner = Claims.Owner.of(ds);
+    LabelSelector selector = Claims.selectorOf(ds);
+    Claims.Decision revisionClaims = Claims.decide(owner, selector, revisions.list(ns));
+    Claims.Decision podClaims = Claims.decide(owner, selector, pods.list(ns));
+    return Claiming.apply(client, DAEMONSETS, ds, REVISIONS, revisionClaims)
+        .compose(mine -> Claiming.apply(client, DAEMONSETS, ds, Resources.PODS, podClaims)
+            .compose(owned -> sync(key, ds, mine, owned)));
+  }
+
+  private Future<Result> sync(String key, JsonObject ds, List<JsonObject> mine, List<JsonObject> owned) {
+    String ns = Meta.namespace(ds);
     JsonObject template = ds.getJsonObject("spec", new JsonObject()).getJsonObject("template", new JsonObject());
     String hash = Workloads.templateHash(template);
-    return syncRevisions(ds, hash, owned).compose(v -> {
+    return syncRevisions(ds, hash, mine, owned).compose(v -> {
       long nowMs = System.currentTimeMillis();
       if (!expectations.satisfied(key, nowMs)) return Future.succeededFuture(Result.DONE);
       DaemonSetPlan.Plan plan = DaemonSetPlan.plan(ds, nodes.all(), owned, hash, Instant.ofEpochMilli(nowMs));
@@ -124,11 +137,7 @@ public final class DaemonSetReconciler implements Reconciler {
   }
 
   /** The revision for the current template exists and is the newest; old ones beyond the limit go. */
-  private Future<Void> syncRevisions(JsonObject ds, String hash, List<JsonObject> owned) {
-    List<JsonObject> mine = new ArrayList<>();
-    for (JsonObject r : revisions.list(Meta.namespace(ds))) {
-      if (Workloads.isControlledBy(r, ds)) mine.add(r);
-    }
+  private Future<Void> syncRevisions(JsonObject ds, String hash, List<JsonObject> mine, List<JsonObject> owned) {
     String name = Revisions.name(ds, hash);
     long max = Revisions.maxNumber(mine);
     JsonObject currentRev = mine.stream().filter(r -> Meta.name(r).equals(name)).findFirst().orElse(null);

@@ -1,6 +1,5 @@
 package io.kvx.controller.deployment;
 
-import io.kvx.api.ApiError;
 import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
 import io.kvx.api.ResourceType;
@@ -8,6 +7,8 @@ import io.kvx.api.Resources;
 import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.controller.Cache;
+import io.kvx.controller.Claiming;
+import io.kvx.controller.Claims;
 import io.kvx.controller.Reconciler;
 import io.kvx.controller.Workloads;
 import io.vertx.core.Future;
@@ -60,14 +61,7 @@ public final class DeploymentReconciler implements Reconciler {
         enqueue.accept(Meta.namespace(c.object()) + "/" + oldRef.getString("name"));
       }
       // An orphan: the deployments whose selector matches it may adopt it.
-      if (ref == null && c.current() != null) {
-        for (JsonObject d : deployments.list(Meta.namespace(c.current()))) {
-          JsonObject sel = d.getJsonObject("spec", new JsonObject()).getJsonObject("selector");
-          if (sel != null && LabelSelector.fromJson(sel).matches(Meta.labels(c.current()))) {
-            enqueue.accept(Cache.key(d));
-          }
-        }
-      }
+      Claiming.wakeSelecting(c, deployments, enqueue);
     });
     // Recreate waits for old pods to be gone: a pod deletion may unblock it.
     pods.listen(c -> {
@@ -90,54 +84,12 @@ public final class DeploymentReconciler implements Reconciler {
     JsonObject d = deployments.get(key);
     if (d == null || Workloads.isDeleting(d)) return Future.succeededFuture(Result.DONE);
     String ns = Meta.namespace(d);
-    JsonObject spec = d.getJsonObject("spec");
-    LabelSelector selector = LabelSelector.fromJson(spec.getJsonObject("selector"));
+    LabelSelector selector = Claims.selectorOf(d);
     // Claims as Kubernetes' ControllerRefManager makes them: owned sets that no longer match are
     // released, matching orphans adopted (after a fresh read shows this deployment is not being
     // deleted); another controller's sets are never touched.
-    List<JsonObject> owned = new ArrayList<>();
-    List<JsonObject> orphans = new ArrayList<>();
-    List<Future<?>> claims = new ArrayList<>();
-    for (JsonObject rs : sets.list(ns)) {
-      JsonObject ref = Workloads.controllerRef(rs);
-      boolean matches = selector.matches(Meta.labels(rs));
-      if (ref != null && Meta.uid(d).equals(ref.getString("uid"))) {
-        if (matches || Workloads.isDeleting(rs)) owned.add(rs);
-        else claims.add(release(rs, d));
-      } else if (ref == null && !Workloads.isDeleting(rs) && matches) {
-        orphans.add(rs);
-      }
-    }
-    if (!orphans.isEmpty()) claims.add(adoptAll(d, orphans, owned));
-    return Future.all(claims.stream().map(f -> f.recover(e -> ApiError.is(e, ApiError.Reason.NotFound)
-        ? Future.succeededFuture() : Future.failedFuture(e))).toList()).compose(v -> sync(d, owned));
-  }
-
-  private Future<Void> adoptAll(JsonObject d, List<JsonObject> orphans, List<JsonObject> owned) {
-    return client.get(type, Meta.namespace(d), Meta.name(d)).compose(fresh -> {
-      if (!Meta.uid(d).equals(Meta.uid(fresh)) || Workloads.isDeleting(fresh)) return Future.succeededFuture();
-      List<Future<?>> adoptions = new ArrayList<>();
-      for (JsonObject rs : orphans) {
-        JsonArray refs = Meta.meta(rs).getJsonArray("ownerReferences", new JsonArray()).copy();
-        refs.add(Workloads.ownerRef(d));
-        adoptions.add(client.mergePatch(rsType, Meta.namespace(rs), Meta.name(rs), null, new JsonObject()
-                .put("metadata", new JsonObject().put("ownerReferences", refs)
-                    .put("resourceVersion", Meta.meta(rs).getString("resourceVersion"))))
-            .onSuccess(owned::add)
-            .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture() : Future.failedFuture(e)));
-      }
-      return Future.all(adoptions).mapEmpty();
-    });
-  }
-
-  private Future<?> release(JsonObject rs, JsonObject d) {
-    JsonArray refs = new JsonArray();
-    for (Object o : Meta.meta(rs).getJsonArray("ownerReferences", new JsonArray())) {
-      if (!Meta.uid(d).equals(((JsonObject) o).getString("uid"))) refs.add(o);
-    }
-    return client.mergePatch(rsType, Meta.namespace(rs), Meta.name(rs), null, new JsonObject()
-        .put("metadata", new JsonObject().put("ownerReferences", refs.isEmpty() ? null : refs)
-            .put("resourceVersion", Meta.meta(rs).getString("resourceVersion"))));
+    Claims.Decision claims = Claims.decide(Claims.Owner.of(d), selector, sets.list(ns));
+    return Claiming.apply(client, type, d, rsType, claims).compose(owned -> sync(d, owned));
   }
 
   private Future<Result> sync(JsonObject d, List<JsonObject> owned) {

@@ -7,6 +7,8 @@ import io.kvx.api.Resources;
 import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.controller.Cache;
+import io.kvx.controller.Claiming;
+import io.kvx.controller.Claims;
 import io.kvx.controller.Expectations;
 import io.kvx.controller.Reconciler;
 import io.kvx.controller.Workloads;
@@ -41,6 +43,7 @@ public final class JobReconciler implements Reconciler {
     pods.listen(c -> {
       String key = expectations.observePod(c, "Job");
       if (key != null) enqueue.accept(key);
+      else Claiming.wakeSelecting(c, jobs, enqueue);
     });
   }
 
@@ -57,10 +60,15 @@ public final class JobReconciler implements Reconciler {
       return Future.succeededFuture(Result.DONE);
     }
     if (Workloads.isDeleting(job)) return Future.succeededFuture(Result.DONE);
-    List<JsonObject> owned = new ArrayList<>();
-    for (JsonObject pod : pods.list(Meta.namespace(job))) {
-      if (Workloads.isControlledBy(pod, job)) owned.add(pod);
-    }
+    // Claims as Kubernetes' Job controller makes them: matching orphan pods adopted, owned pods that no
+    // longer match the selector released; a finished job claims nothing any more.
+    Claims.Decision claims = JobSync.finished(job) != null
+        ? new Claims.Decision(pods.controlledBy(Meta.uid(job)), List.of(), List.of())
+        : Claims.decide(Claims.Owner.of(job), Claims.selectorOf(job), pods.list(Meta.namespace(job)));
+    return Claiming.apply(client, JOBS, job, Resources.PODS, claims).compose(owned -> sync(key, job, owned));
+  }
+
+  private Future<Result> sync(String key, JsonObject job, List<JsonObject> owned) {
     long nowMs = System.currentTimeMillis();
     if (!expectations.satisfied(key, nowMs)) {
       // Our last creates or deletes are not in the cache yet: deciding now would repeat them.

@@ -8,11 +8,12 @@ import io.kvx.api.Resources;
 import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.controller.Cache;
+import io.kvx.controller.Claiming;
+import io.kvx.controller.Claims;
 import io.kvx.controller.Expectations;
 import io.kvx.controller.Reconciler;
 import io.kvx.controller.Workloads;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -46,27 +47,15 @@ public final class ReplicaSetReconciler implements Reconciler {
     this.events = events;
     sets.listen(c -> enqueue.accept(Cache.key(c.object())));
     pods.listen(c -> {
-      JsonObject pod = c.object();
       String key = expectations.observePod(c, type.kind());
-      if (key != null) {
-        enqueue.accept(key);
-      } else if (c.current() != null && Workloads.controllerRef(pod) == null) {
-        for (JsonObject set : sets.list(Meta.namespace(pod))) {
-          if (selector(set).matches(Meta.labels(pod))) enqueue.accept(Cache.key(set));
-        }
-      }
+      if (key != null) enqueue.accept(key);
+      else Claiming.wakeSelecting(c, sets, enqueue);
     });
   }
 
   @Override
   public String name() {
     return type.plural();
-  }
-
-  private LabelSelector selector(JsonObject set) {
-    Object sel = set.getJsonObject("spec", new JsonObject()).getValue("selector");
-    if (!(sel instanceof JsonObject s)) return LabelSelector.fromMatchLabels(new JsonObject().put("-", "-"));
-    return type.kind().equals("ReplicationController") ? LabelSelector.fromMatchLabels(s) : LabelSelector.fromJson(s);
   }
 
   @Override
@@ -80,47 +69,33 @@ public final class ReplicaSetReconciler implements Reconciler {
     // ControllerRefManager); it only keeps its status current.
     boolean deleting = Workloads.isDeleting(set);
     String ns = Meta.namespace(set);
-    LabelSelector selector = selector(set);
-    List<JsonObject> owned = new ArrayList<>();
-    List<JsonObject> orphans = new ArrayList<>();
-    List<Future<?>> claims = new ArrayList<>();
-    // The pods this set controls and the namespace's orphans (the controller-uid index Kubernetes'
+    LabelSelector selector = Claims.selectorOf(set);
+    // The pods this set controls and the namespace's active orphans (the controller-uid index Kubernetes'
     // ReplicaSet controller keeps), not every pod of the namespace: a pod controlled by another owner
-    // is never this set's to adopt or release.
+    // is never this set's to adopt or release, and a finished orphan is not worth adopting.
     List<JsonObject> candidates = pods.controlledBy(Meta.uid(set));
-    candidates.addAll(pods.orphans(ns));
-    for (JsonObject pod : candidates) {
-      boolean matches = selector.matches(Meta.labels(pod));
-      JsonObject ref = Workloads.controllerRef(pod);
-      if (ref != null && Meta.uid(set).equals(ref.getString("uid"))) {
-        if (matches || Workloads.isDeleting(pod)) owned.add(pod);
-        else if (!deleting) claims.add(release(pod, set));
-      } else if (ref == null && matches && Workloads.isActive(pod) && !deleting) {
-        orphans.add(pod);
-      }
-    }
-    if (!orphans.isEmpty()) claims.add(adoptAll(set, orphans, owned));
+    pods.orphans(ns).stream().filter(Workloads::isActive).forEach(candidates::add);
+    Claims.Decision claims = Claims.decide(Claims.Owner.of(set), selector, candidates);
     JsonObject spec = set.getJsonObject("spec", new JsonObject());
     int replicas = spec.getInteger("replicas", 1);
     int minReady = spec.getInteger("minReadySeconds", 0);
     // A claim that failed (other than the pod being gone) fails the sync, which backs off and retries,
     // before any pod is created or deleted: counting on a pod not really adopted would leave one too
     // many or too few.
-    return Future.all(claims.stream().map(f -> f.recover(e -> ApiError.is(e, ApiError.Reason.NotFound)
-        ? Future.succeededFuture() : Future.failedFuture(e))).toList()).compose(v -> {
-          List<JsonObject> active = owned.stream().filter(Workloads::isActive).toList();
-          long now = System.currentTimeMillis();
-          int diff = !deleting && expectations.satisfied(key, now) ? active.size() - replicas : 0;
-          Instant instant = Instant.now();
-          Future<Void> manage = diff < 0 ? createPods(key, set, Math.min(-diff, BURST))
-              : diff > 0 ? deletePods(key, set, active, diff) : Future.succeededFuture();
-          return manage.compose(x -> updateStatus(set, owned, selector, instant)).map(x -> {
-            // A pod that becomes available only after minReadySeconds needs another look then.
-            long wait = active.stream().mapToLong(p -> Workloads.secondsUntilAvailable(p, minReady, instant))
-                .filter(s -> s > 0).min().orElse(0);
-            return wait > 0 ? Result.after(wait * 1000 + 100) : Result.DONE;
-          });
-        });
+    return Claiming.apply(client, type, set, Resources.PODS, claims).compose(owned -> {
+      List<JsonObject> active = owned.stream().filter(Workloads::isActive).toList();
+      long now = System.currentTimeMillis();
+      int diff = !deleting && expectations.satisfied(key, now) ? active.size() - replicas : 0;
+      Instant instant = Instant.now();
+      Future<Void> manage = diff < 0 ? createPods(key, set, Math.min(-diff, BURST))
+          : diff > 0 ? deletePods(key, set, active, diff) : Future.succeededFuture();
+      return manage.compose(x -> updateStatus(set, owned, selector, instant)).map(x -> {
+        // A pod that becomes available only after minReadySeconds needs another look then.
+        long wait = active.stream().mapToLong(p -> Workloads.secondsUntilAvailable(p, minReady, instant))
+            .filter(s -> s > 0).min().orElse(0);
+        return wait > 0 ? Result.after(wait * 1000 + 100) : Result.DONE;
+      });
+    });
   }
 
   private Future<Void> createPods(String key, JsonObject set, int count) {
@@ -154,41 +129,6 @@ public final class ReplicaSetReconciler implements Reconciler {
           }));
     }
     return Future.join(deletes).mapEmpty();
-  }
-
-  /**
-   * Adopts orphans, after reading the set afresh as Kubernetes' RecheckDeletionTimestamp does: the
-   * cached set may be stale, and a set that is gone, replaced (another uid) or being deleted must not
-   * take pods. The pods adopted join {@code owned}.
-   */
-  private Future<Void> adoptAll(JsonObject set, List<JsonObject> orphans, List<JsonObject> owned) {
-    return client.get(type, Meta.namespace(set), Meta.name(set)).compose(fresh -> {
-      if (!Meta.uid(set).equals(Meta.uid(fresh)) || Workloads.isDeleting(fresh)) return Future.succeededFuture();
-      List<Future<?>> adoptions = new ArrayList<>();
-      for (JsonObject pod : orphans) {
-        adoptions.add(adopt(pod, set).onSuccess(owned::add).recover(e -> ApiError.is(e, ApiError.Reason.NotFound)
-            ? Future.succeededFuture() : Future.failedFuture(e)));
-      }
-      return Future.all(adoptions).mapEmpty();
-    });
-  }
-
-  private Future<JsonObject> adopt(JsonObject pod, JsonObject set) {
-    JsonArray refs = Meta.meta(pod).getJsonArray("ownerReferences", new JsonArray()).copy();
-    refs.add(Workloads.ownerRef(set));
-    return client.mergePatch(Resources.PODS, Meta.namespace(pod), Meta.name(pod), null, new JsonObject()
-        .put("metadata", new JsonObject().put("ownerReferences", refs)
-            .put("resourceVersion", Meta.meta(pod).getString("resourceVersion"))));
-  }
-
-  private Future<?> release(JsonObject pod, JsonObject set) {
-    JsonArray refs = new JsonArray();
-    for (Object o : Meta.meta(pod).getJsonArray("ownerReferences", new JsonArray())) {
-      if (!Meta.uid(set).equals(((JsonObject) o).getString("uid"))) refs.add(o);
-    }
-    return client.mergePatch(Resources.PODS, Meta.namespace(pod), Meta.name(pod), null, new JsonObject()
-        .put("metadata", new JsonObject().put("ownerReferences", refs.isEmpty() ? null : refs)
-            .put("resourceVersion", Meta.meta(pod).getString("resourceVersion"))));
   }
 
   private Future<Void> updateStatus(JsonObject set, List<JsonObject> owned, LabelSelector selector, Instant now) {

@@ -1,12 +1,15 @@
 package io.kvx.controller.statefulset;
 
 import io.kvx.api.ApiError;
+import io.kvx.api.LabelSelector;
 import io.kvx.api.Meta;
 import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.client.ApiClient;
 import io.kvx.client.EventRecorder;
 import io.kvx.controller.Cache;
+import io.kvx.controller.Claiming;
+import io.kvx.controller.Claims;
 import io.kvx.controller.Expectations;
 import io.kvx.controller.Reconciler;
 import io.kvx.controller.Revisions;
@@ -49,6 +52,7 @@ public final class StatefulSetReconciler implements Reconciler {
     pods.listen(c -> {
       String key = expectations.observePod(c, "StatefulSet");
       if (key != null) enqueue.accept(key);
+      else Claiming.wakeSelecting(c, sets, enqueue);
     });
   }
 
@@ -66,14 +70,22 @@ public final class StatefulSetReconciler implements Reconciler {
     }
     if (Workloads.isDeleting(set)) return Future.succeededFuture(Result.DONE);
     String ns = Meta.namespace(set);
-    List<JsonObject> owned = new ArrayList<>();
-    for (JsonObject pod : pods.list(ns)) {
-      if (Workloads.isControlledBy(pod, set)) owned.add(pod);
-    }
-    List<JsonObject> mine = new ArrayList<>();
-    for (JsonObject r : revisions.list(ns)) {
-      if (Workloads.isControlledBy(r, set)) mine.add(r);
-    }
+    // Claims as Kubernetes' StatefulSet controller makes them: pods that match the selector and are named
+    // after the set are adopted (those that stop matching released); orphan ControllerRevisions that
+    // match are adopted, never released.
+    Claims.Owner owner = Claims.Owner.of(set);
+    LabelSelector selector = Claims.selectorOf(set);
+    Claims.Decision podClaims = Claims.decide(owner, selector, p -> StatefulSetPlan.ordinal(set, p) >= 0,
+        pods.list(ns));
+    Claims.Decision revisionClaims = Claims.decide(owner, selector, revisions.list(ns));
+    return Claiming.apply(client, SETS, set, REVISIONS,
+            new Claims.Decision(revisionClaims.owned(), revisionClaims.adopt(), List.of()))
+        .compose(mine -> Claiming.apply(client, SETS, set, Resources.PODS, podClaims)
+            .compose(owned -> sync(key, set, mine, owned)));
+  }
+
+  private Future<Result> sync(String key, JsonObject set, List<JsonObject> mine, List<JsonObject> owned) {
+    String ns = Meta.namespace(set);
     JsonObject spec = set.getJsonObject("spec", new JsonObject());
     String hash = Workloads.templateHash(spec.getJsonObject("template", new JsonObject()));
     String updateRevision = Revisions.name(set, hash);
