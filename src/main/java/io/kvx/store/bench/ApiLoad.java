@@ -147,8 +147,9 @@ public final class ApiLoad {
   }
 
   private void create(int count, int size, int inFlight) throws Exception {
-    // Warm-up: connections, TLS and above all the JIT (C2 still compiles for ~20 s under load).
-    closedLoop(Math.max(2000, count / 4), inFlight, i -> put("warm-" + run + "-" + i, pad(size), 0));
+    // Warm-up, as long as the measured run: connections, TLS and above all the JIT of both sides (a fresh
+    // server's C2 compiles for ~10-20 s on 2 cores; a JVM is measured warm, as JMH does).
+    closedLoop(Math.max(2000, count), inFlight, i -> put("warm-" + run + "-" + i, pad(size), 0));
     double secs = closedLoop(count, inFlight, i -> put("c-" + run + "-" + i, pad(size), 0));
     System.out.printf("creates=%d seconds=%.2f rate=%.0f%n", count, secs, count / secs);
   }
@@ -182,16 +183,20 @@ public final class ApiLoad {
         total / secs, lat.percentileMillis(50), lat.percentileMillis(99), lat.percentileMillis(100), failures[0]);
   }
 
-  /** Opens the watchers, then writes {@code events} objects 20 ms apart; each carries its send time. */
+  /**
+   * Opens the watchers, then writes {@code events} objects 20 ms apart as a warm-up (delivered, not recorded:
+   * connections and the JIT of both sides), then {@code events} more that are recorded; each carries its send
+   * time.
+   */
   private void watchers(int watchers, int events) throws Exception {
     Latencies lat = new Latencies();
     CountDownLatch open = new CountDownLatch(watchers);
-    CountDownLatch received = new CountDownLatch(watchers * events);
+    CountDownLatch received = new CountDownLatch(watchers * events * 2);
     String prefix = "w-" + run + "-";
     // Watch from now (the current revision), not from "" which first replays every object as ADDED.
     String from = etcd ? "" : send(HttpMethod.GET, "/api/v1/namespaces/default/configmaps?limit=1", new JsonObject())
         .map(r -> r.getJsonObject("metadata").getString("resourceVersion")).await();
-    java.util.concurrent.atomic.AtomicLongArray sent = new java.util.concurrent.atomic.AtomicLongArray(events);
+    java.util.concurrent.atomic.AtomicLongArray sent = new java.util.concurrent.atomic.AtomicLongArray(events * 2);
     java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
     for (int w = 0; w < watchers; w++) {
       // 50 new connections (TLS handshakes for kvx) every 100 ms, not 1,000 at once.
@@ -209,12 +214,14 @@ public final class ApiLoad {
     Promise<Void> writes = Promise.promise();
     vertx.runOnContext(v -> {
       vertx.setPeriodic(20, id -> {
-        int i = count.getAndIncrement();
-        if (i >= events) {
+        int k = count.getAndIncrement();
+        if (k >= events * 2) {
           vertx.cancelTimer(id);
           writes.complete();
           return;
         }
+        // Warm-up objects are numbered events..2*events-1 and go first; recorded ones are 0..events-1.
+        int i = k < events ? events + k : k - events;
         sent.set(i, System.nanoTime());
         put(prefix + i, "v", 0);
       });
