@@ -28,6 +28,8 @@ public final class SchedulerCache {
   private final Set<String> assumed = new HashSet<>();
   private List<NodeInfo> ordered;
   private Map<String, NodeInfo> index;
+  /** On how many nodes each image is, kept between node changes (ImageLocality asks for it every attempt). */
+  private Map<String, Integer> imageNodes;
 
   /** Adds or updates a node; true if something a plugin looks at changed. */
   public boolean upsertNode(Node node) {
@@ -36,6 +38,7 @@ public final class SchedulerCache {
     if (info == null) {
       nodes.put(name, new NodeInfo(node));
       ordered = null;
+      imageNodes = null;
       return true;
     }
     boolean wasPlaceholder = info.node() == null;
@@ -46,6 +49,7 @@ public final class SchedulerCache {
     boolean unsched = info.unschedulable();
     info.setNode(node);
     if (wasPlaceholder) ordered = null;
+    if (wasPlaceholder || !images.equals(info.images().keySet())) imageNodes = null;
     return wasPlaceholder || !labels.equals(info.labels()) || !taints.equals(info.taints())
         || !alloc.equals(info.allocatable()) || unsched != info.unschedulable()
         || !images.equals(info.images().keySet());
@@ -57,6 +61,7 @@ public final class SchedulerCache {
     if (info.pods().isEmpty()) nodes.remove(name);
     else nodes.put(name, placeholder(info));
     ordered = null;
+    imageNodes = null;
   }
 
   /** Pods may outlive their node in the cache (until their deletion arrives); they need a home. */
@@ -118,7 +123,8 @@ public final class SchedulerCache {
       ordered = l;
       index = Snapshot.index(l);
     }
-    return new Snapshot(ordered, index, listers);
+    if (imageNodes == null) imageNodes = Snapshot.countImages(ordered);
+    return new Snapshot(ordered, index, listers).withImageCounts(imageNodes);
   }
 
   public NodeInfo node(String name) {

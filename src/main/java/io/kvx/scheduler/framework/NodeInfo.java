@@ -44,6 +44,9 @@ public final class NodeInfo {
     setNode(node);
   }
 
+  /** spec.unschedulable, read once per node change (every filter pass asks). */
+  private boolean unschedulable;
+
   public void setNode(Node node) {
     this.node = node;
     var status = node.getStatus();
@@ -54,6 +57,7 @@ public final class NodeInfo {
     this.allocatable = alloc;
     this.labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
     this.taints = effectiveTaints(node);
+    this.unschedulable = node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable());
     Map<String, Long> img = new HashMap<>();
     if (status != null && status.getImages() != null) {
       for (ContainerImage ci : status.getImages()) {
@@ -166,6 +170,7 @@ public final class NodeInfo {
     c.taints = taints;
     c.images = images;
     c.labels = labels;
+    c.unschedulable = unschedulable;
     pods.values().forEach(c::addPod);
     return c;
   }
@@ -219,7 +224,7 @@ public final class NodeInfo {
   }
 
   public boolean unschedulable() {
-    return node != null && node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable());
+    return unschedulable;
   }
 
   @Override

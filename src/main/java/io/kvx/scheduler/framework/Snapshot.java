@@ -98,11 +98,21 @@ public final class Snapshot {
 
   /** On how many nodes each (normalized) image is present. */
   public int nodesWithImage(String image) {
-    if (imageNodes == null) {
-      Map<String, Integer> m = new HashMap<>();
-      for (NodeInfo n : nodes) for (String i : n.images().keySet()) m.merge(i, 1, Integer::sum);
-      imageNodes = m;
-    }
+    if (imageNodes == null) imageNodes = countImages(nodes);
     return imageNodes.getOrDefault(image, 0);
   }
+
+  /** Image -> how many of {@code nodes} have it. */
+  public static Map<String, Integer> countImages(List<NodeInfo> nodes) {
+    Map<String, Integer> m = new HashMap<>();
+    for (NodeInfo n : nodes) for (String i : n.images().keySet()) m.merge(i, 1, Integer::sum);
+    return m;
+  }
+
+  /** The same snapshot with the image counts of its nodes already made (the scheduler's cache keeps them). */
+  public Snapshot withImageCounts(Map<String, Integer> counts) {
+    this.imageNodes = counts;
+    return this;
+  }
+
 }

@@ -39,7 +39,8 @@ import java.util.logging.Logger;
 public final class SequencerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(SequencerVerticle.class.getName());
-  private static final int MAX_BATCH = 1024;
+  /** At most what one Ringbuffer.addAllAsync takes (Hazelcast refuses more than 1,000 items). */
+  private static final int MAX_BATCH = 1000;
   private static final int RECOVERY_READ = 1000;
   private static final int MAX_PIPELINE = 3;
   private static final long MAINTENANCE_MS = 60_000;
