@@ -76,6 +76,8 @@ public final class ApiServerVerticle extends VerticleBase {
   private Map<String, Watch> busWatches;
   private EventBusBridge bridge;
   private volatile ServiceAccountTokens tokens;
+  /** RBAC plugs in here; kvx has none yet. */
+  private final Authorizer authorizer = Authorizer.ALWAYS_ALLOW;
 
   @Override
   public Future<?> start() {
@@ -128,6 +130,7 @@ public final class ApiServerVerticle extends VerticleBase {
     }
     Router router = Router.router(vertx);
     router.route().handler(this::authenticate);
+    router.route().handler(this::authorize);
     // Upgrades (exec, attach, port-forward) are taken before the body handler would read the request.
     router.routeWithRegex(StreamRoutes.PATH_REGEX).handler(streams::handle);
     // Watches over WebSocket (fabric8's default) upgrade before the body handler would read the request.
@@ -222,7 +225,7 @@ public final class ApiServerVerticle extends VerticleBase {
       return;
     }
     String caller = ctx.get("user") == null ? "system:anonymous" : ctx.get("user");
-    Reviews.answer(type, ctx.pathParam("ns"), body, caller, token -> MessageDigest.isEqual(
+    Reviews.answer(type, ctx.pathParam("ns"), body, caller, authorizer, token -> MessageDigest.isEqual(
             token.getBytes(StandardCharsets.UTF_8), adminToken) ? Future.succeededFuture("kvx-admin")
             : tokens == null ? Future.failedFuture("no service account tokens") : tokens.authenticate(token))
         .onSuccess(out -> HttpApi.write(ctx, 201, out)).onFailure(e -> HttpApi.fail(ctx, e));
@@ -249,6 +252,26 @@ public final class ApiServerVerticle extends VerticleBase {
     String path = ctx.normalizedPath();
     String r = path.length() > prefix.length() ? path.substring(prefix.length()) : "";
     return r.endsWith("/") ? r.substring(0, r.length() - 1) : r;
+  }
+
+  /** The authorization step after authentication (kube-apiserver's authorizer chain); 403 when denied. */
+  private void authorize(RoutingContext ctx) {
+    if (PUBLIC_PATHS.contains(ctx.normalizedPath())) {
+      ctx.next();
+      return;
+    }
+    String path = ctx.normalizedPath();
+    String watch = ctx.request().getParam("watch");
+    // Coarse until an authorizer needs more: get/list and delete/deletecollection are not told apart here.
+    String verb = Authorizer.verb(ctx.request().method().name(), true, "true".equals(watch) || "1".equals(watch));
+    String user = ctx.get("user") == null ? "system:anonymous" : ctx.get("user");
+    Authorizer.Decision d = authorizer.authorize(new Authorizer.Attributes(user, verb, path));
+    if (d.allowed()) {
+      ctx.next();
+      return;
+    }
+    HttpApi.fail(ctx, new ApiError(ApiError.Reason.Forbidden, "forbidden: User \"" + user + "\" cannot " + verb
+        + " path \"" + path + "\"" + (d.reason() == null || d.reason().isEmpty() ? "" : ": " + d.reason())));
   }
 
   /** Bearer-token authentication; health and version stay public, as kube-apiserver's defaults allow. */

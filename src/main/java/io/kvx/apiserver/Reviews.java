@@ -38,7 +38,6 @@ public final class Reviews {
       type("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false,
           io.fabric8.kubernetes.api.model.authentication.SelfSubjectReview.class));
 
-  static final String ALLOWED_REASON = "kvx has no RBAC yet: every authenticated user is allowed everything";
 
   private Reviews() {
   }
@@ -69,7 +68,7 @@ public final class Reviews {
    * returns it). {@code tokens} checks a TokenReview's token and yields its user name.
    */
   public static Future<JsonObject> answer(ResourceType type, String namespace, JsonObject body, String caller,
-                                          Function<String, Future<String>> tokens) {
+                                          Authorizer authorizer, Function<String, Future<String>> tokens) {
     if (body == null || !body.containsKey("spec") && !type.kind().equals("SelfSubjectReview")) {
       return Future.failedFuture(invalid(type, "spec", "Required value"));
     }
@@ -94,8 +93,14 @@ public final class Reviews {
                 + "\": must match metadata.namespace"));
           }
         }
-        return Future.succeededFuture(out.put("status", new JsonObject().put("allowed", true)
-            .put("reason", ALLOWED_REASON)));
+        JsonObject attrs = spec.getJsonObject("resourceAttributes", spec.getJsonObject("nonResourceAttributes",
+            new JsonObject()));
+        String who = type.kind().equals("SelfSubjectAccessReview") ? caller : spec.getString("user", "");
+        Authorizer.Decision d = authorizer.authorize(new Authorizer.Attributes(who, attrs.getString("verb", ""),
+            attrs.getString("path", attrs.getString("resource", ""))));
+        JsonObject status = new JsonObject().put("allowed", d.allowed()).put("reason", d.reason());
+        if (!d.allowed()) status.put("denied", true);
+        return Future.succeededFuture(out.put("status", status));
       }
       case "SelfSubjectRulesReview" -> {
         return Future.succeededFuture(out.put("status", new JsonObject()

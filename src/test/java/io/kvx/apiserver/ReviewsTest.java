@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReviewsTest {
 
   private static Future<JsonObject> answer(String group, String plural, String ns, String body) {
-    return Reviews.answer(Reviews.find(group, plural), ns, new JsonObject(body), "kvx-admin",
+    return Reviews.answer(Reviews.find(group, plural), ns, new JsonObject(body), "kvx-admin", Authorizer.ALWAYS_ALLOW,
         t -> t.equals("good") ? Future.succeededFuture("system:serviceaccount:a:b") : Future.failedFuture("bad"));
   }
 
@@ -30,6 +30,22 @@ class ReviewsTest {
     ApiError nobody = (ApiError) answer("authorization.k8s.io", "subjectaccessreviews", null,
         "{\"spec\":{\"resourceAttributes\":{\"verb\":\"get\"}}}").cause();
     assertTrue(nobody.getMessage().contains("spec.user"), nobody.getMessage());
+  }
+
+  @Test
+  void accessReviewsAskTheAuthorizer() {
+    Authorizer onlyGets = a -> new Authorizer.Decision(a.verb().equals("get") && a.user().equals("alice"),
+        "asked " + a.user() + " " + a.verb() + " " + a.path());
+    JsonObject denied = Reviews.answer(Reviews.find("authorization.k8s.io", "subjectaccessreviews"), null,
+        new JsonObject("{\"spec\":{\"user\":\"bob\",\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
+        "kvx-admin", onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+    assertEquals(false, denied.getBoolean("allowed"));
+    assertEquals(true, denied.getBoolean("denied"));
+    assertEquals("asked bob get pods", denied.getString("reason"));
+    JsonObject self = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectaccessreviews"), null,
+        new JsonObject("{\"spec\":{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
+        "alice", onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+    assertEquals(true, self.getBoolean("allowed"), "a self review asks for the caller");
   }
 
   @Test
