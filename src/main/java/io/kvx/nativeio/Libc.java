@@ -42,7 +42,8 @@ public final class Libc {
 
   private static final Linker LINKER = Linker.nativeLinker();
   private static final SymbolLookup LIBC = LINKER.defaultLookup();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  /** Where a downcall leaves errno (allocate one per call or per thread). */
+  static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
   private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
   private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
@@ -66,8 +67,14 @@ public final class Libc {
   private Libc() {
   }
 
-  private static MethodHandle handle(String name, FunctionDescriptor d) {
+  /** A downcall to libc's {@code name} that captures errno into a {@link #CALL_STATE} segment. */
+  static MethodHandle handle(String name, FunctionDescriptor d) {
     return LINKER.downcallHandle(LIBC.findOrThrow(name), d, ERRNO_OPT);
+  }
+
+  /** The errno a downcall captured in {@code state}. */
+  static int errno(MemorySegment state) {
+    return (int) ERRNO.get(state, 0L);
   }
 
   /** A failed call: its errno, for callers that treat one (EEXIST, EINVAL) as an answer. */

@@ -4,13 +4,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * A netlink socket through java.lang.foreign: {@code socket(AF_NETLINK, SOCK_RAW, protocol)},
@@ -27,11 +23,6 @@ public final class NetlinkSocket implements AutoCloseable {
   private static final int SO_RCVTIMEO = 20;
   private static final int SOCKADDR_NL_SIZE = 12;
 
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final SymbolLookup LIBC = LINKER.defaultLookup();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-  private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
   private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
   private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
   private static final ValueLayout P = ValueLayout.ADDRESS;
@@ -41,14 +32,15 @@ public final class NetlinkSocket implements AutoCloseable {
   private static final MethodHandle SENDTO = handle("sendto", FunctionDescriptor.of(L, I, P, L, I, P, I));
   private static final MethodHandle RECV = handle("recv", FunctionDescriptor.of(L, I, P, L, I));
   private static final MethodHandle SETSOCKOPT = handle("setsockopt", FunctionDescriptor.of(I, I, I, I, P, I));
-  private static final MethodHandle CLOSE = LINKER.downcallHandle(LIBC.findOrThrow("close"), FunctionDescriptor.of(I, I));
+  private static final MethodHandle CLOSE = Linker.nativeLinker().downcallHandle(
+      Linker.nativeLinker().defaultLookup().findOrThrow("close"), FunctionDescriptor.of(I, I));
 
   private final Arena arena = Arena.ofShared();
-  private final MemorySegment state = arena.allocate(CALL_STATE);
+  private final MemorySegment state = arena.allocate(Libc.CALL_STATE);
   private final int fd;
 
   private static MethodHandle handle(String name, FunctionDescriptor d) {
-    return LINKER.downcallHandle(LIBC.findOrThrow(name), d, ERRNO_OPT);
+    return Libc.handle(name, d);
   }
 
   public NetlinkSocket(int protocol, int receiveTimeoutMillis) throws IOException {
@@ -107,7 +99,7 @@ public final class NetlinkSocket implements AutoCloseable {
   }
 
   private int errno() {
-    return (int) ERRNO.get(state, 0L);
+    return Libc.errno(state);
   }
 
   @Override
