@@ -100,79 +100,51 @@ public final class Libc {
     }
   }
 
-  private static int check(String call, int rc, MemorySegment state) throws ErrnoException {
-    if (rc < 0) throw new ErrnoException(call, (int) ERRNO.get(state, 0L));
-    return rc;
-  }
-
-  public static void mkfifo(String path, int mode) throws IOException {
+  /** One downcall: {@code c} gets an arena and the errno state; a negative result throws with its errno. */
+  private static int call(String what, Downcall c) throws IOException {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment st = a.allocate(CALL_STATE);
-      check("mkfifo " + path, (int) MKFIFO.invokeExact(st, a.allocateFrom(path), mode), st);
+      int rc = c.invoke(a, st);
+      if (rc < 0) throw new ErrnoException(what, errno(st));
+      return rc;
     } catch (IOException e) {
       throw e;
     } catch (Throwable e) {
-      throw new IOException("mkfifo: " + e, e);
+      throw new IOException(what + ": " + e, e);
     }
+  }
+
+  @FunctionalInterface
+  private interface Downcall {
+    int invoke(Arena a, MemorySegment state) throws Throwable;
+  }
+
+  public static void mkfifo(String path, int mode) throws IOException {
+    call("mkfifo " + path, (a, st) -> (int) MKFIFO.invokeExact(st, a.allocateFrom(path), mode));
   }
 
   /** mount(2); null strings are passed as NULL. */
   public static void mount(String source, String target, String fsType, long flags, String data) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment st = a.allocate(CALL_STATE);
-      int rc = (int) MOUNT.invokeExact(st, str(a, source), a.allocateFrom(target), str(a, fsType), flags, str(a, data));
-      check("mount " + target, rc, st);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new IOException("mount: " + e, e);
-    }
+    call("mount " + target, (a, st) -> (int) MOUNT.invokeExact(st, str(a, source), a.allocateFrom(target),
+        str(a, fsType), flags, str(a, data)));
   }
 
   public static void umount2(String target, int flags) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment st = a.allocate(CALL_STATE);
-      check("umount " + target, (int) UMOUNT2.invokeExact(st, a.allocateFrom(target), flags), st);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new IOException("umount2: " + e, e);
-    }
+    call("umount " + target, (a, st) -> (int) UMOUNT2.invokeExact(st, a.allocateFrom(target), flags));
   }
 
   /** unshare(2) for the calling thread (CLONE_NEWNET is per thread). */
   public static void unshare(int flags) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment st = a.allocate(CALL_STATE);
-      check("unshare", (int) UNSHARE.invokeExact(st, flags), st);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new IOException("unshare: " + e, e);
-    }
+    call("unshare", (a, st) -> (int) UNSHARE.invokeExact(st, flags));
   }
 
   /** setns(2) for the calling thread. */
   public static void setns(int fd, int nsType) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment st = a.allocate(CALL_STATE);
-      check("setns", (int) SETNS.invokeExact(st, fd, nsType), st);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new IOException("setns: " + e, e);
-    }
+    call("setns", (a, st) -> (int) SETNS.invokeExact(st, fd, nsType));
   }
 
   public static int open(String path, int flags, int mode) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment st = a.allocate(CALL_STATE);
-      return check("open " + path, (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode), st);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new IOException("open: " + e, e);
-    }
+    return call("open " + path, (a, st) -> (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, mode));
   }
 
   public static void close(int fd) {
@@ -184,26 +156,12 @@ public final class Libc {
   }
 
   public static int socket(int domain, int type, int protocol) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment st = a.allocate(CALL_STATE);
-      return check("socket", (int) SOCKET.invokeExact(st, domain, type | O_CLOEXEC, protocol), st);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new IOException("socket: " + e, e);
-    }
+    return call("socket", (a, st) -> (int) SOCKET.invokeExact(st, domain, type | O_CLOEXEC, protocol));
   }
 
   /** ioctl(2) with a pointer argument. */
   public static void ioctl(int fd, long request, MemorySegment arg) throws IOException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment st = a.allocate(CALL_STATE);
-      check("ioctl", (int) IOCTL.invokeExact(st, fd, request, arg), st);
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new IOException("ioctl: " + e, e);
-    }
+    call("ioctl", (a, st) -> (int) IOCTL.invokeExact(st, fd, request, arg));
   }
 
   private static MemorySegment str(Arena a, String s) {

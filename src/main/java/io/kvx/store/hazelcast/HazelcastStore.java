@@ -314,8 +314,7 @@ public final class HazelcastStore implements Store {
             } else if (found.succeeded()) {
               attempt(req, System.currentTimeMillis() + ELECTION_WAIT_MS, pr.promise());
             } else {
-              pr.promise().tryFail(new ApiError(ApiError.Reason.Timeout, "the store leader was lost while writing; "
-                  + "the write may or may not have been applied"));
+              pr.promise().tryFail(lostWrite());
             }
           }));
           return;
@@ -330,9 +329,13 @@ public final class HazelcastStore implements Store {
         attempt(req, System.currentTimeMillis() + ELECTION_WAIT_MS, pr.promise());
         return;
       }
-      pr.promise().tryFail(new ApiError(ApiError.Reason.Timeout, "the store leader was lost while writing; "
-          + "the write may or may not have been applied"));
+      pr.promise().tryFail(lostWrite());
     }));
+  }
+
+  private static ApiError lostWrite() {
+    return new ApiError(ApiError.Reason.Timeout, "the store leader was lost while writing; the write may or may "
+        + "not have been applied");
   }
 
   private static boolean isSync(JsonObject request) {
