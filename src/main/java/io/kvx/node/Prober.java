@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 
@@ -149,7 +150,8 @@ final class Prober {
       JsonObject t = p.getJsonObject("tcpSocket");
       Integer port = port(t.getValue("port"), container);
       if (port == null) return Future.succeededFuture(false);
-      return net.connect(port, t.getString("host", podIp)).map(sock -> {
+      return net.connect(new ConnectOptions().setHost(t.getString("host", podIp)).setPort(port)
+          .setTimeout((int) timeoutMs)).map(sock -> {
         sock.close();
         return true;
       }).otherwise(false);
@@ -160,7 +162,14 @@ final class Prober {
       return vertx.executeBlocking(() -> {
         Process proc = runtime.exec(spec, command, false);
         proc.getOutputStream().close();
-        proc.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        // Drained beside the wait: a command that keeps its output open must still time out.
+        Thread.ofVirtual().start(() -> {
+          try (var out = proc.getInputStream()) {
+            out.transferTo(java.io.OutputStream.nullOutputStream());
+          } catch (java.io.IOException ignored) {
+            // the process is gone
+          }
+        });
         if (!proc.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
           proc.destroyForcibly();
           return false;

@@ -168,4 +168,74 @@ class PodFeaturesIT {
     assertTrue(before.equals(after), "same container, same restart count, same IP: " + before + " / " + after);
     assertTrue(kubectl.ok("get", "pod", "survivor").contains("Running"));
   }
+
+  @Test
+  @Order(5)
+  void startupProbesHoldBackLivenessAndTcpProbesWatchThePort() throws Exception {
+    apply("slowstart", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: slowstart}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: app
+            image: busybox
+            command: [sh, -c, 'sleep 5; httpd -p 9000 -h /tmp; touch /tmp/started; exec sleep 3600']
+            startupProbe: {exec: {command: [cat, /tmp/started]}, periodSeconds: 1, failureThreshold: 30}
+            livenessProbe: {tcpSocket: {port: 9000}, periodSeconds: 1, failureThreshold: 1}
+            readinessProbe: {tcpSocket: {port: 9000}, periodSeconds: 1}
+          - name: neverstarts
+            image: busybox
+            command: [sleep, '3600']
+            startupProbe: {tcpSocket: {port: 9001}, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 2}
+        """);
+    String c = ".status.containerStatuses[?(@.name==\"app\")]";
+    String app = "jsonpath={" + c + ".started} {" + c + ".ready} {" + c + ".restartCount}";
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("Running"), "get", "pod", "slowstart");
+    String early = kubectl.ok("get", "pod", "slowstart", "-o", app).trim();
+    assertTrue(early.startsWith("false false"), "neither started nor ready before the startup probe passes: " + early);
+    // A liveness probe on a closed port would have restarted it at once; the startup probe held it back.
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("true true 0"), "get", "pod", "slowstart", "-o", app);
+    kubectl.await(Duration.ofSeconds(30), out -> !out.trim().equals("0") && !out.isBlank(), "get", "pod", "slowstart",
+        "-o", "jsonpath={.status.containerStatuses[?(@.name==\"neverstarts\")].restartCount}");
+    String described = kubectl.ok("describe", "pod", "slowstart");
+    assertTrue(described.contains("Startup probe failed"), described);
+    // The port closes: the tcpSocket liveness probe restarts the container, which then starts (slowly) again.
+    kubectl.ok("exec", "slowstart", "-c", "app", "--", "killall", "httpd");
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().startsWith("false false 1")
+        || out.trim().startsWith("true false 1"), "get", "pod", "slowstart", "-o", app);
+    kubectl.await(Duration.ofSeconds(30), out -> out.trim().equals("true true 1"), "get", "pod", "slowstart", "-o", app);
+    assertTrue(kubectl.ok("describe", "pod", "slowstart").contains("Liveness probe failed"));
+    kubectl.ok("delete", "pod", "slowstart", "--grace-period=1");
+  }
+
+  @Test
+  @Order(6)
+  void onFailureRestartsOnlyFailedContainersAndLogsHonourSince() throws Exception {
+    apply("onfailure", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: onfailure}
+        spec:
+          restartPolicy: OnFailure
+          volumes: [{name: data, emptyDir: {}}]
+          containers:
+          - name: task
+            image: busybox
+            volumeMounts: [{name: data, mountPath: /data}]
+            command: [sh, -c, 'echo run; if [ -f /data/once ]; then exit 0; fi; touch /data/once; exit 3']
+        """);
+    // Exit 3 is restarted under OnFailure; the second run exits 0, which is not: the pod ends Succeeded.
+    String out = kubectl.await(Duration.ofSeconds(60), o -> o.trim().startsWith("Succeeded"), "get", "pod", "onfailure",
+        "-o", "jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}"
+            + " {.status.containerStatuses[0].lastState.terminated.exitCode}"
+            + " {.status.containerStatuses[0].state.terminated.reason}");
+    assertTrue(out.trim().equals("Succeeded 1 3 Completed"), out);
+    Thread.sleep(3000);
+    assertTrue(kubectl.ok("logs", "onfailure", "--since=1h").contains("run"));
+    String recent = kubectl.ok("logs", "onfailure", "--since=2s");
+    assertTrue(recent.isBlank(), "nothing was written in the last 2 s: " + recent);
+    assertTrue(kubectl.ok("logs", "onfailure", "--previous").contains("run"));
+  }
 }

@@ -49,12 +49,12 @@ public interface ContainerRuntime {
     return !Files.isDirectory(spec.bundleDir()) || Shim.exitCode(spec.bundleDir()) != null;
   }
 
-  /** The pipe to the main process's stdin (containers started with {@code stdin}), which attach writes. */
   /** The host PID of the container's first process (its PID namespace's init), 0 when not known. */
   default long initPid(ContainerSpec spec) throws IOException {
     return 0;
   }
 
+  /** The pipe to the main process's stdin (containers started with {@code stdin}), which attach writes. */
   default Path stdinPipe(ContainerSpec spec) {
     return spec.bundleDir().resolve(Shim.STDIN_FIFO);
   }
