@@ -238,4 +238,17 @@ class PodFeaturesIT {
     assertTrue(recent.isBlank(), "nothing was written in the last 2 s: " + recent);
     assertTrue(kubectl.ok("logs", "onfailure", "--previous").contains("run"));
   }
+
+  @Test
+  @Order(7)
+  void describeServiceShowsEndpointsOfAnUnnamedPort() throws Exception {
+    kubectl.ok("run", "exposed", "--image=busybox", "--port=8080", "--expose", "--",
+        "sh", "-c", "mkdir -p /www; exec httpd -f -p 8080 -h /www");
+    String ip = kubectl.await(Duration.ofSeconds(60), out -> !out.isBlank(), "get", "pod", "exposed", "-o",
+        "jsonpath={.status.podIP}").trim();
+    // kubectl reads the EndpointSlices' port names (pointers in its types) to print this line.
+    kubectl.await(Duration.ofSeconds(30), out -> out.contains("Endpoints:") && out.contains(ip + ":8080"),
+        "describe", "service", "exposed");
+    kubectl.ok("delete", "pod,service", "exposed", "--grace-period=1");
+  }
 }

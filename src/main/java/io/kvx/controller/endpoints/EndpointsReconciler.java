@@ -199,6 +199,21 @@ public final class EndpointsReconciler implements Reconciler {
   }
 
   /**
+   * A slice's ports name every port, "" for an unnamed one, as Kubernetes' controllers write them
+   * (EndpointPort.name is a pointer there, and `kubectl describe service` dereferences it).
+   */
+  private static JsonArray slicePorts(JsonArray ports) {
+    if (ports == null) return null;
+    JsonArray out = new JsonArray();
+    for (Object o : ports) {
+      JsonObject p = ((JsonObject) o).copy();
+      if (!p.containsKey("name")) p.put("name", "");
+      out.add(p);
+    }
+    return out;
+  }
+
+  /**
    * The service's slices, as the endpointslice controller cuts them: pods grouped by their resolved
    * port list (a named targetPort may resolve to different numbers per pod, and a slice has one port
    * list), at most {@link #MAX_PER_SLICE} endpoints a slice. Each result holds "endpoints" and "ports". Pure.
@@ -215,7 +230,7 @@ public final class EndpointsReconciler implements Reconciler {
       String ip = pod.getJsonObject("status", new JsonObject()).getString("podIP");
       String phase = Workloads.phase(pod);
       if (ip == null || ip.isEmpty() || phase.equals("Succeeded") || phase.equals("Failed")) continue;
-      JsonArray resolved = resolvePorts(spec.getJsonArray("ports", new JsonArray()), pod);
+      JsonArray resolved = slicePorts(resolvePorts(spec.getJsonArray("ports", new JsonArray()), pod));
       if (resolved == null) continue;
       boolean terminating = Workloads.isDeleting(pod);
       boolean ready = Workloads.isReady(pod);
@@ -238,7 +253,7 @@ public final class EndpointsReconciler implements Reconciler {
       }
     });
     if (out.isEmpty()) {
-      JsonArray ports = resolvePorts(spec.getJsonArray("ports", new JsonArray()), new JsonObject());
+      JsonArray ports = slicePorts(resolvePorts(spec.getJsonArray("ports", new JsonArray()), new JsonObject()));
       out.add(new JsonObject().put("endpoints", new JsonArray()).put("ports", ports == null ? new JsonArray() : ports));
     }
     return out;
@@ -257,7 +272,7 @@ public final class EndpointsReconciler implements Reconciler {
       for (Object po : subset.getJsonArray("ports", new JsonArray())) {
         JsonObject p = (JsonObject) po;
         JsonObject port = new JsonObject().put("port", p.getInteger("port")).put("protocol", p.getString("protocol", "TCP"));
-        if (p.getString("name") != null && !p.getString("name").isEmpty()) port.put("name", p.getString("name"));
+        port.put("name", p.getString("name", ""));
         if (p.getString("appProtocol") != null) port.put("appProtocol", p.getString("appProtocol"));
         ports.add(port);
       }

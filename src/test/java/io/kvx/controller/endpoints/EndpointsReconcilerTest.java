@@ -51,6 +51,18 @@ class EndpointsReconcilerTest {
   }
 
   @Test
+  void anUnnamedPortIsNamedEmptyInSlicesAndLeftOutInEndpoints() {
+    JsonObject svc = new JsonObject().put("metadata", new JsonObject().put("namespace", "shop").put("name", "web"))
+        .put("spec", new JsonObject().put("ports", new JsonArray().add(new JsonObject().put("port", 80)
+            .put("targetPort", 8080))));
+    List<JsonObject> pods = List.of(pod("a", "10.42.0.5", 8080, true));
+    assertEquals(new JsonArray().add(new JsonObject().put("port", 8080).put("protocol", "TCP").put("name", "")),
+        EndpointsReconciler.desiredSlices(svc, pods).get(0).getJsonArray("ports"));
+    assertEquals(new JsonArray().add(new JsonObject().put("port", 8080).put("protocol", "TCP")),
+        EndpointsReconciler.subsets(svc, pods).getJsonObject(0).getJsonArray("ports"));
+  }
+
+  @Test
   void publishNotReadyAddressesMakesEveryPodReady() {
     List<JsonObject> slices = EndpointsReconciler.desiredSlices(service(true), List.of(
         pod("a", "10.42.0.5", 8080, true), pod("c", "10.42.0.7", 8080, false)));
@@ -80,7 +92,7 @@ class EndpointsReconcilerTest {
     assertEquals(List.of(true, false), ready(slices.get(0)));
     assertEquals(new JsonArray().add(new JsonObject().put("port", 8080).put("protocol", "TCP").put("name", "http")),
         slices.get(0).getJsonArray("ports"));
-    assertEquals(new JsonArray().add(new JsonObject().put("port", 53).put("protocol", "UDP")),
+    assertEquals(new JsonArray().add(new JsonObject().put("port", 53).put("protocol", "UDP").put("name", "")),
         slices.get(1).getJsonArray("ports"));
     assertEquals(List.of(), EndpointsReconciler.mirroredSlices(null));
   }
