@@ -103,11 +103,18 @@ public final class NodeAgentVerticle extends VerticleBase {
     /** Init containers: all completed (app containers may start); failed for good (restartPolicy Never). */
     boolean initialized;
     boolean initFailed;
+    /**
+     * The pod had already ended (Succeeded or Failed) when this agent first saw it, e.g. after a restart:
+     * a terminal pod never runs again, as with the kubelet; only its deletion is acted on.
+     */
+    final boolean endedBefore;
     final Map<String, ContainerRecord> containers = new LinkedHashMap<>();
 
     PodRecord(JsonObject pod) {
       this.pod = pod;
       this.uid = Meta.uid(pod);
+      String phase = pod.getJsonObject("status", new JsonObject()).getString("phase", "");
+      this.endedBefore = phase.equals("Succeeded") || phase.equals("Failed");
     }
   }
 
@@ -484,6 +491,10 @@ public final class NodeAgentVerticle extends VerticleBase {
     r.syncing = true;
     r.dirty = false;
     boolean terminating = r.removed || Meta.meta(r.pod).containsKey("deletionTimestamp");
+    if (r.endedBefore && !terminating) {
+      r.syncing = false;
+      return;
+    }
     // Unordered: one pod's slow work (a 30 s grace period) must not hold up every other pod.
     Future<Void> work = terminating ? terminate(r) : fetchInputs(r).compose(x -> vertx.<Void>executeBlocking(() -> {
       converge(r);
@@ -1238,7 +1249,10 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (ContainerRecord c : r.containers.values()) {
       if (c.spec != null) runtime.remove(c.spec);
     }
-    if (network != null && r.ip != null && !hostNetwork(r)) network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
+    // A pod that ended before this agent started has no address here, but may still hold its namespace and IP.
+    if (network != null && !hostNetwork(r) && (r.ip != null || r.endedBefore)) {
+      network.tearDown(r.uid, CniNetwork.portMappings(r.pod));
+    }
     deleteTree(podsDir.resolve(r.uid));
     deleteTree(logsDir.resolve(r.uid));
   }

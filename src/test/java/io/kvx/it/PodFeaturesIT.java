@@ -251,4 +251,19 @@ class PodFeaturesIT {
         "describe", "service", "exposed");
     kubectl.ok("delete", "pod,service", "exposed", "--grace-period=1");
   }
+
+  @Test
+  @Order(8)
+  void anEndedPodNeverRunsAgainAfterARestart() throws Exception {
+    kubectl.ok("run", "finished", "--restart=Never", "--image=busybox", "--", "echo", "done");
+    kubectl.await(Duration.ofSeconds(60), out -> out.contains("Completed"), "get", "pod", "finished");
+    kvx.stop();
+    kvx = KvxProcess.start("podfeatures-3", home, 17497, ARGS);
+    kvx.awaitReady(Duration.ofSeconds(60));
+    kvx.awaitLog("pod default/finished assigned", Duration.ofSeconds(30));
+    Thread.sleep(3000);
+    String log = Files.readString(kvx.log);
+    assertTrue(!log.contains("started default/finished"), "a Succeeded pod was started again:\n" + log);
+    assertTrue(kubectl.ok("get", "pod", "finished", "-o", "jsonpath={.status.phase}").equals("Succeeded"));
+  }
 }
