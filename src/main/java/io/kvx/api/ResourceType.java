@@ -78,7 +78,7 @@ public record ResourceType(String group, String version, String kind, String plu
           case "attach" -> "PodAttachOptions";
           default -> "PodPortForwardOptions";
         }).put("verbs", new JsonArray().add("create").add("get"));
-        case "proxy" -> s.put("kind", kind.equals("Node") ? "NodeProxyOptions" : "ServiceProxyOptions")
+        case "proxy" -> s.put("kind", kind + "ProxyOptions")
             .put("verbs", new JsonArray().add("create").add("delete").add("get").add("patch").add("update"));
         case "token" -> s.put("group", "authentication.k8s.io").put("version", "v1").put("kind", "TokenRequest")
             .put("verbs", new JsonArray().add("create"));

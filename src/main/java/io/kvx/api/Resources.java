@@ -20,7 +20,7 @@ public final class Resources {
 
   private static final List<ResourceType> BUILT_IN = List.of(
       t("", "v1", "Pod", "pods", true, "po", Set.of("status", "log", "binding", "eviction", "exec", "attach",
-          "portforward", "ephemeralcontainers", "resize"), "all", "Pod"),
+          "portforward", "proxy", "ephemeralcontainers", "resize"), "all", "Pod"),
       t("", "v1", "Node", "nodes", false, "no", Set.of("status", "proxy"), null, "Node"),
       t("", "v1", "Namespace", "namespaces", false, "ns", Set.of("status", "finalize"), null, "Namespace"),
       t("", "v1", "Service", "services", true, "svc", Set.of("status", "proxy"), "all", "Service"),

@@ -65,6 +65,7 @@ public final class ApiServerVerticle extends VerticleBase {
   private ApiService api;
   private HttpApi http;
   private StreamRoutes streams;
+  private ProxyRoutes proxies;
   private byte[] adminToken;
   private volatile boolean ready;
   /**
@@ -88,6 +89,7 @@ public final class ApiServerVerticle extends VerticleBase {
         config().getString("serviceCidr", "10.96.0.0/12")));
     http = new HttpApi(vertx, api, services.metrics());
     streams = new StreamRoutes(vertx, api);
+    proxies = new ProxyRoutes(vertx, api);
     JsonObject cfg = config();
     return vertx.executeBlocking(() -> {
           Path pub = Path.of(cfg.getString("serviceAccountPublicKeyFile", "/nonexistent"));
@@ -133,6 +135,7 @@ public final class ApiServerVerticle extends VerticleBase {
     router.route().handler(this::authorize);
     // Upgrades (exec, attach, port-forward) are taken before the body handler would read the request.
     router.routeWithRegex(StreamRoutes.PATH_REGEX).handler(streams::handle);
+    router.routeWithRegex(ProxyRoutes.PATH_REGEX).handler(proxies::handle);
     // Watches over WebSocket (fabric8's default) upgrade before the body handler would read the request.
     router.get("/api/v1/*").handler(ctx -> {
       if (isWebSocketWatch(ctx)) http.handle(ctx, "", "v1", rest(ctx, "/api/v1/"));

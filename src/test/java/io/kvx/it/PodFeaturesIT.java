@@ -243,12 +243,20 @@ class PodFeaturesIT {
   @Order(7)
   void describeServiceShowsEndpointsOfAnUnnamedPort() throws Exception {
     kubectl.ok("run", "exposed", "--image=busybox", "--port=8080", "--expose", "--",
-        "sh", "-c", "mkdir -p /www; exec httpd -f -p 8080 -h /www");
+        "sh", "-c", "mkdir -p /www; echo proxied > /www/index.html; exec httpd -f -p 8080 -h /www");
     String ip = kubectl.await(Duration.ofSeconds(60), out -> !out.isBlank(), "get", "pod", "exposed", "-o",
         "jsonpath={.status.podIP}").trim();
     // kubectl reads the EndpointSlices' port names (pointers in its types) to print this line.
     kubectl.await(Duration.ofSeconds(30), out -> out.contains("Endpoints:") && out.contains(ip + ":8080"),
         "describe", "service", "exposed");
+    // pods/proxy and services/proxy, as `kubectl get --raw` (and kubectl proxy's users) reach them.
+    assertTrue(kubectl.ok("get", "--raw", "/api/v1/namespaces/default/pods/exposed:8080/proxy/index.html")
+        .contains("proxied"));
+    assertTrue(kubectl.ok("get", "--raw", "/api/v1/namespaces/default/services/exposed/proxy/").contains("proxied"));
+    assertTrue(kubectl.ok("get", "--raw", "/api/v1/namespaces/default/services/exposed:8080/proxy/index.html?x=1")
+        .contains("proxied"));
+    Kubectl.Result missing = kubectl.run("get", "--raw", "/api/v1/namespaces/default/services/exposed/proxy/nothing-here");
+    assertTrue(missing.code() != 0 && missing.out().contains("NotFound"), missing.out());
     kubectl.ok("delete", "pod,service", "exposed", "--grace-period=1");
   }
 
