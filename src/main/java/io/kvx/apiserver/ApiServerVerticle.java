@@ -136,6 +136,7 @@ public final class ApiServerVerticle extends VerticleBase {
     // Upgrades (exec, attach, port-forward) are taken before the body handler would read the request.
     router.routeWithRegex(StreamRoutes.PATH_REGEX).handler(streams::handle);
     router.routeWithRegex(ProxyRoutes.PATH_REGEX).handler(proxies::handle);
+    router.routeWithRegex(ProxyRoutes.NODE_PATH_REGEX).handler(proxies::handleNode);
     // Watches over WebSocket (fabric8's default) upgrade before the body handler would read the request.
     router.get("/api/v1/*").handler(ctx -> {
       if (isWebSocketWatch(ctx)) http.handle(ctx, "", "v1", rest(ctx, "/api/v1/"));

@@ -28,9 +28,14 @@ import java.util.function.IntUnaryOperator;
  * [SCHEME:]NAME[:PORT]/proxy/PATH} and the same for services, whose PORT names or numbers a service
  * port. The request (any method, its body streamed) goes to the pod's IP, or to one ready endpoint of
  * the service picked at random, without the client's Authorization header; the answer streams back.
+ * nodes/proxy answers the kubelet endpoints people read through it ({@code /healthz}, {@code /pods},
+ * {@code /stats/summary}) from the node agent over the bus: kvx's agent has no HTTP server of its own.
  */
 final class ProxyRoutes {
 
+  /** Path: node name[:port], the rest. */
+  static final String NODE_PATH_REGEX = "^/api/v1/nodes/([^/]+)/proxy(/.*)?$";
+  private static final long NODE_TIMEOUT_MS = 5_000;
   /** Path: namespace, pods|services, [scheme:]name[:port], the rest. */
   static final String PATH_REGEX = "^/api/v1/namespaces/([^/]+)/(pods|services)/([^/]+)/proxy(/.*)?$";
   /** Hop-by-hop headers (RFC 9110 §7.6.1) and the client's credentials stay on this side. */
@@ -40,10 +45,12 @@ final class ProxyRoutes {
   /** Where a proxied request goes. */
   record Target(boolean https, String host, int port) {}
 
+  private final Vertx vertx;
   private final ApiService api;
   private final HttpClient client;
 
   ProxyRoutes(Vertx vertx, ApiService api) {
+    this.vertx = vertx;
     this.api = api;
     this.client = vertx.createHttpClient(new HttpClientOptions().setTrustAll(true).setVerifyHost(false)
         .setConnectTimeout(5_000).setKeepAlive(true));
@@ -69,6 +76,74 @@ final class ProxyRoutes {
       req.resume();
       HttpApi.fail(ctx, e);
     });
+  }
+
+  void handleNode(RoutingContext ctx) {
+    String node = splitSchemeNamePort(ctx.pathParam("param0"))[1];
+    String path = ctx.pathParam("param1") == null ? "/" : ctx.pathParam("param1");
+    HttpServerResponse resp = ctx.response();
+    if (ctx.request().method() != io.vertx.core.http.HttpMethod.GET) {
+      HttpApi.fail(ctx, new ApiError(ApiError.Reason.MethodNotAllowed, "the node agent serves GET only"));
+      return;
+    }
+    Future<Void> done = api.get(new ApiRequest("get", Resources.NODES, null, node, null, null, null, Map.of()))
+        .compose(n -> switch (path.replaceAll("/+$", "")) {
+          case "/healthz" -> stats(node).compose(s -> resp.putHeader("content-type", "text/plain").end("ok"));
+          case "/stats/summary" -> stats(node).compose(s -> resp.putHeader("content-type", "application/json")
+              .end(summary(node, s, java.time.Instant.now().toString()).encode()));
+          case "/pods" -> api.store().list(Resources.PODS.storePrefix(),
+                  p -> node.equals(p.getJsonObject("spec", new JsonObject()).getString("nodeName")), 0, null)
+              .compose(l -> resp.putHeader("content-type", "application/json").end(new JsonObject()
+                  .put("kind", "PodList").put("apiVersion", "v1").put("metadata", new JsonObject())
+                  .put("items", new JsonArray(new ArrayList<>(l.items()))).encode()));
+          default -> Future.failedFuture(new ApiError(ApiError.Reason.NotFound,
+              "the server could not find the requested resource"));
+        });
+    done.onFailure(e -> HttpApi.fail(ctx, e));
+  }
+
+  private Future<JsonObject> stats(String node) {
+    return vertx.eventBus().<JsonObject>request(io.kvx.bus.Addresses.nodeStats(node), new JsonObject(),
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(NODE_TIMEOUT_MS))
+        .map(io.vertx.core.eventbus.Message::body)
+        .recover(e -> Future.failedFuture(new ApiError(ApiError.Reason.ServiceUnavailable,
+            "error trying to reach the node agent of " + node + ": " + e.getMessage())));
+  }
+
+  /**
+   * The kubelet's Summary API (stats/summary) from the agent's cgroup readings: node and per-pod,
+   * per-container CPU (usageNanoCores) and memory (workingSetBytes). Pure.
+   */
+  static JsonObject summary(String node, JsonObject stats, String now) {
+    JsonArray pods = new JsonArray();
+    for (Object o : stats.getJsonArray("pods", new JsonArray())) {
+      JsonObject p = (JsonObject) o;
+      JsonArray containers = new JsonArray();
+      long cpu = 0;
+      long memory = 0;
+      for (Object c : p.getJsonArray("containers", new JsonArray())) {
+        JsonObject cu = (JsonObject) c;
+        cpu += cu.getLong("cpu", 0L);
+        memory += cu.getLong("memory", 0L);
+        containers.add(new JsonObject().put("name", cu.getString("name"))
+            .put("cpu", cpuStats(cu.getLong("cpu", 0L), now)).put("memory", memoryStats(cu.getLong("memory", 0L), now)));
+      }
+      pods.add(new JsonObject().put("podRef", new JsonObject().put("name", p.getString("name"))
+              .put("namespace", p.getString("namespace"))).put("containers", containers)
+          .put("cpu", cpuStats(cpu, now)).put("memory", memoryStats(memory, now)));
+    }
+    JsonObject n = stats.getJsonObject("node", new JsonObject());
+    return new JsonObject().put("node", new JsonObject().put("nodeName", node)
+            .put("cpu", cpuStats(n.getLong("cpu", 0L), now)).put("memory", memoryStats(n.getLong("memory", 0L), now)))
+        .put("pods", pods);
+  }
+
+  private static JsonObject cpuStats(long nanoCores, String now) {
+    return new JsonObject().put("time", now).put("usageNanoCores", nanoCores);
+  }
+
+  private static JsonObject memoryStats(long bytes, String now) {
+    return new JsonObject().put("time", now).put("workingSetBytes", bytes).put("usageBytes", bytes);
   }
 
   private Future<Void> forward(HttpServerRequest req, HttpServerResponse resp, Target t, String path) {

@@ -53,4 +53,21 @@ class ProxyRoutesTest {
     assertEquals(503, none.reason().code);
     assertEquals("no endpoints available for service \"web\"", none.getMessage());
   }
+
+  @Test
+  void theSummaryAddsUpContainersPerPod() {
+    JsonObject stats = new JsonObject("""
+        {"node":{"cpu":250000000,"memory":1048576},
+         "pods":[{"namespace":"default","name":"web","containers":[{"name":"a","cpu":1000,"memory":10},
+                                                                   {"name":"b","cpu":500,"memory":5}]}]}
+        """);
+    JsonObject s = ProxyRoutes.summary("n1", stats, "2026-11-24T05:00:00Z");
+    assertEquals("n1", s.getJsonObject("node").getString("nodeName"));
+    assertEquals(250000000L, s.getJsonObject("node").getJsonObject("cpu").getLong("usageNanoCores"));
+    JsonObject pod = s.getJsonArray("pods").getJsonObject(0);
+    assertEquals("web", pod.getJsonObject("podRef").getString("name"));
+    assertEquals(1500L, pod.getJsonObject("cpu").getLong("usageNanoCores"));
+    assertEquals(15L, pod.getJsonObject("memory").getLong("workingSetBytes"));
+    assertEquals(5L, pod.getJsonArray("containers").getJsonObject(1).getJsonObject("memory").getLong("workingSetBytes"));
+  }
 }

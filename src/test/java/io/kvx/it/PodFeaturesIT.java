@@ -148,6 +148,11 @@ class PodFeaturesIT {
     String pods = kubectl.await(Duration.ofSeconds(20), out -> out.lines().anyMatch(l -> l.startsWith("burner ")
         && Integer.parseInt(l.trim().split("\\s+")[1].replace("m", "")) > 100), "top", "pod");
     assertTrue(pods.contains("MEMORY(bytes)"), pods);
+    // The kubelet endpoints people read through nodes/proxy.
+    String summary = kubectl.ok("get", "--raw", "/api/v1/nodes/pf-node/proxy/stats/summary");
+    assertTrue(summary.contains("\"nodeName\":\"pf-node\"") && summary.contains("\"name\":\"burner\""), summary);
+    assertTrue(kubectl.ok("get", "--raw", "/api/v1/nodes/pf-node/proxy/healthz").trim().equals("ok"));
+    assertTrue(kubectl.ok("get", "--raw", "/api/v1/nodes/pf-node/proxy/pods").contains("\"name\":\"burner\""));
     kubectl.ok("delete", "pod", "burner", "--grace-period=1");
   }
 
