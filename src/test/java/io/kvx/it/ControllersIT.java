@@ -347,8 +347,22 @@ class ControllersIT {
     kubectl.ok("-n", "doomed", "create", "deployment", "d", "--image=busybox", "--", "sleep", "3600");
     kubectl.ok("-n", "doomed", "create", "configmap", "c", "--from-literal=a=b");
     kubectl.await(Duration.ofSeconds(30), out -> out.contains("Running"), "-n", "doomed", "get", "pods");
-    kubectl.ok("delete", "namespace", "doomed", "--timeout=90s");
+    kubectl.ok("-n", "doomed", "patch", "configmap", "c", "--type=merge", "-p",
+        "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}");
+    kubectl.ok("delete", "namespace", "doomed", "--wait=false");
+    // What holds it is said in the namespace's conditions, in Kubernetes' words.
+    String held = kubectl.await(Duration.ofSeconds(30), out -> out.contains("NamespaceFinalizersRemaining=True"), "get",
+        "namespace", "doomed", "-o", "jsonpath={range .status.conditions[*]}{.type}={.status} {.message}{\"\\n\"}{end}");
+    assertTrue(held.contains("Some content in the namespace has finalizers remaining: example.com/hold in 1 resource "
+        + "instances") && held.contains("NamespaceContentRemaining=True Some resources are remaining: configmaps. has 1 "
+        + "resource instances"), held);
+    kubectl.ok("-n", "doomed", "patch", "configmap", "c", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":null}}");
+    long deadline = System.currentTimeMillis() + 90_000;
     Kubectl.Result gone = kubectl.run("get", "namespace", "doomed");
+    while (!gone.out().contains("NotFound") && System.currentTimeMillis() < deadline) {
+      Thread.sleep(500);
+      gone = kubectl.run("get", "namespace", "doomed");
+    }
     assertTrue(gone.out().contains("NotFound"), gone.out());
   }
 
