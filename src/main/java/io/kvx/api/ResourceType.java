@@ -60,7 +60,7 @@ public record ResourceType(String group, String version, String kind, String plu
         .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(switch (group) {
           case "metrics.k8s.io" -> List.of("get", "list");
           case "authorization.k8s.io", "authentication.k8s.io" -> List.of("create");
-          default -> VERBS;
+          default -> kind.equals("ComponentStatus") ? List.of("get", "list") : VERBS;
         }));
     if (!shortNames.isEmpty()) main.put("shortNames", new JsonArray(shortNames));
     if (!categories.isEmpty()) main.put("categories", new JsonArray(categories));

@@ -72,6 +72,8 @@ public final class Resources {
       t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, "netpol", NONE, null,
           "networking.v1.NetworkPolicy"),
       t("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, "sc", NONE, null, "storage.StorageClass"),
+      // Read-only, computed on request (the API server's ComponentStatuses), never stored.
+      t("", "v1", "ComponentStatus", "componentstatuses", false, "cs", NONE, null, "ComponentStatus"),
       new ResourceType(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes", false, List.of(), NONE, List.of(), null),
       new ResourceType(METRICS_GROUP, "v1beta1", "PodMetrics", "pods", true, List.of(), NONE, List.of(), null));
 

@@ -97,6 +97,11 @@ public final class Tables {
         }));
         cols.add(col("Message", 0, "", e -> e.getString("message", "")));
       }
+      case "ComponentStatus" -> {
+        cols.add(col("Status", 0, "", c -> healthy(c, "status").equals("True") ? "Healthy" : "Unhealthy"));
+        cols.add(col("Message", 0, "", c -> healthy(c, "message")));
+        cols.add(col("Error", 0, "", c -> healthy(c, "error")));
+      }
       case "Lease" -> {
         cols.add(col("Holder", 0, "", l -> l.getJsonObject("spec", new JsonObject()).getString("holderIdentity", "")));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
@@ -133,6 +138,14 @@ public final class Tables {
     }
   }
 
+
+  /** A field of a ComponentStatus's Healthy condition, "" when absent. */
+  private static String healthy(JsonObject c, String field) {
+    for (Object o : c.getJsonArray("conditions", new JsonArray())) {
+      if (o instanceof JsonObject cond && "Healthy".equals(cond.getString("type"))) return cond.getString(field, "");
+    }
+    return "";
+  }
 
   static Column col(String name, int priority, String description, Function<JsonObject, Object> cell) {
     return new Column(name, "string", "", priority, description, cell);

@@ -51,6 +51,7 @@ public final class HttpApi {
   private static final Map<MeterRegistry, AtomicInteger> WATCH_COUNTS = new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicInteger watches;
   private final MetricsApi metrics;
+  private final ComponentStatuses componentStatuses;
   /**
    * The last watch line encoded, by object identity: the store hands every watcher of a change the
    * same object, one after another on this verticle's event loop, so a change is encoded once for
@@ -65,6 +66,7 @@ public final class HttpApi {
     this.api = api;
     this.meters = meters;
     this.metrics = new MetricsApi(vertx, api.store());
+    this.componentStatuses = new ComponentStatuses(api.store());
     this.watches = WATCH_COUNTS.computeIfAbsent(meters, m -> m.gauge("apiserver_longrunning_requests",
         List.of(io.micrometer.core.instrument.Tag.of("verb", "WATCH")), new AtomicInteger()));
   }
@@ -81,7 +83,7 @@ public final class HttpApi {
       resourceForMetrics = p.type.plural();
       String fResource = resourceForMetrics;
       String fVerb = verbForMetrics;
-      if (p.verb.equals("watch")) {
+      if (p.verb.equals("watch") && !p.type.kind().equals("ComponentStatus")) {
         watch(ctx, p.request(this, ctx));
         count(fVerb, fResource, 200, start);
         return;
@@ -93,7 +95,7 @@ public final class HttpApi {
       }
       ApiRequest req = p.request(this, ctx);
       Future<JsonObject> result = req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req)
-          : api.handle(req);
+          : req.type().kind().equals("ComponentStatus") ? componentStatuses.handle(req) : api.handle(req);
       result.onComplete(ar -> {
         if (ar.succeeded()) {
           int status = req.verb().equals("create") && !req.dryRun() || req.created().get() ? 201 : 200;

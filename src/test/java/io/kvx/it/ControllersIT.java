@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -523,6 +524,17 @@ class ControllersIT {
               terminationGracePeriodSeconds: 1
               containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
         """.formatted(name, replicas, matchLabels, labels);
+  }
+
+  @Test
+  @Order(9)
+  void componentStatusesReportTheLeadersAndTheStore() throws Exception {
+    Kubectl.Result cs = kubectl.run("get", "componentstatuses");
+    assertEquals(0, cs.code(), cs.out());
+    assertTrue(cs.out().contains("Warning: v1 ComponentStatus is deprecated in v1.19+"), cs.out());
+    for (String c : List.of("scheduler", "controller-manager", "etcd-0")) {
+      assertTrue(cs.out().lines().anyMatch(l -> l.matches(c + "\\s+Healthy\\s+ok\\s*")), cs.out());
+    }
   }
 
   @Test
