@@ -311,7 +311,9 @@ public final class NodeAgentVerticle extends VerticleBase {
     return client.create(Resources.NODES, null, node).recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
         ? client.mergePatch(Resources.NODES, null, nodeName, null, new JsonObject().put("metadata",
             new JsonObject().put("annotations", annotations))) : Future.failedFuture(e))
-        .compose(v -> firstStatus(5));
+        .compose(v -> firstStatus(5))
+        .onSuccess(v -> client.get(Resources.NODES, null, nodeName)
+            .onSuccess(n -> events.normal(n, "Starting", "Starting kubelet.")));
   }
 
   /** The first status report races with the node IPAM's write of spec.podCIDR: a conflict is retried. */
@@ -350,11 +352,38 @@ public final class NodeAgentVerticle extends VerticleBase {
       long reportMs = config().getInteger("statusReportSeconds", 300) * 1000L;
       if (nowMs - lastStatusReport < reportMs && !statusChanged(status, old)) return Future.<Void>succeededFuture();
       return client.mergePatch(Resources.NODES, null, nodeName, "status", new JsonObject().put("status", status))
-          .onSuccess(x -> lastStatusReport = nowMs).<Void>mapEmpty();
+          .onSuccess(x -> {
+            lastStatusReport = nowMs;
+            for (String what : statusEvents(conditions, oldConditions)) {
+              events.normal(x, what, "Node " + nodeName + " status is now: " + what);
+            }
+          }).<Void>mapEmpty();
     }));
   }
 
   private long lastStatusReport;
+
+  /**
+   * The kubelet's node events for conditions whose status changed (or are new): NodeHasSufficientMemory,
+   * NodeHasDiskPressure, ..., NodeReady / NodeNotReady. Pure.
+   */
+  static List<String> statusEvents(JsonArray conditions, JsonArray old) {
+    List<String> out = new ArrayList<>();
+    for (Object o : conditions) {
+      JsonObject c = (JsonObject) o;
+      String before = null;
+      for (Object p : old) {
+        if (p instanceof JsonObject oc && c.getString("type").equals(oc.getString("type"))) before = oc.getString("status");
+      }
+      if (c.getString("status").equals(before)) continue;
+      if (c.getString("type").equals("Ready")) {
+        out.add(c.getString("status").equals("True") ? "NodeReady" : "NodeNotReady");
+      } else {
+        out.add(c.getString("reason", "").replaceFirst("^Kubelet", "Node"));
+      }
+    }
+    return out;
+  }
 
   /** Whether the fields this agent reports differ from the Node's, heartbeat times aside. */
   static boolean statusChanged(JsonObject status, JsonObject old) {
@@ -440,11 +469,23 @@ public final class NodeAgentVerticle extends VerticleBase {
         .put("addresses", new JsonArray().add(new JsonObject().put("type", "InternalIP").put("address", nodeIp))
             .add(new JsonObject().put("type", "Hostname").put("address", nodeName)))
         .put("daemonEndpoints", new JsonObject().put("kubeletEndpoint", new JsonObject().put("Port", 0)))
-        .put("nodeInfo", new JsonObject().put("machineID", "").put("systemUUID", "").put("bootID", "")
+        .put("nodeInfo", new JsonObject().put("machineID", firstLine("/etc/machine-id"))
+            .put("systemUUID", firstLine("/sys/class/dmi/id/product_uuid").toLowerCase(java.util.Locale.ROOT))
+            .put("bootID", firstLine("/proc/sys/kernel/random/boot_id"))
             .put("kernelVersion", kernel).put("osImage", os).put("containerRuntimeVersion", runtime.version())
             .put("kubeletVersion", io.kvx.apiserver.Discovery.KUBERNETES_VERSION + "+kvx")
             .put("kubeProxyVersion", "").put("operatingSystem", "linux").put("architecture", "amd64"))
         .put("images", imageList);
+  }
+
+  /** A file's first line as the kubelet reports machine and boot ids, "" when it cannot be read. */
+  private static String firstLine(String file) {
+    try {
+      List<String> lines = Files.readAllLines(Path.of(file));
+      return lines.isEmpty() ? "" : lines.get(0).trim();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private void renewLease() {

@@ -371,5 +371,11 @@ class NodeRuntimeIT {
         "kube-node-lease", "nr-node", "-o", "jsonpath={.spec.renewTime}");
     long gapMs = java.time.Duration.between(java.time.Instant.parse(first), java.time.Instant.parse(second)).toMillis();
     assertTrue(gapMs >= 9_000 && gapMs <= 12_000, "renewed every 10 s: " + first + " -> " + second);
+    // The kubelet's node events and the machine's ids, as `kubectl describe node` shows them.
+    String described = kubectl.ok("describe", "node", "nr-node");
+    assertTrue(described.contains("Starting kubelet.") && described.contains("NodeHasSufficientMemory")
+        && described.contains("Node nr-node status is now: NodeReady"), described);
+    assertTrue(kubectl.ok("get", "node", "nr-node", "-o", "jsonpath={.status.nodeInfo.bootID}").trim()
+        .matches("[0-9a-f-]{36}"));
   }
 }

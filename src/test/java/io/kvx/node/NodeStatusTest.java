@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,5 +25,20 @@ class NodeStatusTest {
     assertTrue(NodeAgentVerticle.statusChanged(status("True", "2026-01-01T00:00:10Z", "8"), stored));
     assertTrue(NodeAgentVerticle.statusChanged(status("True", "2026-01-01T00:00:10Z", "4"), new JsonObject()),
         "a node without status yet gets one");
+  }
+
+  @Test
+  void changedConditionsBecomeTheKubeletsNodeEvents() {
+    JsonArray now = new JsonArray()
+        .add(new JsonObject().put("type", "MemoryPressure").put("status", "False").put("reason", "KubeletHasSufficientMemory"))
+        .add(new JsonObject().put("type", "DiskPressure").put("status", "True").put("reason", "KubeletHasDiskPressure"))
+        .add(new JsonObject().put("type", "Ready").put("status", "True").put("reason", "KubeletReady"));
+    assertEquals(java.util.List.of("NodeHasSufficientMemory", "NodeHasDiskPressure", "NodeReady"),
+        NodeAgentVerticle.statusEvents(now, new JsonArray()));
+    JsonArray before = new JsonArray()
+        .add(new JsonObject().put("type", "MemoryPressure").put("status", "False"))
+        .add(new JsonObject().put("type", "DiskPressure").put("status", "False"))
+        .add(new JsonObject().put("type", "Ready").put("status", "True"));
+    assertEquals(java.util.List.of("NodeHasDiskPressure"), NodeAgentVerticle.statusEvents(now, before));
   }
 }
