@@ -151,7 +151,8 @@ class ProxyIT {
     o.clusterCidr = NET + "0/24";
     o.minSyncMillis = 100;
     o.fullSyncSeconds = 0;
-    Proxier proxier = new Proxier(vertx, o, ProxyModes.create(vertx, o), new SimpleMeterRegistry());
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    Proxier proxier = new Proxier(vertx, o, ProxyModes.create(vertx, o), meters);
     boolean stopped = false;
     try {
       on(ctx, proxier::start);
@@ -163,6 +164,11 @@ class ProxyIT {
         return proxier.synced();
       });
       System.out.printf("[%s] service programmed in %d ms%n", mode, ms(t0));
+      // kube-proxy's metrics: every sync timed, and the time from a change reaching the proxy to its rules.
+      assertTrue(meters.get("kubeproxy_sync_proxy_rules_duration_seconds").tag("mode", mode).timer().count() >= 1);
+      io.micrometer.core.instrument.Timer programming = meters.get("kubeproxy_network_programming_duration_seconds")
+          .tag("mode", mode).timer();
+      assertTrue(programming.count() >= 1 && programming.max(TimeUnit.SECONDS) < 10, "network programming latency");
 
       for (boolean udp : List.of(false, true)) {
         String proto = udp ? "udp" : "tcp";
