@@ -47,6 +47,14 @@ class PodFeaturesIT {
     if (kvx != null) kvx.close();
   }
 
+  /** Stops kvx (SIGTERM when graceful, else SIGKILL) and starts it again on the same home. */
+  private static void restart(String logName, boolean graceful) throws Exception {
+    if (graceful) kvx.stop();
+    else kvx.kill();
+    kvx = KvxProcess.start(logName, home, 17497, ARGS);
+    kvx.awaitReady(Duration.ofSeconds(60));
+  }
+
   private static void apply(String name, String yaml) throws Exception {
     Path p = dir.resolve(name + ".yaml");
     Files.writeString(p, yaml);
@@ -164,9 +172,7 @@ class PodFeaturesIT {
     String jsonpath = "jsonpath={.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount}"
         + " {.status.podIP}";
     String before = kubectl.ok("get", "pod", "survivor", "-o", jsonpath).trim();
-    kvx.kill();
-    kvx = KvxProcess.start("podfeatures-2", home, 17497, ARGS);
-    kvx.awaitReady(Duration.ofSeconds(60));
+    restart("podfeatures-2", false);
     kvx.awaitLog("adopted pod default/survivor", Duration.ofSeconds(30));
     Thread.sleep(3000);
     String after = kubectl.ok("get", "pod", "survivor", "-o", jsonpath).trim();
@@ -270,9 +276,7 @@ class PodFeaturesIT {
   void anEndedPodNeverRunsAgainAfterARestart() throws Exception {
     kubectl.ok("run", "finished", "--restart=Never", "--image=busybox", "--", "echo", "done");
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Completed"), "get", "pod", "finished");
-    kvx.stop();
-    kvx = KvxProcess.start("podfeatures-3", home, 17497, ARGS);
-    kvx.awaitReady(Duration.ofSeconds(60));
+    restart("podfeatures-3", true);
     kvx.awaitLog("pod default/finished assigned", Duration.ofSeconds(30));
     Thread.sleep(3000);
     String log = Files.readString(kvx.log);
