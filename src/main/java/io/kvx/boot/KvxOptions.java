@@ -99,10 +99,10 @@ public final class KvxOptions {
       switch (a) {
         case "--home" -> o.home = Path.of(v);
         case "--bind" -> o.bindHost = v;
-        case "--api-port" -> o.apiPort = Integer.parseInt(v);
+        case "--api-port" -> o.apiPort = number(a, v);
         case "--api-host" -> o.apiHost = v;
         case "--no-tls" -> o.tls = false;
-        case "--cluster-port" -> o.clusterPort = Integer.parseInt(v);
+        case "--cluster-port" -> o.clusterPort = number(a, v);
         case "--join" -> o.join = v;
         case "--cluster-name" -> o.clusterName = v;
         case "--secret" -> o.secret = v;
@@ -110,18 +110,18 @@ public final class KvxOptions {
         case "--runtime" -> o.runtime = v;
         case "--pod-cidr" -> o.podCidr = v.isEmpty() ? null : v;
         case "--cluster-cidr" -> o.clusterCidr = v;
-        case "--node-cidr-mask-size" -> o.nodeCidrMaskSize = Integer.parseInt(v);
+        case "--node-cidr-mask-size" -> o.nodeCidrMaskSize = number(a, v);
         case "--node-ip" -> o.nodeIp = v;
         case "--advertise-address" -> o.advertiseAddress = v;
         case "--bridge" -> o.bridge = v;
         case "--proxy-mode" -> o.proxyMode = v;
         case "--proxy-metrics-address" -> o.proxyMetricsAddress = v;
         case "--scheduler-config", "--policy-config-file" -> o.schedulerConfig = Path.of(v).toAbsolutePath().toString();
-        case "--eventbus-port" -> o.eventBusPort = Integer.parseInt(v);
-        case "--fake-nodes" -> o.fakeNodes = Integer.parseInt(v);
+        case "--eventbus-port" -> o.eventBusPort = number(a, v);
+        case "--fake-nodes" -> o.fakeNodes = number(a, v);
         case "--service-cidr" -> o.serviceCidr = v;
         case "--roles" -> o.roles = List.of(v.split(","));
-        case "--history-count" -> o.historyCount = Integer.parseInt(v);
+        case "--history-count" -> o.historyCount = number(a, v);
         case "--history-age" -> o.historyAge = duration(v);
         case "--datastore" -> o.datastore = v;
         case "--tag" -> o.tags.add(v);
@@ -131,6 +131,14 @@ public final class KvxOptions {
       }
     }
     return o;
+  }
+
+  private static int number(String flag, String v) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " needs a number, not \"" + v + "\"");
+    }
   }
 
   /** Go-style durations as Kubernetes flags take them: 90s, 5m, 1h, 500ms. */

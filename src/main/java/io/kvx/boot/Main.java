@@ -152,6 +152,13 @@ public final class Main {
     long t0 = System.nanoTime();
     Files.createDirectories(o.home);
     List<String> roles = o.roles != null ? o.roles : rolesFor(o.command);
+    List<String> known = rolesFor("up");
+    for (String role : roles) {
+      if (!known.contains(role)) {
+        throw new IllegalArgumentException("unknown role \"" + role + "\" in --roles (known: " + String.join(",", known)
+            + ")");
+      }
+    }
     if (o.secret == null) {
       if (o.join != null) throw new IllegalArgumentException("--secret (or KVX_SECRET) is needed to join a cluster");
       o.secret = localSecret(o.home);
