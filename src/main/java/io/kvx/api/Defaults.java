@@ -11,6 +11,7 @@ public final class Defaults {
 
   public static void apply(ResourceType type, JsonObject obj) {
     obj.put("apiVersion", type.apiVersion()).put("kind", type.kind());
+    if (type.isCustom() && type.schema() != null) schemaDefaults(type.schema(), obj, true);
     switch (type.kind()) {
       case "Pod" -> pod(obj);
       case "Namespace" -> {
@@ -261,5 +262,39 @@ public final class Defaults {
 
   private static void putIfAbsent(JsonObject o, String k, Object v) {
     if (!o.containsKey(k)) o.put(k, v);
+  }
+
+  /**
+   * A custom resource's structural-schema defaults, as the apiextensions server applies them: a field
+   * whose schema has a {@code default} gets it when absent (or null and not nullable), at every depth
+   * (properties, additionalProperties, array items); apiVersion, kind and metadata at the root are not
+   * touched.
+   */
+  static void schemaDefaults(JsonObject schema, Object value, boolean root) {
+    if (value instanceof JsonObject obj) {
+      JsonObject props = schema.getJsonObject("properties");
+      if (props != null) {
+        for (String name : props.fieldNames()) {
+          if (root && (name.equals("apiVersion") || name.equals("kind") || name.equals("metadata"))) continue;
+          if (!(props.getValue(name) instanceof JsonObject ps)) continue;
+          boolean missing = !obj.containsKey(name) || obj.getValue(name) == null && !ps.getBoolean("nullable", false);
+          if (missing && ps.containsKey("default")) obj.put(name, copyOf(ps.getValue("default")));
+          if (obj.getValue(name) != null) schemaDefaults(ps, obj.getValue(name), false);
+        }
+      }
+      if (schema.getValue("additionalProperties") instanceof JsonObject extra) {
+        for (String name : obj.fieldNames()) {
+          if (props == null || !props.containsKey(name)) schemaDefaults(extra, obj.getValue(name), false);
+        }
+      }
+    } else if (value instanceof JsonArray items && schema.getValue("items") instanceof JsonObject itemSchema) {
+      for (Object item : items) schemaDefaults(itemSchema, item, false);
+    }
+  }
+
+  private static Object copyOf(Object v) {
+    if (v instanceof JsonObject o) return o.copy();
+    if (v instanceof JsonArray a) return a.copy();
+    return v;
   }
 }

@@ -397,6 +397,7 @@ class ControllersIT {
                     properties:
                       size: {type: string, enum: [small, large]}
                       replicas: {type: integer, minimum: 0}
+                      color: {type: string, default: blue}
         """);
     kubectl.ok("apply", "-f", crd.toString());
     Path widget = file("w1.yaml", """
@@ -408,6 +409,7 @@ class ControllersIT {
     kubectl.await(Duration.ofSeconds(20), out -> true, "apply", "-f", widget.toString());
     String table = kubectl.ok("get", "wd");
     assertTrue(table.contains("SIZE") && table.contains("small"), table);
+    assertEquals("blue", kubectl.ok("get", "widget", "w1", "-o", "jsonpath={.spec.color}").trim(), "schema default");
     kubectl.ok("scale", "widget", "w1", "--replicas=3");
     assertEquals("3", kubectl.ok("get", "widget", "w1", "-o", "jsonpath={.spec.replicas}").trim());
     Path bad = file("bad.yaml", """
