@@ -87,15 +87,21 @@ public final class Tables {
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
       }
       case "Event" -> {
-        cols.set(0, col("Last Seen", 0, "", e -> Meta.since(e.getString("lastTimestamp",
-            e.getString("eventTime", Meta.meta(e).getString("creationTimestamp"))))));
+        // core/v1 and events.k8s.io/v1 alike (Kubernetes prints the latter after converting it to the former:
+        // regarding is involvedObject, note is message, deprecatedLastTimestamp is lastTimestamp)
+        cols.set(0, col("Last Seen", 0, "", e -> {
+          JsonObject series = e.getJsonObject("series");
+          String last = series != null ? series.getString("lastObservedTime")
+              : e.getString("lastTimestamp", e.getString("deprecatedLastTimestamp"));
+          return Meta.since(last != null ? last : e.getString("eventTime", Meta.meta(e).getString("creationTimestamp")));
+        }));
         cols.add(col("Type", 0, "", e -> e.getString("type", "")));
         cols.add(col("Reason", 0, "", e -> e.getString("reason", "")));
         cols.add(col("Object", 0, "", e -> {
-          JsonObject io = e.getJsonObject("involvedObject", new JsonObject());
+          JsonObject io = e.getJsonObject("involvedObject", e.getJsonObject("regarding", new JsonObject()));
           return io.getString("kind", "").toLowerCase() + "/" + io.getString("name", "");
         }));
-        cols.add(col("Message", 0, "", e -> e.getString("message", "")));
+        cols.add(col("Message", 0, "", e -> e.getString("message", e.getString("note", ""))));
       }
       case "Lease" -> {
         cols.add(col("Holder", 0, "", l -> l.getJsonObject("spec", new JsonObject()).getString("holderIdentity", "")));
