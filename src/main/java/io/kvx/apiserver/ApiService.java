@@ -347,6 +347,13 @@ public final class ApiService {
       delta.put(plural, 1L);
       delta.put("count/" + plural + (r.type().group().isEmpty() ? "" : "." + r.type().group()), 1L);
       if (pod) delta.put("count/pods", 1L);
+      for (JsonObject q : qs.items()) {
+        String missing = pod ? Quotas.missing(q, obj) : null;
+        if (missing != null) {
+          return Future.<Void>failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(obj)
+              + "\" is forbidden: failed quota: " + Meta.name(q) + ": " + missing, "", "pods", Meta.name(obj), null));
+        }
+      }
       return usage(ns).compose(used -> {
         for (JsonObject q : qs.items()) {
           String message = Quotas.exceeded(q, used, delta);
