@@ -541,6 +541,65 @@ class ApiSurfaceIT {
     assertTrue(sum(metrics(), "apiserver_request_total", with(cm, "verb", "WATCH", "code", "200")) >= 2);
   }
 
+  @Test
+  @Order(6)
+  void selectorsPagingBindingAndCollectionDeletes() throws Exception {
+    k.ok("create", "configmap", "sel-a");
+    k.ok("create", "configmap", "sel-b");
+    k.ok("create", "configmap", "sel-c");
+    k.ok("label", "configmap", "sel-a", "tier=web", "env=prod");
+    k.ok("label", "configmap", "sel-b", "tier=db", "env=prod");
+    k.ok("label", "configmap", "sel-c", "tier=web");
+    Map<String, String> expected = new java.util.LinkedHashMap<>();
+    expected.put("tier=web", "sel-a sel-c");
+    expected.put("tier==web", "sel-a sel-c");
+    expected.put("tier!=web", "sel-b");
+    expected.put("tier in (web,db)", "sel-a sel-b sel-c");
+    expected.put("tier notin (web)", "sel-b");
+    expected.put("env", "sel-a sel-b");
+    expected.put("!env", "sel-c");
+    expected.put("env=prod,tier!=db", "sel-a");
+    for (Map.Entry<String, String> e : expected.entrySet()) {
+      String names = String.join(" ", k.ok("get", "configmaps", "-l", e.getKey(), "-o",
+          "custom-columns=N:.metadata.name", "--no-headers").lines().filter(n -> n.startsWith("sel-")).toList());
+      assertEquals(e.getValue(), names, "-l " + e.getKey());
+    }
+    // limit/continue: kubectl pages with --chunk-size and still lists everything
+    assertEquals("sel-a sel-b sel-c", String.join(" ", k.ok("get", "configmaps", "--chunk-size=1", "-o",
+        "custom-columns=N:.metadata.name", "--no-headers").lines().filter(n -> n.startsWith("sel-")).toList()));
+    assertTrue(k.ok("get", "--raw", "/api/v1/namespaces/default/configmaps?limit=1").contains("\"continue\":"));
+
+    // pods/binding puts a pod on a node; field selectors on spec.nodeName and status.phase find it
+    k.ok("run", "bound", "--image=busybox");
+    k.ok("run", "unbound", "--image=busybox");
+    Path binding = file("binding.json", "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":"
+        + "\"bound\"},\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"fake-node\"}}");
+    k.ok("create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f", binding.toString());
+    assertEquals("fake-node", k.ok("get", "pod", "bound", "-o", "jsonpath={.spec.nodeName}"));
+    Kubectl.Result twice = k.run("create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f",
+        binding.toString());
+    assertTrue(twice.code() != 0 && twice.out().contains("Conflict"), "a pod is bound once: " + twice.out());
+    assertEquals("pod/bound", k.ok("get", "pods", "--field-selector", "spec.nodeName=fake-node", "-o", "name").trim());
+    assertEquals("pod/unbound", k.ok("get", "pods", "--field-selector", "spec.nodeName=,status.phase=Pending",
+        "-o", "name").trim());
+    assertEquals("pod/bound", k.ok("get", "pods", "--field-selector", "metadata.name!=unbound", "-o", "name").trim());
+    Kubectl.Result badField = k.run("get", "pods", "--field-selector", "spec.nonsense=x");
+    assertTrue(badField.code() != 0 && badField.out().contains("field label not supported: spec.nonsense"),
+        badField.out());
+
+    // delete preconditions: a wrong uid is a 409 and the object stays
+    ApiHttp.Reply wrongUid = api.send("DELETE", "/api/v1/namespaces/default/configmaps/sel-c",
+        new JsonObject().put("apiVersion", "v1").put("kind", "DeleteOptions")
+            .put("preconditions", new JsonObject().put("uid", "wrong")));
+    assertEquals(409, wrongUid.code(), wrongUid.body().encode());
+    assertTrue(wrongUid.body().getString("message").contains("Precondition failed: UID in precondition: wrong"),
+        wrongUid.body().encode());
+    // deletecollection with a label selector takes exactly the matching objects
+    k.ok("delete", "--raw", "/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dweb");
+    assertEquals("sel-b", String.join(" ", k.ok("get", "configmaps", "-o", "custom-columns=N:.metadata.name",
+        "--no-headers").lines().filter(n -> n.startsWith("sel-")).toList()));
+  }
+
   private static Map<String, String> with(Map<String, String> base, String... kv) {
     Map<String, String> m = new HashMap<>(base);
     for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
