@@ -140,7 +140,8 @@ public final class ControllerManagerVerticle extends VerticleBase {
         cache(Resources.builtIn("", "resourcequotas")), pods, counted, client, k -> quota[0].enqueue(k)), 2);
     Controller[] pdb = new Controller[1];
     pdb[0] = controller(new io.kvx.controller.disruption.DisruptionReconciler(
-        cache(Resources.builtIn("policy", "poddisruptionbudgets")), pods, client, k -> pdb[0].enqueue(k)), 2);
+        cache(Resources.builtIn("policy", "poddisruptionbudgets")), pods, client,
+        events.apply("controllermanager"), k -> pdb[0].enqueue(k)), 2);
     Controller[] sa = new Controller[1];
     sa[0] = controller(new ServiceAccountReconciler(namespaces, accounts, configMaps, client, caPem,
         k -> sa[0].enqueue(k)), 2);

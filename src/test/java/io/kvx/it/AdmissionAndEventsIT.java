@@ -249,10 +249,15 @@ class AdmissionAndEventsIT {
         "-n", "events");
     assertTrue(pod.matches("(?s).*Warning\\s+FailedScheduling\\s+\\S+\\s+default-scheduler\\s+no nodes available "
         + "to schedule pods.*"), pod);
+    // the disruption controller says when a budget covers no pod
+    k.ok("create", "pdb", "guard", "-n", "events", "--selector=app=nothing", "--min-available=1");
+    String pdb = k.await(Duration.ofSeconds(20), out -> out.contains("NoPods"), "describe", "pdb", "guard", "-n",
+        "events");
+    assertTrue(pdb.matches("(?s).*Normal\\s+NoPods\\s+\\S+\\s+controllermanager\\s+No matching pods found.*"), pdb);
     // kubectl get events lists them all, with the objects they are about
     String events = k.ok("get", "events", "-n", "events");
     for (String object : List.of("deployment/web", "replicaset/" + rs, "job/once", "statefulset/db",
-        "replicationcontroller/legacy", "pod/db-0")) {
+        "replicationcontroller/legacy", "pod/db-0", "poddisruptionbudget/guard")) {
       assertTrue(events.contains(object), object + " in " + events);
     }
 
