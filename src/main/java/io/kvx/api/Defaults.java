@@ -27,6 +27,13 @@ public final class Defaults {
         Meta.meta(obj).put("labels", labels);
       }
       case "LimitRange" -> Quotas.defaultLimitRange(obj);
+      case "PersistentVolume", "PersistentVolumeClaim" -> {
+        // as Kubernetes defaults them: a filesystem volume; a volume is retained when released
+        JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+        putIfAbsent(spec, "volumeMode", "Filesystem");
+        if (type.kind().equals("PersistentVolume")) putIfAbsent(spec, "persistentVolumeReclaimPolicy", "Retain");
+        obj.put("spec", spec);
+      }
       case "Node" -> {
         // as Kubernetes' node status defaulting: a node that reports no allocatable has its capacity allocatable
         JsonObject status = obj.getJsonObject("status");
