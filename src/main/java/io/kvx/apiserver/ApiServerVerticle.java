@@ -93,7 +93,7 @@ public final class ApiServerVerticle extends VerticleBase {
           Path pub = Path.of(cfg.getString("serviceAccountPublicKeyFile", "/nonexistent"));
           Path key = Path.of(cfg.getString("serviceAccountKeyFile", "/nonexistent"));
           if (Files.exists(pub) && Files.exists(key)) {
-            tokens = new ServiceAccountTokens(vertx, Files.readString(pub), Files.readString(key));
+            tokens = new ServiceAccountTokens(vertx, Files.readString(pub), Files.readString(key), api::lookup);
             api.setTokens(tokens);
           }
           return Files.readString(Path.of(cfg.getString("tokenFile"))).trim();

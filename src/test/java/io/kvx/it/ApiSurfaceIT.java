@@ -115,6 +115,47 @@ class ApiSurfaceIT {
               x-kubernetes-preserve-unknown-fields: true}}}]"""),
       new Kind("widgets", "gaps.kvx.io/v1", "Widget", true, "spec: {size: small, replicas: 1}"));
 
+  /** kubectl get -o wide's header per kind, as kube-apiserver's printers make it (columns apart by 2+ spaces). */
+  private static final Map<String, String> WIDE = Map.ofEntries(
+      Map.entry("configmaps", "NAME|DATA|AGE"),
+      Map.entry("secrets", "NAME|TYPE|DATA|AGE"),
+      Map.entry("services", "NAME|TYPE|CLUSTER-IP|EXTERNAL-IP|PORT(S)|AGE|SELECTOR"),
+      Map.entry("endpoints", "NAME|ENDPOINTS|AGE"),
+      Map.entry("serviceaccounts", "NAME|SECRETS|AGE"),
+      Map.entry("events", "LAST SEEN|TYPE|REASON|OBJECT|SUBOBJECT|SOURCE|MESSAGE|FIRST SEEN|COUNT|NAME"),
+      Map.entry("resourcequotas", "NAME|AGE|REQUEST|LIMIT"),
+      Map.entry("limitranges", "NAME|CREATED AT"),
+      Map.entry("persistentvolumes", "NAME|CAPACITY|ACCESS MODES|RECLAIM POLICY|STATUS|CLAIM|STORAGECLASS|"
+          + "VOLUMEATTRIBUTESCLASS|REASON|AGE|VOLUMEMODE"),
+      Map.entry("persistentvolumeclaims", "NAME|STATUS|VOLUME|CAPACITY|ACCESS MODES|STORAGECLASS|"
+          + "VOLUMEATTRIBUTESCLASS|AGE|VOLUMEMODE"),
+      Map.entry("replicationcontrollers", "NAME|DESIRED|CURRENT|READY|AGE|CONTAINERS|IMAGES|SELECTOR"),
+      Map.entry("pods", "NAME|READY|STATUS|RESTARTS|AGE|IP|NODE|NOMINATED NODE|READINESS GATES"),
+      Map.entry("nodes", "NAME|STATUS|ROLES|AGE|VERSION|INTERNAL-IP|EXTERNAL-IP|OS-IMAGE|KERNEL-VERSION|"
+          + "CONTAINER-RUNTIME"),
+      Map.entry("namespaces", "NAME|STATUS|AGE"),
+      Map.entry("deployments", "NAME|READY|UP-TO-DATE|AVAILABLE|AGE|CONTAINERS|IMAGES|SELECTOR"),
+      Map.entry("replicasets", "NAME|DESIRED|CURRENT|READY|AGE|CONTAINERS|IMAGES|SELECTOR"),
+      Map.entry("statefulsets", "NAME|READY|AGE|CONTAINERS|IMAGES"),
+      Map.entry("daemonsets", "NAME|DESIRED|CURRENT|READY|UP-TO-DATE|AVAILABLE|NODE SELECTOR|AGE|CONTAINERS|"
+          + "IMAGES|SELECTOR"),
+      Map.entry("controllerrevisions", "NAME|CONTROLLER|REVISION|AGE"),
+      Map.entry("jobs", "NAME|STATUS|COMPLETIONS|DURATION|AGE|CONTAINERS|IMAGES|SELECTOR"),
+      Map.entry("cronjobs", "NAME|SCHEDULE|TIMEZONE|SUSPEND|ACTIVE|LAST SCHEDULE|AGE|CONTAINERS|IMAGES|SELECTOR"),
+      Map.entry("leases", "NAME|HOLDER|AGE"),
+      Map.entry("endpointslices", "NAME|ADDRESSTYPE|PORTS|ENDPOINTS|AGE"),
+      Map.entry("priorityclasses", "NAME|VALUE|GLOBAL-DEFAULT|AGE|PREEMPTIONPOLICY"),
+      Map.entry("roles", "NAME|CREATED AT"),
+      Map.entry("rolebindings", "NAME|ROLE|AGE|USERS|GROUPS|SERVICEACCOUNTS"),
+      Map.entry("clusterroles", "NAME|CREATED AT"),
+      Map.entry("clusterrolebindings", "NAME|ROLE|AGE|USERS|GROUPS|SERVICEACCOUNTS"),
+      Map.entry("events.events.k8s.io", "LAST SEEN|TYPE|REASON|OBJECT|SUBOBJECT|SOURCE|MESSAGE|FIRST SEEN|COUNT|NAME"),
+      Map.entry("horizontalpodautoscalers.v1.autoscaling", "NAME|REFERENCE|TARGETS|MINPODS|MAXPODS|REPLICAS|AGE"),
+      Map.entry("horizontalpodautoscalers.v2.autoscaling", "NAME|REFERENCE|TARGETS|MINPODS|MAXPODS|REPLICAS|AGE"),
+      Map.entry("poddisruptionbudgets", "NAME|MIN AVAILABLE|MAX UNAVAILABLE|ALLOWED DISRUPTIONS|AGE"),
+      Map.entry("customresourcedefinitions", "NAME|CREATED AT"),
+      Map.entry("widgets", "NAME|SIZE"));  // its printer columns only, as kube: no Age added
+
   @BeforeAll
   static void up() throws Exception {
     Path home = Files.createTempDirectory("kvx-it-apisurface");
@@ -200,6 +241,10 @@ class ApiSurfaceIT {
         String table = k.ok("get", kind.resource());
         assertTrue(table.lines().anyMatch(l -> l.startsWith(name + " ")) || kind.kind().equals("Event")
             && table.contains("Tested"), what + " in the table: " + table);
+        String wideHeader = k.ok("get", kind.resource(), "--field-selector", "metadata.name=" + name, "-o", "wide")
+            .lines().findFirst().orElse("");
+        assertEquals(WIDE.get(kind.resource()), String.join("|", wideHeader.trim().split("\\s{2,}")),
+            what + " -o wide columns");
 
         assertTrue(k.ok("label", kind.resource(), name, "step=labelled").contains(" labeled"), what);
         assertTrue(k.ok("annotate", kind.resource(), name, "note=annotated").contains(" annotated"), what);
@@ -217,6 +262,7 @@ class ApiSurfaceIT {
           finalizeNamespace(name);
         }
         if (kind.resource().startsWith("persistentvolume")) {
+          assertEquals("Filesystem", k.ok("get", kind.resource(), name, "-o", "jsonpath={.spec.volumeMode}"), what);
           // held by the pv/pvc-protection finalizer, which the (absent) controller manager would remove
           assertEquals("Terminating", k.ok("get", kind.resource(), name).lines().skip(1).findFirst().orElseThrow()
               .split("\\s+")[kind.kind().equals("PersistentVolume") ? 4 : 1]);
@@ -392,6 +438,33 @@ class ApiSurfaceIT {
     Kubectl.Result noAccount = k.run("create", "token", "nobody");
     assertTrue(noAccount.code() != 0 && noAccount.out().contains("serviceaccounts \"nobody\" not found"),
         noAccount.out());
+
+    // bound tokens: bound to a pod running as the account, they name it and stop working when it goes
+    k.ok("run", "robot-pod", "--image=busybox", "--overrides={\"spec\":{\"serviceAccountName\":\"robot\"}}");
+    String bound = k.ok("create", "token", "robot", "--bound-object-kind=Pod", "--bound-object-name=robot-pod")
+        .trim();
+    JsonObject boundClaims = new JsonObject(new String(Base64.getUrlDecoder().decode(bound.split("\\.")[1]),
+        StandardCharsets.UTF_8)).getJsonObject("kubernetes.io");
+    assertEquals(k.ok("get", "pod", "robot-pod", "-o", "jsonpath={.metadata.uid}"),
+        boundClaims.getJsonObject("pod").getString("uid"), boundClaims.encode());
+    ApiHttp asBound = new ApiHttp("https://127.0.0.1:" + PORT, bound);
+    assertEquals(200, asBound.get("/api/v1/namespaces/default/configmaps").code());
+    k.ok("run", "other-pod", "--image=busybox");
+    Kubectl.Result otherAccount = k.run("create", "token", "robot", "--bound-object-kind=Pod",
+        "--bound-object-name=other-pod");
+    assertTrue(otherAccount.code() != 0 && otherAccount.out().contains("cannot bind token for serviceaccount "
+        + "\"robot\" to pod running with different serviceaccount name."), otherAccount.out());
+    k.ok("delete", "pod", "other-pod", "--wait=false");
+    Kubectl.Result noPod = k.run("create", "token", "robot", "--bound-object-kind=Pod", "--bound-object-name=nope");
+    assertTrue(noPod.code() != 0 && noPod.out().contains("pods \"nope\" not found"), noPod.out());
+    k.ok("delete", "pod", "robot-pod", "--wait=false");
+    awaitGone("pod", "robot-pod");
+    assertEquals(401, asBound.get("/api/v1/namespaces/default/configmaps").code(), "the pod is gone");
+    // an account's tokens end with the account
+    assertEquals(200, new ApiHttp("https://127.0.0.1:" + PORT, token).get("/api/v1/namespaces/default/pods").code());
+    k.ok("delete", "serviceaccount", "robot");
+    assertEquals(401, new ApiHttp("https://127.0.0.1:" + PORT, token).get("/api/v1/namespaces/default/pods").code(),
+        "the account is gone");
   }
 
   @Test
