@@ -27,6 +27,22 @@ public final class Defaults {
         labels.put("kubernetes.io/metadata.name", Meta.name(obj));
         Meta.meta(obj).put("labels", labels);
       }
+      case "LimitRange" -> Quotas.defaultLimitRange(obj);
+      case "PersistentVolume", "PersistentVolumeClaim" -> {
+        // as Kubernetes defaults them: a filesystem volume; a volume is retained when released
+        JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+        putIfAbsent(spec, "volumeMode", "Filesystem");
+        if (type.kind().equals("PersistentVolume")) putIfAbsent(spec, "persistentVolumeReclaimPolicy", "Retain");
+        obj.put("spec", spec);
+      }
+      case "Node" -> {
+        // as Kubernetes' node status defaulting: a node that reports no allocatable has its capacity allocatable
+        JsonObject status = obj.getJsonObject("status");
+        if (status != null && status.getValue("capacity") instanceof JsonObject capacity
+            && !status.containsKey("allocatable")) {
+          status.put("allocatable", capacity.copy());
+        }
+      }
       case "Deployment" -> {
         JsonObject spec = workload(obj);
         putIfAbsent(spec, "revisionHistoryLimit", 10);
@@ -154,6 +170,19 @@ public final class Defaults {
   private static void pod(JsonObject pod) {
     JsonObject spec = pod.getJsonObject("spec", new JsonObject());
     podSpec(spec);
+    // A pod's (not a template's) containers with limits but no requests request their limits.
+    for (String list : new String[] {"containers", "initContainers"}) {
+      if (!(spec.getValue(list) instanceof JsonArray cs)) continue;
+      for (Object o : cs) {
+        if (!(o instanceof JsonObject c) || !(c.getValue("resources") instanceof JsonObject res)
+            || !(res.getValue("limits") instanceof JsonObject limits)) continue;
+        JsonObject requests = res.getValue("requests") instanceof JsonObject r ? r : new JsonObject();
+        limits.forEach(e -> {
+          if (!requests.containsKey(e.getKey())) requests.put(e.getKey(), e.getValue());
+        });
+        if (!requests.isEmpty()) res.put("requests", requests);
+      }
+    }
     // Admission, not defaulting, in Kubernetes: pods get these, pod templates do not (a Deployment's
     // template and its ReplicaSets' stay as the user wrote them). preemptionPolicy is left to priority
     // admission, which takes it from the pod's PriorityClass.

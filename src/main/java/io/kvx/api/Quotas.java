@@ -90,6 +90,45 @@ public final class Quotas {
         + String.join(",", usedList) + ", limited: " + String.join(",", limited);
   }
 
+  /** The compute resources a quota on which makes every container say how much of it it wants. */
+  private static final java.util.Set<String> MUST_SPECIFY = java.util.Set.of("cpu", "memory", "requests.cpu",
+      "requests.memory", "limits.cpu", "limits.memory");
+
+  /**
+   * Kubernetes' quota constraint on pods: when a quota limits cpu or memory requests or limits, each container must
+   * set them. Returns "must specify RESOURCE for: CONTAINERS; ..." (resources sorted, containers in pod order), or
+   * null when the pod says what the quota needs.
+   */
+  public static String missing(JsonObject quota, JsonObject pod) {
+    JsonObject hard = quota.getJsonObject("spec", new JsonObject()).getJsonObject("hard", new JsonObject());
+    java.util.Set<String> required = new java.util.TreeSet<>(hard.fieldNames());
+    required.retainAll(MUST_SPECIFY);
+    if (required.isEmpty()) return null;
+    Map<String, List<String>> missing = new TreeMap<>();
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    JsonArray containers = spec.getJsonArray("initContainers", new JsonArray()).copy()
+        .addAll(spec.getJsonArray("containers", new JsonArray()));
+    for (int i = 0; i < containers.size(); i++) {
+      JsonObject c = containers.getJsonObject(i);
+      JsonObject res = c.getJsonObject("resources", new JsonObject());
+      JsonObject req = res.getJsonObject("requests", new JsonObject());
+      JsonObject lim = res.getJsonObject("limits", new JsonObject());
+      java.util.Set<String> has = new java.util.HashSet<>();
+      for (String r : List.of("cpu", "memory")) {
+        // a limit without a request stands for the request too (Kubernetes defaults requests to limits)
+        if (req.containsKey(r) || lim.containsKey(r)) has.addAll(List.of(r, "requests." + r));
+        if (lim.containsKey(r)) has.add("limits." + r);
+      }
+      for (String r : required) {
+        if (!has.contains(r)) missing.computeIfAbsent(r, x -> new ArrayList<>()).add(c.getString("name"));
+      }
+    }
+    if (missing.isEmpty()) return null;
+    List<String> parts = new ArrayList<>();
+    missing.forEach((r, names) -> parts.add(r + " for: " + String.join(",", new java.util.TreeSet<>(names))));
+    return "must specify " + String.join("; ", parts);
+  }
+
   /** The quota's status: hard as given, used in Kubernetes' quantity forms for the resources it names. */
   public static JsonObject status(JsonObject quota, Map<String, Long> used) {
     JsonObject hard = quota.getJsonObject("spec", new JsonObject()).getJsonObject("hard", new JsonObject());
@@ -99,45 +138,100 @@ public final class Quotas {
   }
 
   /**
-   * LimitRanger: containers without requests or limits get the namespace's LimitRange defaults
-   * (in place); a container outside a min/max gets Kubernetes' 403 message, returned (null: fine).
+   * A LimitRange's Container items as Kubernetes defaults them: a default limit from max, a default request from the
+   * default limit, else from min (in place; what `kubectl describe limitrange` shows).
+   */
+  public static void defaultLimitRange(JsonObject range) {
+    for (Object l : range.getJsonObject("spec", new JsonObject()).getJsonArray("limits", new JsonArray())) {
+      if (!(l instanceof JsonObject item) || !"Container".equals(item.getString("type", "Container"))) continue;
+      JsonObject def = item.getJsonObject("default", new JsonObject());
+      JsonObject defReq = item.getJsonObject("defaultRequest", new JsonObject());
+      item.getJsonObject("max", new JsonObject()).forEach(e -> {
+        if (!def.containsKey(e.getKey())) def.put(e.getKey(), e.getValue());
+      });
+      def.forEach(e -> {
+        if (!defReq.containsKey(e.getKey())) defReq.put(e.getKey(), e.getValue());
+      });
+      item.getJsonObject("min", new JsonObject()).forEach(e -> {
+        if (!defReq.containsKey(e.getKey())) defReq.put(e.getKey(), e.getValue());
+      });
+      if (!def.isEmpty()) item.put("default", def);
+      if (!defReq.isEmpty()) item.put("defaultRequest", defReq);
+    }
+  }
+
+  /**
+   * LimitRanger: containers without requests or limits get the namespace's LimitRange defaults (in place, noted in
+   * the pod's kubernetes.io/limit-ranger annotation); a container outside a min/max gets Kubernetes' 403 message,
+   * returned (null: fine).
    */
   public static String applyLimitRanges(JsonObject pod, List<JsonObject> ranges) {
-    for (JsonObject range : ranges) {
+    List<String> notes = new ArrayList<>();
+    String violation = null;
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    for (JsonObject stored : ranges) {
+      JsonObject range = stored.copy();
+      defaultLimitRange(range);
       for (Object l : range.getJsonObject("spec", new JsonObject()).getJsonArray("limits", new JsonArray())) {
         JsonObject item = (JsonObject) l;
         if (!"Container".equals(item.getString("type", "Container"))) continue;
-        for (Object o : pod.getJsonObject("spec", new JsonObject()).getJsonArray("containers", new JsonArray())) {
-          JsonObject c = (JsonObject) o;
-          JsonObject res = c.getJsonObject("resources", new JsonObject());
-          c.put("resources", res);
-          JsonObject lim = res.getJsonObject("limits", new JsonObject());
-          JsonObject req = res.getJsonObject("requests", new JsonObject());
-          item.getJsonObject("default", new JsonObject()).forEach(e -> {
-            if (!lim.containsKey(e.getKey())) lim.put(e.getKey(), e.getValue());
-          });
-          // A missing request takes defaultRequest, else the (possibly defaulted) limit, as Kubernetes does.
-          JsonObject defaultRequest = item.getJsonObject("defaultRequest", new JsonObject());
-          java.util.Set<String> names = new java.util.TreeSet<>(defaultRequest.fieldNames());
-          names.addAll(item.getJsonObject("default", new JsonObject()).fieldNames());
-          for (String name : names) {
-            if (!req.containsKey(name)) req.put(name, defaultRequest.getValue(name, lim.getValue(name)));
-          }
-          if (!lim.isEmpty()) res.put("limits", lim);
-          if (!req.isEmpty()) res.put("requests", req);
-          for (Map.Entry<String, Object> max : item.getJsonObject("max", new JsonObject())) {
-            Object v = lim.getValue(max.getKey());
-            if (v != null && amount(max.getKey(), str(v)) > amount(max.getKey(), str(max.getValue()))) {
-              return "maximum " + max.getKey() + " usage per Container is " + max.getValue() + ", but limit is " + v;
-            }
-          }
-          for (Map.Entry<String, Object> min : item.getJsonObject("min", new JsonObject())) {
-            Object v = req.getValue(min.getKey());
-            if (v != null && amount(min.getKey(), str(v)) < amount(min.getKey(), str(min.getValue()))) {
-              return "minimum " + min.getKey() + " usage per Container is " + min.getValue() + ", but request is " + v;
-            }
+        for (String list : List.of("containers", "initContainers")) {
+          for (Object o : spec.getJsonArray(list, new JsonArray())) {
+            JsonObject c = (JsonObject) o;
+            JsonObject res = c.getJsonObject("resources", new JsonObject());
+            c.put("resources", res);
+            JsonObject lim = res.getJsonObject("limits", new JsonObject());
+            JsonObject req = res.getJsonObject("requests", new JsonObject());
+            String who = (list.equals("containers") ? "container " : "init container ") + c.getString("name");
+            List<String> setReq = new ArrayList<>(new java.util.TreeSet<>(item.getJsonObject("defaultRequest",
+                new JsonObject()).fieldNames()).stream().filter(k -> !req.containsKey(k)).toList());
+            List<String> setLim = new ArrayList<>(new java.util.TreeSet<>(item.getJsonObject("default",
+                new JsonObject()).fieldNames()).stream().filter(k -> !lim.containsKey(k)).toList());
+            setReq.forEach(k -> req.put(k, item.getJsonObject("defaultRequest").getValue(k)));
+            setLim.forEach(k -> lim.put(k, item.getJsonObject("default").getValue(k)));
+            if (!setReq.isEmpty()) notes.add(String.join(", ", setReq) + " request for " + who);
+            if (!setLim.isEmpty()) notes.add(String.join(", ", setLim) + " limit for " + who);
+            if (!lim.isEmpty()) res.put("limits", lim);
+            if (!req.isEmpty()) res.put("requests", req);
+            if (violation == null) violation = bounds(item, req, lim);
           }
         }
+      }
+    }
+    if (!notes.isEmpty()) {
+      JsonObject meta = pod.getJsonObject("metadata", new JsonObject());
+      JsonObject annotations = meta.getJsonObject("annotations", new JsonObject());
+      annotations.put("kubernetes.io/limit-ranger", "LimitRanger plugin set: " + String.join("; ", notes));
+      meta.put("annotations", annotations);
+      pod.put("metadata", meta);
+      // the QoS class follows the resources as the LimitRanger left them (Kubernetes sets it after admission)
+      if (pod.getValue("status") instanceof JsonObject status && status.containsKey("qosClass")) {
+        status.put("qosClass", Defaults.qosClass(spec));
+      }
+    }
+    return violation;
+  }
+
+  /** A container's requests and limits against a LimitRange item's min and max, in Kubernetes' words. */
+  private static String bounds(JsonObject item, JsonObject req, JsonObject lim) {
+    for (Map.Entry<String, Object> min : new TreeMap<>(item.getJsonObject("min", new JsonObject()).getMap()).entrySet()) {
+      String r = min.getKey();
+      long enforced = amount(r, str(min.getValue()));
+      String head = "minimum " + r + " usage per Container is " + min.getValue();
+      if (!req.containsKey(r)) return head + ".  No request is specified";
+      if (amount(r, str(req.getValue(r))) < enforced) return head + ", but request is " + req.getValue(r);
+      if (lim.containsKey(r) && amount(r, str(lim.getValue(r))) < enforced) {
+        return head + ", but limit is " + lim.getValue(r);
+      }
+    }
+    for (Map.Entry<String, Object> max : new TreeMap<>(item.getJsonObject("max", new JsonObject()).getMap()).entrySet()) {
+      String r = max.getKey();
+      long enforced = amount(r, str(max.getValue()));
+      String head = "maximum " + r + " usage per Container is " + max.getValue();
+      if (!lim.containsKey(r)) return head + ".  No limit is specified";
+      if (amount(r, str(lim.getValue(r))) > enforced) return head + ", but limit is " + lim.getValue(r);
+      if (req.containsKey(r) && amount(r, str(req.getValue(r))) > enforced) {
+        return head + ", but request is " + req.getValue(r);
       }
     }
     return null;

@@ -87,15 +87,40 @@ public final class Tables {
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
       }
       case "Event" -> {
-        cols.set(0, col("Last Seen", 0, "", e -> Meta.since(e.getString("lastTimestamp",
-            e.getString("eventTime", Meta.meta(e).getString("creationTimestamp"))))));
+        // core/v1 and events.k8s.io/v1 alike (Kubernetes prints the latter after converting it to the former:
+        // regarding is involvedObject, note is message, deprecated* are the old fields, reportingController the source)
+        cols.set(0, col("Last Seen", 0, "", e -> {
+          JsonObject series = e.getJsonObject("series");
+          if (series != null && series.getString("lastObservedTime") != null) {
+            return Meta.since(series.getString("lastObservedTime"));
+          }
+          String last = e.getString("lastTimestamp", e.getString("deprecatedLastTimestamp"));
+          return last != null ? Meta.since(last) : eventFirstSeen(e);
+        }));
         cols.add(col("Type", 0, "", e -> e.getString("type", "")));
         cols.add(col("Reason", 0, "", e -> e.getString("reason", "")));
         cols.add(col("Object", 0, "", e -> {
-          JsonObject io = e.getJsonObject("involvedObject", new JsonObject());
-          return io.getString("kind", "").toLowerCase() + "/" + io.getString("name", "");
+          JsonObject io = eventObject(e);
+          String kind = io.getString("kind", "").toLowerCase();
+          return io.getString("name", "").isEmpty() ? kind : kind + "/" + io.getString("name");
         }));
-        cols.add(col("Message", 0, "", e -> e.getString("message", "")));
+        cols.add(col("Subobject", 1, "", e -> eventObject(e).getString("fieldPath", "")));
+        cols.add(col("Source", 1, "", e -> {
+          JsonObject src = e.getJsonObject("source", e.getJsonObject("deprecatedSource", new JsonObject()));
+          String component = src.getString("component", e.getString("reportingController",
+              e.getString("reportingComponent", "")));
+          String host = src.getString("host", e.getString("reportingInstance", ""));
+          return host.isEmpty() ? component : component + ", " + host;
+        }));
+        cols.add(col("Message", 0, "", e -> e.getString("message", e.getString("note", "")).trim()));
+        cols.add(col("First Seen", 1, "", Tables::eventFirstSeen));
+        cols.add(col("Count", 1, "", e -> {
+          JsonObject series = e.getJsonObject("series");
+          if (series != null) return series.getInteger("count", 0);
+          int count = e.getInteger("count", e.getInteger("deprecatedCount", 0));
+          return count == 0 ? 1 : count;
+        }));
+        cols.add(col("Name", 1, "", Meta::name));
       }
       case "ComponentStatus" -> {
         cols.add(col("Status", 0, "", c -> healthy(c, "status").equals("True") ? "Healthy" : "Unhealthy"));
@@ -115,6 +140,15 @@ public final class Tables {
       }
     }
     return cols;
+  }
+
+  private static JsonObject eventObject(JsonObject e) {
+    return e.getJsonObject("involvedObject", e.getJsonObject("regarding", new JsonObject()));
+  }
+
+  private static String eventFirstSeen(JsonObject e) {
+    String first = e.getString("firstTimestamp", e.getString("deprecatedFirstTimestamp"));
+    return Meta.since(first != null ? first : e.getString("eventTime", Meta.meta(e).getString("creationTimestamp")));
   }
 
   /** A custom resource's additionalPrinterColumns (simple JSONPaths), or Age alone. */

@@ -33,7 +33,7 @@ final class WorkloadColumns {
         cols.add(Tables.col("Current", 0, "", r -> status(r).getInteger("replicas", 0)));
         cols.add(Tables.col("Ready", 0, "", r -> status(r).getInteger("readyReplicas", 0)));
         age(cols);
-        templateColumns(cols, kind.equals("ReplicaSet"));
+        templateColumns(cols, true);
       }
       case "StatefulSet" -> {
         cols.add(Tables.col("Ready", 0, "", s -> status(s).getInteger("readyReplicas", 0) + "/" + replicas(s)));
@@ -67,6 +67,7 @@ final class WorkloadColumns {
         cols.add(Tables.col("Last Schedule", 0, "", c -> status(c).getString("lastScheduleTime") == null ? "<none>"
             : Meta.since(status(c).getString("lastScheduleTime"))));
         age(cols);
+        templateColumns(cols, true);
       }
       case "Service" -> {
         cols.add(Tables.col("Type", 0, "", s -> spec(s).getString("type", "ClusterIP")));
@@ -111,7 +112,10 @@ final class WorkloadColumns {
         // As kubectl: the modes and capacity the claim got (status), empty while Pending.
         cols.add(Tables.col("Access Modes", 0, "", p -> accessModes(status(p).getJsonArray("accessModes"))));
         cols.add(Tables.col("StorageClass", 0, "", p -> spec(p).getString("storageClassName", "<unset>")));
+        cols.add(Tables.col("VolumeAttributesClass", 0, "", p -> spec(p).getString("volumeAttributesClassName",
+            "<unset>")));
         age(cols);
+        cols.add(Tables.col("VolumeMode", 1, "", p -> spec(p).getString("volumeMode", "<unset>")));
       }
       case "PersistentVolume" -> {
         cols.add(Tables.col("Capacity", 0, "", p -> spec(p).getJsonObject("capacity", new JsonObject())
@@ -124,7 +128,11 @@ final class WorkloadColumns {
           return ref == null ? "" : ref.getString("namespace", "") + "/" + ref.getString("name", "");
         }));
         cols.add(Tables.col("StorageClass", 0, "", p -> spec(p).getString("storageClassName", "")));
+        cols.add(Tables.col("VolumeAttributesClass", 0, "", p -> spec(p).getString("volumeAttributesClassName",
+            "<unset>")));
+        cols.add(Tables.col("Reason", 0, "", p -> status(p).getString("reason", "")));
         age(cols);
+        cols.add(Tables.col("VolumeMode", 1, "", p -> spec(p).getString("volumeMode", "<unset>")));
       }
       case "HorizontalPodAutoscaler" -> {
         cols.add(Tables.col("Reference", 0, "", h -> {
@@ -155,6 +163,9 @@ final class WorkloadColumns {
           return ref.getString("kind", "") + "/" + ref.getString("name", "");
         }));
         age(cols);
+        cols.add(Tables.col("Users", 1, "", b -> subjects(b, "User", false)));
+        cols.add(Tables.col("Groups", 1, "", b -> subjects(b, "Group", false)));
+        cols.add(Tables.col("ServiceAccounts", 1, "", b -> subjects(b, "ServiceAccount", true)));
       }
       case "StorageClass" -> {
         cols.add(Tables.col("Provisioner", 0, "", c -> c.getString("provisioner", "")));
@@ -259,12 +270,25 @@ final class WorkloadColumns {
     return spec.getJsonObject("template", new JsonObject());
   }
 
+  /** A binding's subjects of one kind, comma-separated (service accounts as namespace/name). */
+  private static String subjects(JsonObject binding, String kind, boolean namespaced) {
+    List<String> out = new ArrayList<>();
+    for (Object o : binding.getJsonArray("subjects", new JsonArray())) {
+      if (!(o instanceof JsonObject s) || !kind.equals(s.getString("kind"))) continue;
+      out.add(namespaced ? s.getString("namespace", "") + "/" + s.getString("name", "") : s.getString("name", ""));
+    }
+    return String.join(", ", out);
+  }
+
   /** The -o wide columns: containers, images and the selector. */
   private static void templateColumns(List<Tables.Column> cols, boolean selector) {
     cols.add(Tables.col("Containers", 1, "", o -> String.join(",", names(o, "name"))));
     cols.add(Tables.col("Images", 1, "", o -> String.join(",", names(o, "image"))));
     if (selector) cols.add(Tables.col("Selector", 1, "", o -> {
-      Object sel = spec(o).getValue("selector");
+      JsonObject spec = spec(o);
+      Object sel = spec.containsKey("jobTemplate")
+          ? spec.getJsonObject("jobTemplate").getJsonObject("spec", new JsonObject()).getValue("selector")
+          : spec.getValue("selector");
       if (!(sel instanceof JsonObject s)) return "<none>";
       if (s.containsKey("matchLabels") || s.containsKey("matchExpressions")) {
         String text = LabelSelector.toText(s, false);

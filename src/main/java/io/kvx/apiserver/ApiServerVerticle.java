@@ -95,7 +95,7 @@ public final class ApiServerVerticle extends VerticleBase {
           Path pub = Path.of(cfg.getString("serviceAccountPublicKeyFile", "/nonexistent"));
           Path key = Path.of(cfg.getString("serviceAccountKeyFile", "/nonexistent"));
           if (Files.exists(pub) && Files.exists(key)) {
-            tokens = new ServiceAccountTokens(vertx, Files.readString(pub), Files.readString(key));
+            tokens = new ServiceAccountTokens(vertx, Files.readString(pub), Files.readString(key), api::lookup);
             api.setTokens(tokens);
           }
           return Files.readString(Path.of(cfg.getString("tokenFile"))).trim();
@@ -193,8 +193,8 @@ public final class ApiServerVerticle extends VerticleBase {
     router.route().last().handler(ctx -> HttpApi.fail(ctx, notFound()));
     router.route().failureHandler(ctx -> {
       if (ctx.statusCode() == 413) {
-        HttpApi.fail(ctx, new ApiError(ApiError.Reason.RequestEntityTooLarge, "the request body is larger than "
-            + "the limit of " + MAX_BODY_BYTES + " bytes"));
+        HttpApi.fail(ctx, new ApiError(ApiError.Reason.RequestEntityTooLarge, "Request entity too large: limit is "
+            + MAX_BODY_BYTES));
       } else {
         HttpApi.fail(ctx, ctx.failure() != null ? ctx.failure() : new ApiError(ApiError.Reason.BadRequest,
             "bad request"));

@@ -92,7 +92,8 @@ public final class ApiService {
         if (tokens == null) {
           throw new ApiError(ApiError.Reason.ServiceUnavailable, "no ServiceAccount token signing key is configured");
         }
-        return store.get(key(r, r.name())).map(sa -> tokens.issue(sa, r.body()));
+        return store.get(key(r, r.name())).compose(sa -> boundObjects(r, sa).map(bound ->
+            tokens.issue(sa, r.body(), bound)));
       }
       return switch (r.verb()) {
         case "get" -> get(r);
@@ -347,6 +348,13 @@ public final class ApiService {
       delta.put(plural, 1L);
       delta.put("count/" + plural + (r.type().group().isEmpty() ? "" : "." + r.type().group()), 1L);
       if (pod) delta.put("count/pods", 1L);
+      for (JsonObject q : qs.items()) {
+        String missing = pod ? Quotas.missing(q, obj) : null;
+        if (missing != null) {
+          return Future.<Void>failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(obj)
+              + "\" is forbidden: failed quota: " + Meta.name(q) + ": " + missing, "", "pods", Meta.name(obj), null));
+        }
+      }
       return usage(ns).compose(used -> {
         for (JsonObject q : qs.items()) {
           String message = Quotas.exceeded(q, used, delta);
@@ -382,6 +390,60 @@ public final class ApiService {
   private Future<JsonObject> getThroughCache(String key) {
     return store.getCached(key).recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? store.get(key)
         : Future.failedFuture(e));
+  }
+
+  /** An object by its store key, from the local cache and, when it is not there, from the store. */
+  public Future<JsonObject> lookup(String key) {
+    return getThroughCache(key);
+  }
+
+  /**
+   * The claims of a token bound to spec.boundObjectRef (a Pod or Secret of the account's namespace, or a Node), as
+   * kube-apiserver checks them: the object must exist (its NotFound otherwise), match a given uid (409), and a pod
+   * must run as the account (400); a pod's node is named too. Empty when the request binds nothing.
+   */
+  private Future<JsonObject> boundObjects(ApiRequest r, JsonObject account) {
+    JsonObject ref = r.body() == null ? null : r.body().getJsonObject("spec", new JsonObject())
+        .getJsonObject("boundObjectRef");
+    if (ref == null) return Future.succeededFuture(new JsonObject());
+    String apiVersion = ref.getString("apiVersion", "");
+    String kind = ref.getString("kind", "");
+    String name = ref.getString("name", "");
+    ResourceType type = switch (kind) {
+      case "Pod" -> Resources.PODS;
+      case "Secret" -> Resources.builtIn("", "secrets");
+      case "Node" -> Resources.NODES;
+      default -> null;
+    };
+    if (type == null || !apiVersion.equals("v1")) {
+      String group = apiVersion.contains("/") ? apiVersion.substring(0, apiVersion.indexOf('/')) : "";
+      String version = apiVersion.substring(apiVersion.indexOf('/') + 1);
+      return Future.failedFuture(ApiError.badRequest("cannot bind token to object of type " + group + "/" + version
+          + ", Kind=" + kind));
+    }
+    String accountName = Meta.name(account);
+    return getThroughCache(type.key(r.namespace(), name)).recover(e -> Future.failedFuture(
+        ApiError.is(e, ApiError.Reason.NotFound) ? ApiError.notFound("", type.plural(), name) : e)).compose(obj -> {
+      String uid = ref.getString("uid", "");
+      if (!uid.isEmpty() && !uid.equals(Meta.uid(obj))) {
+        return Future.failedFuture(ApiError.conflict("", kind, name, "the UID in the bound object reference (" + uid
+            + ") does not match the UID in record (" + Meta.uid(obj) + "). The object might have been deleted and then "
+            + "recreated"));
+      }
+      JsonObject claim = new JsonObject().put("name", name).put("uid", Meta.uid(obj));
+      JsonObject bound = new JsonObject().put(kind.toLowerCase(), claim);
+      if (type != Resources.PODS) return Future.succeededFuture(bound);
+      JsonObject spec = obj.getJsonObject("spec", new JsonObject());
+      if (!accountName.equals(spec.getString("serviceAccountName", "default"))) {
+        return Future.failedFuture(ApiError.badRequest("cannot bind token for serviceaccount \"" + accountName
+            + "\" to pod running with different serviceaccount name."));
+      }
+      String nodeName = spec.getString("nodeName");
+      if (nodeName == null) return Future.succeededFuture(bound);
+      return getThroughCache(Resources.NODES.key(null, nodeName)).map(node -> bound.put("node",
+          new JsonObject().put("name", nodeName).put("uid", Meta.uid(node))))
+          .recover(e -> Future.succeededFuture(bound.put("node", new JsonObject().put("name", nodeName))));
+    });
   }
 
   /** NamespaceLifecycle admission: the namespace must exist and not be terminating. */

@@ -48,8 +48,8 @@ public final class HttpApi {
   private final ApiService api;
   private final MeterRegistry meters;
   /** Open watches of every API server instance that reports to one registry (the JVM's). */
-  private static final Map<MeterRegistry, AtomicInteger> WATCH_COUNTS = new java.util.concurrent.ConcurrentHashMap<>();
-  private final AtomicInteger watches;
+  private static final Map<MeterRegistry, Map<Labels, AtomicInteger>> WATCH_COUNTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final MetricsApi metrics;
   private final ComponentStatuses componentStatuses;
   /**
@@ -67,30 +67,23 @@ public final class HttpApi {
     this.meters = meters;
     this.metrics = new MetricsApi(vertx, api.store());
     this.componentStatuses = new ComponentStatuses(api.store());
-    this.watches = WATCH_COUNTS.computeIfAbsent(meters, m -> m.gauge("apiserver_longrunning_requests",
-        List.of(io.micrometer.core.instrument.Tag.of("verb", "WATCH")), new AtomicInteger()));
   }
 
   /** Handles /api/v1/... (group "") and /apis/{group}/{version}/... ; {@code rest} is the path after the version. */
   public void handle(RoutingContext ctx, String group, String version, String rest) {
     long start = System.nanoTime();
     String[] seg = rest.isEmpty() ? new String[0] : rest.split("/");
-    String verbForMetrics = "unknown";
-    String resourceForMetrics = "";
+    Labels labels = new Labels(ctx.request().method().name(), group, version, "", "", "");
     try {
       Parsed p = parse(group, version, seg, ctx.request().method().name(), ctx.queryParams());
-      verbForMetrics = p.verb;
-      resourceForMetrics = p.type.plural();
-      String fResource = resourceForMetrics;
-      String fVerb = verbForMetrics;
+      Labels l = labels = Labels.of(p, ctx);
       if (p.verb.equals("watch") && !p.type.kind().equals("ComponentStatus")) {
-        watch(ctx, p.request(this, ctx));
-        count(fVerb, fResource, 200, start);
+        watch(ctx, p.request(this, ctx), l);
+        count(l, 200, start);
         return;
       }
       if ("log".equals(p.subresource)) {
-        logs(ctx, p.request(this, ctx)).onComplete(ar -> count(fVerb, fResource,
-            ar.succeeded() ? 200 : code(ar.cause()), start));
+        logs(ctx, p.request(this, ctx)).onComplete(ar -> count(l, ar.succeeded() ? 200 : code(ar.cause()), start));
         return;
       }
       ApiRequest req = p.request(this, ctx);
@@ -103,27 +96,62 @@ public final class HttpApi {
             ctx.response().headers().add("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
           }
           writeObject(ctx, status, req, ar.result());
-          count(fVerb, fResource, status, start);
+          count(l, status, start);
         } else {
           fail(ctx, ar.cause());
-          count(fVerb, fResource, code(ar.cause()), start);
+          count(l, code(ar.cause()), start);
         }
       });
     } catch (ApiError e) {
       fail(ctx, e);
-      count(verbForMetrics, resourceForMetrics, e.code(), start);
+      count(labels, e.code(), start);
     } catch (RuntimeException e) {
       fail(ctx, e);
-      count(verbForMetrics, resourceForMetrics, 500, start);
+      count(labels, 500, start);
     }
   }
 
-  private void count(String verb, String resource, int code, long startNanos) {
-    String v = verb.toUpperCase();
-    Counter.builder("apiserver_request_total").tag("verb", v).tag("resource", resource)
-        .tag("code", String.valueOf(code)).register(meters).increment();
-    Timer.builder("apiserver_request_duration_seconds").tag("verb", v).tag("resource", resource)
-        .publishPercentileHistogram().register(meters).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  /**
+   * A request's labels as kube-apiserver reports them: the HTTP verb with GET split into GET/LIST/WATCH and an
+   * apply patch as APPLY, the group, version, resource and subresource, and the scope (resource, namespace, cluster).
+   */
+  record Labels(String verb, String group, String version, String resource, String subresource, String scope) {
+    static Labels of(Parsed p, RoutingContext ctx) {
+      String method = ctx.request().method().name();
+      String verb = switch (p.verb) {
+        case "list" -> "LIST";
+        case "watch" -> "WATCH";
+        case "get" -> "GET";
+        default -> "PATCH".equals(method) && String.valueOf(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE))
+            .startsWith("application/apply-patch") ? "APPLY" : method;
+      };
+      String scope = p.name != null ? "resource" : p.namespace != null ? "namespace" : "cluster";
+      return new Labels(verb, p.type.group(), p.type.version(), p.type.plural(),
+          p.subresource == null ? "" : p.subresource, scope);
+    }
+
+    List<io.micrometer.core.instrument.Tag> tags() {
+      return List.of(io.micrometer.core.instrument.Tag.of("verb", verb),
+          io.micrometer.core.instrument.Tag.of("group", group), io.micrometer.core.instrument.Tag.of("version", version),
+          io.micrometer.core.instrument.Tag.of("resource", resource),
+          io.micrometer.core.instrument.Tag.of("subresource", subresource),
+          io.micrometer.core.instrument.Tag.of("scope", scope),
+          io.micrometer.core.instrument.Tag.of("component", "apiserver"));
+    }
+  }
+
+  private void count(Labels labels, int code, long startNanos) {
+    List<io.micrometer.core.instrument.Tag> tags = labels.tags();
+    Counter.builder("apiserver_request_total").tags(tags).tag("code", String.valueOf(code)).register(meters)
+        .increment();
+    Timer.builder("apiserver_request_duration_seconds").tags(tags).publishPercentileHistogram().register(meters)
+        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The gauge of open watches with these labels (one per registry: every API server instance of a JVM adds to it). */
+  private AtomicInteger watchGauge(Labels labels) {
+    return WATCH_COUNTS.computeIfAbsent(meters, m -> new java.util.concurrent.ConcurrentHashMap<>())
+        .computeIfAbsent(labels, l -> meters.gauge("apiserver_longrunning_requests", l.tags(), new AtomicInteger()));
   }
 
   private static int code(Throwable t) {
@@ -377,21 +405,22 @@ public final class HttpApi {
     };
   }
 
-  private void watch(RoutingContext ctx, ApiRequest req) {
+  private void watch(RoutingContext ctx, ApiRequest req, Labels labels) {
     boolean sendInitial = "true".equals(req.param("sendInitialEvents"));
     if (sendInitial && !"NotOlderThan".equals(req.param("resourceVersionMatch"))) {
       throw ApiError.invalid("", "ListOptions", "", List.of(new ApiError.Cause("resourceVersionMatch",
           "FieldValueForbidden", "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")));
     }
     if (ctx.request().canUpgradeToWebSocket()) {
-      ctx.request().toWebSocket().onSuccess(ws -> watch(webSocketSink(ws), ctx, req))
+      ctx.request().toWebSocket().onSuccess(ws -> watch(webSocketSink(ws), ctx, req, labels))
           .onFailure(e -> LOG.fine("watch WebSocket upgrade failed: " + e));
     } else {
-      watch(httpSink(ctx), ctx, req);
+      watch(httpSink(ctx), ctx, req, labels);
     }
   }
 
-  private void watch(WatchSink out, RoutingContext ctx, ApiRequest req) {
+  private void watch(WatchSink out, RoutingContext ctx, ApiRequest req, Labels labels) {
+    AtomicInteger watches = watchGauge(labels);
     boolean sendInitial = "true".equals(req.param("sendInitialEvents"));
     String rv = req.param("resourceVersion");
     boolean legacyInitial = rv == null || rv.isEmpty() || rv.equals("0");
@@ -402,7 +431,10 @@ public final class HttpApi {
     // -1: no timer (0 is a valid timer id, and cancelling it would stop someone else's timer)
     long[] timers = {-1, -1};
     Watch[] handle = new Watch[1];
+    java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean();
     Runnable finish = () -> {
+      // a watch ends by its timeout, an error or the client going away: whichever comes first leaves the gauge
+      if (open.compareAndSet(true, false)) watches.decrementAndGet();
       if (handle[0] != null) handle[0].close();
       for (long t : timers) vertx.cancelTimer(t);
     };
@@ -427,7 +459,10 @@ public final class HttpApi {
         return;
       }
       handle[0] = ar.result();
-      watches.incrementAndGet();
+      if (!out.done()) {
+        watches.incrementAndGet();
+        open.set(true);
+      }
       out.started();
       if (sendInitial) {
         vertx.runOnContext(v -> out.write(bookmark(req.type(), handle[0].startRevision(), true).encode() + "\n"));
@@ -441,10 +476,7 @@ public final class HttpApi {
         out.end();
         finish.run();
       });
-      out.onClose(() -> {
-        watches.decrementAndGet();
-        finish.run();
-      });
+      out.onClose(finish);
     });
   }
 

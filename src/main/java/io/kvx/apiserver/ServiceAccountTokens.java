@@ -18,7 +18,9 @@ import java.util.List;
 /**
  * ServiceAccount tokens: JWTs (ES256, with vertx-auth-jwt) that the serviceaccounts/token
  * subresource issues and that the API server accepts as bearer tokens, with Kubernetes' claims
- * (iss, sub system:serviceaccount:NS:NAME, aud, exp, and the kubernetes.io private claim).
+ * (iss, sub system:serviceaccount:NS:NAME, aud, exp, and the kubernetes.io private claim). A token may be bound
+ * to a Pod, Secret or Node (spec.boundObjectRef): it names the object, and, as kube-apiserver's, stops
+ * authenticating when that object or its ServiceAccount is gone or was recreated (another uid).
  */
 public final class ServiceAccountTokens {
 
@@ -27,16 +29,23 @@ public final class ServiceAccountTokens {
   private static final long MIN_SECONDS = 600;
 
   private final JWTAuth jwt;
+  /** Reads an object by its store key (failing NotFound when it is not there). */
+  private final java.util.function.Function<String, Future<JsonObject>> lookup;
 
-  public ServiceAccountTokens(Vertx vertx, String publicKeyPem, String privateKeyPem) {
+  public ServiceAccountTokens(Vertx vertx, String publicKeyPem, String privateKeyPem,
+                              java.util.function.Function<String, Future<JsonObject>> lookup) {
+    this.lookup = lookup;
     jwt = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("ES256").setBuffer(publicKeyPem))
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("ES256").setBuffer(privateKeyPem))
         .setJWTOptions(new JWTOptions().setIssuer(ISSUER)));
   }
 
-  /** The TokenRequest reply for a ServiceAccount: the request's spec with status.token filled in. */
-  public JsonObject issue(JsonObject serviceAccount, JsonObject request) {
+  /**
+   * The TokenRequest reply for a ServiceAccount: the request's spec with status.token filled in; {@code bound} holds
+   * the pod, secret and node claims ({name, uid}) of a bound token, empty for an unbound one.
+   */
+  public JsonObject issue(JsonObject serviceAccount, JsonObject request, JsonObject bound) {
     JsonObject spec = request == null ? new JsonObject() : request.getJsonObject("spec", new JsonObject());
     long seconds = spec.getLong("expirationSeconds", DEFAULT_SECONDS);
     if (seconds < MIN_SECONDS) {
@@ -52,6 +61,7 @@ public final class ServiceAccountTokens {
         .put("sub", "system:serviceaccount:" + ns + ":" + name)
         .put("kubernetes.io", new JsonObject().put("namespace", ns)
             .put("serviceaccount", new JsonObject().put("name", name).put("uid", Meta.uid(serviceAccount))));
+    claims.getJsonObject("kubernetes.io").mergeIn(bound);
     List<String> aud = audiences.stream().map(String::valueOf).toList();
     String token = jwt.generateToken(claims, new JWTOptions().setAlgorithm("ES256").setIssuer(ISSUER)
         .setAudience(aud).setExpiresInSeconds((int) seconds));
@@ -59,7 +69,8 @@ public final class ServiceAccountTokens {
     return new JsonObject().put("kind", "TokenRequest").put("apiVersion", "authentication.k8s.io/v1")
         .put("metadata", new JsonObject().put("name", name).put("namespace", ns)
             .put("creationTimestamp", Meta.now()))
-        .put("spec", new JsonObject().put("audiences", audiences).put("expirationSeconds", seconds))
+        .put("spec", new JsonObject().put("audiences", audiences).put("expirationSeconds", seconds)
+            .put("boundObjectRef", spec.getJsonObject("boundObjectRef")))
         .put("status", new JsonObject().put("token", token).put("expirationTimestamp",
             expires.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
   }
@@ -69,12 +80,34 @@ public final class ServiceAccountTokens {
     if (token == null || token.chars().filter(c -> c == '.').count() != 2) {
       return Future.failedFuture(new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
     }
-    return jwt.authenticate(new TokenCredentials(token)).map(user -> {
-      String sub = user.principal().getString("sub");
-      if (sub == null || !sub.startsWith("system:serviceaccount:")) {
-        throw new ApiError(ApiError.Reason.Unauthorized, "Unauthorized");
+    return jwt.authenticate(new TokenCredentials(token)).compose(user -> {
+      JsonObject claims = user.principal();
+      String sub = claims.getString("sub");
+      JsonObject k8s = claims.getJsonObject("kubernetes.io");
+      if (sub == null || !sub.startsWith("system:serviceaccount:") || k8s == null) {
+        return Future.failedFuture(new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
       }
-      return sub;
+      String ns = k8s.getString("namespace", "");
+      List<Future<?>> checks = new java.util.ArrayList<>();
+      checks.add(stillThere(io.kvx.api.Resources.builtIn("", "serviceaccounts").key(ns, ""),
+          k8s.getJsonObject("serviceaccount")));
+      if (k8s.containsKey("pod")) checks.add(stillThere(io.kvx.api.Resources.PODS.key(ns, ""), k8s.getJsonObject("pod")));
+      if (k8s.containsKey("secret")) {
+        checks.add(stillThere(io.kvx.api.Resources.builtIn("", "secrets").key(ns, ""), k8s.getJsonObject("secret")));
+      }
+      // a node claim beside a pod claim only says where the pod ran; a token bound to a node holds while it exists
+      if (k8s.containsKey("node") && !k8s.containsKey("pod")) {
+        checks.add(stillThere(io.kvx.api.Resources.NODES.key(null, ""), k8s.getJsonObject("node")));
+      }
+      return Future.all(checks).<String>map(v -> sub)
+          .recover(e -> Future.failedFuture(new ApiError(ApiError.Reason.Unauthorized, "Unauthorized")));
     });
+  }
+
+  /** Succeeds when the object the claim names ({name, uid}) exists with that uid; {@code prefix} is its kind's key. */
+  private Future<Void> stillThere(String prefix, JsonObject claim) {
+    if (claim == null) return Future.failedFuture("no claim");
+    return lookup.apply(prefix + claim.getString("name", "")).compose(o -> Meta.uid(o).equals(claim.getString("uid"))
+        ? Future.<Void>succeededFuture() : Future.failedFuture("recreated"));
   }
 }

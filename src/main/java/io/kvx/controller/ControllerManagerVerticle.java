@@ -42,7 +42,6 @@ import java.util.logging.Logger;
 public final class ControllerManagerVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(ControllerManagerVerticle.class.getName());
-  private static final String COMPONENT = "kvx-controller-manager";
 
   private ApiClient client;
   private LeaderElector elector;
@@ -92,7 +91,8 @@ public final class ControllerManagerVerticle extends VerticleBase {
 
   private void startControllers() {
     long gen = ++generation;
-    EventRecorder events = new EventRecorder(client, COMPONENT);
+    // each controller signs its events as kube-controller-manager's do (the From column of kubectl describe)
+    java.util.function.Function<String, EventRecorder> events = component -> new EventRecorder(client, component);
     Cache pods = cache(Resources.PODS);
     Cache namespaces = cache(Resources.NAMESPACES);
     Cache rsCache = cache(Resources.builtIn("apps", "replicasets"));
@@ -107,13 +107,13 @@ public final class ControllerManagerVerticle extends VerticleBase {
     for (ResourceType t : Resources.COLLECTED) collected.add(cache(t));
 
     Controller[] rs = new Controller[1];
-    rs[0] = controller(new ReplicaSetReconciler(rsCache.type(), rsCache, pods, client, events,
+    rs[0] = controller(new ReplicaSetReconciler(rsCache.type(), rsCache, pods, client, events.apply("replicaset-controller"),
         k -> rs[0].enqueue(k)), 4);
     Controller[] rc = new Controller[1];
-    rc[0] = controller(new ReplicaSetReconciler(rcCache.type(), rcCache, pods, client, events,
+    rc[0] = controller(new ReplicaSetReconciler(rcCache.type(), rcCache, pods, client, events.apply("replication-controller"),
         k -> rc[0].enqueue(k)), 2);
     Controller[] dep = new Controller[1];
-    dep[0] = controller(new DeploymentReconciler(deployments, rsCache, pods, client, events,
+    dep[0] = controller(new DeploymentReconciler(deployments, rsCache, pods, client, events.apply("deployment-controller"),
         k -> dep[0].enqueue(k)), 4);
     Controller[] ep = new Controller[1];
     ep[0] = controller(new EndpointsReconciler(services, pods, endpoints, slices, client, k -> ep[0].enqueue(k)), 4);
@@ -125,13 +125,14 @@ public final class ControllerManagerVerticle extends VerticleBase {
         k -> ns[0].enqueue(k)), 2);
     Controller[] hpa = new Controller[1];
     hpa[0] = controller(new io.kvx.controller.podautoscaler.HorizontalPodAutoscalerReconciler(vertx,
-        cache(Resources.builtIn("autoscaling", "horizontalpodautoscalers")), pods, client, events,
+        cache(Resources.builtIn("autoscaling", "horizontalpodautoscalers")), pods, client,
+        events.apply("horizontal-pod-autoscaler"),
         config().getLong("horizontalPodAutoscalerSyncPeriodSeconds", 15L) * 1000, k -> hpa[0].enqueue(k)), 2);
     Controller[] pv = new Controller[1];
     pv[0] = controller(new io.kvx.controller.volume.PersistentVolumeReconciler(
         cache(Resources.builtIn("", "persistentvolumeclaims")), cache(Resources.builtIn("", "persistentvolumes")),
         cache(Resources.builtIn("storage.k8s.io", "storageclasses")), cache(Resources.NODES), pods, client,
-        new EventRecorder(client, "persistentvolume-controller"), k -> pv[0].enqueue(k)), 2);
+        events.apply("persistentvolume-controller"), k -> pv[0].enqueue(k)), 2);
     Controller[] quota = new Controller[1];
     java.util.Map<String, Cache> counted = new java.util.HashMap<>();
     for (String plural : io.kvx.api.Quotas.COUNTED.keySet()) counted.put(plural, cache(Resources.builtIn("", plural)));
@@ -139,7 +140,8 @@ public final class ControllerManagerVerticle extends VerticleBase {
         cache(Resources.builtIn("", "resourcequotas")), pods, counted, client, k -> quota[0].enqueue(k)), 2);
     Controller[] pdb = new Controller[1];
     pdb[0] = controller(new io.kvx.controller.disruption.DisruptionReconciler(
-        cache(Resources.builtIn("policy", "poddisruptionbudgets")), pods, client, k -> pdb[0].enqueue(k)), 2);
+        cache(Resources.builtIn("policy", "poddisruptionbudgets")), pods, client,
+        events.apply("controllermanager"), k -> pdb[0].enqueue(k)), 2);
     Controller[] sa = new Controller[1];
     sa[0] = controller(new ServiceAccountReconciler(namespaces, accounts, configMaps, client, caPem,
         k -> sa[0].enqueue(k)), 2);
@@ -153,26 +155,26 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Cache leases = cache(Resources.LEASES);
     JsonObject cfg = config();
     Controller[] job = new Controller[1];
-    job[0] = controller(new JobReconciler(jobs, pods, client, events, k -> job[0].enqueue(k)), 4);
+    job[0] = controller(new JobReconciler(jobs, pods, client, events.apply("job-controller"), k -> job[0].enqueue(k)), 4);
     Controller[] cj = new Controller[1];
-    cj[0] = controller(new CronJobReconciler(cronJobs, jobs, client, events, ZoneId.systemDefault(),
+    cj[0] = controller(new CronJobReconciler(cronJobs, jobs, client, events.apply("cronjob-controller"), ZoneId.systemDefault(),
         k -> cj[0].enqueue(k)), 2);
     Controller[] ds = new Controller[1];
-    ds[0] = controller(new DaemonSetReconciler(daemonSets, nodes, pods, revisions, client, events,
+    ds[0] = controller(new DaemonSetReconciler(daemonSets, nodes, pods, revisions, client, events.apply("daemonset-controller"),
         k -> ds[0].enqueue(k)), 2);
     Controller[] sts = new Controller[1];
-    sts[0] = controller(new StatefulSetReconciler(statefulSets, pods, revisions, client, events,
+    sts[0] = controller(new StatefulSetReconciler(statefulSets, pods, revisions, client, events.apply("statefulset-controller"),
         k -> sts[0].enqueue(k)), 4);
     Controller[] nl = new Controller[1];
     NodeHealth.Settings health = new NodeHealth.Settings(
         cfg.getLong("nodeMonitorGracePeriodSeconds", NodeHealth.Settings.DEFAULT.gracePeriodSeconds()),
         cfg.getLong("maxNoExecuteTolerationSeconds", NodeHealth.Settings.DEFAULT.maxTolerationSeconds()));
-    nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events, health,
+    nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events.apply("node-controller"), health,
         k -> nl[0].enqueue(k)), 2);
     String clusterCidr = cfg.getString("clusterCidr", "");
     if (!clusterCidr.isEmpty() && cfg.getBoolean("allocateNodeCidrs", true)) {
       Controller[] ipam = new Controller[1];
-      ipam[0] = controller(new NodeIpamReconciler(nodes, Services.of(vertx).store(), client, events, clusterCidr,
+      ipam[0] = controller(new NodeIpamReconciler(nodes, Services.of(vertx).store(), client, events.apply("cidrAllocator"), clusterCidr,
           cfg.getInteger("nodeCidrMaskSize", 24), k -> ipam[0].enqueue(k)), 1);
     }
 

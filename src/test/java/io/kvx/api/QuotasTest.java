@@ -32,6 +32,21 @@ class QuotasTest {
   }
 
   @Test
+  void aQuotaOnComputeResourcesMakesEveryContainerSayHowMuch() {
+    JsonObject quota = new JsonObject("""
+        {"metadata":{"name":"q"},"spec":{"hard":{"pods":"5","requests.cpu":"1","limits.memory":"1Gi"}}}""");
+    JsonObject bare = new JsonObject("""
+        {"spec":{"initContainers":[{"name":"init"}],"containers":[{"name":"b"},
+          {"name":"a","resources":{"limits":{"memory":"64Mi"}}}]}}""");
+    assertEquals("must specify limits.memory for: b,init; requests.cpu for: a,b,init", Quotas.missing(quota, bare));
+    // a cpu limit stands for the request Kubernetes defaults from it
+    JsonObject limited = new JsonObject("""
+        {"spec":{"containers":[{"name":"a","resources":{"limits":{"cpu":"1","memory":"64Mi"}}}]}}""");
+    assertNull(Quotas.missing(quota, limited));
+    assertNull(Quotas.missing(new JsonObject("{\"spec\":{\"hard\":{\"pods\":\"1\"}}}"), bare));
+  }
+
+  @Test
   void limitRangesFillDefaultsAndEnforceMaximums() {
     JsonObject range = new JsonObject("""
         {"spec":{"limits":[{"type":"Container","default":{"cpu":"500m","memory":"128Mi"},
@@ -42,6 +57,21 @@ class QuotasTest {
     JsonObject res = p.getJsonObject("spec").getJsonArray("containers").getJsonObject(0).getJsonObject("resources");
     assertEquals(new JsonObject("""
         {"limits":{"cpu":"500m","memory":"128Mi"},"requests":{"cpu":"100m","memory":"128Mi"}}"""), res);
+    assertEquals("LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c",
+        p.getJsonObject("metadata").getJsonObject("annotations").getString("kubernetes.io/limit-ranger"));
+    Quotas.defaultLimitRange(range);
+    assertEquals(new JsonObject("{\"cpu\":\"100m\",\"memory\":\"128Mi\"}"),
+        range.getJsonObject("spec").getJsonArray("limits").getJsonObject(0).getJsonObject("defaultRequest"));
+    JsonObject onlyMax = new JsonObject("""
+        {"spec":{"limits":[{"type":"Container","max":{"cpu":"1"},"min":{"cpu":"100m"}}]}}""");
+    Quotas.defaultLimitRange(onlyMax);
+    assertEquals(new JsonObject("""
+        {"type":"Container","max":{"cpu":"1"},"min":{"cpu":"100m"},"default":{"cpu":"1"},"defaultRequest":{"cpu":"1"}}"""),
+        onlyMax.getJsonObject("spec").getJsonArray("limits").getJsonObject(0));
+    JsonObject small = new JsonObject("""
+        {"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"10m"}}}]}}""");
+    assertEquals("minimum cpu usage per Container is 100m, but request is 10m",
+        Quotas.applyLimitRanges(small, List.of(onlyMax)));
     JsonObject big = new JsonObject("""
         {"spec":{"containers":[{"name":"c","resources":{"limits":{"cpu":"2"}}}]}}""");
     assertEquals("maximum cpu usage per Container is 1, but limit is 2", Quotas.applyLimitRanges(big, List.of(range)));

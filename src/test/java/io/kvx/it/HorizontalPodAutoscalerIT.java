@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * limit 200m) is autoscaled with `kubectl autoscale --cpu-percent=50`; the controller reads the pods' CPU from
  * the node's cgroups and scales to its maximum, saying why in status and events. When the pods stop burning,
  * it scales back down (the scale-down window is set to 0 s through spec.behavior; by default it is 300 s).
+ * A second deployment whose pods hold ~50 MB against a 32Mi request is scaled on memory utilization.
  */
 class HorizontalPodAutoscalerIT {
 
@@ -84,5 +85,53 @@ class HorizontalPodAutoscalerIT {
     k.await(Duration.ofSeconds(120), out -> out.contains("1/1"), "get", "deployment", "burn");
     System.out.println("HPA scaled back to 1 in " + (System.currentTimeMillis() - t0) + " ms");
     assertTrue(k.ok("describe", "hpa", "burn").contains("All metrics below target"));
+  }
+
+  @Test
+  void scalesUpOnMemoryUtilization() throws Exception {
+    // Each pod keeps ~50 MB in a shell variable: ~150% of its 32Mi request, against a 60% target (the shell stays:
+    // with a command after the sleep it does not exec it).
+    Path f = Files.createTempFile("kvx-hpa-mem", ".yaml");
+    Files.writeString(f, """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: hog}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: hog}}
+          template:
+            metadata: {labels: {app: hog}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: busybox
+                command: ["sh", "-c", "x=$(yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 50000000); sleep 3600; echo held"]
+                resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 256Mi}}
+        ---
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: hog}
+        spec:
+          scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: hog}
+          minReplicas: 1
+          maxReplicas: 2
+          metrics:
+          - type: Resource
+            resource: {name: memory, target: {type: Utilization, averageUtilization: 60}}
+        """);
+    k.ok("apply", "-f", f.toString());
+    long t0 = System.currentTimeMillis();
+    k.await(Duration.ofSeconds(90), out -> out.contains("2/2"), "get", "deployment", "hog");
+    System.out.println("HPA scaled 1 -> 2 on memory in " + (System.currentTimeMillis() - t0) + " ms");
+    String hpa = k.await(Duration.ofSeconds(30), out -> out.matches("(?s).*memory: \\d+%/60%.*"), "get", "hpa", "hog");
+    System.out.println(hpa);
+    int percent = Integer.parseInt(hpa.replaceAll("(?s).*memory: (\\d+)%/60%.*", "$1"));
+    assertTrue(percent > 60, hpa);
+    String described = k.ok("describe", "hpa", "hog");
+    assertTrue(described.contains("SuccessfulRescale") && described.contains("New size: 2; reason: memory resource "
+        + "utilization (percentage of request) above target"), described);
+    k.ok("delete", "hpa", "hog");
+    k.ok("delete", "deployment", "hog");
   }
 }

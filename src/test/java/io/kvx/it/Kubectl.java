@@ -47,6 +47,13 @@ final class Kubectl {
     return new Result(p.exitValue(), out);
   }
 
+  /** A long-running kubectl (get -w, ...) whose output goes to a file; the caller destroys it. */
+  Process start(Path output, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+  }
+
   String ok(String... args) throws Exception {
     Result r = run(args);
     if (r.code != 0) throw new AssertionError("kubectl " + String.join(" ", args) + " failed: " + r.out);

@@ -3,6 +3,7 @@ package io.kvx.controller.disruption;
 import io.kvx.api.Meta;
 import io.kvx.api.PodDisruption;
 import io.kvx.client.ApiClient;
+import io.kvx.client.EventRecorder;
 import io.kvx.controller.Cache;
 import io.kvx.controller.Reconciler;
 import io.vertx.core.Future;
@@ -22,11 +23,14 @@ public final class DisruptionReconciler implements Reconciler {
   private final Cache budgets;
   private final Cache pods;
   private final ApiClient client;
+  private final EventRecorder events;
 
-  public DisruptionReconciler(Cache budgets, Cache pods, ApiClient client, Consumer<String> enqueue) {
+  public DisruptionReconciler(Cache budgets, Cache pods, ApiClient client, EventRecorder events,
+                              Consumer<String> enqueue) {
     this.budgets = budgets;
     this.pods = pods;
     this.client = client;
+    this.events = events;
     budgets.listen(c -> enqueue.accept(Cache.key(c.object())));
     pods.listen(c -> {
       for (JsonObject pdb : budgets.list(Meta.namespace(c.object()))) {
@@ -45,6 +49,9 @@ public final class DisruptionReconciler implements Reconciler {
     JsonObject pdb = budgets.get(key);
     if (pdb == null) return Future.succeededFuture(Result.DONE);
     Instant now = Instant.now();
+    if (pods.list(Meta.namespace(pdb)).stream().noneMatch(p -> PodDisruption.covers(pdb, p))) {
+      events.normal(pdb, "NoPods", "No matching pods found");
+    }
     JsonObject status = PodDisruption.status(pdb, pods.list(Meta.namespace(pdb)), now);
     long expiry = PodDisruption.nextExpiryMillis(pdb, now);
     Result result = expiry > 0 ? Result.after(expiry + 100) : Result.DONE;
