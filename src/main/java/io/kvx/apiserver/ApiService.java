@@ -319,6 +319,30 @@ public final class ApiService {
     });
   }
 
+  /** How long a live lookup that found nothing stands in for the watch cache (kube's liveTTL). */
+  private static final long LIVE_LOOKUP_TTL_MS = 30_000;
+  /** Prefix -> when its last live lookup found nothing (see {@link #admissionList}). */
+  private final java.util.Map<String, Long> emptyLiveLookups = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The quotas or LimitRanges of a namespace as the admission plugins see them: the local watch cache,
+   * and when it has none a live (barrier) read, whose empty answer is trusted for {@link #LIVE_LOOKUP_TTL_MS},
+   * as kube-apiserver's plugins do so that an object created a moment ago through another API server
+   * still counts.
+   */
+  private Future<ListResult> admissionList(String prefix) {
+    return store.listCached(prefix, o -> true).compose(cached -> {
+      if (!cached.items().isEmpty()) return Future.succeededFuture(cached);
+      long now = System.currentTimeMillis();
+      Long checked = emptyLiveLookups.get(prefix);
+      if (checked != null && now - checked < LIVE_LOOKUP_TTL_MS) return Future.succeededFuture(cached);
+      return store.list(prefix, o -> true, 0, null).onSuccess(live -> {
+        if (live.items().isEmpty()) emptyLiveLookups.put(prefix, now);
+        if (emptyLiveLookups.size() > 10_000) emptyLiveLookups.clear();
+      });
+    });
+  }
+
   /**
    * LimitRanger and ResourceQuota admission: a new pod gets its namespace's LimitRange defaults (and a
    * 403 outside their min/max); a create that would take a quota's usage over its hard limit gets
@@ -331,7 +355,7 @@ public final class ApiService {
     ResourceType ranges = Resources.builtIn("", "limitranges");
     ResourceType quotas = Resources.builtIn("", "resourcequotas");
     Future<List<JsonObject>> limitRanges = pod
-        ? store.listCached(ranges.storePrefix() + ns + "/", o -> true).map(ListResult::items)
+        ? admissionList(ranges.storePrefix() + ns + "/").map(ListResult::items)
         : Future.succeededFuture(List.of());
     return limitRanges.compose(lrs -> {
       String violation = Quotas.applyLimitRanges(obj, lrs);
@@ -339,7 +363,7 @@ public final class ApiService {
         return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(obj)
             + "\" is forbidden: " + violation, "", "pods", Meta.name(obj), null));
       }
-      return store.listCached(quotas.storePrefix() + ns + "/", o -> true);
+      return admissionList(quotas.storePrefix() + ns + "/");
     }).compose(qs -> {
       if (qs.items().isEmpty()) return Future.<Void>succeededFuture();
       String plural = r.type().plural();
