@@ -57,7 +57,8 @@ public final class ApiServerVerticle extends VerticleBase {
         .putHeader("X-Content-Type-Options", "nosniff").end(reply.body());
   }
 
-  private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/livez", "/readyz", "/version", "/metrics");
+  /** What kube's system:public-info-viewer role lets anyone read; /metrics needs a token, as there. */
+  private static final Set<String> PUBLIC_PATHS = Set.of("/healthz", "/livez", "/readyz", "/version");
   private static final List<String> SYSTEM_NAMESPACES = List.of("default", "kube-system", "kube-public",
       "kube-node-lease");
 

@@ -177,13 +177,14 @@ class WalkingSkeletonIT {
     for (String path : new String[] {"/healthz", "/livez", "/readyz"}) {
       assertEquals(200, get(http, path, null).statusCode(), path);
     }
-    HttpResponse<String> metrics = get(http, "/metrics", null);
+    String token = Files.readString(kvx.home.resolve("admin.token")).trim();
+    assertEquals(401, get(http, "/metrics", null).statusCode(), "metrics need a token, as in kube-apiserver");
+    HttpResponse<String> metrics = get(http, "/metrics", token);
     assertTrue(metrics.body().contains("apiserver_request_total{"), "apiserver metrics");
     assertTrue(metrics.body().contains("vertx_"), "Vert.x Micrometer metrics");
     HttpResponse<String> anonymous = get(http, "/api/v1/namespaces/default/pods", null);
     assertEquals(401, anonymous.statusCode());
     assertTrue(anonymous.body().contains("\"kind\":\"Status\""), anonymous.body());
-    String token = Files.readString(kvx.home.resolve("admin.token")).trim();
     assertEquals(200, get(http, "/api/v1/namespaces/default/pods", token).statusCode());
     // A ServiceAccount token from the token subresource is a bearer token too; a forged one is not.
     kubectl.await(Duration.ofSeconds(10), out -> out.contains("default"), "get", "serviceaccounts");
