@@ -299,8 +299,9 @@ public final class SchedulerVerticle extends VerticleBase {
     }
   }
 
+  /** Straight from the watched tree, without managedFields (nothing here reads them). */
   private static <T> T decode(JsonObject obj, Class<T> type) {
-    return MAPPER.readValue(obj.encode(), type);
+    return PodDecoder.decode(obj, type, true);
   }
 
   private void moveOn(ClusterEvent event) {

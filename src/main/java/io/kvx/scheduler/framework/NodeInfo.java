@@ -25,7 +25,7 @@ public final class NodeInfo {
   private final String name;
   private Node node;
   private Resource allocatable = Resource.ZERO;
-  private List<Taint> taints = List.of();
+  private Taints taints = Taints.NONE;
   private Map<String, Long> images = Map.of();
   private Map<String, String> labels = Map.of();
   private final Map<String, PodInfo> pods = new LinkedHashMap<>();
@@ -56,7 +56,7 @@ public final class NodeInfo {
     if (list == null || !list.containsKey(Resource.PODS)) alloc = alloc.withPods(DEFAULT_MAX_PODS);
     this.allocatable = alloc;
     this.labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-    this.taints = effectiveTaints(node);
+    this.taints = new Taints(effectiveTaints(node));
     this.unschedulable = node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable());
     Map<String, Long> img = new HashMap<>();
     if (status != null && status.getImages() != null) {
@@ -204,7 +204,22 @@ public final class NodeInfo {
   }
 
   public List<Taint> taints() {
+    return taints.all();
+  }
+
+  /** The taints split by effect (see {@link Taints}). */
+  public Taints taintSet() {
     return taints;
+  }
+
+  /** Shares the taint set with the nodes of {@code pool} that have equal taints. */
+  public void internTaints(Map<List<Taint>, Taints> pool) {
+    taints = taints.intern(pool);
+  }
+
+  /** The pod of that key on this node, or null. */
+  public PodInfo pod(String key) {
+    return pods.get(key);
   }
 
   public Map<String, Long> images() {

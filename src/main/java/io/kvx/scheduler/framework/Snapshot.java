@@ -109,6 +109,13 @@ public final class Snapshot {
     return m;
   }
 
+  /** The same snapshot with the lists of nodes with (anti-)affinity pods already made (the cache keeps them). */
+  public Snapshot withAffinityLists(List<NodeInfo> affinity, List<NodeInfo> requiredAntiAffinity) {
+    this.withAffinity = affinity;
+    this.withRequiredAntiAffinity = requiredAntiAffinity;
+    return this;
+  }
+
   /** The same snapshot with the image counts of its nodes already made (the scheduler's cache keeps them). */
   public Snapshot withImageCounts(Map<String, Integer> counts) {
     this.imageNodes = counts;

@@ -36,6 +36,10 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
 
   private final Strategy strategy;
   private final List<ResourceWeight> resources;
+  /** The scored resources as arrays: name, field ({@link #kind}) and weight. */
+  private final String[] names;
+  private final int[] kinds;
+  private final long[] weightOf;
   private final List<ShapePoint> shape;
   private final Set<String> ignored;
   private final Set<String> ignoredGroups;
@@ -48,6 +52,14 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
                           Set<String> ignoredResources, Set<String> ignoredResourceGroups) {
     this.strategy = strategy;
     this.resources = resources.isEmpty() ? DEFAULT_RESOURCES : resources;
+    this.names = new String[this.resources.size()];
+    this.kinds = new int[names.length];
+    this.weightOf = new long[names.length];
+    for (int i = 0; i < names.length; i++) {
+      names[i] = this.resources.get(i).name();
+      kinds[i] = kind(names[i]);
+      weightOf[i] = this.resources.get(i).weight();
+    }
     this.shape = shape.isEmpty() ? List.of(new ShapePoint(0, 10), new ShapePoint(100, 0)) : shape;
     this.ignored = ignoredResources;
     this.ignoredGroups = ignoredResourceGroups;
@@ -72,6 +84,14 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     Resource want = pod.requests();
     Resource used = node.requested();
     Resource cap = node.allocatable();
+    // The common case without a list: everything fits.
+    if (used.pods() + 1 <= cap.pods()
+        && (want.milliCpu() <= 0 || used.milliCpu() + want.milliCpu() <= cap.milliCpu())
+        && (want.memory() <= 0 || used.memory() + want.memory() <= cap.memory())
+        && (want.ephemeralStorage() <= 0 || used.ephemeralStorage() + want.ephemeralStorage() <= cap.ephemeralStorage())
+        && want.scalar().isEmpty()) {
+      return Status.SUCCESS;
+    }
     List<String> reasons = new ArrayList<>();
     // Preemption helps only if the pod would fit on the empty node.
     boolean unresolvable = false;
@@ -102,28 +122,56 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
     long total = 0;
     long weights = 0;
-    for (ResourceWeight rw : resources) {
-      long cap = node.allocatable().get(rw.name());
+    for (int i = 0; i < names.length; i++) {
+      long cap = allocatable(node, kinds[i], names[i]);
       if (cap == 0) continue;
-      long req = requested(node, pod, rw.name());
+      long req = requested(node, pod, kinds[i], names[i]);
       long s = switch (strategy) {
         case LeastAllocated -> req > cap ? 0 : (cap - req) * MAX_SCORE / cap;
         case MostAllocated -> req > cap ? MAX_SCORE : req * MAX_SCORE / cap;
         case RequestedToCapacityRatio -> shapeScore(Math.min(100, req * 100 / cap));
       };
-      total += s * rw.weight();
-      weights += rw.weight();
+      total += s * weightOf[i];
+      weights += weightOf[i];
     }
     return weights == 0 ? 0 : total / weights;
   }
 
-  /** Requested on the node with the pod; cpu and memory count a request of zero as the defaults. */
-  static long requested(NodeInfo node, PodInfo pod, String resource) {
+  /** Which field of a {@link Resource} a name reads: cpu, memory, ephemeral-storage, pods, else a scalar. */
+  static int kind(String resource) {
     return switch (resource) {
-      case Resource.CPU -> node.nonZeroRequested().milliCpu() + pod.nonZeroRequests().milliCpu();
-      case Resource.MEMORY -> node.nonZeroRequested().memory() + pod.nonZeroRequests().memory();
-      default -> node.requested().get(resource) + pod.requests().get(resource);
+      case Resource.CPU -> 0;
+      case Resource.MEMORY -> 1;
+      case Resource.EPHEMERAL_STORAGE -> 2;
+      case Resource.PODS -> 3;
+      default -> 4;
     };
+  }
+
+  static long allocatable(NodeInfo node, int kind, String name) {
+    Resource a = node.allocatable();
+    return switch (kind) {
+      case 0 -> a.milliCpu();
+      case 1 -> a.memory();
+      case 2 -> a.ephemeralStorage();
+      case 3 -> a.pods();
+      default -> a.get(name);
+    };
+  }
+
+  /** Requested on the node with the pod; cpu and memory count a request of zero as the defaults. */
+  static long requested(NodeInfo node, PodInfo pod, int kind, String name) {
+    return switch (kind) {
+      case 0 -> node.nonZeroRequested().milliCpu() + pod.nonZeroRequests().milliCpu();
+      case 1 -> node.nonZeroRequested().memory() + pod.nonZeroRequests().memory();
+      case 2 -> node.requested().ephemeralStorage() + pod.requests().ephemeralStorage();
+      case 3 -> node.requested().pods() + pod.requests().pods();
+      default -> node.requested().get(name) + pod.requests().get(name);
+    };
+  }
+
+  static long requested(NodeInfo node, PodInfo pod, String resource) {
+    return requested(node, pod, kind(resource), resource);
   }
 
   private long shapeScore(long utilization) {
