@@ -85,7 +85,12 @@ public class SchedulerBench {
         bound.get(), nodes, secs, bound.get() / secs);
     String metrics = http.request(new RequestOptions().setURI("/metrics").putHeader("Authorization",
         "Bearer " + token)).compose(req -> req.send()).compose(r -> r.body()).await().toString();
-    System.out.println("p99 scheduling attempt latency (scheduled): " + p99(metrics) + " s");
+    System.out.println("p99 scheduling attempt latency (scheduled): " + p99(metrics) + " s, mean " + mean(metrics)
+        + " ms");
+    // The load generator shares the cores with kvx: its own CPU, to tell whether it limits the run.
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean();
+    System.out.printf("bench client CPU: %.1f s for the whole run%n", os.getProcessCpuTime() / 1e9);
     for (String l : metrics.split("\n")) {
       if (l.startsWith("scheduler_schedule_attempts_total") || l.startsWith("scheduler_pending_pods")) {
         System.out.println("  " + l);
@@ -154,6 +159,19 @@ public class SchedulerBench {
             .put("tolerations", new JsonArray().add(new JsonObject().put("key", "kvx.io/bench").put("operator", "Exists")))
             .put("containers", new JsonArray().add(new JsonObject().put("name", "c").put("image", "registry.k8s.io/pause:3.10")
                 .put("resources", new JsonObject().put("requests", new JsonObject().put("cpu", "100m").put("memory", "500Mi"))))));
+  }
+
+  /** Mean scheduling attempt (scheduled) in ms: the histogram's sum over its count. */
+  static String mean(String metrics) {
+    double sum = 0;
+    double count = 0;
+    for (String l : metrics.split("\n")) {
+      if (!l.contains("result=\"scheduled\"")) continue;
+      double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+      if (l.startsWith("scheduler_scheduling_attempt_duration_seconds_sum")) sum += v;
+      if (l.startsWith("scheduler_scheduling_attempt_duration_seconds_count")) count += v;
+    }
+    return count == 0 ? "n/a" : String.format("%.3f", sum / count * 1000);
   }
 
   static String p99(String metrics) {

@@ -116,7 +116,12 @@ public final class PodInfo {
     Map<String, String> sel = spec.getNodeSelector() == null ? Map.of() : spec.getNodeSelector();
     this.nodeSelectorKeys = sel.keySet().toArray(String[]::new);
     this.nodeSelectorValues = new String[nodeSelectorKeys.length];
-    for (int i = 0; i < nodeSelectorKeys.length; i++) nodeSelectorValues[i] = sel.get(nodeSelectorKeys[i]);
+    // Interned as NodeInfo interns node labels: a match is found by identity.
+    for (int i = 0; i < nodeSelectorKeys.length; i++) {
+      String v = sel.get(nodeSelectorKeys[i]);
+      nodeSelectorValues[i] = v == null ? "" : v.intern();
+      nodeSelectorKeys[i] = nodeSelectorKeys[i].intern();
+    }
     var affinity = spec.getAffinity();
     var nodeAffinity = affinity == null ? null : affinity.getNodeAffinity();
     this.requiredNodeAffinity = nodeAffinity == null ? null : nodeAffinity.getRequiredDuringSchedulingIgnoredDuringExecution();

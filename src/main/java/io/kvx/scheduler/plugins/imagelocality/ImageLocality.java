@@ -54,6 +54,7 @@ public final class ImageLocality implements PreScorePlugin, ScorePlugin {
     List<Spread> images = state.read(KEY);
     if (images == null || images.isEmpty()) return 0;
     double sum = 0;
+    if (node.images().isEmpty()) return 0; // the sum is 0, below the threshold
     for (Spread s : images) {
       Long size = node.images().get(s.image());
       if (size != null) sum += size * s.share();

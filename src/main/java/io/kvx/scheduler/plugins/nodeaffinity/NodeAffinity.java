@@ -52,13 +52,7 @@ public final class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreSco
   /** Whether the node satisfies the pod's nodeSelector and required node affinity. */
   public static boolean matches(PodInfo pod, NodeInfo node) {
     String[] keys = pod.nodeSelectorKeys();
-    if (keys.length > 0) {
-      String[] values = pod.nodeSelectorValues();
-      Map<String, String> labels = node.labels();
-      for (int i = 0; i < keys.length; i++) {
-        if (!values[i].equals(labels.get(keys[i]))) return false;
-      }
-    }
+    if (keys.length > 0 && !node.matchesSelector(keys, pod.nodeSelectorValues())) return false;
     NodeSelector required = pod.requiredNodeAffinity();
     return required == null || Selectors.matches(required, node);
   }

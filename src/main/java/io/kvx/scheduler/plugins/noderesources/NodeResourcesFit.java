@@ -82,16 +82,17 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   @Override
   public Status filter(CycleState state, PodInfo pod, NodeInfo node) {
     Resource want = pod.requests();
-    Resource used = node.requested();
-    Resource cap = node.allocatable();
-    // The common case without a list: everything fits.
-    if (used.pods() + 1 <= cap.pods()
-        && (want.milliCpu() <= 0 || used.milliCpu() + want.milliCpu() <= cap.milliCpu())
-        && (want.memory() <= 0 || used.memory() + want.memory() <= cap.memory())
-        && (want.ephemeralStorage() <= 0 || used.ephemeralStorage() + want.ephemeralStorage() <= cap.ephemeralStorage())
+    // The common case, from the node's own fields and without a list: everything fits.
+    if (node.requestedPods() + 1 <= node.allocatablePods()
+        && (want.milliCpu() <= 0 || node.requestedMilliCpu() + want.milliCpu() <= node.allocatableMilliCpu())
+        && (want.memory() <= 0 || node.requestedMemory() + want.memory() <= node.allocatableMemory())
+        && (want.ephemeralStorage() <= 0
+            || node.requestedEphemeralStorage() + want.ephemeralStorage() <= node.allocatableEphemeralStorage())
         && want.scalar().isEmpty()) {
       return Status.SUCCESS;
     }
+    Resource used = node.requested();
+    Resource cap = node.allocatable();
     List<String> reasons = new ArrayList<>();
     // Preemption helps only if the pod would fit on the empty node.
     boolean unresolvable = false;
@@ -149,23 +150,22 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   }
 
   static long allocatable(NodeInfo node, int kind, String name) {
-    Resource a = node.allocatable();
     return switch (kind) {
-      case 0 -> a.milliCpu();
-      case 1 -> a.memory();
-      case 2 -> a.ephemeralStorage();
-      case 3 -> a.pods();
-      default -> a.get(name);
+      case 0 -> node.allocatableMilliCpu();
+      case 1 -> node.allocatableMemory();
+      case 2 -> node.allocatableEphemeralStorage();
+      case 3 -> node.allocatablePods();
+      default -> node.allocatable().get(name);
     };
   }
 
   /** Requested on the node with the pod; cpu and memory count a request of zero as the defaults. */
   static long requested(NodeInfo node, PodInfo pod, int kind, String name) {
     return switch (kind) {
-      case 0 -> node.nonZeroRequested().milliCpu() + pod.nonZeroRequests().milliCpu();
-      case 1 -> node.nonZeroRequested().memory() + pod.nonZeroRequests().memory();
-      case 2 -> node.requested().ephemeralStorage() + pod.requests().ephemeralStorage();
-      case 3 -> node.requested().pods() + pod.requests().pods();
+      case 0 -> node.nonZeroRequestedMilliCpu() + pod.nonZeroRequests().milliCpu();
+      case 1 -> node.nonZeroRequestedMemory() + pod.nonZeroRequests().memory();
+      case 2 -> node.requestedEphemeralStorage() + pod.requests().ephemeralStorage();
+      case 3 -> node.requestedPods() + pod.requests().pods();
       default -> node.requested().get(name) + pod.requests().get(name);
     };
   }
