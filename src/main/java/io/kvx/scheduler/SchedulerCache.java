@@ -128,6 +128,13 @@ public final class SchedulerCache {
     if (assumed.remove(key)) removePod(key);
   }
 
+  /** The pod of that key where the cache has it (bound or assumed), or null. */
+  public PodInfo pod(String key) {
+    String node = podNode.get(key);
+    NodeInfo info = node == null ? null : nodes.get(node);
+    return info == null ? null : info.pod(key);
+  }
+
   public boolean isAssumed(String key) {
     return assumed.contains(key);
   }

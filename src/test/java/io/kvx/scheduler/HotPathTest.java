@@ -116,4 +116,24 @@ class HotPathTest {
     assertEquals(List.of(), cache.snapshot(Listers.EMPTY).havePodsWithRequiredAntiAffinity());
     assertNull(cache.node("a").pod(anti.key()));
   }
+
+  static Stream<Arguments> bindings() {
+    String pending = "{'containers':[{'name':'c','image':'i'}],'schedulerName':'default-scheduler'}";
+    return Stream.of(
+        Arguments.of("only nodeName set", pending, "{'containers':[{'name':'c','image':'i'}],"
+            + "'schedulerName':'default-scheduler','nodeName':'n1'}", true),
+        Arguments.of("an image changed too", pending, "{'containers':[{'name':'c','image':'j'}],"
+            + "'schedulerName':'default-scheduler','nodeName':'n1'}", false),
+        Arguments.of("a field added", pending, "{'containers':[{'name':'c','image':'i'}],"
+            + "'schedulerName':'default-scheduler','nodeName':'n1','priority':5}", false),
+        Arguments.of("a field removed", pending, "{'containers':[{'name':'c','image':'i'}],'nodeName':'n1'}", false));
+  }
+
+  /** The scheduler takes a bound pod for the one it assumed, without decoding it again, only if nothing else changed. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("bindings")
+  void aBindingConfirmsTheAssumedPodOnlyIfNothingElseChanged(String name, String before, String after, boolean same) {
+    assertEquals(same, SchedulerVerticle.sameExceptNodeName(new JsonObject(before.replace('\'', '"')),
+        new JsonObject(after.replace('\'', '"'))));
+  }
 }

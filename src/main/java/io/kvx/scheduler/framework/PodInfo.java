@@ -56,6 +56,8 @@ public final class PodInfo {
   /** Memo of {@link #toleratesAll}: the last taint set asked about and the answer. */
   private Taints lastTaints;
   private boolean lastTolerated;
+  /** The node a bound copy ({@link #boundTo}) is on; null: spec.nodeName. */
+  private final String boundNode;
 
   public PodInfo(Pod pod) {
     this.pod = pod;
@@ -138,6 +140,7 @@ public final class PodInfo {
         : list(podAnti.getRequiredDuringSchedulingIgnoredDuringExecution());
     this.preferredAntiAffinity = podAnti == null ? List.of()
         : list(podAnti.getPreferredDuringSchedulingIgnoredDuringExecution());
+    this.boundNode = null;
   }
 
   public List<Toleration> tolerations() {
@@ -185,6 +188,33 @@ public final class PodInfo {
 
   public List<PreferredSchedulingTerm> preferredNodeAffinity() {
     return preferredNodeAffinity;
+  }
+
+  /** The same pod bound to {@code node}: what it became once its binding was written (nothing else changed). */
+  public PodInfo boundTo(String node) {
+    return new PodInfo(this, node);
+  }
+
+  private PodInfo(PodInfo o, String node) {
+    this.pod = o.pod;
+    this.key = o.key;
+    this.requests = o.requests;
+    this.nonZero = o.nonZero;
+    this.ports = o.ports;
+    this.priority = o.priority;
+    this.createdAt = o.createdAt;
+    this.tolerations = o.tolerations;
+    this.preferTolerations = o.preferTolerations;
+    this.nodeSelectorKeys = o.nodeSelectorKeys;
+    this.nodeSelectorValues = o.nodeSelectorValues;
+    this.requiredNodeAffinity = o.requiredNodeAffinity;
+    this.preferredNodeAffinity = o.preferredNodeAffinity;
+    this.hasAffinity = o.hasAffinity;
+    this.requiredAffinity = o.requiredAffinity;
+    this.requiredAntiAffinity = o.requiredAntiAffinity;
+    this.preferredAffinity = o.preferredAffinity;
+    this.preferredAntiAffinity = o.preferredAntiAffinity;
+    this.boundNode = node;
   }
 
   private static Resource requests(Container c) {
@@ -249,7 +279,7 @@ public final class PodInfo {
   }
 
   public String nodeName() {
-    return spec().getNodeName();
+    return boundNode != null ? boundNode : spec().getNodeName();
   }
 
   public List<PodAffinityTerm> requiredAffinity() {
