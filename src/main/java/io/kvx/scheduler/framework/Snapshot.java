@@ -54,6 +54,7 @@ public final class Snapshot {
    * preempted for it). The node itself when there are none.
    */
   public NodeInfo withNominatedPods(NodeInfo node, PodInfo pod) {
+    if (nominated.isEmpty()) return node; // the usual case: no lookup by name (a cache miss per node)
     Collection<PodInfo> waiting = nominated.get(node.name());
     if (waiting == null || waiting.isEmpty()) return node;
     NodeInfo copy = null;

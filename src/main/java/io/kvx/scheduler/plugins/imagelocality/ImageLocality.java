@@ -51,10 +51,10 @@ public final class ImageLocality implements PreScorePlugin, ScorePlugin {
 
   @Override
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
+    if (node.images().isEmpty()) return 0; // the sum is 0, below the threshold
     List<Spread> images = state.read(KEY);
     if (images == null || images.isEmpty()) return 0;
     double sum = 0;
-    if (node.images().isEmpty()) return 0; // the sum is 0, below the threshold
     for (Spread s : images) {
       Long size = node.images().get(s.image());
       if (size != null) sum += size * s.share();
