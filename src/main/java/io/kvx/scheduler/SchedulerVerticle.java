@@ -91,8 +91,8 @@ public final class SchedulerVerticle extends VerticleBase {
   private Listers listers;
   private Cluster cluster;
   private SchedulerConfig.LeaderElection leaderElection;
-  private final Map<String, Timer> timers = new HashMap<>();
-  private final Map<String, Counter> counters = new HashMap<>();
+  private final Map<Framework, Map<String, Timer>> timers = new java.util.IdentityHashMap<>();
+  private final Map<Framework, Map<String, Counter>> counters = new java.util.IdentityHashMap<>();
 
   @Override
   public Future<?> start() {
@@ -602,7 +602,8 @@ public final class SchedulerVerticle extends VerticleBase {
 
   private void record(Framework fw, String result, long startNanos) {
     count(fw, result);
-    timers.computeIfAbsent(fw.schedulerName() + "/" + result, k -> Timer
+    // Looked up by profile, then by result (constant strings): no key built per attempt.
+    timers.computeIfAbsent(fw, f -> new HashMap<>()).computeIfAbsent(result, k -> Timer
         .builder("scheduler_scheduling_attempt_duration_seconds").tag("result", result)
         .tag("profile", fw.schedulerName()).publishPercentileHistogram()
         .minimumExpectedValue(java.time.Duration.ofNanos(100_000))
@@ -611,7 +612,7 @@ public final class SchedulerVerticle extends VerticleBase {
   }
 
   private void count(Framework fw, String result) {
-    counters.computeIfAbsent(fw.schedulerName() + "/" + result, k -> Counter
+    counters.computeIfAbsent(fw, f -> new HashMap<>()).computeIfAbsent(result, k -> Counter
         .builder("scheduler_schedule_attempts_total").tag("result", result).tag("profile", fw.schedulerName())
         .register(meters)).increment();
   }
