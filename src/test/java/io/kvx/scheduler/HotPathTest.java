@@ -91,6 +91,14 @@ class HotPathTest {
     assertTrue(cache.upsertNode(nodeObject("b", "{}", "[]")), "a taint removed is a change");
     assertEquals("", filter(tt, pod, cache.node("b")));
     assertEquals(TaintToleration.REASON, filter(tt, pod, cache.node("a")));
+    cache.upsertNode(nodeObject("c", "{}", "[{'key':'other','effect':'NoExecute'}]"));
+    PodInfo tolerant = Fixtures.pod("t", "{'tolerations':[{'key':'k','operator':'Exists'}]}");
+    for (int i = 0; i < 3; i++) {
+      // Sets asked about in turn: each answer stays its own.
+      assertEquals("", filter(tt, tolerant, cache.node("a")));
+      assertEquals(TaintToleration.REASON, filter(tt, tolerant, cache.node("c")));
+      assertEquals("", filter(tt, tolerant, cache.node("b")));
+    }
     assertEquals(false, cache.upsertNode(nodeObject("a", "{}", taint)), "the same taints again are no change");
     assertSame(cache.node("a").taintSet(), cache.node("a").taintSet());
   }

@@ -53,9 +53,12 @@ public final class PodInfo {
   private final List<PodAffinityTerm> requiredAntiAffinity;
   private final List<WeightedPodAffinityTerm> preferredAffinity;
   private final List<WeightedPodAffinityTerm> preferredAntiAffinity;
-  /** Memo of {@link #toleratesAll}: the last taint set asked about and the answer. */
+  /** Memo of {@link #toleratesAll}: the last two taint sets asked about and the answers. */
   private Taints lastTaints;
   private boolean lastTolerated;
+  /** The set asked about before the last one, and its answer. */
+  private Taints prevTaints;
+  private boolean prevTolerated;
   /** The node a bound copy ({@link #boundTo}) is on; null: spec.nodeName. */
   private final String boundNode;
 
@@ -160,6 +163,15 @@ public final class PodInfo {
   public boolean toleratesAll(Taints taints) {
     if (taints.hard().length == 0) return true;
     if (taints == lastTaints) return lastTolerated;
+    if (taints == prevTaints) {
+      // Nodes of two kinds interleaved: swap rather than work it out again.
+      prevTaints = lastTaints;
+      lastTaints = taints;
+      boolean t = prevTolerated;
+      prevTolerated = lastTolerated;
+      lastTolerated = t;
+      return t;
+    }
     boolean ok = true;
     for (io.fabric8.kubernetes.api.model.Taint t : taints.hard()) {
       if (!Selectors.tolerated(tolerations, t)) {
@@ -167,6 +179,8 @@ public final class PodInfo {
         break;
       }
     }
+    prevTaints = lastTaints;
+    prevTolerated = lastTolerated;
     lastTaints = taints;
     lastTolerated = ok;
     return ok;
