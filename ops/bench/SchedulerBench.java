@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * capacity, then M pods with requests; pods/s from the first pod create to the last binding a watch
  * sees, the store's write ceiling (node creates/s, no scheduling involved), and the p99 scheduling
  * attempt latency from the scheduler's histogram.
- * Usage: SchedulerBench API_URL TOKEN NODES PODS [CONCURRENCY]
+ * Usage: SchedulerBench API_URL TOKEN NODES PODS [CONCURRENCY] [held]
  */
 public class SchedulerBench {
 
@@ -35,6 +35,7 @@ public class SchedulerBench {
     int nodes = Integer.parseInt(a[2]);
     int pods = Integer.parseInt(a[3]);
     int conc = a.length > 4 ? Integer.parseInt(a[4]) : 64;
+    boolean held = a.length > 5 && a[5].equals("held");
     // The load generator shares 2 cores with kvx: Vert.x on BoringSSL keeps its own cost low (kube's
     // scheduler_perf drives the API server from Go in the same process).
     Vertx vertx = Vertx.vertx();
@@ -61,6 +62,7 @@ public class SchedulerBench {
     // Watch pods in the namespace: count bindings.
     AtomicInteger bound = new AtomicInteger();
     AtomicLong lastBind = new AtomicLong();
+    AtomicLong firstBind = new AtomicLong();
     CountDownLatch done = new CountDownLatch(1);
     java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
     http.request(new RequestOptions().setMethod(HttpMethod.GET).setIdleTimeout(0)
@@ -71,21 +73,48 @@ public class SchedulerBench {
           if (o.getJsonObject("spec").getString("nodeName") != null
               && seen.add(o.getJsonObject("metadata").getString("name"))) {
             lastBind.set(System.nanoTime());
+            firstBind.compareAndSet(0, lastBind.get());
             if (bound.incrementAndGet() == pods) done.countDown();
           }
         }))).onFailure(Throwable::printStackTrace);
     Thread.sleep(500);
+    // "held": the bench holds the scheduler's Lease while it creates the pods, then gives it back, so the
+    // scheduler meets all of them at once and the run measures scheduling and binding without pod creates
+    // competing for the same cores (scheduler_perf's throughput is also the scheduler's, not the creates').
+    String lease = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler";
+    if (held) {
+      setLeaseHolder(http, token, lease, "scheduler-bench", 3600);
+      Thread.sleep(3000); // the scheduler sees the lease taken at its next retry (1 s) and steps down
+    }
     long start = System.nanoTime();
     run(conc, pods, i -> post(http, api, token, "/api/v1/namespaces/" + ns + "/pods", pod("p" + i)));
     double createSecs = (System.nanoTime() - start) / 1e9;
     System.out.printf("pod creates: %d in %.2f s = %.0f pods/s%n", pods, createSecs, pods / createSecs);
+    long released = 0;
+    if (held) {
+      System.out.println("bound while the lease was held: " + bound.get());
+      released = System.nanoTime();
+      setLeaseHolder(http, token, lease, null, 1);
+    }
     if (!done.await(600, java.util.concurrent.TimeUnit.SECONDS)) System.out.println("timed out, bound " + bound.get());
     double secs = (lastBind.get() - start) / 1e9;
-    System.out.printf("scheduled %d pods on %d nodes: first create to last binding %.2f s = %.0f pods/s%n",
-        bound.get(), nodes, secs, bound.get() / secs);
+    if (held) {
+      double drain = (lastBind.get() - firstBind.get()) / 1e9;
+      System.out.printf("scheduled %d waiting pods on %d nodes: first binding %.2f s after the lease was released,"
+              + " first to last binding %.2f s = %.0f pods/s%n", bound.get(), nodes,
+          (firstBind.get() - released) / 1e9, drain, bound.get() / drain);
+    } else {
+      System.out.printf("scheduled %d pods on %d nodes: first create to last binding %.2f s = %.0f pods/s%n",
+          bound.get(), nodes, secs, bound.get() / secs);
+    }
     String metrics = http.request(new RequestOptions().setURI("/metrics").putHeader("Authorization",
         "Bearer " + token)).compose(req -> req.send()).compose(r -> r.body()).await().toString();
-    System.out.println("p99 scheduling attempt latency (scheduled): " + p99(metrics) + " s");
+    System.out.println("p99 scheduling attempt latency (scheduled): " + p99(metrics) + " s, mean " + mean(metrics)
+        + " ms");
+    // The load generator shares the cores with kvx: its own CPU, to tell whether it limits the run.
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean();
+    System.out.printf("bench client CPU: %.1f s for the whole run%n", os.getProcessCpuTime() / 1e9);
     for (String l : metrics.split("\n")) {
       if (l.startsWith("scheduler_schedule_attempts_total") || l.startsWith("scheduler_pending_pods")) {
         System.out.println("  " + l);
@@ -112,6 +141,26 @@ public class SchedulerBench {
     if (failed.get() > 0) System.err.println(failed.get() + " requests failed");
   }
 
+  /** Writes the Lease's holder (null: released, as a leader that stops gives it up). */
+  static void setLeaseHolder(HttpClient http, String token, String path, String holder, int seconds) throws Exception {
+    for (int attempt = 0; ; attempt++) {
+      JsonObject lease = new JsonObject(send(http, token, HttpMethod.GET, path, "application/json", new JsonObject())
+          .join());
+      JsonObject spec = lease.getJsonObject("spec", new JsonObject());
+      spec.put("holderIdentity", holder).put("leaseDurationSeconds", seconds)
+          .put("renewTime", java.time.format.DateTimeFormatter
+          .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now()));
+      lease.put("spec", spec);
+      try {
+        send(http, token, HttpMethod.PUT, path, "application/json", lease).join();
+        return;
+      } catch (RuntimeException e) {
+        if (attempt >= 20) throw e; // the scheduler renewed in between: read again
+        Thread.sleep(100);
+      }
+    }
+  }
+
   static CompletableFuture<String> post(HttpClient http, String api, String token, String path, JsonObject body) {
     return send(http, token, HttpMethod.POST, path, "application/json", body);
   }
@@ -129,7 +178,7 @@ public class SchedulerBench {
                                         String contentType, JsonObject body) {
     return http.request(new RequestOptions().setMethod(method).setURI(path).putHeader("Authorization", "Bearer " + token)
             .putHeader("Content-Type", contentType))
-        .compose(req -> req.send(body.toBuffer()))
+        .compose(req -> method == HttpMethod.GET ? req.send() : req.send(body.toBuffer()))
         .compose(r -> r.body().map(b -> {
           if (r.statusCode() >= 300) throw new IllegalStateException(r.statusCode() + " " + b);
           return b.toString();
@@ -154,6 +203,19 @@ public class SchedulerBench {
             .put("tolerations", new JsonArray().add(new JsonObject().put("key", "kvx.io/bench").put("operator", "Exists")))
             .put("containers", new JsonArray().add(new JsonObject().put("name", "c").put("image", "registry.k8s.io/pause:3.10")
                 .put("resources", new JsonObject().put("requests", new JsonObject().put("cpu", "100m").put("memory", "500Mi"))))));
+  }
+
+  /** Mean scheduling attempt (scheduled) in ms: the histogram's sum over its count. */
+  static String mean(String metrics) {
+    double sum = 0;
+    double count = 0;
+    for (String l : metrics.split("\n")) {
+      if (!l.contains("result=\"scheduled\"")) continue;
+      double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+      if (l.startsWith("scheduler_scheduling_attempt_duration_seconds_sum")) sum += v;
+      if (l.startsWith("scheduler_scheduling_attempt_duration_seconds_count")) count += v;
+    }
+    return count == 0 ? "n/a" : String.format("%.3f", sum / count * 1000);
   }
 
   static String p99(String metrics) {

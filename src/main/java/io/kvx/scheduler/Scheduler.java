@@ -82,11 +82,12 @@ public final class Scheduler {
     if (feasible.isEmpty()) return unschedulable(fw, pod, snapshot, state, filtered, null, processed);
     if (feasible.size() == 1) return new Result(feasible.get(0).name(), null, Set.of(), null, List.of(), state,
         processed, 1);
-    Map<String, Long> scores = fw.runScore(state, pod, feasible, snapshot);
+    long[] scores = fw.runScore(state, pod, feasible, snapshot);
     String best = null;
     long bestScore = Long.MIN_VALUE;
-    for (NodeInfo node : feasible) {
-      long s = scores.get(node.name());
+    for (int i = 0; i < scores.length; i++) {
+      NodeInfo node = feasible.get(i);
+      long s = scores[i];
       // Ties go to the first node by name, so plans are repeatable (kube-scheduler picks at random).
       if (s > bestScore || (s == bestScore && node.name().compareTo(best) < 0)) {
         bestScore = s;

@@ -5,6 +5,8 @@ import io.kvx.scheduler.framework.Listers;
 import io.kvx.scheduler.framework.NodeInfo;
 import io.kvx.scheduler.framework.PodInfo;
 import io.kvx.scheduler.framework.Snapshot;
+import io.kvx.scheduler.framework.Taints;
+import io.fabric8.kubernetes.api.model.Taint;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,15 +32,24 @@ public final class SchedulerCache {
   private Map<String, NodeInfo> index;
   /** On how many nodes each image is, kept between node changes (ImageLocality asks for it every attempt). */
   private Map<String, Integer> imageNodes;
+  /**
+   * The nodes with pods that have (anti-)affinity, kept until such a pod or a node comes or goes (InterPodAffinity
+   * asks for them every attempt; usually there are none).
+   */
+  private List<NodeInfo> withAffinity;
+  private List<NodeInfo> withRequiredAntiAffinity;
+  /** One shared taint set per distinct list of taints (see {@link Taints}). */
+  private final Map<List<Taint>, Taints> taintSets = new HashMap<>();
 
   /** Adds or updates a node; true if something a plugin looks at changed. */
   public boolean upsertNode(Node node) {
     String name = node.getMetadata().getName();
     NodeInfo info = nodes.get(name);
     if (info == null) {
-      nodes.put(name, new NodeInfo(node));
-      ordered = null;
-      imageNodes = null;
+      info = new NodeInfo(node);
+      info.internTaints(taintSets);
+      nodes.put(name, info);
+      nodesChanged();
       return true;
     }
     boolean wasPlaceholder = info.node() == null;
@@ -48,7 +59,10 @@ public final class SchedulerCache {
     var images = info.images().keySet();
     boolean unsched = info.unschedulable();
     info.setNode(node);
-    if (wasPlaceholder) ordered = null;
+    // Sets no node uses any more are dropped now and then (taints change rarely).
+    if (taintSets.size() > 4 * nodes.size() + 16) taintSets.clear();
+    info.internTaints(taintSets);
+    if (wasPlaceholder) nodesChanged();
     if (wasPlaceholder || !images.equals(info.images().keySet())) imageNodes = null;
     return wasPlaceholder || !labels.equals(info.labels()) || !taints.equals(info.taints())
         || !alloc.equals(info.allocatable()) || unsched != info.unschedulable()
@@ -60,8 +74,22 @@ public final class SchedulerCache {
     if (info == null) return;
     if (info.pods().isEmpty()) nodes.remove(name);
     else nodes.put(name, placeholder(info));
+    nodesChanged();
+  }
+
+  private void nodesChanged() {
     ordered = null;
     imageNodes = null;
+    withAffinity = null;
+    withRequiredAntiAffinity = null;
+  }
+
+  /** A pod with (anti-)affinity came or went: the lists of nodes with such pods are made again when asked. */
+  private void affinityChanged(PodInfo pod) {
+    if (pod != null && pod.hasAffinity()) {
+      withAffinity = null;
+      withRequiredAntiAffinity = null;
+    }
   }
 
   /** Pods may outlive their node in the cache (until their deletion arrives); they need a home. */
@@ -78,7 +106,10 @@ public final class SchedulerCache {
     assumed.remove(pod.key());
     if (old != null && !old.equals(node)) removePod(pod.key());
     podNode.put(pod.key(), node);
-    nodes.computeIfAbsent(node, NodeInfo::new).addPod(pod);
+    NodeInfo info = nodes.computeIfAbsent(node, NodeInfo::new);
+    affinityChanged(info.pod(pod.key()));
+    info.addPod(pod);
+    affinityChanged(pod);
     return old == null;
   }
 
@@ -86,12 +117,22 @@ public final class SchedulerCache {
   public void assume(PodInfo pod, String node) {
     podNode.put(pod.key(), node);
     assumed.add(pod.key());
-    nodes.computeIfAbsent(node, NodeInfo::new).addPod(pod);
+    NodeInfo info = nodes.computeIfAbsent(node, NodeInfo::new);
+    affinityChanged(info.pod(pod.key()));
+    info.addPod(pod);
+    affinityChanged(pod);
   }
 
   /** The binding failed: the assumed pod no longer counts. */
   public void forget(String key) {
     if (assumed.remove(key)) removePod(key);
+  }
+
+  /** The pod of that key where the cache has it (bound or assumed), or null. */
+  public PodInfo pod(String key) {
+    String node = podNode.get(key);
+    NodeInfo info = node == null ? null : nodes.get(node);
+    return info == null ? null : info.pod(key);
   }
 
   public boolean isAssumed(String key) {
@@ -109,6 +150,7 @@ public final class SchedulerCache {
     if (node == null) return false;
     NodeInfo info = nodes.get(node);
     if (info != null) {
+      affinityChanged(info.pod(key));
       info.removePod(key);
       if (info.node() == null && info.pods().isEmpty()) nodes.remove(node);
     }
@@ -124,7 +166,12 @@ public final class SchedulerCache {
       index = Snapshot.index(l);
     }
     if (imageNodes == null) imageNodes = Snapshot.countImages(ordered);
-    return new Snapshot(ordered, index, listers).withImageCounts(imageNodes);
+    if (withAffinity == null) {
+      withAffinity = ordered.stream().filter(NodeInfo::hasPodsWithAffinity).toList();
+      withRequiredAntiAffinity = ordered.stream().filter(NodeInfo::hasPodsWithRequiredAntiAffinity).toList();
+    }
+    return new Snapshot(ordered, index, listers).withImageCounts(imageNodes)
+        .withAffinityLists(withAffinity, withRequiredAntiAffinity);
   }
 
   public NodeInfo node(String name) {

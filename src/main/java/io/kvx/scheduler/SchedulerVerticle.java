@@ -71,6 +71,10 @@ public final class SchedulerVerticle extends VerticleBase {
   private final Map<String, Set<ClusterEvent>> pluginEvents = new HashMap<>();
   private final Map<String, Map<String, Object>> objects = new HashMap<>();
   private final Map<String, PodInfo> pending = new HashMap<>();
+  /** The watched object each assumed pod was scheduled from, until its binding is seen. */
+  private final Map<String, JsonObject> assumedObjects = new HashMap<>();
+  /** The watched object of each pending pod (the one {@link #pending} was decoded from). */
+  private final Map<String, JsonObject> pendingObjects = new HashMap<>();
   private final Nominator nominator = new Nominator();
   /** Services' and controllers' selectors, decoded: kind -> "namespace/name" -> selector. */
   private final Map<String, Map<String, LabelSelector>> selectors = new HashMap<>();
@@ -87,8 +91,8 @@ public final class SchedulerVerticle extends VerticleBase {
   private Listers listers;
   private Cluster cluster;
   private SchedulerConfig.LeaderElection leaderElection;
-  private final Map<String, Timer> timers = new HashMap<>();
-  private final Map<String, Counter> counters = new HashMap<>();
+  private final Map<Framework, Map<String, Timer>> timers = new java.util.IdentityHashMap<>();
+  private final Map<Framework, Map<String, Counter>> counters = new java.util.IdentityHashMap<>();
 
   @Override
   public Future<?> start() {
@@ -249,6 +253,8 @@ public final class SchedulerVerticle extends VerticleBase {
     if (ev.type().equals(WatchEvent.DELETED)) {
       queue.delete(key);
       pending.remove(key);
+      pendingObjects.remove(key);
+      assumedObjects.remove(key);
       nominator.remove(key);
       if (cache.removePod(key)) moveOn(ClusterEvent.ASSIGNED_POD_DELETE);
       return;
@@ -258,14 +264,16 @@ public final class SchedulerVerticle extends VerticleBase {
     if (spec.getString("nodeName") != null) {
       queue.delete(key);
       pending.remove(key);
+      pendingObjects.remove(key);
       nominator.remove(key);
       if (phase.equals("Succeeded") || phase.equals("Failed")) {
         if (cache.removePod(key)) moveOn(ClusterEvent.ASSIGNED_POD_DELETE);
         return;
       }
-      PodInfo info = podInfo(obj);
-      if (info == null) return;
       boolean wasAssumed = cache.isAssumed(key);
+      PodInfo info = wasAssumed ? confirmed(key, obj) : null;
+      if (info == null) info = podInfo(obj);
+      if (info == null) return;
       if (cache.addPod(info) && !wasAssumed) moveOn(ClusterEvent.ASSIGNED_POD_ADD);
       else if (wasAssumed) moveOn(ClusterEvent.ASSIGNED_POD_ADD);
       return;
@@ -274,6 +282,7 @@ public final class SchedulerVerticle extends VerticleBase {
     if (Meta.meta(obj).containsKey("deletionTimestamp")) {
       queue.delete(key);
       pending.remove(key);
+      pendingObjects.remove(key);
       nominator.remove(key);
       return;
     }
@@ -281,11 +290,43 @@ public final class SchedulerVerticle extends VerticleBase {
     PodInfo info = podInfo(obj);
     if (info == null) return;
     PodInfo old = pending.put(key, info);
+    pendingObjects.put(key, obj);
     nominator.update(old, info);
     boolean specChanged = old == null || !Objects.equals(old.pod().getSpec(), info.pod().getSpec())
         || !Objects.equals(old.labels(), info.labels());
     queue.addOrUpdate(info, System.currentTimeMillis(), specChanged);
     kick();
+  }
+
+  /**
+   * The binding of a pod this scheduler assumed, seen on the watch: when only spec.nodeName (and status, metadata
+   * the scheduler does not read) changed since the object it was scheduled from, the assumed PodInfo bound to
+   * that node, without decoding the pod again; else null.
+   */
+  private PodInfo confirmed(String key, JsonObject obj) {
+    JsonObject before = assumedObjects.remove(key);
+    PodInfo assumed = cache.pod(key);
+    if (before == null || assumed == null) return null;
+    JsonObject spec = obj.getJsonObject("spec");
+    String node = spec.getString("nodeName");
+    if (node == null || !sameExceptNodeName(before.getJsonObject("spec"), spec)) return null;
+    JsonObject m0 = Meta.meta(before);
+    JsonObject m1 = Meta.meta(obj);
+    for (String f : List.of("uid", "labels", "deletionTimestamp", "creationTimestamp", "namespace", "name")) {
+      if (!Objects.equals(m0.getValue(f), m1.getValue(f))) return null;
+    }
+    return assumed.boundTo(node);
+  }
+
+  static boolean sameExceptNodeName(JsonObject a, JsonObject b) {
+    if (a == null || b == null) return false;
+    for (String k : a.fieldNames()) {
+      if (!k.equals("nodeName") && !Objects.equals(a.getValue(k), b.getValue(k))) return false;
+    }
+    for (String k : b.fieldNames()) {
+      if (!k.equals("nodeName") && !a.containsKey(k)) return false;
+    }
+    return true;
   }
 
   private PodInfo podInfo(JsonObject obj) {
@@ -299,8 +340,9 @@ public final class SchedulerVerticle extends VerticleBase {
     }
   }
 
+  /** Straight from the watched tree, without managedFields (nothing here reads them). */
   private static <T> T decode(JsonObject obj, Class<T> type) {
-    return MAPPER.readValue(obj.encode(), type);
+    return PodDecoder.decode(obj, type, true);
   }
 
   private void moveOn(ClusterEvent event) {
@@ -383,6 +425,8 @@ public final class SchedulerVerticle extends VerticleBase {
       return;
     }
     cache.assume(pod, node);
+    JsonObject scheduledFrom = pendingObjects.get(pod.key());
+    if (scheduledFrom != null) assumedObjects.put(pod.key(), scheduledFrom);
     nominator.remove(pod.key()); // now counted on the node itself
     record(fw, "scheduled", start);
     bindsInFlight++;
@@ -393,10 +437,12 @@ public final class SchedulerVerticle extends VerticleBase {
           if (s != null && s.isSuccess()) {
             queue.done(pod.key());
             pending.remove(pod.key());
+            pendingObjects.remove(pod.key());
             nominator.remove(pod.key());
             event(pod, fw, "Normal", "Scheduled", "Successfully assigned " + pod.key() + " to " + node);
           } else {
             cache.forget(pod.key());
+            assumedObjects.remove(pod.key());
             fw.runUnreserve(state, pod, node);
             Throwable cause = ar.failed() ? ar.cause() : null;
             if (cause != null && ApiError.is(unwrap(cause), ApiError.Reason.NotFound)) {
@@ -556,7 +602,8 @@ public final class SchedulerVerticle extends VerticleBase {
 
   private void record(Framework fw, String result, long startNanos) {
     count(fw, result);
-    timers.computeIfAbsent(fw.schedulerName() + "/" + result, k -> Timer
+    // Looked up by profile, then by result (constant strings): no key built per attempt.
+    timers.computeIfAbsent(fw, f -> new HashMap<>()).computeIfAbsent(result, k -> Timer
         .builder("scheduler_scheduling_attempt_duration_seconds").tag("result", result)
         .tag("profile", fw.schedulerName()).publishPercentileHistogram()
         .minimumExpectedValue(java.time.Duration.ofNanos(100_000))
@@ -565,7 +612,7 @@ public final class SchedulerVerticle extends VerticleBase {
   }
 
   private void count(Framework fw, String result) {
-    counters.computeIfAbsent(fw.schedulerName() + "/" + result, k -> Counter
+    counters.computeIfAbsent(fw, f -> new HashMap<>()).computeIfAbsent(result, k -> Counter
         .builder("scheduler_schedule_attempts_total").tag("result", result).tag("profile", fw.schedulerName())
         .register(meters)).increment();
   }

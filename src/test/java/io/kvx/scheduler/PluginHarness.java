@@ -47,8 +47,10 @@ public final class PluginHarness {
       nodes.forEach(n -> out.put(n.name(), 0L));
       return out;
     }
-    for (NodeInfo n : nodes) out.put(n.name(), p.score(state, pod, n));
-    p.normalizeScore(state, pod, out);
+    long[] scores = new long[nodes.size()];
+    for (int i = 0; i < scores.length; i++) scores[i] = p.score(state, pod, nodes.get(i));
+    p.normalizeScore(state, pod, nodes, scores);
+    for (int i = 0; i < scores.length; i++) out.put(nodes.get(i).name(), scores[i]);
     return out;
   }
 

@@ -8,6 +8,8 @@ public final class CycleState {
 
   private final Map<String, Object> data = new HashMap<>();
   private boolean skipScore;
+  /** The Filter plugins this attempt runs (PreFilter SKIPs removed), or null: all of them. */
+  FilterPlugin[] filters;
 
   public void write(String key, Object value) {
     data.put(key, value);
@@ -21,6 +23,7 @@ public final class CycleState {
   public CycleState copy() {
     CycleState c = new CycleState();
     c.data.putAll(data);
+    c.filters = filters;
     return c;
   }
 

@@ -18,12 +18,10 @@ public final class Framework {
 
   public record Weighted(ScorePlugin plugin, int weight) {}
 
-  private static final String SKIPPED_FILTERS = "framework/skipped-filters";
-  private static final String SKIPPED_SCORES = "framework/skipped-scores";
-
   private final String schedulerName;
   private final List<PreFilterPlugin> preFilters = new ArrayList<>();
   private final List<FilterPlugin> filters = new ArrayList<>();
+  private FilterPlugin[] allFilters = new FilterPlugin[0];
   private final List<PostFilterPlugin> postFilters = new ArrayList<>();
   private final List<PreScorePlugin> preScores = new ArrayList<>();
   private final List<Weighted> scores = new ArrayList<>();
@@ -41,7 +39,7 @@ public final class Framework {
   /** Enables a plugin at every extension point it implements; {@code weight} applies if it scores. */
   public Framework add(Plugin p, int weight) {
     if (p instanceof PreFilterPlugin x) preFilters.add(x);
-    if (p instanceof FilterPlugin x) filters.add(x);
+    if (p instanceof FilterPlugin x) addFilter(x);
     if (p instanceof PostFilterPlugin x) postFilters.add(x);
     if (p instanceof PreScorePlugin x) preScores.add(x);
     if (p instanceof ScorePlugin x && weight > 0) scores.add(new Weighted(x, weight));
@@ -60,7 +58,7 @@ public final class Framework {
   /** Enables a plugin at the named extension points only. */
   public Framework addAt(Plugin p, Set<String> points, int weight) {
     if (points.contains("preFilter") && p instanceof PreFilterPlugin x) preFilters.add(x);
-    if (points.contains("filter") && p instanceof FilterPlugin x) filters.add(x);
+    if (points.contains("filter") && p instanceof FilterPlugin x) addFilter(x);
     if (points.contains("postFilter") && p instanceof PostFilterPlugin x) postFilters.add(x);
     if (points.contains("preScore") && p instanceof PreScorePlugin x) preScores.add(x);
     if (points.contains("score") && p instanceof ScorePlugin x && weight > 0) scores.add(new Weighted(x, weight));
@@ -70,6 +68,11 @@ public final class Framework {
     if (points.contains("bind") && p instanceof BindPlugin x) binds.add(x);
     plugins.put(p.name(), p);
     return this;
+  }
+
+  private void addFilter(FilterPlugin f) {
+    filters.add(f);
+    allFilters = filters.toArray(FilterPlugin[]::new);
   }
 
   public Framework percentageOfNodesToScore(int pct) {
@@ -109,26 +112,35 @@ public final class Framework {
     return scores;
   }
 
-  /** PreFilter: the first rejection ends the attempt; a SKIP also skips that plugin's Filter. */
+  /**
+   * PreFilter: the first rejection ends the attempt; a SKIP also skips that plugin's Filter (the plugins left
+   * are kept in the state as an array, so Filter does no lookup per node).
+   */
   public Status runPreFilter(CycleState state, PodInfo pod, Snapshot snapshot) {
-    Set<String> skipped = new HashSet<>();
+    Set<String> skipped = null;
     for (PreFilterPlugin p : preFilters) {
       Status s = p.preFilter(state, pod, snapshot);
       if (s.isSkip()) {
+        if (skipped == null) skipped = new HashSet<>();
         skipped.add(p.name());
       } else if (!s.isSuccess()) {
         return s.withPlugin(p.name());
       }
     }
-    state.write(SKIPPED_FILTERS, skipped);
+    if (skipped == null) {
+      state.filters = allFilters;
+    } else {
+      List<FilterPlugin> run = new ArrayList<>(filters.size());
+      for (FilterPlugin f : filters) if (!skipped.contains(f.name())) run.add(f);
+      state.filters = run.toArray(FilterPlugin[]::new);
+    }
     return Status.SUCCESS;
   }
 
   /** Filter: the first plugin that rejects the node names the reason. */
   public Status runFilters(CycleState state, PodInfo pod, NodeInfo node) {
-    Set<String> skipped = state.read(SKIPPED_FILTERS);
-    for (FilterPlugin f : filters) {
-      if (skipped != null && skipped.contains(f.name())) continue;
+    FilterPlugin[] run = state.filters != null ? state.filters : allFilters;
+    for (FilterPlugin f : run) {
       Status s = f.filter(state, pod, node);
       if (!s.isSuccess()) return s.withPlugin(f.name());
     }
@@ -150,23 +162,29 @@ public final class Framework {
     return last;
   }
 
-  /** PreScore, then Score and NormalizeScore per plugin, then the weighted sum per node. */
-  public Map<String, Long> runScore(CycleState state, PodInfo pod, List<NodeInfo> feasible, Snapshot snapshot) {
-    Set<String> skipped = new HashSet<>();
+  /**
+   * PreScore, then Score and NormalizeScore per plugin, then the weighted sum per node: {@code result[i]} is the
+   * total of {@code feasible.get(i)}.
+   */
+  public long[] runScore(CycleState state, PodInfo pod, List<NodeInfo> feasible, Snapshot snapshot) {
+    Set<String> skipped = null;
     for (PreScorePlugin p : preScores) {
       Status s = p.preScore(state, pod, feasible, snapshot);
-      if (s.isSkip()) skipped.add(p.name());
+      if (s.isSkip()) {
+        if (skipped == null) skipped = new HashSet<>();
+        skipped.add(p.name());
+      }
     }
-    state.write(SKIPPED_SCORES, skipped);
-    Map<String, Long> total = new HashMap<>(feasible.size() * 2);
-    for (NodeInfo n : feasible) total.put(n.name(), 0L);
+    int n = feasible.size();
+    long[] total = new long[n];
+    long[] s = new long[n];
     for (Weighted w : scores) {
-      if (skipped.contains(w.plugin().name())) continue;
-      Map<String, Long> s = new HashMap<>(feasible.size() * 2);
-      for (NodeInfo n : feasible) s.put(n.name(), w.plugin().score(state, pod, n));
-      w.plugin().normalizeScore(state, pod, s);
-      s.forEach((node, v) -> total.merge(node, Math.max(0, Math.min(ScorePlugin.MAX_SCORE, v)) * w.weight(),
-          Long::sum));
+      ScorePlugin plugin = w.plugin();
+      if (skipped != null && skipped.contains(plugin.name())) continue;
+      for (int i = 0; i < n; i++) s[i] = plugin.score(state, pod, feasible.get(i));
+      plugin.normalizeScore(state, pod, feasible, s);
+      long weight = w.weight();
+      for (int i = 0; i < n; i++) total[i] += Math.max(0, Math.min(ScorePlugin.MAX_SCORE, s[i])) * weight;
     }
     return total;
   }

@@ -25,7 +25,7 @@ public final class NodeInfo {
   private final String name;
   private Node node;
   private Resource allocatable = Resource.ZERO;
-  private List<Taint> taints = List.of();
+  private Taints taints = Taints.NONE;
   private Map<String, Long> images = Map.of();
   private Map<String, String> labels = Map.of();
   private final Map<String, PodInfo> pods = new LinkedHashMap<>();
@@ -33,6 +33,14 @@ public final class NodeInfo {
   private Resource nonZeroRequested = Resource.ZERO;
   private final List<PodInfo.HostPort> usedPorts = new ArrayList<>();
   private int withAffinity;
+  /**
+   * The same numbers as {@link #allocatable}, {@link #requested} and {@link #nonZeroRequested} for cpu, memory,
+   * ephemeral-storage and pods, as fields of this object: the filters and scores read them for hundreds of
+   * nodes per pod, one object each instead of three.
+   */
+  private long allocMilliCpu, allocMemory, allocEphemeral, allocPods;
+  private long reqMilliCpu, reqMemory, reqEphemeral, reqPods;
+  private long nonZeroMilliCpu, nonZeroMemory;
   private int withRequiredAntiAffinity;
 
   public NodeInfo(String name) {
@@ -55,8 +63,13 @@ public final class NodeInfo {
     Resource alloc = Resource.of(list);
     if (list == null || !list.containsKey(Resource.PODS)) alloc = alloc.withPods(DEFAULT_MAX_PODS);
     this.allocatable = alloc;
-    this.labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-    this.taints = effectiveTaints(node);
+    allocMilliCpu = alloc.milliCpu();
+    allocMemory = alloc.memory();
+    allocEphemeral = alloc.ephemeralStorage();
+    allocPods = alloc.pods();
+    this.labels = internedLabels(node.getMetadata().getLabels());
+    this.selectorKeys = null;
+    this.taints = new Taints(effectiveTaints(node));
     this.unschedulable = node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable());
     Map<String, Long> img = new HashMap<>();
     if (status != null && status.getImages() != null) {
@@ -66,6 +79,50 @@ public final class NodeInfo {
       }
     }
     this.images = img;
+  }
+
+  /**
+   * The labels with keys and values interned, so that a selector's interned strings (see {@link PodInfo}) find
+   * them by identity: no string contents are compared per node.
+   */
+  private static Map<String, String> internedLabels(Map<String, String> labels) {
+    if (labels == null || labels.isEmpty()) return Map.of();
+    Map<String, String> m = new HashMap<>(labels.size() * 2);
+    for (Map.Entry<String, String> e : labels.entrySet()) {
+      m.put(e.getKey().intern(), e.getValue() == null ? null : e.getValue().intern());
+    }
+    return m;
+  }
+
+  /** The last nodeSelector checked against this node's labels (keys, values) and the answer; see below. */
+  private String[] selectorKeys;
+  private String[] selectorValues;
+  private boolean selectorMatch;
+
+  /**
+   * Whether the labels carry every key with its value ({@code keys[i]} = {@code values[i]}, a pod's
+   * nodeSelector). The answer for the last selector is kept until the labels change: the pods of one
+   * workload share a selector, so most nodes answer without touching their label map (hundreds of nodes
+   * per pod, each map a few cache misses away).
+   */
+  public boolean matchesSelector(String[] keys, String[] values) {
+    if (selectorKeys != null && (keys == selectorKeys || java.util.Arrays.equals(keys, selectorKeys))
+        && (values == selectorValues || java.util.Arrays.equals(values, selectorValues))) {
+      selectorKeys = keys;
+      selectorValues = values;
+      return selectorMatch;
+    }
+    boolean match = true;
+    for (int i = 0; i < keys.length; i++) {
+      if (!values[i].equals(labels.get(keys[i]))) {
+        match = false;
+        break;
+      }
+    }
+    selectorKeys = keys;
+    selectorValues = values;
+    selectorMatch = match;
+    return match;
   }
 
   /** "busybox" and "docker.io/library/busybox:latest" are the same image. */
@@ -158,6 +215,12 @@ public final class NodeInfo {
       nonZeroRequested = nonZeroRequested.minus(p.nonZeroRequests());
       for (PodInfo.HostPort hp : p.hostPorts()) usedPorts.remove(hp);
     }
+    reqMilliCpu = requested.milliCpu();
+    reqMemory = requested.memory();
+    reqEphemeral = requested.ephemeralStorage();
+    reqPods = requested.pods();
+    nonZeroMilliCpu = nonZeroRequested.milliCpu();
+    nonZeroMemory = nonZeroRequested.memory();
     if (p.hasAffinity()) withAffinity += sign;
     if (p.hasRequiredAntiAffinity()) withRequiredAntiAffinity += sign;
   }
@@ -167,6 +230,10 @@ public final class NodeInfo {
     NodeInfo c = new NodeInfo(name);
     c.node = node;
     c.allocatable = allocatable;
+    c.allocMilliCpu = allocMilliCpu;
+    c.allocMemory = allocMemory;
+    c.allocEphemeral = allocEphemeral;
+    c.allocPods = allocPods;
     c.taints = taints;
     c.images = images;
     c.labels = labels;
@@ -191,6 +258,46 @@ public final class NodeInfo {
     return allocatable;
   }
 
+  public long allocatableMilliCpu() {
+    return allocMilliCpu;
+  }
+
+  public long allocatableMemory() {
+    return allocMemory;
+  }
+
+  public long allocatableEphemeralStorage() {
+    return allocEphemeral;
+  }
+
+  public long allocatablePods() {
+    return allocPods;
+  }
+
+  public long requestedMilliCpu() {
+    return reqMilliCpu;
+  }
+
+  public long requestedMemory() {
+    return reqMemory;
+  }
+
+  public long requestedEphemeralStorage() {
+    return reqEphemeral;
+  }
+
+  public long requestedPods() {
+    return reqPods;
+  }
+
+  public long nonZeroRequestedMilliCpu() {
+    return nonZeroMilliCpu;
+  }
+
+  public long nonZeroRequestedMemory() {
+    return nonZeroMemory;
+  }
+
   public Resource requested() {
     return requested;
   }
@@ -204,7 +311,22 @@ public final class NodeInfo {
   }
 
   public List<Taint> taints() {
+    return taints.all();
+  }
+
+  /** The taints split by effect (see {@link Taints}). */
+  public Taints taintSet() {
     return taints;
+  }
+
+  /** Shares the taint set with the nodes of {@code pool} that have equal taints. */
+  public void internTaints(Map<List<Taint>, Taints> pool) {
+    taints = taints.intern(pool);
+  }
+
+  /** The pod of that key on this node, or null. */
+  public PodInfo pod(String key) {
+    return pods.get(key);
   }
 
   public Map<String, Long> images() {

@@ -2,9 +2,12 @@ package io.kvx.scheduler.framework;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.NodeSelector;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodAffinityTerm;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PreferredSchedulingTerm;
+import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.WeightedPodAffinityTerm;
 
 import java.util.ArrayList;
@@ -38,6 +41,26 @@ public final class PodInfo {
   private final List<HostPort> ports;
   private final int priority;
   private final long createdAt;
+  private final List<Toleration> tolerations;
+  /** The tolerations that can tolerate a PreferNoSchedule taint (effect empty or PreferNoSchedule). */
+  private final List<Toleration> preferTolerations;
+  private final String[] nodeSelectorKeys;
+  private final String[] nodeSelectorValues;
+  private final NodeSelector requiredNodeAffinity;
+  private final List<PreferredSchedulingTerm> preferredNodeAffinity;
+  private final boolean hasAffinity;
+  private final List<PodAffinityTerm> requiredAffinity;
+  private final List<PodAffinityTerm> requiredAntiAffinity;
+  private final List<WeightedPodAffinityTerm> preferredAffinity;
+  private final List<WeightedPodAffinityTerm> preferredAntiAffinity;
+  /** Memo of {@link #toleratesAll}: the last two taint sets asked about and the answers. */
+  private Taints lastTaints;
+  private boolean lastTolerated;
+  /** The set asked about before the last one, and its answer. */
+  private Taints prevTaints;
+  private boolean prevTolerated;
+  /** The node a bound copy ({@link #boundTo}) is on; null: spec.nodeName. */
+  private final String boundNode;
 
   public PodInfo(Pod pod) {
     this.pod = pod;
@@ -87,6 +110,125 @@ public final class PodInfo {
       t = 0;
     }
     this.createdAt = t;
+    this.tolerations = list(spec.getTolerations());
+    List<Toleration> prefer = new ArrayList<>();
+    for (Toleration tol : tolerations) {
+      if (tol.getEffect() == null || tol.getEffect().isEmpty() || "PreferNoSchedule".equals(tol.getEffect())) {
+        prefer.add(tol);
+      }
+    }
+    this.preferTolerations = List.copyOf(prefer);
+    Map<String, String> sel = spec.getNodeSelector() == null ? Map.of() : spec.getNodeSelector();
+    this.nodeSelectorKeys = sel.keySet().toArray(String[]::new);
+    this.nodeSelectorValues = new String[nodeSelectorKeys.length];
+    // Interned as NodeInfo interns node labels: a match is found by identity.
+    for (int i = 0; i < nodeSelectorKeys.length; i++) {
+      String v = sel.get(nodeSelectorKeys[i]);
+      nodeSelectorValues[i] = v == null ? "" : v.intern();
+      nodeSelectorKeys[i] = nodeSelectorKeys[i].intern();
+    }
+    var affinity = spec.getAffinity();
+    var nodeAffinity = affinity == null ? null : affinity.getNodeAffinity();
+    this.requiredNodeAffinity = nodeAffinity == null ? null : nodeAffinity.getRequiredDuringSchedulingIgnoredDuringExecution();
+    this.preferredNodeAffinity = nodeAffinity == null ? List.of()
+        : list(nodeAffinity.getPreferredDuringSchedulingIgnoredDuringExecution());
+    var podAffinity = affinity == null ? null : affinity.getPodAffinity();
+    var podAnti = affinity == null ? null : affinity.getPodAntiAffinity();
+    this.hasAffinity = podAffinity != null || podAnti != null;
+    this.requiredAffinity = podAffinity == null ? List.of()
+        : list(podAffinity.getRequiredDuringSchedulingIgnoredDuringExecution());
+    this.preferredAffinity = podAffinity == null ? List.of()
+        : list(podAffinity.getPreferredDuringSchedulingIgnoredDuringExecution());
+    this.requiredAntiAffinity = podAnti == null ? List.of()
+        : list(podAnti.getRequiredDuringSchedulingIgnoredDuringExecution());
+    this.preferredAntiAffinity = podAnti == null ? List.of()
+        : list(podAnti.getPreferredDuringSchedulingIgnoredDuringExecution());
+    this.boundNode = null;
+  }
+
+  public List<Toleration> tolerations() {
+    return tolerations;
+  }
+
+  /** The tolerations that apply to PreferNoSchedule taints. */
+  public List<Toleration> preferTolerations() {
+    return preferTolerations;
+  }
+
+  /**
+   * Whether the pod tolerates every NoSchedule/NoExecute taint of the set. The answer depends only on the
+   * pod's tolerations and the (immutable) set, so it is kept for the last set asked about: nodes with equal
+   * taints share one set, and a pod is checked against it once, not once per node.
+   */
+  public boolean toleratesAll(Taints taints) {
+    if (taints.hard().length == 0) return true;
+    if (taints == lastTaints) return lastTolerated;
+    if (taints == prevTaints) {
+      // Nodes of two kinds interleaved: swap rather than work it out again.
+      prevTaints = lastTaints;
+      lastTaints = taints;
+      boolean t = prevTolerated;
+      prevTolerated = lastTolerated;
+      lastTolerated = t;
+      return t;
+    }
+    boolean ok = true;
+    for (io.fabric8.kubernetes.api.model.Taint t : taints.hard()) {
+      if (!Selectors.tolerated(tolerations, t)) {
+        ok = false;
+        break;
+      }
+    }
+    prevTaints = lastTaints;
+    prevTolerated = lastTolerated;
+    lastTaints = taints;
+    lastTolerated = ok;
+    return ok;
+  }
+
+  /** spec.nodeSelector as parallel arrays of keys and values. */
+  public String[] nodeSelectorKeys() {
+    return nodeSelectorKeys;
+  }
+
+  public String[] nodeSelectorValues() {
+    return nodeSelectorValues;
+  }
+
+  /** requiredDuringSchedulingIgnoredDuringExecution node affinity, or null. */
+  public NodeSelector requiredNodeAffinity() {
+    return requiredNodeAffinity;
+  }
+
+  public List<PreferredSchedulingTerm> preferredNodeAffinity() {
+    return preferredNodeAffinity;
+  }
+
+  /** The same pod bound to {@code node}: what it became once its binding was written (nothing else changed). */
+  public PodInfo boundTo(String node) {
+    return new PodInfo(this, node);
+  }
+
+  private PodInfo(PodInfo o, String node) {
+    this.pod = o.pod;
+    this.key = o.key;
+    this.requests = o.requests;
+    this.nonZero = o.nonZero;
+    this.ports = o.ports;
+    this.priority = o.priority;
+    this.createdAt = o.createdAt;
+    this.tolerations = o.tolerations;
+    this.preferTolerations = o.preferTolerations;
+    this.nodeSelectorKeys = o.nodeSelectorKeys;
+    this.nodeSelectorValues = o.nodeSelectorValues;
+    this.requiredNodeAffinity = o.requiredNodeAffinity;
+    this.preferredNodeAffinity = o.preferredNodeAffinity;
+    this.hasAffinity = o.hasAffinity;
+    this.requiredAffinity = o.requiredAffinity;
+    this.requiredAntiAffinity = o.requiredAntiAffinity;
+    this.preferredAffinity = o.preferredAffinity;
+    this.preferredAntiAffinity = o.preferredAntiAffinity;
+    this.boundNode = node;
   }
 
   private static Resource requests(Container c) {
@@ -151,36 +293,27 @@ public final class PodInfo {
   }
 
   public String nodeName() {
-    return spec().getNodeName();
+    return boundNode != null ? boundNode : spec().getNodeName();
   }
 
   public List<PodAffinityTerm> requiredAffinity() {
-    var a = spec().getAffinity();
-    return a == null || a.getPodAffinity() == null ? List.of()
-        : list(a.getPodAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
+    return requiredAffinity;
   }
 
   public List<PodAffinityTerm> requiredAntiAffinity() {
-    var a = spec().getAffinity();
-    return a == null || a.getPodAntiAffinity() == null ? List.of()
-        : list(a.getPodAntiAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
+    return requiredAntiAffinity;
   }
 
   public List<WeightedPodAffinityTerm> preferredAffinity() {
-    var a = spec().getAffinity();
-    return a == null || a.getPodAffinity() == null ? List.of()
-        : list(a.getPodAffinity().getPreferredDuringSchedulingIgnoredDuringExecution());
+    return preferredAffinity;
   }
 
   public List<WeightedPodAffinityTerm> preferredAntiAffinity() {
-    var a = spec().getAffinity();
-    return a == null || a.getPodAntiAffinity() == null ? List.of()
-        : list(a.getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution());
+    return preferredAntiAffinity;
   }
 
   public boolean hasAffinity() {
-    var a = spec().getAffinity();
-    return a != null && (a.getPodAffinity() != null || a.getPodAntiAffinity() != null);
+    return hasAffinity;
   }
 
   public boolean hasRequiredAntiAffinity() {

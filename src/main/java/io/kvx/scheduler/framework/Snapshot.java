@@ -54,6 +54,7 @@ public final class Snapshot {
    * preempted for it). The node itself when there are none.
    */
   public NodeInfo withNominatedPods(NodeInfo node, PodInfo pod) {
+    if (nominated.isEmpty()) return node; // the usual case: no lookup by name (a cache miss per node)
     Collection<PodInfo> waiting = nominated.get(node.name());
     if (waiting == null || waiting.isEmpty()) return node;
     NodeInfo copy = null;
@@ -107,6 +108,13 @@ public final class Snapshot {
     Map<String, Integer> m = new HashMap<>();
     for (NodeInfo n : nodes) for (String i : n.images().keySet()) m.merge(i, 1, Integer::sum);
     return m;
+  }
+
+  /** The same snapshot with the lists of nodes with (anti-)affinity pods already made (the cache keeps them). */
+  public Snapshot withAffinityLists(List<NodeInfo> affinity, List<NodeInfo> requiredAntiAffinity) {
+    this.withAffinity = affinity;
+    this.withRequiredAntiAffinity = requiredAntiAffinity;
+    return this;
   }
 
   /** The same snapshot with the image counts of its nodes already made (the scheduler's cache keeps them). */

@@ -51,6 +51,7 @@ public final class ImageLocality implements PreScorePlugin, ScorePlugin {
 
   @Override
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
+    if (node.images().isEmpty()) return 0; // the sum is 0, below the threshold
     List<Spread> images = state.read(KEY);
     if (images == null || images.isEmpty()) return 0;
     double sum = 0;

@@ -203,16 +203,15 @@ public final class InterPodAffinity implements PreFilterPlugin, FilterPlugin, Pr
   }
 
   @Override
-  public void normalizeScore(CycleState state, PodInfo pod, Map<String, Long> scores) {
-    if (state.read(SCORE_KEY) == null || scores.isEmpty()) return;
+  public void normalizeScore(CycleState state, PodInfo pod, List<NodeInfo> nodes, long[] scores) {
+    if (state.read(SCORE_KEY) == null || scores.length == 0) return;
     long min = Long.MAX_VALUE;
     long max = Long.MIN_VALUE;
-    for (long v : scores.values()) {
+    for (long v : scores) {
       min = Math.min(min, v);
       max = Math.max(max, v);
     }
-    final long lo = min;
-    final long span = max - min;
-    scores.replaceAll((n, v) -> span == 0 ? 0 : (v - lo) * MAX_SCORE / span);
+    long span = max - min;
+    for (int i = 0; i < scores.length; i++) scores[i] = span == 0 ? 0 : (scores[i] - min) * MAX_SCORE / span;
   }
 }

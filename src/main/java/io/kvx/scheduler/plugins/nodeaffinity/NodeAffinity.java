@@ -8,6 +8,7 @@ import io.kvx.scheduler.framework.FilterPlugin;
 import io.kvx.scheduler.framework.NodeInfo;
 import io.kvx.scheduler.framework.PodInfo;
 import io.kvx.scheduler.framework.PreFilterPlugin;
+import io.kvx.scheduler.framework.PreScorePlugin;
 import io.kvx.scheduler.framework.ScorePlugin;
 import io.kvx.scheduler.framework.Selectors;
 import io.kvx.scheduler.framework.Snapshot;
@@ -22,10 +23,11 @@ import java.util.Set;
  * (matchExpressions In/NotIn/Exists/DoesNotExist/Gt/Lt, matchFields on metadata.name) filter;
  * preferredDuringScheduling terms add their weights to the score (NodeAffinityPriority).
  */
-public final class NodeAffinity implements PreFilterPlugin, FilterPlugin, ScorePlugin {
+public final class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
 
   public static final String NAME = "NodeAffinity";
   public static final String REASON = "node(s) didn't match Pod's node affinity/selector";
+  private static final Status REJECTED = Status.unresolvable(REASON).withPlugin(NAME);
 
   @Override
   public String name() {
@@ -39,41 +41,32 @@ public final class NodeAffinity implements PreFilterPlugin, FilterPlugin, ScoreP
 
   @Override
   public Status preFilter(CycleState state, PodInfo pod, Snapshot snapshot) {
-    Map<String, String> sel = pod.spec().getNodeSelector();
-    return (sel == null || sel.isEmpty()) && required(pod) == null ? Status.SKIP : Status.SUCCESS;
+    return pod.nodeSelectorKeys().length == 0 && pod.requiredNodeAffinity() == null ? Status.SKIP : Status.SUCCESS;
   }
 
   @Override
   public Status filter(CycleState state, PodInfo pod, NodeInfo node) {
-    return matches(pod, node) ? Status.SUCCESS : Status.unresolvable(REASON);
+    return matches(pod, node) ? Status.SUCCESS : REJECTED;
   }
 
   /** Whether the node satisfies the pod's nodeSelector and required node affinity. */
   public static boolean matches(PodInfo pod, NodeInfo node) {
-    Map<String, String> sel = pod.spec().getNodeSelector();
-    if (sel != null) {
-      for (Map.Entry<String, String> e : sel.entrySet()) {
-        if (!e.getValue().equals(node.labels().get(e.getKey()))) return false;
-      }
-    }
-    NodeSelector required = required(pod);
+    String[] keys = pod.nodeSelectorKeys();
+    if (keys.length > 0 && !node.matchesSelector(keys, pod.nodeSelectorValues())) return false;
+    NodeSelector required = pod.requiredNodeAffinity();
     return required == null || Selectors.matches(required, node);
   }
 
-  private static NodeSelector required(PodInfo pod) {
-    var a = pod.spec().getAffinity();
-    if (a == null || a.getNodeAffinity() == null) return null;
-    return a.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution();
+  /** Skips Score for a pod without preferred terms, as kube-scheduler's PreScore does. */
+  @Override
+  public Status preScore(CycleState state, PodInfo pod, List<NodeInfo> feasible, Snapshot snapshot) {
+    return pod.preferredNodeAffinity().isEmpty() ? Status.SKIP : Status.SUCCESS;
   }
 
   @Override
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
-    var a = pod.spec().getAffinity();
-    if (a == null || a.getNodeAffinity() == null) return 0;
-    List<PreferredSchedulingTerm> terms = a.getNodeAffinity().getPreferredDuringSchedulingIgnoredDuringExecution();
-    if (terms == null) return 0;
     long sum = 0;
-    for (PreferredSchedulingTerm t : terms) {
+    for (PreferredSchedulingTerm t : pod.preferredNodeAffinity()) {
       if (t.getWeight() != null && t.getWeight() != 0 && t.getPreference() != null
           && Selectors.matches(t.getPreference(), node)) {
         sum += t.getWeight();
@@ -83,7 +76,7 @@ public final class NodeAffinity implements PreFilterPlugin, FilterPlugin, ScoreP
   }
 
   @Override
-  public void normalizeScore(CycleState state, PodInfo pod, Map<String, Long> scores) {
+  public void normalizeScore(CycleState state, PodInfo pod, List<NodeInfo> nodes, long[] scores) {
     ScorePlugin.normalize(scores, false);
   }
 }

@@ -16,6 +16,8 @@ public final class BalancedAllocation implements ScorePlugin {
   public static final String NAME = "NodeResourcesBalancedAllocation";
 
   private final List<NodeResourcesFit.ResourceWeight> resources;
+  private final String[] names;
+  private final int[] kinds;
 
   public BalancedAllocation() {
     this(NodeResourcesFit.DEFAULT_RESOURCES);
@@ -23,6 +25,12 @@ public final class BalancedAllocation implements ScorePlugin {
 
   public BalancedAllocation(List<NodeResourcesFit.ResourceWeight> resources) {
     this.resources = resources.isEmpty() ? NodeResourcesFit.DEFAULT_RESOURCES : resources;
+    this.names = new String[this.resources.size()];
+    this.kinds = new int[names.length];
+    for (int i = 0; i < names.length; i++) {
+      names[i] = this.resources.get(i).name();
+      kinds[i] = NodeResourcesFit.kind(names[i]);
+    }
   }
 
   @Override
@@ -32,21 +40,30 @@ public final class BalancedAllocation implements ScorePlugin {
 
   @Override
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
-    double[] f = new double[resources.size()];
+    // Two passes over the resources (mean, then variance) instead of an array per node.
     int n = 0;
     double sum = 0;
-    for (NodeResourcesFit.ResourceWeight rw : resources) {
-      long cap = node.allocatable().get(rw.name());
-      if (cap == 0) continue;
-      double frac = Math.min(1.0, (double) NodeResourcesFit.requested(node, pod, rw.name()) / cap);
-      f[n++] = frac;
+    for (int i = 0; i < names.length; i++) {
+      double frac = fraction(node, pod, i);
+      if (frac < 0) continue;
+      n++;
       sum += frac;
     }
     if (n == 0) return 0;
     double mean = sum / n;
     double var = 0;
-    for (int i = 0; i < n; i++) var += (f[i] - mean) * (f[i] - mean);
+    for (int i = 0; i < names.length; i++) {
+      double frac = fraction(node, pod, i);
+      if (frac >= 0) var += (frac - mean) * (frac - mean);
+    }
     double std = Math.sqrt(var / n);
     return (long) ((1 - std) * MAX_SCORE);
+  }
+
+  /** The share of resource {@code i} used with the pod placed, at most 1; -1 if the node has none of it. */
+  private double fraction(NodeInfo node, PodInfo pod, int i) {
+    long cap = NodeResourcesFit.allocatable(node, kinds[i], names[i]);
+    if (cap == 0) return -1;
+    return Math.min(1.0, (double) NodeResourcesFit.requested(node, pod, kinds[i], names[i]) / cap);
   }
 }

@@ -36,6 +36,10 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
 
   private final Strategy strategy;
   private final List<ResourceWeight> resources;
+  /** The scored resources as arrays: name, field ({@link #kind}) and weight. */
+  private final String[] names;
+  private final int[] kinds;
+  private final long[] weightOf;
   private final List<ShapePoint> shape;
   private final Set<String> ignored;
   private final Set<String> ignoredGroups;
@@ -48,6 +52,14 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
                           Set<String> ignoredResources, Set<String> ignoredResourceGroups) {
     this.strategy = strategy;
     this.resources = resources.isEmpty() ? DEFAULT_RESOURCES : resources;
+    this.names = new String[this.resources.size()];
+    this.kinds = new int[names.length];
+    this.weightOf = new long[names.length];
+    for (int i = 0; i < names.length; i++) {
+      names[i] = this.resources.get(i).name();
+      kinds[i] = kind(names[i]);
+      weightOf[i] = this.resources.get(i).weight();
+    }
     this.shape = shape.isEmpty() ? List.of(new ShapePoint(0, 10), new ShapePoint(100, 0)) : shape;
     this.ignored = ignoredResources;
     this.ignoredGroups = ignoredResourceGroups;
@@ -70,6 +82,15 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   @Override
   public Status filter(CycleState state, PodInfo pod, NodeInfo node) {
     Resource want = pod.requests();
+    // The common case, from the node's own fields and without a list: everything fits.
+    if (node.requestedPods() + 1 <= node.allocatablePods()
+        && (want.milliCpu() <= 0 || node.requestedMilliCpu() + want.milliCpu() <= node.allocatableMilliCpu())
+        && (want.memory() <= 0 || node.requestedMemory() + want.memory() <= node.allocatableMemory())
+        && (want.ephemeralStorage() <= 0
+            || node.requestedEphemeralStorage() + want.ephemeralStorage() <= node.allocatableEphemeralStorage())
+        && want.scalar().isEmpty()) {
+      return Status.SUCCESS;
+    }
     Resource used = node.requested();
     Resource cap = node.allocatable();
     List<String> reasons = new ArrayList<>();
@@ -102,28 +123,55 @@ public final class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
     long total = 0;
     long weights = 0;
-    for (ResourceWeight rw : resources) {
-      long cap = node.allocatable().get(rw.name());
+    for (int i = 0; i < names.length; i++) {
+      long cap = allocatable(node, kinds[i], names[i]);
       if (cap == 0) continue;
-      long req = requested(node, pod, rw.name());
+      long req = requested(node, pod, kinds[i], names[i]);
       long s = switch (strategy) {
         case LeastAllocated -> req > cap ? 0 : (cap - req) * MAX_SCORE / cap;
         case MostAllocated -> req > cap ? MAX_SCORE : req * MAX_SCORE / cap;
         case RequestedToCapacityRatio -> shapeScore(Math.min(100, req * 100 / cap));
       };
-      total += s * rw.weight();
-      weights += rw.weight();
+      total += s * weightOf[i];
+      weights += weightOf[i];
     }
     return weights == 0 ? 0 : total / weights;
   }
 
-  /** Requested on the node with the pod; cpu and memory count a request of zero as the defaults. */
-  static long requested(NodeInfo node, PodInfo pod, String resource) {
+  /** Which field of a {@link Resource} a name reads: cpu, memory, ephemeral-storage, pods, else a scalar. */
+  static int kind(String resource) {
     return switch (resource) {
-      case Resource.CPU -> node.nonZeroRequested().milliCpu() + pod.nonZeroRequests().milliCpu();
-      case Resource.MEMORY -> node.nonZeroRequested().memory() + pod.nonZeroRequests().memory();
-      default -> node.requested().get(resource) + pod.requests().get(resource);
+      case Resource.CPU -> 0;
+      case Resource.MEMORY -> 1;
+      case Resource.EPHEMERAL_STORAGE -> 2;
+      case Resource.PODS -> 3;
+      default -> 4;
     };
+  }
+
+  static long allocatable(NodeInfo node, int kind, String name) {
+    return switch (kind) {
+      case 0 -> node.allocatableMilliCpu();
+      case 1 -> node.allocatableMemory();
+      case 2 -> node.allocatableEphemeralStorage();
+      case 3 -> node.allocatablePods();
+      default -> node.allocatable().get(name);
+    };
+  }
+
+  /** Requested on the node with the pod; cpu and memory count a request of zero as the defaults. */
+  static long requested(NodeInfo node, PodInfo pod, int kind, String name) {
+    return switch (kind) {
+      case 0 -> node.nonZeroRequestedMilliCpu() + pod.nonZeroRequests().milliCpu();
+      case 1 -> node.nonZeroRequestedMemory() + pod.nonZeroRequests().memory();
+      case 2 -> node.requestedEphemeralStorage() + pod.requests().ephemeralStorage();
+      case 3 -> node.requestedPods() + pod.requests().pods();
+      default -> node.requested().get(name) + pod.requests().get(name);
+    };
+  }
+
+  static long requested(NodeInfo node, PodInfo pod, String resource) {
+    return requested(node, pod, kind(resource), resource);
   }
 
   private long shapeScore(long utilization) {

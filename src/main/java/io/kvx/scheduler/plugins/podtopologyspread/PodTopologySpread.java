@@ -2,7 +2,6 @@ package io.kvx.scheduler.plugins.podtopologyspread;
 
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
-import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.kvx.scheduler.framework.ClusterEvent;
 import io.kvx.scheduler.framework.CycleState;
@@ -93,15 +92,7 @@ public final class PodTopologySpread implements PreFilterPlugin, FilterPlugin, P
     for (Constraint c : cs) if (!node.labels().containsKey(c.key())) return false;
     Constraint first = cs.get(0);
     if (first.honorAffinity() && !NodeAffinity.matches(pod, node)) return false;
-    if (first.honorTaints()) {
-      var tol = pod.spec().getTolerations() == null ? List.<io.fabric8.kubernetes.api.model.Toleration>of()
-          : pod.spec().getTolerations();
-      for (Taint t : node.taints()) {
-        if (("NoSchedule".equals(t.getEffect()) || "NoExecute".equals(t.getEffect()))
-            && !Selectors.tolerated(tol, t)) return false;
-      }
-    }
-    return true;
+    return !first.honorTaints() || pod.toleratesAll(node.taintSet());
   }
 
   private static Counts count(List<Constraint> cs, PodInfo pod, Iterable<NodeInfo> nodes) {
@@ -232,21 +223,20 @@ public final class PodTopologySpread implements PreFilterPlugin, FilterPlugin, P
   }
 
   @Override
-  public void normalizeScore(CycleState state, PodInfo pod, Map<String, Long> scores) {
+  public void normalizeScore(CycleState state, PodInfo pod, List<NodeInfo> nodes, long[] scores) {
     if (state.read(SCORE_KEY) == null) return;
     long min = Long.MAX_VALUE;
     long max = 0;
-    for (long v : scores.values()) {
+    for (long v : scores) {
       if (v < 0) continue;
       min = Math.min(min, v);
       max = Math.max(max, v);
     }
     final long lo = min == Long.MAX_VALUE ? 0 : min;
     final long hi = max;
-    scores.replaceAll((n, v) -> {
-      if (v < 0) return 0L;
-      if (hi == 0) return MAX_SCORE;
-      return MAX_SCORE * (hi + lo - v) / hi;
-    });
+    for (int i = 0; i < scores.length; i++) {
+      long v = scores[i];
+      scores[i] = v < 0 ? 0L : hi == 0 ? MAX_SCORE : MAX_SCORE * (hi + lo - v) / hi;
+    }
   }
 }

@@ -35,7 +35,6 @@ public final class SelectorSpread implements PreScorePlugin, ScorePlugin {
     List<LabelSelector> selectors = snapshot.listers().spreadSelectors(pod);
     if (selectors.isEmpty()) return Status.SKIP;
     state.write(KEY, selectors);
-    recordZones(state, feasible);
     return Status.SUCCESS;
   }
 
@@ -57,38 +56,26 @@ public final class SelectorSpread implements PreScorePlugin, ScorePlugin {
   }
 
   @Override
-  public void normalizeScore(CycleState state, PodInfo pod, Map<String, Long> scores) {
-    // Raw scores are counts of matching pods; zones are looked up through the node names in the state.
-    Map<String, String> zones = state.read(NAME + "/zones");
+  public void normalizeScore(CycleState state, PodInfo pod, List<NodeInfo> nodes, long[] scores) {
+    // Raw scores are counts of matching pods per node; nodes with a zone label also spread over zones.
     long max = 0;
-    for (long v : scores.values()) max = Math.max(max, v);
+    for (long v : scores) max = Math.max(max, v);
     Map<String, Long> perZone = new HashMap<>();
-    if (zones != null) scores.forEach((n, v) -> {
-      String z = zones.get(n);
-      if (z != null) perZone.merge(z, v, Long::sum);
-    });
+    for (int i = 0; i < scores.length; i++) {
+      String z = nodes.get(i).labels().get(ZONE);
+      if (z != null) perZone.merge(z, scores[i], Long::sum);
+    }
     long maxZone = 0;
     for (long v : perZone.values()) maxZone = Math.max(maxZone, v);
-    final long top = max;
-    final long topZone = maxZone;
-    scores.replaceAll((n, v) -> {
-      double s = top == 0 ? MAX_SCORE : (double) MAX_SCORE * (top - v) / top;
-      String z = zones == null ? null : zones.get(n);
+    for (int i = 0; i < scores.length; i++) {
+      long v = scores[i];
+      double s = max == 0 ? MAX_SCORE : (double) MAX_SCORE * (max - v) / max;
+      String z = nodes.get(i).labels().get(ZONE);
       if (z != null && !perZone.isEmpty()) {
-        double zs = topZone == 0 ? MAX_SCORE : (double) MAX_SCORE * (topZone - perZone.get(z)) / topZone;
+        double zs = maxZone == 0 ? MAX_SCORE : (double) MAX_SCORE * (maxZone - perZone.get(z)) / maxZone;
         s = s / 3 + zs * 2 / 3;
       }
-      return (long) s;
-    });
-  }
-
-  /** Records the zone of each feasible node so normalization can spread over zones. */
-  private static void recordZones(CycleState state, List<NodeInfo> feasible) {
-    Map<String, String> zones = new HashMap<>();
-    for (NodeInfo n : feasible) {
-      String z = n.labels().get(ZONE);
-      if (z != null) zones.put(n.name(), z);
+      scores[i] = (long) s;
     }
-    state.write(NAME + "/zones", zones);
   }
 }

@@ -1,7 +1,6 @@
 package io.kvx.scheduler.plugins.tainttoleration;
 
 import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.api.model.Toleration;
 import io.kvx.scheduler.framework.ClusterEvent;
 import io.kvx.scheduler.framework.CycleState;
 import io.kvx.scheduler.framework.FilterPlugin;
@@ -11,9 +10,7 @@ import io.kvx.scheduler.framework.ScorePlugin;
 import io.kvx.scheduler.framework.Selectors;
 import io.kvx.scheduler.framework.Status;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,6 +22,7 @@ public final class TaintToleration implements FilterPlugin, ScorePlugin {
 
   public static final String NAME = "TaintToleration";
   public static final String REASON = "node(s) had untolerated taint(s)";
+  private static final Status REJECTED = Status.unresolvable(REASON).withPlugin(NAME);
 
   @Override
   public String name() {
@@ -38,36 +36,21 @@ public final class TaintToleration implements FilterPlugin, ScorePlugin {
 
   @Override
   public Status filter(CycleState state, PodInfo pod, NodeInfo node) {
-    List<Toleration> tolerations = tolerations(pod);
-    for (Taint t : node.taints()) {
-      if (("NoSchedule".equals(t.getEffect()) || "NoExecute".equals(t.getEffect()))
-          && !Selectors.tolerated(tolerations, t)) {
-        return Status.unresolvable(REASON);
-      }
-    }
-    return Status.SUCCESS;
+    return pod.toleratesAll(node.taintSet()) ? Status.SUCCESS : REJECTED;
   }
 
   @Override
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
-    List<Toleration> prefer = new ArrayList<>();
-    for (Toleration t : tolerations(pod)) {
-      if (t.getEffect() == null || t.getEffect().isEmpty() || "PreferNoSchedule".equals(t.getEffect())) prefer.add(t);
-    }
+    Taint[] prefer = node.taintSet().prefer();
     long n = 0;
-    for (Taint t : node.taints()) {
-      if ("PreferNoSchedule".equals(t.getEffect()) && !Selectors.tolerated(prefer, t)) n++;
+    for (Taint t : prefer) {
+      if (!Selectors.tolerated(pod.preferTolerations(), t)) n++;
     }
     return n;
   }
 
   @Override
-  public void normalizeScore(CycleState state, PodInfo pod, Map<String, Long> scores) {
+  public void normalizeScore(CycleState state, PodInfo pod, List<NodeInfo> nodes, long[] scores) {
     ScorePlugin.normalize(scores, true);
-  }
-
-  private static List<Toleration> tolerations(PodInfo pod) {
-    List<Toleration> t = pod.spec().getTolerations();
-    return t == null ? List.of() : t;
   }
 }
