@@ -31,6 +31,10 @@ public final class ApiClient {
     this.store = store;
   }
 
+  public Vertx vertx() {
+    return vertx;
+  }
+
   public Future<JsonObject> get(ResourceType type, String namespace, String name) {
     return call(type, "get", namespace, name, null, null, null);
   }

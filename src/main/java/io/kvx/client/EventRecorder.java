@@ -4,18 +4,40 @@ import io.kvx.api.Meta;
 import io.kvx.api.Resources;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.logging.Logger;
+
 /**
  * Records core/v1 Events about an object, as client-go's recorder does, so that `kubectl describe`
- * shows them. Fire and forget: a lost event is not worth failing a reconcile for.
+ * shows them. Fire and forget: a lost event is not worth failing a reconcile for. As in Kubernetes,
+ * events are best effort under load: the recorders of one client share a queue of
+ * {@value #QUEUE} events drained at {@value #QPS} events/s with bursts of {@value #BURST} (the
+ * kubelet's --event-qps/--event-burst and kube-scheduler's client defaults); when the queue is full a
+ * new event is dropped, as client-go's broadcaster drops it, so a burst of scheduling or pod creation
+ * never waits on its events.
  */
 public final class EventRecorder {
 
+  private static final Logger LOG = Logger.getLogger(EventRecorder.class.getName());
+  static final int QPS = 50;
+  static final int BURST = 100;
+  static final int QUEUE = 1000;
+  private static final long DRAIN_MS = 1000 / QPS;
+  private static final Map<ApiClient, Sink> SINKS = Collections.synchronizedMap(new WeakHashMap<>());
+
   private final ApiClient client;
   private final String component;
+  private final Sink sink;
 
   public EventRecorder(ApiClient client, String component) {
     this.client = client;
     this.component = component;
+    this.sink = SINKS.computeIfAbsent(client, c -> new Sink(
+        ev -> c.create(Resources.EVENTS, ev.getJsonObject("metadata").getString("namespace"), ev), System::nanoTime,
+        (ms, task) -> c.vertx().setTimer(ms, t -> task.run())));
   }
 
   public void normal(JsonObject about, String reason, String message) {
@@ -41,6 +63,75 @@ public final class EventRecorder {
         .put("source", new JsonObject().put("component", component)).put("reportingComponent", component)
         .put("firstTimestamp", Meta.now()).put("lastTimestamp", Meta.now()).put("eventTime", now).put("count", 1)
         .put("reportingInstance", component).put("action", reason);
-    client.create(Resources.EVENTS, namespace, ev);
+    sink.offer(ev);
+  }
+
+  /** One client's event queue and token bucket. Pure: sending, the clock and timers are handed in. */
+  static final class Sink {
+    private final java.util.function.Consumer<JsonObject> send;
+    private final java.util.function.LongSupplier nanos;
+    private final java.util.function.BiConsumer<Long, Runnable> timer;
+    private final ArrayDeque<JsonObject> queue = new ArrayDeque<>();
+    private double tokens = BURST;
+    private long lastRefill;
+    private boolean draining;
+    private long dropped;
+
+    Sink(java.util.function.Consumer<JsonObject> send, java.util.function.LongSupplier nanos,
+         java.util.function.BiConsumer<Long, Runnable> timer) {
+      this.send = send;
+      this.nanos = nanos;
+      this.timer = timer;
+      this.lastRefill = nanos.getAsLong();
+    }
+
+    synchronized void offer(JsonObject ev) {
+      refill();
+      if (queue.isEmpty() && tokens >= 1) {
+        tokens--;
+        send(ev);
+        return;
+      }
+      if (queue.size() >= QUEUE) {
+        if (dropped++ % 1000 == 0) LOG.fine("events: queue full, dropping (" + dropped + " so far)");
+        return;
+      }
+      queue.add(ev);
+      if (!draining) {
+        draining = true;
+        timer.accept(DRAIN_MS, this::drain);
+      }
+    }
+
+    synchronized void drain() {
+      refill();
+      while (tokens >= 1 && !queue.isEmpty()) {
+        tokens--;
+        send(queue.poll());
+      }
+      if (queue.isEmpty()) {
+        draining = false;
+      } else {
+        timer.accept(DRAIN_MS, this::drain);
+      }
+    }
+
+    private void refill() {
+      long now = nanos.getAsLong();
+      tokens = Math.min(BURST, tokens + (now - lastRefill) / 1e9 * QPS);
+      lastRefill = now;
+    }
+
+    private void send(JsonObject ev) {
+      send.accept(ev);
+    }
+
+    synchronized int queued() {
+      return queue.size();
+    }
+
+    synchronized long dropped() {
+      return dropped;
+    }
   }
 }
