@@ -117,12 +117,22 @@ public final class HttpApi {
   }
 
   private void count(String verb, String resource, int code, long startNanos) {
-    String v = verb.toUpperCase();
-    Counter.builder("apiserver_request_total").tag("verb", v).tag("resource", resource)
-        .tag("code", String.valueOf(code)).register(meters).increment();
-    Timer.builder("apiserver_request_duration_seconds").tag("verb", v).tag("resource", resource)
-        .publishPercentileHistogram().register(meters).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    // The registry's lookup builds and hashes a tagged id per call; the pair is found once per verb/resource/code.
+    RequestMeters m = requestMeters.computeIfAbsent(verb + ' ' + resource + ' ' + code, k -> {
+      String v = verb.toUpperCase();
+      return new RequestMeters(Counter.builder("apiserver_request_total").tag("verb", v).tag("resource", resource)
+          .tag("code", String.valueOf(code)).register(meters),
+          Timer.builder("apiserver_request_duration_seconds").tag("verb", v).tag("resource", resource)
+              .publishPercentileHistogram().register(meters));
+    });
+    m.total().increment();
+    m.duration().record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
+
+  private record RequestMeters(Counter total, Timer duration) { }
+
+  /** This instance's meters by "verb resource code". */
+  private final Map<String, RequestMeters> requestMeters = new java.util.concurrent.ConcurrentHashMap<>();
 
   private static int code(Throwable t) {
     return t instanceof ApiError e ? e.code() : 500;
@@ -199,19 +209,28 @@ public final class HttpApi {
 
   /** JSON, YAML or (for json-patch) a JSON array wrapped as {"patch": [...]}. Protobuf is not decoded yet. */
   JsonObject decodeBody(RoutingContext ctx, String contentType, boolean jsonPatch) {
-    String text = ctx.body() == null ? null : ctx.body().asString();
-    if (text == null || text.isBlank()) return null;
+    Buffer bytes = ctx.body() == null ? null : ctx.body().buffer();
+    if (bytes == null || isBlank(bytes)) return null;
     String ct = contentType == null ? "application/json" : contentType.toLowerCase();
     try {
-      if (ct.startsWith("application/vnd.kubernetes.protobuf")) return Protobuf.decode(ctx.body().buffer().getBytes());
-      if (jsonPatch) return new JsonObject().put("patch", new JsonArray(text));
-      if (ct.contains("yaml")) return Json.fromYaml(text);
-      return new JsonObject(text);
+      if (ct.startsWith("application/vnd.kubernetes.protobuf")) return Protobuf.decode(bytes.getBytes());
+      if (jsonPatch) return new JsonObject().put("patch", new JsonArray(ctx.body().asString()));
+      if (ct.contains("yaml")) return Json.fromYaml(ctx.body().asString());
+      // Parsed from the UTF-8 bytes as they came, not through a String first.
+      return new JsonObject(bytes);
     } catch (DecodeException e) {
       throw ApiError.badRequest("the request body is not valid JSON: " + e.getMessage());
     } catch (ClassCastException e) {
       throw ApiError.badRequest("the request body is not a JSON object");
     }
+  }
+
+  private static boolean isBlank(Buffer b) {
+    for (int i = 0; i < b.length(); i++) {
+      byte c = b.getByte(i);
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+    }
+    return true;
   }
 
   private void writeObject(RoutingContext ctx, int status, ApiRequest req, JsonObject obj) {
@@ -260,7 +279,8 @@ public final class HttpApi {
     if (accept != null && accept.startsWith("application/yaml")) {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml").end(Json.toYaml(obj));
     } else {
-      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(obj.encode());
+      // Encoded straight into bytes, not into a String that end() then converts.
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(obj.toBuffer());
     }
   }
 

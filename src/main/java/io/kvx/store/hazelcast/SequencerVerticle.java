@@ -69,6 +69,7 @@ public final class SequencerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     hz = Services.of(vertx).hazelcast();
+    io.kvx.bus.HandedOverJson.register(vertx); // the codec of the store's write requests
     memberId = hz.getCluster().getLocalMember().getUuid().toString();
     objects = hz.getMap(Addresses.OBJECTS_MAP);
     changeLog = hz.getRingbuffer(Addresses.CHANGE_LOG);
