@@ -335,7 +335,11 @@ public final class SequencerVerticle extends VerticleBase {
         }
       }
       removals.add(Future.fromCompletionStage(objects.putAllAsync(puts), context));
-      removals.add(Future.fromCompletionStage(meta.setAsync(REVISION, changes.getLast().revision()), context));
+      // The revision kept apart from the objects is needed only when a delete leaves no object carrying it:
+      // after a batch of creates and updates the map's newest resourceVersion is the batch's last revision.
+      if (changes.stream().anyMatch(c -> c.type().equals(WatchEvent.DELETED))) {
+        removals.add(Future.fromCompletionStage(meta.setAsync(REVISION, changes.getLast().revision()), context));
+      }
       return Future.all(removals).mapEmpty();
     });
   }
