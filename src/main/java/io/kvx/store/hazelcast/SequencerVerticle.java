@@ -282,6 +282,12 @@ public final class SequencerVerticle extends VerticleBase {
         }
       } catch (ApiError e) {
         msg.fail(e.code(), e.toStatus().encode());
+      } catch (RuntimeException e) {
+        // A request the sequencer cannot read (the Sequencer checks and copies before it changes any state):
+        // that request fails, the rest of the batch goes on.
+        LOG.warning("sequencer: refused a malformed " + req.getString("op") + " request: " + e);
+        msg.fail(500, new ApiError(ApiError.Reason.InternalError, "Internal error occurred: " + e).toStatus()
+            .encode());
       }
     }
     if (changes.isEmpty()) return;
