@@ -41,8 +41,11 @@ public final class Json {
   public static JsonObject normalize(ResourceType type, JsonObject obj) {
     if (type.model() == null) return obj;
     try {
-      // Through text: Vert.x JSON may hold nested JsonObject/JsonArray values, which are not maps.
-      Object typed = MAPPER.readValue(obj.encode(), type.model());
+      // Through Jackson's token buffer, not text, when the tree holds only JSON values (JsonObject/JsonArray
+      // unwrapped to their maps and lists); anything else (an Instant, bytes) goes through Vert.x's encoding.
+      Object plain = plain(obj);
+      Object typed = plain != null ? MAPPER.convertValue(plain, type.model()) : MAPPER.readValue(obj.encode(),
+          type.model());
       // Back to maps through Jackson's token buffer: no text written and parsed again.
       @SuppressWarnings("unchecked")
       Map<String, Object> map = MAPPER.convertValue(typed, Map.class);
@@ -51,6 +54,43 @@ public final class Json {
       throw ApiError.badRequest(type.kind() + " in version \"" + type.version() + "\" cannot be handled as a "
           + type.kind() + ": " + describe(e));
     }
+  }
+
+  /**
+   * The same tree as plain maps and lists (sharing the leaves), or null if it holds a value that is not JSON as
+   * such. Unchanged maps and lists are returned as they are.
+   */
+  static Object plain(Object v) {
+    if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long
+        || v instanceof Double || v instanceof Float || v instanceof java.math.BigInteger
+        || v instanceof java.math.BigDecimal || v instanceof Short || v instanceof Byte) {
+      return v;
+    }
+    if (v instanceof JsonObject o) return plain(o.getMap());
+    if (v instanceof io.vertx.core.json.JsonArray a) return plain(a.getList());
+    if (v instanceof Map<?, ?> m) {
+      Map<Object, Object> out = null;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!(e.getKey() instanceof String)) return null;
+        Object p = plain(e.getValue());
+        if (p == null && e.getValue() != null) return null;
+        if (p != e.getValue() && out == null) out = new java.util.LinkedHashMap<>(m);
+        if (out != null) out.put(e.getKey(), p);
+      }
+      return out != null ? out : m;
+    }
+    if (v instanceof java.util.List<?> l) {
+      java.util.List<Object> out = null;
+      for (int i = 0; i < l.size(); i++) {
+        Object x = l.get(i);
+        Object p = plain(x);
+        if (p == null && x != null) return null;
+        if (p != x && out == null) out = new java.util.ArrayList<>(l);
+        if (out != null) out.set(i, p);
+      }
+      return out != null ? out : l;
+    }
+    return null;
   }
 
   /** Parses a YAML document (a request body) into JSON. */

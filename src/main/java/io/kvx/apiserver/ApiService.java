@@ -537,7 +537,10 @@ public final class ApiService {
 
   /** A custom resource read through one of its versions says that version (conversion strategy None). */
   public JsonObject present(ResourceType type, JsonObject obj) {
-    if (type.isCustom() && obj != null) obj.put("apiVersion", type.apiVersion());
+    // A copy: the object may be the watch cache's own, shared with every reader.
+    if (type.isCustom() && obj != null && !type.apiVersion().equals(obj.getString("apiVersion"))) {
+      return obj.copy().put("apiVersion", type.apiVersion());
+    }
     return obj;
   }
 
@@ -837,7 +840,8 @@ public final class ApiService {
     if (r.param("gracePeriodSeconds") != null) grace = (long) parseInt(r.param("gracePeriodSeconds"), "gracePeriodSeconds");
     Long graceRequested = grace;
     String key = key(r, r.name());
-    return retryConflicts(preRv == 0, () -> store.get(key).compose(old -> {
+    // A copy: the store's get hands out the watch cache's own object, which readers and watchers share.
+    return retryConflicts(preRv == 0, () -> store.get(key).map(JsonObject::copy).compose(old -> {
       if (preUid != null && !preUid.equals(Meta.uid(old))) {
         throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: UID in "
             + "precondition: " + preUid + ", UID in object meta: " + Meta.uid(old));
@@ -942,7 +946,8 @@ public final class ApiService {
           "FieldValueRequired", "Required value")));
     }
     String key = key(r, r.name());
-    return store.get(key).compose(pod -> {
+    // A copy: the store's get hands out the watch cache's own object, which readers and watchers share.
+    return store.get(key).map(JsonObject::copy).compose(pod -> {
       JsonObject spec = pod.getJsonObject("spec");
       if (spec.getString("nodeName") != null) {
         throw ApiError.conflict("", "pods/binding", r.name(), "pod " + r.name() + " is already assigned to node \""

@@ -141,18 +141,29 @@ public final class HttpApi {
   }
 
   private void count(Labels labels, int code, long startNanos) {
-    List<io.micrometer.core.instrument.Tag> tags = labels.tags();
-    Counter.builder("apiserver_request_total").tags(tags).tag("code", String.valueOf(code)).register(meters)
-        .increment();
-    Timer.builder("apiserver_request_duration_seconds").tags(tags).publishPercentileHistogram().register(meters)
-        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    // The registry's lookup builds and hashes a tagged id per call; the pair is found once per labels and code.
+    RequestMeters m = requestMeters.computeIfAbsent(new MeterKey(labels, code), k -> {
+      List<io.micrometer.core.instrument.Tag> tags = labels.tags();
+      return new RequestMeters(Counter.builder("apiserver_request_total").tags(tags).tag("code", String.valueOf(code))
+          .register(meters), Timer.builder("apiserver_request_duration_seconds").tags(tags)
+          .publishPercentileHistogram().register(meters));
+    });
+    m.total().increment();
+    m.duration().record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
+
+  private record MeterKey(Labels labels, int code) { }
 
   /** The gauge of open watches with these labels (one per registry: every API server instance of a JVM adds to it). */
   private AtomicInteger watchGauge(Labels labels) {
     return WATCH_COUNTS.computeIfAbsent(meters, m -> new java.util.concurrent.ConcurrentHashMap<>())
         .computeIfAbsent(labels, l -> meters.gauge("apiserver_longrunning_requests", l.tags(), new AtomicInteger()));
   }
+
+  private record RequestMeters(Counter total, Timer duration) { }
+
+  /** This instance's meters by labels and code. */
+  private final Map<MeterKey, RequestMeters> requestMeters = new java.util.concurrent.ConcurrentHashMap<>();
 
   private static int code(Throwable t) {
     return t instanceof ApiError e ? e.code() : 500;
@@ -229,19 +240,28 @@ public final class HttpApi {
 
   /** JSON, YAML or (for json-patch) a JSON array wrapped as {"patch": [...]}. Protobuf is not decoded yet. */
   JsonObject decodeBody(RoutingContext ctx, String contentType, boolean jsonPatch) {
-    String text = ctx.body() == null ? null : ctx.body().asString();
-    if (text == null || text.isBlank()) return null;
+    Buffer bytes = ctx.body() == null ? null : ctx.body().buffer();
+    if (bytes == null || isBlank(bytes)) return null;
     String ct = contentType == null ? "application/json" : contentType.toLowerCase();
     try {
-      if (ct.startsWith("application/vnd.kubernetes.protobuf")) return Protobuf.decode(ctx.body().buffer().getBytes());
-      if (jsonPatch) return new JsonObject().put("patch", new JsonArray(text));
-      if (ct.contains("yaml")) return Json.fromYaml(text);
-      return new JsonObject(text);
+      if (ct.startsWith("application/vnd.kubernetes.protobuf")) return Protobuf.decode(bytes.getBytes());
+      if (jsonPatch) return new JsonObject().put("patch", new JsonArray(ctx.body().asString()));
+      if (ct.contains("yaml")) return Json.fromYaml(ctx.body().asString());
+      // Parsed from the UTF-8 bytes as they came, not through a String first.
+      return new JsonObject(bytes);
     } catch (DecodeException e) {
       throw ApiError.badRequest("the request body is not valid JSON: " + e.getMessage());
     } catch (ClassCastException e) {
       throw ApiError.badRequest("the request body is not a JSON object");
     }
+  }
+
+  private static boolean isBlank(Buffer b) {
+    for (int i = 0; i < b.length(); i++) {
+      byte c = b.getByte(i);
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+    }
+    return true;
   }
 
   private void writeObject(RoutingContext ctx, int status, ApiRequest req, JsonObject obj) {
@@ -290,7 +310,8 @@ public final class HttpApi {
     if (accept != null && accept.startsWith("application/yaml")) {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml").end(Json.toYaml(obj));
     } else {
-      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(obj.encode());
+      // Encoded straight into bytes, not into a String that end() then converts.
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(obj.toBuffer());
     }
   }
 
@@ -447,7 +468,7 @@ public final class HttpApi {
         finish.run();
         return;
       }
-      if (req.type().isCustom() && !ev.type().equals(WatchEvent.BOOKMARK)) object = api.present(req.type(), object.copy());
+      if (req.type().isCustom() && !ev.type().equals(WatchEvent.BOOKMARK)) object = api.present(req.type(), object);
       if (table) {
         object = Tables.table(req.type(), List.of(object), null, null, req.param("includeObject"));
       }

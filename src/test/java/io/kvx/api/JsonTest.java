@@ -58,4 +58,28 @@ class JsonTest {
     assertEquals("2", String.valueOf(c.getJsonObject("resources").getJsonObject("limits").getValue("cpu")));
     assertEquals(8080, c.getJsonObject("readinessProbe").getJsonObject("httpGet").getValue("port"));
   }
+
+  @Test
+  void aTreeHoldingValuesThatAreNotJsonAsSuchIsNormalizedAsItsJsonText() {
+    ResourceType cm = Resources.builtIn("", "configmaps");
+    java.time.Instant at = java.time.Instant.parse("2026-11-24T05:00:00Z");
+    JsonObject out = Json.normalize(cm, new JsonObject().put("metadata", new JsonObject().put("name", "c")
+        .put("annotations", new JsonObject().put("at", at))).put("data", new JsonObject().put("k", "v")));
+    assertEquals("2026-11-24T05:00:00Z", out.getJsonObject("metadata").getJsonObject("annotations").getString("at"));
+    assertEquals("v", out.getJsonObject("data").getString("k"));
+  }
+
+  @Test
+  void aParsedBodyAndTheSameTreeBuiltInCodeNormalizeAlike() {
+    String text = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"b\"}},"
+        + "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"ports\":[{\"containerPort\":80}],"
+        + "\"resources\":{\"limits\":{\"cpu\":0.5,\"memory\":\"64Mi\"}}}],\"terminationGracePeriodSeconds\":30}}";
+    JsonObject parsed = new JsonObject(text);
+    JsonObject copied = parsed.copy(); // nested values become JsonObject/JsonArray instead of maps and lists
+    assertEquals(Json.normalize(Resources.PODS, parsed), Json.normalize(Resources.PODS, copied));
+    JsonObject c = Json.normalize(Resources.PODS, copied).getJsonObject("spec").getJsonArray("containers")
+        .getJsonObject(0);
+    assertEquals(80, c.getJsonArray("ports").getJsonObject(0).getInteger("containerPort"));
+    assertEquals("0.5", String.valueOf(c.getJsonObject("resources").getJsonObject("limits").getValue("cpu")));
+  }
 }

@@ -38,7 +38,11 @@ public final class SqliteLog implements DurableLog {
     } catch (java.io.IOException e) {
       throw new SQLException("cannot create " + file.getParent(), e);
     }
-    conn = DriverManager.getConnection("jdbc:sqlite:" + file);
+    // No generated keys: the driver would otherwise prepare and run "select last_insert_rowid()" after every
+    // executeUpdate (the revision row of each batch), a statement nothing here reads.
+    org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
+    config.setGetGeneratedKeys(false);
+    conn = DriverManager.getConnection("jdbc:sqlite:" + file, config.toProperties());
     try (Statement s = conn.createStatement()) {
       // Must precede the first table; an older file without it is converted once by VACUUM.
       s.execute("PRAGMA auto_vacuum=INCREMENTAL");

@@ -96,6 +96,7 @@ public final class HazelcastStore implements Store {
   public HazelcastStore(Vertx vertx, HazelcastInstance hz, int historyCount, long historyAgeMillis) {
     this.vertx = vertx;
     this.hz = hz;
+    io.kvx.bus.HandedOverJson.register(vertx);
     IMap<String, String> objects = hz.getMap(Addresses.OBJECTS_MAP);
     this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historyCount,
         historyAgeMillis);
@@ -369,7 +370,10 @@ public final class HazelcastStore implements Store {
     }
     String address = target == null ? Addresses.STORE_WRITE : Addresses.storeWrite(target);
     long timeout = target == null ? FIND_LEADER_TIMEOUT_MS : WRITE_TIMEOUT_MS;
-    vertx.eventBus().<JsonObject>request(address, request, new DeliveryOptions().setSendTimeout(timeout))
+    // Handed over, not copied: nothing here changes a request once sent (a retry sends it unchanged), and the
+    // sequencer copies the object it keeps.
+    vertx.eventBus().<JsonObject>request(address, request, new DeliveryOptions().setSendTimeout(timeout)
+            .setCodecName(io.kvx.bus.HandedOverJson.NAME))
         .onComplete(ar -> {
           if (!pending.remove(pr)) return; // settled by memberGone()
           if (ar.succeeded()) {

@@ -69,6 +69,7 @@ public final class SequencerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     hz = Services.of(vertx).hazelcast();
+    io.kvx.bus.HandedOverJson.register(vertx); // the codec of the store's write requests
     memberId = hz.getCluster().getLocalMember().getUuid().toString();
     objects = hz.getMap(Addresses.OBJECTS_MAP);
     changeLog = hz.getRingbuffer(Addresses.CHANGE_LOG);
@@ -281,6 +282,12 @@ public final class SequencerVerticle extends VerticleBase {
         }
       } catch (ApiError e) {
         msg.fail(e.code(), e.toStatus().encode());
+      } catch (RuntimeException e) {
+        // A request the sequencer cannot read (the Sequencer checks and copies before it changes any state):
+        // that request fails, the rest of the batch goes on.
+        LOG.warning("sequencer: refused a malformed " + req.getString("op") + " request: " + e);
+        msg.fail(500, new ApiError(ApiError.Reason.InternalError, "Internal error occurred: " + e).toStatus()
+            .encode());
       }
     }
     if (changes.isEmpty()) return;
@@ -334,7 +341,11 @@ public final class SequencerVerticle extends VerticleBase {
         }
       }
       removals.add(Future.fromCompletionStage(objects.putAllAsync(puts), context));
-      removals.add(Future.fromCompletionStage(meta.setAsync(REVISION, changes.getLast().revision()), context));
+      // The revision kept apart from the objects is needed only when a delete leaves no object carrying it:
+      // after a batch of creates and updates the map's newest resourceVersion is the batch's last revision.
+      if (changes.stream().anyMatch(c -> c.type().equals(WatchEvent.DELETED))) {
+        removals.add(Future.fromCompletionStage(meta.setAsync(REVISION, changes.getLast().revision()), context));
+      }
       return Future.all(removals).mapEmpty();
     });
   }
