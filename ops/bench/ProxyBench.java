@@ -79,6 +79,7 @@ public class ProxyBench {
     Proxier nft = start(vertx, ctx, options("nftables", 0), Map.of("web", BACKENDS, "web1", BACKENDS.subList(0, 1)));
     ProxyOptions uo = options("userspace", 1);
     uo.userspaceWorkers = Integer.getInteger("bench.proxyWorkers", 0); // as many as nginx's and haproxy's
+    uo.userspaceSocketRelay = !Boolean.getBoolean("bench.pipelineRelay");
     Proxier user = start(vertx, ctx, uo, Map.of("web", BACKENDS));
     Supplier<List<Long>> none = List::of;
     Supplier<List<Long>> self = () -> List.of(ProcessHandle.current().pid());
@@ -92,7 +93,8 @@ public class ProxyBench {
         new Target("userspace/3", "http://" + clusterIp(1, "web") + "/",
             "kvx userspace (Netty relay in this JVM, " + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
                 + ", " + (uo.userspaceWorkers > 0 ? uo.userspaceWorkers : Runtime.getRuntime().availableProcessors())
-                + " TCP event loop(s), JIT " + jit() + ") over the 3 backends", self),
+                + " TCP event loop(s), " + (uo.userspaceSocketRelay ? "socket" : "pipeline") + " relay, JIT " + jit()
+                + ") over the 3 backends", self),
         new Target("nginx/3", "http://" + NET + ".51.1:8081/",
             "nginx " + version("nginx", "-v") + " stream proxy in the node over the 3 backends",
             () -> tree(work + "/nginx-lb.pid")),

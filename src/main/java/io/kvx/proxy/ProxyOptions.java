@@ -31,6 +31,11 @@ public final class ProxyOptions {
    * 0: one per CPU this JVM may run on.
    */
   public int userspaceWorkers = 0;
+  /**
+   * Userspace mode on native epoll: established TCP pairs relay as bare sockets on the event loop's
+   * epoll set (one recv and one send per message); false: through Netty pipelines.
+   */
+  public boolean userspaceSocketRelay = true;
   /** Userspace UDP sessions without traffic for this long are closed. */
   public int udpIdleSeconds = 60;
   /** HOST:PORT where the active proxy serves /metrics and /healthz, as kube-proxy does; empty: off. */
@@ -51,6 +56,7 @@ public final class ProxyOptions {
     o.ipvsScheduler = c.getString("ipvsScheduler", o.ipvsScheduler);
     o.udpIdleSeconds = c.getInteger("udpIdleSeconds", o.udpIdleSeconds);
     o.userspaceWorkers = c.getInteger("userspaceWorkers", o.userspaceWorkers);
+    o.userspaceSocketRelay = c.getBoolean("userspaceSocketRelay", o.userspaceSocketRelay);
     o.libnftables = c.getBoolean("libnftables", o.libnftables);
     o.metricsBindAddress = c.getString("metricsBindAddress", o.metricsBindAddress);
     return o;

@@ -28,10 +28,13 @@ import java.util.concurrent.TimeUnit;
  * does not answer within the connect timeout is skipped for the next one, which kernel-mode proxies
  * cannot do. With no endpoints the connection is closed at once.
  * <p>
- * Plain Netty channels on the userspace mode's own event loops (native epoll when available): accepted
- * connections are spread over every loop, each backend connection lives on its client's loop, buffers
- * (pooled, direct, from the loop thread's cache) pass from one channel to the other without copies,
- * and a side whose peer cannot keep up stops reading until the peer is writable again.
+ * Netty channels on the userspace mode's own event loops (native epoll when available) accept and
+ * connect: accepted connections are spread over every loop, each backend connection lives on its
+ * client's loop. Once both are up, on epoll the pair is handed to {@link EpollRelay} (bare sockets on
+ * the loop's epoll set: one recv and one send per message); otherwise (NIO, or
+ * {@code userspaceSocketRelay: false}) a {@link Relay} handler on each side passes buffers (pooled,
+ * direct) to the other without copies. Either way a side whose peer cannot keep up stops reading
+ * until the peer has taken what is pending.
  */
 final class TcpPortProxy implements PortProxy {
 
@@ -48,10 +51,13 @@ final class TcpPortProxy implements PortProxy {
   /** Vert.x's transport: native epoll channels where available, NIO otherwise. */
   private final Transport transport;
   private final List<Channel> servers = new ArrayList<>();
+  /** Established pairs relay on the bare epoll set ({@link EpollRelay}) rather than through pipelines. */
+  private final boolean socketRelay;
 
-  TcpPortProxy(Vertx vertx, EventLoopGroup group, ServiceView view) throws Exception {
+  TcpPortProxy(Vertx vertx, EventLoopGroup group, ServiceView view, boolean socketRelay) throws Exception {
     balancer.update(view.endpoints(), view.port().affinitySeconds());
     this.group = group;
+    this.socketRelay = socketRelay;
     transport = ((VertxInternal) vertx).transport();
     try {
       listen(view.port().clusterIP(), view.port().port());
@@ -102,11 +108,15 @@ final class TcpPortProxy implements PortProxy {
       }
       Channel out = f.channel();
       balancer.used(clientIp, ep, System.currentTimeMillis());
-      in.pipeline().addLast(new Relay(out));
       if (!in.isActive()) {
         out.close();
         return;
       }
+      if (socketRelay && EpollRelay.usable(in, out)) {
+        EpollRelay.start(in, out);
+        return;
+      }
+      in.pipeline().addLast(new Relay(out));
       in.config().setAutoRead(true);
       out.config().setAutoRead(true);
     });
@@ -120,18 +130,24 @@ final class TcpPortProxy implements PortProxy {
       this.peer = peer;
     }
 
+    /*
+     * Writes go straight to the peer's transport (Channel.unsafe(), on the loop both channels share):
+     * the peer's pipeline holds only its own Relay, an inbound handler, so there is nothing to pass
+     * on the way out, as Netty's own splice does.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      peer.write(msg, peer.voidPromise());
+      Channel.Unsafe out = peer.unsafe();
+      out.write(msg, peer.voidPromise());
       if (!peer.isWritable()) {
-        peer.flush();
+        out.flush();
         ctx.channel().config().setAutoRead(false);
       }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-      peer.flush();
+      peer.unsafe().flush();
     }
 
     @Override

@@ -94,7 +94,7 @@ public final class UserspaceMode implements ProxyMode {
         boolean udp = v.port().protocol().equalsIgnoreCase("UDP");
         if (!udp && !v.port().protocol().equalsIgnoreCase("TCP")) continue; // SCTP: not in userspace
         proxies.put(v.port().name(), udp ? new UdpPortProxy(vertx, v, options.udpIdleSeconds)
-            : new TcpPortProxy(vertx, workers, v));
+            : new TcpPortProxy(vertx, workers, v, options.userspaceSocketRelay));
         programmed.put(v.port().name(), v.port());
       }
     }

@@ -1,0 +1,212 @@
+package io.kvx.proxy.userspace;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
+import io.netty.util.concurrent.FastThreadLocal;
+
+import java.io.IOException;
+
+/**
+ * Relays an established client/backend pair straight on the event loop's epoll set, without a Netty
+ * pipeline: once both connections are up, their channels are deregistered and each socket is
+ * registered again as a bare {@link EpollIoHandle}. Per message that leaves one recv into the loop's
+ * scratch buffer and one send to the peer (nginx's stream proxy makes the same two calls), without
+ * per-message buffers, outbound queues, promises or handler calls.
+ * <p>
+ * Level-triggered, as Netty's own sockets: a side is read while its peer has nothing pending. A send
+ * that takes only part of a message keeps the rest in a buffer of the peer's, stops reading this side
+ * and waits for the peer to become writable (back-pressure, as the pipeline relay's autoRead). End of
+ * input on one side shuts the other side's output once its pending bytes are written (half-close
+ * passes through); when both inputs have ended, or on any error or hang-up, both sockets are closed.
+ */
+final class EpollRelay {
+
+  private static final int SCRATCH_BYTES = 64 * 1024;
+  private static final EpollIoOps READ = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLRDHUP);
+  private static final int EPOLLHUP = 0x010;
+
+  /** One read buffer per event-loop thread: a message is sent on before the next is read. */
+  private static final FastThreadLocal<ByteBuf> SCRATCH = new FastThreadLocal<>() {
+    @Override
+    protected ByteBuf initialValue() {
+      return PooledByteBufAllocator.DEFAULT.directBuffer(SCRATCH_BYTES, SCRATCH_BYTES);
+    }
+
+    @Override
+    protected void onRemoval(ByteBuf value) {
+      value.release();
+    }
+  };
+
+  private EpollRelay() {
+  }
+
+  /** Both channels native epoll sockets on one epoll event loop, with raw memory access. */
+  static boolean usable(Channel in, Channel out) {
+    return in instanceof EpollSocketChannel && out instanceof EpollSocketChannel
+        && in.eventLoop() == out.eventLoop() && in.eventLoop() instanceof IoEventLoop
+        && in.eventLoop().inEventLoop() && SCRATCH.get().hasMemoryAddress();
+  }
+
+  /**
+   * Takes over both connected sockets (neither has read anything yet: autoRead is off). Called on
+   * their event loop.
+   */
+  static void start(Channel in, Channel out) {
+    Side client = new Side((Socket) ((EpollSocketChannel) in).fd());
+    Side backend = new Side((Socket) ((EpollSocketChannel) out).fd());
+    client.peer = backend;
+    backend.peer = client;
+    IoEventLoop loop = (IoEventLoop) in.eventLoop();
+    ChannelFuture first = in.deregister();
+    out.deregister().addListener(f -> {
+      if (!first.isSuccess() || !f.isSuccess()) {
+        client.closePair();
+        return;
+      }
+      client.register(loop);
+      backend.register(loop);
+    });
+  }
+
+  /** One socket of the pair. */
+  private static final class Side implements EpollIoHandle {
+    final Socket socket;
+    Side peer;
+    IoRegistration registration;
+    /** Bytes read from the peer that this socket has not taken yet. */
+    ByteBuf pending;
+    /** This socket's input has ended. */
+    boolean inputEnded;
+    boolean closed;
+    EpollIoOps ops = READ;
+
+    Side(Socket socket) {
+      this.socket = socket;
+    }
+
+    @Override
+    public FileDescriptor fd() {
+      return socket;
+    }
+
+    void register(IoEventLoop loop) {
+      if (closed) return;
+      loop.register(this).addListener(f -> {
+        if (!f.isSuccess()) {
+          closePair();
+          return;
+        }
+        registration = (IoRegistration) f.getNow();
+        if (closed) {
+          registration.cancel();
+          return;
+        }
+        registration.submit(ops);
+      });
+    }
+
+    private void interest(EpollIoOps wanted) {
+      if (wanted.equals(ops)) return;
+      ops = wanted;
+      if (registration != null) registration.submit(wanted);
+    }
+
+    @Override
+    public void handle(IoRegistration reg, IoEvent event) {
+      if (closed) return;
+      EpollIoOps ready = ((EpollIoEvent) event).ops();
+      try {
+        if (ready.contains(EpollIoOps.EPOLLOUT)) writePending();
+        if ((ready.contains(EpollIoOps.EPOLLIN) || ready.contains(EpollIoOps.EPOLLRDHUP)) && !inputEnded
+            && peer.pending == null) {
+          read();
+        }
+        if (ready.contains(EpollIoOps.EPOLLERR) || (ready.value() & EPOLLHUP) != 0) closePair();
+      } catch (IOException e) {
+        closePair(); // reset, broken pipe: the other side gets a close, as a kernel proxy would pass the reset
+      }
+    }
+
+    private void read() throws IOException {
+      ByteBuf scratch = SCRATCH.get();
+      long address = scratch.memoryAddress();
+      int n = socket.recvAddress(address, 0, SCRATCH_BYTES);
+      if (n > 0) {
+        int sent = peer.socket.sendAddress(address, 0, n);
+        if (sent < n) {
+          // the peer is full: keep the rest for it and stop reading here until it has taken it
+          ByteBuf rest = PooledByteBufAllocator.DEFAULT.directBuffer(n - sent);
+          rest.writeBytes(scratch, sent, n - sent);
+          peer.pending = rest;
+          interest(ops.without(READ));
+          peer.interest(peer.ops.with(EpollIoOps.EPOLLOUT));
+        }
+      } else if (n < 0) {
+        inputEnded = true;
+        interest(ops.without(READ));
+        if (peer.inputEnded) {
+          closePair();
+        } else if (peer.pending == null) {
+          peer.socket.shutdown(false, true);
+        }
+      }
+    }
+
+    /** Writes what the peer read and this socket could not take; then the peer may read again. */
+    private void writePending() throws IOException {
+      ByteBuf p = pending;
+      if (p == null) {
+        interest(ops.without(EpollIoOps.EPOLLOUT));
+        return;
+      }
+      int sent = socket.sendAddress(p.memoryAddress(), p.readerIndex(), p.writerIndex());
+      p.skipBytes(sent);
+      if (p.isReadable()) return;
+      p.release();
+      pending = null;
+      interest(ops.without(EpollIoOps.EPOLLOUT));
+      if (peer.inputEnded) {
+        socket.shutdown(false, true);
+      } else {
+        peer.interest(peer.ops.with(READ));
+      }
+    }
+
+    void closePair() {
+      closeSide();
+      peer.closeSide();
+    }
+
+    private void closeSide() {
+      if (closed) return;
+      closed = true;
+      if (pending != null) {
+        pending.release();
+        pending = null;
+      }
+      if (registration != null) registration.cancel();
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already gone
+      }
+    }
+
+    @Override
+    public void close() {
+      closePair(); // the event loop is shutting down
+    }
+  }
+}
