@@ -28,7 +28,9 @@ import java.io.IOException;
  * that takes only part of a message keeps the rest in a buffer of the peer's, stops reading this side
  * and waits for the peer to become writable (back-pressure, as the pipeline relay's autoRead). End of
  * input on one side shuts the other side's output once its pending bytes are written (half-close
- * passes through); when both inputs have ended, or on any error or hang-up, both sockets are closed.
+ * passes through); a socket closes once both its directions are done. A hang-up (the other end closed
+ * after this side's output was shut) hands what is left to read to the peer and closes the socket; an
+ * error (reset) closes both.
  */
 final class EpollRelay {
 
@@ -89,6 +91,8 @@ final class EpollRelay {
     ByteBuf pending;
     /** This socket's input has ended. */
     boolean inputEnded;
+    /** This socket's output is shut (everything the peer sent has been written). */
+    boolean outputShut;
     boolean closed;
     EpollIoOps ops = READ;
 
@@ -128,60 +132,95 @@ final class EpollRelay {
       if (closed) return;
       EpollIoOps ready = ((EpollIoEvent) event).ops();
       try {
+        if (ready.contains(EpollIoOps.EPOLLERR)) {
+          closePair(); // reset: the other side gets a close, as the peer would have seen the reset
+          return;
+        }
         if (ready.contains(EpollIoOps.EPOLLOUT)) writePending();
-        if ((ready.contains(EpollIoOps.EPOLLIN) || ready.contains(EpollIoOps.EPOLLRDHUP)) && !inputEnded
+        if ((ready.value() & EPOLLHUP) != 0) {
+          hungUp();
+        } else if ((ready.contains(EpollIoOps.EPOLLIN) || ready.contains(EpollIoOps.EPOLLRDHUP)) && !inputEnded
             && peer.pending == null) {
           read();
         }
-        if (ready.contains(EpollIoOps.EPOLLERR) || (ready.value() & EPOLLHUP) != 0) closePair();
       } catch (IOException e) {
-        closePair(); // reset, broken pipe: the other side gets a close, as a kernel proxy would pass the reset
+        closePair(); // reset, broken pipe
       }
     }
 
     private void read() throws IOException {
       ByteBuf scratch = SCRATCH.get();
-      long address = scratch.memoryAddress();
-      int n = socket.recvAddress(address, 0, SCRATCH_BYTES);
+      int n = socket.recvAddress(scratch.memoryAddress(), 0, SCRATCH_BYTES);
       if (n > 0) {
-        int sent = peer.socket.sendAddress(address, 0, n);
-        if (sent < n) {
-          // the peer is full: keep the rest for it and stop reading here until it has taken it
-          ByteBuf rest = PooledByteBufAllocator.DEFAULT.directBuffer(n - sent);
-          rest.writeBytes(scratch, sent, n - sent);
-          peer.pending = rest;
-          interest(ops.without(READ));
-          peer.interest(peer.ops.with(EpollIoOps.EPOLLOUT));
-        }
+        forward(scratch, n);
       } else if (n < 0) {
         inputEnded = true;
         interest(ops.without(READ));
-        if (peer.inputEnded) {
-          closePair();
-        } else if (peer.pending == null) {
-          peer.socket.shutdown(false, true);
-        }
+        peer.settle();
+        settle();
       }
+    }
+
+    /** Sends n bytes of scratch to the peer; what it cannot take now waits there, and this side stops reading. */
+    private void forward(ByteBuf scratch, int n) throws IOException {
+      if (peer.closed) {
+        // the peer hung up: nothing read here can go anywhere; stop reading, finish writing here
+        inputEnded = true;
+        interest(ops.without(READ));
+        settle();
+        return;
+      }
+      int sent = peer.pending == null ? peer.socket.sendAddress(scratch.memoryAddress(), 0, n) : 0;
+      if (sent == n) return;
+      if (peer.pending == null) peer.pending = PooledByteBufAllocator.DEFAULT.directBuffer(n - sent);
+      peer.pending.writeBytes(scratch, sent, n - sent);
+      interest(ops.without(READ));
+      peer.interest(peer.ops.with(EpollIoOps.EPOLLOUT));
+    }
+
+    /**
+     * Both directions of this socket are over (the other end closed after this side shut its output,
+     * or reset): what is still queued to read goes to the peer, then this socket closes.
+     */
+    private void hungUp() throws IOException {
+      ByteBuf scratch = SCRATCH.get();
+      while (!inputEnded && !peer.closed) {
+        int n = socket.recvAddress(scratch.memoryAddress(), 0, SCRATCH_BYTES);
+        if (n <= 0) break;
+        forward(scratch, n);
+      }
+      inputEnded = true;
+      closeSide();
+      peer.settle();
     }
 
     /** Writes what the peer read and this socket could not take; then the peer may read again. */
     private void writePending() throws IOException {
       ByteBuf p = pending;
-      if (p == null) {
-        interest(ops.without(EpollIoOps.EPOLLOUT));
-        return;
+      if (p != null) {
+        int sent = socket.sendAddress(p.memoryAddress(), p.readerIndex(), p.writerIndex());
+        p.skipBytes(sent);
+        if (p.isReadable()) return;
+        p.release();
+        pending = null;
       }
-      int sent = socket.sendAddress(p.memoryAddress(), p.readerIndex(), p.writerIndex());
-      p.skipBytes(sent);
-      if (p.isReadable()) return;
-      p.release();
-      pending = null;
       interest(ops.without(EpollIoOps.EPOLLOUT));
-      if (peer.inputEnded) {
+      if (!peer.closed && !peer.inputEnded) peer.interest(peer.ops.with(READ));
+      settle();
+    }
+
+    /**
+     * Once everything the peer sent has been written here: this socket's output is shut when the
+     * peer's input has ended, and the socket closes when its own input has ended too (or the peer is
+     * gone, so nothing it sends could go anywhere).
+     */
+    void settle() throws IOException {
+      if (closed || pending != null) return;
+      if (!outputShut && (peer.inputEnded || peer.closed)) {
+        outputShut = true;
         socket.shutdown(false, true);
-      } else {
-        peer.interest(peer.ops.with(READ));
       }
+      if (outputShut && (inputEnded || peer.closed)) closeSide();
     }
 
     void closePair() {
