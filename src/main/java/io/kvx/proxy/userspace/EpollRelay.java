@@ -66,8 +66,9 @@ final class EpollRelay {
    * their event loop.
    */
   static void start(Channel in, Channel out) {
-    Side client = new Side((Socket) ((EpollSocketChannel) in).fd());
-    Side backend = new Side((Socket) ((EpollSocketChannel) out).fd());
+    ByteBuf scratch = SCRATCH.get(); // both sides stay on this loop
+    Side client = new Side((Socket) ((EpollSocketChannel) in).fd(), scratch);
+    Side backend = new Side((Socket) ((EpollSocketChannel) out).fd(), scratch);
     client.peer = backend;
     backend.peer = client;
     IoEventLoop loop = (IoEventLoop) in.eventLoop();
@@ -85,6 +86,9 @@ final class EpollRelay {
   /** One socket of the pair. */
   private static final class Side implements EpollIoHandle {
     final Socket socket;
+    /** The loop's read buffer and its address. */
+    final ByteBuf scratch;
+    final long scratchAddress;
     Side peer;
     IoRegistration registration;
     /** Bytes read from the peer that this socket has not taken yet. */
@@ -96,8 +100,10 @@ final class EpollRelay {
     boolean closed;
     EpollIoOps ops = READ;
 
-    Side(Socket socket) {
+    Side(Socket socket, ByteBuf scratch) {
       this.socket = socket;
+      this.scratch = scratch;
+      this.scratchAddress = scratch.memoryAddress();
     }
 
     @Override
@@ -149,10 +155,9 @@ final class EpollRelay {
     }
 
     private void read() throws IOException {
-      ByteBuf scratch = SCRATCH.get();
-      int n = socket.recvAddress(scratch.memoryAddress(), 0, SCRATCH_BYTES);
+      int n = socket.recvAddress(scratchAddress, 0, SCRATCH_BYTES);
       if (n > 0) {
-        forward(scratch, n);
+        forward(n);
       } else if (n < 0) {
         inputEnded = true;
         interest(ops.without(READ));
@@ -162,7 +167,7 @@ final class EpollRelay {
     }
 
     /** Sends n bytes of scratch to the peer; what it cannot take now waits there, and this side stops reading. */
-    private void forward(ByteBuf scratch, int n) throws IOException {
+    private void forward(int n) throws IOException {
       if (peer.closed) {
         // the peer hung up: nothing read here can go anywhere; stop reading, finish writing here
         inputEnded = true;
@@ -170,7 +175,7 @@ final class EpollRelay {
         settle();
         return;
       }
-      int sent = peer.pending == null ? peer.socket.sendAddress(scratch.memoryAddress(), 0, n) : 0;
+      int sent = peer.pending == null ? peer.socket.sendAddress(scratchAddress, 0, n) : 0;
       if (sent == n) return;
       if (peer.pending == null) peer.pending = PooledByteBufAllocator.DEFAULT.directBuffer(n - sent);
       peer.pending.writeBytes(scratch, sent, n - sent);
@@ -183,11 +188,10 @@ final class EpollRelay {
      * or reset): what is still queued to read goes to the peer, then this socket closes.
      */
     private void hungUp() throws IOException {
-      ByteBuf scratch = SCRATCH.get();
       while (!inputEnded && !peer.closed) {
-        int n = socket.recvAddress(scratch.memoryAddress(), 0, SCRATCH_BYTES);
+        int n = socket.recvAddress(scratchAddress, 0, SCRATCH_BYTES);
         if (n <= 0) break;
-        forward(scratch, n);
+        forward(n);
       }
       inputEnded = true;
       closeSide();
