@@ -149,8 +149,10 @@ final class EpollRelay {
             && peer.pending == null) {
           read();
         }
-      } catch (IOException e) {
-        closePair(); // reset, broken pipe
+      } catch (IOException | RuntimeException e) {
+        // reset, broken pipe, a peer no longer connected (Netty throws NotYetConnectedException for
+        // ENOTCONN): the pair is over. Nothing may escape to the loop, which would pause for a second.
+        closePair();
       }
     }
 
