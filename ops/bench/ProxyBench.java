@@ -299,9 +299,15 @@ public class ProxyBench {
     return out.stream().sorted().distinct().toList();
   }
 
-  /** wrk in the client namespace (on the client CPUs), then bash's `times` for wrk's CPU time. */
+  /**
+   * wrk in the client namespace (on the client CPUs), then bash's `times` for wrk's CPU time. In a
+   * session of its own: with the kernel's scheduler autogroups (sched_autogroup_enabled), a session
+   * shares one CPU weight over all CPUs its threads run on, so wrk busy on the client CPU in this JVM's
+   * session left kvx's userspace event loop about half the weight on the proxy CPU that nginx and
+   * haproxy (daemons, sessions of their own) and each backend had there.
+   */
   static List<String> wrkCommand(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs));
+    List<String> cmd = new ArrayList<>(List.of("setsid", "--wait", "ip", "netns", "exec", clientNs));
     if (!clientCpus.isEmpty()) cmd.addAll(List.of("taskset", "-c", clientCpus));
     cmd.addAll(List.of("bash", "-c", "wrk \"$@\" && times", "wrk", "-t" + threads, "-c" + connections));
     cmd.addAll(List.of(args));

@@ -136,6 +136,7 @@ final class EpollRelay {
     @Override
     public void handle(IoRegistration reg, IoEvent event) {
       if (closed) return;
+      if (registration == null) registration = reg; // an event before the register listener ran
       EpollIoOps ready = ((EpollIoEvent) event).ops();
       try {
         if (ready.contains(EpollIoOps.EPOLLERR)) {
