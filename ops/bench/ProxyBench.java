@@ -77,7 +77,10 @@ public class ProxyBench {
     Vertx vertx = Vertx.vertx(vo);
     Context ctx = vertx.getOrCreateContext();
     Proxier nft = start(vertx, ctx, options("nftables", 0), Map.of("web", BACKENDS, "web1", BACKENDS.subList(0, 1)));
-    Proxier user = start(vertx, ctx, options("userspace", 1), Map.of("web", BACKENDS));
+    ProxyOptions uo = options("userspace", 1);
+    uo.userspaceWorkers = Integer.getInteger("bench.proxyWorkers", 0); // as many as nginx's and haproxy's
+    uo.userspaceSocketRelay = !Boolean.getBoolean("bench.pipelineRelay");
+    Proxier user = start(vertx, ctx, uo, Map.of("web", BACKENDS));
     Supplier<List<Long>> none = List::of;
     Supplier<List<Long>> self = () -> List.of(ProcessHandle.current().pid());
     List<Target> all = List.of(
@@ -89,7 +92,9 @@ public class ProxyBench {
             "kvx nftables over the 3 backends (numgen random)", none),
         new Target("userspace/3", "http://" + clusterIp(1, "web") + "/",
             "kvx userspace (Netty relay in this JVM, " + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
-                + ", " + vo.getEventLoopPoolSize() + " event loops) over the 3 backends", self),
+                + ", " + (uo.userspaceWorkers > 0 ? uo.userspaceWorkers : Runtime.getRuntime().availableProcessors())
+                + " TCP event loop(s), " + (uo.userspaceSocketRelay ? "socket" : "pipeline") + " relay, JIT " + jit()
+                + ") over the 3 backends", self),
         new Target("nginx/3", "http://" + NET + ".51.1:8081/",
             "nginx " + version("nginx", "-v") + " stream proxy in the node over the 3 backends",
             () -> tree(work + "/nginx-lb.pid")),
@@ -202,6 +207,13 @@ public class ProxyBench {
     return proxier;
   }
 
+  /** C1 only (the launcher's default, -XX:TieredStopAtLevel=1) or tiered up to C2. */
+  static String jit() {
+    String level = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(x -> x.startsWith("-XX:TieredStopAtLevel=")).reduce((x, y) -> y).orElse("-XX:TieredStopAtLevel=4");
+    return level.endsWith("=4") ? "C1+C2" : "C1 only";
+  }
+
   static ProxyOptions options(String mode, int i) {
     ProxyOptions o = options(mode);
     o.table = "kvxqbench" + i;
@@ -287,9 +299,15 @@ public class ProxyBench {
     return out.stream().sorted().distinct().toList();
   }
 
-  /** wrk in the client namespace (on the client CPUs), then bash's `times` for wrk's CPU time. */
+  /**
+   * wrk in the client namespace (on the client CPUs), then bash's `times` for wrk's CPU time. In a
+   * session of its own: with the kernel's scheduler autogroups (sched_autogroup_enabled), a session
+   * shares one CPU weight over all CPUs its threads run on, so wrk busy on the client CPU in this JVM's
+   * session left kvx's userspace event loop about half the weight on the proxy CPU that nginx and
+   * haproxy (daemons, sessions of their own) and each backend had there.
+   */
   static List<String> wrkCommand(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs));
+    List<String> cmd = new ArrayList<>(List.of("setsid", "--wait", "ip", "netns", "exec", clientNs));
     if (!clientCpus.isEmpty()) cmd.addAll(List.of("taskset", "-c", clientCpus));
     cmd.addAll(List.of("bash", "-c", "wrk \"$@\" && times", "wrk", "-t" + threads, "-c" + connections));
     cmd.addAll(List.of(args));

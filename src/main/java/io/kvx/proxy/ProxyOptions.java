@@ -26,6 +26,16 @@ public final class ProxyOptions {
   public int masqueradeMark = 0x4000;
   /** IPVS scheduler: rr, lc, dh, sh, sed, nq. */
   public String ipvsScheduler = "rr";
+  /**
+   * Userspace mode: event-loop threads that relay TCP connections (as nginx's worker_processes);
+   * 0: one per CPU this JVM may run on.
+   */
+  public int userspaceWorkers = 0;
+  /**
+   * Userspace mode on native epoll: established TCP pairs relay as bare sockets on the event loop's
+   * epoll set (one recv and one send per message); false: through Netty pipelines.
+   */
+  public boolean userspaceSocketRelay = true;
   /** Userspace UDP sessions without traffic for this long are closed. */
   public int udpIdleSeconds = 60;
   /** HOST:PORT where the active proxy serves /metrics and /healthz, as kube-proxy does; empty: off. */
@@ -45,6 +55,8 @@ public final class ProxyOptions {
     o.masqueradeMark = c.getInteger("masqueradeMark", o.masqueradeMark);
     o.ipvsScheduler = c.getString("ipvsScheduler", o.ipvsScheduler);
     o.udpIdleSeconds = c.getInteger("udpIdleSeconds", o.udpIdleSeconds);
+    o.userspaceWorkers = c.getInteger("userspaceWorkers", o.userspaceWorkers);
+    o.userspaceSocketRelay = c.getBoolean("userspaceSocketRelay", o.userspaceSocketRelay);
     o.libnftables = c.getBoolean("libnftables", o.libnftables);
     o.metricsBindAddress = c.getString("metricsBindAddress", o.metricsBindAddress);
     return o;

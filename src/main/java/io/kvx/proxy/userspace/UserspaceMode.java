@@ -7,12 +7,18 @@ import io.kvx.proxy.ServicePort;
 import io.kvx.proxy.ServicePortName;
 import io.kvx.proxy.ServiceDevice;
 import io.kvx.proxy.ServiceView;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.transport.Transport;
 
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -21,7 +27,9 @@ import java.util.logging.Logger;
  * directly and both host processes and pods (routed through the node) reach it without any packet
  * rewriting; node ports listen on every address. (kube-proxy's old userspace mode listened on random
  * ports and redirected with iptables; owning the address is simpler and keeps the client's address
- * visible for ClientIP affinity.) Listeners run on Vert.x event loops (native epoll when available).
+ * visible for ClientIP affinity.) TCP relays run on event loops of their own (native epoll when
+ * available), one per CPU by default as nginx's {@code worker_processes auto}, so that proxied traffic
+ * neither waits behind nor delays the API server's verticles; UDP runs on Vert.x's event loops.
  */
 public final class UserspaceMode implements ProxyMode {
 
@@ -32,6 +40,8 @@ public final class UserspaceMode implements ProxyMode {
   private final ServiceDevice device;
   private final Map<ServicePortName, ServicePort> programmed = new HashMap<>();
   private final Map<ServicePortName, PortProxy> proxies = new HashMap<>();
+  /** The TCP relays' event loops, from {@link #start} to {@link #stop}. */
+  private EventLoopGroup workers;
 
   public UserspaceMode(Vertx vertx, ProxyOptions options) {
     this.vertx = vertx;
@@ -52,8 +62,13 @@ public final class UserspaceMode implements ProxyMode {
   @Override
   public void start() throws Exception {
     String type = device.create();
+    int n = options.userspaceWorkers > 0 ? options.userspaceWorkers : Runtime.getRuntime().availableProcessors();
+    Transport transport = ((VertxInternal) vertx).transport();
+    workers = new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory("kvx-proxy", true),
+        transport.ioHandlerFactory());
     LOG.info("proxy: userspace mode, cluster IPs on " + options.serviceDevice + " (" + type + ", "
-        + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO") + " transport)");
+        + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO") + " transport, " + n + " TCP event loop"
+        + (n == 1 ? "" : "s") + ")");
   }
 
   @Override
@@ -79,7 +94,7 @@ public final class UserspaceMode implements ProxyMode {
         boolean udp = v.port().protocol().equalsIgnoreCase("UDP");
         if (!udp && !v.port().protocol().equalsIgnoreCase("TCP")) continue; // SCTP: not in userspace
         proxies.put(v.port().name(), udp ? new UdpPortProxy(vertx, v, options.udpIdleSeconds)
-            : new TcpPortProxy(vertx, v));
+            : new TcpPortProxy(vertx, workers, v, options.userspaceSocketRelay));
         programmed.put(v.port().name(), v.port());
       }
     }
@@ -104,7 +119,11 @@ public final class UserspaceMode implements ProxyMode {
     try {
       for (ServicePortName n : Set.copyOf(programmed.keySet())) remove(n);
     } finally {
-      device.delete();
+      try {
+        if (workers != null) workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+      } finally {
+        device.delete();
+      }
     }
   }
 }
