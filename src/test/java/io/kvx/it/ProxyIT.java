@@ -139,6 +139,11 @@ class ProxyIT {
     if (mode.equals("ipvs")) {
       String missing = IpvsMode.probe();
       System.out.printf("[ipvs] %s%n", missing == null ? "kernel has IP_VS" : "skipped: kernel has no IP_VS (" + missing + ")");
+      if (missing != null) {
+        ProxyOptions asked = new ProxyOptions();
+        asked.mode = "ipvs";
+        assertEquals("nftables", ProxyModes.create(null, asked).name(), "without IP_VS, ipvs falls back to nftables");
+      }
       Assumptions.assumeTrue(missing == null, "kernel has no IP_VS: " + missing);
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
