@@ -84,6 +84,11 @@ public final class ApiError extends RuntimeException {
     return new ApiError(Reason.Expired, message);
   }
 
+  /** kube-apiserver's 405 for a verb the resource does not serve. */
+  public static ApiError methodNotAllowed() {
+    return new ApiError(Reason.MethodNotAllowed, "the server does not allow this method on the requested resource");
+  }
+
   public static ApiError badRequest(String message) {
     return new ApiError(Reason.BadRequest, message);
   }

@@ -1,5 +1,6 @@
 package io.kvx.api;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -90,5 +91,16 @@ public final class Meta {
   public static String since(String timestamp) {
     if (timestamp == null) return "<unknown>";
     return humanDuration(Instant.now().getEpochSecond() - Instant.parse(timestamp).getEpochSecond());
+  }
+
+  /** The number of the container port a pod names {@code name} (any of its containers), null when none. */
+  public static Integer namedContainerPort(JsonObject pod, String name) {
+    for (Object c : pod.getJsonObject("spec", new JsonObject()).getJsonArray("containers", new JsonArray())) {
+      for (Object p : ((JsonObject) c).getJsonArray("ports", new JsonArray())) {
+        JsonObject port = (JsonObject) p;
+        if (name.equals(port.getString("name"))) return port.getInteger("containerPort");
+      }
+    }
+    return null;
   }
 }

@@ -53,15 +53,23 @@ public record ResourceType(String group, String version, String kind, String plu
     return kind.toLowerCase();
   }
 
+  /**
+   * Served read-only (get, list), computed on each request and never stored: metrics.k8s.io's views and
+   * v1 ComponentStatus.
+   */
+  public boolean computed() {
+    return group.equals("metrics.k8s.io") || group.isEmpty() && kind.equals("ComponentStatus");
+  }
+
   /** APIResource entries for discovery: the resource itself and its subresources. */
   public JsonArray discoveryEntries() {
     JsonArray out = new JsonArray();
     JsonObject main = new JsonObject().put("name", plural).put("singularName", singular())
-        .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(switch (group) {
-          case "metrics.k8s.io" -> List.of("get", "list");
-          case "authorization.k8s.io", "authentication.k8s.io" -> List.of("create");
-          default -> kind.equals("ComponentStatus") ? List.of("get", "list") : VERBS;
-        }));
+        .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(computed() ? List.of("get", "list")
+            : switch (group) {
+              case "authorization.k8s.io", "authentication.k8s.io" -> List.of("create");
+              default -> VERBS;
+            }));
     if (!shortNames.isEmpty()) main.put("shortNames", new JsonArray(shortNames));
     if (!categories.isEmpty()) main.put("categories", new JsonArray(categories));
     out.add(main);

@@ -103,8 +103,7 @@ public final class ApiService {
         case "patch" -> patch(r);
         case "delete" -> delete(r);
         case "deletecollection" -> deleteCollection(r);
-        default -> Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
-            "the server does not allow this method on the requested resource"));
+        default -> Future.failedFuture(ApiError.methodNotAllowed());
       };
     } catch (ApiError e) {
       return Future.failedFuture(e);
@@ -180,8 +179,7 @@ public final class ApiService {
   }
 
   private Future<JsonObject> create(ApiRequest r) {
-    if (r.subresource() != null) throw new ApiError(ApiError.Reason.MethodNotAllowed,
-        "the server does not allow this method on the requested resource");
+    if (r.subresource() != null) throw ApiError.methodNotAllowed();
     checkKind(r.type(), r.body());
     String manager = fieldManager(r, "CreateOptions");
     Object requestedManaged = Meta.meta(r.body()).getValue("managedFields");
@@ -1017,8 +1015,7 @@ public final class ApiService {
         if (r.dryRun()) return Future.succeededFuture(scaleOf(r.type(), next));
         return store.update(key, next, Meta.resourceVersion(obj)).map(o -> scaleOf(r.type(), o));
       }));
-      default -> Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
-          "the server does not allow this method on the requested resource"));
+      default -> Future.failedFuture(ApiError.methodNotAllowed());
     };
   }
 

@@ -31,8 +31,7 @@ final class ComponentStatuses {
 
   Future<JsonObject> handle(ApiRequest r) {
     if (!r.verb().equals("get") && !r.verb().equals("list")) {
-      return Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
-          "the server does not allow this method on the requested resource"));
+      return Future.failedFuture(ApiError.methodNotAllowed());
     }
     r.warnings().add(DEPRECATED);
     List<Future<JsonObject>> checks = new ArrayList<>();

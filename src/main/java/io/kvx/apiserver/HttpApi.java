@@ -77,7 +77,7 @@ public final class HttpApi {
     try {
       Parsed p = parse(group, version, seg, ctx.request().method().name(), ctx.queryParams());
       Labels l = labels = Labels.of(p, ctx);
-      if (p.verb.equals("watch") && !p.type.kind().equals("ComponentStatus")) {
+      if (p.verb.equals("watch") && !p.type.computed()) {
         watch(ctx, p.request(this, ctx), l);
         count(l, 200, start);
         return;
@@ -87,8 +87,8 @@ public final class HttpApi {
         return;
       }
       ApiRequest req = p.request(this, ctx);
-      Future<JsonObject> result = req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req)
-          : req.type().kind().equals("ComponentStatus") ? componentStatuses.handle(req) : api.handle(req);
+      Future<JsonObject> result = !req.type().computed() ? api.handle(req)
+          : req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req) : componentStatuses.handle(req);
       result.onComplete(ar -> {
         if (ar.succeeded()) {
           int status = req.verb().equals("create") && !req.dryRun() || req.created().get() ? 201 : 200;
@@ -217,20 +217,17 @@ public final class HttpApi {
       case "GET" -> name == null ? (watch ? "watch" : "list") : "get";
       case "POST" -> {
         if (name != null && !"binding".equals(sub) && !"eviction".equals(sub) && !"token".equals(sub)) {
-          throw new ApiError(ApiError.Reason.MethodNotAllowed, "the server does not allow this method on the "
-              + "requested resource");
+          throw ApiError.methodNotAllowed();
         }
         yield "create";
       }
       case "PUT" -> "update";
       case "PATCH" -> "patch";
       case "DELETE" -> name == null ? "deletecollection" : "delete";
-      default -> throw new ApiError(ApiError.Reason.MethodNotAllowed, "the server does not allow this method on "
-          + "the requested resource");
+      default -> throw ApiError.methodNotAllowed();
     };
     if ((verb.equals("update") || verb.equals("patch")) && name == null) {
-      throw new ApiError(ApiError.Reason.MethodNotAllowed, "the server does not allow this method on the requested "
-          + "resource");
+      throw ApiError.methodNotAllowed();
     }
     if (verb.equals("create") && type.namespaced() && namespace == null) {
       throw new ApiError(ApiError.Reason.NotFound, "the server could not find the requested resource");

@@ -9,6 +9,7 @@ import io.kvx.store.Store;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -34,15 +35,13 @@ final class MetricsApi {
 
   Future<JsonObject> handle(ApiRequest r) {
     if (!r.verb().equals("get") && !r.verb().equals("list")) {
-      return Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
-          "the server does not allow this method on the requested resource"));
+      return Future.failedFuture(ApiError.methodNotAllowed());
     }
     LabelSelector selector = LabelSelector.parse(r.param("labelSelector"));
     return store.list(Resources.NODES.storePrefix(), o -> true, 0, null).compose(nodes -> {
       List<Future<JsonObject>> asks = new ArrayList<>();
       for (JsonObject node : nodes.items()) {
-        asks.add(vertx.eventBus().<JsonObject>request(Addresses.nodeStats(Meta.name(node)), new JsonObject(),
-            new DeliveryOptions().setSendTimeout(NODE_TIMEOUT_MS)).map(m -> m.body().put("nodeName", Meta.name(node))
+        asks.add(nodeStats(vertx, Meta.name(node)).map(s -> s.put("nodeName", Meta.name(node))
             .put("labels", Meta.meta(node).getJsonObject("labels", new JsonObject())))
             .otherwise((JsonObject) null));
       }
@@ -89,6 +88,12 @@ final class MetricsApi {
       List<String> keys = pods.items().stream().map(p -> Meta.namespace(p) + "/" + Meta.name(p)).toList();
       return reply(r, items.stream().filter(i -> keys.contains(Meta.namespace(i) + "/" + Meta.name(i))).toList());
     });
+  }
+
+  /** One node agent's CPU and memory readings (its own and its pods'), asked over the bus. */
+  static Future<JsonObject> nodeStats(Vertx vertx, String node) {
+    return vertx.eventBus().<JsonObject>request(Addresses.nodeStats(node), new JsonObject(),
+        new DeliveryOptions().setSendTimeout(NODE_TIMEOUT_MS)).map(Message::body);
   }
 
   private static JsonObject reply(ApiRequest r, List<JsonObject> items) {

@@ -35,7 +35,6 @@ final class ProxyRoutes {
 
   /** Path: node name[:port], the rest. */
   static final String NODE_PATH_REGEX = "^/api/v1/nodes/([^/]+)/proxy(/.*)?$";
-  private static final long NODE_TIMEOUT_MS = 5_000;
   /** Path: namespace, pods|services, [scheme:]name[:port], the rest. */
   static final String PATH_REGEX = "^/api/v1/namespaces/([^/]+)/(pods|services)/([^/]+)/proxy(/.*)?$";
   /** Hop-by-hop headers (RFC 9110 §7.6.1) and the client's credentials stay on this side. */
@@ -103,11 +102,8 @@ final class ProxyRoutes {
   }
 
   private Future<JsonObject> stats(String node) {
-    return vertx.eventBus().<JsonObject>request(io.kvx.bus.Addresses.nodeStats(node), new JsonObject(),
-            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(NODE_TIMEOUT_MS))
-        .map(io.vertx.core.eventbus.Message::body)
-        .recover(e -> Future.failedFuture(new ApiError(ApiError.Reason.ServiceUnavailable,
-            "error trying to reach the node agent of " + node + ": " + e.getMessage())));
+    return MetricsApi.nodeStats(vertx, node).recover(e -> Future.failedFuture(new ApiError(
+        ApiError.Reason.ServiceUnavailable, "error trying to reach the node agent of " + node + ": " + e.getMessage())));
   }
 
   /**
@@ -212,12 +208,9 @@ final class ProxyRoutes {
 
   private static int portNumber(String port, JsonObject pod) {
     if (port.matches("\\d{1,5}")) return Integer.parseInt(port);
-    for (Object c : pod.getJsonObject("spec").getJsonArray("containers", new JsonArray())) {
-      for (Object p : ((JsonObject) c).getJsonArray("ports", new JsonArray())) {
-        if (port.equals(((JsonObject) p).getString("name"))) return ((JsonObject) p).getInteger("containerPort");
-      }
-    }
-    throw ApiError.badRequest("invalid port \"" + port + "\" for pod " + Meta.name(pod));
+    Integer named = Meta.namedContainerPort(pod, port);
+    if (named == null) throw ApiError.badRequest("invalid port \"" + port + "\" for pod " + Meta.name(pod));
+    return named;
   }
 
   /**

@@ -456,7 +456,20 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (ImageStore.Image img : images.list()) {
       imageList.add(new JsonObject().put("names", new JsonArray(new ArrayList<>(img.names()))).put("sizeBytes", img.sizeBytes()));
     }
-    String kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+    return new JsonObject().put("capacity", capacity).put("allocatable", allocatable)
+        .put("pressure", new JsonObject(new LinkedHashMap<>(conditions)))
+        .put("addresses", new JsonArray().add(new JsonObject().put("type", "InternalIP").put("address", nodeIp))
+            .add(new JsonObject().put("type", "Hostname").put("address", nodeName)))
+        .put("daemonEndpoints", new JsonObject().put("kubeletEndpoint", new JsonObject().put("Port", 0)))
+        .put("nodeInfo", nodeInfo().copy())
+        .put("images", imageList);
+  }
+
+  private JsonObject nodeInfo;
+
+  /** Blocking, once: what does not change while the agent runs (kernel, OS, machine and boot ids). */
+  private JsonObject nodeInfo() throws IOException {
+    if (nodeInfo != null) return nodeInfo;
     String os = "Linux";
     Path osRelease = Path.of("/etc/os-release");
     if (Files.exists(osRelease)) {
@@ -464,18 +477,14 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (line.startsWith("PRETTY_NAME=")) os = line.substring(12).replace("\"", "");
       }
     }
-    return new JsonObject().put("capacity", capacity).put("allocatable", allocatable)
-        .put("pressure", new JsonObject(new LinkedHashMap<>(conditions)))
-        .put("addresses", new JsonArray().add(new JsonObject().put("type", "InternalIP").put("address", nodeIp))
-            .add(new JsonObject().put("type", "Hostname").put("address", nodeName)))
-        .put("daemonEndpoints", new JsonObject().put("kubeletEndpoint", new JsonObject().put("Port", 0)))
-        .put("nodeInfo", new JsonObject().put("machineID", firstLine("/etc/machine-id"))
-            .put("systemUUID", firstLine("/sys/class/dmi/id/product_uuid").toLowerCase(java.util.Locale.ROOT))
-            .put("bootID", firstLine("/proc/sys/kernel/random/boot_id"))
-            .put("kernelVersion", kernel).put("osImage", os).put("containerRuntimeVersion", runtime.version())
-            .put("kubeletVersion", io.kvx.apiserver.Discovery.KUBERNETES_VERSION + "+kvx")
-            .put("kubeProxyVersion", "").put("operatingSystem", "linux").put("architecture", "amd64"))
-        .put("images", imageList);
+    nodeInfo = new JsonObject().put("machineID", firstLine("/etc/machine-id"))
+        .put("systemUUID", firstLine("/sys/class/dmi/id/product_uuid").toLowerCase(java.util.Locale.ROOT))
+        .put("bootID", firstLine("/proc/sys/kernel/random/boot_id"))
+        .put("kernelVersion", firstLine("/proc/sys/kernel/osrelease")).put("osImage", os)
+        .put("containerRuntimeVersion", runtime.version())
+        .put("kubeletVersion", io.kvx.apiserver.Discovery.KUBERNETES_VERSION + "+kvx")
+        .put("kubeProxyVersion", "").put("operatingSystem", "linux").put("architecture", "amd64");
+    return nodeInfo;
   }
 
   /** A file's first line as the kubelet reports machine and boot ids, "" when it cannot be read. */

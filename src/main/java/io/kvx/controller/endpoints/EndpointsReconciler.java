@@ -151,7 +151,7 @@ public final class EndpointsReconciler implements Reconciler {
       if (target instanceof Number n) {
         port = n.intValue();
       } else if (target instanceof String s) {
-        port = s.matches("\\d+") ? Integer.valueOf(s) : namedPort(pod, s);
+        port = s.matches("\\d+") ? Integer.valueOf(s) : Meta.namedContainerPort(pod, s);
       }
       if (port == null) continue;
       JsonObject ep = new JsonObject().put("port", port).put("protocol", sp.getString("protocol", "TCP"));
@@ -160,16 +160,6 @@ public final class EndpointsReconciler implements Reconciler {
       out.add(ep);
     }
     return servicePorts.isEmpty() || !out.isEmpty() ? out : null;
-  }
-
-  private static Integer namedPort(JsonObject pod, String name) {
-    for (Object c : pod.getJsonObject("spec", new JsonObject()).getJsonArray("containers", new JsonArray())) {
-      for (Object p : ((JsonObject) c).getJsonArray("ports", new JsonArray())) {
-        JsonObject port = (JsonObject) p;
-        if (name.equals(port.getString("name"))) return port.getInteger("containerPort");
-      }
-    }
-    return null;
   }
 
   private Future<?> syncEndpoints(JsonObject svc, JsonArray subsets) {
