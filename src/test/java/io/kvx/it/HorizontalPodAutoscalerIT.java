@@ -41,27 +41,36 @@ class HorizontalPodAutoscalerIT {
     if (kvx != null) kvx.close();
   }
 
-  @Test
-  void scalesUpOnCpuAndBackDownWhenIdle() throws Exception {
-    Path f = Files.createTempFile("kvx-hpa", ".yaml");
-    Files.writeString(f, """
+  /** A one-replica busybox Deployment running {@code sh -c command} with these resources. */
+  private static String deployment(String name, String command, String resources) {
+    return """
         apiVersion: apps/v1
         kind: Deployment
-        metadata: {name: burn}
+        metadata: {name: %1$s}
         spec:
           replicas: 1
-          selector: {matchLabels: {app: burn}}
+          selector: {matchLabels: {app: %1$s}}
           template:
-            metadata: {labels: {app: burn}}
+            metadata: {labels: {app: %1$s}}
             spec:
               terminationGracePeriodSeconds: 1
               containers:
               - name: c
                 image: busybox
-                command: ["sh", "-c", "while :; do :; done"]
-                resources: {requests: {cpu: 100m}, limits: {cpu: 200m}}
-        """);
+                command: ["sh", "-c", "%2$s"]
+                resources: %3$s
+        """.formatted(name, command, resources);
+  }
+
+  private static void apply(String yaml) throws Exception {
+    Path f = Files.createTempFile("kvx-hpa", ".yaml");
+    Files.writeString(f, yaml);
     k.ok("apply", "-f", f.toString());
+  }
+
+  @Test
+  void scalesUpOnCpuAndBackDownWhenIdle() throws Exception {
+    apply(deployment("burn", "while :; do :; done", "{requests: {cpu: 100m}, limits: {cpu: 200m}}"));
     k.await(Duration.ofSeconds(60), out -> out.contains("1/1"), "get", "deployment", "burn");
     k.ok("autoscale", "deployment", "burn", "--cpu-percent=50", "--min=1", "--max=3");
     k.ok("patch", "hpa", "burn", "--type=merge", "-p",
@@ -91,23 +100,8 @@ class HorizontalPodAutoscalerIT {
   void scalesUpOnMemoryUtilization() throws Exception {
     // Each pod keeps ~50 MB in a shell variable: ~150% of its 32Mi request, against a 60% target (the shell stays:
     // with a command after the sleep it does not exec it).
-    Path f = Files.createTempFile("kvx-hpa-mem", ".yaml");
-    Files.writeString(f, """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata: {name: hog}
-        spec:
-          replicas: 1
-          selector: {matchLabels: {app: hog}}
-          template:
-            metadata: {labels: {app: hog}}
-            spec:
-              terminationGracePeriodSeconds: 1
-              containers:
-              - name: c
-                image: busybox
-                command: ["sh", "-c", "x=$(yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 50000000); sleep 3600; echo held"]
-                resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 256Mi}}
+    apply(deployment("hog", "x=$(yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 50000000); sleep 3600; echo held",
+        "{requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 256Mi}}") + """
         ---
         apiVersion: autoscaling/v2
         kind: HorizontalPodAutoscaler
@@ -120,7 +114,6 @@ class HorizontalPodAutoscalerIT {
           - type: Resource
             resource: {name: memory, target: {type: Utilization, averageUtilization: 60}}
         """);
-    k.ok("apply", "-f", f.toString());
     long t0 = System.currentTimeMillis();
     k.await(Duration.ofSeconds(90), out -> out.contains("2/2"), "get", "deployment", "hog");
     System.out.println("HPA scaled 1 -> 2 on memory in " + (System.currentTimeMillis() - t0) + " ms");
