@@ -262,12 +262,16 @@ final class WorkloadColumns {
     return spec(o).getValue("replicas", 1);
   }
 
+  /** The spec that holds the pod template and selector: a CronJob's jobTemplate.spec, else the object's spec. */
+  private static JsonObject podOwnerSpec(JsonObject o) {
+    JsonObject spec = spec(o);
+    return spec.containsKey("jobTemplate") ? spec.getJsonObject("jobTemplate").getJsonObject("spec", new JsonObject())
+        : spec;
+  }
+
   private static JsonObject template(JsonObject o) {
     if (o.getValue("template") instanceof JsonObject t) return t; // PodTemplate
-    JsonObject spec = spec(o);
-    if (spec.containsKey("jobTemplate")) return spec.getJsonObject("jobTemplate").getJsonObject("spec",
-        new JsonObject()).getJsonObject("template", new JsonObject());
-    return spec.getJsonObject("template", new JsonObject());
+    return podOwnerSpec(o).getJsonObject("template", new JsonObject());
   }
 
   /** A binding's subjects of one kind, comma-separated (service accounts as namespace/name). */
@@ -285,10 +289,7 @@ final class WorkloadColumns {
     cols.add(Tables.col("Containers", 1, "", o -> String.join(",", names(o, "name"))));
     cols.add(Tables.col("Images", 1, "", o -> String.join(",", names(o, "image"))));
     if (selector) cols.add(Tables.col("Selector", 1, "", o -> {
-      JsonObject spec = spec(o);
-      Object sel = spec.containsKey("jobTemplate")
-          ? spec.getJsonObject("jobTemplate").getJsonObject("spec", new JsonObject()).getValue("selector")
-          : spec.getValue("selector");
+      Object sel = podOwnerSpec(o).getValue("selector");
       if (!(sel instanceof JsonObject s)) return "<none>";
       if (s.containsKey("matchLabels") || s.containsKey("matchExpressions")) {
         String text = LabelSelector.toText(s, false);

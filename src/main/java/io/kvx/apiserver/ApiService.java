@@ -691,33 +691,31 @@ public final class ApiService {
     } else if ("ephemeralcontainers".equals(r.subresource())) {
       // Only spec.ephemeralContainers comes from the request (kubectl debug patches it here).
       merged = old.copy();
-      Object ephemeral = next.getJsonObject("spec", new JsonObject()).getValue("ephemeralContainers");
-      JsonObject spec = merged.getJsonObject("spec");
-      if (ephemeral == null) spec.remove("ephemeralContainers");
-      else spec.put("ephemeralContainers", ephemeral);
+      carry(next.getJsonObject("spec", new JsonObject()), merged.getJsonObject("spec"), "ephemeralContainers");
     } else {
       merged = next;
-      if (r.type().subresources().contains("status")) {
-        if (old.containsKey("status")) merged.put("status", old.getValue("status"));
-        else merged.remove("status");
-      }
+      if (r.type().subresources().contains("status")) carry(old, merged, "status");
       JsonObject meta = Meta.meta(merged);
       JsonObject oldMeta = Meta.meta(old);
       meta.put("name", oldMeta.getString("name"));
       if (r.type().namespaced()) meta.put("namespace", oldMeta.getString("namespace"));
       for (String f : List.of("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")) {
-        if (oldMeta.containsKey(f)) meta.put(f, oldMeta.getValue(f));
-        else meta.remove(f);
+        carry(oldMeta, meta, f);
       }
       if (r.type() == Resources.PODS) {
         // As kube: a pod's ephemeral containers change only through pods/ephemeralcontainers.
-        JsonObject spec = merged.getJsonObject("spec", new JsonObject());
-        Object ephemeral = old.getJsonObject("spec", new JsonObject()).getValue("ephemeralContainers");
-        if (ephemeral == null) spec.remove("ephemeralContainers");
-        else spec.put("ephemeralContainers", ephemeral);
+        carry(old.getJsonObject("spec", new JsonObject()), merged.getJsonObject("spec", new JsonObject()),
+            "ephemeralContainers");
       }
     }
     return merged;
+  }
+
+  /** {@code to} gets {@code from}'s field, or loses its own when {@code from} has none (or null). */
+  private static void carry(JsonObject from, JsonObject to, String field) {
+    Object value = from.getValue(field);
+    if (value != null) to.put(field, value);
+    else to.remove(field);
   }
 
   private void checkImmutable(ResourceType type, JsonObject old, JsonObject next) {

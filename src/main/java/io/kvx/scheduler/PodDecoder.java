@@ -29,19 +29,19 @@ public final class PodDecoder {
 
   /** A pod as the scheduler keeps it (without managedFields). */
   public static Pod decode(JsonObject obj) {
-    return decode(obj, Pod.class, true);
+    return decode(obj, Pod.class);
   }
 
-  /** Any model; {@code trimManagedFields} leaves out metadata.managedFields. */
-  public static <T> T decode(JsonObject obj, Class<T> type, boolean trimManagedFields) {
+  /** Any model, without metadata.managedFields (nothing in the scheduler reads them). */
+  public static <T> T decode(JsonObject obj, Class<T> type) {
     TokenBuffer tokens = TokenBuffer.forGeneration();
-    writeObject(tokens, obj.getMap(), trimManagedFields ? 0 : -1);
+    writeObject(tokens, obj.getMap(), 0);
     return MAPPER.readValue(tokens, type);
   }
 
   /**
-   * {@code depth} counts down to the metadata object whose managedFields are left out: 0 at the top (its
-   * "metadata" gets 1), negative when nothing is trimmed.
+   * {@code depth} marks where managedFields are left out: 0 at the top (its "metadata" gets 1), 1 in that
+   * metadata, -1 anywhere else.
    */
   private static void writeObject(JsonGenerator g, Map<String, Object> map, int depth) {
     g.writeStartObject();

@@ -191,7 +191,7 @@ public final class SchedulerVerticle extends VerticleBase {
       default -> null;
     };
     if (ev.type().equals(WatchEvent.DELETED)) m.remove(key);
-    else m.put(key, model == null ? ev.object() : decode(ev.object(), model));
+    else m.put(key, model == null ? ev.object() : PodDecoder.decode(ev.object(), model));
     if (SPREAD_KINDS.contains(type.plural())) {
       // Decoded once per change, not once per scheduling attempt.
       Map<String, LabelSelector> sels = selectors.computeIfAbsent(type.plural(), k -> new HashMap<>());
@@ -238,7 +238,7 @@ public final class SchedulerVerticle extends VerticleBase {
     boolean known = cache.node(name) != null && cache.node(name).node() != null;
     Node node;
     try {
-      node = decode(ev.object(), Node.class);
+      node = PodDecoder.decode(ev.object(), Node.class);
     } catch (RuntimeException e) {
       LOG.warning("scheduler: node " + name + " cannot be read: " + e.getMessage());
       return;
@@ -331,7 +331,7 @@ public final class SchedulerVerticle extends VerticleBase {
 
   private PodInfo podInfo(JsonObject obj) {
     try {
-      return new PodInfo(decode(obj, Pod.class));
+      return new PodInfo(PodDecoder.decode(obj, Pod.class));
     } catch (RuntimeException e) {
       // An object stored before validation caught its mistake (a malformed quantity) must not stop the queue.
       LOG.warning("scheduler: pod " + Meta.namespace(obj) + "/" + Meta.name(obj) + " cannot be read: "
@@ -340,10 +340,6 @@ public final class SchedulerVerticle extends VerticleBase {
     }
   }
 
-  /** Straight from the watched tree, without managedFields (nothing here reads them). */
-  private static <T> T decode(JsonObject obj, Class<T> type) {
-    return PodDecoder.decode(obj, type, true);
-  }
 
   private void moveOn(ClusterEvent event) {
     if (queue.unschedulableSize() == 0) return;

@@ -146,10 +146,6 @@ public final class PodInfo {
     this.boundNode = null;
   }
 
-  public List<Toleration> tolerations() {
-    return tolerations;
-  }
-
   /** The tolerations that apply to PreferNoSchedule taints. */
   public List<Toleration> preferTolerations() {
     return preferTolerations;
