@@ -65,8 +65,19 @@ public final class Meta {
   }
 
   public static String nowMicro() {
-    return Instant.now().truncatedTo(ChronoUnit.MICROS).toString();
+    return microTime(Instant.now());
   }
+
+  /**
+   * A metav1.MicroTime as the API writes it (RFC 3339 with exactly six fractional digits, UTC):
+   * client-go parses it with that fixed layout, so ".380Z" (what Instant prints) is refused.
+   */
+  public static String microTime(Instant t) {
+    return MICRO_TIME.format(t);
+  }
+
+  private static final java.time.format.DateTimeFormatter MICRO_TIME =
+      java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
   /** kubectl's HumanDuration: 5s, 3m2s, 10m, 5h3m, 3d4h, 2y. */
   public static String humanDuration(long seconds) {

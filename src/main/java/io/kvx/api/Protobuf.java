@@ -266,7 +266,7 @@ public final class Protobuf {
     if (name.equals(MICRO_TIME)) {
       Meta.MicroTime t = (Meta.MicroTime) m;
       if (t.getSeconds() == 0 && t.getNanos() == 0) return null;
-      return Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).truncatedTo(ChronoUnit.MICROS).toString();
+      return io.kvx.api.Meta.microTime(Instant.ofEpochSecond(t.getSeconds(), t.getNanos()));
     }
     if (name.equals(FIELDS_V1)) {
       // managedFields' field sets travel as their JSON text.

@@ -162,8 +162,16 @@ final class StreamRoutes {
           + "for pod " + Meta.name(pod) + ": the container is not running"));
     }
     if (!req.canUpgradeToWebSocket()) {
-      return Future.failedFuture(ApiError.badRequest("kvx serves " + open.getString("kind") + " over WebSocket "
-          + "(subprotocol " + RemoteCommand.V5 + "), not SPDY: use kubectl 1.30 or newer"));
+      ApiError spdy = ApiError.badRequest("kvx serves " + open.getString("kind") + " over WebSocket "
+          + "(subprotocol " + RemoteCommand.V5 + "), not SPDY: use kubectl 1.30 or newer");
+      if (!open.getString("kind").equals("attach")) return Future.failedFuture(spdy);
+      // The pod's status may not show yet that the container ended (kubectl debug of a short command): ask
+      // the node, whose refusal is the reason the WebSocket attach failed. Attaching runs nothing.
+      return NodeStream.open(vertx, node, open, frame -> Future.succeededFuture())
+          .compose(stream -> {
+            stream.close();
+            return Future.<Void>failedFuture(spdy);
+          });
     }
     Promise<ServerWebSocket> socket = Promise.promise();
     Function<Buffer, Future<Void>> toClient = frame -> socket.future().compose(ws -> {

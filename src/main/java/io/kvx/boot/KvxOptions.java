@@ -50,6 +50,8 @@ public final class KvxOptions {
    */
   public int historyCount = 10_000;
   public Duration historyAge = Duration.ofMinutes(5);
+  /** How long an event lives after its last write (kube-apiserver's --event-ttl). */
+  public Duration eventTtl = Duration.ofHours(1);
   /** The durable log: "sqlite" (the file under home) or a postgres:// URL. */
   public String datastore = "sqlite";
   public List<String> rest = new ArrayList<>();
@@ -123,6 +125,7 @@ public final class KvxOptions {
         case "--roles" -> o.roles = List.of(v.split(","));
         case "--history-count" -> o.historyCount = number(a, v);
         case "--history-age" -> o.historyAge = duration(v);
+        case "--event-ttl" -> o.eventTtl = duration(v);
         case "--datastore" -> o.datastore = v;
         case "--tag" -> o.tags.add(v);
         case "--format" -> o.imageFormat = v;
@@ -177,6 +180,7 @@ public final class KvxOptions {
         .put("serviceAccountKeyFile", home.resolve("tls/sa.key").toString())
         .put("serviceAccountPublicKeyFile", home.resolve("tls/sa.pub").toString())
         .put("eventBusPort", eventBusPort == null ? apiPort + 1000 : eventBusPort).put("serviceCidr", serviceCidr)
-        .put("datastore", datastore).put("historyCount", historyCount).put("historyAgeMillis", historyAge.toMillis());
+        .put("datastore", datastore).put("historyCount", historyCount).put("historyAgeMillis", historyAge.toMillis())
+        .put("eventTtlMillis", eventTtl.toMillis());
   }
 }

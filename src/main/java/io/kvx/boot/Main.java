@@ -103,7 +103,9 @@ public final class Main {
                --history-count N (default 10000) --history-age DURATION (default 5m; 90s, 1h ...):
                watch history is kept while within both bounds (the change log, every watch cache);
                a watch from an older resourceVersion gets 410 Gone. The durable log keeps only the
-               latest row per key and reclaims space (incremental vacuum, WAL truncation).""");
+               latest row per key and reclaims space (incremental vacuum, WAL truncation).
+               --event-ttl DURATION (default 1h): events are deleted this long after their last
+               write, as kube-apiserver's --event-ttl.""");
   }
 
   private static void image(KvxOptions o) throws IOException {

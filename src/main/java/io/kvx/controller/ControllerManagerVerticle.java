@@ -10,6 +10,7 @@ import io.kvx.controller.cronjob.CronJobReconciler;
 import io.kvx.controller.daemonset.DaemonSetReconciler;
 import io.kvx.controller.deployment.DeploymentReconciler;
 import io.kvx.controller.endpoints.EndpointsReconciler;
+import io.kvx.controller.eventttl.EventTtlReconciler;
 import io.kvx.controller.gc.GarbageCollector;
 import io.kvx.controller.job.JobReconciler;
 import io.kvx.controller.nodelifecycle.NodeHealth;
@@ -171,6 +172,12 @@ public final class ControllerManagerVerticle extends VerticleBase {
         cfg.getLong("maxNoExecuteTolerationSeconds", NodeHealth.Settings.DEFAULT.maxTolerationSeconds()));
     nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events.apply("node-controller"), health,
         k -> nl[0].enqueue(k)), 2);
+    long eventTtlMs = cfg.getLong("eventTtlMillis", 3_600_000L);
+    for (String group : List.of("", "events.k8s.io")) {
+      Controller[] ttl = new Controller[1];
+      ttl[0] = controller(new EventTtlReconciler(cache(Resources.builtIn(group, "events")), client, eventTtlMs,
+          System::currentTimeMillis, k -> ttl[0].enqueue(k)), 1);
+    }
     String clusterCidr = cfg.getString("clusterCidr", "");
     if (!clusterCidr.isEmpty() && cfg.getBoolean("allocateNodeCidrs", true)) {
       Controller[] ipam = new Controller[1];

@@ -215,8 +215,10 @@ final class StreamServer {
         s.shutdownOutput();
         return;
       }
+      // exec: the command's stdin; attach: the container's stdin pipe (a stdinOnce container then reads
+      // end-of-file, as with the kubelet; one started with stdin alone keeps the pipe open itself).
       OutputStream in = stdin;
-      if (in != null && process != null) in.close();
+      if (in != null) in.close();
     }
 
     /**

@@ -48,6 +48,14 @@ class TablesTest {
   }
 
   @Test
+  void microTimesAlwaysCarrySixFractionalDigits() {
+    // client-go parses MicroTime with a fixed layout; Instant.toString() would print ".380Z" here.
+    assertEquals("2026-11-24T08:16:11.380000Z", Meta.microTime(Instant.parse("2026-11-24T08:16:11.380Z")));
+    assertEquals("2026-11-24T08:16:11.000000Z", Meta.microTime(Instant.parse("2026-11-24T08:16:11Z")));
+    assertEquals("2026-11-24T08:16:11.123456Z", Meta.microTime(Instant.parse("2026-11-24T08:16:11.123456789Z")));
+  }
+
+  @Test
   void humanDurations() {
     assertEquals("59s", Meta.humanDuration(59));
     assertEquals("119s", Meta.humanDuration(119));

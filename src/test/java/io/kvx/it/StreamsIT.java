@@ -216,6 +216,17 @@ class StreamsIT {
   }
 
   @Test
+  @Order(9)
+  void runInteractiveEndsAtEndOfInput() throws Exception {
+    // stdinOnce: the end of kubectl's input closes the container's stdin, so `cat` returns and the pod ends.
+    Kubectl.Result r = withInput("from-stdin\n".getBytes(StandardCharsets.UTF_8),
+        "run", "eof", "-i", "--rm", "--restart=Never", "--image=busybox", "--", "sh", "-c", "cat; echo done-$((6*7))");
+    assertEquals(0, r.code(), r.out());
+    assertTrue(r.out().contains("from-stdin") && r.out().contains("done-42"), r.out());
+    assertTrue(r.out().contains("pod \"eof\" deleted"), r.out());
+  }
+
+  @Test
   @Order(10)
   void streamsOfMissingPodsAndContainersAreErrors() throws Exception {
     Kubectl.Result pod = kubectl.run("exec", "nope", "--", "true");
