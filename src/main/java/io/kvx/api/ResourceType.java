@@ -42,6 +42,8 @@ public record ResourceType(String group, String version, String kind, String plu
 
   /** The store key prefix of this resource: group (or "core") and plural. */
   public String storePrefix() {
+    // events.k8s.io/v1 is a view of the core/v1 Events (one store, as in Kubernetes)
+    if (group.equals("events.k8s.io")) return "core/events/";
     return (group.isEmpty() ? "core" : group) + "/" + plural + "/";
   }
 

@@ -84,6 +84,11 @@ public final class ApiService {
 
   /** Every verb but watch and log; the result is the reply body. */
   public Future<JsonObject> handle(ApiRequest r) {
+    if (EventsV1.serves(r.type())) return EventsV1.handle(r, this::handleStored);
+    return handleStored(r);
+  }
+
+  private Future<JsonObject> handleStored(ApiRequest r) {
     try {
       checkOptions(r);
       if ("scale".equals(r.subresource())) return scale(r);
@@ -533,8 +538,17 @@ public final class ApiService {
     return type.kind().equals("CustomResourceDefinition");
   }
 
-  /** A custom resource read through one of its versions says that version (conversion strategy None). */
+  /** Whether {@link #present} may change what the store holds for this type (a watch converts each event). */
+  public static boolean presents(ResourceType type) {
+    return type.isCustom() || EventsV1.serves(type);
+  }
+
+  /**
+   * A custom resource read through one of its versions says that version (conversion strategy None);
+   * an Event read through events.k8s.io/v1 is converted to it.
+   */
   public JsonObject present(ResourceType type, JsonObject obj) {
+    if (obj != null && EventsV1.serves(type) && "Event".equals(obj.getString("kind"))) return EventsV1.toV1(obj);
     // A copy: the object may be the watch cache's own, shared with every reader.
     if (type.isCustom() && obj != null && !type.apiVersion().equals(obj.getString("apiVersion"))) {
       return obj.copy().put("apiVersion", type.apiVersion());

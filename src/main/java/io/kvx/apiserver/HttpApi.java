@@ -465,7 +465,7 @@ public final class HttpApi {
         finish.run();
         return;
       }
-      if (req.type().isCustom() && !ev.type().equals(WatchEvent.BOOKMARK)) object = api.present(req.type(), object);
+      if (ApiService.presents(req.type()) && !ev.type().equals(WatchEvent.BOOKMARK)) object = api.present(req.type(), object);
       if (table) {
         object = Tables.table(req.type(), List.of(object), null, null, req.param("includeObject"));
       }

@@ -173,11 +173,10 @@ public final class ControllerManagerVerticle extends VerticleBase {
     nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events.apply("node-controller"), health,
         k -> nl[0].enqueue(k)), 2);
     long eventTtlMs = cfg.getLong("eventTtlMillis", 3_600_000L);
-    for (String group : List.of("", "events.k8s.io")) {
-      Controller[] ttl = new Controller[1];
-      ttl[0] = controller(new EventTtlReconciler(cache(Resources.builtIn(group, "events")), client, eventTtlMs,
-          System::currentTimeMillis, k -> ttl[0].enqueue(k)), 1);
-    }
+    // one store for core/v1 and events.k8s.io/v1 Events
+    Controller[] ttl = new Controller[1];
+    ttl[0] = controller(new EventTtlReconciler(cache(Resources.builtIn("", "events")), client, eventTtlMs,
+        System::currentTimeMillis, k -> ttl[0].enqueue(k)), 1);
     String clusterCidr = cfg.getString("clusterCidr", "");
     if (!clusterCidr.isEmpty() && cfg.getBoolean("allocateNodeCidrs", true)) {
       Controller[] ipam = new Controller[1];

@@ -38,7 +38,7 @@ public final class EventTtlReconciler implements Reconciler {
 
   @Override
   public String name() {
-    return events.type().group().isEmpty() ? "event-ttl" : "event-ttl-" + events.type().group();
+    return "event-ttl";
   }
 
   @Override
@@ -56,13 +56,12 @@ public final class EventTtlReconciler implements Reconciler {
   }
 
   /**
-   * When an event (core/v1 or events.k8s.io/v1) expires: its last write plus the TTL. The last write is the newest of the times an
+   * When an event expires: its last write plus the TTL. The last write is the newest of the times an
    * event carries (a repeat moves lastTimestamp or series.lastObservedTime), creation at the latest.
    */
   public static long expiresAt(JsonObject event, long ttlMs) {
     long last = millis(Meta.meta(event).getString("creationTimestamp"));
-    // core/v1 names; events.k8s.io/v1 calls lastTimestamp deprecatedLastTimestamp
-    for (String field : new String[] {"lastTimestamp", "deprecatedLastTimestamp", "eventTime"}) {
+    for (String field : new String[] {"lastTimestamp", "eventTime"}) {
       last = Math.max(last, millis(event.getString(field)));
     }
     JsonObject series = event.getJsonObject("series");
