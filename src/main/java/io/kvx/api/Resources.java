@@ -30,6 +30,8 @@ public final class Resources {
       t("", "v1", "ServiceAccount", "serviceaccounts", true, "sa", Set.of("token"), null, "ServiceAccount"),
       t("", "v1", "Event", "events", true, "ev", NONE, null, "Event"),
       t("coordination.k8s.io", "v1", "Lease", "leases", true, null, NONE, null, "coordination.v1.Lease"),
+      t("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, "csr",
+          Set.of("status", "approval"), null, "certificates.v1.CertificateSigningRequest"),
       t("", "v1", "ResourceQuota", "resourcequotas", true, "quota", STATUS, null, "ResourceQuota"),
       t("", "v1", "LimitRange", "limitranges", true, "limits", NONE, null, "LimitRange"),
       t("", "v1", "PersistentVolume", "persistentvolumes", false, "pv", STATUS, null, "PersistentVolume"),

@@ -127,6 +127,16 @@ public final class Tables {
         cols.add(col("Message", 0, "", c -> healthy(c, "message")));
         cols.add(col("Error", 0, "", c -> healthy(c, "error")));
       }
+      case "CertificateSigningRequest" -> {
+        cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+        cols.add(col("SignerName", 0, "", c -> c.getJsonObject("spec", new JsonObject()).getString("signerName", "")));
+        cols.add(col("Requestor", 0, "", c -> c.getJsonObject("spec", new JsonObject()).getString("username", "")));
+        cols.add(col("RequestedDuration", 0, "", c -> {
+          Object s = c.getJsonObject("spec", new JsonObject()).getValue("expirationSeconds");
+          return s instanceof Number n ? Meta.humanDuration(n.longValue()) : "<none>";
+        }));
+        cols.add(col("Condition", 0, "", Certificates::conditionColumn));
+      }
       case "Lease" -> {
         cols.add(col("Holder", 0, "", l -> l.getJsonObject("spec", new JsonObject()).getString("holderIdentity", "")));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));

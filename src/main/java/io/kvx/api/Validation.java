@@ -79,6 +79,7 @@ public final class Validation {
       case "Job" -> validateJob(obj.getJsonObject("spec"), "spec", true, causes);
       case "CronJob" -> validateCronJob(obj, causes);
       case "Service" -> validateService(obj, causes);
+      case "CertificateSigningRequest" -> Certificates.validate(obj, causes);
       default -> { }
     }
     return causes;

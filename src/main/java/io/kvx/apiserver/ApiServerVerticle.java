@@ -126,6 +126,13 @@ public final class ApiServerVerticle extends VerticleBase {
     if (cfg.getBoolean("tls", true)) {
       opts.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(cfg.getString("certFile"))
           .setKeyPath(cfg.getString("keyFile")));
+      // Client certificates signed by the cluster CA authenticate (kube-apiserver's --client-ca-file): asked
+      // for, not required, so token clients are unaffected.
+      java.nio.file.Path clientCa = java.nio.file.Path.of(cfg.getString("certFile")).resolveSibling("ca.crt");
+      if (java.nio.file.Files.exists(clientCa)) {
+        opts.setClientAuth(io.vertx.core.http.ClientAuth.REQUEST)
+            .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(clientCa.toString()));
+      }
       // BoringSSL through netty-tcnative costs a fraction of the JDK's SSLEngine per request.
       if (cfg.getBoolean("openssl", true) && OpenSSLEngineOptions.isAvailable()) {
         opts.setSslEngineOptions(new OpenSSLEngineOptions());
@@ -311,7 +318,36 @@ public final class ApiServerVerticle extends VerticleBase {
         return;
       }
     }
+    if (auth == null && clientCertificate(ctx)) {
+      ctx.next();
+      return;
+    }
     HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
+  }
+
+  /**
+   * x509 client-certificate authentication, as kube-apiserver's: the TLS handshake verified the chain
+   * against the cluster CA; the user is the subject's common name and its organizations are the groups.
+   */
+  private static boolean clientCertificate(RoutingContext ctx) {
+    if (!ctx.request().isSSL()) return false;
+    java.util.List<java.security.cert.Certificate> chain;
+    try {
+      chain = ctx.request().connection().peerCertificates();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return false;
+    }
+    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof java.security.cert.X509Certificate cert)) return false;
+    var subject = org.bouncycastle.asn1.x500.X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
+    var cn = subject.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
+    if (cn.length == 0) return false;
+    java.util.List<String> groups = new java.util.ArrayList<>();
+    for (var o : subject.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.O)) {
+      groups.add(org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(o.getFirst().getValue()));
+    }
+    ctx.put("user", org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(cn[0].getFirst().getValue()));
+    ctx.put("groups", groups);
+    return true;
   }
 
   /**

@@ -702,6 +702,12 @@ public final class ApiService {
     if ("status".equals(r.subresource())) {
       merged = old.copy();
       if (next.containsKey("status")) merged.put("status", next.getValue("status"));
+    } else if ("approval".equals(r.subresource())) {
+      // certificatesigningrequests/approval: only the conditions (Approved, Denied) come from the request.
+      merged = old.copy();
+      JsonObject status = merged.getJsonObject("status", new JsonObject());
+      carry(next.getJsonObject("status", new JsonObject()), status, "conditions");
+      merged.put("status", status);
     } else if ("ephemeralcontainers".equals(r.subresource())) {
       // Only spec.ephemeralContainers comes from the request (kubectl debug patches it here).
       merged = old.copy();

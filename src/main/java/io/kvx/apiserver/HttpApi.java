@@ -69,6 +69,25 @@ public final class HttpApi {
     this.componentStatuses = new ComponentStatuses(api.store());
   }
 
+  /**
+   * A new CertificateSigningRequest names who asked, as kube-apiserver fills it in from the
+   * authenticated user (whatever the client sent there is replaced).
+   */
+  private static void requestor(JsonObject csr, String user, List<String> certificateGroups) {
+    String name = user == null ? "system:anonymous" : user;
+    JsonArray groups = new JsonArray();
+    if (certificateGroups != null) certificateGroups.forEach(groups::add);
+    if (name.startsWith("system:serviceaccount:")) {
+      groups.add("system:serviceaccounts").add("system:serviceaccounts:" + name.split(":")[2]);
+    }
+    groups.add(user == null ? "system:unauthenticated" : "system:authenticated");
+    JsonObject spec = csr.getJsonObject("spec");
+    if (spec == null) csr.put("spec", spec = new JsonObject());
+    spec.put("username", name).put("groups", groups);
+    spec.remove("uid");
+    spec.remove("extra");
+  }
+
   /** Handles /api/v1/... (group "") and /apis/{group}/{version}/... ; {@code rest} is the path after the version. */
   public void handle(RoutingContext ctx, String group, String version, String rest) {
     long start = System.nanoTime();
@@ -87,6 +106,9 @@ public final class HttpApi {
         return;
       }
       ApiRequest req = p.request(this, ctx);
+      if (req.verb().equals("create") && req.type().kind().equals("CertificateSigningRequest") && req.body() != null) {
+        requestor(req.body(), ctx.get("user"), ctx.get("groups"));
+      }
       Future<JsonObject> result = !req.type().computed() ? api.handle(req)
           : req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req) : componentStatuses.handle(req);
       result.onComplete(ar -> {

@@ -80,6 +80,54 @@ public final class Pki {
     return new Pem(pem(cert), pkcs8(kp.getPrivate()));
   }
 
+  /**
+   * Signs a certificate request with the CA, as kube-controller-manager's CSR signers do: the request's
+   * subject and key, valid from 5 minutes ago (clock skew, as kube backdates) for {@code validity}, the
+   * key usages and extended key usages named by the request's usages, not a CA, with the subject
+   * alternative names the request asks for.
+   */
+  public static String signRequest(Pem ca, org.bouncycastle.pkcs.PKCS10CertificationRequest request, List<String> usages,
+                                   Duration validity) throws Exception {
+    PrivateKey caKey = readPrivateKey(ca.privateKey());
+    X509Certificate caCert = readCert(ca.certificate());
+    Instant now = Instant.now();
+    Instant notAfter = now.plus(validity);
+    if (notAfter.isAfter(caCert.getNotAfter().toInstant())) notAfter = caCert.getNotAfter().toInstant();
+    var b = new org.bouncycastle.cert.X509v3CertificateBuilder(
+        X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded()), serial(),
+        Date.from(now.minusSeconds(300)), Date.from(notAfter), request.getSubject(), request.getSubjectPublicKeyInfo());
+    int keyUsage = 0;
+    List<KeyPurposeId> purposes = new ArrayList<>();
+    for (String u : usages) {
+      switch (u) {
+        case "digital signature", "signing" -> keyUsage |= KeyUsage.digitalSignature;
+        case "key encipherment" -> keyUsage |= KeyUsage.keyEncipherment;
+        case "content commitment" -> keyUsage |= KeyUsage.nonRepudiation;
+        case "key agreement" -> keyUsage |= KeyUsage.keyAgreement;
+        case "data encipherment" -> keyUsage |= KeyUsage.dataEncipherment;
+        case "client auth" -> purposes.add(KeyPurposeId.id_kp_clientAuth);
+        case "server auth" -> purposes.add(KeyPurposeId.id_kp_serverAuth);
+        case "code signing" -> purposes.add(KeyPurposeId.id_kp_codeSigning);
+        case "email protection", "s/mime" -> purposes.add(KeyPurposeId.id_kp_emailProtection);
+        case "timestamping" -> purposes.add(KeyPurposeId.id_kp_timeStamping);
+        case "ocsp signing" -> purposes.add(KeyPurposeId.id_kp_OCSPSigning);
+        default -> { }
+      }
+    }
+    if (keyUsage != 0) b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage));
+    if (!purposes.isEmpty()) {
+      b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes.toArray(new KeyPurposeId[0])));
+    }
+    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    for (var attr : request.getAttributes(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+      var requested = org.bouncycastle.asn1.x509.Extensions.getInstance(attr.getAttrValues().getObjectAt(0));
+      var sans = requested.getExtension(Extension.subjectAlternativeName);
+      if (sans != null) b.addExtension(Extension.subjectAlternativeName, false, sans.getParsedValue());
+    }
+    String algorithm = caKey.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+    return pem(new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder(algorithm).build(caKey))));
+  }
+
   public static List<String> defaultHosts(String bindHost) {
     List<String> hosts = new ArrayList<>(List.of("localhost", "127.0.0.1", "kubernetes", "kubernetes.default",
         "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"));

@@ -10,6 +10,8 @@ import io.kvx.controller.cronjob.CronJobReconciler;
 import io.kvx.controller.daemonset.DaemonSetReconciler;
 import io.kvx.controller.deployment.DeploymentReconciler;
 import io.kvx.controller.endpoints.EndpointsReconciler;
+import io.kvx.boot.Pki;
+import io.kvx.controller.certificates.CsrSigningReconciler;
 import io.kvx.controller.eventttl.EventTtlReconciler;
 import io.kvx.controller.gc.GarbageCollector;
 import io.kvx.controller.job.JobReconciler;
@@ -51,6 +53,7 @@ public final class ControllerManagerVerticle extends VerticleBase {
   private final List<Controller> controllers = new ArrayList<>();
   private long generation;
   private String caPem;
+  private volatile Pki.Pem signer;
 
   @Override
   public Future<?> start() {
@@ -61,7 +64,12 @@ public final class ControllerManagerVerticle extends VerticleBase {
     long leaseMs = cfg.getLong("leaseDurationMs", 4000L);
     long retryMs = cfg.getLong("retryPeriodMs", 1000L);
     Path ca = Path.of(cfg.getString("home", ".")).resolve("tls/ca.crt");
-    return vertx.executeBlocking(() -> Files.exists(ca) ? Files.readString(ca) : null).onSuccess(pem -> {
+    Path caKey = ca.resolveSibling("ca.key");
+    return vertx.executeBlocking(() -> {
+      // the CA key signs approved CertificateSigningRequests (a JVM without it only cleans them up)
+      if (Files.exists(ca) && Files.exists(caKey)) signer = new Pki.Pem(Files.readString(ca), Files.readString(caKey));
+      return Files.exists(ca) ? Files.readString(ca) : null;
+    }).onSuccess(pem -> {
       caPem = pem;
       var hz = services.hazelcast();
       String prefix = cfg.getString("nodeName", "kvx");
@@ -173,6 +181,9 @@ public final class ControllerManagerVerticle extends VerticleBase {
     nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events.apply("node-controller"), health,
         k -> nl[0].enqueue(k)), 2);
     long eventTtlMs = cfg.getLong("eventTtlMillis", 3_600_000L);
+    Controller[] csr = new Controller[1];
+    csr[0] = controller(new CsrSigningReconciler(cache(Resources.builtIn("certificates.k8s.io",
+        "certificatesigningrequests")), client, signer, System::currentTimeMillis, k -> csr[0].enqueue(k)), 1);
     // one store for core/v1 and events.k8s.io/v1 Events
     Controller[] ttl = new Controller[1];
     ttl[0] = controller(new EventTtlReconciler(cache(Resources.builtIn("", "events")), client, eventTtlMs,
