@@ -18,6 +18,7 @@ public final class Resources {
   private static final Set<String> NONE = Set.of();
   private static final Set<String> SCALABLE = Set.of("status", "scale");
 
+  // Others below pick entries by index (NODES, COLLECTED, ...): a new kind goes after the stored ones at the end.
   private static final List<ResourceType> BUILT_IN = List.of(
       t("", "v1", "Pod", "pods", true, "po", Set.of("status", "log", "binding", "eviction", "exec", "attach",
           "portforward", "proxy", "ephemeralcontainers", "resize"), "all", "Pod"),
@@ -30,8 +31,6 @@ public final class Resources {
       t("", "v1", "ServiceAccount", "serviceaccounts", true, "sa", Set.of("token"), null, "ServiceAccount"),
       t("", "v1", "Event", "events", true, "ev", NONE, null, "Event"),
       t("coordination.k8s.io", "v1", "Lease", "leases", true, null, NONE, null, "coordination.v1.Lease"),
-      t("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, "csr",
-          Set.of("status", "approval"), null, "certificates.v1.CertificateSigningRequest"),
       t("", "v1", "ResourceQuota", "resourcequotas", true, "quota", STATUS, null, "ResourceQuota"),
       t("", "v1", "LimitRange", "limitranges", true, "limits", NONE, null, "LimitRange"),
       t("", "v1", "PersistentVolume", "persistentvolumes", false, "pv", STATUS, null, "PersistentVolume"),
@@ -74,6 +73,8 @@ public final class Resources {
       t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, "netpol", NONE, null,
           "networking.v1.NetworkPolicy"),
       t("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, "sc", NONE, null, "storage.StorageClass"),
+      t("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, "csr",
+          Set.of("status", "approval"), null, "certificates.v1.CertificateSigningRequest"),
       // Read-only, computed on request (the API server's ComponentStatuses), never stored.
       t("", "v1", "ComponentStatus", "componentstatuses", false, "cs", NONE, null, "ComponentStatus"),
       new ResourceType(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes", false, List.of(), NONE, List.of(), null),
