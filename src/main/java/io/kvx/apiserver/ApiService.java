@@ -2,6 +2,7 @@ package io.kvx.apiserver;
 
 import io.kvx.api.ApiError;
 import io.kvx.api.CustomResources;
+import io.kvx.api.Conversions;
 import io.kvx.api.Defaults;
 import io.kvx.api.FieldSelector;
 import io.kvx.api.FieldValidation;
@@ -84,8 +85,8 @@ public final class ApiService {
 
   /** Every verb but watch and log; the result is the reply body. */
   public Future<JsonObject> handle(ApiRequest r) {
-    if (EventsV1.serves(r.type())) return EventsV1.handle(r, this::handleStored);
-    return handleStored(r);
+    Conversions.Conversion c = Conversions.of(r.type());
+    return c == null ? handleStored(r) : ConvertedRequests.handle(r, c, this::handleStored);
   }
 
   private Future<JsonObject> handleStored(ApiRequest r) {
@@ -506,8 +507,9 @@ public final class ApiService {
   /** ?fieldValidation: unknown fields fail the request (Strict) or are dropped (Warn adds a warning). */
   private static JsonObject checkFields(ApiRequest r, JsonObject obj) {
     FieldValidation.Mode mode = FieldValidation.mode(r.param("fieldValidation"));
-    // Custom resources are always pruned to their schema, as the apiextensions server does.
-    if (mode == null && r.type().isCustom()) mode = FieldValidation.Mode.Ignore;
+    // As kube-apiserver: without the parameter, unknown fields are dropped with a warning (Warn); they are
+    // never stored (custom resources are pruned to their schema, as the apiextensions server does).
+    if (mode == null) mode = FieldValidation.Mode.Warn;
     r.warnings().addAll(FieldValidation.apply(r.type(), obj, mode));
     return obj;
   }
@@ -540,15 +542,16 @@ public final class ApiService {
 
   /** Whether {@link #present} may change what the store holds for this type (a watch converts each event). */
   public static boolean presents(ResourceType type) {
-    return type.isCustom() || EventsV1.serves(type);
+    return type.isCustom() || Conversions.of(type) != null;
   }
 
   /**
    * A custom resource read through one of its versions says that version (conversion strategy None);
-   * an Event read through events.k8s.io/v1 is converted to it.
+   * a built-in version served as a view of another stored form is converted to it ({@link Conversions}).
    */
   public JsonObject present(ResourceType type, JsonObject obj) {
-    if (obj != null && EventsV1.serves(type) && "Event".equals(obj.getString("kind"))) return EventsV1.toV1(obj);
+    Conversions.Conversion c = Conversions.of(type);
+    if (c != null) return c.present(obj);
     // A copy: the object may be the watch cache's own, shared with every reader.
     if (type.isCustom() && obj != null && !type.apiVersion().equals(obj.getString("apiVersion"))) {
       return obj.copy().put("apiVersion", type.apiVersion());
