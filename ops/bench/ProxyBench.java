@@ -56,7 +56,8 @@ public class ProxyBench {
 
   static String clientNs = System.getProperty("bench.client");
   static String clientCpus = System.getProperty("bench.clientCpus", "");
-  static int seconds = Integer.getInteger("bench.seconds", 8);
+  static int seconds = Integer.getInteger("bench.seconds", 5);
+  static int warmup = Integer.getInteger("bench.warmup", 1);
   static int connections = Integer.getInteger("bench.connections", 32);
   static int threads = Integer.getInteger("bench.threads", 1);
   /** The script's pid files: three backends, the nginx stream proxy, haproxy. */
@@ -102,8 +103,8 @@ public class ProxyBench {
             "haproxy " + version("haproxy", "-v") + " (mode tcp, roundrobin) in the node over the 3 backends",
             () -> tree(work + "/haproxy.pid")));
     List<Target> targets = all.stream().filter(t -> wanted.contains(t.name())).toList();
-    System.out.printf("wrk -t%d -c%d -d%ds --latency from %s%s, 2 s warm-up per target; targets:%n", threads,
-        connections, seconds, clientNs, clientCpus.isEmpty() ? "" : " on cpu " + clientCpus);
+    System.out.printf("wrk -t%d -c%d -d%ds --latency from %s%s, %d s warm-up per target; targets:%n", threads,
+        connections, seconds, clientNs, clientCpus.isEmpty() ? "" : " on cpu " + clientCpus, warmup);
     for (Target t : targets) System.out.printf("  %-12s %s%n", t.name(), t.meaning());
     int hold = Integer.getInteger("bench.hold", 0);
     if (hold > 0) {
@@ -116,12 +117,17 @@ public class ProxyBench {
     }
     Map<String, List<Result>> runs = new LinkedHashMap<>();
     targets.forEach(t -> runs.put(t.name(), new ArrayList<>()));
+    List<List<Target>> groups = groups(targets);
     try {
       for (int r = 1; r <= rounds; r++) {
         System.out.printf("round %d of %d (load %s)%n", r, rounds, loadavg());
-        for (int k = 0; k < targets.size(); k++) {
-          Target t = targets.get((k + r - 1) % targets.size()); // rotated: no target always runs first
-          runs.get(t.name()).add(wrk(t));
+        for (int k = 0; k < groups.size(); k++) {
+          // groups rotated per round (no group always runs first); a target and the one it is compared
+          // with run back to back, in the order flipped every round (ABBA), so a drift of the shared
+          // machine's load or a swing of the VM weighs on both sides of a ratio alike
+          List<Target> g = new ArrayList<>(groups.get((k + r - 1) % groups.size()));
+          if (r % 2 == 0) java.util.Collections.reverse(g);
+          for (Target t : g) runs.get(t.name()).add(wrk(t));
         }
       }
     } finally {
@@ -142,9 +148,10 @@ public class ProxyBench {
               .orElse(""));
     }
     System.out.println();
-    System.out.println("Ratios: throughput = median over rounds of (a's requests/s / b's in the same round), load-sensitive;");
-    System.out.println("CPU = b's CPU per request / a's (medians): the throughput ratio when CPU is what runs out, load-robust.");
-    System.out.printf("%-25s %10s %6s%n", "", "throughput", "CPU");
+    System.out.println("Ratios: throughput = median over rounds of (a's requests/s / b's, measured back to back in the same");
+    System.out.println("round), with the lowest, the quartiles and the highest of those per-round ratios; CPU = b's CPU per");
+    System.out.println("request / a's (medians): the throughput ratio when CPU is what runs out.");
+    System.out.printf("%-25s %10s %6s   %-30s %s%n", "", "throughput", "CPU", "spread: min [q1 q3] max", "per round");
     ratio(runs, "nftables/1", "direct", "target >= 0.95: the same backend, so the cost of the rules alone");
     ratio(runs, "userspace/3", "nginx/3", "target >= 1.00");
     ratio(runs, "userspace/3", "haproxy/3", "");
@@ -169,14 +176,52 @@ public class ProxyBench {
     if (ra == null || rb == null) return;
     List<Double> paired = new ArrayList<>();
     for (int i = 0; i < Math.min(ra.size(), rb.size()); i++) paired.add(ra.get(i).rps() / rb.get(i).rps());
-    System.out.printf("%-11s / %-11s %10.2f %6.2f%s%n", a, b, median(paired), med(rb, Result::totalUs)
-        / med(ra, Result::totalUs), note.isEmpty() ? "" : "   (" + note + ")");
+    List<Double> sorted = paired.stream().sorted().toList();
+    String spread = sorted.isEmpty() ? "" : String.format("%.2f [%.2f %.2f] %.2f", sorted.getFirst(),
+        quantile(sorted, 0.25), quantile(sorted, 0.75), sorted.getLast());
+    System.out.printf("%-11s / %-11s %10.2f %6.2f   %-30s %s%s%n", a, b, median(paired), med(rb, Result::totalUs)
+        / med(ra, Result::totalUs), spread, paired.stream().map(x -> String.format("%.2f", x))
+        .reduce((x, y) -> x + " " + y).orElse(""), note.isEmpty() ? "" : "   (" + note + ")");
+  }
+
+  /**
+   * The targets of one round in groups that run back to back: each compared pair (nftables/1 with
+   * direct, userspace/3 with nginx/3) is a group, every other target a group of its own.
+   */
+  static List<List<Target>> groups(List<Target> targets) {
+    List<List<String>> pairs = List.of(List.of("direct", "nftables/1"), List.of("nginx/3", "userspace/3"));
+    List<List<Target>> out = new ArrayList<>();
+    java.util.Set<String> placed = new java.util.HashSet<>();
+    for (Target t : targets) {
+      if (placed.contains(t.name())) continue;
+      List<Target> g = new ArrayList<>(List.of(t));
+      placed.add(t.name());
+      for (List<String> pair : pairs) {
+        if (!pair.contains(t.name())) continue;
+        for (Target u : targets) {
+          if (!placed.contains(u.name()) && pair.contains(u.name())) {
+            g.add(u);
+            placed.add(u.name());
+          }
+        }
+      }
+      out.add(g);
+    }
+    return out;
   }
 
   static double median(List<Double> xs) {
     if (xs.isEmpty()) return Double.NaN;
     List<Double> s = xs.stream().sorted().toList();
-    return s.get(s.size() / 2);
+    return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+  }
+
+  /** Linear interpolation between the closest ranks of a sorted list. */
+  static double quantile(List<Double> sorted, double q) {
+    double pos = q * (sorted.size() - 1);
+    int lo = (int) Math.floor(pos);
+    int hi = Math.min(lo + 1, sorted.size() - 1);
+    return sorted.get(lo) + (sorted.get(hi) - sorted.get(lo)) * (pos - lo);
   }
 
   static String loadavg() {
@@ -316,7 +361,7 @@ public class ProxyBench {
 
   static Result wrk(Target t) throws Exception {
     // a short warm-up (JIT, connection setup), then the measured run
-    run(wrkCommand("-d2s", t.url()));
+    run(wrkCommand("-d" + warmup + "s", t.url()));
     List<Long> backends = new ArrayList<>();
     for (int i = 1; i <= BACKENDS.size(); i++) backends.addAll(tree(work + "/" + clientNs.replaceAll("-c$", "-b" + i) + ".pid"));
     List<Long> proxy = t.proxyPids().get();
