@@ -81,6 +81,7 @@ public class ProxyBench {
     ProxyOptions uo = options("userspace", 1);
     uo.userspaceWorkers = Integer.getInteger("bench.proxyWorkers", 0); // as many as nginx's and haproxy's
     uo.userspaceSocketRelay = !Boolean.getBoolean("bench.pipelineRelay");
+    uo.userspaceIoUring = !"false".equals(System.getProperty("bench.ioUring")); // the mode's default: on
     Proxier user = start(vertx, ctx, uo, Map.of("web", BACKENDS));
     Supplier<List<Long>> none = List::of;
     Supplier<List<Long>> self = () -> List.of(ProcessHandle.current().pid());
@@ -92,7 +93,8 @@ public class ProxyBench {
         new Target("nftables/3", "http://" + clusterIp(0, "web") + "/",
             "kvx nftables over the 3 backends (numgen random)", none),
         new Target("userspace/3", "http://" + clusterIp(1, "web") + "/",
-            "kvx userspace (Netty relay in this JVM, " + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
+            "kvx userspace (Netty relay in this JVM, " + (uo.userspaceIoUring ? "io_uring if the kernel allows"
+                : vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
                 + ", " + (uo.userspaceWorkers > 0 ? uo.userspaceWorkers : Runtime.getRuntime().availableProcessors())
                 + " TCP event loop(s), " + (uo.userspaceSocketRelay ? "socket" : "pipeline") + " relay, JIT " + jit()
                 + ") over the 3 backends", self),
