@@ -56,7 +56,8 @@ public class ProxyBench {
 
   static String clientNs = System.getProperty("bench.client");
   static String clientCpus = System.getProperty("bench.clientCpus", "");
-  static int seconds = Integer.getInteger("bench.seconds", 8);
+  static int seconds = Integer.getInteger("bench.seconds", 5);
+  static int warmup = Integer.getInteger("bench.warmup", 1);
   static int connections = Integer.getInteger("bench.connections", 32);
   static int threads = Integer.getInteger("bench.threads", 1);
   /** The script's pid files: three backends, the nginx stream proxy, haproxy. */
@@ -68,7 +69,7 @@ public class ProxyBench {
         .filter(x -> !x.isBlank()).map(Integer::parseInt).toList();
     int rounds = Integer.getInteger("bench.rounds", 5);
     List<String> wanted = List.of(System.getProperty("bench.targets",
-        "direct,nftables/1,nftables/3,userspace/3,nginx/3,haproxy/3").split(","));
+        "direct,nftables/1,nftables/3,userspace/3,userspace-epoll/3,nginx/3,haproxy/3").split(","));
 
     // Both kvx modes at once, on their own cluster IPs and devices, so that every round measures every
     // target back to back (the machine's load drifts; medians over rounds, not one long run each).
@@ -80,7 +81,13 @@ public class ProxyBench {
     ProxyOptions uo = options("userspace", 1);
     uo.userspaceWorkers = Integer.getInteger("bench.proxyWorkers", 0); // as many as nginx's and haproxy's
     uo.userspaceSocketRelay = !Boolean.getBoolean("bench.pipelineRelay");
+    uo.userspaceIoUring = !"false".equals(System.getProperty("bench.ioUring")); // the mode's default: on
     Proxier user = start(vertx, ctx, uo, Map.of("web", BACKENDS));
+    // the same mode on native epoll (the bare-socket relay), measured next to it in every round
+    ProxyOptions eo = options("userspace", 2);
+    eo.userspaceWorkers = uo.userspaceWorkers;
+    eo.userspaceIoUring = false;
+    Proxier epoll = start(vertx, ctx, eo, Map.of("web", BACKENDS));
     Supplier<List<Long>> none = List::of;
     Supplier<List<Long>> self = () -> List.of(ProcessHandle.current().pid());
     List<Target> all = List.of(
@@ -91,10 +98,14 @@ public class ProxyBench {
         new Target("nftables/3", "http://" + clusterIp(0, "web") + "/",
             "kvx nftables over the 3 backends (numgen random)", none),
         new Target("userspace/3", "http://" + clusterIp(1, "web") + "/",
-            "kvx userspace (Netty relay in this JVM, " + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
+            "kvx userspace (Netty relay in this JVM, " + (uo.userspaceIoUring ? "io_uring if the kernel allows"
+                : vertx.isNativeTransportEnabled() ? "epoll" : "NIO")
                 + ", " + (uo.userspaceWorkers > 0 ? uo.userspaceWorkers : Runtime.getRuntime().availableProcessors())
                 + " TCP event loop(s), " + (uo.userspaceSocketRelay ? "socket" : "pipeline") + " relay, JIT " + jit()
                 + ") over the 3 backends", self),
+        new Target("userspace-epoll/3", "http://" + clusterIp(2, "web") + "/",
+            "kvx userspace as above on native epoll (the bare-socket relay, " + eo.userspaceWorkers
+                + " TCP event loop(s)) over the 3 backends", self),
         new Target("nginx/3", "http://" + NET + ".51.1:8081/",
             "nginx " + version("nginx", "-v") + " stream proxy in the node over the 3 backends",
             () -> tree(work + "/nginx-lb.pid")),
@@ -102,13 +113,13 @@ public class ProxyBench {
             "haproxy " + version("haproxy", "-v") + " (mode tcp, roundrobin) in the node over the 3 backends",
             () -> tree(work + "/haproxy.pid")));
     List<Target> targets = all.stream().filter(t -> wanted.contains(t.name())).toList();
-    System.out.printf("wrk -t%d -c%d -d%ds --latency from %s%s, 2 s warm-up per target; targets:%n", threads,
-        connections, seconds, clientNs, clientCpus.isEmpty() ? "" : " on cpu " + clientCpus);
-    for (Target t : targets) System.out.printf("  %-12s %s%n", t.name(), t.meaning());
+    System.out.printf("wrk -t%d -c%d -d%ds --latency from %s%s, %d s warm-up per target; targets:%n", threads,
+        connections, seconds, clientNs, clientCpus.isEmpty() ? "" : " on cpu " + clientCpus, warmup);
+    for (Target t : targets) System.out.printf("  %-17s %s%n", t.name(), t.meaning());
     int hold = Integer.getInteger("bench.hold", 0);
     if (hold > 0) {
       // for profiling by hand: everything stays up, nothing is measured
-      for (Target t : targets) System.out.printf("  %-12s %s%n", t.name(), t.url());
+      for (Target t : targets) System.out.printf("  %-17s %s%n", t.name(), t.url());
       System.out.printf("holding for %d s (ip netns exec %s wrk ... URL)%n", hold, clientNs);
       Thread.sleep(hold * 1000L);
       rounds = 0;
@@ -116,37 +127,46 @@ public class ProxyBench {
     }
     Map<String, List<Result>> runs = new LinkedHashMap<>();
     targets.forEach(t -> runs.put(t.name(), new ArrayList<>()));
+    List<List<Target>> groups = groups(targets);
     try {
       for (int r = 1; r <= rounds; r++) {
         System.out.printf("round %d of %d (load %s)%n", r, rounds, loadavg());
-        for (int k = 0; k < targets.size(); k++) {
-          Target t = targets.get((k + r - 1) % targets.size()); // rotated: no target always runs first
-          runs.get(t.name()).add(wrk(t));
+        for (int k = 0; k < groups.size(); k++) {
+          // groups rotated per round (no group always runs first); a target and the one it is compared
+          // with run back to back, in the order flipped every round (ABBA), so a drift of the shared
+          // machine's load or a swing of the VM weighs on both sides of a ratio alike
+          List<Target> g = new ArrayList<>(groups.get((k + r - 1) % groups.size()));
+          if (r % 2 == 0) java.util.Collections.reverse(g);
+          for (Target t : g) runs.get(t.name()).add(wrk(t));
         }
       }
     } finally {
       on(ctx, nft::stop);
       on(ctx, user::stop);
+      on(ctx, epoll::stop);
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     if (rounds == 0) return;
 
     System.out.println();
-    System.out.printf("%-12s %11s %8s   %-29s  %s%n", "median of " + rounds, "requests/s", "p99 ms",
+    System.out.printf("%-17s %11s %8s   %-29s  %s%n", "median of " + rounds, "requests/s", "p99 ms",
         "CPU us/request: client+backends+proxy = total", "requests/s per round");
     for (var e : runs.entrySet()) {
       List<Result> l = e.getValue();
-      System.out.printf("%-12s %11.0f %8.2f   %5.1f + %5.1f + %5.1f = %5.1f          %s%n", e.getKey(), med(l, Result::rps),
+      System.out.printf("%-17s %11.0f %8.2f   %5.1f + %5.1f + %5.1f = %5.1f          %s%n", e.getKey(), med(l, Result::rps),
           med(l, Result::p99Millis), med(l, Result::clientUs), med(l, Result::backendUs), med(l, Result::proxyUs),
           med(l, Result::totalUs), l.stream().map(x -> String.format("%.0f", x.rps())).reduce((x, y) -> x + " " + y)
               .orElse(""));
     }
     System.out.println();
-    System.out.println("Ratios: throughput = median over rounds of (a's requests/s / b's in the same round), load-sensitive;");
-    System.out.println("CPU = b's CPU per request / a's (medians): the throughput ratio when CPU is what runs out, load-robust.");
-    System.out.printf("%-25s %10s %6s%n", "", "throughput", "CPU");
+    System.out.println("Ratios: throughput = median over rounds of (a's requests/s / b's, measured back to back in the same");
+    System.out.println("round), with the lowest, the quartiles and the highest of those per-round ratios; CPU = b's CPU per");
+    System.out.println("request / a's (medians): the throughput ratio when CPU is what runs out.");
+    System.out.printf("%-37s %10s %6s   %-30s %s%n", "", "throughput", "CPU", "spread: min [q1 q3] max", "per round");
     ratio(runs, "nftables/1", "direct", "target >= 0.95: the same backend, so the cost of the rules alone");
     ratio(runs, "userspace/3", "nginx/3", "target >= 1.00");
+    ratio(runs, "userspace-epoll/3", "nginx/3", "the mode without io_uring");
+    ratio(runs, "userspace/3", "userspace-epoll/3", "io_uring against epoll");
     ratio(runs, "userspace/3", "haproxy/3", "");
     ratio(runs, "nftables/3", "direct", "three backends against one");
     ratio(runs, "nginx/3", "direct", "");
@@ -169,14 +189,53 @@ public class ProxyBench {
     if (ra == null || rb == null) return;
     List<Double> paired = new ArrayList<>();
     for (int i = 0; i < Math.min(ra.size(), rb.size()); i++) paired.add(ra.get(i).rps() / rb.get(i).rps());
-    System.out.printf("%-11s / %-11s %10.2f %6.2f%s%n", a, b, median(paired), med(rb, Result::totalUs)
-        / med(ra, Result::totalUs), note.isEmpty() ? "" : "   (" + note + ")");
+    List<Double> sorted = paired.stream().sorted().toList();
+    String spread = sorted.isEmpty() ? "" : String.format("%.2f [%.2f %.2f] %.2f", sorted.getFirst(),
+        quantile(sorted, 0.25), quantile(sorted, 0.75), sorted.getLast());
+    System.out.printf("%-17s / %-17s %10.2f %6.2f   %-30s %s%s%n", a, b, median(paired), med(rb, Result::totalUs)
+        / med(ra, Result::totalUs), spread, paired.stream().map(x -> String.format("%.2f", x))
+        .reduce((x, y) -> x + " " + y).orElse(""), note.isEmpty() ? "" : "   (" + note + ")");
+  }
+
+  /**
+   * The targets of one round in groups that run back to back: each compared pair (nftables/1 with
+   * direct, userspace/3 with nginx/3) is a group, every other target a group of its own.
+   */
+  static List<List<Target>> groups(List<Target> targets) {
+    List<List<String>> pairs = List.of(List.of("direct", "nftables/1"),
+        List.of("nginx/3", "userspace/3", "userspace-epoll/3"));
+    List<List<Target>> out = new ArrayList<>();
+    java.util.Set<String> placed = new java.util.HashSet<>();
+    for (Target t : targets) {
+      if (placed.contains(t.name())) continue;
+      List<Target> g = new ArrayList<>(List.of(t));
+      placed.add(t.name());
+      for (List<String> pair : pairs) {
+        if (!pair.contains(t.name())) continue;
+        for (Target u : targets) {
+          if (!placed.contains(u.name()) && pair.contains(u.name())) {
+            g.add(u);
+            placed.add(u.name());
+          }
+        }
+      }
+      out.add(g);
+    }
+    return out;
   }
 
   static double median(List<Double> xs) {
     if (xs.isEmpty()) return Double.NaN;
     List<Double> s = xs.stream().sorted().toList();
-    return s.get(s.size() / 2);
+    return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+  }
+
+  /** Linear interpolation between the closest ranks of a sorted list. */
+  static double quantile(List<Double> sorted, double q) {
+    double pos = q * (sorted.size() - 1);
+    int lo = (int) Math.floor(pos);
+    int hi = Math.min(lo + 1, sorted.size() - 1);
+    return sorted.get(lo) + (sorted.get(hi) - sorted.get(lo)) * (pos - lo);
   }
 
   static String loadavg() {
@@ -188,7 +247,7 @@ public class ProxyBench {
     }
   }
 
-  /** Mode i's service CIDR is NET.(60+i).0/24; "web" is .10, "web1" .11. */
+  /** Proxier i's service CIDR is NET.(60+i).0/24 (0 nftables, 1 userspace, 2 userspace on epoll); "web" is .10, "web1" .11. */
   static String clusterIp(int i, String service) {
     return NET + "." + (60 + i) + "." + (service.equals("web") ? 10 : 11);
   }
@@ -196,7 +255,7 @@ public class ProxyBench {
   static Proxier start(Vertx vertx, Context ctx, ProxyOptions o, Map<String, List<String>> services) throws Exception {
     Proxier proxier = new Proxier(vertx, o, ProxyModes.create(vertx, o), new SimpleMeterRegistry());
     on(ctx, proxier::start);
-    int i = o.mode.equals("nftables") ? 0 : 1;
+    int i = o.mode.equals("nftables") ? 0 : o.userspaceIoUring ? 1 : 2;
     on(ctx, () -> {
       services.forEach((name, backends) -> {
         proxier.onService("default/" + name, service(name, clusterIp(i, name)));
@@ -316,7 +375,7 @@ public class ProxyBench {
 
   static Result wrk(Target t) throws Exception {
     // a short warm-up (JIT, connection setup), then the measured run
-    run(wrkCommand("-d2s", t.url()));
+    run(wrkCommand("-d" + warmup + "s", t.url()));
     List<Long> backends = new ArrayList<>();
     for (int i = 1; i <= BACKENDS.size(); i++) backends.addAll(tree(work + "/" + clientNs.replaceAll("-c$", "-b" + i) + ".pid"));
     List<Long> proxy = t.proxyPids().get();
@@ -344,7 +403,7 @@ public class ProxyBench {
         + Integer.parseInt(times.group(3)) * 60 + Double.parseDouble(times.group(4));
     Result r = new Result(Double.parseDouble(rps.group(1)), p, clientSeconds * 1e6 / n,
         (b1 - b0) * 1e6 / TICKS / n, (p1 - p0) * 1e6 / TICKS / n, errors.find() ? " [" + errors.group().trim() + "]" : "");
-    System.out.printf("  %-12s %10.0f req/s  p99 %7.2f ms  CPU us/request %5.1f + %5.1f + %5.1f = %5.1f%s%n", t.name(),
+    System.out.printf("  %-17s %10.0f req/s  p99 %7.2f ms  CPU us/request %5.1f + %5.1f + %5.1f = %5.1f%s%n", t.name(),
         r.rps(), p, r.clientUs(), r.backendUs(), r.proxyUs(), r.totalUs(), r.errors());
     return r;
   }

@@ -36,6 +36,11 @@ public final class ProxyOptions {
    * epoll set (one recv and one send per message); false: through Netty pipelines.
    */
   public boolean userspaceSocketRelay = true;
+  /**
+   * Userspace mode: TCP relays on io_uring event loops (Netty's io_uring transport, a pipeline relay
+   * per pair) where the kernel allows io_uring; false, or no io_uring: native epoll (or NIO).
+   */
+  public boolean userspaceIoUring = true;
   /** Userspace UDP sessions without traffic for this long are closed. */
   public int udpIdleSeconds = 60;
   /** HOST:PORT where the active proxy serves /metrics and /healthz, as kube-proxy does; empty: off. */
@@ -57,6 +62,7 @@ public final class ProxyOptions {
     o.udpIdleSeconds = c.getInteger("udpIdleSeconds", o.udpIdleSeconds);
     o.userspaceWorkers = c.getInteger("userspaceWorkers", o.userspaceWorkers);
     o.userspaceSocketRelay = c.getBoolean("userspaceSocketRelay", o.userspaceSocketRelay);
+    o.userspaceIoUring = c.getBoolean("userspaceIoUring", o.userspaceIoUring);
     o.libnftables = c.getBoolean("libnftables", o.libnftables);
     o.metricsBindAddress = c.getString("metricsBindAddress", o.metricsBindAddress);
     return o;

@@ -7,12 +7,18 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.transport.Transport;
@@ -28,12 +34,13 @@ import java.util.concurrent.TimeUnit;
  * does not answer within the connect timeout is skipped for the next one, which kernel-mode proxies
  * cannot do. With no endpoints the connection is closed at once.
  * <p>
- * Netty channels on the userspace mode's own event loops (native epoll when available) accept and
- * connect: accepted connections are spread over every loop, each backend connection lives on its
- * client's loop. Once both are up, on epoll the pair is handed to {@link EpollRelay} (bare sockets on
- * the loop's epoll set: one recv and one send per message); otherwise (NIO, or
- * {@code userspaceSocketRelay: false}) a {@link Relay} handler on each side passes buffers (pooled,
- * direct) to the other without copies. Either way a side whose peer cannot keep up stops reading
+ * Netty channels on the userspace mode's own event loops (io_uring where the kernel allows it, else
+ * native epoll, else NIO) accept and connect: accepted connections are spread over every loop, each
+ * backend connection lives on its client's loop. Once both are up, on epoll the pair is handed to
+ * {@link EpollRelay} (bare sockets on the loop's epoll set: one recv and one send per message);
+ * otherwise (io_uring, NIO, or {@code userspaceSocketRelay: false}) a {@link Relay} handler on each
+ * side passes buffers (pooled, direct) to the other without copies; on io_uring a loop submits the
+ * receives and sends of all its connections in one io_uring_enter per turn. Either way a side whose peer cannot keep up stops reading
  * until the peer has taken what is pending.
  */
 final class TcpPortProxy implements PortProxy {
@@ -54,11 +61,17 @@ final class TcpPortProxy implements PortProxy {
   /** Established pairs relay on the bare epoll set ({@link EpollRelay}) rather than through pipelines. */
   private final boolean socketRelay;
 
-  TcpPortProxy(Vertx vertx, EventLoopGroup group, ServiceView view, boolean socketRelay) throws Exception {
+  /** io_uring channels on io_uring loops, else Vert.x's transport's (native epoll where available, NIO). */
+  private final ChannelFactory<? extends ServerChannel> serverFactory;
+  private final ChannelFactory<? extends Channel> clientFactory;
+
+  TcpPortProxy(Vertx vertx, EventLoopGroup group, ServiceView view, boolean socketRelay, boolean ioUring) throws Exception {
     balancer.update(view.endpoints(), view.port().affinitySeconds());
     this.group = group;
     this.socketRelay = socketRelay;
     transport = ((VertxInternal) vertx).transport();
+    serverFactory = ioUring ? IoUringServerSocketChannel::new : transport.serverChannelFactory(false);
+    clientFactory = ioUring ? IoUringSocketChannel::new : transport.channelFactory(false);
     try {
       listen(view.port().clusterIP(), view.port().port());
       if (view.port().nodePort() > 0) listen("0.0.0.0", view.port().nodePort());
@@ -69,9 +82,10 @@ final class TcpPortProxy implements PortProxy {
   }
 
   private void listen(String host, int port) throws Exception {
-    ServerBootstrap b = new ServerBootstrap().group(group, group).channelFactory(transport.serverChannelFactory(false))
+    ServerBootstrap b = new ServerBootstrap().group(group, group).channelFactory(serverFactory)
         .option(ChannelOption.SO_BACKLOG, 1024).option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.AUTO_READ, false).childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
         .childHandler(new ChannelInitializer<>() {
           @Override
@@ -96,9 +110,10 @@ final class TcpPortProxy implements PortProxy {
     }
     Endpoint ep = order.get(i);
     Bootstrap b = new Bootstrap().group(in.eventLoop())
-        .channelFactory(transport.channelFactory(false))
+        .channelFactory(clientFactory)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
         .option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .option(ChannelOption.ALLOCATOR, ALLOCATOR)
         .handler(new Relay(in));
     b.connect(ep.ip(), ep.port()).addListener((ChannelFutureListener) f -> {
@@ -116,14 +131,27 @@ final class TcpPortProxy implements PortProxy {
         EpollRelay.start(in, out);
         return;
       }
-      in.pipeline().addLast(new Relay(out));
-      in.config().setAutoRead(true);
-      out.config().setAutoRead(true);
+      pipelineRelay(in, out);
     });
   }
 
-  /** Moves whatever one channel reads to its peer; closes the peer (after a flush) when it ends. */
-  private static final class Relay extends ChannelInboundHandlerAdapter {
+  /**
+   * Relays a connected pair through their pipelines (out's pipeline already holds {@code new Relay(in)},
+   * both channels have autoRead off and half-closure allowed): in gets its Relay, both start reading.
+   */
+  static void pipelineRelay(Channel in, Channel out) {
+    in.pipeline().addLast(new Relay(out));
+    in.config().setAutoRead(true);
+    out.config().setAutoRead(true);
+  }
+
+  /**
+   * Moves whatever one channel reads to its peer. End of input (half-closure allowed) shuts the peer's
+   * output once what it was sent is written, so a half-close passes through; a channel closes once
+   * its input has ended and its output is shut. A channel gone (reset, error) closes its peer after a
+   * flush.
+   */
+  static final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
 
     Relay(Channel peer) {
@@ -154,6 +182,32 @@ final class TcpPortProxy implements PortProxy {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
       if (ctx.channel().isWritable()) peer.config().setAutoRead(true);
       ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (!(evt instanceof ChannelInputShutdownEvent)) {
+        ctx.fireUserEventTriggered(evt);
+        return;
+      }
+      Channel self = ctx.channel();
+      if (!(peer instanceof DuplexChannel p) || !peer.isActive()) {
+        closeAfterFlush(self);
+        return;
+      }
+      peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+        if (!f.isSuccess() || !peer.isActive()) {
+          peer.close();
+          return;
+        }
+        p.shutdownOutput().addListener(x -> closeIfDone(peer));
+      });
+      closeIfDone(self);
+    }
+
+    /** Both directions of a channel over: its input ended and its output shut. */
+    private static void closeIfDone(Channel ch) {
+      if (ch instanceof DuplexChannel d && d.isInputShutdown() && d.isOutputShutdown()) ch.close();
     }
 
     @Override

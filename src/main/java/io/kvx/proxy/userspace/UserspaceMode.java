@@ -9,6 +9,8 @@ import io.kvx.proxy.ServiceDevice;
 import io.kvx.proxy.ServiceView;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -27,8 +29,8 @@ import java.util.logging.Logger;
  * directly and both host processes and pods (routed through the node) reach it without any packet
  * rewriting; node ports listen on every address. (kube-proxy's old userspace mode listened on random
  * ports and redirected with iptables; owning the address is simpler and keeps the client's address
- * visible for ClientIP affinity.) TCP relays run on event loops of their own (native epoll when
- * available), one per CPU by default as nginx's {@code worker_processes auto}, so that proxied traffic
+ * visible for ClientIP affinity.) TCP relays run on event loops of their own (io_uring where the
+ * kernel allows it, else native epoll), one per CPU by default as nginx's {@code worker_processes auto}, so that proxied traffic
  * neither waits behind nor delays the API server's verticles; UDP runs on Vert.x's event loops.
  */
 public final class UserspaceMode implements ProxyMode {
@@ -42,6 +44,7 @@ public final class UserspaceMode implements ProxyMode {
   private final Map<ServicePortName, PortProxy> proxies = new HashMap<>();
   /** The TCP relays' event loops, from {@link #start} to {@link #stop}. */
   private EventLoopGroup workers;
+  private boolean ioUring;
 
   public UserspaceMode(Vertx vertx, ProxyOptions options) {
     this.vertx = vertx;
@@ -64,11 +67,12 @@ public final class UserspaceMode implements ProxyMode {
     String type = device.create();
     int n = options.userspaceWorkers > 0 ? options.userspaceWorkers : Runtime.getRuntime().availableProcessors();
     Transport transport = ((VertxInternal) vertx).transport();
+    ioUring = options.userspaceIoUring && IoUring.isAvailable();
     workers = new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory("kvx-proxy", true),
-        transport.ioHandlerFactory());
+        ioUring ? IoUringIoHandler.newFactory() : transport.ioHandlerFactory());
     LOG.info("proxy: userspace mode, cluster IPs on " + options.serviceDevice + " (" + type + ", "
-        + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO") + " transport, " + n + " TCP event loop"
-        + (n == 1 ? "" : "s") + ")");
+        + (ioUring ? "io_uring" : vertx.isNativeTransportEnabled() ? "native epoll" : "NIO") + " transport, " + n
+        + " TCP event loop" + (n == 1 ? "" : "s") + ")");
   }
 
   @Override
@@ -94,7 +98,7 @@ public final class UserspaceMode implements ProxyMode {
         boolean udp = v.port().protocol().equalsIgnoreCase("UDP");
         if (!udp && !v.port().protocol().equalsIgnoreCase("TCP")) continue; // SCTP: not in userspace
         proxies.put(v.port().name(), udp ? new UdpPortProxy(vertx, v, options.udpIdleSeconds)
-            : new TcpPortProxy(vertx, workers, v, options.userspaceSocketRelay));
+            : new TcpPortProxy(vertx, workers, v, options.userspaceSocketRelay, ioUring));
         programmed.put(v.port().name(), v.port());
       }
     }
