@@ -403,6 +403,8 @@ final class WorkloadColumns {
 
   /** kubectl's TARGETS column: "cpu: 200%/50%" per metric (current/target), "<unknown>" before a reading. */
   static String hpaTargets(JsonObject hpa) {
+    // kube prints every version from its internal form: an autoscaling/v1 object shows as its stored v2
+    if ("autoscaling/v1".equals(hpa.getString("apiVersion"))) hpa = Conversions.hpaToV2(hpa);
     JsonArray metrics = spec(hpa).getJsonArray("metrics", new JsonArray());
     JsonArray current = status(hpa).getJsonArray("currentMetrics", new JsonArray());
     List<String> out = new ArrayList<>();
