@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -671,6 +672,46 @@ class ApiSurfaceIT {
     k.ok("delete", "--raw", "/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dweb");
     assertEquals("sel-b", String.join(" ", k.ok("get", "configmaps", "-o", "custom-columns=N:.metadata.name",
         "--no-headers").lines().filter(n -> n.startsWith("sel-")).toList()));
+  }
+
+  @Test
+  @Order(7)
+  void versionsServedAsViewsOfOneStoredForm() throws Exception {
+    // events.k8s.io/v1 and core/v1 are one store: an events/v1 recorder's event shows in kubectl describe
+    k.ok("create", "configmap", "regarded");
+    String uid = k.ok("get", "configmap", "regarded", "-o", "jsonpath={.metadata.uid}").trim();
+    k.ok("create", "-f", file("ev1.yaml", "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: regarded.1}\n"
+        + "eventTime: \"2026-01-01T00:00:00.000000Z\"\nreportingController: example.com/ctl\nreportingInstance: ctl-0\n"
+        + "action: Sync\nreason: Synced\ntype: Normal\nnote: seen through core\n"
+        + "regarding: {kind: ConfigMap, name: regarded, namespace: default, uid: " + uid + ", apiVersion: v1}\n").toString());
+    JsonObject core = new JsonObject(k.ok("get", "events", "regarded.1", "-o", "json"));
+    assertEquals("v1", core.getString("apiVersion"));
+    assertEquals("seen through core", core.getString("message"));
+    assertEquals("regarded", core.getJsonObject("involvedObject").getString("name"));
+    assertTrue(k.ok("describe", "configmap", "regarded").contains("seen through core"));
+    k.ok("patch", "events", "regarded.1", "--type=merge", "-p", "{\"message\":\"patched through core\"}");
+    assertEquals("patched through core", k.ok("get", "events.events.k8s.io", "regarded.1", "-o", "jsonpath={.note}"));
+    Kubectl.Result invalid = k.run("create", "-f", file("ev2.yaml", "apiVersion: events.k8s.io/v1\nkind: Event\n"
+        + "metadata: {name: bad.1}\nreason: X\n").toString());
+    assertTrue(invalid.out().contains("eventTime: Required value"), invalid.out());
+
+    // autoscaling/v1 is a view of the stored v2 HorizontalPodAutoscaler
+    k.ok("create", "-f", file("hpa1.yaml", "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\n"
+        + "metadata: {name: old-style}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: d},"
+        + " maxReplicas: 4, targetCPUUtilizationPercentage: 65}\n").toString());
+    JsonObject v2 = new JsonObject(k.ok("get", "horizontalpodautoscalers.v2.autoscaling", "old-style", "-o", "json"));
+    assertEquals(65, v2.getJsonObject("spec").getJsonArray("metrics").getJsonObject(0).getJsonObject("resource")
+        .getJsonObject("target").getInteger("averageUtilization"));
+    k.ok("patch", "horizontalpodautoscalers.v1.autoscaling", "old-style", "--type=merge", "-p",
+        "{\"spec\":{\"targetCPUUtilizationPercentage\":70}}");
+    assertEquals("70", k.ok("get", "horizontalpodautoscalers.v1.autoscaling", "old-style", "-o",
+        "jsonpath={.spec.targetCPUUtilizationPercentage}"));
+    assertTrue(k.ok("get", "hpa", "old-style").contains("cpu: <unknown>/70%"));
+
+    // a field the kind does not have is dropped with kube's warning when no fieldValidation is asked for
+    String out = k.ok("patch", "configmap", "regarded", "--type=merge", "-p", "{\"bogus\":1}");
+    assertTrue(out.contains("unknown field \"bogus\""), out);
+    assertFalse(k.ok("get", "configmap", "regarded", "-o", "json").contains("bogus"));
   }
 
   private static Map<String, String> with(Map<String, String> base, String... kv) {
