@@ -307,8 +307,10 @@ public final class HttpApi {
     if (accept != null && accept.startsWith("application/yaml")) {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml").end(Json.toYaml(obj));
     } else {
-      // Encoded straight into bytes, not into a String that end() then converts.
-      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(obj.toBuffer());
+      // A store object's text as the store encoded it when committing it, else encoded straight into bytes.
+      String encoded = io.kvx.api.EncodedJson.of(obj);
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(encoded != null ? Buffer.buffer(encoded) : obj.toBuffer());
     }
   }
 
