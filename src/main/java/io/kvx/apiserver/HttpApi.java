@@ -502,7 +502,12 @@ public final class HttpApi {
 
   private Buffer eventLine(String type, JsonObject object) {
     if (object != lastObject || !type.equals(lastType)) {
-      lastLine = new JsonObject().put("type", type).put("object", object).toBuffer().appendByte((byte) '\n');
+      String encoded = io.kvx.api.EncodedJson.of(object);
+      lastLine = encoded == null
+          ? new JsonObject().put("type", type).put("object", object).toBuffer().appendByte((byte) '\n')
+          // The store's text of the object (see EncodedJson); the type is one of the watch event types.
+          : Buffer.buffer(encoded.length() + 40).appendString("{\"type\":\"").appendString(type)
+              .appendString("\",\"object\":").appendString(encoded).appendString("}\n");
       lastObject = object;
       lastType = type;
     }

@@ -308,8 +308,6 @@ public final class SequencerVerticle extends VerticleBase {
         // the sequencer never changes an object after commit.
         DeliveryOptions handedOver = new DeliveryOptions().setCodecName(io.kvx.bus.HandedOverJson.NAME);
         for (int i = 0; i < accepted.size(); i++) {
-          // The API server's answer sends the text the logs got, not a second encoding (in this JVM).
-          io.kvx.api.EncodedJson.remember(changes.get(i).object(), changes.get(i).encoded());
           accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence)
               .put("leader", memberId), handedOver);
         }
@@ -338,6 +336,8 @@ public final class SequencerVerticle extends VerticleBase {
         String record = changes.get(i).toRecord(now);
         records.add(record);
         localRecords.offer(lastSequence + 1 + i, record, changes.get(i), now);
+        // The API server's answer and watch events send the text the logs got, not a second encoding (this JVM).
+        io.kvx.api.EncodedJson.remember(changes.get(i).object(), changes.get(i).encoded());
       }
       return Future.fromCompletionStage(changeLog.addAllAsync(records, OverflowPolicy.OVERWRITE), context);
     }).compose(seq -> {
