@@ -965,19 +965,48 @@ public final class ApiService {
           "FieldValueRequired", "Required value")));
     }
     String key = key(r, r.name());
-    // A copy: the store's get hands out the watch cache's own object, which readers and watchers share.
-    return store.get(key).map(JsonObject::copy).compose(pod -> {
-      JsonObject spec = pod.getJsonObject("spec");
-      if (spec.getString("nodeName") != null) {
+    // First from this JVM's cache without the read barrier, as GuaranteedUpdate starts from its cache: the write is
+    // conditional on the revision read, so a stale read cannot bind anything; it is refused (409, or the pod not
+    // yet here) and read once more through the barrier.
+    return bindTo(r, key, node, store.getCached(key), true)
+        .recover(e -> e instanceof StaleRead stale ? bindTo(r, key, node, store.get(key), false)
+            : Future.failedFuture(e))
+        .map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1").put("metadata", new JsonObject())
+            .put("status", "Success").put("code", 201));
+  }
+
+  /** A binding read from the cache that the store refused as out of date (or the pod was not in the cache). */
+  private static final class StaleRead extends RuntimeException {
+    StaleRead() {
+      super(null, null, false, false);
+    }
+  }
+
+  private Future<JsonObject> bindTo(ApiRequest r, String key, String node, Future<JsonObject> read, boolean cached) {
+    Future<JsonObject> found = cached
+        ? read.recover(e -> Future.failedFuture(ApiError.is(e, ApiError.Reason.NotFound) ? new StaleRead() : e))
+        : read;
+    return found.compose(current -> {
+      JsonObject currentSpec = current.getJsonObject("spec");
+      boolean refused = currentSpec.getString("nodeName") != null || Meta.meta(current).containsKey("deletionTimestamp");
+      // A refusal is said from the current pod, not a cached one (the name may belong to a newer pod by now).
+      if (refused && cached) throw new StaleRead();
+      if (currentSpec.getString("nodeName") != null) {
         throw ApiError.conflict("", "pods/binding", r.name(), "pod " + r.name() + " is already assigned to node \""
-            + spec.getString("nodeName") + "\"");
+            + currentSpec.getString("nodeName") + "\"");
       }
-      if (Meta.meta(pod).containsKey("deletionTimestamp")) {
+      if (Meta.meta(current).containsKey("deletionTimestamp")) {
         throw ApiError.conflict("", "pods/binding", r.name(), "pod " + r.name() + " is being deleted, cannot be "
             + "assigned to a host");
       }
-      spec.put("nodeName", node);
-      JsonObject status = pod.getJsonObject("status", new JsonObject());
+      // New top level, spec and status over the stored object's other parts: the store's object is shared and
+      // read-only, and the store copies what it keeps, so the unchanged parts need no deep copy here.
+      JsonObject pod = new JsonObject(new java.util.LinkedHashMap<>(current.getMap()));
+      JsonObject spec = new JsonObject(new java.util.LinkedHashMap<>(currentSpec.getMap())).put("nodeName", node);
+      pod.put("spec", spec);
+      JsonObject oldStatus = current.getJsonObject("status");
+      JsonObject status = oldStatus == null ? new JsonObject()
+          : new JsonObject(new java.util.LinkedHashMap<>(oldStatus.getMap()));
       JsonArray conditions = status.getJsonArray("conditions", new JsonArray());
       JsonArray kept = new JsonArray();
       conditions.forEach(c -> {
@@ -987,9 +1016,10 @@ public final class ApiService {
           .put("lastTransitionTime", Meta.now()));
       status.put("conditions", kept);
       pod.put("status", status);
-      return store.update(key, pod, Meta.resourceVersion(pod));
-    }).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1").put("metadata", new JsonObject())
-        .put("status", "Success").put("code", 201));
+      Future<JsonObject> written = store.update(key, pod, Meta.resourceVersion(current));
+      return !cached ? written : written.recover(e -> Future.failedFuture(
+          ApiError.is(e, ApiError.Reason.Conflict, ApiError.Reason.NotFound) ? new StaleRead() : e));
+    });
   }
 
   /** The scale subresource: an autoscaling/v1 Scale view of spec.replicas, readable and writable. */

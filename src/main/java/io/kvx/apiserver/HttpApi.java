@@ -329,8 +329,10 @@ public final class HttpApi {
     if (accept != null && accept.startsWith("application/yaml")) {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml").end(Json.toYaml(obj));
     } else {
-      // Encoded straight into bytes, not into a String that end() then converts.
-      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(obj.toBuffer());
+      // A store object's text as the store encoded it when committing it, else encoded straight into bytes.
+      String encoded = io.kvx.api.EncodedJson.of(obj);
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(encoded != null ? Buffer.buffer(encoded) : obj.toBuffer());
     }
   }
 
@@ -522,7 +524,12 @@ public final class HttpApi {
 
   private Buffer eventLine(String type, JsonObject object) {
     if (object != lastObject || !type.equals(lastType)) {
-      lastLine = new JsonObject().put("type", type).put("object", object).toBuffer().appendByte((byte) '\n');
+      String encoded = io.kvx.api.EncodedJson.of(object);
+      lastLine = encoded == null
+          ? new JsonObject().put("type", type).put("object", object).toBuffer().appendByte((byte) '\n')
+          // The store's text of the object (see EncodedJson); the type is one of the watch event types.
+          : Buffer.buffer(encoded.length() + 40).appendString("{\"type\":\"").appendString(type)
+              .appendString("\",\"object\":").appendString(encoded).appendString("}\n");
       lastObject = object;
       lastType = type;
     }

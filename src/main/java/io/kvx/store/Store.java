@@ -12,6 +12,11 @@ import java.util.function.Predicate;
  * server writes through it. Keys are {@code group/plural/namespace/name} (see ResourceType#key).
  * Failures are {@link io.kvx.api.ApiError}s: NotFound, AlreadyExists, Conflict, Expired (410),
  * ServiceUnavailable while no sequencer is elected.
+ *
+ * <p>Objects handed out (by reads, writes' answers and watch events) are shared, not copied: within a JVM the
+ * same instance may be the sequencer's, the watch cache's and other readers'. They are read-only; a caller that
+ * wants to change one changes a copy. An object passed in to create or update is not changed by the store (the
+ * sequencer copies what it keeps; create fills in a missing metadata.uid) and the caller does not change it after.
  */
 public interface Store {
 

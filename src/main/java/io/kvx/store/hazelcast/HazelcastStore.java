@@ -99,7 +99,7 @@ public final class HazelcastStore implements Store {
     io.kvx.bus.HandedOverJson.register(vertx);
     IMap<String, String> objects = hz.getMap(Addresses.OBJECTS_MAP);
     this.cache = new WatchCache(vertx, objects, hz.getRingbuffer(Addresses.CHANGE_LOG), historyCount,
-        historyAgeMillis);
+        historyAgeMillis, LocalRecords.of(hz));
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent e) {

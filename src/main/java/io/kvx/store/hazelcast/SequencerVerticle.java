@@ -16,6 +16,7 @@ import io.kvx.store.WatchEvent;
 import io.kvx.store.durable.DurableLog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -51,6 +52,7 @@ public final class SequencerVerticle extends VerticleBase {
   private IMap<String, String> objects;
   private Ringbuffer<String> changeLog;
   private DurableLog durable;
+  private LocalRecords localRecords;
   private IMap<String, Long> meta;
   private long maintenanceTimer;
   private UUID membershipRegistration;
@@ -73,6 +75,7 @@ public final class SequencerVerticle extends VerticleBase {
     memberId = hz.getCluster().getLocalMember().getUuid().toString();
     objects = hz.getMap(Addresses.OBJECTS_MAP);
     changeLog = hz.getRingbuffer(Addresses.CHANGE_LOG);
+    localRecords = LocalRecords.of(hz);
     meta = hz.getMap(Addresses.STORE_META_MAP);
     Path home = Path.of(config().getString("home"));
     String datastore = config().getString("datastore", "sqlite");
@@ -301,9 +304,12 @@ public final class SequencerVerticle extends VerticleBase {
     done.onComplete(ar -> {
       inFlight--;
       if (ar.succeeded()) {
+        // Handed over, not deep-copied on a local delivery: what the store hands out is read-only (Store), and
+        // the sequencer never changes an object after commit.
+        DeliveryOptions handedOver = new DeliveryOptions().setCodecName(io.kvx.bus.HandedOverJson.NAME);
         for (int i = 0; i < accepted.size(); i++) {
           accepted.get(i).reply(new JsonObject().put("object", changes.get(i).object()).put("seq", lastSequence)
-              .put("leader", memberId));
+              .put("leader", memberId), handedOver);
         }
       } else {
         String status = new ApiError(ApiError.Reason.ServiceUnavailable, "storage write failed: " + ar.cause())
@@ -324,7 +330,15 @@ public final class SequencerVerticle extends VerticleBase {
     return Future.<Void>succeededFuture().compose(v -> {
       List<String> records = new ArrayList<>(changes.size());
       long now = System.currentTimeMillis();
-      changes.forEach(c -> records.add(c.toRecord(now)));
+      // This member writes the change log alone while it leads, so the records land right after lastSequence;
+      // this JVM's watch cache takes the changes from here instead of parsing them (LocalRecords checks the text).
+      for (int i = 0; i < changes.size(); i++) {
+        String record = changes.get(i).toRecord(now);
+        records.add(record);
+        localRecords.offer(lastSequence + 1 + i, record, changes.get(i), now);
+        // The API server's answer and watch events send the text the logs got, not a second encoding (this JVM).
+        io.kvx.api.EncodedJson.remember(changes.get(i).object(), changes.get(i).encoded());
+      }
       return Future.fromCompletionStage(changeLog.addAllAsync(records, OverflowPolicy.OVERWRITE), context);
     }).compose(seq -> {
       lastSequence = seq;

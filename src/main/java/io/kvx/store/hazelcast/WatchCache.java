@@ -167,8 +167,17 @@ public final class WatchCache {
    * Keeps at most {@code historyCount} events and none older than {@code historyAgeMillis}; a watch
    * from before the oldest retained event gets 410.
    */
+  private final LocalRecords localRecords;
+
   public WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historyCount,
                     long historyAgeMillis) {
+    this(vertx, objectsMap, changeLog, historyCount, historyAgeMillis, null);
+  }
+
+  /** {@code localRecords}: what this JVM's sequencer wrote, taken instead of parsed (null: parse everything). */
+  WatchCache(Vertx vertx, IMap<String, String> objectsMap, Ringbuffer<String> changeLog, int historyCount,
+             long historyAgeMillis, LocalRecords localRecords) {
+    this.localRecords = localRecords;
     this.vertx = vertx;
     this.cacheContext = vertx.getOrCreateContext();
     this.objectsMap = objectsMap;
@@ -332,11 +341,15 @@ public final class WatchCache {
   /** Applies one read of the change log; false when it made this cache re-list (the rest is dropped). */
   private boolean applyBatch(ReadResultSet<String> rs, boolean wasStarted, List<Sequencer.Change> applied) {
     for (int i = 0; i < rs.size(); i++) {
-      JsonObject r = new JsonObject(rs.get(i));
       long seq = rs.getSequence(i);
-      String recordEpoch = r.getString("epoch");
+      String text = rs.get(i);
+      // A record this JVM's sequencer just wrote: the same change, its object already built (no parse).
+      LocalRecords.Entry local = localRecords == null ? null : localRecords.match(seq, text);
+      JsonObject r = local != null ? null : new JsonObject(text);
+      String recordEpoch = local != null ? local.change().epoch() : r.getString("epoch");
       boolean replay = seq <= replayUntil;
       if (!replay && epoch != null && !epoch.equals(recordEpoch)) {
+        if (r == null) r = new JsonObject(text);
         // A new leader. Its marker names the last sequence it recovered: if that is exactly where
         // this cache is, nothing this cache saw was lost and it follows on. Otherwise the old
         // leader logged records that were lost (and their sequences are reused): start over from
@@ -352,7 +365,10 @@ public final class WatchCache {
         }
       }
       epoch = recordEpoch;
-      if (!Sequencer.isMarker(r)) {
+      if (local != null) {
+        apply(local.change(), local.time());
+        if (wasStarted && !followers.isEmpty()) applied.add(local.change());
+      } else if (!Sequencer.isMarker(r)) {
         Sequencer.Change c = Sequencer.Change.fromRecord(r);
         apply(c, r.getLong("ts", System.currentTimeMillis()));
         if (wasStarted && !followers.isEmpty()) applied.add(c);
