@@ -41,7 +41,8 @@ final class ConvertedRequests {
   private static Future<JsonObject> patch(ApiRequest r, Conversions.Conversion c,
                                           Function<ApiRequest, Future<JsonObject>> stored, int left) {
     return stored.apply(on(r, c, "get", null, null)).compose(current -> {
-      JsonObject old = c.present(current);
+      // a copy: the patch functions change what they are given, and the store's objects are read-only
+      JsonObject old = c.present(current.copy());
       String type = r.patchType() == null ? "" : r.patchType();
       JsonObject patched;
       if (type.startsWith("application/json-patch+json")) {
