@@ -9,6 +9,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,6 +73,20 @@ class SequencerTest {
     assertEquals(1L, Meta.meta(statusOnly).getLong("generation"));
     JsonObject specChange = s.update(KEY, pod("b"), 0).object();
     assertEquals(2L, Meta.meta(specChange).getLong("generation"));
+  }
+
+  @Test
+  void kindsKubeKeepsNoGenerationForHaveNone() {
+    Sequencer s = new Sequencer();
+    String cm = "core/configmaps/default/c";
+    JsonObject withOne = new JsonObject().put("metadata", new JsonObject().put("name", "c").put("generation", 7))
+        .put("data", new JsonObject().put("a", "1"));
+    JsonObject created = s.create(cm, withOne, "now").object();
+    assertNull(Meta.meta(created).getValue("generation"));
+    assertNull(Meta.meta(s.update(cm, withOne, 0).object()).getValue("generation"));
+    assertEquals(true, Sequencer.tracksGeneration("apps/deployments/default/d"));
+    assertEquals(true, Sequencer.tracksGeneration("example.com/widgets/default/w"));
+    assertEquals(false, Sequencer.tracksGeneration("core/secrets/default/s"));
   }
 
   @Test
