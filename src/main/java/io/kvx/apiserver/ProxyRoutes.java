@@ -147,7 +147,8 @@ final class ProxyRoutes {
         .setURI(path).setSsl(t.https());
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     req.headers().forEach((k, v) -> {
-      if (!DROPPED.contains(k.toLowerCase(java.util.Locale.ROOT))) headers.add(k, v);
+      // HTTP/2 pseudo-headers (:path, :authority, ...) describe this hop only.
+      if (!k.startsWith(":") && !DROPPED.contains(k.toLowerCase(java.util.Locale.ROOT))) headers.add(k, v);
     });
     ro.setHeaders(headers);
     return client.request(ro).recover(e -> Future.failedFuture(new ApiError(ApiError.Reason.ServiceUnavailable,
