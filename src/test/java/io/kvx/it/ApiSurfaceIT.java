@@ -690,6 +690,8 @@ class ApiSurfaceIT {
     Map<String, String> watching = Map.of("resource", "configmaps", "group", "", "version", "v1", "verb", "WATCH");
     double idle = sum(metrics(), "apiserver_longrunning_requests", watching);
 
+    // Own threads: the common pool may have one thread on 2 cores, which kubectl's wait would hold.
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
     // kubectl's watch over h2 (Go logs its HTTP/2 client connections with GODEBUG=http2debug=1).
     CompletableFuture<Kubectl.Result> kubectlWatch = CompletableFuture.supplyAsync(() -> {
       try {
@@ -698,7 +700,7 @@ class ApiSurfaceIT {
       } catch (Exception e) {
         throw new RuntimeException(e);
       }
-    });
+    }, threads);
     HttpResponse<java.io.InputStream> watch = h2.send(HttpRequest.newBuilder(URI.create(base
         + "?watch=1&labelSelector=h2%3Dwatch")).header("Authorization", "Bearer " + token).build(),
         HttpResponse.BodyHandlers.ofInputStream());
@@ -731,7 +733,7 @@ class ApiSurfaceIT {
         } catch (java.io.IOException e) {
           throw new RuntimeException(e);
         }
-      }).get(10, TimeUnit.SECONDS);
+      }, threads).get(10, TimeUnit.SECONDS);
       JsonObject event = new JsonObject(line);
       assertEquals("ADDED", event.getString("type"), line);
       assertEquals(name, event.getJsonObject("object").getJsonObject("metadata").getString("name"));
@@ -750,6 +752,7 @@ class ApiSurfaceIT {
     assertEquals(3, new JsonObject(list.body()).getJsonArray("items").size());
 
     Kubectl.Result kw = kubectlWatch.get(30, TimeUnit.SECONDS);
+    threads.shutdownNow();
     assertTrue(kw.out().contains("http2: Transport creating client conn"), "kubectl negotiated h2: " + kw.out());
     for (String name : created) assertTrue(kw.out().contains("configmap/" + name), "kubectl's h2 watch saw " + name);
   }
