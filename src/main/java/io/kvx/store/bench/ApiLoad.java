@@ -33,7 +33,8 @@ import java.util.function.IntFunction;
  * </pre>
  * TOKEN may be @FILE. Output lines are "key=value" for the scripts. Over https the client speaks HTTP/2 as
  * client-go does (streams multiplexed on one connection per 100 in flight); KVX_BENCH_HTTP=h1 makes it
- * HTTP/1.1 (one connection per request in flight). "http=" says what the server answered with.
+ * HTTP/1.1 (one connection per request in flight); KVX_BENCH_H2_CONNECTIONS=N spreads the h2 streams over N
+ * connections. "http=" says what the server answered with.
  */
 public final class ApiLoad {
 
@@ -61,7 +62,8 @@ public final class ApiLoad {
       // As client-go: HTTP/2 by ALPN, all requests multiplexed as streams on one connection, another only
       // once the server's stream limit (SETTINGS_MAX_CONCURRENT_STREAMS, kube's 100) is reached.
       options.setProtocolVersion(HttpVersion.HTTP_2).setUseAlpn(true).setHttp2MultiplexingLimit(-1);
-      pool.setHttp2MaxSize(Math.max(1, (connections + 99) / 100));
+      String conns = System.getenv("KVX_BENCH_H2_CONNECTIONS");
+      pool.setHttp2MaxSize(conns != null ? Integer.parseInt(conns) : Math.max(1, (connections + 99) / 100));
     }
     this.http = vertx.createHttpClient(options, pool);
   }
