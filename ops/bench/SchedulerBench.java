@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
@@ -43,8 +44,17 @@ public class SchedulerBench {
     HttpClientOptions options = new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
         .setDefaultHost(base.getHost()).setDefaultPort(base.getPort()).setKeepAlive(true).setIdleTimeout(0);
     if (OpenSSLEngineOptions.isAvailable()) options.setSslEngineOptions(new OpenSSLEngineOptions());
-    HttpClient http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(conc + 4)
-        .setMaxWaitQueueSize(-1));
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(conc + 4).setMaxWaitQueueSize(-1);
+    boolean h2 = !"h1".equals(System.getenv("KVX_BENCH_HTTP"));
+    if (h2) {
+      // client-go's way: HTTP/2 by ALPN, requests as streams on one connection (another per 100 in flight).
+      options.setProtocolVersion(HttpVersion.HTTP_2).setUseAlpn(true).setHttp2MultiplexingLimit(-1);
+      pool.setHttp2MaxSize(Math.max(1, (conc + 4 + 99) / 100));
+    }
+    HttpClient http = vertx.createHttpClient(options, pool);
+    System.out.println("bench client: " + (h2 ? "HTTP/2 (KVX_BENCH_HTTP=h1 for HTTP/1.1)" : "HTTP/1.1") + ", server answered "
+        + http.request(new RequestOptions().setURI("/version")).compose(r -> r.send()).map(r -> r.version())
+            .await());
     String ns = "bench-" + Long.toString(System.currentTimeMillis(), 36);
     post(http, api, token, "/api/v1/namespaces", new JsonObject().put("metadata", new JsonObject().put("name", ns)))
         .join();

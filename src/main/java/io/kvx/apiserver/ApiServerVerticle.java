@@ -14,7 +14,9 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.OpenSSLEngineOptions;
@@ -137,8 +139,22 @@ public final class ApiServerVerticle extends VerticleBase {
       if (cfg.getBoolean("openssl", true) && OpenSSLEngineOptions.isAvailable()) {
         opts.setSslEngineOptions(new OpenSSLEngineOptions());
       }
+      http2(opts, cfg.getInteger("http2MaxStreams", 0));
+    } else {
+      // kube-apiserver serves no cleartext HTTP/2 (h2c): a plaintext listener stays HTTP/1.1.
+      opts.setHttp2ClearTextEnabled(false);
     }
     Router router = Router.router(vertx);
+    // Vert.x 5.0.7's HTTP/2 compressor switches the whole connection to plain data after one stream goes
+    // out uncompressed, while later streams still say "content-encoding: gzip" (eclipse-vertx/vert.x#5896,
+    // fixed after 5.0.7): a client mixing requests with and without Accept-Encoding would get bodies it
+    // cannot read. Until the upgrade, h2 replies go uncompressed (the header is dropped), HTTP/1.1 as before.
+    router.route().handler(ctx -> {
+      if (ctx.request().version() == HttpVersion.HTTP_2) {
+        ctx.response().putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY);
+      }
+      ctx.next();
+    });
     router.route().handler(this::authenticate);
     router.route().handler(this::authorize);
     // Upgrades (exec, attach, port-forward) are taken before the body handler would read the request.
@@ -211,7 +227,27 @@ public final class ApiServerVerticle extends VerticleBase {
     server = vertx.createHttpServer(opts).requestHandler(router);
     return server.listen().onSuccess(s -> LOG.info("apiserver: listening on " + (cfg.getBoolean("tls", true)
         ? "https" : "http") + "://" + opts.getHost() + ":" + s.actualPort()
-        + (opts.getSslEngineOptions() instanceof OpenSSLEngineOptions ? " (OpenSSL)" : "")));
+        + (opts.getSslEngineOptions() instanceof OpenSSLEngineOptions ? " (OpenSSL)" : "")
+        + (opts.isUseAlpn() ? ", ALPN h2,http/1.1" : ", HTTP/1.1")));
+  }
+
+  /** kube-apiserver's per-stream receive window and largest frame it reads: 99% of objects fit in one frame. */
+  static final int HTTP2_STREAM_WINDOW_BYTES = 256 * 1024;
+  /** kube-apiserver's MaxConcurrentStreams when --http2-max-streams-per-connection is 0 (client-go's initial limit). */
+  static final int HTTP2_DEFAULT_MAX_STREAMS = 100;
+
+  /**
+   * HTTP/2 as kube-apiserver offers it on its TLS port: ALPN "h2" first, then "http/1.1" (upgrades
+   * such as exec, attach, port-forward and WebSocket watches come over HTTP/1.1 connections), with its
+   * stream settings: at most {@code maxStreams} concurrent streams per connection (0: 100), 256 KiB
+   * stream windows and frames, and a connection window of both multiplied.
+   */
+  static void http2(HttpServerOptions opts, int maxStreams) {
+    int streams = maxStreams > 0 ? maxStreams : HTTP2_DEFAULT_MAX_STREAMS;
+    opts.setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
+        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(streams)
+            .setInitialWindowSize(HTTP2_STREAM_WINDOW_BYTES).setMaxFrameSize(HTTP2_STREAM_WINDOW_BYTES))
+        .setHttp2ConnectionWindowSize((int) Math.min(Integer.MAX_VALUE, (long) HTTP2_STREAM_WINDOW_BYTES * streams));
   }
 
   /** POST of a review (SelfSubjectAccessReview, TokenReview, ...): answered, never stored. */

@@ -147,7 +147,8 @@ final class ProxyRoutes {
         .setURI(path).setSsl(t.https());
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     req.headers().forEach((k, v) -> {
-      if (!DROPPED.contains(k.toLowerCase(java.util.Locale.ROOT))) headers.add(k, v);
+      // HTTP/2 pseudo-headers (:path, :authority, ...) describe this hop only.
+      if (!k.startsWith(":") && !DROPPED.contains(k.toLowerCase(java.util.Locale.ROOT))) headers.add(k, v);
     });
     ro.setHeaders(headers);
     return client.request(ro).recover(e -> Future.failedFuture(new ApiError(ApiError.Reason.ServiceUnavailable,
@@ -159,6 +160,8 @@ final class ProxyRoutes {
 
   private static Future<Void> relay(HttpClientResponse in, HttpServerResponse resp) {
     resp.setStatusCode(in.statusCode()).setStatusMessage(in.statusMessage());
+    // The backend's own encoding replaces the "identity" an h2 reply starts with (see ApiServerVerticle).
+    if (in.headers().contains("content-encoding")) resp.headers().remove("content-encoding");
     in.headers().forEach((k, v) -> {
       if (!DROPPED.contains(k.toLowerCase(java.util.Locale.ROOT)) && !k.equalsIgnoreCase("content-length")) {
         resp.headers().add(k, v);

@@ -20,6 +20,8 @@ public final class KvxOptions {
   public int apiPort = 6443;
   public String apiHost = "0.0.0.0";
   public boolean tls = true;
+  /** kube-apiserver's --http2-max-streams-per-connection: 0 keeps its default of 100. */
+  public int http2MaxStreams = 0;
   public int clusterPort = 5701;
   public String join;
   public String clusterName = "kvx";
@@ -104,6 +106,7 @@ public final class KvxOptions {
         case "--api-port" -> o.apiPort = number(a, v);
         case "--api-host" -> o.apiHost = v;
         case "--no-tls" -> o.tls = false;
+        case "--http2-max-streams-per-connection" -> o.http2MaxStreams = number(a, v);
         case "--cluster-port" -> o.clusterPort = number(a, v);
         case "--join" -> o.join = v;
         case "--cluster-name" -> o.clusterName = v;
@@ -173,7 +176,7 @@ public final class KvxOptions {
         .put("nodeIP", nodeIp != null ? nodeIp : advertised()).put("bridge", bridge).put("proxyMode", proxyMode)
         .put("ociRuntime", ociRuntime)
         .put("metricsBindAddress", proxyMetricsAddress).put("schedulerConfig", schedulerConfig).put("port", apiPort)
-        .put("host", apiHost).put("tls", tls)
+        .put("host", apiHost).put("tls", tls).put("http2MaxStreams", http2MaxStreams)
         .put("certFile", home.resolve("tls/server.crt").toString())
         .put("keyFile", home.resolve("tls/server.key").toString())
         .put("tokenFile", home.resolve("admin.token").toString())

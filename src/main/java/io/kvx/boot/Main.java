@@ -91,7 +91,9 @@ public final class Main {
                kvx image prepare-busybox    build and import busybox:latest from /bin/busybox
         flags: --home DIR --api-port N --cluster-port N --secret S --node-name N --runtime auto|oci|process
                --oci-runtime runc|crun
-               --pod-cidr CIDR (default: allocated from --cluster-cidr) --bridge NAME --roles a,b --no-tls
+               --pod-cidr CIDR (default: allocated from --cluster-cidr) --bridge NAME --roles a,b
+               --no-tls (plain HTTP/1.1; with TLS the API server offers h2 then http/1.1 by ALPN)
+               --http2-max-streams-per-connection N (0 = kube-apiserver's default of 100)
                --cluster-cidr CIDR (10.42.0.0/16; "" = no allocation) --node-cidr-mask-size N (24)
                --bind ADDR (127.0.0.1) --advertise-address ADDR (what other members dial; default --bind)
                --node-ip ADDR (the node's InternalIP; default the advertised address)

@@ -35,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * created, read, listed, watched, labelled and annotated (patches), replaced (update) and deleted; the scale and
  * status subresources, namespaces/finalize and serviceaccounts/token; kubectl annotate, replace, cluster-info and
  * api-versions with their output; bodies over 3 MiB refused with a 413 Status; apiserver_request_total,
- * apiserver_request_duration_seconds and the open-watch gauge after known requests.
+ * apiserver_request_duration_seconds and the open-watch gauge after known requests; HTTP/2 by ALPN (kubectl's
+ * connection, a watch and creates multiplexed on one connection, a cancelled stream ending its watch).
  * Own ports 18403/5403 (no node: no bridge).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -712,6 +713,105 @@ class ApiSurfaceIT {
     String out = k.ok("patch", "configmap", "regarded", "--type=merge", "-p", "{\"bogus\":1}");
     assertTrue(out.contains("unknown field \"bogus\""), out);
     assertFalse(k.ok("get", "configmap", "regarded", "-o", "json").contains("bogus"));
+  }
+
+  /**
+   * HTTP/2 as kube-apiserver offers it: kubectl (Go's transport) negotiates h2 by ALPN, and on one h2
+   * connection a watch keeps delivering while the creates it reports travel as other streams; a watch
+   * whose stream the client cancels ends on the server (the open-watch gauge falls back) though the
+   * connection stays open.
+   */
+  @Test
+  @Order(8)
+  void kubectlNegotiatesHttp2AndAWatchDeliversOnAMultiplexedConnection() throws Exception {
+    HttpClient h2 = HttpClient.newBuilder().sslContext(KvxProcess.insecureClient().sslContext())
+        .version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(3)).build();
+    String token = Files.readString(kvx.home.resolve("admin.token")).trim();
+    String base = api.base + "/api/v1/namespaces/default/configmaps";
+    Map<String, String> watching = Map.of("resource", "configmaps", "group", "", "version", "v1", "verb", "WATCH");
+    double idle = sum(metrics(), "apiserver_longrunning_requests", watching);
+
+    // Own threads: the common pool may have one thread on 2 cores, which kubectl's wait would hold.
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+    // kubectl's watch over h2 (Go logs its HTTP/2 client connections with GODEBUG=http2debug=1).
+    CompletableFuture<Kubectl.Result> kubectlWatch = CompletableFuture.supplyAsync(() -> {
+      try {
+        return k.run(Map.of("GODEBUG", "http2debug=1"), "get", "configmaps", "-l", "h2=watch", "--watch-only",
+            "-o", "name", "--request-timeout=20s");
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    }, threads);
+    HttpResponse<java.io.InputStream> watch = h2.send(HttpRequest.newBuilder(URI.create(base
+        + "?watch=1&labelSelector=h2%3Dwatch")).header("Authorization", "Bearer " + token).build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(HttpClient.Version.HTTP_2, watch.version(), "the server offers h2 by ALPN");
+    assertEquals(200, watch.statusCode());
+    java.io.BufferedReader events = new java.io.BufferedReader(new java.io.InputStreamReader(watch.body(),
+        StandardCharsets.UTF_8));
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (sum(metrics(), "apiserver_longrunning_requests", watching) < idle + 2
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(idle + 2, sum(metrics(), "apiserver_longrunning_requests", watching), "both watches are open");
+    List<String> created = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      JsonObject cm = new JsonObject().put("apiVersion", "v1").put("kind", "ConfigMap").put("metadata",
+          new JsonObject().put("name", "h2-" + i).put("labels", new JsonObject().put("h2", "watch")));
+      HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create(base)).header("Authorization", "Bearer " + token)
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(cm.encode())).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, r.statusCode(), r.body());
+      assertEquals(HttpClient.Version.HTTP_2, r.version());
+      created.add("h2-" + i);
+    }
+    // The JDK client multiplexes every request to one origin on its one h2 connection.
+    for (String name : created) {
+      String line = CompletableFuture.supplyAsync(() -> {
+        try {
+          return events.readLine();
+        } catch (java.io.IOException e) {
+          throw new RuntimeException(e);
+        }
+      }, threads).get(10, TimeUnit.SECONDS);
+      JsonObject event = new JsonObject(line);
+      assertEquals("ADDED", event.getString("type"), line);
+      assertEquals(name, event.getJsonObject("object").getJsonObject("metadata").getString("name"));
+    }
+    // Cancelling the stream (RST_STREAM) ends the server's watch; the connection goes on serving.
+    watch.body().close();
+    deadline = System.currentTimeMillis() + 5_000;
+    double open;
+    do {
+      open = sum(metrics(), "apiserver_longrunning_requests", watching);
+    } while (open > idle + 1 && System.currentTimeMillis() < deadline && sleep(100));
+    assertTrue(open <= idle + 1, "the cancelled h2 watch ended (open watches: " + open + ", idle " + idle + ")");
+    HttpResponse<String> list = h2.send(HttpRequest.newBuilder(URI.create(base + "?labelSelector=h2%3Dwatch"))
+        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_2, list.version());
+    assertEquals(3, new JsonObject(list.body()).getJsonArray("items").size());
+    // After streams that did not accept gzip, one that does gets a body its content-encoding describes
+    // (Vert.x 5.0.7 sent "gzip" over plain bytes here).
+    HttpResponse<byte[]> openapi = h2.send(HttpRequest.newBuilder(URI.create(api.base + "/openapi/v2"))
+        .header("Authorization", "Bearer " + token).header("Accept-Encoding", "gzip").build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(HttpClient.Version.HTTP_2, openapi.version());
+    byte[] doc = openapi.body();
+    if (openapi.headers().firstValue("content-encoding").orElse("").equals("gzip")) {
+      doc = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(doc)).readAllBytes();
+    }
+    assertTrue(new String(doc, StandardCharsets.UTF_8).contains("\"swagger\""), "the OpenAPI v2 document");
+
+    Kubectl.Result kw = kubectlWatch.get(30, TimeUnit.SECONDS);
+    threads.shutdownNow();
+    assertTrue(kw.out().contains("http2: Transport creating client conn"), "kubectl negotiated h2: " + kw.out());
+    for (String name : created) assertTrue(kw.out().contains("configmap/" + name), "kubectl's h2 watch saw " + name);
+  }
+
+  private static boolean sleep(long ms) throws InterruptedException {
+    Thread.sleep(ms);
+    return true;
   }
 
   private static Map<String, String> with(Map<String, String> base, String... kv) {

@@ -7,6 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -30,7 +31,10 @@ import java.util.function.IntFunction;
  * ApiLoad watchers URL TOKEN|etcd WATCHERS EVENTS          delivery p50/p99 to every watcher
  * ApiLoad churn    URL TOKEN KEYS MINUTES INFLIGHT          updates the same keys until the time is up
  * </pre>
- * TOKEN may be @FILE. Output lines are "key=value" for the scripts.
+ * TOKEN may be @FILE. Output lines are "key=value" for the scripts. Over https the client speaks HTTP/2 as
+ * client-go does (streams multiplexed on one connection per 100 in flight); KVX_BENCH_HTTP=h1 makes it
+ * HTTP/1.1 (one connection per request in flight); KVX_BENCH_H2_CONNECTIONS=N spreads the h2 streams over N
+ * connections. "http=" says what the server answered with.
  */
 public final class ApiLoad {
 
@@ -53,8 +57,19 @@ public final class ApiLoad {
     if (tls && io.vertx.core.net.OpenSSLEngineOptions.isAvailable()) {
       options.setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions());
     }
-    this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1);
+    if (tls && !"h1".equals(System.getenv("KVX_BENCH_HTTP"))) {
+      // As client-go: HTTP/2 by ALPN, all requests multiplexed as streams on one connection, another only
+      // once the server's stream limit (SETTINGS_MAX_CONCURRENT_STREAMS, kube's 100) is reached.
+      options.setProtocolVersion(HttpVersion.HTTP_2).setUseAlpn(true).setHttp2MultiplexingLimit(-1);
+      String conns = System.getenv("KVX_BENCH_H2_CONNECTIONS");
+      pool.setHttp2MaxSize(conns != null ? Integer.parseInt(conns) : Math.max(1, (connections + 99) / 100));
+    }
+    this.http = vertx.createHttpClient(options, pool);
   }
+
+  /** The protocol the server answered with, once known ("HTTP_2", "HTTP_1_1"). */
+  private volatile String protocol = "none";
 
   public static void main(String[] args) throws Exception {
     if (args.length < 3) {
@@ -114,6 +129,7 @@ public final class ApiLoad {
         .putHeader("Content-Type", "application/json").putHeader("Accept", "application/json");
     if (!etcd) o.putHeader("Authorization", "Bearer " + token);
     return http.request(o).compose(req -> req.send(body.toBuffer())).compose(resp -> resp.body().compose(b -> {
+      protocol = resp.version().name();
       if (resp.statusCode() >= 300) {
         return Future.failedFuture(resp.statusCode() + " " + b.toString());
       }
@@ -151,7 +167,7 @@ public final class ApiLoad {
     // server's C2 compiles for ~10-20 s on 2 cores; a JVM is measured warm, as JMH does).
     closedLoop(Math.max(2000, count), inFlight, i -> put("warm-" + run + "-" + i, pad(size), 0));
     double secs = closedLoop(count, inFlight, i -> put("c-" + run + "-" + i, pad(size), 0));
-    System.out.printf("creates=%d seconds=%.2f rate=%.0f%n", count, secs, count / secs);
+    System.out.printf("creates=%d seconds=%.2f rate=%.0f http=%s%n", count, secs, count / secs, protocol);
   }
 
   private void latency(int rate, int seconds, int size) throws Exception {
@@ -179,8 +195,9 @@ public final class ApiLoad {
     }));
     done.await();
     double secs = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("writes=%d rate=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f failures=%d%n", lat.count(),
-        total / secs, lat.percentileMillis(50), lat.percentileMillis(99), lat.percentileMillis(100), failures[0]);
+    System.out.printf("writes=%d rate=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f failures=%d http=%s%n", lat.count(),
+        total / secs, lat.percentileMillis(50), lat.percentileMillis(99), lat.percentileMillis(100), failures[0],
+        protocol);
   }
 
   /**
@@ -227,9 +244,9 @@ public final class ApiLoad {
       });
     });
     boolean all = received.await(60, TimeUnit.SECONDS);
-    System.out.printf("watchers=%d events=%d deliveries=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f complete=%s%n",
+    System.out.printf("watchers=%d events=%d deliveries=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f complete=%s http=%s%n",
         watchers, events, lat.count(), lat.percentileMillis(50), lat.percentileMillis(99),
-        lat.percentileMillis(100), all);
+        lat.percentileMillis(100), all, protocol);
   }
 
   private void openWatch(String prefix, String from, CountDownLatch open, int attempt,
