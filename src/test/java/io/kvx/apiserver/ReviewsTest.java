@@ -1,18 +1,24 @@
 package io.kvx.apiserver;
 
 import io.kvx.api.ApiError;
+import io.kvx.rbac.UserInfo;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReviewsTest {
 
+  private static final UserInfo ADMIN = UserInfo.of("kvx-admin", List.of("system:masters"));
+
   private static Future<JsonObject> answer(String group, String plural, String ns, String body) {
-    return Reviews.answer(Reviews.find(group, plural), ns, new JsonObject(body), "kvx-admin", Authorizer.ALWAYS_ALLOW,
-        t -> t.equals("good") ? Future.succeededFuture("system:serviceaccount:a:b") : Future.failedFuture("bad"));
+    return Reviews.answer(Reviews.find(group, plural), ns, new JsonObject(body), ADMIN, Authorizer.ALWAYS_ALLOW,
+        t -> t.equals("good") ? Future.succeededFuture(UserInfo.of("system:serviceaccount:a:b", List.of()))
+            : Future.failedFuture("bad"));
   }
 
   @Test
@@ -34,17 +40,17 @@ class ReviewsTest {
 
   @Test
   void accessReviewsAskTheAuthorizer() {
-    Authorizer onlyGets = a -> new Authorizer.Decision(a.verb().equals("get") && a.user().equals("alice"),
-        "asked " + a.user() + " " + a.verb() + " " + a.path());
+    Authorizer onlyGets = a -> new Authorizer.Decision(a.verb().equals("get") && a.user().name().equals("alice"),
+        "asked " + a.user().name() + " " + a.user().groups() + " " + a.verb() + " " + a.resource());
     JsonObject denied = Reviews.answer(Reviews.find("authorization.k8s.io", "subjectaccessreviews"), null,
-        new JsonObject("{\"spec\":{\"user\":\"bob\",\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
-        "kvx-admin", onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+        new JsonObject("{\"spec\":{\"user\":\"bob\",\"groups\":[\"devs\"],\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
+        ADMIN, onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
     assertEquals(false, denied.getBoolean("allowed"));
-    assertEquals(true, denied.getBoolean("denied"));
-    assertEquals("asked bob get pods", denied.getString("reason"));
+    assertEquals("asked bob [devs] get pods", denied.getString("reason"),
+        "a SubjectAccessReview is for exactly the user and groups it names");
     JsonObject self = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectaccessreviews"), null,
         new JsonObject("{\"spec\":{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
-        "alice", onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+        UserInfo.of("alice", List.of()), onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
     assertEquals(true, self.getBoolean("allowed"), "a self review asks for the caller");
   }
 

@@ -1,0 +1,122 @@
+package io.kvx.apiserver;
+
+import io.kvx.api.Meta;
+import io.kvx.api.Resources;
+import io.kvx.api.ResourceType;
+import io.kvx.rbac.Policy;
+import io.kvx.rbac.PolicyRule;
+import io.kvx.rbac.RequestAttributes;
+import io.kvx.rbac.UserInfo;
+import io.kvx.store.Store;
+import io.kvx.store.Watch;
+import io.kvx.store.WatchEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * kube-apiserver's RBAC authorizer, one per JVM: Roles, ClusterRoles and their bindings come from the JVM's
+ * watch cache (four watches, kept in maps), never a store read per request. A member of system:masters is
+ * allowed at once (kube's privileged-group short-circuit); for anyone else the rules that apply to (user,
+ * groups, namespace) are resolved once and kept until an RBAC object changes.
+ */
+public final class RbacAuthorizer implements Authorizer {
+
+  private static final Map<Vertx, Future<RbacAuthorizer>> PER_JVM = new ConcurrentHashMap<>();
+  private static final String GROUP = "rbac.authorization.k8s.io";
+
+  private final Map<String, JsonObject> clusterRoles = new ConcurrentHashMap<>();
+  private final Map<String, JsonObject> roles = new ConcurrentHashMap<>();
+  private final Map<String, JsonObject> clusterRoleBindings = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, JsonObject>> roleBindings = new ConcurrentHashMap<>();
+  private final Policy policy;
+  private final Map<String, Resolved> resolved = new ConcurrentHashMap<>();
+  private final List<Watch> watches = new ArrayList<>();
+
+  private record Resolved(List<PolicyRule> rules, String errors) {}
+
+  private RbacAuthorizer() {
+    policy = new Policy(clusterRoles, roles, clusterRoleBindings.values(), new java.util.AbstractMap<>() {
+      @Override
+      public java.util.Set<Entry<String, java.util.Collection<JsonObject>>> entrySet() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public java.util.Collection<JsonObject> get(Object namespace) {
+        Map<String, JsonObject> m = roleBindings.get(namespace);
+        return m == null ? null : m.values();
+      }
+    });
+  }
+
+  /** The JVM's authorizer, following the store from its first call on. */
+  public static Future<RbacAuthorizer> of(Vertx vertx, Store store) {
+    Future<RbacAuthorizer> f = PER_JVM.computeIfAbsent(vertx, v -> {
+      RbacAuthorizer a = new RbacAuthorizer();
+      return a.follow(store).map(a);
+    });
+    f.onFailure(e -> PER_JVM.remove(vertx, f));
+    return f;
+  }
+
+  private Future<Void> follow(Store store) {
+    List<Future<Watch>> started = new ArrayList<>();
+    started.add(watch(store, "clusterroles", (type, o) -> put(clusterRoles, Meta.name(o), type, o)));
+    started.add(watch(store, "roles", (type, o) -> put(roles, Meta.namespace(o) + "/" + Meta.name(o), type, o)));
+    started.add(watch(store, "clusterrolebindings", (type, o) -> put(clusterRoleBindings, Meta.name(o), type, o)));
+    started.add(watch(store, "rolebindings", (type, o) -> put(roleBindings.computeIfAbsent(Meta.namespace(o),
+        n -> new ConcurrentHashMap<>()), Meta.name(o), type, o)));
+    return Future.all(started).onSuccess(cf -> {
+      for (int i = 0; i < cf.size(); i++) watches.add(cf.resultAt(i));
+    }).mapEmpty();
+  }
+
+  private Future<Watch> watch(Store store, String plural, java.util.function.BiConsumer<String, JsonObject> apply) {
+    ResourceType type = Resources.builtIn(GROUP, plural);
+    return store.watch(type.storePrefix(), 0, true, o -> true, ev -> {
+      if (ev.type().equals(WatchEvent.BOOKMARK) || ev.object() == null) return;
+      apply.accept(ev.type(), ev.object());
+    });
+  }
+
+  private void put(Map<String, JsonObject> map, String key, String type, JsonObject o) {
+    if (type.equals(WatchEvent.DELETED)) map.remove(key);
+    else map.put(key, o);
+    resolved.clear();
+  }
+
+  @Override
+  public List<PolicyRule> rules(UserInfo user, String namespace) {
+    return resolve(user, namespace).rules();
+  }
+
+  private Resolved resolve(UserInfo user, String namespace) {
+    String key = user.name() + '\u0000' + String.join("\u0001", user.groups()) + '\u0000' + namespace;
+    Resolved r = resolved.get(key);
+    if (r != null) return r;
+    List<String> errors = new ArrayList<>();
+    r = new Resolved(List.copyOf(policy.rulesFor(user, namespace, errors)),
+        errors.isEmpty() ? "" : "RBAC: " + String.join(", ", errors));
+    // Bounded: a burst of distinct users must not grow it without end (cleared on every RBAC change anyway).
+    if (resolved.size() > 10_000) resolved.clear();
+    resolved.put(key, r);
+    return r;
+  }
+
+  @Override
+  public Decision authorize(RequestAttributes request) {
+    UserInfo user = request.user();
+    if (user.in(UserInfo.MASTERS)) return new Decision(true, "");
+    Resolved r = resolve(user, request.resourceRequest() ? request.namespace() : "");
+    if (Policy.allows(r.rules(), request)) {
+      return new Decision(true, "RBAC: allowed by a binding of user \"" + user.name() + "\"");
+    }
+    return new Decision(false, r.errors());
+  }
+}
