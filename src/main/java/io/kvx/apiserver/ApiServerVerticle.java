@@ -157,6 +157,7 @@ public final class ApiServerVerticle extends VerticleBase {
       else ctx.next();
     });
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
+    router.routeWithRegex("/apis/rbac\\.authorization\\.k8s\\.io/v1/.+").handler(this::preventEscalation);
     HealthChecks live = new HealthChecks("livez").add("ping", () -> true).add("log", () -> true)
         .add("etcd", () -> true);
     HealthChecks readiness = new HealthChecks("readyz").add("ping", () -> true).add("log", () -> true)
@@ -310,6 +311,98 @@ public final class ApiServerVerticle extends VerticleBase {
         : qualified + " \"" + req.name() + "\" is forbidden: " + why;
     return new ApiError(ApiError.Reason.Forbidden, message, req.apiGroup(), req.resource(),
         req.name().isEmpty() ? null : req.name(), List.of());
+  }
+
+  /**
+   * RBAC's escalation prevention on writes of Roles, ClusterRoles and their bindings: the rules written (a
+   * Role's, or the bound role's) must be held by the writer already, unless it may {@code escalate} the role
+   * (or {@code bind} it). A ClusterRole with an aggregationRule asks for everything. Create, update and the
+   * merge, strategic and apply patches (whose rules replace the whole list) are checked on their body; a JSON
+   * patch of rules needs escalate.
+   */
+  private void preventEscalation(RoutingContext ctx) {
+    UserInfo user = user(ctx);
+    String method = ctx.request().method().name();
+    if (user.in(UserInfo.MASTERS) || !(method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
+      ctx.next();
+      return;
+    }
+    RequestAttributes req = RequestAttributes.fromHttp(user, method, ctx.normalizedPath(), null, null);
+    if (!req.subresource().isEmpty() || !(authorizer instanceof RbacAuthorizer rbac)) {
+      ctx.next();
+      return;
+    }
+    JsonObject body;
+    try {
+      String ct = String.valueOf(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE)).toLowerCase();
+      body = ct.contains("json-patch") ? null : http.decodeBody(ctx, ct, false);
+    } catch (RuntimeException e) {
+      ctx.next(); // the API answers the bad body
+      return;
+    }
+    String name = req.name().isEmpty() && body != null ? body.getJsonObject("metadata", new JsonObject())
+        .getString("name", "") : req.name();
+    String ns = req.namespace();
+    JsonArray requested;
+    ApiError denied;
+    switch (req.resource()) {
+      case "roles", "clusterroles" -> {
+        ApiError escalate = check(rbac, RequestAttributes.resource(user, "escalate", req.apiGroup(), req.resource(), "",
+            ns, name));
+        if (escalate == null) {
+          ctx.next();
+          return;
+        }
+        if (body == null) {
+          HttpApi.fail(ctx, escalate);
+          return;
+        }
+        requested = body.getJsonObject("aggregationRule") != null ? io.kvx.rbac.Escalation.everything()
+            : body.getJsonArray("rules");
+        if (requested == null && method.equals("PATCH")) {
+          ctx.next();
+          return;
+        }
+      }
+      case "rolebindings", "clusterrolebindings" -> {
+        JsonObject ref = body == null ? null : body.getJsonObject("roleRef");
+        if (ref == null) {
+          JsonObject stored = rbac.binding(ns, name);
+          ref = stored == null ? null : stored.getJsonObject("roleRef");
+        }
+        if (ref == null) {
+          ctx.next();
+          return;
+        }
+        String kind = ref.getString("kind", "");
+        // In the binding's namespace, as kube asks (a RoleBinding may be allowed to bind a ClusterRole there).
+        ApiError bind = check(rbac, RequestAttributes.resource(user, "bind", "rbac.authorization.k8s.io",
+            kind.equals("Role") ? "roles" : "clusterroles", "", ns, ref.getString("name", "")));
+        if (bind == null) {
+          ctx.next();
+          return;
+        }
+        JsonObject role = rbac.role(kind, ns, ref.getString("name", ""));
+        requested = role == null ? null : role.getJsonArray("rules");
+        if (role == null) {
+          ctx.next(); // kube's validation answers a missing role... only later; nothing is granted by it now
+          return;
+        }
+      }
+      default -> {
+        ctx.next();
+        return;
+      }
+    }
+    var missing = io.kvx.rbac.Escalation.notCovered(user, rbac.rules(user, ns), requested);
+    if (missing.isEmpty()) {
+      ctx.next();
+      return;
+    }
+    String qualified = req.resource() + "." + req.apiGroup();
+    denied = new ApiError(ApiError.Reason.Forbidden, qualified + " \"" + name + "\" is forbidden: "
+        + io.kvx.rbac.Escalation.message(user, missing), req.apiGroup(), req.resource(), name, List.of());
+    HttpApi.fail(ctx, denied);
   }
 
   /** A bearer token's user: the admin token's (system:masters) or a ServiceAccount's. */

@@ -109,6 +109,18 @@ public final class RbacAuthorizer implements Authorizer {
     return r;
   }
 
+  /** A Role ("Role", in the namespace) or ClusterRole as the cache holds it, or null. */
+  public JsonObject role(String kind, String namespace, String name) {
+    return kind.equals("ClusterRole") ? clusterRoles.get(name) : roles.get(namespace + "/" + name);
+  }
+
+  /** A RoleBinding (namespace set) or ClusterRoleBinding as the cache holds it, or null. */
+  public JsonObject binding(String namespace, String name) {
+    if (namespace == null || namespace.isEmpty()) return clusterRoleBindings.get(name);
+    Map<String, JsonObject> m = roleBindings.get(namespace);
+    return m == null ? null : m.get(name);
+  }
+
   @Override
   public Decision authorize(RequestAttributes request) {
     UserInfo user = request.user();

@@ -170,6 +170,32 @@ class RbacIT {
 
   @Test
   @Order(6)
+  void rolesAndBindingsGrantOnlyWhatTheWriterHolds() throws Exception {
+    k.ok("create", "role", "role-writer", "--verb=create,get,list", "--resource=roles.rbac.authorization.k8s.io,"
+        + "rolebindings.rbac.authorization.k8s.io");
+    k.ok("create", "rolebinding", "viewer-writes-roles", "--role=role-writer", "--serviceaccount=default:viewer");
+    String token = token();
+    k.ok("--token=" + token, "create", "role", "pod-lister", "--verb=list", "--resource=pods");
+    Kubectl.Result more = k.run("--token=" + token, "create", "role", "secret-reader", "--verb=get",
+        "--resource=secrets");
+    assertTrue(more.out().contains("roles.rbac.authorization.k8s.io \"secret-reader\" is forbidden: user \"" + VIEWER
+        + "\" (groups=[\"system:serviceaccounts\" \"system:serviceaccounts:default\" \"system:authenticated\"]) is "
+        + "attempting to grant RBAC permissions not currently held:") && more.out().contains(
+        "{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}"), more.out());
+    k.ok("--token=" + token, "create", "rolebinding", "lister", "--role=pod-lister", "--user=bob");
+    Kubectl.Result edit = k.run("--token=" + token, "create", "rolebinding", "editor", "--clusterrole=edit",
+        "--user=bob");
+    assertTrue(edit.out().contains("rolebindings.rbac.authorization.k8s.io \"editor\" is forbidden")
+        && edit.out().contains("attempting to grant RBAC permissions not currently held"), edit.out());
+    k.ok("create", "rolebinding", "viewer-binds-edit", "--clusterrole=viewer-binds", "--serviceaccount=default:viewer");
+    k.ok("create", "clusterrole", "viewer-binds", "--verb=bind", "--resource=clusterroles.rbac.authorization.k8s.io",
+        "--resource-name=edit");
+    k.await(Duration.ofSeconds(10), out -> out.contains("editor"), "--token=" + token, "create", "rolebinding",
+        "editor", "--clusterrole=edit", "--user=bob");
+  }
+
+  @Test
+  @Order(7)
   void theEventBusBridgeDecidesTheSame() throws Exception {
     String token = token();
     try (Socket s = new Socket("127.0.0.1", PORT + 1000)) {

@@ -196,4 +196,21 @@ class PolicyTest {
     frozen.getJsonObject("metadata").getJsonObject("annotations").put(BootstrapPolicy.AUTOUPDATE, "false");
     assertNull(BootstrapPolicy.reconcile(wanted, frozen), "autoupdate false: left alone");
   }
+
+  @Test
+  void escalationFindsWhatTheWriterDoesNotHold() {
+    List<PolicyRule> held = List.of(PolicyRule.fromJson(rule(
+        "{\"verbs\":[\"get\",\"list\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"configmaps\"]}")),
+        PolicyRule.fromJson(rule("{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/apis/*\"]}")));
+    assertTrue(Escalation.notCovered(ALICE, held, new JsonArray(
+        "[{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"],\"resourceNames\":[\"a\"]},"
+            + "{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/apis/apps\"]}]")).isEmpty());
+    List<PolicyRule> missing = Escalation.notCovered(ALICE, held, new JsonArray(
+        "[{\"verbs\":[\"get\",\"delete\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"secrets\"]},"
+            + "{\"verbs\":[\"*\"],\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"]}]"));
+    assertEquals(4, missing.size(), "delete pods, get secrets, delete secrets, * configmaps: " + missing);
+    assertEquals("user \"alice\" (groups=[\"devs\" \"system:authenticated\"]) is attempting to grant RBAC "
+        + "permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}",
+        Escalation.message(ALICE, List.of(missing.get(0))));
+  }
 }
