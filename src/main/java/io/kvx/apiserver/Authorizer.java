@@ -20,6 +20,11 @@ public interface Authorizer {
     return java.util.List.of();
   }
 
+  /** What went wrong finding those rules (a bound role missing), "" when nothing. */
+  default String rulesError(io.kvx.rbac.UserInfo user, String namespace) {
+    return "";
+  }
+
   /** kube-apiserver's AlwaysAllow mode (tests of other parts). */
   Authorizer ALWAYS_ALLOW = request -> new Decision(true, "");
 }

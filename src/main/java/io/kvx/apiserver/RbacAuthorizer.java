@@ -37,6 +37,8 @@ public final class RbacAuthorizer implements Authorizer {
   private final Policy policy;
   private final Map<String, Resolved> resolved = new ConcurrentHashMap<>();
   private final List<Watch> watches = new ArrayList<>();
+  /** Bumped on every RBAC change: a resolution that began before one is not kept (it may have read old rules). */
+  private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
   private record Resolved(List<PolicyRule> rules, String errors) {}
 
@@ -88,6 +90,7 @@ public final class RbacAuthorizer implements Authorizer {
   private void put(Map<String, JsonObject> map, String key, String type, JsonObject o) {
     if (type.equals(WatchEvent.DELETED)) map.remove(key);
     else map.put(key, o);
+    generation.incrementAndGet();
     resolved.clear();
   }
 
@@ -96,16 +99,24 @@ public final class RbacAuthorizer implements Authorizer {
     return resolve(user, namespace).rules();
   }
 
+  @Override
+  public String rulesError(UserInfo user, String namespace) {
+    return resolve(user, namespace).errors();
+  }
+
   private Resolved resolve(UserInfo user, String namespace) {
     String key = user.name() + '\u0000' + String.join("\u0001", user.groups()) + '\u0000' + namespace;
     Resolved r = resolved.get(key);
     if (r != null) return r;
+    long before = generation.get();
     List<String> errors = new ArrayList<>();
     r = new Resolved(List.copyOf(policy.rulesFor(user, namespace, errors)),
         errors.isEmpty() ? "" : "RBAC: " + String.join(", ", errors));
     // Bounded: a burst of distinct users must not grow it without end (cleared on every RBAC change anyway).
     if (resolved.size() > 10_000) resolved.clear();
     resolved.put(key, r);
+    // A change while resolving: drop what may have been computed from the old rules (the change cleared first).
+    if (generation.get() != before) resolved.remove(key, r);
     return r;
   }
 

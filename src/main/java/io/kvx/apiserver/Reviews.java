@@ -123,8 +123,13 @@ public final class Reviews {
                 .put("nonResourceURLs", new JsonArray(r.nonResourceURLs())));
           }
         }
-        return Future.succeededFuture(out.put("status", new JsonObject().put("resourceRules", resourceRules)
-            .put("nonResourceRules", nonResourceRules).put("incomplete", false)));
+        JsonObject status = new JsonObject().put("resourceRules", resourceRules)
+            .put("nonResourceRules", nonResourceRules);
+        String error = authorizer.rulesError(caller, ns);
+        // kube: incomplete when a bound role could not be found, with the reason.
+        status.put("incomplete", !error.isEmpty());
+        if (!error.isEmpty()) status.put("evaluationError", error);
+        return Future.succeededFuture(out.put("status", status));
       }
       case "SelfSubjectReview" -> {
         return Future.succeededFuture(out.put("status", new JsonObject().put("userInfo", userInfo(caller))));

@@ -67,4 +67,35 @@ class ReviewsTest {
     JsonObject self = answer("authentication.k8s.io", "selfsubjectreviews", null, "{}").result();
     assertEquals("kvx-admin", self.getJsonObject("status").getJsonObject("userInfo").getString("username"));
   }
+
+  @Test
+  void rulesReviewListsTheCallersRulesAndSaysWhenSomeAreMissing() {
+    Authorizer rbac = new Authorizer() {
+      public Decision authorize(io.kvx.rbac.RequestAttributes request) {
+        return new Decision(false, "");
+      }
+
+      public List<io.kvx.rbac.PolicyRule> rules(UserInfo user, String namespace) {
+        return List.of(io.kvx.rbac.PolicyRule.fromJson(new JsonObject(
+            "{\"verbs\":[\"list\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}")),
+            io.kvx.rbac.PolicyRule.fromJson(new JsonObject("{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/api\"]}")));
+      }
+
+      public String rulesError(UserInfo user, String namespace) {
+        return namespace.equals("broken") ? "RBAC: role.rbac.authorization.k8s.io \"gone\" not found" : "";
+      }
+    };
+    JsonObject status = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectrulesreviews"), null,
+        new JsonObject("{\"spec\":{\"namespace\":\"default\"}}"), ADMIN, rbac, t -> Future.failedFuture("no"))
+        .result().getJsonObject("status");
+    assertEquals("pods", status.getJsonArray("resourceRules").getJsonObject(0).getJsonArray("resources").getString(0));
+    assertEquals("/api", status.getJsonArray("nonResourceRules").getJsonObject(0).getJsonArray("nonResourceURLs")
+        .getString(0));
+    assertEquals(false, status.getBoolean("incomplete"));
+    JsonObject broken = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectrulesreviews"), null,
+        new JsonObject("{\"spec\":{\"namespace\":\"broken\"}}"), ADMIN, rbac, t -> Future.failedFuture("no"))
+        .result().getJsonObject("status");
+    assertEquals(true, broken.getBoolean("incomplete"));
+    assertTrue(broken.getString("evaluationError").contains("\"gone\" not found"), broken.encode());
+  }
 }
