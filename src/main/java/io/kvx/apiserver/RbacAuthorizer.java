@@ -40,7 +40,7 @@ public final class RbacAuthorizer implements Authorizer {
   /** Bumped on every RBAC change: a resolution that began before one is not kept (it may have read old rules). */
   private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
-  private record Resolved(List<PolicyRule> rules, String errors) {}
+  private record Resolved(List<Policy.Grant> grants, List<PolicyRule> rules, String errors) {}
 
   private RbacAuthorizer() {
     policy = new Policy(clusterRoles, roles, clusterRoleBindings.values(), new java.util.AbstractMap<>() {
@@ -110,7 +110,8 @@ public final class RbacAuthorizer implements Authorizer {
     if (r != null) return r;
     long before = generation.get();
     List<String> errors = new ArrayList<>();
-    r = new Resolved(List.copyOf(policy.rulesFor(user, namespace, errors)),
+    List<Policy.Grant> grants = List.copyOf(policy.grantsFor(user, namespace, errors));
+    r = new Resolved(grants, grants.stream().map(Policy.Grant::rule).toList(),
         errors.isEmpty() ? "" : "RBAC: " + String.join(", ", errors));
     // Bounded: a burst of distinct users must not grow it without end (cleared on every RBAC change anyway).
     if (resolved.size() > 10_000) resolved.clear();
@@ -137,8 +138,8 @@ public final class RbacAuthorizer implements Authorizer {
     UserInfo user = request.user();
     if (user.in(UserInfo.MASTERS)) return new Decision(true, "");
     Resolved r = resolve(user, request.resourceRequest() ? request.namespace() : "");
-    if (Policy.allows(r.rules(), request)) {
-      return new Decision(true, "RBAC: allowed by a binding of user \"" + user.name() + "\"");
+    for (Policy.Grant g : r.grants()) {
+      if (g.rule().allows(request)) return new Decision(true, "RBAC: allowed by " + g.source());
     }
     return new Decision(false, r.errors());
   }

@@ -35,25 +35,51 @@ public final class Policy {
     this.roleBindings = roleBindings;
   }
 
+  /**
+   * A rule with where it comes from, in kube's words: ClusterRoleBinding "b" of ClusterRole "r" to Group "g", or
+   * RoleBinding "b/ns" of Role "r" to ServiceAccount "sa/ns".
+   */
+  public record Grant(PolicyRule rule, String source) {}
+
   /** The rules that apply; {@code errors} collects why a binding gave none (its role is missing). */
   public List<PolicyRule> rulesFor(UserInfo user, String namespace, List<String> errors) {
-    List<PolicyRule> out = new ArrayList<>();
+    return grantsFor(user, namespace, errors).stream().map(Grant::rule).toList();
+  }
+
+  /** As {@link #rulesFor}, each rule with its source. */
+  public List<Grant> grantsFor(UserInfo user, String namespace, List<String> errors) {
+    List<Grant> out = new ArrayList<>();
     for (JsonObject b : clusterRoleBindings) {
-      if (!bindsUser(b, user, "")) continue;
-      addRules(b, "", out, errors);
+      JsonObject subject = subjectFor(b, user, "");
+      if (subject != null) addRules(b, "", subject, out, errors);
     }
     if (namespace != null && !namespace.isEmpty()) {
       Collection<JsonObject> bindings = roleBindings.get(namespace);
       if (bindings != null) {
         for (JsonObject b : bindings) {
-          if (bindsUser(b, user, namespace)) addRules(b, namespace, out, errors);
+          JsonObject subject = subjectFor(b, user, namespace);
+          if (subject != null) addRules(b, namespace, subject, out, errors);
         }
       }
     }
     return out;
   }
 
-  private void addRules(JsonObject binding, String namespace, List<PolicyRule> out, List<String> errors) {
+  private static String describe(JsonObject binding, String namespace, JsonObject subject) {
+    JsonObject ref = binding.getJsonObject("roleRef", new JsonObject());
+    String name = binding.getJsonObject("metadata", new JsonObject()).getString("name", "");
+    String kind = subject.getString("kind", "");
+    String who = subject.getString("name", "");
+    if (kind.equals("ServiceAccount")) {
+      String ns = subject.getString("namespace", "");
+      who = who + "/" + (ns.isEmpty() ? namespace : ns);
+    }
+    return (namespace.isEmpty() ? "ClusterRoleBinding \"" + name : "RoleBinding \"" + name + "/" + namespace)
+        + "\" of " + ref.getString("kind", "") + " \"" + ref.getString("name", "") + "\" to " + kind + " \"" + who + "\"";
+  }
+
+  private void addRules(JsonObject binding, String namespace, JsonObject subject, List<Grant> out,
+                        List<String> errors) {
     JsonObject ref = binding.getJsonObject("roleRef", new JsonObject());
     String kind = ref.getString("kind", "");
     String name = ref.getString("name", "");
@@ -71,17 +97,23 @@ public final class Policy {
     }
     JsonArray rules = role.getJsonArray("rules");
     if (rules == null) return;
-    for (int i = 0; i < rules.size(); i++) out.add(PolicyRule.fromJson(rules.getJsonObject(i)));
+    String source = describe(binding, namespace, subject);
+    for (int i = 0; i < rules.size(); i++) out.add(new Grant(PolicyRule.fromJson(rules.getJsonObject(i)), source));
   }
 
   /** Whether a binding (in {@code namespace}, "" for a ClusterRoleBinding) names the user or one of its groups. */
   public static boolean bindsUser(JsonObject binding, UserInfo user, String namespace) {
+    return subjectFor(binding, user, namespace) != null;
+  }
+
+  /** The binding's first subject that names the user or one of its groups, or null. */
+  static JsonObject subjectFor(JsonObject binding, UserInfo user, String namespace) {
     JsonArray subjects = binding.getJsonArray("subjects");
-    if (subjects == null) return false;
+    if (subjects == null) return null;
     for (int i = 0; i < subjects.size(); i++) {
-      if (appliesTo(subjects.getJsonObject(i), user, namespace)) return true;
+      if (appliesTo(subjects.getJsonObject(i), user, namespace)) return subjects.getJsonObject(i);
     }
-    return false;
+    return null;
   }
 
   static boolean appliesTo(JsonObject subject, UserInfo user, String bindingNamespace) {

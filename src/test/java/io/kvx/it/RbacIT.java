@@ -95,6 +95,18 @@ class RbacIT {
     assertTrue(list.contains("selfsubjectaccessreviews.authorization.k8s.io"), "system:basic-user: " + list);
     assertTrue(list.contains("[/apis/*]"), "system:discovery: " + list);
     assertTrue(list.lines().noneMatch(l -> l.startsWith("secrets")), list);
+    Path sar = dir.resolve("sar.yaml");
+    Files.writeString(sar, """
+        apiVersion: authorization.k8s.io/v1
+        kind: SubjectAccessReview
+        spec:
+          user: system:serviceaccount:default:viewer
+          groups: [system:serviceaccounts, system:serviceaccounts:default, system:authenticated]
+          resourceAttributes: {namespace: default, verb: watch, resource: pods}
+        """);
+    assertEquals("true RBAC: allowed by RoleBinding \"viewer-pods/default\" of Role \"pod-reader\" to ServiceAccount "
+        + "\"viewer/default\"", k.ok("create", "-f", sar.toString(), "-o",
+        "jsonpath={.status.allowed} {.status.reason}").trim());
     String token = token();
     Kubectl.Result impersonate = k.run("--token=" + token, "get", "pods", "--as=alice");
     assertTrue(impersonate.out().contains("users \"alice\" is forbidden: User \"" + VIEWER + "\" cannot impersonate "

@@ -138,6 +138,11 @@ class PolicyTest {
     List<PolicyRule> alice = policy.rulesFor(ALICE, "default", errors);
     assertTrue(Policy.allows(alice, http(ALICE, "GET", "/api/v1/namespaces/default/configmaps")));
     assertEquals(List.of("role.rbac.authorization.k8s.io \"missing\" not found"), errors);
+    assertEquals("RoleBinding \"b-pod-reader/default\" of Role \"pod-reader\" to ServiceAccount \"viewer/default\"",
+        policy.grantsFor(VIEWER, "default", null).stream().filter(g -> g.rule().allows(http(VIEWER, "GET",
+            "/api/v1/namespaces/default/pods"))).findFirst().orElseThrow().source(), "kube's words for the source");
+    assertEquals("ClusterRoleBinding \"b-nodes\" of ClusterRole \"nodes\" to Group \"system:serviceaccounts:default\"",
+        policy.grantsFor(VIEWER, "", null).getFirst().source());
   }
 
   @Test
