@@ -14,8 +14,6 @@ import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.eventbus.bridge.tcp.BridgeEvent;
 import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
 
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -39,7 +37,9 @@ public final class EventBusBridge {
   private final Function<String, Future<UserInfo>> authenticate;
   private final Authorizer authorizer;
   private final Consumer<Set<String>> onClientGone;
-  private final Map<NetSocket, Set<String>> registered = new HashMap<>();
+  private final Map<NetSocket, Set<String>> registered = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Which connection registered a watch address: only it may have a watch delivered there or end it. */
+  private final Map<String, NetSocket> owners = new java.util.concurrent.ConcurrentHashMap<>();
   private TcpEventBusBridge bridge;
 
   public EventBusBridge(Vertx vertx, Function<String, Future<UserInfo>> authenticate, Authorizer authorizer,
@@ -72,14 +72,33 @@ public final class EventBusBridge {
         JsonObject raw = event.getRawMessage();
         String auth = raw == null ? null : raw.getJsonObject("headers", new JsonObject()).getString("authorization");
         String token = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : null;
+        // A watch address belongs to the connection that registers it first, taken on arrival (the watch request
+        // right behind it may be authenticated first).
+        String registering = type == BridgeEventType.REGISTER ? raw.getString("address") : null;
+        if (registering != null && owners.putIfAbsent(registering, socket) != null
+            && owners.get(registering) != socket) {
+          event.complete(false); // another client's watch address
+          return;
+        }
         authenticate.apply(token).onComplete(ar -> {
           if (ar.failed()) {
+            if (registering != null) owners.remove(registering, socket);
             event.complete(false);
             return;
           }
           if (type != BridgeEventType.REGISTER) {
             // A request on the API address: the same RBAC decision as over HTTPS; a denial is kube's 403 Status.
             JsonObject m = raw.getJsonObject("body", new JsonObject());
+            String address = m.getString("address");
+            if (("watch".equals(m.getString("verb")) || "unwatch".equals(m.getString("verb")))
+                && (address == null || owners.get(address) != socket)) {
+              raw.getJsonObject("headers").put(FORBIDDEN_HEADER, new io.kvx.api.ApiError(
+                  io.kvx.api.ApiError.Reason.Forbidden, "forbidden: a watch is delivered to an address this "
+                  + "connection registered first").toStatus().encode());
+              event.setRawMessage(raw);
+              event.complete(true);
+              return;
+            }
             if (!"unwatch".equals(m.getString("verb"))) {
               RequestAttributes req = RequestAttributes.resource(ar.result(), busVerb(m), m.getString("group", ""),
                   m.getString("resource"), m.getString("subresource"), m.getString("namespace"), m.getString("name"));
@@ -92,14 +111,18 @@ public final class EventBusBridge {
             }
           }
           if (type == BridgeEventType.REGISTER && raw.getString("address") != null) {
-            registered.computeIfAbsent(socket, s -> new HashSet<>()).add(raw.getString("address"));
+            registered.computeIfAbsent(socket, s -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+                .add(raw.getString("address"));
           }
           event.complete(true);
         });
       }
       case SOCKET_CLOSED -> {
         Set<String> addresses = registered.remove(socket);
-        if (addresses != null) onClientGone.accept(addresses);
+        if (addresses != null) {
+          addresses.forEach(a -> owners.remove(a, socket));
+          onClientGone.accept(addresses);
+        }
         event.complete(true);
       }
       default -> event.complete(true);

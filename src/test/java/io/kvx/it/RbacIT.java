@@ -221,19 +221,38 @@ class RbacIT {
       JsonObject status = new JsonObject(secrets.getString("message"));
       assertEquals("secrets is forbidden: User \"" + VIEWER + "\" cannot list resource \"secrets\" in API group \"\" "
           + "in the namespace \"default\"", status.getString("message"));
+      // A watch of pods delivered to this connection's address: allowed; then another connection may neither take
+      // the address nor end the watch.
+      write(s, new JsonObject().put("type", "register").put("address", "kvx.watch.rbac-1")
+          .put("headers", new JsonObject().put("authorization", "Bearer " + token)));
+      JsonObject watch = send(s, token, "r3", new JsonObject().put("verb", "watch").put("resource", "pods")
+          .put("namespace", "default").put("address", "kvx.watch.rbac-1"));
+      assertTrue(watch.getJsonObject("body", new JsonObject()).containsKey("resourceVersion"), watch.encode());
+      try (Socket other = new Socket("127.0.0.1", PORT + 1000)) {
+        other.setSoTimeout(10_000);
+        JsonObject unwatch = send(other, token, "r4", new JsonObject().put("verb", "unwatch")
+            .put("address", "kvx.watch.rbac-1"));
+        assertEquals(403, unwatch.getInteger("failureCode"), unwatch.encode());
+      }
     }
   }
 
   private static JsonObject send(Socket s, String token, String reply, JsonObject body) throws Exception {
-    String frame = new JsonObject().put("type", "send").put("address", "kvx.api").put("replyAddress", reply)
-        .put("headers", new JsonObject().put("authorization", "Bearer " + token)).put("body", body).encode();
-    byte[] data = frame.getBytes(StandardCharsets.UTF_8);
+    write(s, new JsonObject().put("type", "send").put("address", "kvx.api").put("replyAddress", reply)
+        .put("headers", new JsonObject().put("authorization", "Bearer " + token)).put("body", body));
+    while (true) {
+      byte[] len = s.getInputStream().readNBytes(4);
+      JsonObject frame = new JsonObject(new String(s.getInputStream().readNBytes(ByteBuffer.wrap(len).getInt()),
+          StandardCharsets.UTF_8));
+      if (reply.equals(frame.getString("address")) || "err".equals(frame.getString("type"))) return frame;
+    }
+  }
+
+  private static void write(Socket s, JsonObject frame) throws Exception {
+    byte[] data = frame.encode().getBytes(StandardCharsets.UTF_8);
     OutputStream out = s.getOutputStream();
     out.write(ByteBuffer.allocate(4).putInt(data.length).array());
     out.write(data);
     out.flush();
-    byte[] len = s.getInputStream().readNBytes(4);
-    return new JsonObject(new String(s.getInputStream().readNBytes(ByteBuffer.wrap(len).getInt()),
-        StandardCharsets.UTF_8));
   }
 }
