@@ -56,6 +56,11 @@ public final class Validation {
     String name = meta.getString("name");
     if (name == null || name.isEmpty()) {
       causes.add(required("metadata.name", "name or generateName is required"));
+    } else if (type.group().equals("rbac.authorization.k8s.io")) {
+      // RBAC names are path segments (system:discovery, ...), as kube's ValidateRBACName.
+      String bad = name.equals(".") ? "may not be '.'" : name.equals("..") ? "may not be '..'"
+          : name.contains("/") ? "may not contain '/'" : name.contains("%") ? "may not contain '%'" : null;
+      if (bad != null) causes.add(invalidValue("metadata.name", name, bad));
     } else {
       boolean ok = switch (type.kind()) {
         case "Namespace", "Service" -> isDns1123Label(name);

@@ -5,6 +5,8 @@ import io.kvx.api.ResourceType;
 import io.kvx.api.Resources;
 import io.kvx.bus.Addresses;
 import io.kvx.bus.Services;
+import io.kvx.rbac.RequestAttributes;
+import io.kvx.rbac.UserInfo;
 import io.kvx.store.Store;
 import io.kvx.store.Watch;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -80,8 +82,10 @@ public final class ApiServerVerticle extends VerticleBase {
   private Map<String, Watch> busWatches;
   private EventBusBridge bridge;
   private volatile ServiceAccountTokens tokens;
-  /** RBAC plugs in here; kvx has none yet. */
-  private final Authorizer authorizer = Authorizer.ALWAYS_ALLOW;
+  /** The JVM's RBAC authorizer (kube-apiserver's --authorization-mode=RBAC). */
+  private Authorizer authorizer;
+  /** The admin token's user: in system:masters, as the client certificate of kube's admin kubeconfig. */
+  static final UserInfo ADMIN = UserInfo.of("kvx-admin", List.of(UserInfo.MASTERS));
 
   @Override
   public Future<?> start() {
@@ -105,6 +109,10 @@ public final class ApiServerVerticle extends VerticleBase {
         })
         .compose(token -> {
           adminToken = token.getBytes(StandardCharsets.UTF_8);
+          return RbacAuthorizer.of(vertx, store);
+        })
+        .compose(rbac -> {
+          authorizer = rbac;
           return bootstrapOnce(cfg.getInteger("port", 6443));
         })
         .compose(v -> watchCustomResourceDefinitions(store))
@@ -114,7 +122,7 @@ public final class ApiServerVerticle extends VerticleBase {
         .compose(s -> {
           int busPort = cfg.getInteger("eventBusPort", cfg.getInteger("port", 6443) + 1000);
           if (busPort <= 0) return Future.succeededFuture(s);
-          bridge = new EventBusBridge(vertx, this::tokenValid, this::closeBusWatches);
+          bridge = new EventBusBridge(vertx, this::authenticateToken, authorizer, this::closeBusWatches);
           return bridge.listen(cfg.getString("host", "0.0.0.0"), busPort).map(s);
         })
         .onSuccess(s -> ready = true);
@@ -172,6 +180,7 @@ public final class ApiServerVerticle extends VerticleBase {
       else ctx.next();
     });
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
+    router.routeWithRegex("/apis/rbac\\.authorization\\.k8s\\.io/v1/.+").handler(this::preventEscalation);
     HealthChecks live = new HealthChecks("livez").add("ping", () -> true).add("log", () -> true)
         .add("etcd", () -> true);
     HealthChecks readiness = new HealthChecks("readyz").add("ping", () -> true).add("log", () -> true)
@@ -272,10 +281,7 @@ public final class ApiServerVerticle extends VerticleBase {
           + e.getMessage()));
       return;
     }
-    String caller = ctx.get("user") == null ? "system:anonymous" : ctx.get("user");
-    Reviews.answer(type, ctx.pathParam("ns"), body, caller, authorizer, token -> MessageDigest.isEqual(
-            token.getBytes(StandardCharsets.UTF_8), adminToken) ? Future.succeededFuture("kvx-admin")
-            : tokens == null ? Future.failedFuture("no service account tokens") : tokens.authenticate(token))
+    Reviews.answer(type, ctx.pathParam("ns"), body, user(ctx), authorizer, this::authenticateToken)
         .onSuccess(out -> HttpApi.write(ctx, 201, out)).onFailure(e -> HttpApi.fail(ctx, e));
   }
 
@@ -302,27 +308,159 @@ public final class ApiServerVerticle extends VerticleBase {
     return r.endsWith("/") ? r.substring(0, r.length() - 1) : r;
   }
 
-  /** The authorization step after authentication (kube-apiserver's authorizer chain); 403 when denied. */
+  static UserInfo user(RoutingContext ctx) {
+    UserInfo u = ctx.get(USER);
+    return u == null ? UserInfo.of(UserInfo.ANONYMOUS, List.of()) : u;
+  }
+
+  private static final String USER = "kvx.user";
+  /** Stream subresources a WebSocket (GET) upgrade also needs create on, as kube 1.35 checks them. */
+  private static final Set<String> STREAM_SUBRESOURCES = Set.of("exec", "attach", "portforward");
+
+  /**
+   * The authorization step after authentication (kube-apiserver's authorizer chain): the request's attributes
+   * as kube's RequestInfo reads them, decided by RBAC; a denial is kube's 403 Status.
+   */
   private void authorize(RoutingContext ctx) {
     if (PUBLIC_PATHS.contains(ctx.normalizedPath())) {
       ctx.next();
       return;
     }
-    String path = ctx.normalizedPath();
-    String watch = ctx.request().getParam("watch");
-    // Coarse until an authorizer needs more: get/list and delete/deletecollection are not told apart here.
-    String verb = Authorizer.verb(ctx.request().method().name(), true, "true".equals(watch) || "1".equals(watch));
-    String user = ctx.get("user") == null ? "system:anonymous" : ctx.get("user");
-    Authorizer.Decision d = authorizer.authorize(new Authorizer.Attributes(user, verb, path));
-    if (d.allowed()) {
+    RequestAttributes req = RequestAttributes.fromHttp(user(ctx), ctx.request().method().name(), ctx.normalizedPath(),
+        ctx.request().getParam("watch"), ctx.request().getParam("fieldSelector"));
+    ApiError denied = check(authorizer, req);
+    if (denied == null && req.resourceRequest() && req.verb().equals("get") && req.resource().equals("pods")
+        && STREAM_SUBRESOURCES.contains(req.subresource())) {
+      denied = check(authorizer, req.withVerb("create"));
+    }
+    if (denied == null) ctx.next();
+    else HttpApi.fail(ctx, denied);
+  }
+
+  /** Null when allowed, else kube-apiserver's Forbidden Status for the request. */
+  static ApiError check(Authorizer authorizer, RequestAttributes req) {
+    Authorizer.Decision d = authorizer.authorize(req);
+    return d.allowed() ? null : forbidden(req, d.reason());
+  }
+
+  /** kube's 403: "<resource>[ \"name\"] is forbidden: User ... cannot ..." with details group/kind/name. */
+  static ApiError forbidden(RequestAttributes req, String reason) {
+    String why = req.forbiddenMessage() + (reason == null || reason.isEmpty() ? "" : ": " + reason);
+    if (!req.resourceRequest() || req.resource().isEmpty()) {
+      return new ApiError(ApiError.Reason.Forbidden, "forbidden: " + why);
+    }
+    String qualified = req.apiGroup().isEmpty() ? req.resource() : req.resource() + "." + req.apiGroup();
+    String message = req.name().isEmpty() ? qualified + " is forbidden: " + why
+        : qualified + " \"" + req.name() + "\" is forbidden: " + why;
+    return new ApiError(ApiError.Reason.Forbidden, message, req.apiGroup(), req.resource(),
+        req.name().isEmpty() ? null : req.name(), List.of());
+  }
+
+  /**
+   * RBAC's escalation prevention on writes of Roles, ClusterRoles and their bindings: the rules written (a
+   * Role's, or the bound role's) must be held by the writer already, unless it may {@code escalate} the role
+   * (or {@code bind} it). A ClusterRole with an aggregationRule asks for everything. Create, update and the
+   * merge, strategic and apply patches (whose rules replace the whole list) are checked on their body; a JSON
+   * patch of rules needs escalate.
+   */
+  private void preventEscalation(RoutingContext ctx) {
+    UserInfo user = user(ctx);
+    String method = ctx.request().method().name();
+    if (user.in(UserInfo.MASTERS) || !(method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
       ctx.next();
       return;
     }
-    HttpApi.fail(ctx, new ApiError(ApiError.Reason.Forbidden, "forbidden: User \"" + user + "\" cannot " + verb
-        + " path \"" + path + "\"" + (d.reason() == null || d.reason().isEmpty() ? "" : ": " + d.reason())));
+    RequestAttributes req = RequestAttributes.fromHttp(user, method, ctx.normalizedPath(), null, null);
+    if (!req.subresource().isEmpty() || !(authorizer instanceof RbacAuthorizer rbac)) {
+      ctx.next();
+      return;
+    }
+    JsonObject body;
+    try {
+      String ct = String.valueOf(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE)).toLowerCase();
+      body = ct.contains("json-patch") ? null : http.decodeBody(ctx, ct, false);
+    } catch (RuntimeException e) {
+      ctx.next(); // the API answers the bad body
+      return;
+    }
+    String name = req.name().isEmpty() && body != null ? body.getJsonObject("metadata", new JsonObject())
+        .getString("name", "") : req.name();
+    String ns = req.namespace();
+    JsonArray requested;
+    ApiError denied;
+    switch (req.resource()) {
+      case "roles", "clusterroles" -> {
+        ApiError escalate = check(rbac, RequestAttributes.resource(user, "escalate", req.apiGroup(), req.resource(), "",
+            ns, name));
+        if (escalate == null) {
+          ctx.next();
+          return;
+        }
+        if (body == null) {
+          HttpApi.fail(ctx, escalate);
+          return;
+        }
+        requested = body.getJsonObject("aggregationRule") != null ? io.kvx.rbac.Escalation.everything()
+            : body.getJsonArray("rules");
+        if (requested == null && method.equals("PATCH")) {
+          ctx.next();
+          return;
+        }
+      }
+      case "rolebindings", "clusterrolebindings" -> {
+        JsonObject ref = body == null ? null : body.getJsonObject("roleRef");
+        if (ref == null) {
+          JsonObject stored = rbac.binding(ns, name);
+          ref = stored == null ? null : stored.getJsonObject("roleRef");
+        }
+        if (ref == null) {
+          ctx.next();
+          return;
+        }
+        String kind = ref.getString("kind", "");
+        // In the binding's namespace, as kube asks (a RoleBinding may be allowed to bind a ClusterRole there).
+        ApiError bind = check(rbac, RequestAttributes.resource(user, "bind", "rbac.authorization.k8s.io",
+            kind.equals("Role") ? "roles" : "clusterroles", "", ns, ref.getString("name", "")));
+        if (bind == null) {
+          ctx.next();
+          return;
+        }
+        JsonObject role = rbac.role(kind, ns, ref.getString("name", ""));
+        requested = role == null ? null : role.getJsonArray("rules");
+        if (role == null) {
+          ctx.next(); // kube's validation answers a missing role... only later; nothing is granted by it now
+          return;
+        }
+      }
+      default -> {
+        ctx.next();
+        return;
+      }
+    }
+    var missing = io.kvx.rbac.Escalation.notCovered(user, rbac.rules(user, ns), requested);
+    if (missing.isEmpty()) {
+      ctx.next();
+      return;
+    }
+    String qualified = req.resource() + "." + req.apiGroup();
+    denied = new ApiError(ApiError.Reason.Forbidden, qualified + " \"" + name + "\" is forbidden: "
+        + io.kvx.rbac.Escalation.message(user, missing), req.apiGroup(), req.resource(), name, List.of());
+    HttpApi.fail(ctx, denied);
   }
 
-  /** Bearer-token authentication; health and version stay public, as kube-apiserver's defaults allow. */
+  /** A bearer token's user: the admin token's (system:masters) or a ServiceAccount's. */
+  Future<UserInfo> authenticateToken(String token) {
+    if (token == null) return Future.failedFuture("no token");
+    if (MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), adminToken)) return Future.succeededFuture(ADMIN);
+    if (tokens == null) return Future.failedFuture("no service account tokens");
+    return tokens.authenticate(token).map(name -> UserInfo.of(name, List.of()));
+  }
+
+  /**
+   * Bearer-token authentication; health and version stay public, as kube-apiserver's defaults allow. Then
+   * impersonation (Impersonate-User, Impersonate-Group, Impersonate-Uid headers), as kube's impersonation filter:
+   * the caller needs impersonate on users (serviceaccounts for a ServiceAccount), groups and uids, else 403.
+   */
   private void authenticate(RoutingContext ctx) {
     if (PUBLIC_PATHS.contains(ctx.normalizedPath())) {
       ctx.next();
@@ -332,8 +470,7 @@ public final class ApiServerVerticle extends VerticleBase {
     if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
       byte[] presented = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
       if (MessageDigest.isEqual(presented, adminToken)) {
-        ctx.put("user", "kvx-admin");
-        ctx.next();
+        authenticated(ctx, ADMIN);
         return;
       }
       if (tokens != null) {
@@ -341,12 +478,11 @@ public final class ApiServerVerticle extends VerticleBase {
         ctx.request().pause();
         tokens.authenticate(auth.substring(7).trim()).onComplete(ar -> {
           if (ar.succeeded()) {
-            ctx.put("user", ar.result());
             // Stream upgrades never reach the body handler, which would resume the request.
             if (ctx.normalizedPath().matches(StreamRoutes.PATH_REGEX) || isWebSocketWatch(ctx)) {
               ctx.request().resume();
             }
-            ctx.next();
+            authenticated(ctx, UserInfo.of(ar.result(), List.of()));
           } else {
             HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
           }
@@ -354,36 +490,68 @@ public final class ApiServerVerticle extends VerticleBase {
         return;
       }
     }
-    if (auth == null && clientCertificate(ctx)) {
-      ctx.next();
+    UserInfo certified = auth == null ? clientCertificate(ctx) : null;
+    if (certified != null) {
+      authenticated(ctx, certified);
       return;
     }
     HttpApi.fail(ctx, new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
+  }
+
+  private void authenticated(RoutingContext ctx, UserInfo user) {
+    String as = ctx.request().getHeader("Impersonate-User");
+    List<String> asGroups = ctx.request().headers().getAll("Impersonate-Group");
+    String asUid = ctx.request().getHeader("Impersonate-Uid");
+    if (as == null) {
+      if (!asGroups.isEmpty() || asUid != null) {
+        HttpApi.fail(ctx, new ApiError(ApiError.Reason.InternalError,
+            "requested [" + (asGroups.isEmpty() ? "" : "{Group " + asGroups + "}") + "] without impersonating a user"));
+        return;
+      }
+      ctx.put(USER, user);
+      ctx.next();
+      return;
+    }
+    List<RequestAttributes> checks = new java.util.ArrayList<>();
+    String[] sa = UserInfo.serviceAccount(as);
+    checks.add(sa != null ? RequestAttributes.resource(user, "impersonate", "", "serviceaccounts", "", sa[0], sa[1])
+        : RequestAttributes.resource(user, "impersonate", "", "users", "", "", as));
+    for (String g : asGroups) checks.add(RequestAttributes.resource(user, "impersonate", "", "groups", "", "", g));
+    if (asUid != null) {
+      checks.add(RequestAttributes.resource(user, "impersonate", "authentication.k8s.io", "uids", "", "", asUid));
+    }
+    for (RequestAttributes c : checks) {
+      ApiError denied = check(authorizer, c);
+      if (denied != null) {
+        HttpApi.fail(ctx, denied);
+        return;
+      }
+    }
+    ctx.put(USER, UserInfo.of(as, asGroups));
+    ctx.next();
   }
 
   /**
    * x509 client-certificate authentication, as kube-apiserver's: the TLS handshake verified the chain
    * against the cluster CA; the user is the subject's common name and its organizations are the groups.
    */
-  private static boolean clientCertificate(RoutingContext ctx) {
-    if (!ctx.request().isSSL()) return false;
+  private static UserInfo clientCertificate(RoutingContext ctx) {
+    if (!ctx.request().isSSL()) return null;
     java.util.List<java.security.cert.Certificate> chain;
     try {
       chain = ctx.request().connection().peerCertificates();
     } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-      return false;
+      return null;
     }
-    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof java.security.cert.X509Certificate cert)) return false;
+    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof java.security.cert.X509Certificate cert)) return null;
     var subject = org.bouncycastle.asn1.x500.X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
     var cn = subject.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
-    if (cn.length == 0) return false;
-    java.util.List<String> groups = new java.util.ArrayList<>();
+    if (cn.length == 0) return null;
+    List<String> groups = new java.util.ArrayList<>();
     for (var o : subject.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.O)) {
       groups.add(org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(o.getFirst().getValue()));
     }
-    ctx.put("user", org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(cn[0].getFirst().getValue()));
-    ctx.put("groups", groups);
-    return true;
+    return UserInfo.of(org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(cn[0].getFirst().getValue()), groups);
   }
 
   /**
@@ -402,6 +570,11 @@ public final class ApiServerVerticle extends VerticleBase {
 
   private void onBusRequest(Message<JsonObject> msg) {
     JsonObject m = msg.body();
+    String forbidden = msg.headers().get(EventBusBridge.FORBIDDEN_HEADER);
+    if (forbidden != null) {
+      msg.fail(403, forbidden);
+      return;
+    }
     if ("unwatch".equals(m.getString("verb"))) {
       Watch w = busWatches.remove(m.getString("address", ""));
       if (w != null) w.close();
@@ -493,13 +666,44 @@ public final class ApiServerVerticle extends VerticleBase {
   private Future<Void> bootstrapOnce(int port) {
     BOOTSTRAPPER.putIfAbsent(vertx, this);
     Future<Void> once = BOOTSTRAPS.computeIfAbsent(vertx, v -> bootstrapNamespaces()
-        .compose(x -> bootstrapStorageClass()).compose(x -> bootstrapKubernetesService(port)));
+        .compose(x -> bootstrapStorageClass()).compose(x -> bootstrapPolicy()).compose(x -> bootstrapKubernetesService(port)));
     once.onFailure(e -> BOOTSTRAPS.remove(vertx, once));
     // Continue on this instance's own event loop (the server it then starts is served there), not the first one's.
     io.vertx.core.Context own = vertx.getOrCreateContext();
     Promise<Void> here = Promise.promise();
     once.onComplete(ar -> own.runOnContext(v -> here.handle(ar)));
     return here.future();
+  }
+
+  /**
+   * kube-apiserver's RBAC bootstrap policy, reconciled as its post-start hook does: a default role or binding is
+   * created when missing and, unless annotated rbac.authorization.kubernetes.io/autoupdate: "false", given back
+   * what it lacks of the default (user additions stay). A conflict with another JVM doing the same is retried.
+   */
+  private Future<Void> bootstrapPolicy() {
+    Future<Void> chain = Future.succeededFuture();
+    ResourceType roles = Resources.builtIn("rbac.authorization.k8s.io", "clusterroles");
+    ResourceType bindings = Resources.builtIn("rbac.authorization.k8s.io", "clusterrolebindings");
+    for (JsonObject o : io.kvx.rbac.BootstrapPolicy.clusterRoles()) chain = chain.compose(v -> reconcile(roles, o, 3));
+    for (JsonObject o : io.kvx.rbac.BootstrapPolicy.clusterRoleBindings()) {
+      chain = chain.compose(v -> reconcile(bindings, o, 3));
+    }
+    return chain;
+  }
+
+  private Future<Void> reconcile(ResourceType type, JsonObject wanted, int tries) {
+    String name = wanted.getJsonObject("metadata").getString("name");
+    return api.handle(new ApiRequest("get", type, null, name, null, null, null, Map.of()))
+        .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture(null) : Future.failedFuture(e))
+        .compose(stored -> {
+          JsonObject write = io.kvx.rbac.BootstrapPolicy.reconcile(wanted, stored);
+          if (write == null) return Future.<Void>succeededFuture();
+          ApiRequest req = stored == null ? new ApiRequest("create", type, null, null, null, write, null, Map.of())
+              : new ApiRequest("update", type, null, name, null, write, null, Map.of());
+          return api.handle(req).<Void>mapEmpty().recover(e -> tries > 0 && (ApiError.is(e, ApiError.Reason.Conflict)
+              || ApiError.is(e, ApiError.Reason.AlreadyExists)) ? reconcile(type, wanted, tries - 1)
+              : Future.failedFuture(e));
+        });
   }
 
   private Future<Void> bootstrapNamespaces() {
@@ -609,10 +813,7 @@ public final class ApiServerVerticle extends VerticleBase {
     return "127.0.0.1";
   }
 
-  /** The admin token (ServiceAccount tokens come later through the same check). */
-  boolean tokenValid(String presented) {
-    return presented != null && MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), adminToken);
-  }
+
 
   @Override
   public Future<?> stop() {

@@ -73,17 +73,10 @@ public final class HttpApi {
    * A new CertificateSigningRequest names who asked, as kube-apiserver fills it in from the
    * authenticated user (whatever the client sent there is replaced).
    */
-  private static void requestor(JsonObject csr, String user, List<String> certificateGroups) {
-    String name = user == null ? "system:anonymous" : user;
-    JsonArray groups = new JsonArray();
-    if (certificateGroups != null) certificateGroups.forEach(groups::add);
-    if (name.startsWith("system:serviceaccount:")) {
-      groups.add("system:serviceaccounts").add("system:serviceaccounts:" + name.split(":")[2]);
-    }
-    groups.add(user == null ? "system:unauthenticated" : "system:authenticated");
+  private static void requestor(JsonObject csr, io.kvx.rbac.UserInfo user) {
     JsonObject spec = csr.getJsonObject("spec");
     if (spec == null) csr.put("spec", spec = new JsonObject());
-    spec.put("username", name).put("groups", groups);
+    spec.put("username", user.name()).put("groups", new JsonArray(new java.util.ArrayList<>(user.groups())));
     spec.remove("uid");
     spec.remove("extra");
   }
@@ -107,7 +100,7 @@ public final class HttpApi {
       }
       ApiRequest req = p.request(this, ctx);
       if (req.verb().equals("create") && req.type().kind().equals("CertificateSigningRequest") && req.body() != null) {
-        requestor(req.body(), ctx.get("user"), ctx.get("groups"));
+        requestor(req.body(), ApiServerVerticle.user(ctx));
       }
       Future<JsonObject> result = !req.type().computed() ? api.handle(req)
           : req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req) : componentStatuses.handle(req);

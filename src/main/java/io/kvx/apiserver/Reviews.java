@@ -3,6 +3,9 @@ package io.kvx.apiserver;
 import io.kvx.api.ApiError;
 import io.kvx.api.Meta;
 import io.kvx.api.ResourceType;
+import io.kvx.rbac.PolicyRule;
+import io.kvx.rbac.RequestAttributes;
+import io.kvx.rbac.UserInfo;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,9 +18,8 @@ import java.util.function.Function;
  * The create-only review APIs: authorization.k8s.io/v1 SelfSubjectAccessReview, SubjectAccessReview,
  * LocalSubjectAccessReview, SelfSubjectRulesReview, and authentication.k8s.io/v1 TokenReview and
  * SelfSubjectReview (`kubectl auth can-i`, `kubectl auth whoami`, webhooks and operators that check access).
- * Nothing is stored: each request is answered from the body and the caller. kvx has no RBAC yet (its
- * authorizer allows every authenticated user everything), so every access review answers allowed, with that
- * reason; token reviews check the token as the API server's own authentication does.
+ * Nothing is stored: each request is answered from the body and the caller with the API server's RBAC
+ * decision; token reviews check the token as the API server's own authentication does.
  */
 public final class Reviews {
 
@@ -50,25 +52,19 @@ public final class Reviews {
     return TYPES.stream().filter(t -> t.group().equals(group) && t.plural().equals(plural)).findFirst().orElse(null);
   }
 
-  /** Who a user name stands for, with the groups Kubernetes gives it. */
-  static JsonObject userInfo(String user) {
-    JsonArray groups = new JsonArray();
-    if (user.startsWith("system:serviceaccount:")) {
-      String ns = user.split(":")[2];
-      groups.add("system:serviceaccounts").add("system:serviceaccounts:" + ns);
-    } else {
-      groups.add("system:masters");
-    }
-    groups.add("system:authenticated");
-    return new JsonObject().put("username", user).put("groups", groups);
+  /** A user as the reviews name it: username and groups. */
+  static JsonObject userInfo(UserInfo user) {
+    return new JsonObject().put("username", user.name()).put("groups", new JsonArray(user.groups()));
   }
 
   /**
    * Answers a review: the body with status filled in (and metadata.creationTimestamp, as the API server
-   * returns it). {@code tokens} checks a TokenReview's token and yields its user name.
+   * returns it). Access reviews answer with RBAC's decision (a SubjectAccessReview for exactly the user and groups
+   * it names, as kube); a SelfSubjectRulesReview lists the caller's rules in the namespace. {@code tokens} checks
+   * a TokenReview's token and yields its user.
    */
-  public static Future<JsonObject> answer(ResourceType type, String namespace, JsonObject body, String caller,
-                                          Authorizer authorizer, Function<String, Future<String>> tokens) {
+  public static Future<JsonObject> answer(ResourceType type, String namespace, JsonObject body, UserInfo caller,
+                                          Authorizer authorizer, Function<String, Future<UserInfo>> tokens) {
     if (body == null || !body.containsKey("spec") && !type.kind().equals("SelfSubjectReview")) {
       return Future.failedFuture(invalid(type, "spec", "Required value"));
     }
@@ -81,7 +77,7 @@ public final class Reviews {
           return Future.failedFuture(invalid(type, "spec.resourceAttributes",
               "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified"));
         }
-        if (type.kind().equals("SubjectAccessReview") && spec.getString("user") == null
+        if (!type.kind().equals("SelfSubjectAccessReview") && spec.getString("user") == null
             && spec.getJsonArray("groups") == null) {
           return Future.failedFuture(invalid(type, "spec.user", "Invalid value: \"\": at least one of user or group "
               + "must be specified"));
@@ -93,22 +89,47 @@ public final class Reviews {
                 + "\": must match metadata.namespace"));
           }
         }
-        JsonObject attrs = spec.getJsonObject("resourceAttributes", spec.getJsonObject("nonResourceAttributes",
-            new JsonObject()));
-        String who = type.kind().equals("SelfSubjectAccessReview") ? caller : spec.getString("user", "");
-        Authorizer.Decision d = authorizer.authorize(new Authorizer.Attributes(who, attrs.getString("verb", ""),
-            attrs.getString("path", attrs.getString("resource", ""))));
-        JsonObject status = new JsonObject().put("allowed", d.allowed()).put("reason", d.reason());
-        if (!d.allowed()) status.put("denied", true);
+        UserInfo who = caller;
+        if (!type.kind().equals("SelfSubjectAccessReview")) {
+          List<String> groups = spec.getJsonArray("groups", new JsonArray()).stream().map(String::valueOf).toList();
+          who = new UserInfo(spec.getString("user", ""), groups);
+        }
+        RequestAttributes req;
+        JsonObject ra = spec.getJsonObject("resourceAttributes");
+        if (ra != null) {
+          req = RequestAttributes.resource(who, ra.getString("verb", ""), ra.getString("group", ""),
+              ra.getString("resource", ""), ra.getString("subresource", ""), ra.getString("namespace", ""),
+              ra.getString("name", ""));
+        } else {
+          JsonObject nra = spec.getJsonObject("nonResourceAttributes");
+          req = RequestAttributes.nonResource(who, nra.getString("verb", ""), nra.getString("path", ""));
+        }
+        Authorizer.Decision d = authorizer.authorize(req);
+        JsonObject status = new JsonObject().put("allowed", d.allowed());
+        if (d.reason() != null && !d.reason().isEmpty()) status.put("reason", d.reason());
         return Future.succeededFuture(out.put("status", status));
       }
       case "SelfSubjectRulesReview" -> {
-        return Future.succeededFuture(out.put("status", new JsonObject()
-            .put("resourceRules", new JsonArray().add(new JsonObject().put("verbs", new JsonArray().add("*"))
-                .put("apiGroups", new JsonArray().add("*")).put("resources", new JsonArray().add("*"))))
-            .put("nonResourceRules", new JsonArray().add(new JsonObject().put("verbs", new JsonArray().add("*"))
-                .put("nonResourceURLs", new JsonArray().add("*"))))
-            .put("incomplete", false)));
+        String ns = spec.getString("namespace", "");
+        JsonArray resourceRules = new JsonArray();
+        JsonArray nonResourceRules = new JsonArray();
+        for (PolicyRule r : authorizer.rules(caller, ns)) {
+          JsonObject o = r.toJson();
+          if (r.nonResourceURLs().isEmpty()) {
+            resourceRules.add(o.put("apiGroups", new JsonArray(r.apiGroups()))
+                .put("resources", new JsonArray(r.resources())));
+          } else {
+            nonResourceRules.add(new JsonObject().put("verbs", new JsonArray(r.verbs()))
+                .put("nonResourceURLs", new JsonArray(r.nonResourceURLs())));
+          }
+        }
+        JsonObject status = new JsonObject().put("resourceRules", resourceRules)
+            .put("nonResourceRules", nonResourceRules);
+        String error = authorizer.rulesError(caller, ns);
+        // kube: incomplete when a bound role could not be found, with the reason.
+        status.put("incomplete", !error.isEmpty());
+        if (!error.isEmpty()) status.put("evaluationError", error);
+        return Future.succeededFuture(out.put("status", status));
       }
       case "SelfSubjectReview" -> {
         return Future.succeededFuture(out.put("status", new JsonObject().put("userInfo", userInfo(caller))));

@@ -180,6 +180,9 @@ public final class ControllerManagerVerticle extends VerticleBase {
         cfg.getLong("maxNoExecuteTolerationSeconds", NodeHealth.Settings.DEFAULT.maxTolerationSeconds()));
     nl[0] = controller(new NodeLifecycleReconciler(nodes, leases, pods, client, events.apply("node-controller"), health,
         k -> nl[0].enqueue(k)), 2);
+    Controller[] agg = new Controller[1];
+    agg[0] = controller(new io.kvx.controller.rbac.ClusterRoleAggregationReconciler(
+        cache(Resources.builtIn("rbac.authorization.k8s.io", "clusterroles")), client, k -> agg[0].enqueue(k)), 1);
     long eventTtlMs = cfg.getLong("eventTtlMillis", 3_600_000L);
     Controller[] csr = new Controller[1];
     csr[0] = controller(new CsrSigningReconciler(cache(Resources.builtIn("certificates.k8s.io",

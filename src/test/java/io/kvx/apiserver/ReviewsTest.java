@@ -1,18 +1,24 @@
 package io.kvx.apiserver;
 
 import io.kvx.api.ApiError;
+import io.kvx.rbac.UserInfo;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReviewsTest {
 
+  private static final UserInfo ADMIN = UserInfo.of("kvx-admin", List.of("system:masters"));
+
   private static Future<JsonObject> answer(String group, String plural, String ns, String body) {
-    return Reviews.answer(Reviews.find(group, plural), ns, new JsonObject(body), "kvx-admin", Authorizer.ALWAYS_ALLOW,
-        t -> t.equals("good") ? Future.succeededFuture("system:serviceaccount:a:b") : Future.failedFuture("bad"));
+    return Reviews.answer(Reviews.find(group, plural), ns, new JsonObject(body), ADMIN, Authorizer.ALWAYS_ALLOW,
+        t -> t.equals("good") ? Future.succeededFuture(UserInfo.of("system:serviceaccount:a:b", List.of()))
+            : Future.failedFuture("bad"));
   }
 
   @Test
@@ -34,17 +40,17 @@ class ReviewsTest {
 
   @Test
   void accessReviewsAskTheAuthorizer() {
-    Authorizer onlyGets = a -> new Authorizer.Decision(a.verb().equals("get") && a.user().equals("alice"),
-        "asked " + a.user() + " " + a.verb() + " " + a.path());
+    Authorizer onlyGets = a -> new Authorizer.Decision(a.verb().equals("get") && a.user().name().equals("alice"),
+        "asked " + a.user().name() + " " + a.user().groups() + " " + a.verb() + " " + a.resource());
     JsonObject denied = Reviews.answer(Reviews.find("authorization.k8s.io", "subjectaccessreviews"), null,
-        new JsonObject("{\"spec\":{\"user\":\"bob\",\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
-        "kvx-admin", onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+        new JsonObject("{\"spec\":{\"user\":\"bob\",\"groups\":[\"devs\"],\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
+        ADMIN, onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
     assertEquals(false, denied.getBoolean("allowed"));
-    assertEquals(true, denied.getBoolean("denied"));
-    assertEquals("asked bob get pods", denied.getString("reason"));
+    assertEquals("asked bob [devs] get pods", denied.getString("reason"),
+        "a SubjectAccessReview is for exactly the user and groups it names");
     JsonObject self = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectaccessreviews"), null,
         new JsonObject("{\"spec\":{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
-        "alice", onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+        UserInfo.of("alice", List.of()), onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
     assertEquals(true, self.getBoolean("allowed"), "a self review asks for the caller");
   }
 
@@ -60,5 +66,36 @@ class ReviewsTest {
     assertEquals(false, bad.getBoolean("authenticated"));
     JsonObject self = answer("authentication.k8s.io", "selfsubjectreviews", null, "{}").result();
     assertEquals("kvx-admin", self.getJsonObject("status").getJsonObject("userInfo").getString("username"));
+  }
+
+  @Test
+  void rulesReviewListsTheCallersRulesAndSaysWhenSomeAreMissing() {
+    Authorizer rbac = new Authorizer() {
+      public Decision authorize(io.kvx.rbac.RequestAttributes request) {
+        return new Decision(false, "");
+      }
+
+      public List<io.kvx.rbac.PolicyRule> rules(UserInfo user, String namespace) {
+        return List.of(io.kvx.rbac.PolicyRule.fromJson(new JsonObject(
+            "{\"verbs\":[\"list\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}")),
+            io.kvx.rbac.PolicyRule.fromJson(new JsonObject("{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/api\"]}")));
+      }
+
+      public String rulesError(UserInfo user, String namespace) {
+        return namespace.equals("broken") ? "RBAC: role.rbac.authorization.k8s.io \"gone\" not found" : "";
+      }
+    };
+    JsonObject status = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectrulesreviews"), null,
+        new JsonObject("{\"spec\":{\"namespace\":\"default\"}}"), ADMIN, rbac, t -> Future.failedFuture("no"))
+        .result().getJsonObject("status");
+    assertEquals("pods", status.getJsonArray("resourceRules").getJsonObject(0).getJsonArray("resources").getString(0));
+    assertEquals("/api", status.getJsonArray("nonResourceRules").getJsonObject(0).getJsonArray("nonResourceURLs")
+        .getString(0));
+    assertEquals(false, status.getBoolean("incomplete"));
+    JsonObject broken = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectrulesreviews"), null,
+        new JsonObject("{\"spec\":{\"namespace\":\"broken\"}}"), ADMIN, rbac, t -> Future.failedFuture("no"))
+        .result().getJsonObject("status");
+    assertEquals(true, broken.getBoolean("incomplete"));
+    assertTrue(broken.getString("evaluationError").contains("\"gone\" not found"), broken.encode());
   }
 }

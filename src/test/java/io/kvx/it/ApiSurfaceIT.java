@@ -426,6 +426,9 @@ class ApiSurfaceIT {
 
     // serviceaccounts/token: a JWT for the account, with the asked audience and lifetime, that authenticates
     k.ok("create", "serviceaccount", "robot");
+    // RBAC: the account may read what the checks below read.
+    k.ok("create", "role", "robot-reader", "--verb=get,list", "--resource=pods,configmaps");
+    k.ok("create", "rolebinding", "robot-reader", "--role=robot-reader", "--serviceaccount=default:robot");
     String token = k.ok("create", "token", "robot", "--audience=https://127.0.0.1:" + PORT, "--duration=15m").trim();
     JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(token.split("\\.")[1]),
         StandardCharsets.UTF_8));

@@ -115,7 +115,13 @@ class CertificatesIT {
     String cluster = jane.ok("config", "view", "-o", "jsonpath={.clusters[0].name}").trim();
     jane.ok("config", "set-context", "jane", "--cluster=" + cluster, "--user=jane");
     String whoami = jane.ok("--context", "jane", "auth", "whoami");
-    assertTrue(whoami.matches("(?s).*Username\\s+jane\\s.*"), whoami);
+    assertTrue(whoami.matches("(?s).*Username\\s+jane\\s.*") && whoami.contains("[dev system:authenticated]"), whoami);
+    // the certificate's user is under RBAC like any other: nothing until a binding names the user or a group
+    Kubectl.Result denied = jane.run("--context", "jane", "get", "pods");
+    assertTrue(denied.out().contains("pods is forbidden: User \"jane\" cannot list resource \"pods\""), denied.out());
+    kubectl.ok("create", "rolebinding", "dev-view", "--clusterrole=view", "--group=dev");
+    jane.await(Duration.ofSeconds(10), out -> out.contains("No resources found") || out.isEmpty(), "--context", "jane",
+        "get", "pods");
   }
 
   @Test

@@ -175,6 +175,21 @@ class ClientJavaIT {
     } catch (ApiException e) {
       if (e.getCode() != 409) throw e;
     }
+    // RBAC: the account may list configmaps in NS.
+    var rbac = new io.kubernetes.client.openapi.apis.RbacAuthorizationV1Api(core.getApiClient());
+    try {
+      rbac.createNamespacedRole(NS, new io.kubernetes.client.openapi.models.V1Role()
+          .metadata(new V1ObjectMeta().name("robot-reader")).addRulesItem(new io.kubernetes.client.openapi.models
+              .V1PolicyRule().addApiGroupsItem("").addResourcesItem("configmaps").addVerbsItem("list"))).execute();
+      rbac.createNamespacedRoleBinding(NS, new io.kubernetes.client.openapi.models.V1RoleBinding()
+          .metadata(new V1ObjectMeta().name("robot-reader"))
+          .roleRef(new io.kubernetes.client.openapi.models.V1RoleRef().apiGroup("rbac.authorization.k8s.io")
+              .kind("Role").name("robot-reader"))
+          .addSubjectsItem(new io.kubernetes.client.openapi.models.RbacV1Subject().kind("ServiceAccount")
+              .name("robot").namespace(NS))).execute();
+    } catch (ApiException e) {
+      if (e.getCode() != 409) throw e;
+    }
     String token = core.createNamespacedServiceAccountToken("robot", NS,
         new AuthenticationV1TokenRequest().spec(new V1TokenRequestSpec().expirationSeconds(600L))).execute().getStatus().getToken();
     // ClientBuilder.cluster() reads exactly these: the token file (re-read as it rotates) and the CA.

@@ -139,6 +139,15 @@ class Fabric8ClientIT {
   void serviceAccountTokenAuthenticates() throws Exception {
     client.serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata()
         .withName("robot").endMetadata().build()).createOr(e -> e.update());
+    // RBAC: the account may list configmaps in NS.
+    client.rbac().roles().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.rbac.RoleBuilder()
+        .withNewMetadata().withName("robot-reader").endMetadata().addNewRule().withApiGroups("")
+        .withResources("configmaps").withVerbs("list").endRule().build()).createOr(e -> e.update());
+    client.rbac().roleBindings().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder()
+        .withNewMetadata().withName("robot-reader").endMetadata().withNewRoleRef()
+        .withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("robot-reader").endRoleRef()
+        .addNewSubject().withKind("ServiceAccount").withName("robot").withNamespace(NS).endSubject().build())
+        .createOr(e -> e.update());
     String token = client.serviceAccounts().inNamespace(NS).withName("robot")
         .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(600L).endSpec().build())
         .getStatus().getToken();

@@ -238,7 +238,9 @@ class OpenApiIT {
   void authCanIAndWhoAmI() throws Exception {
     // No RBAC yet: the admin (and everyone authenticated) may do everything, and the review APIs say so.
     assertEquals("yes", kubectl.ok("auth", "can-i", "create", "pods").trim());
-    assertEquals("yes", kubectl.ok("auth", "can-i", "delete", "secrets", "--as=system:serviceaccount:default:x").trim());
+    // RBAC: an account nobody bound may not (can-i exits 1 for no).
+    assertEquals("no", kubectl.run("auth", "can-i", "delete", "secrets", "--as=system:serviceaccount:default:x").out()
+        .trim());
     String who = kubectl.ok("auth", "whoami");
     assertTrue(who.contains("kvx-admin") && who.contains("system:authenticated"), who);
     kubectl.ok("create", "serviceaccount", "reviewer");

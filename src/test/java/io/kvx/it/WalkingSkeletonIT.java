@@ -190,7 +190,9 @@ class WalkingSkeletonIT {
     kubectl.await(Duration.ofSeconds(10), out -> out.contains("default"), "get", "serviceaccounts");
     String saToken = kubectl.ok("create", "token", "default").trim();
     assertEquals(3, saToken.split("\\.").length, "a JWT: " + saToken);
-    assertEquals(200, get(http, "/api/v1/namespaces/default/pods", saToken).statusCode());
+    // Authenticated: discovery is open to system:authenticated; RBAC gives the default account nothing else.
+    assertEquals(200, get(http, "/api", saToken).statusCode());
+    assertEquals(403, get(http, "/api/v1/namespaces/default/pods", saToken).statusCode());
     String forged = saToken.substring(0, saToken.lastIndexOf('.') + 1) + "AAAA";
     assertEquals(401, get(http, "/api/v1/namespaces/default/pods", forged).statusCode());
   }
