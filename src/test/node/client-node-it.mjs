@@ -83,7 +83,24 @@ const scenarios = {
       contexts: [{ name: 'c', cluster: 'c', user: 'robot' }],
       currentContext: 'c',
     });
-    await robot.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace: ns });
+    // RBAC: nothing until a binding grants it, then what the Role says
+    const denied = await rejects(robot.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace: ns }));
+    assert.equal(denied.code, 403);
+    const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'robot-reader' },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] } });
+    await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'robot-reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'robot-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: ns }] } });
+    for (let i = 0; ; i++) {
+      try {
+        await robot.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace: ns });
+        break;
+      } catch (err) {
+        if (err.code !== 403 || i >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     const strangerConfig = new k8s.KubeConfig();
     strangerConfig.loadFromOptions({
       clusters: [{ name: 'c', server: kc.getCurrentCluster().server, caData: kc.getCurrentCluster().caData }],
