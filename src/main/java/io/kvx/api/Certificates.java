@@ -124,6 +124,26 @@ public final class Certificates {
     }
   }
 
+  /** A subject's common name, as Kubernetes takes a user name from it ("" when there is none). */
+  public static String commonName(org.bouncycastle.asn1.x500.X500Name subject) {
+    List<String> cn = values(subject, org.bouncycastle.asn1.x500.style.BCStyle.CN);
+    return cn.isEmpty() ? "" : cn.get(0);
+  }
+
+  /** A subject's organizations, as Kubernetes takes a user's groups from them. */
+  public static List<String> organizations(org.bouncycastle.asn1.x500.X500Name subject) {
+    return values(subject, org.bouncycastle.asn1.x500.style.BCStyle.O);
+  }
+
+  private static List<String> values(org.bouncycastle.asn1.x500.X500Name subject,
+                                     org.bouncycastle.asn1.ASN1ObjectIdentifier type) {
+    List<String> out = new ArrayList<>();
+    for (var rdn : subject.getRDNs(type)) {
+      out.add(org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(rdn.getFirst().getValue()));
+    }
+    return out;
+  }
+
   /** Whether the request has a condition of this type with status True. */
   public static boolean has(JsonObject csr, String type) {
     return condition(csr, type) != null;

@@ -31,6 +31,17 @@ public final class Patches {
     return type;
   }
 
+  /**
+   * A JSON patch, JSON merge patch or (any other type) strategic merge patch of {@code target} as
+   * {@code patchType} says; the body of a JSON patch carries its operations under "patch".
+   */
+  public static JsonObject apply(String patchType, JsonObject target, JsonObject body) {
+    String type = patchType == null ? "" : patchType;
+    if (type.startsWith("application/json-patch+json")) return jsonPatch(target, body.getJsonArray("patch"));
+    if (type.startsWith("application/merge-patch+json")) return mergePatch(target, body);
+    return strategicMergePatch(target, body);
+  }
+
   public static JsonObject mergePatch(JsonObject target, JsonObject patch) {
     return (JsonObject) merge(target.copy(), patch, false);
   }

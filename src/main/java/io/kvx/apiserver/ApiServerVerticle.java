@@ -545,13 +545,8 @@ public final class ApiServerVerticle extends VerticleBase {
     }
     if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof java.security.cert.X509Certificate cert)) return null;
     var subject = org.bouncycastle.asn1.x500.X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
-    var cn = subject.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
-    if (cn.length == 0) return null;
-    List<String> groups = new java.util.ArrayList<>();
-    for (var o : subject.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.O)) {
-      groups.add(org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(o.getFirst().getValue()));
-    }
-    return UserInfo.of(org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(cn[0].getFirst().getValue()), groups);
+    String user = io.kvx.api.Certificates.commonName(subject);
+    return user.isEmpty() ? null : UserInfo.of(user, io.kvx.api.Certificates.organizations(subject));
   }
 
   /**

@@ -607,12 +607,9 @@ public final class ApiService {
     return mutate(r, 0, old -> {
       String type = r.patchType() == null ? "" : r.patchType();
       JsonObject patched;
-      if (type.startsWith("application/json-patch+json")) {
-        patched = Patches.jsonPatch(old, r.body().getJsonArray("patch"));
-      } else if (type.startsWith("application/merge-patch+json")) {
-        patched = Patches.mergePatch(old, r.body());
-      } else if (type.startsWith("application/strategic-merge-patch+json")) {
-        patched = Patches.strategicMergePatch(old, r.body());
+      if (type.startsWith("application/json-patch+json") || type.startsWith("application/merge-patch+json")
+          || type.startsWith("application/strategic-merge-patch+json")) {
+        patched = Patches.apply(type, old, r.body());
       } else if (r.isApply()) {
         checkKind(r.type(), r.body());
         patched = ManagedFields.merge(owner(r), old, r.body());
@@ -1034,11 +1031,7 @@ public final class ApiService {
         if (r.verb().equals("update")) {
           desired = r.body();
         } else {
-          String type = r.patchType() == null ? "" : r.patchType();
-          desired = type.startsWith("application/json-patch+json")
-              ? Patches.jsonPatch(current, r.body().getJsonArray("patch"))
-              : type.startsWith("application/merge-patch+json") ? Patches.mergePatch(current, r.body())
-              : Patches.strategicMergePatch(current, r.body());
+          desired = Patches.apply(r.patchType(), current, r.body());
         }
         long rv = Meta.parseVersion(Meta.meta(desired).getString("resourceVersion"));
         if (rv != 0 && rv != Meta.resourceVersion(obj)) {

@@ -43,16 +43,8 @@ final class ConvertedRequests {
     return stored.apply(on(r, c, "get", null, null)).compose(current -> {
       // a copy: the patch functions change what they are given, and the store's objects are read-only
       JsonObject old = c.present(current.copy());
-      String type = r.patchType() == null ? "" : r.patchType();
-      JsonObject patched;
-      if (type.startsWith("application/json-patch+json")) {
-        patched = Patches.jsonPatch(old, r.body().getJsonArray("patch"));
-      } else if (type.startsWith("application/strategic-merge-patch+json")) {
-        patched = Patches.strategicMergePatch(old, r.body());
-      } else {
-        // merge patch, and server-side apply approximated by it
-        patched = Patches.mergePatch(old, r.body());
-      }
+      // server-side apply approximated by a strategic merge (a converted kind has no keyed lists to merge)
+      JsonObject patched = Patches.apply(r.patchType(), old, r.body());
       long sent = Meta.resourceVersion(patched);
       if (sent != 0 && sent != Meta.resourceVersion(old)) {
         throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(),

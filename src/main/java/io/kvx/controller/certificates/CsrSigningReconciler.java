@@ -10,9 +10,6 @@ import io.kvx.controller.Reconciler;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
 import java.nio.charset.StandardCharsets;
@@ -178,18 +175,13 @@ public final class CsrSigningReconciler implements Reconciler {
     if (!usages.contains(required)) return "missing required usage for " + signer + ": " + required;
     if (!signer.equals(Certificates.CLIENT)) {
       // the kubelet signers: a node's identity
-      String cn = rdn(req, true);
+      String cn = Certificates.commonName(req.getSubject());
       if (!cn.startsWith("system:node:") || cn.length() == "system:node:".length()) {
         return "subject common name does not begin with system:node:";
       }
-      if (!"system:nodes".equals(rdn(req, false))) return "subject organization is not system:nodes";
+      if (!List.of("system:nodes").equals(Certificates.organizations(req.getSubject()))) return "subject organization is not system:nodes";
     }
     return null;
-  }
-
-  private static String rdn(PKCS10CertificationRequest req, boolean commonName) {
-    RDN[] rdns = req.getSubject().getRDNs(commonName ? BCStyle.CN : BCStyle.O);
-    return rdns.length == 1 ? IETFUtils.valueToString(rdns[0].getFirst().getValue()) : "";
   }
 
   private static long millis(String time, long fallback) {
