@@ -23,9 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Scheduler throughput, after kube-scheduler's scheduler_perf SchedulingBasic: N Ready nodes with
- * capacity, then M pods with requests; pods/s from the first pod create to the last binding a watch
- * sees, the store's write ceiling (node creates/s, no scheduling involved), and the p99 scheduling
- * attempt latency from the scheduler's histogram.
+ * capacity, init pods (KVX_BENCH_INIT_PODS, default 1,000 as SchedulingBasic/5000Nodes' initPods) created
+ * and bound first and not measured, then M pods with requests; pods/s from the first of those M creates
+ * to the last binding a watch sees, the store's write ceiling (node creates/s, no scheduling involved),
+ * and the p99 scheduling attempt latency of the measured pods from the scheduler's histogram.
  * Usage: SchedulerBench API_URL TOKEN NODES PODS [CONCURRENCY] [held]
  */
 public class SchedulerBench {
@@ -37,6 +38,7 @@ public class SchedulerBench {
     int pods = Integer.parseInt(a[3]);
     int conc = a.length > 4 ? Integer.parseInt(a[4]) : 64;
     boolean held = a.length > 5 && a[5].equals("held");
+    int initPods = Integer.parseInt(System.getenv().getOrDefault("KVX_BENCH_INIT_PODS", "1000"));
     // The load generator shares 2 cores with kvx: Vert.x on BoringSSL keeps its own cost low (kube's
     // scheduler_perf drives the API server from Go in the same process).
     Vertx vertx = Vertx.vertx();
@@ -52,9 +54,10 @@ public class SchedulerBench {
       pool.setHttp2MaxSize(Math.max(1, (conc + 4 + 99) / 100));
     }
     HttpClient http = vertx.createHttpClient(options, pool);
+    requests = vertx.getOrCreateContext();
     System.out.println("bench client: " + (h2 ? "HTTP/2 (KVX_BENCH_HTTP=h1 for HTTP/1.1)" : "HTTP/1.1") + ", server answered "
-        + http.request(new RequestOptions().setURI("/version")).compose(r -> r.send()).map(r -> r.version())
-            .await());
+        + onRequests(() -> http.request(new RequestOptions().setURI("/version")).compose(r -> r.send())
+            .map(r -> r.version())).await());
     String ns = "bench-" + Long.toString(System.currentTimeMillis(), 36);
     post(http, api, token, "/api/v1/namespaces", new JsonObject().put("metadata", new JsonObject().put("name", ns)))
         .join();
@@ -69,25 +72,40 @@ public class SchedulerBench {
     run(conc, nodes, i -> patchStatus(http, api, token, "/api/v1/nodes/bench-" + ns + "-n" + i + "/status"));
     System.out.printf("node status updates: %.0f writes/s%n", nodes / ((System.nanoTime() - t0) / 1e9));
 
-    // Watch pods in the namespace: count bindings.
+    // Watch pods in the namespace: count bindings, the measured pods ("p...") apart from the init pods ("i...").
     AtomicInteger bound = new AtomicInteger();
+    AtomicInteger initBound = new AtomicInteger();
     AtomicLong lastBind = new AtomicLong();
     AtomicLong firstBind = new AtomicLong();
     CountDownLatch done = new CountDownLatch(1);
+    CountDownLatch initDone = new CountDownLatch(1);
     java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    http.request(new RequestOptions().setMethod(HttpMethod.GET).setIdleTimeout(0)
+    onRequests(() -> http.request(new RequestOptions().setMethod(HttpMethod.GET).setIdleTimeout(0)
             .setURI("/api/v1/namespaces/" + ns + "/pods?watch=true").putHeader("Authorization", "Bearer " + token))
         .compose(req -> req.send()).onSuccess(resp -> resp.handler(RecordParser.newDelimited("\n", line -> {
           JsonObject o = new JsonObject(line).getJsonObject("object");
           if (o == null || o.getJsonObject("spec") == null) return;
-          if (o.getJsonObject("spec").getString("nodeName") != null
-              && seen.add(o.getJsonObject("metadata").getString("name"))) {
-            lastBind.set(System.nanoTime());
-            firstBind.compareAndSet(0, lastBind.get());
-            if (bound.incrementAndGet() == pods) done.countDown();
+          String name = o.getJsonObject("metadata").getString("name");
+          if (o.getJsonObject("spec").getString("nodeName") == null || !seen.add(name)) return;
+          if (name.startsWith("i")) {
+            if (initBound.incrementAndGet() == initPods) initDone.countDown();
+            return;
           }
-        }))).onFailure(Throwable::printStackTrace);
+          lastBind.set(System.nanoTime());
+          firstBind.compareAndSet(0, lastBind.get());
+          if (bound.incrementAndGet() == pods) done.countDown();
+        })))).onFailure(Throwable::printStackTrace);
     Thread.sleep(500);
+    // scheduler_perf's SchedulingBasic creates and schedules initPods (1,000 at 5,000 nodes) before the
+    // pods it measures: the cluster is not empty and the server's code is warm when the clock starts.
+    if (initPods > 0) {
+      long i0 = System.nanoTime();
+      run(conc, initPods, i -> post(http, api, token, "/api/v1/namespaces/" + ns + "/pods", pod("i" + i)));
+      if (!initDone.await(600, java.util.concurrent.TimeUnit.SECONDS)) System.out.println("init pods timed out");
+      System.out.printf("init pods (not measured, as scheduler_perf's initPods): %d created and bound in %.2f s%n",
+          initPods, (System.nanoTime() - i0) / 1e9);
+    }
+    String before = metrics(http, token);
     // "held": the bench holds the scheduler's Lease while it creates the pods, then gives it back, so the
     // scheduler meets all of them at once and the run measures scheduling and binding without pod creates
     // competing for the same cores (scheduler_perf's throughput is also the scheduler's, not the creates').
@@ -117,10 +135,9 @@ public class SchedulerBench {
       System.out.printf("scheduled %d pods on %d nodes: first create to last binding %.2f s = %.0f pods/s%n",
           bound.get(), nodes, secs, bound.get() / secs);
     }
-    String metrics = http.request(new RequestOptions().setURI("/metrics").putHeader("Authorization",
-        "Bearer " + token)).compose(req -> req.send()).compose(r -> r.body()).await().toString();
-    System.out.println("p99 scheduling attempt latency (scheduled): " + p99(metrics) + " s, mean " + mean(metrics)
-        + " ms");
+    String metrics = metrics(http, token);
+    System.out.println("p99 scheduling attempt latency (scheduled, measured pods): " + p99(metrics, before)
+        + " s, mean " + mean(metrics, before) + " ms");
     // The load generator shares the cores with kvx: its own CPU, to tell whether it limits the run.
     var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
         .getOperatingSystemMXBean();
@@ -140,15 +157,66 @@ public class SchedulerBench {
   static void run(int conc, int n, Op op) throws InterruptedException {
     Semaphore s = new Semaphore(conc);
     AtomicInteger failed = new AtomicInteger();
+    AtomicInteger completed = new AtomicInteger();
     for (int i = 0; i < n; i++) {
-      s.acquire();
+      acquire(s, 1, completed);
       op.call(i).whenComplete((r, e) -> {
         if (e != null && failed.incrementAndGet() < 5) System.err.println(e);
+        completed.incrementAndGet();
         s.release();
       });
     }
-    s.acquire(conc);
+    acquire(s, conc, completed);
     if (failed.get() > 0) System.err.println(failed.get() + " requests failed");
+  }
+
+  /** Waits for permits; when nothing completes for 20 s, says so once with the HTTP/2 connection's state. */
+  private static void acquire(Semaphore s, int permits, AtomicInteger completed) throws InterruptedException {
+    int seen = completed.get();
+    boolean told = false;
+    while (!s.tryAcquire(permits, 20, java.util.concurrent.TimeUnit.SECONDS)) {
+      if (completed.get() != seen) {
+        seen = completed.get();
+      } else if (!told) {
+        told = true;
+        System.out.println("STALL: no request completed for 20 s; " + http2State(lastConnection));
+      }
+    }
+  }
+
+  static volatile io.vertx.core.http.HttpConnection lastConnection;
+
+  /** The client side of an HTTP/2 connection as Netty sees it: flow-control windows and open streams. */
+  static String http2State(io.vertx.core.http.HttpConnection c) {
+    if (c == null) return "no connection";
+    try {
+      io.netty.channel.Channel ch = (io.netty.channel.Channel) c.getClass().getMethod("channel").invoke(c);
+      var h = ch.pipeline().get(io.netty.handler.codec.http2.Http2ConnectionHandler.class);
+      if (h == null) return "not HTTP/2: " + c.getClass().getName();
+      return ch.eventLoop().submit(() -> {
+        var conn = h.connection();
+        var cs = conn.connectionStream();
+        StringBuilder b = new StringBuilder();
+        b.append("channel active=").append(ch.isActive()).append(" writable=").append(ch.isWritable())
+            .append(" goAwayReceived=").append(conn.goAwayReceived()).append(" goAwaySent=").append(conn.goAwaySent())
+            .append(" local streams active=").append(conn.local().numActiveStreams())
+            .append(" max=").append(conn.local().maxActiveStreams())
+            .append("; receive window: connection ").append(conn.local().flowController().windowSize(cs))
+            .append(" unconsumed ").append(conn.local().flowController().unconsumedBytes(cs))
+            .append("; send window: connection ").append(conn.remote().flowController().windowSize(cs));
+        conn.forEachActiveStream(st -> {
+          b.append("\n  stream ").append(st.id()).append(' ').append(st.state())
+              .append(" recv window ").append(conn.local().flowController().windowSize(st))
+              .append(" unconsumed ").append(conn.local().flowController().unconsumedBytes(st))
+              .append(" send window ").append(conn.remote().flowController().windowSize(st))
+              .append(" pending send ").append(conn.remote().flowController().hasFlowControlled(st));
+          return true;
+        });
+        return b.toString();
+      }).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return "state unknown: " + e;
+    }
   }
 
   /** Writes the Lease's holder (null: released, as a leader that stops gives it up). */
@@ -184,15 +252,32 @@ public class SchedulerBench {
     return send(http, token, HttpMethod.PATCH, path, "application/merge-patch+json", body);
   }
 
+  /**
+   * Every request starts on this one event-loop context, as client-go's requests share one connection's
+   * goroutines: Vert.x 5.0.7's HTTP/2 client, with requests started from the main thread (each then on a context
+   * of its own), stalled in about one run in eight with all its requests waiting for a stream while the
+   * connection had none open (the STALL line below shows that state).
+   */
+  static io.vertx.core.Context requests;
+
+  static <T> io.vertx.core.Future<T> onRequests(java.util.function.Supplier<io.vertx.core.Future<T>> request) {
+    io.vertx.core.Promise<T> result = io.vertx.core.Promise.promise();
+    requests.runOnContext(v -> request.get().onComplete(result));
+    return result.future();
+  }
+
   static CompletableFuture<String> send(HttpClient http, String token, HttpMethod method, String path,
                                         String contentType, JsonObject body) {
-    return http.request(new RequestOptions().setMethod(method).setURI(path).putHeader("Authorization", "Bearer " + token)
-            .putHeader("Content-Type", contentType))
-        .compose(req -> method == HttpMethod.GET ? req.send() : req.send(body.toBuffer()))
+    return onRequests(() -> http.request(new RequestOptions().setMethod(method).setURI(path)
+            .putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", contentType))
+        .compose(req -> {
+          lastConnection = req.connection();
+          return method == HttpMethod.GET ? req.send() : req.send(body.toBuffer());
+        })
         .compose(r -> r.body().map(b -> {
           if (r.statusCode() >= 300) throw new IllegalStateException(r.statusCode() + " " + b);
           return b.toString();
-        })).toCompletionStage().toCompletableFuture();
+        }))).toCompletionStage().toCompletableFuture();
   }
 
   static JsonObject node(String name) {
@@ -215,26 +300,41 @@ public class SchedulerBench {
                 .put("resources", new JsonObject().put("requests", new JsonObject().put("cpu", "100m").put("memory", "500Mi"))))));
   }
 
-  /** Mean scheduling attempt (scheduled) in ms: the histogram's sum over its count. */
-  static String mean(String metrics) {
+  static String metrics(HttpClient http, String token) {
+    return onRequests(() -> http.request(new RequestOptions().setURI("/metrics").putHeader("Authorization",
+        "Bearer " + token)).compose(req -> req.send()).compose(r -> r.body())).await().toString();
+  }
+
+  /** The sum of a scheduled-attempt series' samples whose line starts with {@code prefix}, now less before. */
+  static double scheduled(String metrics, String before, String prefix) {
+    return sum(metrics, prefix) - sum(before, prefix);
+  }
+
+  private static double sum(String metrics, String prefix) {
     double sum = 0;
-    double count = 0;
     for (String l : metrics.split("\n")) {
-      if (!l.contains("result=\"scheduled\"")) continue;
-      double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
-      if (l.startsWith("scheduler_scheduling_attempt_duration_seconds_sum")) sum += v;
-      if (l.startsWith("scheduler_scheduling_attempt_duration_seconds_count")) count += v;
+      if (l.startsWith(prefix) && l.contains("result=\"scheduled\"")) sum += Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
     }
+    return sum;
+  }
+
+  /** Mean scheduling attempt (scheduled) in ms over the measured pods: the histogram's sum over its count. */
+  static String mean(String metrics, String before) {
+    double sum = scheduled(metrics, before, "scheduler_scheduling_attempt_duration_seconds_sum");
+    double count = scheduled(metrics, before, "scheduler_scheduling_attempt_duration_seconds_count");
     return count == 0 ? "n/a" : String.format("%.3f", sum / count * 1000);
   }
 
-  static String p99(String metrics) {
+  /** p99 of the scheduled attempts since {@code before}: the histogram's buckets, now less before. */
+  static String p99(String metrics, String before) {
     TreeMap<Double, Double> buckets = new TreeMap<>();
     for (String l : metrics.split("\n")) {
       if (!l.startsWith("scheduler_scheduling_attempt_duration_seconds_bucket") || !l.contains("result=\"scheduled\"")) continue;
       int le = l.indexOf(",le=\"") >= 0 ? l.indexOf(",le=\"") + 5 : l.indexOf("{le=\"") + 5;
       String bound = l.substring(le, l.indexOf('"', le));
-      double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+      double earlier = before.lines().filter(b -> b.startsWith(l.substring(0, l.lastIndexOf(' ') + 1)))
+          .mapToDouble(b -> Double.parseDouble(b.substring(b.lastIndexOf(' ') + 1))).sum();
+      double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) - earlier;
       buckets.merge(bound.equals("+Inf") ? Double.MAX_VALUE : Double.parseDouble(bound), v, Double::sum);
     }
     if (buckets.isEmpty()) return "n/a";
