@@ -54,7 +54,7 @@ public class SchedulerBench {
       pool.setHttp2MaxSize(Math.max(1, (conc + 4 + 99) / 100));
     }
     HttpClient http = vertx.createHttpClient(options, pool);
-    requests = vertx.getOrCreateContext();
+    requests = h2 ? vertx.getOrCreateContext() : null;
     System.out.println("bench client: " + (h2 ? "HTTP/2 (KVX_BENCH_HTTP=h1 for HTTP/1.1)" : "HTTP/1.1") + ", server answered "
         + onRequests(() -> http.request(new RequestOptions().setURI("/version")).compose(r -> r.send())
             .map(r -> r.version())).await());
@@ -259,14 +259,14 @@ public class SchedulerBench {
   }
 
   /**
-   * Every request starts on this one event-loop context, as client-go's requests share one connection's
-   * goroutines: Vert.x 5.0.7's HTTP/2 client, with requests started from the main thread (each then on a context
+   * Over HTTP/2 every request starts on this one event-loop context (the connection's): Vert.x 5.0.7's HTTP/2 client, with requests started from the main thread (each then on a context
    * of its own), stalled in about one run in eight with all its requests waiting for a stream while the
    * connection had none open (the STALL line below shows that state).
    */
   static io.vertx.core.Context requests;
 
   static <T> io.vertx.core.Future<T> onRequests(java.util.function.Supplier<io.vertx.core.Future<T>> request) {
+    if (requests == null) return request.get(); // HTTP/1.1: each connection on an event loop of its own
     io.vertx.core.Promise<T> result = io.vertx.core.Promise.promise();
     requests.runOnContext(v -> request.get().onComplete(result));
     return result.future();
