@@ -14,7 +14,8 @@ import java.util.TreeMap;
  * elements in Kubernetes' FieldsV1 spelling ({@code f:name} a field or map key, {@code k:{"name":"web"}}
  * an item of a list keyed by its map keys, {@code v:"x"} an item of a set, {@code i:3} a list index).
  * A node is a member when the path leading to it is in the set (FieldsV1 writes {@code "."} for a
- * member that also has children). Pure and mutable only through {@link #insert}. Every subtree kept
+ * member that also has children). Pure and mutable only through {@link #insert} (and its parts,
+ * {@link #enter} and {@link #markMember}, for a walk that builds a set). Every subtree kept
  * holds at least one member, so emptiness is known without a walk.
  */
 public final class FieldSet {
@@ -28,8 +29,13 @@ public final class FieldSet {
     return a.compareTo(b);
   };
 
+  /** Read-only stand-in for a missing subtree (the argument side of the set operations never changes). */
+  private static final FieldSet EMPTY = new FieldSet();
+  private static final java.util.SortedMap<String, FieldSet> NO_CHILDREN = java.util.Collections.emptySortedMap();
+
   private boolean member;
-  private final TreeMap<String, FieldSet> children = new TreeMap<>(ORDER);
+  /** Created with the first child: most nodes are leaves, and the set operations build many. */
+  private TreeMap<String, FieldSet> children;
 
   public FieldSet() {
   }
@@ -105,15 +111,27 @@ public final class FieldSet {
   public FieldSet insert(List<String> path) {
     if (path.isEmpty()) return this;
     FieldSet node = this;
-    for (String e : path) node = node.children.computeIfAbsent(e, k -> new FieldSet());
+    for (String e : path) node = node.enter(e);
     node.member = true;
     return this;
+  }
+
+  /** The subtree under one element, made if missing; with {@link #markMember}, builds a set while walking a tree. */
+  FieldSet enter(String element) {
+    FieldSet next = get(element);
+    if (next == null) put(element, next = new FieldSet());
+    return next;
+  }
+
+  /** Makes this node's path a member (a node made by {@link #enter} must become one or lead to one). */
+  void markMember() {
+    member = true;
   }
 
   public boolean has(List<String> path) {
     FieldSet node = this;
     for (String e : path) {
-      node = node.children.get(e);
+      node = node.get(e);
       if (node == null) return false;
     }
     return node != this && node.member;
@@ -121,7 +139,20 @@ public final class FieldSet {
 
   /** The subtree under one element, or null. */
   public FieldSet child(String element) {
-    return children.get(element);
+    return get(element);
+  }
+
+  private FieldSet get(String element) {
+    return children == null ? null : children.get(element);
+  }
+
+  private void put(String element, FieldSet child) {
+    if (children == null) children = new TreeMap<>(ORDER);
+    children.put(element, child);
+  }
+
+  private java.util.SortedMap<String, FieldSet> kids() {
+    return children == null ? NO_CHILDREN : children;
   }
 
   public boolean member() {
@@ -130,18 +161,23 @@ public final class FieldSet {
 
   /** True when no path is a member (every child holds a member: operations never keep empty subtrees). */
   public boolean isEmpty() {
-    return !member && children.isEmpty();
+    return !member && (children == null || children.isEmpty());
   }
 
   public FieldSet copy() {
-    return union(new FieldSet());
+    return union(EMPTY);
   }
 
   public FieldSet union(FieldSet other) {
     FieldSet out = new FieldSet();
     out.member = member || other.member;
-    children.forEach((k, v) -> out.children.put(k, v.union(other.children.getOrDefault(k, new FieldSet()))));
-    other.children.forEach((k, v) -> out.children.putIfAbsent(k, v.union(new FieldSet())));
+    kids().forEach((k, v) -> {
+      FieldSet o = other.get(k);
+      out.put(k, v.union(o == null ? EMPTY : o));
+    });
+    other.kids().forEach((k, v) -> {
+      if (out.get(k) == null) out.put(k, v.union(EMPTY));
+    });
     return out;
   }
 
@@ -158,13 +194,13 @@ public final class FieldSet {
   public FieldSet recursiveDifference(FieldSet other) {
     FieldSet out = new FieldSet();
     out.member = member && !other.member;
-    children.forEach((k, v) -> {
-      FieldSet o = other.children.get(k);
+    kids().forEach((k, v) -> {
+      FieldSet o = other.get(k);
       if (o == null) {
-        out.children.put(k, v.copy());
+        out.put(k, v.copy());
       } else if (!o.member) {
         FieldSet d = v.recursiveDifference(o);
-        if (!d.isEmpty()) out.children.put(k, d);
+        if (!d.isEmpty()) out.put(k, d);
       }
     });
     return out;
@@ -173,11 +209,11 @@ public final class FieldSet {
   /** This set with every node that leads to a member made a member too. */
   public FieldSet withAncestors() {
     FieldSet out = new FieldSet();
-    children.forEach((k, v) -> {
+    kids().forEach((k, v) -> {
       if (v.isEmpty()) return;
       FieldSet c = v.withAncestors();
       c.member = true;
-      out.children.put(k, c);
+      out.put(k, c);
     });
     return out;
   }
@@ -189,11 +225,11 @@ public final class FieldSet {
   private FieldSet combine(FieldSet other, Op op, boolean both) {
     FieldSet out = new FieldSet();
     out.member = op.apply(member, other.member);
-    children.forEach((k, v) -> {
-      FieldSet o = other.children.get(k);
+    kids().forEach((k, v) -> {
+      FieldSet o = other.get(k);
       if (o == null && both) return;
-      FieldSet c = v.combine(o == null ? new FieldSet() : o, op, both);
-      if (!c.isEmpty()) out.children.put(k, c);
+      FieldSet c = v.combine(o == null ? EMPTY : o, op, both);
+      if (!c.isEmpty()) out.put(k, c);
     });
     return out;
   }
@@ -206,11 +242,11 @@ public final class FieldSet {
   }
 
   private void collect(List<String> prefix, List<List<String>> out) {
-    children.forEach((k, v) -> {
+    kids().forEach((k, v) -> {
       if (v.member) out.add(append(prefix, k));
     });
-    children.forEach((k, v) -> {
-      if (!v.children.isEmpty()) v.collect(append(prefix, k), out);
+    kids().forEach((k, v) -> {
+      if (!v.kids().isEmpty()) v.collect(append(prefix, k), out);
     });
   }
 
@@ -224,8 +260,8 @@ public final class FieldSet {
   /** The FieldsV1 form: {"f:spec":{"f:replicas":{}}, ...}, "." marking members with children. */
   public JsonObject toFieldsV1() {
     JsonObject out = new JsonObject();
-    if (member && !children.isEmpty()) out.put(".", new JsonObject());
-    children.forEach((k, v) -> {
+    if (member && !kids().isEmpty()) out.put(".", new JsonObject());
+    kids().forEach((k, v) -> {
       if (!v.isEmpty()) out.put(k, v.toFieldsV1());
     });
     return out;
@@ -260,7 +296,7 @@ public final class FieldSet {
       }
       FieldSet child = new FieldSet();
       read(inner, child);
-      node.children.put(k, child);
+      node.put(k, child);
     }
   }
 

@@ -469,19 +469,61 @@ public final class ManagedFields {
   public static Comparison compare(ResourceType type, JsonObject lhs, JsonObject rhs) {
     TypeSchema ts = TypeSchema.of(type);
     Comparison c = new Comparison(new FieldSet(), new FieldSet(), new FieldSet());
-    compare(ts, ts.root, lhs == null ? ABSENT : lhs, rhs == null ? ABSENT : rhs, new ArrayList<>(), c);
+    compare(ts, ts.root, lhs == null ? ABSENT : lhs, rhs == null ? ABSENT : rhs, new At(c), c);
     return c;
   }
 
-  private static void compare(TypeSchema ts, JsonObject schema, Object l, Object r, List<String> path, Comparison c) {
+  /**
+   * Where the walk stands in the three sets of a comparison: the node of each set is made only when a
+   * member is inserted at or under it (a set keeps no subtree without a member), from its parent's node.
+   */
+  private static final class At {
+    private final At parent;
+    private final String element;
+    private final FieldSet[] nodes = new FieldSet[3];
+
+    At(Comparison root) {
+      parent = null;
+      element = null;
+      nodes[0] = root.added();
+      nodes[1] = root.modified();
+      nodes[2] = root.removed();
+    }
+
+    At(At parent, String element) {
+      this.parent = parent;
+      this.element = element;
+    }
+
+    boolean isRoot() {
+      return parent == null;
+    }
+
+    private FieldSet node(int set) {
+      FieldSet n = nodes[set];
+      if (n == null) n = nodes[set] = parent.node(set).enter(element);
+      return n;
+    }
+
+    /** This path becomes a member of set 0 (added), 1 (modified) or 2 (removed); the root never is. */
+    void insert(int set) {
+      if (parent != null) node(set).markMember();
+    }
+  }
+
+  private static final int ADDED = 0;
+  private static final int MODIFIED = 1;
+  private static final int REMOVED = 2;
+
+  private static void compare(TypeSchema ts, JsonObject schema, Object l, Object r, At at, Comparison c) {
     TypeSchema.Shape shape = ts.shape(schema, r != ABSENT ? r : l);
     boolean sameShape = l == ABSENT || r == ABSENT || ts.shape(schema, l) == shape;
     boolean leaf = !sameShape || shape == TypeSchema.Shape.SCALAR || shape == TypeSchema.Shape.ATOMIC
         || (shape == TypeSchema.Shape.STRUCT && emptyObject(l) && emptyObject(r));
     if (leaf) {
-      if (l == ABSENT) c.added().insert(path);
-      else if (r == ABSENT) c.removed().insert(path);
-      else if (!same(l, r)) c.modified().insert(path);
+      if (l == ABSENT) at.insert(ADDED);
+      else if (r == ABSENT) at.insert(REMOVED);
+      else if (!same(l, r)) at.insert(MODIFIED);
       return;
     }
     if (shape == TypeSchema.Shape.STRUCT) {
@@ -492,12 +534,12 @@ public final class ManagedFields {
       for (String k : keys) {
         Object lv = get(lo, k);
         Object rv = get(ro, k);
-        if (path.isEmpty() && ALWAYS_THERE.contains(k)) {
+        if (at.isRoot() && ALWAYS_THERE.contains(k)) {
           // Kube's objects always have these (Go struct values): appearing is not adding them.
           if (lv == ABSENT && rv instanceof JsonObject) lv = new JsonObject();
           if (rv == ABSENT && lv instanceof JsonObject) rv = new JsonObject();
         }
-        compare(ts, ts.field(schema, k), lv, rv, child(path, FieldSet.field(k)), c);
+        compare(ts, ts.field(schema, k), lv, rv, new At(at, FieldSet.field(k)), c);
       }
     } else {
       Map<String, Object> li = items(ts, schema, shape, l);
@@ -505,11 +547,11 @@ public final class ManagedFields {
       Set<String> keys = new LinkedHashSet<>(li.keySet());
       keys.addAll(ri.keySet());
       for (String k : keys) {
-        compare(ts, ts.items(schema), li.getOrDefault(k, ABSENT), ri.getOrDefault(k, ABSENT), child(path, k), c);
+        compare(ts, ts.items(schema), li.getOrDefault(k, ABSENT), ri.getOrDefault(k, ABSENT), new At(at, k), c);
       }
     }
-    if (l == ABSENT) c.added().insert(path);
-    else if (r == ABSENT) c.removed().insert(path);
+    if (l == ABSENT) at.insert(ADDED);
+    else if (r == ABSENT) at.insert(REMOVED);
   }
 
   private static boolean emptyObject(Object v) {

@@ -29,21 +29,50 @@ final class TypeSchema {
 
   private final Map<String, JsonObject> refs;
   final JsonObject root;
+  /**
+   * A built-in kind's schema nodes (by identity) resolved once, as {@link #resolve} would: the walks of managed
+   * fields resolve at every node of every write. Read-only once built; null for a CRD's (built per call).
+   */
+  private final Map<JsonObject, JsonObject> resolved;
 
-  private TypeSchema(Map<String, JsonObject> refs, JsonObject root) {
+  private TypeSchema(Map<String, JsonObject> refs, JsonObject root, boolean table) {
     this.refs = refs;
     this.root = root;
+    this.resolved = table ? table(root) : null;
+  }
+
+  private Map<JsonObject, JsonObject> table(JsonObject from) {
+    Map<JsonObject, JsonObject> out = new java.util.IdentityHashMap<>();
+    java.util.ArrayDeque<JsonObject> todo = new java.util.ArrayDeque<>();
+    if (from != null) todo.add(from);
+    refs.values().forEach(todo::add);
+    while (!todo.isEmpty()) {
+      JsonObject node = todo.poll();
+      if (out.containsKey(node)) continue;
+      JsonObject r = resolveUncached(node);
+      if (r == null) continue;
+      out.put(node, r);
+      if (r != node) todo.add(r);
+      JsonObject props = r.getJsonObject("properties");
+      if (props != null) props.forEach(e -> {
+        if (e.getValue() instanceof JsonObject o) todo.add(o);
+      });
+      for (String k : List.of("additionalProperties", "items")) {
+        if (r.getValue(k) instanceof JsonObject o) todo.add(o);
+      }
+    }
+    return out;
   }
 
   static TypeSchema of(ResourceType type) {
     if (type.model() != null) {
       return BUILT_IN.computeIfAbsent(type.model(), m -> {
         Map<String, JsonObject> refs = byRef(closure(m));
-        return new TypeSchema(refs, refs.get(ModelSchemas.REF_PREFIX + ModelSchemas.name(m)));
+        return new TypeSchema(refs, refs.get(ModelSchemas.REF_PREFIX + ModelSchemas.name(m)), true);
       });
     }
     Map<String, JsonObject> refs = byRef(closure(OpenApi.model("ObjectMeta")));
-    if (type.schema() == null) return new TypeSchema(refs, null);
+    if (type.schema() == null) return new TypeSchema(refs, null, false);
     // Shallow copies: the CRD's schema is only read, and may be large.
     JsonObject root = new JsonObject(new java.util.LinkedHashMap<>(type.schema().getMap()));
     JsonObject given = type.schema().getJsonObject("properties");
@@ -51,7 +80,7 @@ final class TypeSchema {
         : new java.util.LinkedHashMap<>(given.getMap()));
     props.put("metadata", ModelSchemas.ref(ModelSchemas.OBJECT_META));
     root.put("properties", props);
-    return new TypeSchema(refs, root);
+    return new TypeSchema(refs, root, false);
   }
 
   private static Map<String, JsonObject> closure(Class<?> model) {
@@ -68,6 +97,14 @@ final class TypeSchema {
   }
 
   JsonObject resolve(JsonObject schema) {
+    if (resolved != null && schema != null) {
+      JsonObject r = resolved.get(schema);
+      if (r != null) return r;
+    }
+    return resolveUncached(schema);
+  }
+
+  private JsonObject resolveUncached(JsonObject schema) {
     int hops = 0;
     while (schema != null && hops++ < 16) {
       Object ref = schema.getValue("$ref");
@@ -76,7 +113,7 @@ final class TypeSchema {
     }
     if (schema != null && !schema.containsKey("properties") && schema.getJsonArray("allOf") != null
         && schema.getJsonArray("allOf").size() == 1) {
-      return resolve(schema.getJsonArray("allOf").getJsonObject(0));
+      return resolveUncached(schema.getJsonArray("allOf").getJsonObject(0));
     }
     return schema;
   }
