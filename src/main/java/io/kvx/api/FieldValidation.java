@@ -74,6 +74,8 @@ public final class FieldValidation {
     return CLOSURES.computeIfAbsent(model, m -> ModelSchemas.closure(List.of(m)));
   }
 
+  private static final JsonObject EMPTY = new JsonObject(java.util.Collections.emptyMap());
+
   private record Walker(Function<String, JsonObject> refs, boolean prune, List<String> out) {
 
     void value(Object value, JsonObject schema, String path) {
@@ -91,26 +93,42 @@ public final class FieldValidation {
     void object(JsonObject obj, JsonObject schema, String path, boolean embedded) {
       schema = resolve(schema);
       if (schema == null) return;
-      JsonObject props = new JsonObject();
-      boolean open = collect(schema, props);
+      JsonObject props;
+      boolean open;
+      if (schema.containsKey("allOf") || schema.containsKey("anyOf") || schema.containsKey("oneOf")) {
+        props = new JsonObject();
+        open = collect(schema, props);
+      } else {
+        // The common case: the schema's own properties, read in place.
+        JsonObject own = schema.getJsonObject("properties");
+        props = own != null ? own : EMPTY;
+        open = schema.getBoolean("x-kubernetes-preserve-unknown-fields", false);
+      }
       Object additional = schema.getValue("additionalProperties");
       if (props.isEmpty() && !(additional instanceof JsonObject)) return;
-      List<String> drop = new ArrayList<>();
+      List<String> drop = null;
       for (Map.Entry<String, Object> e : obj) {
         String key = e.getKey();
-        String at = path.isEmpty() ? key : path + "." + key;
+        Object v = e.getValue();
+        // Only objects and lists can hold an unknown field deeper down; their path is spelled out for them.
+        boolean nested = v instanceof JsonObject || v instanceof JsonArray;
         if (props.containsKey(key)) {
-          value(e.getValue(), props.getJsonObject(key), at);
+          if (nested) value(v, props.getJsonObject(key), at(path, key));
         } else if (embedded && ROOT_FIELDS.contains(key)) {
-          if (key.equals("metadata")) value(e.getValue(), ModelSchemas.ref(ModelSchemas.OBJECT_META), at);
+          if (key.equals("metadata")) value(v, ModelSchemas.ref(ModelSchemas.OBJECT_META), at(path, key));
         } else if (additional instanceof JsonObject a) {
-          value(e.getValue(), a, at);
+          if (nested) value(v, a, at(path, key));
         } else if (!open && !Boolean.TRUE.equals(additional)) {
-          out.add(at);
+          out.add(at(path, key));
+          if (drop == null) drop = new ArrayList<>();
           drop.add(key);
         }
       }
-      if (prune) drop.forEach(obj::remove);
+      if (prune && drop != null) drop.forEach(obj::remove);
+    }
+
+    private static String at(String path, String key) {
+      return path.isEmpty() ? key : path + "." + key;
     }
 
     /** Gathers declared properties, through allOf/anyOf/oneOf; true when unknown fields are allowed. */
