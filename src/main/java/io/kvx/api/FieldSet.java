@@ -15,7 +15,8 @@ import java.util.TreeMap;
  * an item of a list keyed by its map keys, {@code v:"x"} an item of a set, {@code i:3} a list index).
  * A node is a member when the path leading to it is in the set (FieldsV1 writes {@code "."} for a
  * member that also has children). Pure and mutable only through {@link #insert} (and its parts,
- * {@link #enter} and {@link #markMember}, for a walk that builds a set). Every subtree kept
+ * {@link #enter} and {@link #markMember}, for a walk that builds a set), and only while a set is being
+ * built: the set operations return sets that share unchanged subtrees with their operands. Every subtree kept
  * holds at least one member, so emptiness is known without a walk.
  */
 public final class FieldSet {
@@ -164,19 +165,15 @@ public final class FieldSet {
     return !member && (children == null || children.isEmpty());
   }
 
-  public FieldSet copy() {
-    return union(EMPTY);
-  }
-
   public FieldSet union(FieldSet other) {
     FieldSet out = new FieldSet();
     out.member = member || other.member;
     kids().forEach((k, v) -> {
       FieldSet o = other.get(k);
-      out.put(k, v.union(o == null ? EMPTY : o));
+      out.put(k, o == null ? v : v.union(o));
     });
     other.kids().forEach((k, v) -> {
-      if (out.get(k) == null) out.put(k, v.union(EMPTY));
+      if (out.get(k) == null) out.put(k, v);
     });
     return out;
   }
@@ -197,7 +194,7 @@ public final class FieldSet {
     kids().forEach((k, v) -> {
       FieldSet o = other.get(k);
       if (o == null) {
-        out.put(k, v.copy());
+        out.put(k, v);
       } else if (!o.member) {
         FieldSet d = v.recursiveDifference(o);
         if (!d.isEmpty()) out.put(k, d);
@@ -227,8 +224,12 @@ public final class FieldSet {
     out.member = op.apply(member, other.member);
     kids().forEach((k, v) -> {
       FieldSet o = other.get(k);
-      if (o == null && both) return;
-      FieldSet c = v.combine(o == null ? EMPTY : o, op, both);
+      if (o == null) {
+        // Nothing of the other set under k: an intersection keeps nothing there, a difference all of it.
+        if (!both) out.put(k, v);
+        return;
+      }
+      FieldSet c = v.combine(o, op, both);
       if (!c.isEmpty()) out.put(k, c);
     });
     return out;
