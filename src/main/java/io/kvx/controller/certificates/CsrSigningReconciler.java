@@ -83,18 +83,19 @@ public final class CsrSigningReconciler implements Reconciler {
           .recover(e -> ApiError.is(e, ApiError.Reason.NotFound) ? Future.succeededFuture(Result.DONE) : Future.failedFuture(e));
       case Fail f -> writeStatus(csr, status -> conditions(status).add(condition("Failed", "SignerValidationFailure",
           f.message())));
-      case Sign s -> {
-        String pem;
-        try {
-          PKCS10CertificationRequest req = Certificates.request(csr.getJsonObject("spec").getString("request"));
-          pem = Pki.signRequest(ca, req, usages(csr), s.validity());
-        } catch (Exception e) {
-          LOG.warning("csrsigning: " + Meta.name(csr) + ": " + e.getMessage());
-          yield writeStatus(csr, status -> conditions(status).add(condition("Failed", "SigningError", e.getMessage())));
+      // Signing is public-key crypto (about a millisecond of CPU): a worker thread's job, not the event loop's.
+      case Sign s -> client.vertx().executeBlocking(() -> {
+        PKCS10CertificationRequest req = Certificates.request(csr.getJsonObject("spec").getString("request"));
+        return Pki.signRequest(ca, req, usages(csr), s.validity());
+      }, false).transform(ar -> {
+        if (ar.failed()) {
+          String message = ar.cause().getMessage();
+          LOG.warning("csrsigning: " + Meta.name(csr) + ": " + message);
+          return writeStatus(csr, status -> conditions(status).add(condition("Failed", "SigningError", message)));
         }
-        String encoded = Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8));
-        yield writeStatus(csr, status -> status.put("certificate", encoded));
-      }
+        String encoded = Base64.getEncoder().encodeToString(ar.result().getBytes(StandardCharsets.UTF_8));
+        return writeStatus(csr, status -> status.put("certificate", encoded));
+      });
     };
   }
 
