@@ -131,6 +131,10 @@ final class TcpPortProxy implements PortProxy {
         EpollRelay.start(in, out);
         return;
       }
+      if (socketRelay && IoUringRelay.usable(in, out)) {
+        IoUringRelay.start(in, out);
+        return;
+      }
       pipelineRelay(in, out);
     });
   }

@@ -50,8 +50,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The TCP relays on loopback, the two ways the userspace mode runs them by default (the bare-socket
- * relay on epoll, the pipeline relay on io_uring; NIO_PIPELINE, the last fallback, stalled in the
+ * The TCP relays on loopback: the bare-socket relays on epoll and on io_uring (the userspace mode's
+ * defaults), the pipeline relay on io_uring (userspaceSocketRelay: false); NIO_PIPELINE, the last fallback, stalled in the
  * first case under back-pressure and is left out until that is understood): megabytes both ways (more than the socket
  * buffers hold, so a side must stop reading while its peer is full), a client's half-close reaching
  * the backend, the backend's close reaching the client after every byte it sent, and a client's
@@ -59,18 +59,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TcpRelayTest {
 
-  enum Kind { EPOLL_SOCKET, IO_URING_PIPELINE, NIO_PIPELINE }
+  enum Kind { EPOLL_SOCKET, IO_URING_SOCKET, IO_URING_PIPELINE, NIO_PIPELINE }
 
   /** An event loop group of that kind, or a skipped test where the kernel or JNI library is missing. */
   static EventLoopGroup group(Kind kind) {
     switch (kind) {
       case EPOLL_SOCKET -> Assumptions.assumeTrue(Epoll.isAvailable(), "no native epoll here");
-      case IO_URING_PIPELINE -> Assumptions.assumeTrue(IoUring.isAvailable(), "no io_uring here");
+      case IO_URING_SOCKET, IO_URING_PIPELINE -> Assumptions.assumeTrue(IoUring.isAvailable(), "no io_uring here");
       default -> { }
     }
     return new MultiThreadIoEventLoopGroup(1, switch (kind) {
       case EPOLL_SOCKET -> EpollIoHandler.newFactory();
-      case IO_URING_PIPELINE -> IoUringIoHandler.newFactory();
+      case IO_URING_SOCKET, IO_URING_PIPELINE -> IoUringIoHandler.newFactory();
       case NIO_PIPELINE -> NioIoHandler.newFactory();
     });
   }
@@ -83,12 +83,12 @@ class TcpRelayTest {
       throws InterruptedException {
     ChannelFactory<? extends ServerChannel> server = switch (kind) {
       case EPOLL_SOCKET -> EpollServerSocketChannel::new;
-      case IO_URING_PIPELINE -> IoUringServerSocketChannel::new;
+      case IO_URING_SOCKET, IO_URING_PIPELINE -> IoUringServerSocketChannel::new;
       case NIO_PIPELINE -> NioServerSocketChannel::new;
     };
     ChannelFactory<? extends Channel> client = switch (kind) {
       case EPOLL_SOCKET -> EpollSocketChannel::new;
-      case IO_URING_PIPELINE -> IoUringSocketChannel::new;
+      case IO_URING_SOCKET, IO_URING_PIPELINE -> IoUringSocketChannel::new;
       case NIO_PIPELINE -> NioSocketChannel::new;
     };
     return new ServerBootstrap().group(group).channelFactory(server)
@@ -98,7 +98,8 @@ class TcpRelayTest {
           protected void initChannel(Channel in) {
             new Bootstrap().group(in.eventLoop()).channelFactory(client)
                 .option(ChannelOption.AUTO_READ, false).option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .handler(kind == Kind.EPOLL_SOCKET ? new ChannelInboundHandlerAdapter() : new TcpPortProxy.Relay(in))
+                .handler(kind == Kind.EPOLL_SOCKET || kind == Kind.IO_URING_SOCKET ? new ChannelInboundHandlerAdapter()
+                    : new TcpPortProxy.Relay(in))
                 .connect(backend).addListener((ChannelFutureListener) f -> {
                   Channel out = ((ChannelFuture) f).channel();
                   if (!f.isSuccess()) {
@@ -108,6 +109,10 @@ class TcpRelayTest {
                     boolean usable = EpollRelay.usable(in, out);
                     relayed.complete(usable);
                     if (usable) EpollRelay.start(in, out);
+                  } else if (kind == Kind.IO_URING_SOCKET) {
+                    boolean usable = IoUringRelay.usable(in, out);
+                    relayed.complete(usable);
+                    if (usable) IoUringRelay.start(in, out);
                   } else {
                     relayed.complete(true);
                     TcpPortProxy.pipelineRelay(in, out);
@@ -120,7 +125,7 @@ class TcpRelayTest {
   private static final int SIZE = 8 * 1024 * 1024;
 
   @ParameterizedTest
-  @EnumSource(value = Kind.class, names = {"EPOLL_SOCKET", "IO_URING_PIPELINE"})
+  @EnumSource(value = Kind.class, names = {"EPOLL_SOCKET", "IO_URING_SOCKET", "IO_URING_PIPELINE"})
   void relaysBothWaysThroughBackPressureAndHalfClose(Kind kind) throws Exception {
     byte[] up = new byte[SIZE];
     byte[] down = new byte[SIZE];
@@ -175,7 +180,7 @@ class TcpRelayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Kind.class, names = {"EPOLL_SOCKET", "IO_URING_PIPELINE"})
+  @EnumSource(value = Kind.class, names = {"EPOLL_SOCKET", "IO_URING_SOCKET", "IO_URING_PIPELINE"})
   void aClientResetClosesTheBackendConnection(Kind kind) throws Exception {
     EventLoopGroup group = group(kind);
     InetAddress lo = InetAddress.getLoopbackAddress();

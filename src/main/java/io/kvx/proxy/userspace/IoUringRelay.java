@@ -1,0 +1,225 @@
+package io.kvx.proxy.userspace;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.uring.IoUringIoEvent;
+import io.netty.channel.uring.IoUringIoHandle;
+import io.netty.channel.uring.IoUringIoOps;
+import io.netty.channel.uring.IoUringSocketChannel;
+
+import java.io.IOException;
+
+/**
+ * Relays an established client/backend pair straight on the event loop's io_uring, without a Netty
+ * pipeline: once both connections are up, their channels are deregistered and each socket is
+ * registered again as a bare {@link IoUringIoHandle}. Each direction is one receive into the reading
+ * side's buffer, then one send of what it got to the other side, then the next receive: the loop
+ * submits the receives and sends of all its connections together, one io_uring_enter per turn, with
+ * no per-message buffers, promises or handler calls.
+ * <p>
+ * A receive of 0 bytes is the end of that side's input: the other side's output is shut once the last
+ * send finished (half-close passes through), and a socket closes once both its directions are done.
+ * A failed receive or send (reset, broken pipe) closes both.
+ */
+final class IoUringRelay {
+
+  /** Per direction: as nginx's stream proxy_buffer_size. */
+  private static final int BUFFER_BYTES = 16 * 1024;
+  private static final byte IORING_OP_SEND = 26;
+  private static final byte IORING_OP_RECV = 27;
+  private static final int ECANCELED = 125;
+
+  private IoUringRelay() {
+  }
+
+  /** Both channels io_uring sockets on one io_uring event loop. */
+  static boolean usable(Channel in, Channel out) {
+    return in instanceof IoUringSocketChannel && out instanceof IoUringSocketChannel
+        && in.eventLoop() == out.eventLoop() && in.eventLoop() instanceof IoEventLoop
+        && in.eventLoop().inEventLoop();
+  }
+
+  /**
+   * Takes over both connected sockets (neither has read anything yet: autoRead is off). Called on
+   * their event loop.
+   */
+  static void start(Channel in, Channel out) {
+    Side client = new Side(in, (Socket) ((IoUringSocketChannel) in).fd());
+    Side backend = new Side(out, (Socket) ((IoUringSocketChannel) out).fd());
+    client.peer = backend;
+    backend.peer = client;
+    IoEventLoop loop = (IoEventLoop) in.eventLoop();
+    ChannelFuture first = in.deregister();
+    out.deregister().addListener(f -> {
+      if (!first.isSuccess() || !f.isSuccess()) {
+        client.closePair();
+        return;
+      }
+      client.register(loop);
+      backend.register(loop);
+    });
+  }
+
+  /** One socket of the pair: receives into its buffer, and sends what its peer received. */
+  private static final class Side implements IoUringIoHandle {
+    /** Kept so that nothing closes the socket under the relay; the channel itself is no longer used. */
+    @SuppressWarnings("unused")
+    private final Channel channel;
+    private final Socket socket;
+    /**
+     * Freed by the automatic arena once the handle is unreachable, that is after the loop has finished with
+     * its registration: a cancelled receive may still have been in the kernel when the socket closed.
+     */
+    private final java.lang.foreign.MemorySegment buffer = java.lang.foreign.Arena.ofAuto().allocate(BUFFER_BYTES);
+    private final long address = buffer.address();
+    Side peer;
+    private IoRegistration registration;
+    /** Bytes of the peer's buffer still to send on this socket, from {@link #sendOffset}. */
+    private int sendOffset;
+    private int sendEnd;
+    private boolean sending;
+    /** This socket's input has ended. */
+    private boolean inputEnded;
+    /** This socket's output is shut (everything the peer sent has been written). */
+    private boolean outputShut;
+    private boolean closed;
+
+    Side(Channel channel, Socket socket) {
+      this.channel = channel;
+      this.socket = socket;
+    }
+
+    void register(IoEventLoop loop) {
+      if (closed) return;
+      loop.register(this).addListener(f -> {
+        if (!f.isSuccess()) {
+          closePair();
+          return;
+        }
+        registration = (IoRegistration) f.getNow();
+        if (closed) {
+          registration.cancel();
+          return;
+        }
+        receive();
+        // The peer may already have received something to send on this socket (its registration came first).
+        if (sending) submitSend();
+      });
+    }
+
+    private void receive() {
+      if (closed || inputEnded || registration == null) return;
+      registration.submit(new IoUringIoOps(IORING_OP_RECV, (byte) 0, (short) 0, socket.intValue(), 0L, address,
+          BUFFER_BYTES, 0, (short) 0, (short) 0, (short) 0, 0, 0L));
+    }
+
+    /** Sends bytes [from, to) of the peer's buffer on this socket; the peer receives again once all went. */
+    private void send(int from, int to) {
+      sendOffset = from;
+      sendEnd = to;
+      sending = true;
+      if (registration != null) submitSend();
+    }
+
+    private void submitSend() {
+      registration.submit(new IoUringIoOps(IORING_OP_SEND, (byte) 0, (short) 0, socket.intValue(), 0L,
+          peer.address + sendOffset, sendEnd - sendOffset, 0, (short) 0, (short) 0, (short) 0, 0, 0L));
+    }
+
+    @Override
+    public void handle(IoRegistration reg, IoEvent event) {
+      if (closed) return;
+      IoUringIoEvent e = (IoUringIoEvent) event;
+      int res = e.res();
+      try {
+        if (e.opcode() == IORING_OP_RECV) {
+          received(res);
+        } else if (e.opcode() == IORING_OP_SEND) {
+          sent(res);
+        }
+      } catch (IOException | RuntimeException x) {
+        // Nothing may escape to the loop: the pair is over.
+        closePair();
+      }
+    }
+
+    private void received(int res) throws IOException {
+      if (res > 0) {
+        if (peer.closed) {
+          // the peer is gone: nothing read here can go anywhere
+          inputEnded = true;
+          settle();
+          return;
+        }
+        peer.send(0, res);
+      } else if (res == 0) {
+        inputEnded = true;
+        peer.settle();
+        settle();
+      } else if (res != -ECANCELED) {
+        closePair();
+      }
+    }
+
+    private void sent(int res) throws IOException {
+      if (res < 0) {
+        if (res != -ECANCELED) closePair();
+        return;
+      }
+      sendOffset += res;
+      if (sendOffset < sendEnd) {
+        submitSend();
+        return;
+      }
+      sending = false;
+      peer.receive();
+      settle();
+    }
+
+    /**
+     * Once everything the peer sent has been written here: this socket's output is shut when the
+     * peer's input has ended, and the socket closes when its own input has ended too (or the peer is
+     * gone, so nothing it sends could go anywhere).
+     */
+    void settle() throws IOException {
+      if (closed || sending) return;
+      if (!outputShut && (peer.inputEnded || peer.closed)) {
+        outputShut = true;
+        socket.shutdown(false, true);
+      }
+      if (outputShut && (inputEnded || peer.closed)) closeSide();
+    }
+
+    void closePair() {
+      closeSide();
+      peer.closeSide();
+    }
+
+    private void closeSide() {
+      if (closed) return;
+      closed = true;
+      // A receive still in the ring holds the socket open past close(2): shut it down first, which ends
+      // the connection at once and completes that receive (ignored from here on).
+      try {
+        socket.shutdown(true, true);
+      } catch (IOException | RuntimeException ignored) {
+        // not connected any more (Netty throws NotYetConnectedException for ENOTCONN)
+      }
+      if (registration != null) registration.cancel();
+      try {
+        socket.close();
+      } catch (IOException | RuntimeException ignored) {
+        // already gone
+      }
+    }
+
+    @Override
+    public void close() {
+      closePair(); // the event loop is shutting down
+    }
+  }
+}
