@@ -32,13 +32,14 @@ public final class ProxyOptions {
    */
   public int userspaceWorkers = 0;
   /**
-   * Userspace mode on native epoll: established TCP pairs relay as bare sockets on the event loop's
-   * epoll set (one recv and one send per message); false: through Netty pipelines.
+   * Userspace mode: established TCP pairs relay as bare sockets on the event loop's io_uring (one
+   * receive and one send per message, submitted with the loop's others) or epoll set (one recv and one
+   * send per message); false: through Netty pipelines.
    */
   public boolean userspaceSocketRelay = true;
   /**
-   * Userspace mode: TCP relays on io_uring event loops (Netty's io_uring transport, a pipeline relay
-   * per pair) where the kernel allows io_uring; false, or no io_uring: native epoll (or NIO).
+   * Userspace mode: TCP relays on io_uring event loops (Netty's io_uring transport) where the kernel
+   * allows io_uring; false, or no io_uring: native epoll (or NIO).
    */
   public boolean userspaceIoUring = true;
   /** Userspace UDP sessions without traffic for this long are closed. */

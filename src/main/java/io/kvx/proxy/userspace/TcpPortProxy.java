@@ -36,12 +36,13 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Netty channels on the userspace mode's own event loops (io_uring where the kernel allows it, else
  * native epoll, else NIO) accept and connect: accepted connections are spread over every loop, each
- * backend connection lives on its client's loop. Once both are up, on epoll the pair is handed to
- * {@link EpollRelay} (bare sockets on the loop's epoll set: one recv and one send per message);
- * otherwise (io_uring, NIO, or {@code userspaceSocketRelay: false}) a {@link Relay} handler on each
- * side passes buffers (pooled, direct) to the other without copies; on io_uring a loop submits the
- * receives and sends of all its connections in one io_uring_enter per turn. Either way a side whose peer cannot keep up stops reading
- * until the peer has taken what is pending.
+ * backend connection lives on its client's loop. Once both are up, the pair is handed to
+ * {@link IoUringRelay} on io_uring (bare sockets on the loop's ring: one receive and one send per
+ * message, the loop submitting all its connections' in one io_uring_enter per turn) or to
+ * {@link EpollRelay} on epoll (bare sockets on the loop's epoll set: one recv and one send per
+ * message); otherwise (NIO, or {@code userspaceSocketRelay: false}) a {@link Relay} handler on each
+ * side passes buffers (pooled, direct) to the other without copies. Either way a side whose peer
+ * cannot keep up stops reading until the peer has taken what is pending.
  */
 final class TcpPortProxy implements PortProxy {
 
