@@ -1,5 +1,7 @@
 package io.kvx.proxy.userspace;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.IoEvent;
@@ -32,6 +34,8 @@ final class IoUringRelay {
   private static final byte IORING_OP_SEND = 26;
   private static final byte IORING_OP_RECV = 27;
   private static final int ECANCELED = 125;
+  /** Receive buffers taken from the pool and not yet given back (for tests: a closed pair leaves none). */
+  static final java.util.concurrent.atomic.AtomicInteger BUFFERS_HELD = new java.util.concurrent.atomic.AtomicInteger();
 
   private IoUringRelay() {
   }
@@ -57,6 +61,8 @@ final class IoUringRelay {
     out.deregister().addListener(f -> {
       if (!first.isSuccess() || !f.isSuccess()) {
         client.closePair();
+        client.unregistered();
+        backend.unregistered();
         return;
       }
       client.register(loop);
@@ -71,11 +77,15 @@ final class IoUringRelay {
     private final Channel channel;
     private final Socket socket;
     /**
-     * Freed by the automatic arena once the handle is unreachable, that is after the loop has finished with
-     * its registration: a cancelled receive may still have been in the kernel when the socket closed.
+     * The receive buffer (pooled, direct). The kernel may use it until the ring has completed every
+     * receive into it and every send out of it (the peer's), so it goes back to the pool only once
+     * both sides' registrations are gone ({@link #unregistered}).
      */
-    private final java.lang.foreign.MemorySegment buffer = java.lang.foreign.Arena.ofAuto().allocate(BUFFER_BYTES);
-    private final long address = buffer.address();
+    private final ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(BUFFER_BYTES, BUFFER_BYTES);
+    private final long address = buffer.memoryAddress();
+    /** The loop is done with this side: its registration is gone (no completion outstanding) or never came. */
+    private boolean done;
+    private boolean released;
     Side peer;
     private IoRegistration registration;
     /** Bytes of the peer's buffer still to send on this socket, from {@link #sendOffset}. */
@@ -91,13 +101,18 @@ final class IoUringRelay {
     Side(Channel channel, Socket socket) {
       this.channel = channel;
       this.socket = socket;
+      BUFFERS_HELD.incrementAndGet();
     }
 
     void register(IoEventLoop loop) {
-      if (closed) return;
+      if (closed) {
+        unregistered();
+        return;
+      }
       loop.register(this).addListener(f -> {
         if (!f.isSuccess()) {
           closePair();
+          unregistered();
           return;
         }
         registration = (IoRegistration) f.getNow();
@@ -220,6 +235,18 @@ final class IoUringRelay {
     @Override
     public void close() {
       closePair(); // the event loop is shutting down
+    }
+
+    /** The loop is done with this side: once it is with the peer too, no operation uses either buffer. */
+    @Override
+    public void unregistered() {
+      done = true;
+      if (peer.done && !released) {
+        released = peer.released = true;
+        buffer.release();
+        peer.buffer.release();
+        BUFFERS_HELD.addAndGet(-2);
+      }
     }
   }
 }

@@ -124,6 +124,14 @@ class TcpRelayTest {
 
   private static final int SIZE = 8 * 1024 * 1024;
 
+  /** The io_uring socket relay gives its receive buffers back to the pool once a pair is over. */
+  private static void buffersGoBack(Kind kind) throws InterruptedException {
+    if (kind != Kind.IO_URING_SOCKET) return;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (IoUringRelay.BUFFERS_HELD.get() != 0 && System.nanoTime() < deadline) Thread.sleep(10);
+    assertEquals(0, IoUringRelay.BUFFERS_HELD.get(), "receive buffers still held after the pair closed");
+  }
+
   @ParameterizedTest
   @EnumSource(value = Kind.class, names = {"EPOLL_SOCKET", "IO_URING_SOCKET", "IO_URING_PIPELINE"})
   void relaysBothWaysThroughBackPressureAndHalfClose(Kind kind) throws Exception {
@@ -171,6 +179,7 @@ class TcpRelayTest {
         assertEquals(sent.getValue(), backendSaw.get(10, TimeUnit.SECONDS));
         assertEquals(SIZE, got.size());
         assertArrayEquals(down, got.toByteArray(), "the client got every byte the backend sent, in order");
+        buffersGoBack(kind);
       } finally {
         server.close().sync();
       }
@@ -210,6 +219,7 @@ class TcpRelayTest {
         client.close();
         int last = backendRead.get(20, TimeUnit.SECONDS);
         assertTrue(Arrays.asList(-1, -2).contains(last), "the backend connection ended (EOF or reset)");
+        buffersGoBack(kind);
       } finally {
         server.close().sync();
       }
