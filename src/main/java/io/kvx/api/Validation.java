@@ -148,7 +148,7 @@ public final class Validation {
     }
     Integer replicas = spec.getValue("replicas") instanceof Number n ? n.intValue() : null;
     if (replicas != null && replicas < 0) {
-      causes.add(invalidValue("spec.replicas", String.valueOf(replicas), "must be greater than or equal to 0"));
+      causes.add(invalidNumber("spec.replicas", replicas, "must be greater than or equal to 0"));
     }
     JsonObject template = spec.getJsonObject("template");
     JsonObject labels = template == null ? null
@@ -253,7 +253,11 @@ public final class Validation {
       }
       Object pv = port.getValue("port");
       if (!(pv instanceof Number n) || n.intValue() < 1 || n.intValue() > 65535) {
-        causes.add(invalidValue(p + ".port", String.valueOf(pv), "must be between 1 and 65535, inclusive"));
+        if (pv == null || pv instanceof Number) {
+          causes.add(invalidNumber(p + ".port", pv == null ? 0 : ((Number) pv).longValue(), "must be between 1 and 65535, inclusive"));
+        } else {
+          causes.add(invalidValue(p + ".port", String.valueOf(pv), "must be between 1 and 65535, inclusive"));
+        }
       }
       String proto = port.getString("protocol", "TCP");
       if (!Set.of("TCP", "UDP", "SCTP").contains(proto)) {
@@ -305,7 +309,7 @@ public final class Validation {
         Integer cp = port.getInteger("containerPort");
         String pp = p + ".ports[" + j + "]";
         if (cp == null || cp < 1 || cp > 65535) {
-          causes.add(invalidValue(pp + ".containerPort", String.valueOf(cp), "must be between 1 and 65535, inclusive"));
+          causes.add(invalidNumber(pp + ".containerPort", cp == null ? 0 : cp, "must be between 1 and 65535, inclusive"));
         }
         String pname = port.getString("name");
         if (pname != null && (pname.length() > 15 || !PORT_NAME.matcher(pname).matches())) {
@@ -317,6 +321,11 @@ public final class Validation {
 
   private static ApiError.Cause required(String field, String message) {
     return new ApiError.Cause(field, "FieldValueRequired", message);
+  }
+
+  /** As Kubernetes prints a number it refuses: unquoted (a missing one is its zero value). */
+  private static ApiError.Cause invalidNumber(String field, long value, String message) {
+    return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: " + value + ": " + message);
   }
 
   private static ApiError.Cause invalidValue(String field, String value, String message) {

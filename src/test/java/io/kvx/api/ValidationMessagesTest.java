@@ -1,0 +1,42 @@
+package io.kvx.api;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The wording of refused fields, as kube-apiserver's field errors print them. */
+class ValidationMessagesTest {
+
+  private static List<String> messages(String resource, JsonObject obj) {
+    String group = resource.equals("deployments") ? "apps" : "";
+    return Validation.validate(Resources.builtIn(group, resource), obj).stream().map(ApiError.Cause::message).toList();
+  }
+
+  @Test
+  void refusedNumbersArePrintedUnquoted() {
+    JsonObject pod = new JsonObject().put("apiVersion", "v1").put("kind", "Pod")
+        .put("metadata", new JsonObject().put("name", "p").put("namespace", "default"))
+        .put("spec", new JsonObject().put("containers", new JsonArray().add(new JsonObject().put("name", "c")
+            .put("image", "busybox").put("ports", new JsonArray().add(new JsonObject().put("containerPort", 99999))))));
+    assertEquals(List.of("Invalid value: 99999: must be between 1 and 65535, inclusive"), messages("pods", pod));
+
+    JsonObject svc = new JsonObject().put("apiVersion", "v1").put("kind", "Service")
+        .put("metadata", new JsonObject().put("name", "s").put("namespace", "default"))
+        .put("spec", new JsonObject().put("ports", new JsonArray().add(new JsonObject().put("port", 70000))));
+    assertEquals(List.of("Invalid value: 70000: must be between 1 and 65535, inclusive"), messages("services", svc));
+
+    JsonObject labels = new JsonObject().put("app", "web");
+    JsonObject deploy = new JsonObject().put("apiVersion", "apps/v1").put("kind", "Deployment")
+        .put("metadata", new JsonObject().put("name", "d").put("namespace", "default"))
+        .put("spec", new JsonObject().put("replicas", -1)
+            .put("selector", new JsonObject().put("matchLabels", labels))
+            .put("template", new JsonObject().put("metadata", new JsonObject().put("labels", labels))
+                .put("spec", new JsonObject().put("containers", new JsonArray()
+                    .add(new JsonObject().put("name", "c").put("image", "busybox"))))));
+    assertEquals(List.of("Invalid value: -1: must be greater than or equal to 0"), messages("deployments", deploy));
+  }
+}
