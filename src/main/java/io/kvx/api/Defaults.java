@@ -187,6 +187,9 @@ public final class Defaults {
     // template and its ReplicaSets' stay as the user wrote them). preemptionPolicy is left to priority
     // admission, which takes it from the pod's PriorityClass.
     putIfAbsent(spec, "priority", 0);
+    // The ServiceAccount admission plugin: a pod that names no account runs as the namespace's "default".
+    if (spec.getString("serviceAccountName", "").isEmpty()) spec.put("serviceAccountName", "default");
+    spec.put("serviceAccount", spec.getString("serviceAccountName"));
     // The DefaultTolerationSeconds admission plugin: a toleration for each of the two taints the pod
     // does not tolerate already.
     JsonArray tolerations = spec.getValue("tolerations") instanceof JsonArray a ? a : new JsonArray();
@@ -208,6 +211,14 @@ public final class Defaults {
     putIfAbsent(spec, "terminationGracePeriodSeconds", 30);
     putIfAbsent(spec, "securityContext", new JsonObject());
     putIfAbsent(spec, "enableServiceLinks", true);
+    // serviceAccount is the deprecated alias of serviceAccountName: Kubernetes reads it when the name is
+    // missing and always writes it back equal to the name.
+    String account = spec.getString("serviceAccountName", "");
+    if (account.isEmpty() && spec.getValue("serviceAccount") instanceof String old && !old.isEmpty()) {
+      spec.put("serviceAccountName", old);
+    } else if (!account.isEmpty()) {
+      spec.put("serviceAccount", account);
+    }
     for (String list : new String[] {"initContainers", "containers", "ephemeralContainers"}) {
       JsonArray cs = spec.getJsonArray(list);
       if (cs == null) continue;
