@@ -19,6 +19,7 @@ import io.kvx.api.Resources;
 import io.kvx.api.Validation;
 import io.kvx.store.ListResult;
 import io.kvx.store.Store;
+import io.kvx.store.StoreKeys;
 import io.kvx.store.Watch;
 import io.kvx.store.WatchEvent;
 import io.vertx.core.Future;
@@ -114,6 +115,18 @@ public final class ApiService {
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /**
+   * What a dry-run create answers, as kube-apiserver's: the object with the system fields a create sets
+   * (uid, creationTimestamp, generation 1 where kept), but no resourceVersion, since nothing was stored.
+   */
+  static JsonObject dryRunCreated(String key, JsonObject obj) {
+    JsonObject meta = Meta.meta(obj);
+    if (meta.getString("uid") == null) meta.put("uid", java.util.UUID.randomUUID().toString());
+    meta.put("creationTimestamp", Meta.now());
+    if (StoreKeys.tracksGeneration(key)) meta.put("generation", 1);
+    return obj;
   }
 
   private String key(ApiRequest r, String name) {
@@ -234,7 +247,7 @@ public final class ApiService {
     if (r.type() == CLAIMS) protect(obj, "kubernetes.io/pvc-protection");
     if (r.type() == VOLUMES) protect(obj, "kubernetes.io/pv-protection");
     return admitted.compose(v -> {
-      if (r.dryRun()) return Future.succeededFuture(obj);
+      if (r.dryRun()) return Future.succeededFuture(dryRunCreated(key(r, Meta.name(obj)), obj));
       if (isService(r.type())) {
         return allocator.allocate(obj).compose(o -> store.create(key(r, Meta.name(o)), o)
             .recover(e -> allocator.releaseAll(obj).transform(x -> Future.failedFuture(e))));
@@ -656,7 +669,11 @@ public final class ApiService {
       if (isCrd(r.type()) && !"status".equals(r.subresource())) {
         merged.put("status", CustomResources.status(merged, Meta.now()));
       }
-      if (r.dryRun()) return Future.succeededFuture(merged);
+      if (r.dryRun()) {
+        // As the store would write it: the generation moves with the spec.
+        if (StoreKeys.tracksGeneration(key)) Meta.meta(merged).put("generation", StoreKeys.nextGeneration(old, merged));
+        return Future.succeededFuture(merged);
+      }
       if (finalizersDone(old, merged)) {
         return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
             ? allocator.releaseAll(gone).map(gone) : Future.succeededFuture(gone));

@@ -49,6 +49,14 @@ public final class EventRecorder {
   }
 
   public void record(JsonObject about, String type, String reason, String message) {
+    record(about, null, type, reason, message);
+  }
+
+  /**
+   * An event about part of an object: {@code fieldPath} names it as Kubernetes does (a pod's container is
+   * {@code spec.containers{name}}), shown as the event's Subobject.
+   */
+  public void record(JsonObject about, String fieldPath, String type, String reason, String message) {
     String now = Meta.nowMicro();
     String ns = Meta.namespace(about);
     String namespace = ns == null || ns.isEmpty() ? "default" : ns;
@@ -57,6 +65,7 @@ public final class EventRecorder {
     String rv = Meta.meta(about).getString("resourceVersion");
     if (rv != null) involved.put("resourceVersion", rv);
     if (ns != null && !ns.isEmpty()) involved.put("namespace", ns);
+    if (fieldPath != null) involved.put("fieldPath", fieldPath);
     JsonObject ev = new JsonObject()
         .put("metadata", new JsonObject().put("generateName", Meta.name(about) + ".").put("namespace", namespace))
         .put("involvedObject", involved).put("reason", reason).put("message", message).put("type", type)

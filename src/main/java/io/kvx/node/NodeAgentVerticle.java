@@ -719,6 +719,17 @@ public final class NodeAgentVerticle extends VerticleBase {
     return true;
   }
 
+  /** How an event names a container of the pod: spec.containers{name}, spec.initContainers{name}, ... */
+  private static String containerFieldPath(PodRecord r, String name) {
+    JsonObject spec = r.pod.getJsonObject("spec", new JsonObject());
+    for (String list : List.of("initContainers", "ephemeralContainers")) {
+      for (Object o : spec.getJsonArray(list, new JsonArray())) {
+        if (o instanceof JsonObject c && name.equals(c.getString("name"))) return "spec." + list + "{" + name + "}";
+      }
+    }
+    return "spec.containers{" + name + "}";
+  }
+
   private static JsonObject containerSpec(PodRecord r, String name) {
     for (JsonObject c : PodVolumes.allContainers(r.pod)) {
       if (name.equals(c.getString("name"))) return c;
@@ -929,9 +940,10 @@ public final class NodeAgentVerticle extends VerticleBase {
     if (!(runtime instanceof FakeRuntime)) {
       ImagePulls.Decision d = pulls.decide(r.uid, image, c.getString("imagePullPolicy"), img != null,
           System.currentTimeMillis());
-      if (d.pull()) events.normal(r.pod, "Pulling", "Pulling image \"" + image + "\"");
+      String part = containerFieldPath(r, cr.name);
+      if (d.pull()) events.record(r.pod, part, "Normal", "Pulling", "Pulling image \"" + image + "\"");
       if (d.eventReason() != null && (d.start() || !d.reason().equals(cr.waitingReason))) {
-        events.record(r.pod, d.eventType(), d.eventReason(), d.eventMessage());
+        events.record(r.pod, part, d.eventType(), d.eventReason(), d.eventMessage());
       }
       if (!d.start()) {
         // As the kubelet: beside the pull's own event, "Error: <reason>" when the container's state changes.
@@ -1013,6 +1025,10 @@ public final class NodeAgentVerticle extends VerticleBase {
       runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
     }
     long startMillis = (System.nanoTime() - t0) / 1_000_000;
+    // As the kubelet, once the runtime has made and started the container.
+    String part = containerFieldPath(r, cr.name);
+    events.record(r.pod, part, "Normal", "Created", "Created container: " + cr.name);
+    events.record(r.pod, part, "Normal", "Started", "Started container " + cr.name);
     cr.running = true;
     cr.startedAt = Meta.now();
     cr.startedAtMs = System.currentTimeMillis();
@@ -1272,6 +1288,13 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Future<Void> terminate(PodRecord r) {
     long grace = Meta.meta(r.pod).getLong("deletionGracePeriodSeconds",
         r.pod.getJsonObject("spec").getLong("terminationGracePeriodSeconds", 30L));
+    if (!r.killed) {
+      for (ContainerRecord c : r.containers.values()) {
+        if (c.running && c.spec != null) {
+          events.record(r.pod, containerFieldPath(r, c.name), "Normal", "Killing", "Stopping container " + c.name);
+        }
+      }
+    }
     Future<Void> killed = r.killed ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
       killPod(r, grace);
       return null;

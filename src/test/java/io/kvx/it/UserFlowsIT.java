@@ -1,0 +1,69 @@
+package io.kvx.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Everyday workflows of a kubectl user against `kvx up` with a real node (runc and CNI when root),
+ * checked against what a kube-apiserver and kubelet show for the same commands.
+ */
+class UserFlowsIT {
+
+  private static KvxProcess kvx;
+  private static Kubectl kubectl;
+
+  @BeforeAll
+  static void up() throws Exception {
+    Path home = Files.createTempDirectory("kvx-it-users");
+    KvxProcess.prepareBusybox(home);
+    kvx = KvxProcess.start("users", home, 18610, "up", "--cluster-port", "6011", "--secret", "it-users",
+        "--node-name", "users-node", "--bridge", "kvxu1", "--pod-cidr", "10.234.200.0/24",
+        "--roles", "sequencer,apiserver,scheduler,controller-manager,node");
+    kvx.awaitReady(Duration.ofSeconds(60));
+    kubectl = new Kubectl(kvx.kubeconfig());
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (kvx != null) kvx.close();
+  }
+
+  @Test
+  void kubeletRecordsCreatedStartedAndKillingForEachContainer() throws Exception {
+    kubectl.ok("run", "evented", "--image=busybox", "--", "sleep", "3600");
+    kubectl.ok("wait", "--for=condition=Ready", "pod/evented", "--timeout=60s");
+    String events = kubectl.await(Duration.ofSeconds(20), out -> out.contains("Started"),
+        "get", "events", "--field-selector", "involvedObject.name=evented", "-o", "wide");
+    assertTrue(events.contains("Created container: evented"), events);
+    assertTrue(events.contains("Started container evented"), events);
+    // The container is the events' subobject, as the kubelet's.
+    assertTrue(events.contains("spec.containers{evented}"), events);
+    kubectl.ok("delete", "pod", "evented", "--grace-period=1", "--wait=false");
+    String killing = kubectl.await(Duration.ofSeconds(20), out -> out.contains("Killing"),
+        "get", "events", "--field-selector", "involvedObject.name=evented");
+    assertTrue(killing.contains("Stopping container evented"), killing);
+  }
+
+  @Test
+  void serverDryRunShowsTheGenerationAndSystemFieldsAWriteWouldSet() throws Exception {
+    // kubectl diff shows these: a dry-run create carries uid, creationTimestamp and generation 1 (no
+    // resourceVersion), a dry-run spec change the next generation.
+    String created = kubectl.ok("create", "deployment", "dry", "--image=busybox", "--dry-run=server", "-o",
+        "jsonpath={.metadata.generation}|{.metadata.uid}|{.metadata.creationTimestamp}|{.metadata.resourceVersion}");
+    assertTrue(created.matches("1\\|[0-9a-f-]{36}\\|\\d{4}-.*Z\\|"), created);
+    kubectl.ok("create", "deployment", "dry", "--image=busybox", "--replicas=0");
+    String patched = kubectl.ok("patch", "deployment", "dry", "--type=merge", "-p", "{\"spec\":{\"replicas\":2}}",
+        "--dry-run=server", "-o", "jsonpath={.metadata.generation} {.spec.replicas}");
+    assertEquals("2 2", patched);
+    assertEquals("1 0", kubectl.ok("get", "deployment", "dry", "-o", "jsonpath={.metadata.generation} {.spec.replicas}"));
+    kubectl.ok("delete", "deployment", "dry");
+  }
+}
