@@ -775,6 +775,11 @@ public final class ApiService {
       s.remove("activeDeadlineSeconds");
       s.remove("tolerations");
       s.remove("ephemeralContainers");
+      // The account as admission settles it: a pod stored before kvx defaulted it ran as "default" all along.
+      String account = s.getString("serviceAccountName", "");
+      if (account.isEmpty() && s.getValue("serviceAccount") instanceof String alias) account = alias;
+      s.put("serviceAccountName", account.isEmpty() ? "default" : account);
+      s.remove("serviceAccount");
     }
     if (!Objects.equals(oldNode, newNode) && oldNode != null) {
       throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec.nodeName",
