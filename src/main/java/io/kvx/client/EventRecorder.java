@@ -67,12 +67,30 @@ public final class EventRecorder {
     if (ns != null && !ns.isEmpty()) involved.put("namespace", ns);
     if (fieldPath != null) involved.put("fieldPath", fieldPath);
     JsonObject ev = new JsonObject()
-        .put("metadata", new JsonObject().put("generateName", Meta.name(about) + ".").put("namespace", namespace))
+        .put("metadata", new JsonObject().put("name", eventName(Meta.name(about), unixNanos()))
+            .put("namespace", namespace))
         .put("involvedObject", involved).put("reason", reason).put("message", message).put("type", type)
         .put("source", new JsonObject().put("component", component)).put("reportingComponent", component)
         .put("firstTimestamp", Meta.now()).put("lastTimestamp", Meta.now()).put("eventTime", now).put("count", 1)
         .put("reportingInstance", component).put("action", reason);
     sink.offer(ev);
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong LAST_NANOS = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * As client-go's recorder names events: the object's name, a dot and the time in hexadecimal
+   * nanoseconds, so events list (by name) in the order they happened; a later one never takes an
+   * earlier one's number in this JVM.
+   */
+  private static long unixNanos() {
+    java.time.Instant t = java.time.Instant.now();
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  static String eventName(String objectName, long unixNanos) {
+    long n = LAST_NANOS.updateAndGet(last -> Math.max(last + 1, unixNanos));
+    return objectName + "." + Long.toHexString(n);
   }
 
   /** One client's event queue and token bucket. Pure: sending, the clock and timers are handed in. */
