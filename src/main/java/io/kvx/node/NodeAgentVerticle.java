@@ -696,7 +696,8 @@ public final class NodeAgentVerticle extends VerticleBase {
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
           netns(r), List.of(), 0, 0, 0, "/kvx", stdin(r, name),
-          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, false, null);
+          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, false, null,
+          containerSpec(r, name).getBoolean("tty", false));
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
         cr.attempt = attempt;
@@ -997,7 +998,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
-        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated, targetPidNamespace(r, c));
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated, targetPidNamespace(r, c),
+        c.getBoolean("tty", false));
     long t0 = System.nanoTime();
     runtime.start(cr.spec);
     long launchMillis = (System.nanoTime() - t0) / 1_000_000;

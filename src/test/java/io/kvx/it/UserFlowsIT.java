@@ -66,4 +66,24 @@ class UserFlowsIT {
     assertEquals("1 0", kubectl.ok("get", "deployment", "dry", "-o", "jsonpath={.metadata.generation} {.spec.replicas}"));
     kubectl.ok("delete", "deployment", "dry");
   }
+
+  @Test
+  void aContainerWithTtyRunsOnATerminal() throws Exception {
+    // kubectl run -it makes such a pod: the shell then sees a terminal (prompt, job control) and TERM.
+    Path manifest = Files.createTempFile("tty", ".yaml");
+    Files.writeString(manifest, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: ttybox}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+          - {name: c, image: busybox, stdin: true, tty: true, command: ["sh", "-c", "tty; echo term=$TERM; sleep 3600"]}
+        """);
+    kubectl.ok("apply", "-f", manifest.toString());
+    String logs = kubectl.await(Duration.ofSeconds(60), out -> out.contains("term="), "logs", "ttybox");
+    assertTrue(logs.contains("/dev/pts/"), logs);
+    assertTrue(logs.contains("term=xterm"), logs);
+    kubectl.ok("delete", "pod", "ttybox", "--grace-period=1");
+  }
 }
