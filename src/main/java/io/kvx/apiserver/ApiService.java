@@ -231,6 +231,7 @@ public final class ApiService {
       }
     }
     Defaults.apply(r.type(), obj);
+    if (r.type() == Resources.PODS) Defaults.mountServiceAccountToken(obj, randomSuffix());
     if (r.type().kind().equals("Job") && !r.type().isCustom()) {
       Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
     }

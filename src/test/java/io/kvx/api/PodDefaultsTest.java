@@ -51,4 +51,36 @@ class PodDefaultsTest {
     assertEquals("bot", deployment.getJsonObject("spec").getJsonObject("template").getJsonObject("spec")
         .getString("serviceAccount"));
   }
+
+  @Test
+  void everyContainerMountsTheServiceAccountVolumeUnlessItOptsOut() {
+    JsonObject pod = new JsonObject().put("spec", spec(new JsonObject())
+        .put("initContainers", new JsonArray().add(new JsonObject().put("name", "i").put("image", "busybox")))
+        .put("ephemeralContainers", new JsonArray().add(new JsonObject().put("name", "e").put("image", "busybox"))));
+    pod.getJsonObject("spec").getJsonArray("containers").add(new JsonObject().put("name", "own").put("image", "busybox")
+        .put("volumeMounts", new JsonArray().add(new JsonObject().put("name", "mine")
+            .put("mountPath", Defaults.SERVICE_ACCOUNT_MOUNT))));
+    Defaults.mountServiceAccountToken(pod, "abcde");
+    JsonObject spec = pod.getJsonObject("spec");
+    JsonObject volume = spec.getJsonArray("volumes").getJsonObject(0);
+    assertEquals("kube-api-access-abcde", volume.getString("name"));
+    JsonArray sources = volume.getJsonObject("projected").getJsonArray("sources");
+    assertEquals(3607, sources.getJsonObject(0).getJsonObject("serviceAccountToken").getInteger("expirationSeconds"));
+    assertEquals("kube-root-ca.crt", sources.getJsonObject(1).getJsonObject("configMap").getString("name"));
+    assertEquals("metadata.namespace", sources.getJsonObject(2).getJsonObject("downwardAPI").getJsonArray("items")
+        .getJsonObject(0).getJsonObject("fieldRef").getString("fieldPath"));
+    JsonObject mount = new JsonObject().put("name", "kube-api-access-abcde").put("readOnly", true)
+        .put("mountPath", Defaults.SERVICE_ACCOUNT_MOUNT);
+    assertEquals(new JsonArray().add(mount), spec.getJsonArray("containers").getJsonObject(0).getJsonArray("volumeMounts"));
+    assertEquals(new JsonArray().add(mount), spec.getJsonArray("initContainers").getJsonObject(0).getJsonArray("volumeMounts"));
+    // A container mounting something of its own there keeps it; ephemeral containers get nothing.
+    assertEquals("mine", spec.getJsonArray("containers").getJsonObject(1).getJsonArray("volumeMounts").getJsonObject(0)
+        .getString("name"));
+    assertNull(spec.getJsonArray("ephemeralContainers").getJsonObject(0).getValue("volumeMounts"));
+
+    JsonObject optedOut = new JsonObject().put("spec", spec(new JsonObject().put("automountServiceAccountToken", false)));
+    Defaults.mountServiceAccountToken(optedOut, "abcde");
+    assertNull(optedOut.getJsonObject("spec").getValue("volumes"));
+    assertNull(optedOut.getJsonObject("spec").getJsonArray("containers").getJsonObject(0).getValue("volumeMounts"));
+  }
 }

@@ -86,4 +86,22 @@ class UserFlowsIT {
     assertTrue(logs.contains("term=xterm"), logs);
     kubectl.ok("delete", "pod", "ttybox", "--grace-period=1");
   }
+
+  @Test
+  void aPodMountsItsServiceAccountThroughTheKubeApiAccessVolume() throws Exception {
+    kubectl.ok("run", "account", "--image=busybox", "--", "sleep", "3600");
+    kubectl.ok("wait", "--for=condition=Ready", "pod/account", "--timeout=60s");
+    assertEquals("default", kubectl.ok("get", "pod", "account", "-o", "jsonpath={.spec.serviceAccountName}"));
+    String volume = kubectl.ok("get", "pod", "account", "-o", "jsonpath={.spec.volumes[0].name}");
+    assertTrue(volume.matches("kube-api-access-[a-z0-9]{5}"), volume);
+    String describe = kubectl.ok("describe", "pod", "account");
+    assertTrue(describe.contains("/var/run/secrets/kubernetes.io/serviceaccount from " + volume + " (ro)"), describe);
+    assertTrue(describe.contains("TokenExpirationSeconds:  3607"), describe);
+    // The kubelet fills it from the projection: token, CA and namespace.
+    String files = kubectl.ok("exec", "account", "--", "sh", "-c",
+        "cd /var/run/secrets/kubernetes.io/serviceaccount && ls && cat namespace && head -c 3 token");
+    assertTrue(files.contains("ca.crt") && files.contains("token") && files.contains("default") && files.contains("eyJ"),
+        files);
+    kubectl.ok("delete", "pod", "account", "--grace-period=1");
+  }
 }
