@@ -642,11 +642,11 @@ public final class NodeAgentVerticle extends VerticleBase {
       ContainerRecord cr = r.containers.get(container);
       if (cr == null || !cr.running) return;
       cr.killReason = change.substring(6);
-      events.warning(r.pod, "Unhealthy", cr.killReason);
-      events.normal(r.pod, "Killing", "Container " + container + " failed " + cr.killReason.toLowerCase()
+      events.record(r.pod, containerFieldPath(r, container), "Warning", "Unhealthy", cr.killReason);
+      events.record(r.pod, containerFieldPath(r, container), "Normal", "Killing", "Container " + container + " failed " + cr.killReason.toLowerCase()
           .replace(" failed", "") + ", will be restarted");
     } else if (change.equals("unready")) {
-      events.warning(r.pod, "Unhealthy", "Readiness probe failed");
+      events.record(r.pod, containerFieldPath(r, container), "Warning", "Unhealthy", "Readiness probe failed");
     }
     sync(r);
   }
@@ -948,7 +948,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
       if (!d.start()) {
         // As the kubelet: beside the pull's own event, "Error: <reason>" when the container's state changes.
-        if (!d.reason().equals(cr.waitingReason)) events.warning(r.pod, "Failed", "Error: " + d.reason());
+        if (!d.reason().equals(cr.waitingReason)) events.record(r.pod, part, "Warning", "Failed", "Error: " + d.reason());
         cr.waitingReason = d.reason();
         cr.waitingMessage = d.message();
         return;
@@ -977,7 +977,9 @@ public final class NodeAgentVerticle extends VerticleBase {
           name -> ImageUsers.passwd(img.rootfs(), name), name -> ImageUsers.group(img.rootfs(), name));
     } catch (PodVolumes.ConfigError | SecurityContexts.ConfigError e) {
       cr.attempt--;
-      if (!"CreateContainerConfigError".equals(cr.waitingReason)) events.warning(r.pod, "Failed", "Error: " + e.getMessage());
+      if (!"CreateContainerConfigError".equals(cr.waitingReason)) {
+        events.record(r.pod, containerFieldPath(r, cr.name), "Warning", "Failed", "Error: " + e.getMessage());
+      }
       cr.waitingReason = "CreateContainerConfigError";
       cr.waitingMessage = e.getMessage();
       return;
@@ -1042,7 +1044,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       // a failed hook kills the container, which is then restarted by its policy.
       String err = Hooks.run(postStart, runtime, cr.spec, r.ip, c, POST_START_TIMEOUT_MS);
       if (err != null) {
-        events.warning(r.pod, "FailedPostStartHook", "PostStartHook failed: " + err);
+        events.record(r.pod, part, "Warning", "FailedPostStartHook", "PostStartHook failed: " + err);
         cr.killReason = "FailedPostStartHook";
       }
     }
@@ -1348,7 +1350,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       hooks.add(Thread.ofVirtual().start(() -> {
         String err = Hooks.run(preStop, runtime, c.spec, r.ip, container, graceEnd - System.currentTimeMillis());
         if (err != null) {
-          events.warning(r.pod, "FailedPreStopHook", "PreStopHook failed: " + err);
+          events.record(r.pod, containerFieldPath(r, c.name), "Warning", "FailedPreStopHook", "PreStopHook failed: " + err);
           LOG.info("node " + nodeName + ": preStop hook of " + Meta.name(r.pod) + "/" + c.name + " failed: " + err);
         }
       }));
