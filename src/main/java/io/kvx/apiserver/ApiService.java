@@ -672,7 +672,7 @@ public final class ApiService {
       }
       if (r.dryRun()) {
         // As the store would write it: the generation moves with the spec.
-        if (StoreKeys.tracksGeneration(key)) Meta.meta(merged).put("generation", StoreKeys.nextGeneration(old, merged));
+        if (StoreKeys.tracksGeneration(key)) Meta.meta(merged).put("generation", StoreKeys.nextGeneration(key, old, merged));
         return Future.succeededFuture(merged);
       }
       if (finalizersDone(old, merged)) {

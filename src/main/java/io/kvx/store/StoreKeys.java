@@ -39,9 +39,22 @@ public final class StoreKeys {
     return second < 0 || !NO_GENERATION.contains(key.substring(0, second));
   }
 
-  /** The generation an update of {@code old} to {@code next} gets: one more when the spec changed. */
-  public static long nextGeneration(io.vertx.core.json.JsonObject old, io.vertx.core.json.JsonObject next) {
+  /**
+   * The generation an update of {@code old} to {@code next} gets: one more when the spec changed. A pod's
+   * binding to its node (spec.nodeName) is not a change of its spec here, as with kube-apiserver, whose
+   * binding subresource writes the node without the pod's update strategy.
+   */
+  public static long nextGeneration(String key, io.vertx.core.json.JsonObject old, io.vertx.core.json.JsonObject next) {
     long generation = io.kvx.api.Meta.meta(old).getLong("generation", 1L);
-    return java.util.Objects.equals(old.getValue("spec"), next.getValue("spec")) ? generation : generation + 1;
+    Object before = old.getValue("spec");
+    Object after = next.getValue("spec");
+    if (key.startsWith("core/pods/") && before instanceof io.vertx.core.json.JsonObject b
+        && after instanceof io.vertx.core.json.JsonObject a && !java.util.Objects.equals(b.getValue("nodeName"), a.getValue("nodeName"))) {
+      before = b.copy();
+      after = a.copy();
+      ((io.vertx.core.json.JsonObject) before).remove("nodeName");
+      ((io.vertx.core.json.JsonObject) after).remove("nodeName");
+    }
+    return java.util.Objects.equals(before, after) ? generation : generation + 1;
   }
 }

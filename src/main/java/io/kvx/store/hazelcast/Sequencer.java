@@ -170,7 +170,7 @@ public final class Sequencer {
     meta.put("uid", oldMeta.getString("uid"));
     meta.put("creationTimestamp", oldMeta.getString("creationTimestamp"));
     if (tracksGeneration(key)) {
-      meta.put("generation", io.kvx.store.StoreKeys.nextGeneration(old, obj));
+      meta.put("generation", io.kvx.store.StoreKeys.nextGeneration(key, old, obj));
     } else {
       meta.remove("generation");
     }
