@@ -140,7 +140,11 @@ public final class Rollout {
     JsonObject status = new JsonObject().put("observedGeneration", Meta.meta(d).getLong("generation", 1L))
         .put("replicas", total).put("updatedReplicas", updated).put("readyReplicas", ready)
         .put("availableReplicas", available).put("unavailableReplicas", Math.max(0, specTotal - available));
-    String ts = now.toString();
+    // DeploymentStatus's counts are omitempty in Kubernetes: a zero is not written.
+    for (String f : List.of("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas")) {
+      if (status.getInteger(f) == 0) status.remove(f);
+    }
+    String ts = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     JsonArray conditions = new JsonArray();
     boolean minAvailable = available >= replicas - maxUnavailable(d);
     conditions.add(condition(prev, "Available", minAvailable ? "True" : "False",

@@ -96,6 +96,20 @@ class RolloutTest {
   }
 
   @Test
+  void statusTimesAreWholeSecondsAndZeroCountsAreLeftOut() {
+    JsonObject done = deployment(2, rolling("25%", "25%"), false);
+    JsonObject status = Rollout.status(done, rs("new", 2, 2), List.of(), Instant.parse("2026-11-24T01:00:00.123456789Z"));
+    JsonObject available = status.getJsonArray("conditions").getJsonObject(0);
+    assertEquals("2026-11-24T01:00:00Z", available.getString("lastTransitionTime"));
+    assertEquals("2026-11-24T01:00:00Z", available.getString("lastUpdateTime"));
+    assertFalse(status.containsKey("unavailableReplicas"), status.encode());
+    assertEquals(2, status.getInteger("availableReplicas"));
+    JsonObject scaledToZero = Rollout.status(deployment(0, rolling("25%", "25%"), false), rs("new", 0, 0), List.of(),
+        Instant.parse("2026-11-24T01:00:00Z"));
+    assertFalse(scaledToZero.containsKey("replicas") || scaledToZero.containsKey("readyReplicas"), scaledToZero.encode());
+  }
+
+  @Test
   void minReadySecondsDelaysAvailability() {
     Instant now = Instant.parse("2026-11-24T01:00:00Z");
     JsonObject pod = new JsonObject().put("status", new JsonObject().put("conditions", new JsonArray()
