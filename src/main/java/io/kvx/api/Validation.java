@@ -150,6 +150,16 @@ public final class Validation {
     if (replicas != null && replicas < 0) {
       causes.add(invalidNumber("spec.replicas", replicas, "must be greater than or equal to 0"));
     }
+    if ("Deployment".equals(obj.getString("kind")) && spec.getValue("strategy") instanceof JsonObject strategy) {
+      String type = strategy.getString("type", "");
+      if (type.equals("Recreate") && strategy.getValue("rollingUpdate") != null) {
+        causes.add(new ApiError.Cause("spec.strategy.rollingUpdate", "FieldValueForbidden",
+            "Forbidden: may not be specified when strategy `type` is 'Recreate'"));
+      } else if (!type.equals("Recreate") && !type.equals("RollingUpdate")) {
+        causes.add(new ApiError.Cause("spec.strategy.type", "FieldValueNotSupported",
+            "Unsupported value: \"" + type + "\": supported values: \"Recreate\", \"RollingUpdate\""));
+      }
+    }
     JsonObject template = spec.getJsonObject("template");
     JsonObject labels = template == null ? null
         : template.getJsonObject("metadata", new JsonObject()).getJsonObject("labels");

@@ -623,7 +623,7 @@ public final class ApiService {
       JsonObject patched;
       if (type.startsWith("application/json-patch+json") || type.startsWith("application/merge-patch+json")
           || type.startsWith("application/strategic-merge-patch+json")) {
-        patched = Patches.apply(type, old, r.body());
+        patched = Patches.apply(type, r.type(), old, r.body());
       } else if (r.isApply()) {
         checkKind(r.type(), r.body());
         patched = ManagedFields.merge(owner(r), old, r.body());

@@ -104,4 +104,33 @@ class UserFlowsIT {
         files);
     kubectl.ok("delete", "pod", "account", "--grace-period=1");
   }
+
+  @Test
+  void applyingAChangedDeploymentStrategyDropsTheRollingUpdateParameters() throws Exception {
+    // kubectl apply reads the retainKeys strategy from the OpenAPI and sends $retainKeys; without it the
+    // defaulted rollingUpdate would stay beside Recreate, which Kubernetes refuses.
+    Path manifest = Files.createTempFile("strategy", ".yaml");
+    String deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: strat}
+        spec:
+          replicas: 0
+          selector: {matchLabels: {app: strat}}
+          STRATEGY
+          template:
+            metadata: {labels: {app: strat}}
+            spec: {containers: [{name: c, image: busybox}]}
+        """;
+    Files.writeString(manifest, deployment.replace("STRATEGY", ""));
+    kubectl.ok("apply", "-f", manifest.toString());
+    Files.writeString(manifest, deployment.replace("STRATEGY", "strategy: {type: Recreate}"));
+    kubectl.ok("apply", "-f", manifest.toString());
+    assertEquals("{\"type\":\"Recreate\"}", kubectl.ok("get", "deployment", "strat", "-o", "jsonpath={.spec.strategy}"));
+    Kubectl.Result invalid = kubectl.run("patch", "deployment", "strat", "--type=merge", "-p",
+        "{\"spec\":{\"strategy\":{\"rollingUpdate\":{\"maxSurge\":1}}}}");
+    assertTrue(invalid.out().contains("spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy "
+        + "`type` is 'Recreate'"), invalid.out());
+    kubectl.ok("delete", "deployment", "strat");
+  }
 }
