@@ -228,6 +228,6 @@ public final class DeploymentReconciler implements Reconciler {
     }
     if (Rollout.sameStatus(current, status)) return annotate.map(complete);
     return annotate.transform(v -> client.mergePatch(type, Meta.namespace(d), Meta.name(d), "status",
-        new JsonObject().put("status", status))).map(complete);
+        new JsonObject().put("status", Rollout.asMergePatch(status)))).map(complete);
   }
 }

@@ -141,7 +141,7 @@ public final class Rollout {
         .put("replicas", total).put("updatedReplicas", updated).put("readyReplicas", ready)
         .put("availableReplicas", available).put("unavailableReplicas", Math.max(0, specTotal - available));
     // DeploymentStatus's counts are omitempty in Kubernetes: a zero is not written.
-    for (String f : List.of("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas")) {
+    for (String f : COUNTS) {
       if (status.getInteger(f) == 0) status.remove(f);
     }
     String ts = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
@@ -206,6 +206,21 @@ public final class Rollout {
     return new JsonObject().put("type", type).put("status", status).put("lastUpdateTime", update)
         .put("lastTransitionTime", transition).put("reason", reason).put("message", message);
   }
+
+  /**
+   * A status as a merge patch: the counts it leaves out (zero) are written as nulls, so a stored count
+   * from before goes instead of staying behind.
+   */
+  public static JsonObject asMergePatch(JsonObject status) {
+    JsonObject patch = status.copy();
+    for (String f : COUNTS) {
+      if (!patch.containsKey(f)) patch.putNull(f);
+    }
+    return patch;
+  }
+
+  private static final List<String> COUNTS = List.of("replicas", "updatedReplicas", "readyReplicas",
+      "availableReplicas", "unavailableReplicas");
 
   /** Equal apart from timestamps: no write needed. */
   public static boolean sameStatus(JsonObject a, JsonObject b) {

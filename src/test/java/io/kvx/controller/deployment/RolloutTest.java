@@ -107,6 +107,10 @@ class RolloutTest {
     JsonObject scaledToZero = Rollout.status(deployment(0, rolling("25%", "25%"), false), rs("new", 0, 0), List.of(),
         Instant.parse("2026-11-24T01:00:00Z"));
     assertFalse(scaledToZero.containsKey("replicas") || scaledToZero.containsKey("readyReplicas"), scaledToZero.encode());
+    // Written as a merge patch, a count that fell to zero replaces the stored one.
+    JsonObject stored = new JsonObject().put("updatedReplicas", 4).put("replicas", 4);
+    JsonObject written = io.kvx.api.Patches.mergePatch(stored, Rollout.asMergePatch(scaledToZero));
+    assertFalse(written.containsKey("updatedReplicas") || written.containsKey("replicas"), written.encode());
   }
 
   @Test
