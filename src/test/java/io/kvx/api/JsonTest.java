@@ -22,8 +22,21 @@ class JsonTest {
   void aBodyOfTheWrongShapeIsA400NamingTheField(String body, String field) {
     ApiError e = assertThrows(ApiError.class, () -> Json.normalize(Resources.PODS, new JsonObject(body)));
     assertEquals(400, e.code());
-    assertTrue(e.getMessage().contains("field " + field + ":"), e.getMessage());
+    assertTrue(e.getMessage().contains("field " + field + ":") || e.getMessage().contains("field ContainerPort." + field + " "),
+        e.getMessage());
     assertTrue(e.getMessage().startsWith("Pod in version \"v1\" cannot be handled as a Pod"), e.getMessage());
+  }
+
+  @Test
+  void aScalarOfTheWrongTypeIsReportedAsKubeApiserverDoes() {
+    ApiError e = assertThrows(ApiError.class, () -> Json.normalize(Resources.builtIn("apps", "deployments"),
+        new JsonObject("{\"spec\":{\"replicas\":\"x\"}}")));
+    assertEquals("Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go "
+        + "struct field DeploymentSpec.spec.replicas of type int32", e.getMessage());
+    ApiError flag = assertThrows(ApiError.class, () -> Json.normalize(Resources.PODS,
+        new JsonObject("{\"spec\":{\"hostNetwork\":{\"a\":1}}}")));
+    assertTrue(flag.getMessage().endsWith("json: cannot unmarshal object into Go struct field PodSpec.spec.hostNetwork "
+        + "of type bool"), flag.getMessage());
   }
 
   @Test
