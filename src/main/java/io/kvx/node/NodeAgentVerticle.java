@@ -1188,11 +1188,26 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject spec = r.pod.getJsonObject("spec");
     JsonArray statuses = new JsonArray();
     List<JsonObject> list = new ArrayList<>();
+    List<String> unready = new ArrayList<>();
+    List<String> incomplete = new ArrayList<>();
     boolean allReady = true;
     for (Object o : spec.getJsonArray("containers")) {
       JsonObject c = (JsonObject) o;
       ContainerRecord cr = r.containers.get(c.getString("name"));
-      if (cr == null) continue;
+      if (cr == null) {
+        // Not started yet: as the kubelet reports it, waiting behind the init containers or being created.
+        allReady = false;
+        unready.add(c.getString("name"));
+        JsonObject cs = new JsonObject().put("name", c.getString("name")).put("image", c.getString("image"))
+            .put("imageID", "").put("ready", false).put("started", false).put("restartCount", 0)
+            .put("state", new JsonObject().put("waiting", new JsonObject().put("reason",
+                r.initialized || spec.getJsonArray("initContainers", new JsonArray()).isEmpty()
+                    ? "ContainerCreating" : "PodInitializing")))
+            .put("lastState", new JsonObject());
+        statuses.add(cs);
+        list.add(cs);
+        continue;
+      }
       JsonObject state;
       if (cr.running) {
         state = new JsonObject().put("running", new JsonObject().put("startedAt", cr.startedAt));
@@ -1204,7 +1219,10 @@ public final class NodeAgentVerticle extends VerticleBase {
         state = new JsonObject().put("waiting", w);
       }
       boolean ready = cr.running && prober.ready(c, cr.spec);
-      if (!ready) allReady = false;
+      if (!ready) {
+        allReady = false;
+        unready.add(cr.name);
+      }
       JsonObject cs = new JsonObject().put("name", cr.name).put("image", c.getString("image"))
           .put("imageID", cr.spec == null ? "" : cr.imageId)
           .put("ready", ready).put("started", cr.running && prober.started(c, cr.spec))
@@ -1240,6 +1258,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         cs.put("lastState", new JsonObject().put("terminated", cr.lastTerminated));
       }
       if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
+      if (cr == null || !cr.completed) incomplete.add(c.getString("name"));
       initStatuses.add(cs);
     }
     JsonArray ephemeralStatuses = new JsonArray();
@@ -1270,7 +1289,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject status = new JsonObject().put("phase", phase)
         .put("conditions", PodStatuses.conditions(r.initialized || !hasInit, allReady && phase.equals("Running"),
             r.ip != null,
-            Meta.now(), old.getJsonArray("conditions", new JsonArray())))
+            Meta.now(), old.getJsonArray("conditions", new JsonArray()), incomplete,
+            phase.equals("Succeeded") ? List.of() : unready))
         .put("hostIP", nodeIp).put("hostIPs", new JsonArray().add(new JsonObject().put("ip", nodeIp)))
         .put("containerStatuses", statuses);
     if (hasInit) status.put("initContainerStatuses", initStatuses);

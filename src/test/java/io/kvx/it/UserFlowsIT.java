@@ -133,4 +133,27 @@ class UserFlowsIT {
         + "`type` is 'Recreate'"), invalid.out());
     kubectl.ok("delete", "deployment", "strat");
   }
+
+  @Test
+  void containersWaitingBehindInitContainersArePodInitializing() throws Exception {
+    Path manifest = Files.createTempFile("init", ".yaml");
+    Files.writeString(manifest, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: initwait}
+        spec:
+          terminationGracePeriodSeconds: 1
+          initContainers: [{name: setup, image: busybox, command: ["sleep", "3600"]}]
+          containers: [{name: app, image: busybox, command: ["sleep", "3600"]}]
+        """);
+    kubectl.ok("apply", "-f", manifest.toString());
+    kubectl.await(Duration.ofSeconds(60), out -> out.equals("PodInitializing"), "get", "pod", "initwait", "-o",
+        "jsonpath={.status.containerStatuses[0].state.waiting.reason}");
+    assertEquals("containers with incomplete status: [setup]", kubectl.ok("get", "pod", "initwait", "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Initialized\")].message}"));
+    Kubectl.Result logs = kubectl.run("logs", "initwait", "-c", "app");
+    assertTrue(logs.out().contains("container \"app\" in pod \"initwait\" is waiting to start: PodInitializing"),
+        logs.out());
+    kubectl.ok("delete", "pod", "initwait", "--grace-period=1");
+  }
 }
