@@ -109,7 +109,9 @@ public final class ModelSchemas {
       Map.entry("EndpointSlice.ports", atomic()),
       Map.entry("IngressSpec.rules", atomic()),
       Map.entry("IngressSpec.tls", atomic()),
-      Map.entry("CustomResourceDefinitionSpec.versions", atomic()));
+      Map.entry("CustomResourceDefinitionSpec.versions", atomic()),
+      Map.entry("MutatingWebhookConfiguration.webhooks", named("merge")),
+      Map.entry("ValidatingWebhookConfiguration.webhooks", named("merge")));
 
   /**
    * Struct fields with a patch strategy: a Deployment's strategy keeps only the keys a patch's $retainKeys

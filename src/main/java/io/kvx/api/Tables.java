@@ -141,6 +141,11 @@ public final class Tables {
         }));
         cols.add(col("Condition", 0, "", Certificates::conditionColumn));
       }
+      case "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration" -> {
+        cols.add(new Column("Webhooks", "integer", "", 0, "Webhooks indicates the number of webhooks in this configuration.",
+            w -> w.getJsonArray("webhooks", new JsonArray()).size()));
+        cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+      }
       case "Lease" -> {
         cols.add(col("Holder", 0, "", l -> l.getJsonObject("spec", new JsonObject()).getString("holderIdentity", "")));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));

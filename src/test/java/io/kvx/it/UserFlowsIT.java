@@ -156,4 +156,30 @@ class UserFlowsIT {
         logs.out());
     kubectl.ok("delete", "pod", "initwait", "--grace-period=1");
   }
+
+  @Test
+  void webhookConfigurationsAChartShipsAreStoredAndListed() throws Exception {
+    Path manifest = Files.createTempFile("webhooks", ".yaml");
+    Files.writeString(manifest, """
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingWebhookConfiguration
+        metadata: {name: chart-validator}
+        webhooks:
+        - name: validate.example.com
+          admissionReviewVersions: ["v1"]
+          sideEffects: None
+          clientConfig: {service: {name: hook, namespace: default, path: /validate}}
+          rules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"]}]
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: MutatingWebhookConfiguration
+        metadata: {name: chart-mutator}
+        webhooks: []
+        """);
+    kubectl.ok("apply", "-f", manifest.toString());
+    String listed = kubectl.ok("get", "validatingwebhookconfigurations,mutatingwebhookconfigurations");
+    assertTrue(listed.contains("WEBHOOKS") && listed.matches("(?s).*chart-validator\\s+1\\s.*")
+        && listed.matches("(?s).*chart-mutator\\s+0\\s.*"), listed);
+    kubectl.ok("delete", "-f", manifest.toString());
+  }
 }
