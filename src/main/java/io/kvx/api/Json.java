@@ -28,7 +28,26 @@ public final class Json {
       .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
           .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
           .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+      .addMixIn(io.fabric8.kubernetes.api.model.Quantity.class, CanonicalQuantity.Mixin.class)
       .build();
+
+  /** Quantities written back in Kubernetes' canonical form ("0.5" as "500m"), as kube-apiserver stores them. */
+  static final class CanonicalQuantity extends tools.jackson.databind.ValueSerializer<io.fabric8.kubernetes.api.model.Quantity> {
+    @Override
+    public void serialize(io.fabric8.kubernetes.api.model.Quantity q, tools.jackson.core.JsonGenerator g,
+                          tools.jackson.databind.SerializationContext ctx) {
+      if (q.getAmount() == null) {
+        g.writeNull();
+        return;
+      }
+      g.writeString(Quantities.canonical(q.getAmount() + (q.getFormat() == null ? "" : q.getFormat())));
+    }
+
+    @tools.jackson.databind.annotation.JsonSerialize(using = CanonicalQuantity.class)
+    abstract static class Mixin {
+    }
+  }
+
   private static final YAMLMapper YAML = YAMLMapper.builder().build();
 
   private Json() {

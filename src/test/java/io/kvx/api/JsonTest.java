@@ -40,6 +40,17 @@ class JsonTest {
   }
 
   @Test
+  void quantitiesAreStoredCanonical() {
+    JsonObject pod = new JsonObject("""
+        {"spec":{"containers":[{"name":"c","image":"busybox","resources":{
+          "requests":{"cpu":0.5,"memory":"1024Mi"},"limits":{"cpu":"1000m","memory":"1.5Gi"}}}]}}""");
+    JsonObject res = Json.normalize(Resources.PODS, pod).getJsonObject("spec").getJsonArray("containers").getJsonObject(0)
+        .getJsonObject("resources");
+    assertEquals(new JsonObject().put("cpu", "500m").put("memory", "1Gi"), res.getJsonObject("requests"));
+    assertEquals(new JsonObject().put("cpu", "1").put("memory", "1536Mi"), res.getJsonObject("limits"));
+  }
+
+  @Test
   void aWellFormedBodyKeepsItsContentIncludingNestedVertxJson() {
     JsonObject pod = new JsonObject().put("metadata", new JsonObject().put("name", "web")
             .put("labels", new JsonObject().put("app", "web")).put("annotations", new JsonObject().put("x/y", "z")))
@@ -93,6 +104,6 @@ class JsonTest {
     JsonObject c = Json.normalize(Resources.PODS, copied).getJsonObject("spec").getJsonArray("containers")
         .getJsonObject(0);
     assertEquals(80, c.getJsonArray("ports").getJsonObject(0).getInteger("containerPort"));
-    assertEquals("0.5", String.valueOf(c.getJsonObject("resources").getJsonObject("limits").getValue("cpu")));
+    assertEquals("500m", String.valueOf(c.getJsonObject("resources").getJsonObject("limits").getValue("cpu")));
   }
 }
