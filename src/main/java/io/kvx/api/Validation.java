@@ -311,6 +311,7 @@ public final class Validation {
           }
         }
       }
+      validateRequestsWithinLimits(resources, p + ".resources.requests", causes);
       String image = c.getString("image");
       if (image == null || image.isBlank()) causes.add(required(p + ".image", "Required value"));
       JsonArray ports = c.getJsonArray("ports", new JsonArray());
@@ -331,6 +332,38 @@ public final class Validation {
 
   private static ApiError.Cause required(String field, String message) {
     return new ApiError.Cause(field, "FieldValueRequired", message);
+  }
+
+  /**
+   * A request may not exceed its limit; for resources that cannot be overcommitted (extended resources such
+   * as example.com/gpu, hugepages) it must equal it, in kube's words.
+   */
+  private static void validateRequestsWithinLimits(JsonObject resources, String path, List<ApiError.Cause> causes) {
+    JsonObject limits = resources.getValue("limits") instanceof JsonObject l ? l : new JsonObject();
+    JsonObject requests = resources.getValue("requests") instanceof JsonObject r ? r : new JsonObject();
+    for (Map.Entry<String, Object> q : requests) {
+      Object limit = limits.getValue(q.getKey());
+      String request = String.valueOf(q.getValue());
+      if (limit == null || !QUANTITY.matcher(request).matches() || !QUANTITY.matcher(String.valueOf(limit)).matches()) {
+        continue;
+      }
+      int cmp;
+      try {
+        cmp = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model.Quantity(request))
+            .compareTo(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(
+                new io.fabric8.kubernetes.api.model.Quantity(String.valueOf(limit))));
+      } catch (RuntimeException e) {
+        continue;
+      }
+      String name = q.getKey();
+      boolean nativeResource = !name.contains("/") || name.contains("kubernetes.io/");
+      boolean overcommit = nativeResource && !name.startsWith("hugepages-");
+      if (cmp != 0 && !overcommit) {
+        causes.add(invalidValue(path, request, "must be equal to " + name + " limit of " + limit));
+      } else if (cmp > 0) {
+        causes.add(invalidValue(path, request, "must be less than or equal to " + name + " limit of " + limit));
+      }
+    }
   }
 
   /** As Kubernetes prints a number it refuses: unquoted (a missing one is its zero value). */

@@ -39,4 +39,20 @@ class ValidationMessagesTest {
                     .add(new JsonObject().put("name", "c").put("image", "busybox"))))));
     assertEquals(List.of("Invalid value: -1: must be greater than or equal to 0"), messages("deployments", deploy));
   }
+
+  @Test
+  void aRequestMayNotExceedItsLimit() {
+    JsonObject pod = new JsonObject().put("apiVersion", "v1").put("kind", "Pod")
+        .put("metadata", new JsonObject().put("name", "p").put("namespace", "default"))
+        .put("spec", new JsonObject().put("containers", new JsonArray().add(new JsonObject().put("name", "c")
+            .put("image", "busybox").put("resources", new JsonObject()
+                .put("requests", new JsonObject().put("cpu", "2").put("memory", "64Mi").put("example.com/gpu", "1"))
+                .put("limits", new JsonObject().put("cpu", "1").put("memory", "128Mi").put("example.com/gpu", "2"))))));
+    List<ApiError.Cause> causes = Validation.validate(Resources.PODS, pod);
+    assertEquals(List.of("spec.containers[0].resources.requests", "spec.containers[0].resources.requests"),
+        causes.stream().map(ApiError.Cause::field).toList());
+    assertEquals(List.of("Invalid value: \"2\": must be less than or equal to cpu limit of 1",
+        "Invalid value: \"1\": must be equal to example.com/gpu limit of 2"),
+        causes.stream().map(ApiError.Cause::message).toList());
+  }
 }
