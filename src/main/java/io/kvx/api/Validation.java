@@ -366,6 +366,69 @@ public final class Validation {
     }
   }
 
+  /**
+   * What an update may not change, as kube-apiserver's update validation: a workload's selector; a Job's
+   * selector, completions, completionMode and (unless suspended) template; a StatefulSet's spec beyond
+   * replicas, ordinals, template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy
+   * and minReadySeconds;
+   * the data of a ConfigMap or Secret marked immutable, and that mark.
+   */
+  public static List<ApiError.Cause> immutable(ResourceType type, JsonObject old, JsonObject next) {
+    List<ApiError.Cause> causes = new java.util.ArrayList<>();
+    JsonObject before = old.getValue("spec") instanceof JsonObject o ? o : new JsonObject();
+    JsonObject after = next.getValue("spec") instanceof JsonObject o ? o : new JsonObject();
+    switch (type.group() + "/" + type.kind()) {
+      case "apps/Deployment", "apps/ReplicaSet", "apps/DaemonSet" -> sameField(before, after, "selector", causes);
+      case "apps/StatefulSet" -> {
+        sameField(before, after, "selector", causes);
+        JsonObject a = before.copy();
+        JsonObject b = after.copy();
+        for (String f : List.of("replicas", "ordinals", "template", "updateStrategy", "revisionHistoryLimit",
+            "persistentVolumeClaimRetentionPolicy", "minReadySeconds", "selector")) {
+          a.remove(f);
+          b.remove(f);
+        }
+        if (!a.equals(b)) {
+          causes.add(new ApiError.Cause("spec", "FieldValueForbidden", "Forbidden: updates to statefulset spec for "
+              + "fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', "
+              + "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+        }
+      }
+      case "batch/Job" -> {
+        sameField(before, after, "selector", causes);
+        sameField(before, after, "completions", causes);
+        sameField(before, after, "completionMode", causes);
+        if (!before.getBoolean("suspend", false)) sameField(before, after, "template", causes);
+      }
+      case "/ConfigMap", "/Secret" -> {
+        if (old.getBoolean("immutable", false)) {
+          if (!Boolean.TRUE.equals(next.getValue("immutable"))) {
+            causes.add(new ApiError.Cause("immutable", "FieldValueForbidden",
+                "Forbidden: field is immutable when `immutable` is set"));
+          }
+          for (String f : List.of("data", "binaryData")) {
+            if (!java.util.Objects.equals(old.getValue(f), next.getValue(f))) {
+              causes.add(new ApiError.Cause(f, "FieldValueForbidden", "Forbidden: field is immutable when `immutable` is set"));
+            }
+          }
+        }
+      }
+      default -> {
+      }
+    }
+    return causes;
+  }
+
+  private static void sameField(JsonObject before, JsonObject after, String field, List<ApiError.Cause> causes) {
+    Object was = before.getValue(field);
+    Object now = after.getValue(field);
+    if (!java.util.Objects.equals(was, now)) {
+      String shown = now instanceof JsonObject o ? o.encode() : now instanceof JsonArray a ? a.encode() : String.valueOf(now);
+      causes.add(new ApiError.Cause("spec." + field, "FieldValueInvalid",
+          "Invalid value: " + (now instanceof String ? "\"" + shown + "\"" : shown) + ": field is immutable"));
+    }
+  }
+
   /** As Kubernetes prints a number it refuses: unquoted (a missing one is its zero value). */
   private static ApiError.Cause invalidNumber(String field, long value, String message) {
     return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: " + value + ": " + message);

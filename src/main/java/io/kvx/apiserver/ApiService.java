@@ -761,6 +761,16 @@ public final class ApiService {
       checkNodePodCidrs(old, next);
       return;
     }
+    if (!type.isCustom()) {
+      List<ApiError.Cause> causes = Validation.immutable(type, old, next);
+      if (!causes.isEmpty()) {
+        // An object stored before a default was added would differ only by that default: compare it defaulted.
+        JsonObject defaulted = old.copy();
+        Defaults.apply(type, defaulted);
+        causes = Validation.immutable(type, defaulted, next);
+      }
+      if (!causes.isEmpty()) throw ApiError.invalid(type.group(), type.kind(), Meta.name(old), causes);
+    }
     if (type != Resources.PODS) return;
     checkEphemeralContainers(old, next);
     String oldNode = old.getJsonObject("spec", new JsonObject()).getString("nodeName");

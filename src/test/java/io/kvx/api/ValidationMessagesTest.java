@@ -55,4 +55,36 @@ class ValidationMessagesTest {
         "Invalid value: \"1\": must be equal to example.com/gpu limit of 2"),
         causes.stream().map(ApiError.Cause::message).toList());
   }
+
+  @Test
+  void updatesMayNotChangeWhatKubernetesHoldsImmutable() {
+    JsonObject deploy = new JsonObject("{\"spec\":{\"replicas\":1,\"selector\":{\"matchLabels\":{\"app\":\"a\"}}}}");
+    JsonObject reselected = deploy.copy();
+    reselected.getJsonObject("spec").put("selector", new JsonObject().put("matchLabels", new JsonObject().put("app", "b")));
+    List<ApiError.Cause> selector = Validation.immutable(Resources.builtIn("apps", "deployments"), deploy, reselected);
+    assertEquals("spec.selector", selector.get(0).field());
+    assertEquals("Invalid value: {\"matchLabels\":{\"app\":\"b\"}}: field is immutable", selector.get(0).message());
+    JsonObject scaled = deploy.copy();
+    scaled.getJsonObject("spec").put("replicas", 3);
+    assertEquals(List.of(), Validation.immutable(Resources.builtIn("apps", "deployments"), deploy, scaled));
+
+    JsonObject sts = new JsonObject("{\"spec\":{\"serviceName\":\"db\",\"replicas\":1}}");
+    JsonObject renamed = new JsonObject("{\"spec\":{\"serviceName\":\"other\",\"replicas\":2}}");
+    assertEquals(List.of("spec"), Validation.immutable(Resources.builtIn("apps", "statefulsets"), sts, renamed).stream()
+        .map(ApiError.Cause::field).toList());
+    JsonObject resized = new JsonObject("{\"spec\":{\"serviceName\":\"db\",\"replicas\":2}}");
+    assertEquals(List.of(), Validation.immutable(Resources.builtIn("apps", "statefulsets"), sts, resized));
+
+    JsonObject job = new JsonObject("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"a\"}]}}}}");
+    JsonObject reimaged = new JsonObject("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"b\"}]}}}}");
+    assertEquals(List.of("spec.template"), Validation.immutable(Resources.builtIn("batch", "jobs"), job, reimaged).stream()
+        .map(ApiError.Cause::field).toList());
+    job.getJsonObject("spec").put("suspend", true);
+    assertEquals(List.of(), Validation.immutable(Resources.builtIn("batch", "jobs"), job, reimaged));
+
+    JsonObject cm = new JsonObject("{\"immutable\":true,\"data\":{\"a\":\"1\"}}");
+    JsonObject changed = new JsonObject("{\"immutable\":true,\"data\":{\"a\":\"2\"}}");
+    assertEquals(List.of("Forbidden: field is immutable when `immutable` is set"),
+        Validation.immutable(Resources.builtIn("", "configmaps"), cm, changed).stream().map(ApiError.Cause::message).toList());
+  }
 }

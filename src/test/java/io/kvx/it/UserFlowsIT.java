@@ -182,4 +182,20 @@ class UserFlowsIT {
         && listed.matches("(?s).*chart-mutator\\s+0\\s.*"), listed);
     kubectl.ok("delete", "-f", manifest.toString());
   }
+
+  @Test
+  void fieldsKubernetesHoldsImmutableAreRefusedOnUpdate() throws Exception {
+    kubectl.ok("create", "deployment", "fixed", "--image=busybox", "--replicas=0");
+    Kubectl.Result selector = kubectl.run("patch", "deployment", "fixed", "--type=merge", "-p",
+        "{\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"fixed\",\"x\":\"y\"}},"
+            + "\"template\":{\"metadata\":{\"labels\":{\"app\":\"fixed\",\"x\":\"y\"}}}}}");
+    assertTrue(selector.code() != 0 && selector.out().contains("spec.selector: Invalid value: ")
+        && selector.out().contains("field is immutable"), selector.out());
+    kubectl.ok("create", "job", "once", "--image=busybox", "--", "true");
+    Kubectl.Result template = kubectl.run("set", "image", "job/once", "once=busybox:1.36");
+    assertTrue(template.code() != 0 && template.out().contains("spec.template: Invalid value: ")
+        && template.out().contains("field is immutable"), template.out());
+    kubectl.ok("delete", "deployment", "fixed");
+    kubectl.ok("delete", "job", "once");
+  }
 }
