@@ -198,4 +198,17 @@ class UserFlowsIT {
     kubectl.ok("delete", "deployment", "fixed");
     kubectl.ok("delete", "job", "once");
   }
+
+  @Test
+  void rolloutHistoryShowsTheChangeCauseAnnotatedAfterEachChange() throws Exception {
+    kubectl.ok("create", "deployment", "causes", "--image=busybox", "--replicas=0");
+    kubectl.ok("annotate", "deployment", "causes", "kubernetes.io/change-cause=first");
+    kubectl.await(Duration.ofSeconds(20), out -> out.contains("first"), "rollout", "history", "deployment/causes");
+    kubectl.ok("set", "image", "deployment/causes", "busybox=busybox:1");
+    kubectl.ok("annotate", "deployment", "causes", "kubernetes.io/change-cause=second", "--overwrite");
+    String history = kubectl.await(Duration.ofSeconds(20), out -> out.contains("second"),
+        "rollout", "history", "deployment/causes");
+    assertTrue(history.matches("(?s).*\\n1\\s+first\\s*\\n2\\s+second.*"), history);
+    kubectl.ok("delete", "deployment", "causes");
+  }
 }

@@ -207,6 +207,28 @@ public final class Rollout {
         .put("lastTransitionTime", transition).put("reason", reason).put("message", message);
   }
 
+  /** Annotations a Deployment keeps to itself; every other one is copied to its new ReplicaSet. */
+  private static final java.util.Set<String> NOT_COPIED = java.util.Set.of(
+      "kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
+      "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
+      "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to");
+
+  /**
+   * The Deployment's annotations the new ReplicaSet lacks or holds otherwise (kubernetes.io/change-cause
+   * among them), as Kubernetes' deployment controller copies them on every sync; empty when in step.
+   */
+  public static JsonObject annotationsToCopy(JsonObject deployment, JsonObject rs) {
+    JsonObject from = Meta.meta(deployment).getJsonObject("annotations", new JsonObject());
+    JsonObject have = rs == null ? new JsonObject() : Meta.meta(rs).getJsonObject("annotations", new JsonObject());
+    JsonObject out = new JsonObject();
+    for (String k : from.fieldNames()) {
+      if (!NOT_COPIED.contains(k) && !java.util.Objects.equals(from.getValue(k), have.getValue(k))) {
+        out.put(k, from.getValue(k));
+      }
+    }
+    return out;
+  }
+
   /**
    * A status as a merge patch: the counts it leaves out (zero) are written as nulls, so a stored count
    * from before goes instead of staying behind.

@@ -114,6 +114,20 @@ class RolloutTest {
   }
 
   @Test
+  void theDeploymentsAnnotationsFollowItsNewReplicaSet() {
+    JsonObject d = deployment(1, rolling("25%", "25%"), false);
+    d.getJsonObject("metadata").put("annotations", new JsonObject().put("kubernetes.io/change-cause", "second")
+        .put("team", "a").put("deployment.kubernetes.io/revision", "2")
+        .put("kubectl.kubernetes.io/last-applied-configuration", "{}"));
+    JsonObject rs = rs("new", 1, 1);
+    rs.getJsonObject("metadata").put("annotations", new JsonObject().put("kubernetes.io/change-cause", "first")
+        .put("team", "a").put("deployment.kubernetes.io/revision", "2"));
+    assertEquals(new JsonObject().put("kubernetes.io/change-cause", "second"), Rollout.annotationsToCopy(d, rs));
+    rs.getJsonObject("metadata").getJsonObject("annotations").put("kubernetes.io/change-cause", "second");
+    assertEquals(new JsonObject(), Rollout.annotationsToCopy(d, rs));
+  }
+
+  @Test
   void minReadySecondsDelaysAvailability() {
     Instant now = Instant.parse("2026-11-24T01:00:00Z");
     JsonObject pod = new JsonObject().put("status", new JsonObject().put("conditions", new JsonArray()
