@@ -187,6 +187,9 @@ public final class Defaults {
     // template and its ReplicaSets' stay as the user wrote them). preemptionPolicy is left to priority
     // admission, which takes it from the pod's PriorityClass.
     putIfAbsent(spec, "priority", 0);
+    // The ServiceAccount admission plugin: a pod that names no account runs as the namespace's "default".
+    if (spec.getString("serviceAccountName", "").isEmpty()) spec.put("serviceAccountName", "default");
+    spec.put("serviceAccount", spec.getString("serviceAccountName"));
     // The DefaultTolerationSeconds admission plugin: a toleration for each of the two taints the pod
     // does not tolerate already.
     JsonArray tolerations = spec.getValue("tolerations") instanceof JsonArray a ? a : new JsonArray();
@@ -201,6 +204,58 @@ public final class Defaults {
     pod.put("status", status);
   }
 
+  /** Where Kubernetes mounts a pod's ServiceAccount token, CA and namespace. */
+  public static final String SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+  /**
+   * The ServiceAccount admission plugin's token volume, on a pod being created: unless the pod opts out
+   * (automountServiceAccountToken: false), every container and init container without a mount of its own
+   * at {@link #SERVICE_ACCOUNT_MOUNT} mounts there, read-only, a projected volume "kube-api-access-SUFFIX"
+   * (a pod that already has a kube-api-access-* volume keeps it) holding a bound token ("token",
+   * 3607 s), the cluster CA ("ca.crt" from kube-root-ca.crt) and the namespace. Ephemeral containers get none.
+   */
+  public static void mountServiceAccountToken(JsonObject pod, String suffix) {
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    if (!spec.getBoolean("automountServiceAccountToken", true)) return;
+    JsonArray volumes = spec.getValue("volumes") instanceof JsonArray a ? a : new JsonArray();
+    String volumeName = null;
+    for (Object o : volumes) {
+      if (o instanceof JsonObject v && v.getString("name", "").startsWith("kube-api-access-")) {
+        volumeName = v.getString("name");
+        break;
+      }
+    }
+    boolean hasVolume = volumeName != null;
+    if (!hasVolume) volumeName = "kube-api-access-" + suffix;
+    boolean needed = false;
+    for (String list : new String[] {"initContainers", "containers"}) {
+      if (!(spec.getValue(list) instanceof JsonArray cs)) continue;
+      for (Object o : cs) {
+        if (!(o instanceof JsonObject c)) continue;
+        JsonArray mounts = c.getValue("volumeMounts") instanceof JsonArray m ? m : new JsonArray();
+        boolean own = mounts.stream().anyMatch(m -> m instanceof JsonObject vm
+            && SERVICE_ACCOUNT_MOUNT.equals(vm.getString("mountPath")));
+        if (own) continue;
+        mounts.add(new JsonObject().put("name", volumeName).put("readOnly", true)
+            .put("mountPath", SERVICE_ACCOUNT_MOUNT));
+        c.put("volumeMounts", mounts);
+        needed = true;
+      }
+    }
+    if (hasVolume || !needed) return;
+    JsonArray sources = new JsonArray()
+        .add(new JsonObject().put("serviceAccountToken", new JsonObject().put("expirationSeconds", 3607)
+            .put("path", "token")))
+        .add(new JsonObject().put("configMap", new JsonObject().put("name", "kube-root-ca.crt")
+            .put("items", new JsonArray().add(new JsonObject().put("key", "ca.crt").put("path", "ca.crt")))))
+        .add(new JsonObject().put("downwardAPI", new JsonObject().put("items", new JsonArray()
+            .add(new JsonObject().put("path", "namespace").put("fieldRef", new JsonObject()
+                .put("apiVersion", "v1").put("fieldPath", "metadata.namespace"))))));
+    volumes.add(new JsonObject().put("name", volumeName)
+        .put("projected", new JsonObject().put("defaultMode", 420).put("sources", sources)));
+    spec.put("volumes", volumes);
+  }
+
   private static void podSpec(JsonObject spec) {
     putIfAbsent(spec, "restartPolicy", "Always");
     putIfAbsent(spec, "dnsPolicy", "ClusterFirst");
@@ -208,6 +263,14 @@ public final class Defaults {
     putIfAbsent(spec, "terminationGracePeriodSeconds", 30);
     putIfAbsent(spec, "securityContext", new JsonObject());
     putIfAbsent(spec, "enableServiceLinks", true);
+    // serviceAccount is the deprecated alias of serviceAccountName: Kubernetes reads it when the name is
+    // missing and always writes it back equal to the name.
+    String account = spec.getString("serviceAccountName", "");
+    if (account.isEmpty() && spec.getValue("serviceAccount") instanceof String old && !old.isEmpty()) {
+      spec.put("serviceAccountName", old);
+    } else if (!account.isEmpty()) {
+      spec.put("serviceAccount", account);
+    }
     for (String list : new String[] {"initContainers", "containers", "ephemeralContainers"}) {
       JsonArray cs = spec.getJsonArray(list);
       if (cs == null) continue;

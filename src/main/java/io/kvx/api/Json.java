@@ -9,6 +9,7 @@ import tools.jackson.databind.type.LogicalType;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,7 +28,26 @@ public final class Json {
       .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
           .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
           .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+      .addMixIn(io.fabric8.kubernetes.api.model.Quantity.class, CanonicalQuantity.Mixin.class)
       .build();
+
+  /** Quantities written back in Kubernetes' canonical form ("0.5" as "500m"), as kube-apiserver stores them. */
+  static final class CanonicalQuantity extends tools.jackson.databind.ValueSerializer<io.fabric8.kubernetes.api.model.Quantity> {
+    @Override
+    public void serialize(io.fabric8.kubernetes.api.model.Quantity q, tools.jackson.core.JsonGenerator g,
+                          tools.jackson.databind.SerializationContext ctx) {
+      if (q.getAmount() == null) {
+        g.writeNull();
+        return;
+      }
+      g.writeString(Quantities.canonical(q.getAmount() + (q.getFormat() == null ? "" : q.getFormat())));
+    }
+
+    @tools.jackson.databind.annotation.JsonSerialize(using = CanonicalQuantity.class)
+    abstract static class Mixin {
+    }
+  }
+
   private static final YAMLMapper YAML = YAMLMapper.builder().build();
 
   private Json() {
@@ -121,6 +141,48 @@ public final class Json {
     String what = je.getOriginalMessage();
     int cut = what.indexOf('\n');
     if (cut > 0) what = what.substring(0, cut);
+    String unmarshal = unmarshalError(je, path.toString(), what);
+    if (unmarshal != null) return unmarshal;
     return (path.isEmpty() ? "" : "field " + path + ": ") + what;
   }
+
+  /**
+   * A value of the wrong JSON type for a scalar field, in the words of Go's encoding/json that
+   * kube-apiserver answers with: "json: cannot unmarshal string into Go struct field
+   * DeploymentSpec.spec.replicas of type int32". Null when the error is of another kind.
+   */
+  static String unmarshalError(JacksonException je, String path, String message) {
+    if (!(je instanceof tools.jackson.databind.exc.MismatchedInputException mi) || mi.getTargetType() == null) {
+      return null;
+    }
+    String goType = GO_TYPES.get(mi.getTargetType());
+    if (goType == null || path.isEmpty()) return null;
+    String jsonType;
+    tools.jackson.core.JsonToken token = mi.getCurrentToken();
+    if (token == tools.jackson.core.JsonToken.VALUE_STRING) jsonType = "string";
+    else if (token == tools.jackson.core.JsonToken.START_OBJECT) jsonType = "object";
+    else if (token == tools.jackson.core.JsonToken.START_ARRAY) jsonType = "array";
+    else if (token != null && token.isBoolean()) jsonType = "bool";
+    else if (token != null && token.isNumeric()) jsonType = "number";
+    else if (message.contains("from String")) jsonType = "string";
+    else if (message.contains("from Object")) jsonType = "object";
+    else if (message.contains("from Array")) jsonType = "array";
+    else if (message.contains("from Boolean")) jsonType = "bool";
+    else if (message.contains("from Integer") || message.contains("from Floating-point")) jsonType = "number";
+    else return null;
+    String struct = null;
+    List<JacksonException.Reference> refs = je.getPath();
+    for (int i = refs.size() - 1; i >= 0 && struct == null; i--) {
+      Object from = refs.get(i).from();
+      if (refs.get(i).getPropertyName() != null && from != null) {
+        struct = (from instanceof Class<?> c ? c : from.getClass()).getSimpleName();
+      }
+    }
+    if (struct == null) return null;
+    return "json: cannot unmarshal " + jsonType + " into Go struct field " + struct + "." + path + " of type " + goType;
+  }
+
+  private static final Map<Class<?>, String> GO_TYPES = Map.of(Integer.class, "int32", int.class, "int32",
+      Long.class, "int64", long.class, "int64", Boolean.class, "bool", boolean.class, "bool", String.class, "string",
+      Double.class, "float64", double.class, "float64");
 }

@@ -109,7 +109,15 @@ public final class ModelSchemas {
       Map.entry("EndpointSlice.ports", atomic()),
       Map.entry("IngressSpec.rules", atomic()),
       Map.entry("IngressSpec.tls", atomic()),
-      Map.entry("CustomResourceDefinitionSpec.versions", atomic()));
+      Map.entry("CustomResourceDefinitionSpec.versions", atomic()),
+      Map.entry("MutatingWebhookConfiguration.webhooks", named("merge")),
+      Map.entry("ValidatingWebhookConfiguration.webhooks", named("merge")));
+
+  /**
+   * Struct fields with a patch strategy: a Deployment's strategy keeps only the keys a patch's $retainKeys
+   * names (kubectl sends it when the type changes, so RollingUpdate's parameters go with Recreate).
+   */
+  private static final Map<String, String> STRUCT_STRATEGIES = Map.of("DeploymentSpec.strategy", "retainKeys");
 
   /** Fields a type requires, as Kubernetes' schemas mark them. */
   private static final Map<String, List<String>> REQUIRED = Map.ofEntries(
@@ -263,6 +271,11 @@ public final class ModelSchemas {
       ListRule rule = LISTS.get(simple + "." + prop);
       if (rule == null && prop.equals("conditions") && "array".equals(s.getString("type"))) {
         rule = new ListRule("merge", "type", "map", List.of("type"));
+      }
+      String structStrategy = STRUCT_STRATEGIES.get(simple + "." + prop);
+      if (structStrategy != null && s.containsKey("$ref")) {
+        // As Kubernetes' OpenAPI v3 carries a strategy beside a reference: the reference wrapped in allOf.
+        s = new JsonObject().put("allOf", new JsonArray().add(s)).put("x-kubernetes-patch-strategy", structStrategy);
       }
       if (rule != null && "array".equals(s.getString("type"))) {
         if (rule.strategy != null) s.put("x-kubernetes-patch-strategy", rule.strategy);

@@ -36,10 +36,113 @@ public final class Patches {
    * {@code patchType} says; the body of a JSON patch carries its operations under "patch".
    */
   public static JsonObject apply(String patchType, JsonObject target, JsonObject body) {
+    return apply(patchType, null, target, body);
+  }
+
+  /**
+   * As {@link #apply(String, JsonObject, JsonObject)}; a strategic merge patch of a built-in kind follows
+   * the patch strategies its schema declares, as kube-apiserver's: lists merge by their patchMergeKey
+   * (a Service's ports by port, a container's by containerPort), merge lists of scalars (finalizers) take
+   * the union, other lists are replaced; the directives $patch (replace, delete), $retainKeys and
+   * $deleteFromPrimitiveList are honoured, $setElementOrder ignored.
+   */
+  public static JsonObject apply(String patchType, ResourceType kind, JsonObject target, JsonObject body) {
     String type = patchType == null ? "" : patchType;
     if (type.startsWith("application/json-patch+json")) return jsonPatch(target, body.getJsonArray("patch"));
     if (type.startsWith("application/merge-patch+json")) return mergePatch(target, body);
+    if (kind != null && kind.model() != null) {
+      TypeSchema schema = TypeSchema.of(kind);
+      if (schema.root != null) return (JsonObject) strategic(schema, schema.root, target.copy(), body);
+    }
     return strategicMergePatch(target, body);
+  }
+
+  /** One level of a schema-guided strategic merge; {@code target} may be changed in place. */
+  private static Object strategic(TypeSchema ts, JsonObject schema, Object target, Object patch) {
+    if (patch instanceof JsonObject p) {
+      if ("replace".equals(p.getValue("$patch"))) {
+        JsonObject replaced = p.copy();
+        replaced.remove("$patch");
+        return strategic(ts, schema, new JsonObject(), replaced);
+      }
+      JsonObject t = target instanceof JsonObject o ? o : new JsonObject();
+      for (Map.Entry<String, Object> e : p) {
+        String key = e.getKey();
+        if (key.startsWith("$")) continue;
+        Object value = e.getValue();
+        if (value == null || value instanceof JsonObject v && "delete".equals(v.getValue("$patch"))) {
+          t.remove(key);
+        } else {
+          t.put(key, strategic(ts, ts.field(schema, key), t.getValue(key), value));
+        }
+      }
+      for (Map.Entry<String, Object> e : p) {
+        String prefix = "$deleteFromPrimitiveList/";
+        if (e.getKey().startsWith(prefix) && e.getValue() instanceof JsonArray gone
+            && t.getValue(e.getKey().substring(prefix.length())) instanceof JsonArray list) {
+          JsonArray kept = new JsonArray();
+          list.forEach(x -> {
+            if (!gone.contains(x)) kept.add(x);
+          });
+          t.put(e.getKey().substring(prefix.length()), kept);
+        }
+      }
+      if (p.getValue("$retainKeys") instanceof JsonArray retain) {
+        for (String k : new java.util.ArrayList<>(t.fieldNames())) {
+          if (!retain.contains(k)) t.remove(k);
+        }
+      }
+      return t;
+    }
+    if (patch instanceof JsonArray pa) {
+      JsonObject listSchema = ts.resolve(schema);
+      String strategy = listSchema == null ? null : listSchema.getString("x-kubernetes-patch-strategy", "");
+      boolean merge = strategy != null && java.util.Arrays.asList(strategy.split(",")).contains("merge");
+      if (listSchema == null) return target instanceof JsonArray ta ? merge(ta, pa, true) : merge(null, pa, true);
+      JsonArray items = new JsonArray();
+      boolean replaceAll = false;
+      for (Object item : pa) {
+        if (item instanceof JsonObject o && "replace".equals(o.getValue("$patch"))) replaceAll = true;
+        else items.add(item);
+      }
+      if (!merge || replaceAll || !(target instanceof JsonArray ta)) {
+        JsonArray out = new JsonArray();
+        for (Object item : items) {
+          if (item instanceof JsonObject o && "delete".equals(o.getValue("$patch"))) continue;
+          out.add(item instanceof JsonObject o ? strategic(ts, ts.items(schema), new JsonObject(), o) : item);
+        }
+        return out;
+      }
+      String key = listSchema.getString("x-kubernetes-patch-merge-key");
+      JsonArray out = ta.copy();
+      if (key == null) {
+        // A merge list of scalars: the union, the target's order first.
+        for (Object item : items) {
+          if (!out.contains(item)) out.add(item);
+        }
+        return out;
+      }
+      for (Object item : items) {
+        if (!(item instanceof JsonObject p)) continue;
+        Object id = p.getValue(key);
+        int found = -1;
+        for (int i = 0; i < out.size(); i++) {
+          if (out.getValue(i) instanceof JsonObject o && id != null && id.equals(o.getValue(key))) {
+            found = i;
+            break;
+          }
+        }
+        if ("delete".equals(p.getValue("$patch"))) {
+          if (found >= 0) out.remove(found);
+        } else if (found >= 0) {
+          out.set(found, strategic(ts, ts.items(schema), out.getJsonObject(found), p));
+        } else {
+          out.add(strategic(ts, ts.items(schema), new JsonObject(), p));
+        }
+      }
+      return out;
+    }
+    return patch;
   }
 
   public static JsonObject mergePatch(JsonObject target, JsonObject patch) {

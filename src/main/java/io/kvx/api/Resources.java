@@ -75,6 +75,11 @@ public final class Resources {
       t("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, "sc", NONE, null, "storage.StorageClass"),
       t("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, "csr",
           Set.of("status", "approval"), null, "certificates.v1.CertificateSigningRequest"),
+      // Stored and served so that charts shipping them install; kvx calls no admission webhooks.
+      t("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false,
+          null, NONE, "api-extensions", "admissionregistration.v1.MutatingWebhookConfiguration"),
+      t("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+          false, null, NONE, "api-extensions", "admissionregistration.v1.ValidatingWebhookConfiguration"),
       // Read-only, computed on request (the API server's ComponentStatuses), never stored.
       t("", "v1", "ComponentStatus", "componentstatuses", false, "cs", NONE, null, "ComponentStatus"),
       new ResourceType(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes", false, List.of(), NONE, List.of(), null),

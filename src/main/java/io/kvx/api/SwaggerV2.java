@@ -86,6 +86,26 @@ final class SwaggerV2 {
     String text = v3.encode().replace("\"" + V3_REF, "\"" + V2_REF);
     JsonObject out = new JsonObject(text);
     out.remove("nullable");
-    return out;
+    return unwrapAllOf(out);
+  }
+
+  /** Swagger 2's shape of a reference with extensions beside it: {$ref, x-...}, not v3's allOf wrapper. */
+  private static JsonObject unwrapAllOf(JsonObject schema) {
+    for (String key : new java.util.ArrayList<>(schema.fieldNames())) {
+      Object value = schema.getValue(key);
+      if (value instanceof JsonObject o) {
+        schema.put(key, unwrapAllOf(o));
+      } else if (value instanceof JsonArray a) {
+        for (int i = 0; i < a.size(); i++) {
+          if (a.getValue(i) instanceof JsonObject o) a.set(i, unwrapAllOf(o));
+        }
+      }
+    }
+    if (schema.getValue("allOf") instanceof JsonArray all && all.size() == 1 && all.getValue(0) instanceof JsonObject only
+        && only.size() == 1 && only.containsKey("$ref")) {
+      schema.remove("allOf");
+      schema.put("$ref", only.getString("$ref"));
+    }
+    return schema;
   }
 }

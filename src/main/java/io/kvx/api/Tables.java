@@ -61,12 +61,16 @@ public final class Tables {
         cols.add(new Column("Restarts", "string", "", 0, "The number of times the containers in this pod have been restarted.",
             Tables::podRestarts));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
-        cols.add(col("IP", 1, "IP address allocated to the pod.", p -> status(p).getString("podIP", "<none>")));
+        cols.add(col("IP", 1, "IP address allocated to the pod.", p -> {
+          JsonArray ips = status(p).getJsonArray("podIPs", new JsonArray());
+          String ip = ips.isEmpty() ? status(p).getString("podIP", "") : ips.getJsonObject(0).getString("ip", "");
+          return ip.isEmpty() ? "<none>" : ip;
+        }));
         cols.add(col("Node", 1, "Name of the node the pod is assigned to.",
             p -> p.getJsonObject("spec", new JsonObject()).getString("nodeName", "<none>")));
         cols.add(col("Nominated Node", 1, "Name of the node the pod is nominated to.",
             p -> status(p).getString("nominatedNodeName", "<none>")));
-        cols.add(col("Readiness Gates", 1, "Pod readiness gates.", p -> "<none>"));
+        cols.add(col("Readiness Gates", 1, "Pod readiness gates.", Tables::podReadinessGates));
       }
       case "Node" -> {
         cols.add(col("Status", 0, "The status of the node", Tables::nodeStatus));
@@ -137,6 +141,11 @@ public final class Tables {
         }));
         cols.add(col("Condition", 0, "", Certificates::conditionColumn));
       }
+      case "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration" -> {
+        cols.add(new Column("Webhooks", "integer", "", 0, "Webhooks indicates the number of webhooks in this configuration.",
+            w -> w.getJsonArray("webhooks", new JsonArray()).size()));
+        cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+      }
       case "Lease" -> {
         cols.add(col("Holder", 0, "", l -> l.getJsonObject("spec", new JsonObject()).getString("holderIdentity", "")));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
@@ -204,58 +213,152 @@ public final class Tables {
   }
 
   private static Object podReady(JsonObject pod) {
-    int total = pod.getJsonObject("spec", new JsonObject()).getJsonArray("containers", new JsonArray()).size();
-    int ready = 0;
-    for (Object o : containerStatuses(pod)) {
-      if (o instanceof JsonObject cs && cs.getBoolean("ready", false)) ready++;
-    }
-    return ready + "/" + total;
+    return podCells(pod).ready();
   }
 
   private static Object podRestarts(JsonObject pod) {
-    int restarts = 0;
-    for (Object o : containerStatuses(pod)) {
-      if (o instanceof JsonObject cs) restarts += cs.getInteger("restartCount", 0);
-    }
-    return String.valueOf(restarts);
+    return podCells(pod).restarts();
   }
 
-  /** kubectl's pod STATUS: a waiting or terminated reason beats the phase; Terminating wins. */
   static String podStatus(JsonObject pod) {
+    return podCells(pod).status();
+  }
+
+  /** kubectl's READY, STATUS and RESTARTS cells of a pod. */
+  record PodCells(String ready, String status, String restarts) {}
+
+  /**
+   * The READY, STATUS and RESTARTS cells as kube-apiserver's pod printer works them out: sidecars
+   * (init containers with restartPolicy Always) count as containers; the first unfinished init container
+   * gives "Init:..."; then the last container with a waiting or terminated reason wins, a finished pod
+   * with a container still running reads Running (NotReady without the Ready condition); a pod being
+   * deleted is Terminating unless it has already finished; restarts say how long ago the last one was.
+   */
+  static PodCells podCells(JsonObject pod) {
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
     JsonObject st = status(pod);
-    String reason = st.getString("reason", st.getString("phase", "Pending"));
+    String phase = st.getString("phase", "Pending");
+    String reason = st.getString("reason", phase);
+    for (Object o : st.getJsonArray("conditions", new JsonArray())) {
+      if (o instanceof JsonObject c && "PodScheduled".equals(c.getString("type"))
+          && "SchedulingGated".equals(c.getString("reason"))) {
+        reason = "SchedulingGated";
+      }
+    }
+    int total = spec.getJsonArray("containers", new JsonArray()).size();
+    java.util.Set<String> sidecars = new java.util.HashSet<>();
+    JsonArray initSpecs = spec.getJsonArray("initContainers", new JsonArray());
+    for (Object o : initSpecs) {
+      if (o instanceof JsonObject c && "Always".equals(c.getString("restartPolicy"))) {
+        sidecars.add(c.getString("name"));
+        total++;
+      }
+    }
+    int ready = 0;
+    int restarts = 0;
+    int sidecarRestarts = 0;
+    String lastRestart = null;
+    String lastSidecarRestart = null;
+    boolean initializing = false;
     JsonArray inits = st.getJsonArray("initContainerStatuses", new JsonArray());
     for (int i = 0; i < inits.size(); i++) {
-      JsonObject state = inits.getJsonObject(i).getJsonObject("state", new JsonObject());
-      if (state.containsKey("terminated") && state.getJsonObject("terminated").getInteger("exitCode", 0) == 0) continue;
-      if (state.containsKey("terminated")) {
-        JsonObject t = state.getJsonObject("terminated");
-        return "Init:" + t.getString("reason", "ExitCode:" + t.getInteger("exitCode", 0));
+      JsonObject cs = inits.getJsonObject(i);
+      boolean sidecar = sidecars.contains(cs.getString("name"));
+      restarts += cs.getInteger("restartCount", 0);
+      lastRestart = later(lastRestart, lastFinished(cs));
+      if (sidecar) {
+        sidecarRestarts += cs.getInteger("restartCount", 0);
+        lastSidecarRestart = later(lastSidecarRestart, lastFinished(cs));
       }
-      if (state.containsKey("waiting")) {
-        String w = state.getJsonObject("waiting").getString("reason", "");
-        if (!w.isEmpty() && !w.equals("PodInitializing")) return "Init:" + w;
+      JsonObject state = cs.getJsonObject("state", new JsonObject());
+      JsonObject terminated = state.getJsonObject("terminated");
+      JsonObject waiting = state.getJsonObject("waiting");
+      if (terminated != null && terminated.getInteger("exitCode", 0) == 0) continue;
+      if (sidecar && cs.getBoolean("started", false)) {
+        if (cs.getBoolean("ready", false)) ready++;
+        continue;
       }
-      return "Init:" + i + "/" + inits.size();
+      if (terminated != null) {
+        reason = "Init:" + terminatedReason(terminated);
+      } else if (waiting != null && !waiting.getString("reason", "").isEmpty()
+          && !"PodInitializing".equals(waiting.getString("reason"))) {
+        reason = "Init:" + waiting.getString("reason");
+      } else {
+        reason = "Init:" + i + "/" + initSpecs.size();
+      }
+      initializing = true;
+      break;
     }
-    boolean running = false;
-    for (Object o : containerStatuses(pod)) {
-      JsonObject state = ((JsonObject) o).getJsonObject("state", new JsonObject());
-      if (state.containsKey("waiting") && state.getJsonObject("waiting").getString("reason") != null) {
-        reason = state.getJsonObject("waiting").getString("reason");
-      } else if (state.containsKey("terminated")) {
-        JsonObject t = state.getJsonObject("terminated");
-        reason = t.getString("reason", t.containsKey("signal") ? "Signal:" + t.getInteger("signal")
-            : "ExitCode:" + t.getInteger("exitCode", 0));
-      } else if (state.containsKey("running")) {
-        running = true;
+    if (!initializing || conditionTrue(st, "Initialized")) {
+      restarts = sidecarRestarts;
+      lastRestart = lastSidecarRestart;
+      boolean running = false;
+      JsonArray statuses = containerStatuses(pod);
+      for (int i = statuses.size() - 1; i >= 0; i--) {
+        JsonObject cs = statuses.getJsonObject(i);
+        restarts += cs.getInteger("restartCount", 0);
+        lastRestart = later(lastRestart, lastFinished(cs));
+        JsonObject state = cs.getJsonObject("state", new JsonObject());
+        JsonObject waiting = state.getJsonObject("waiting");
+        JsonObject terminated = state.getJsonObject("terminated");
+        if (waiting != null && !waiting.getString("reason", "").isEmpty()) {
+          reason = waiting.getString("reason");
+        } else if (terminated != null) {
+          reason = terminatedReason(terminated);
+        } else if (cs.getBoolean("ready", false) && state.containsKey("running")) {
+          running = true;
+          ready++;
+        }
       }
+      if (reason.equals("Completed") && running) reason = conditionTrue(st, "Ready") ? "Running" : "NotReady";
     }
-    if (running && reason.equals("Completed")) reason = "Running";
     if (Meta.meta(pod).containsKey("deletionTimestamp")) {
-      reason = "NodeLost".equals(st.getString("reason")) ? "Unknown" : "Terminating";
+      if ("NodeLost".equals(st.getString("reason"))) {
+        reason = "Unknown";
+      } else if (!phase.equals("Succeeded") && !phase.equals("Failed")) {
+        reason = "Terminating";
+      }
     }
-    return reason;
+    String restartCell = restarts != 0 && lastRestart != null
+        ? restarts + " (" + Meta.since(lastRestart) + " ago)" : String.valueOf(restarts);
+    return new PodCells(ready + "/" + total, reason, restartCell);
+  }
+
+  private static String terminatedReason(JsonObject terminated) {
+    String r = terminated.getString("reason", "");
+    if (!r.isEmpty()) return r;
+    int signal = terminated.getInteger("signal", 0);
+    return signal != 0 ? "Signal:" + signal : "ExitCode:" + terminated.getInteger("exitCode", 0);
+  }
+
+  /** When a container's previous run ended, null when it has none. */
+  private static String lastFinished(JsonObject containerStatus) {
+    JsonObject last = containerStatus.getJsonObject("lastState", new JsonObject()).getJsonObject("terminated");
+    return last == null ? null : last.getString("finishedAt");
+  }
+
+  private static String later(String a, String b) {
+    if (a == null) return b;
+    if (b == null) return a;
+    return java.time.Instant.parse(b).isAfter(java.time.Instant.parse(a)) ? b : a;
+  }
+
+  private static boolean conditionTrue(JsonObject status, String type) {
+    for (Object o : status.getJsonArray("conditions", new JsonArray())) {
+      if (o instanceof JsonObject c && type.equals(c.getString("type"))) return "True".equals(c.getString("status"));
+    }
+    return false;
+  }
+
+  /** The wide READINESS GATES cell: how many of the pod's gates have their condition True. */
+  private static Object podReadinessGates(JsonObject pod) {
+    JsonArray gates = pod.getJsonObject("spec", new JsonObject()).getJsonArray("readinessGates", new JsonArray());
+    if (gates.isEmpty()) return "<none>";
+    int met = 0;
+    for (Object g : gates) {
+      if (g instanceof JsonObject gate && conditionTrue(status(pod), gate.getString("conditionType", ""))) met++;
+    }
+    return met + "/" + gates.size();
   }
 
   private static Object nodeStatus(JsonObject node) {

@@ -148,7 +148,17 @@ public final class Validation {
     }
     Integer replicas = spec.getValue("replicas") instanceof Number n ? n.intValue() : null;
     if (replicas != null && replicas < 0) {
-      causes.add(invalidValue("spec.replicas", String.valueOf(replicas), "must be greater than or equal to 0"));
+      causes.add(invalidNumber("spec.replicas", replicas, "must be greater than or equal to 0"));
+    }
+    if ("Deployment".equals(obj.getString("kind")) && spec.getValue("strategy") instanceof JsonObject strategy) {
+      String type = strategy.getString("type", "");
+      if (type.equals("Recreate") && strategy.getValue("rollingUpdate") != null) {
+        causes.add(new ApiError.Cause("spec.strategy.rollingUpdate", "FieldValueForbidden",
+            "Forbidden: may not be specified when strategy `type` is 'Recreate'"));
+      } else if (!type.equals("Recreate") && !type.equals("RollingUpdate")) {
+        causes.add(new ApiError.Cause("spec.strategy.type", "FieldValueNotSupported",
+            "Unsupported value: \"" + type + "\": supported values: \"Recreate\", \"RollingUpdate\""));
+      }
     }
     JsonObject template = spec.getJsonObject("template");
     JsonObject labels = template == null ? null
@@ -253,7 +263,11 @@ public final class Validation {
       }
       Object pv = port.getValue("port");
       if (!(pv instanceof Number n) || n.intValue() < 1 || n.intValue() > 65535) {
-        causes.add(invalidValue(p + ".port", String.valueOf(pv), "must be between 1 and 65535, inclusive"));
+        if (pv == null || pv instanceof Number) {
+          causes.add(invalidNumber(p + ".port", pv == null ? 0 : ((Number) pv).longValue(), "must be between 1 and 65535, inclusive"));
+        } else {
+          causes.add(invalidValue(p + ".port", String.valueOf(pv), "must be between 1 and 65535, inclusive"));
+        }
       }
       String proto = port.getString("protocol", "TCP");
       if (!Set.of("TCP", "UDP", "SCTP").contains(proto)) {
@@ -297,6 +311,7 @@ public final class Validation {
           }
         }
       }
+      validateRequestsWithinLimits(resources, p + ".resources.requests", causes);
       String image = c.getString("image");
       if (image == null || image.isBlank()) causes.add(required(p + ".image", "Required value"));
       JsonArray ports = c.getJsonArray("ports", new JsonArray());
@@ -305,7 +320,7 @@ public final class Validation {
         Integer cp = port.getInteger("containerPort");
         String pp = p + ".ports[" + j + "]";
         if (cp == null || cp < 1 || cp > 65535) {
-          causes.add(invalidValue(pp + ".containerPort", String.valueOf(cp), "must be between 1 and 65535, inclusive"));
+          causes.add(invalidNumber(pp + ".containerPort", cp == null ? 0 : cp, "must be between 1 and 65535, inclusive"));
         }
         String pname = port.getString("name");
         if (pname != null && (pname.length() > 15 || !PORT_NAME.matcher(pname).matches())) {
@@ -317,6 +332,106 @@ public final class Validation {
 
   private static ApiError.Cause required(String field, String message) {
     return new ApiError.Cause(field, "FieldValueRequired", message);
+  }
+
+  /**
+   * A request may not exceed its limit; for resources that cannot be overcommitted (extended resources such
+   * as example.com/gpu, hugepages) it must equal it, in kube's words.
+   */
+  private static void validateRequestsWithinLimits(JsonObject resources, String path, List<ApiError.Cause> causes) {
+    JsonObject limits = resources.getValue("limits") instanceof JsonObject l ? l : new JsonObject();
+    JsonObject requests = resources.getValue("requests") instanceof JsonObject r ? r : new JsonObject();
+    for (Map.Entry<String, Object> q : requests) {
+      Object limit = limits.getValue(q.getKey());
+      String request = String.valueOf(q.getValue());
+      if (limit == null || !QUANTITY.matcher(request).matches() || !QUANTITY.matcher(String.valueOf(limit)).matches()) {
+        continue;
+      }
+      int cmp;
+      try {
+        cmp = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model.Quantity(request))
+            .compareTo(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(
+                new io.fabric8.kubernetes.api.model.Quantity(String.valueOf(limit))));
+      } catch (RuntimeException e) {
+        continue;
+      }
+      String name = q.getKey();
+      boolean nativeResource = !name.contains("/") || name.contains("kubernetes.io/");
+      boolean overcommit = nativeResource && !name.startsWith("hugepages-");
+      if (cmp != 0 && !overcommit) {
+        causes.add(invalidValue(path, request, "must be equal to " + name + " limit of " + limit));
+      } else if (cmp > 0) {
+        causes.add(invalidValue(path, request, "must be less than or equal to " + name + " limit of " + limit));
+      }
+    }
+  }
+
+  /**
+   * What an update may not change, as kube-apiserver's update validation: a workload's selector; a Job's
+   * selector, completions, completionMode and (unless suspended) template; a StatefulSet's spec beyond
+   * replicas, ordinals, template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy
+   * and minReadySeconds;
+   * the data of a ConfigMap or Secret marked immutable, and that mark.
+   */
+  public static List<ApiError.Cause> immutable(ResourceType type, JsonObject old, JsonObject next) {
+    List<ApiError.Cause> causes = new java.util.ArrayList<>();
+    JsonObject before = old.getValue("spec") instanceof JsonObject o ? o : new JsonObject();
+    JsonObject after = next.getValue("spec") instanceof JsonObject o ? o : new JsonObject();
+    switch (type.group() + "/" + type.kind()) {
+      case "apps/Deployment", "apps/ReplicaSet", "apps/DaemonSet" -> sameField(before, after, "selector", causes);
+      case "apps/StatefulSet" -> {
+        sameField(before, after, "selector", causes);
+        JsonObject a = before.copy();
+        JsonObject b = after.copy();
+        for (String f : List.of("replicas", "ordinals", "template", "updateStrategy", "revisionHistoryLimit",
+            "persistentVolumeClaimRetentionPolicy", "minReadySeconds", "selector")) {
+          a.remove(f);
+          b.remove(f);
+        }
+        if (!a.equals(b)) {
+          causes.add(new ApiError.Cause("spec", "FieldValueForbidden", "Forbidden: updates to statefulset spec for "
+              + "fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', "
+              + "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+        }
+      }
+      case "batch/Job" -> {
+        sameField(before, after, "selector", causes);
+        sameField(before, after, "completions", causes);
+        sameField(before, after, "completionMode", causes);
+        if (!before.getBoolean("suspend", false)) sameField(before, after, "template", causes);
+      }
+      case "/ConfigMap", "/Secret" -> {
+        if (old.getBoolean("immutable", false)) {
+          if (!Boolean.TRUE.equals(next.getValue("immutable"))) {
+            causes.add(new ApiError.Cause("immutable", "FieldValueForbidden",
+                "Forbidden: field is immutable when `immutable` is set"));
+          }
+          for (String f : List.of("data", "binaryData")) {
+            if (!java.util.Objects.equals(old.getValue(f), next.getValue(f))) {
+              causes.add(new ApiError.Cause(f, "FieldValueForbidden", "Forbidden: field is immutable when `immutable` is set"));
+            }
+          }
+        }
+      }
+      default -> {
+      }
+    }
+    return causes;
+  }
+
+  private static void sameField(JsonObject before, JsonObject after, String field, List<ApiError.Cause> causes) {
+    Object was = before.getValue(field);
+    Object now = after.getValue(field);
+    if (!java.util.Objects.equals(was, now)) {
+      String shown = now instanceof JsonObject o ? o.encode() : now instanceof JsonArray a ? a.encode() : String.valueOf(now);
+      causes.add(new ApiError.Cause("spec." + field, "FieldValueInvalid",
+          "Invalid value: " + (now instanceof String ? "\"" + shown + "\"" : shown) + ": field is immutable"));
+    }
+  }
+
+  /** As Kubernetes prints a number it refuses: unquoted (a missing one is its zero value). */
+  private static ApiError.Cause invalidNumber(String field, long value, String message) {
+    return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: " + value + ": " + message);
   }
 
   private static ApiError.Cause invalidValue(String field, String value, String message) {

@@ -19,6 +19,7 @@ import io.kvx.api.Resources;
 import io.kvx.api.Validation;
 import io.kvx.store.ListResult;
 import io.kvx.store.Store;
+import io.kvx.store.StoreKeys;
 import io.kvx.store.Watch;
 import io.kvx.store.WatchEvent;
 import io.vertx.core.Future;
@@ -114,6 +115,18 @@ public final class ApiService {
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /**
+   * What a dry-run create answers, as kube-apiserver's: the object with the system fields a create sets
+   * (uid, creationTimestamp, generation 1 where kept), but no resourceVersion, since nothing was stored.
+   */
+  static JsonObject dryRunCreated(String key, JsonObject obj) {
+    JsonObject meta = Meta.meta(obj);
+    if (meta.getString("uid") == null) meta.put("uid", java.util.UUID.randomUUID().toString());
+    meta.put("creationTimestamp", Meta.now());
+    if (StoreKeys.tracksGeneration(key)) meta.put("generation", 1);
+    return obj;
   }
 
   private String key(ApiRequest r, String name) {
@@ -218,6 +231,7 @@ public final class ApiService {
       }
     }
     Defaults.apply(r.type(), obj);
+    if (r.type() == Resources.PODS) Defaults.mountServiceAccountToken(obj, randomSuffix());
     if (r.type().kind().equals("Job") && !r.type().isCustom()) {
       Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
     }
@@ -234,7 +248,7 @@ public final class ApiService {
     if (r.type() == CLAIMS) protect(obj, "kubernetes.io/pvc-protection");
     if (r.type() == VOLUMES) protect(obj, "kubernetes.io/pv-protection");
     return admitted.compose(v -> {
-      if (r.dryRun()) return Future.succeededFuture(obj);
+      if (r.dryRun()) return Future.succeededFuture(dryRunCreated(key(r, Meta.name(obj)), obj));
       if (isService(r.type())) {
         return allocator.allocate(obj).compose(o -> store.create(key(r, Meta.name(o)), o)
             .recover(e -> allocator.releaseAll(obj).transform(x -> Future.failedFuture(e))));
@@ -609,7 +623,7 @@ public final class ApiService {
       JsonObject patched;
       if (type.startsWith("application/json-patch+json") || type.startsWith("application/merge-patch+json")
           || type.startsWith("application/strategic-merge-patch+json")) {
-        patched = Patches.apply(type, old, r.body());
+        patched = Patches.apply(type, r.type(), old, r.body());
       } else if (r.isApply()) {
         checkKind(r.type(), r.body());
         patched = ManagedFields.merge(owner(r), old, r.body());
@@ -656,7 +670,11 @@ public final class ApiService {
       if (isCrd(r.type()) && !"status".equals(r.subresource())) {
         merged.put("status", CustomResources.status(merged, Meta.now()));
       }
-      if (r.dryRun()) return Future.succeededFuture(merged);
+      if (r.dryRun()) {
+        // As the store would write it: the generation moves with the spec.
+        if (StoreKeys.tracksGeneration(key)) Meta.meta(merged).put("generation", StoreKeys.nextGeneration(key, old, merged));
+        return Future.succeededFuture(merged);
+      }
       if (finalizersDone(old, merged)) {
         return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
             ? allocator.releaseAll(gone).map(gone) : Future.succeededFuture(gone));
@@ -743,6 +761,16 @@ public final class ApiService {
       checkNodePodCidrs(old, next);
       return;
     }
+    if (!type.isCustom()) {
+      List<ApiError.Cause> causes = Validation.immutable(type, old, next);
+      if (!causes.isEmpty()) {
+        // An object stored before a default was added would differ only by that default: compare it defaulted.
+        JsonObject defaulted = old.copy();
+        Defaults.apply(type, defaulted);
+        causes = Validation.immutable(type, defaulted, next);
+      }
+      if (!causes.isEmpty()) throw ApiError.invalid(type.group(), type.kind(), Meta.name(old), causes);
+    }
     if (type != Resources.PODS) return;
     checkEphemeralContainers(old, next);
     String oldNode = old.getJsonObject("spec", new JsonObject()).getString("nodeName");
@@ -758,6 +786,11 @@ public final class ApiService {
       s.remove("activeDeadlineSeconds");
       s.remove("tolerations");
       s.remove("ephemeralContainers");
+      // The account as admission settles it: a pod stored before kvx defaulted it ran as "default" all along.
+      String account = s.getString("serviceAccountName", "");
+      if (account.isEmpty() && s.getValue("serviceAccount") instanceof String alias) account = alias;
+      s.put("serviceAccountName", account.isEmpty() ? "default" : account);
+      s.remove("serviceAccount");
     }
     if (!Objects.equals(oldNode, newNode) && oldNode != null) {
       throw ApiError.invalid("", "Pod", Meta.name(old), List.of(new ApiError.Cause("spec.nodeName",

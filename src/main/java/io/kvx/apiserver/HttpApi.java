@@ -571,6 +571,8 @@ public final class HttpApi {
         throw ApiError.badRequest("container \"" + container + "\" in pod \"" + req.name() + "\" is waiting to start: "
             + "ContainerCreating");
       }
+      String refusal = io.kvx.api.PodLogs.refusal(pod, container, "true".equals(req.param("previous")));
+      if (refusal != null) throw ApiError.badRequest(refusal);
       for (String k : List.of("tailLines", "sinceSeconds", "limitBytes")) {
         String v = req.param(k);
         if (v != null && !v.matches("\\d+")) throw ApiError.badRequest(k + ": invalid value \"" + v + "\"");
@@ -579,7 +581,8 @@ public final class HttpApi {
         throw ApiError.badRequest("at most one of `sinceTime` or `sinceSeconds` may be specified");
       }
       JsonObject q = new JsonObject().put("kind", "log").put("namespace", req.namespace()).put("name", req.name())
-          .put("uid", Meta.uid(pod)).put("container", container);
+          .put("uid", Meta.uid(pod)).put("container", container)
+          .put("terminated", io.kvx.api.PodLogs.hasTerminated(pod, container));
       for (String k : List.of("tailLines", "sinceSeconds", "sinceTime", "timestamps", "previous", "limitBytes",
           "follow")) {
         if (req.param(k) != null) q.put(k, req.param(k));

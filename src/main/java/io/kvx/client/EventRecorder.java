@@ -49,6 +49,14 @@ public final class EventRecorder {
   }
 
   public void record(JsonObject about, String type, String reason, String message) {
+    record(about, null, type, reason, message);
+  }
+
+  /**
+   * An event about part of an object: {@code fieldPath} names it as Kubernetes does (a pod's container is
+   * {@code spec.containers{name}}), shown as the event's Subobject.
+   */
+  public void record(JsonObject about, String fieldPath, String type, String reason, String message) {
     String now = Meta.nowMicro();
     String ns = Meta.namespace(about);
     String namespace = ns == null || ns.isEmpty() ? "default" : ns;
@@ -57,13 +65,32 @@ public final class EventRecorder {
     String rv = Meta.meta(about).getString("resourceVersion");
     if (rv != null) involved.put("resourceVersion", rv);
     if (ns != null && !ns.isEmpty()) involved.put("namespace", ns);
+    if (fieldPath != null) involved.put("fieldPath", fieldPath);
     JsonObject ev = new JsonObject()
-        .put("metadata", new JsonObject().put("generateName", Meta.name(about) + ".").put("namespace", namespace))
+        .put("metadata", new JsonObject().put("name", eventName(Meta.name(about), unixNanos()))
+            .put("namespace", namespace))
         .put("involvedObject", involved).put("reason", reason).put("message", message).put("type", type)
         .put("source", new JsonObject().put("component", component)).put("reportingComponent", component)
         .put("firstTimestamp", Meta.now()).put("lastTimestamp", Meta.now()).put("eventTime", now).put("count", 1)
         .put("reportingInstance", component).put("action", reason);
     sink.offer(ev);
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong LAST_NANOS = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * As client-go's recorder names events: the object's name, a dot and the time in hexadecimal
+   * nanoseconds, so events list (by name) in the order they happened; a later one never takes an
+   * earlier one's number in this JVM.
+   */
+  private static long unixNanos() {
+    java.time.Instant t = java.time.Instant.now();
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  static String eventName(String objectName, long unixNanos) {
+    long n = LAST_NANOS.updateAndGet(last -> Math.max(last + 1, unixNanos));
+    return objectName + "." + Long.toHexString(n);
   }
 
   /** One client's event queue and token bucket. Pure: sending, the clock and timers are handed in. */

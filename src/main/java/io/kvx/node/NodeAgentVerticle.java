@@ -642,11 +642,11 @@ public final class NodeAgentVerticle extends VerticleBase {
       ContainerRecord cr = r.containers.get(container);
       if (cr == null || !cr.running) return;
       cr.killReason = change.substring(6);
-      events.warning(r.pod, "Unhealthy", cr.killReason);
-      events.normal(r.pod, "Killing", "Container " + container + " failed " + cr.killReason.toLowerCase()
+      events.record(r.pod, containerFieldPath(r, container), "Warning", "Unhealthy", cr.killReason);
+      events.record(r.pod, containerFieldPath(r, container), "Normal", "Killing", "Container " + container + " failed " + cr.killReason.toLowerCase()
           .replace(" failed", "") + ", will be restarted");
     } else if (change.equals("unready")) {
-      events.warning(r.pod, "Unhealthy", "Readiness probe failed");
+      events.record(r.pod, containerFieldPath(r, container), "Warning", "Unhealthy", "Readiness probe failed");
     }
     sync(r);
   }
@@ -696,7 +696,8 @@ public final class NodeAgentVerticle extends VerticleBase {
       cr.spec = new ContainerSpec(id, podsDir.resolve(r.uid).resolve(name + "-" + attempt), null, List.of(), List.of(),
           "/", Meta.name(r.pod), logsDir.resolve(r.uid).resolve(name).resolve(attempt + ".log"),
           netns(r), List.of(), 0, 0, 0, "/kvx", stdin(r, name),
-          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, false, null);
+          stdin(r, name) && containerSpec(r, name).getBoolean("stdinOnce", false), null, false, null,
+          containerSpec(r, name).getBoolean("tty", false));
       if (runtime.status(cr.spec).state() == ContainerStatus.State.UNKNOWN) {
         cr.spec = null;
         cr.attempt = attempt;
@@ -717,6 +718,17 @@ public final class NodeAgentVerticle extends VerticleBase {
     LOG.info("node " + nodeName + ": adopted pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " ("
         + adopted + " running containers)");
     return true;
+  }
+
+  /** How an event names a container of the pod: spec.containers{name}, spec.initContainers{name}, ... */
+  private static String containerFieldPath(PodRecord r, String name) {
+    JsonObject spec = r.pod.getJsonObject("spec", new JsonObject());
+    for (String list : List.of("initContainers", "ephemeralContainers")) {
+      for (Object o : spec.getJsonArray(list, new JsonArray())) {
+        if (o instanceof JsonObject c && name.equals(c.getString("name"))) return "spec." + list + "{" + name + "}";
+      }
+    }
+    return "spec.containers{" + name + "}";
   }
 
   private static JsonObject containerSpec(PodRecord r, String name) {
@@ -929,13 +941,14 @@ public final class NodeAgentVerticle extends VerticleBase {
     if (!(runtime instanceof FakeRuntime)) {
       ImagePulls.Decision d = pulls.decide(r.uid, image, c.getString("imagePullPolicy"), img != null,
           System.currentTimeMillis());
-      if (d.pull()) events.normal(r.pod, "Pulling", "Pulling image \"" + image + "\"");
+      String part = containerFieldPath(r, cr.name);
+      if (d.pull()) events.record(r.pod, part, "Normal", "Pulling", "Pulling image \"" + image + "\"");
       if (d.eventReason() != null && (d.start() || !d.reason().equals(cr.waitingReason))) {
-        events.record(r.pod, d.eventType(), d.eventReason(), d.eventMessage());
+        events.record(r.pod, part, d.eventType(), d.eventReason(), d.eventMessage());
       }
       if (!d.start()) {
         // As the kubelet: beside the pull's own event, "Error: <reason>" when the container's state changes.
-        if (!d.reason().equals(cr.waitingReason)) events.warning(r.pod, "Failed", "Error: " + d.reason());
+        if (!d.reason().equals(cr.waitingReason)) events.record(r.pod, part, "Warning", "Failed", "Error: " + d.reason());
         cr.waitingReason = d.reason();
         cr.waitingMessage = d.message();
         return;
@@ -964,7 +977,9 @@ public final class NodeAgentVerticle extends VerticleBase {
           name -> ImageUsers.passwd(img.rootfs(), name), name -> ImageUsers.group(img.rootfs(), name));
     } catch (PodVolumes.ConfigError | SecurityContexts.ConfigError e) {
       cr.attempt--;
-      if (!"CreateContainerConfigError".equals(cr.waitingReason)) events.warning(r.pod, "Failed", "Error: " + e.getMessage());
+      if (!"CreateContainerConfigError".equals(cr.waitingReason)) {
+        events.record(r.pod, containerFieldPath(r, cr.name), "Warning", "Failed", "Error: " + e.getMessage());
+      }
       cr.waitingReason = "CreateContainerConfigError";
       cr.waitingMessage = e.getMessage();
       return;
@@ -985,7 +1000,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
-        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated, targetPidNamespace(r, c));
+        c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated, targetPidNamespace(r, c),
+        c.getBoolean("tty", false));
     long t0 = System.nanoTime();
     runtime.start(cr.spec);
     long launchMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -1013,6 +1029,10 @@ public final class NodeAgentVerticle extends VerticleBase {
       runtime.awaitStarted(cr.spec, START_TIMEOUT_MS);
     }
     long startMillis = (System.nanoTime() - t0) / 1_000_000;
+    // As the kubelet, once the runtime has made and started the container.
+    String part = containerFieldPath(r, cr.name);
+    events.record(r.pod, part, "Normal", "Created", "Created container: " + cr.name);
+    events.record(r.pod, part, "Normal", "Started", "Started container " + cr.name);
     cr.running = true;
     cr.startedAt = Meta.now();
     cr.startedAtMs = System.currentTimeMillis();
@@ -1024,7 +1044,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       // a failed hook kills the container, which is then restarted by its policy.
       String err = Hooks.run(postStart, runtime, cr.spec, r.ip, c, POST_START_TIMEOUT_MS);
       if (err != null) {
-        events.warning(r.pod, "FailedPostStartHook", "PostStartHook failed: " + err);
+        events.record(r.pod, part, "Warning", "FailedPostStartHook", "PostStartHook failed: " + err);
         cr.killReason = "FailedPostStartHook";
       }
     }
@@ -1168,11 +1188,26 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject spec = r.pod.getJsonObject("spec");
     JsonArray statuses = new JsonArray();
     List<JsonObject> list = new ArrayList<>();
+    List<String> unready = new ArrayList<>();
+    List<String> incomplete = new ArrayList<>();
     boolean allReady = true;
     for (Object o : spec.getJsonArray("containers")) {
       JsonObject c = (JsonObject) o;
       ContainerRecord cr = r.containers.get(c.getString("name"));
-      if (cr == null) continue;
+      if (cr == null) {
+        // Not started yet: as the kubelet reports it, waiting behind the init containers or being created.
+        allReady = false;
+        unready.add(c.getString("name"));
+        JsonObject cs = new JsonObject().put("name", c.getString("name")).put("image", c.getString("image"))
+            .put("imageID", "").put("ready", false).put("started", false).put("restartCount", 0)
+            .put("state", new JsonObject().put("waiting", new JsonObject().put("reason",
+                r.initialized || spec.getJsonArray("initContainers", new JsonArray()).isEmpty()
+                    ? "ContainerCreating" : "PodInitializing")))
+            .put("lastState", new JsonObject());
+        statuses.add(cs);
+        list.add(cs);
+        continue;
+      }
       JsonObject state;
       if (cr.running) {
         state = new JsonObject().put("running", new JsonObject().put("startedAt", cr.startedAt));
@@ -1184,7 +1219,10 @@ public final class NodeAgentVerticle extends VerticleBase {
         state = new JsonObject().put("waiting", w);
       }
       boolean ready = cr.running && prober.ready(c, cr.spec);
-      if (!ready) allReady = false;
+      if (!ready) {
+        allReady = false;
+        unready.add(cr.name);
+      }
       JsonObject cs = new JsonObject().put("name", cr.name).put("image", c.getString("image"))
           .put("imageID", cr.spec == null ? "" : cr.imageId)
           .put("ready", ready).put("started", cr.running && prober.started(c, cr.spec))
@@ -1220,6 +1258,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         cs.put("lastState", new JsonObject().put("terminated", cr.lastTerminated));
       }
       if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
+      if (cr == null || !cr.completed) incomplete.add(c.getString("name"));
       initStatuses.add(cs);
     }
     JsonArray ephemeralStatuses = new JsonArray();
@@ -1250,7 +1289,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject status = new JsonObject().put("phase", phase)
         .put("conditions", PodStatuses.conditions(r.initialized || !hasInit, allReady && phase.equals("Running"),
             r.ip != null,
-            Meta.now(), old.getJsonArray("conditions", new JsonArray())))
+            Meta.now(), old.getJsonArray("conditions", new JsonArray()), incomplete,
+            phase.equals("Succeeded") ? List.of() : unready))
         .put("hostIP", nodeIp).put("hostIPs", new JsonArray().add(new JsonObject().put("ip", nodeIp)))
         .put("containerStatuses", statuses);
     if (hasInit) status.put("initContainerStatuses", initStatuses);
@@ -1272,6 +1312,13 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Future<Void> terminate(PodRecord r) {
     long grace = Meta.meta(r.pod).getLong("deletionGracePeriodSeconds",
         r.pod.getJsonObject("spec").getLong("terminationGracePeriodSeconds", 30L));
+    if (!r.killed) {
+      for (ContainerRecord c : r.containers.values()) {
+        if (c.running && c.spec != null) {
+          events.record(r.pod, containerFieldPath(r, c.name), "Normal", "Killing", "Stopping container " + c.name);
+        }
+      }
+    }
     Future<Void> killed = r.killed ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
       killPod(r, grace);
       return null;
@@ -1323,7 +1370,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       hooks.add(Thread.ofVirtual().start(() -> {
         String err = Hooks.run(preStop, runtime, c.spec, r.ip, container, graceEnd - System.currentTimeMillis());
         if (err != null) {
-          events.warning(r.pod, "FailedPreStopHook", "PreStopHook failed: " + err);
+          events.record(r.pod, containerFieldPath(r, c.name), "Warning", "FailedPreStopHook", "PreStopHook failed: " + err);
           LOG.info("node " + nodeName + ": preStop hook of " + Meta.name(r.pod) + "/" + c.name + " failed: " + err);
         }
       }));

@@ -58,11 +58,29 @@ public final class PodStatuses {
 
   public static JsonArray conditions(boolean initialized, boolean allReady, boolean sandboxReady, String now,
                                      JsonArray previous) {
+    return conditions(initialized, allReady, sandboxReady, now, previous, List.of(), List.of());
+  }
+
+  /**
+   * The pod's conditions; as the kubelet's, a False Initialized names the init containers not done yet
+   * ("containers with incomplete status: [i]", reason ContainersNotInitialized) and a False Ready and
+   * ContainersReady the containers not ready ("containers with unready status: [c]").
+   */
+  public static JsonArray conditions(boolean initialized, boolean allReady, boolean sandboxReady, String now,
+                                     JsonArray previous, List<String> incomplete, List<String> unready) {
     JsonArray out = new JsonArray();
     out.add(condition("PodReadyToStartContainers", sandboxReady, now, previous));
-    out.add(condition("Initialized", initialized, now, previous));
-    out.add(condition("Ready", allReady, now, previous));
-    out.add(condition("ContainersReady", allReady, now, previous));
+    JsonObject init = condition("Initialized", initialized, now, previous);
+    if (!initialized && !incomplete.isEmpty()) {
+      init.put("reason", "ContainersNotInitialized")
+          .put("message", "containers with incomplete status: [" + String.join(" ", incomplete) + "]");
+    }
+    out.add(init);
+    for (String type : List.of("Ready", "ContainersReady")) {
+      JsonObject c = condition(type, allReady, now, previous);
+      if (!allReady && !unready.isEmpty()) c.put("message", "containers with unready status: [" + String.join(" ", unready) + "]");
+      out.add(c);
+    }
     out.add(condition("PodScheduled", true, now, previous));
     return out;
   }

@@ -84,6 +84,13 @@ final class StreamServer {
     String kind = q.getString("kind");
     String pod = q.getString("name");
     Target t = targets.find(q.getString("uid"), q.getString("container"));
+    if ((t == null || t.spec() == null) && kind.equals("log") && q.getBoolean("terminated", false)) {
+      // Ended before this agent knew it (its logs went with an earlier run of the agent), as the kubelet
+      // words a terminated container it holds no log of.
+      fail(msg, ApiError.badRequest("container \"" + q.getString("container") + "\" in pod \"" + pod
+          + "\" is terminated"));
+      return;
+    }
     if (t == null || t.spec() == null) {
       fail(msg, ApiError.badRequest("container \"" + q.getString("container") + "\" in pod \"" + pod
           + "\" is waiting to start: " + (t == null || t.waitingReason() == null ? "ContainerCreating"

@@ -22,8 +22,32 @@ class JsonTest {
   void aBodyOfTheWrongShapeIsA400NamingTheField(String body, String field) {
     ApiError e = assertThrows(ApiError.class, () -> Json.normalize(Resources.PODS, new JsonObject(body)));
     assertEquals(400, e.code());
-    assertTrue(e.getMessage().contains("field " + field + ":"), e.getMessage());
+    assertTrue(e.getMessage().contains("field " + field + ":") || e.getMessage().contains("field ContainerPort." + field + " "),
+        e.getMessage());
     assertTrue(e.getMessage().startsWith("Pod in version \"v1\" cannot be handled as a Pod"), e.getMessage());
+  }
+
+  @Test
+  void aScalarOfTheWrongTypeIsReportedAsKubeApiserverDoes() {
+    ApiError e = assertThrows(ApiError.class, () -> Json.normalize(Resources.builtIn("apps", "deployments"),
+        new JsonObject("{\"spec\":{\"replicas\":\"x\"}}")));
+    assertEquals("Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go "
+        + "struct field DeploymentSpec.spec.replicas of type int32", e.getMessage());
+    ApiError flag = assertThrows(ApiError.class, () -> Json.normalize(Resources.PODS,
+        new JsonObject("{\"spec\":{\"hostNetwork\":{\"a\":1}}}")));
+    assertTrue(flag.getMessage().endsWith("json: cannot unmarshal object into Go struct field PodSpec.spec.hostNetwork "
+        + "of type bool"), flag.getMessage());
+  }
+
+  @Test
+  void quantitiesAreStoredCanonical() {
+    JsonObject pod = new JsonObject("""
+        {"spec":{"containers":[{"name":"c","image":"busybox","resources":{
+          "requests":{"cpu":0.5,"memory":"1024Mi"},"limits":{"cpu":"1000m","memory":"1.5Gi"}}}]}}""");
+    JsonObject res = Json.normalize(Resources.PODS, pod).getJsonObject("spec").getJsonArray("containers").getJsonObject(0)
+        .getJsonObject("resources");
+    assertEquals(new JsonObject().put("cpu", "500m").put("memory", "1Gi"), res.getJsonObject("requests"));
+    assertEquals(new JsonObject().put("cpu", "1").put("memory", "1536Mi"), res.getJsonObject("limits"));
   }
 
   @Test
@@ -80,6 +104,6 @@ class JsonTest {
     JsonObject c = Json.normalize(Resources.PODS, copied).getJsonObject("spec").getJsonArray("containers")
         .getJsonObject(0);
     assertEquals(80, c.getJsonArray("ports").getJsonObject(0).getInteger("containerPort"));
-    assertEquals("0.5", String.valueOf(c.getJsonObject("resources").getJsonObject("limits").getValue("cpu")));
+    assertEquals("500m", String.valueOf(c.getJsonObject("resources").getJsonObject("limits").getValue("cpu")));
   }
 }

@@ -72,4 +72,50 @@ class PatchesTest {
     assertThrows(ApiError.class, () -> Patches.jsonPatch(DEPLOY, new JsonArray(
         "[{\"op\":\"replace\",\"path\":\"/spec/nothing/here\",\"value\":1}]")));
   }
+
+  private static final String SMP = "application/strategic-merge-patch+json";
+
+  @Test
+  void strategicPatchesFollowTheKindsPatchStrategies() {
+    ResourceType deployments = Resources.builtIn("apps", "deployments");
+    JsonObject d = new JsonObject("""
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","finalizers":["a"]},
+         "spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":"25%","maxUnavailable":"25%"}},
+          "template":{"spec":{"tolerations":[{"key":"x","operator":"Exists"}],
+           "containers":[{"name":"c","image":"busybox","command":["sleep","1"],
+             "env":[{"name":"A","value":"1"}],"ports":[{"name":"web","containerPort":80}]}]}}}}""");
+    // kubectl apply's patch when the strategy type changes: only the retained keys stay.
+    JsonObject recreate = Patches.apply(SMP, deployments, d,
+        new JsonObject("{\"spec\":{\"strategy\":{\"$retainKeys\":[\"type\"],\"type\":\"Recreate\"}}}"));
+    assertEquals(new JsonObject().put("type", "Recreate"), recreate.getJsonObject("spec").getJsonObject("strategy"));
+    // env merges by name, ports by containerPort, command and tolerations are replaced, finalizers unite.
+    JsonObject patched = Patches.apply(SMP, deployments, d, new JsonObject("""
+        {"metadata":{"finalizers":["b"]},
+         "spec":{"template":{"spec":{"tolerations":[{"key":"y","operator":"Exists"}],
+          "containers":[{"name":"c","command":["sleep","2"],"env":[{"name":"B","value":"2"}],
+            "ports":[{"containerPort":80,"protocol":"TCP"}]}]}}}}"""));
+    JsonObject c = patched.getJsonObject("spec").getJsonObject("template").getJsonObject("spec")
+        .getJsonArray("containers").getJsonObject(0);
+    assertEquals(new JsonArray().add("sleep").add("2"), c.getJsonArray("command"));
+    assertEquals(2, c.getJsonArray("env").size());
+    assertEquals(new JsonArray().add(new JsonObject().put("name", "web").put("containerPort", 80).put("protocol", "TCP")),
+        c.getJsonArray("ports"));
+    assertEquals(new JsonArray().add(new JsonObject().put("key", "y").put("operator", "Exists")),
+        patched.getJsonObject("spec").getJsonObject("template").getJsonObject("spec").getJsonArray("tolerations"));
+    assertEquals(new JsonArray().add("a").add("b"), patched.getJsonObject("metadata").getJsonArray("finalizers"));
+    JsonObject removed = Patches.apply(SMP, deployments, patched,
+        new JsonObject("{\"metadata\":{\"$deleteFromPrimitiveList/finalizers\":[\"a\"]}}"));
+    assertEquals(new JsonArray().add("b"), removed.getJsonObject("metadata").getJsonArray("finalizers"));
+  }
+
+  @Test
+  void aServicesPortsMergeByPort() {
+    JsonObject svc = new JsonObject("""
+        {"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},
+         "spec":{"type":"ClusterIP","ports":[{"name":"http","port":80,"targetPort":8080,"protocol":"TCP"}]}}""");
+    JsonObject patched = Patches.apply(SMP, Resources.builtIn("", "services"), svc,
+        new JsonObject("{\"spec\":{\"type\":\"NodePort\",\"ports\":[{\"port\":80,\"nodePort\":30080}]}}"));
+    assertEquals(new JsonArray().add(new JsonObject().put("name", "http").put("port", 80).put("targetPort", 8080)
+        .put("protocol", "TCP").put("nodePort", 30080)), patched.getJsonObject("spec").getJsonArray("ports"));
+  }
 }

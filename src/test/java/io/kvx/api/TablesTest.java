@@ -40,6 +40,67 @@ class TablesTest {
   }
 
   @Test
+  void restartsSayHowLongAgoTheLastOneEnded() {
+    JsonObject p = pod("Running", new JsonObject().put("waiting", new JsonObject().put("reason", "CrashLoopBackOff")), false);
+    JsonObject cs = p.getJsonObject("status").getJsonArray("containerStatuses").getJsonObject(0);
+    cs.put("lastState", new JsonObject().put("terminated", new JsonObject().put("exitCode", 3)
+        .put("finishedAt", Instant.now().minusSeconds(5).toString())));
+    assertEquals("3 (5s ago)", row(p).getString(3));
+    cs.put("restartCount", 0);
+    assertEquals("0", row(p).getString(3));
+  }
+
+  @Test
+  void podStatusFollowsKubePrinter() {
+    // A finished pod being deleted keeps its reason; a running one is Terminating.
+    assertEquals("Completed", row(pod("Succeeded", new JsonObject().put("terminated",
+        new JsonObject().put("exitCode", 0).put("reason", "Completed")), true)).getString(2));
+    assertEquals("Error", row(pod("Failed", new JsonObject().put("terminated",
+        new JsonObject().put("exitCode", 1).put("reason", "Error")), true)).getString(2));
+    // Without a reason: the signal, else the exit code.
+    assertEquals("Signal:9", row(pod("Failed", new JsonObject().put("terminated",
+        new JsonObject().put("exitCode", 137).put("signal", 9)), false)).getString(2));
+    // Two containers, one done and one running, without the Ready condition: NotReady.
+    JsonObject p = pod("Running", new JsonObject().put("running", new JsonObject()), false);
+    p.getJsonObject("spec").getJsonArray("containers").add(new JsonObject().put("name", "d"));
+    p.getJsonObject("status").getJsonArray("containerStatuses").add(new JsonObject().put("name", "d")
+        .put("ready", false).put("restartCount", 0)
+        .put("state", new JsonObject().put("terminated", new JsonObject().put("exitCode", 0).put("reason", "Completed"))));
+    assertEquals("NotReady", row(p).getString(2));
+    assertEquals("1/2", row(p).getString(1));
+    p.getJsonObject("status").put("conditions", new JsonArray().add(new JsonObject().put("type", "Ready").put("status", "True")));
+    assertEquals("Running", row(p).getString(2));
+    // A scheduling-gated pod.
+    JsonObject gated = pod("Pending", new JsonObject(), false);
+    gated.getJsonObject("status").remove("containerStatuses");
+    gated.getJsonObject("status").put("conditions", new JsonArray().add(new JsonObject().put("type", "PodScheduled")
+        .put("status", "False").put("reason", "SchedulingGated")));
+    assertEquals("SchedulingGated", row(gated).getString(2));
+  }
+
+  @Test
+  void sidecarsCountAsContainersAndReadinessGatesAreCounted() {
+    JsonObject p = pod("Running", new JsonObject().put("running", new JsonObject()), false);
+    p.getJsonObject("spec").put("initContainers", new JsonArray()
+        .add(new JsonObject().put("name", "init").put("restartPolicy", "Never"))
+        .add(new JsonObject().put("name", "proxy").put("restartPolicy", "Always")))
+        .put("readinessGates", new JsonArray().add(new JsonObject().put("conditionType", "example.com/lb"))
+            .add(new JsonObject().put("conditionType", "example.com/dns")));
+    p.getJsonObject("status").put("conditions", new JsonArray()
+        .add(new JsonObject().put("type", "Initialized").put("status", "True"))
+        .add(new JsonObject().put("type", "example.com/lb").put("status", "True")))
+        .put("initContainerStatuses", new JsonArray()
+            .add(new JsonObject().put("name", "init").put("restartCount", 0)
+                .put("state", new JsonObject().put("terminated", new JsonObject().put("exitCode", 0))))
+            .add(new JsonObject().put("name", "proxy").put("restartCount", 0).put("started", true).put("ready", true)
+                .put("state", new JsonObject().put("running", new JsonObject()))));
+    JsonArray cells = row(p);
+    assertEquals("2/2", cells.getString(1));
+    assertEquals("Running", cells.getString(2));
+    assertEquals("1/2", cells.getString(8));
+  }
+
+  @Test
   void columnsWithPriorityOneAreTheWideOnes() {
     JsonArray defs = Tables.table(Resources.PODS, List.of(), "1", null, null).getJsonArray("columnDefinitions");
     assertEquals(0, defs.getJsonObject(4).getInteger("priority"));

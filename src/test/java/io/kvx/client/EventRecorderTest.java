@@ -15,6 +15,18 @@ class EventRecorderTest {
   }
 
   @Test
+  void eventsAreNamedByTheirTimeSoTheyListInOrder() {
+    long t = 1_795_000_000_000_000_000L;
+    String first = EventRecorder.eventName("web-1", t);
+    assertEquals("web-1." + Long.toHexString(t), first);
+    // The same instant again, or a clock step back, still names a later event after the earlier one.
+    String second = EventRecorder.eventName("web-1", t);
+    String third = EventRecorder.eventName("web-1", t - 5);
+    org.junit.jupiter.api.Assertions.assertTrue(first.compareTo(second) < 0 && second.compareTo(third) < 0,
+        first + " " + second + " " + third);
+  }
+
+  @Test
   void aBurstGoesOutAtOnceTheRestAtTheRateAndTheOverflowIsDropped() {
     long[] now = {0};
     List<JsonObject> sent = new ArrayList<>();

@@ -45,4 +45,21 @@ class PodStatusesTest {
     assertEquals(20_000, PodStatuses.backoffMillis(2));
     assertEquals(300_000, PodStatuses.backoffMillis(9));
   }
+
+  @Test
+  void falseConditionsNameTheContainersHoldingThePodBack() {
+    io.vertx.core.json.JsonArray cs = PodStatuses.conditions(false, false, true, "2026-11-24T00:00:00Z",
+        new io.vertx.core.json.JsonArray(), List.of("init"), List.of("app", "side"));
+    JsonObject initialized = cs.getJsonObject(1);
+    assertEquals("Initialized", initialized.getString("type"));
+    assertEquals("ContainersNotInitialized", initialized.getString("reason"));
+    assertEquals("containers with incomplete status: [init]", initialized.getString("message"));
+    for (int i : new int[] {2, 3}) {
+      assertEquals("ContainersNotReady", cs.getJsonObject(i).getString("reason"));
+      assertEquals("containers with unready status: [app side]", cs.getJsonObject(i).getString("message"));
+    }
+    io.vertx.core.json.JsonArray ready = PodStatuses.conditions(true, true, true, "2026-11-24T00:00:00Z",
+        new io.vertx.core.json.JsonArray(), List.of(), List.of());
+    assertFalse(ready.getJsonObject(2).containsKey("message"));
+  }
 }

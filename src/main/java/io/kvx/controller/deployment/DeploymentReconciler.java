@@ -31,7 +31,6 @@ public final class DeploymentReconciler implements Reconciler {
 
   public static final String REVISION = "deployment.kubernetes.io/revision";
   public static final String HASH_LABEL = "pod-template-hash";
-  private static final String CHANGE_CAUSE = "kubernetes.io/change-cause";
 
   private final Cache deployments;
   private final Cache sets;
@@ -111,10 +110,12 @@ public final class DeploymentReconciler implements Reconciler {
     return Future.<Void>succeededFuture().transform(v -> {
       if (spec.getBoolean("paused", false)) return Future.succeededFuture(current);
       if (current == null) return createNewReplicaSet(d, hash, maxRevision + 1, old);
-      if (revision(current) < maxRevision) {
-        // A rollback to an older template: that ReplicaSet becomes the newest revision.
+      JsonObject annotations = Rollout.annotationsToCopy(d, current);
+      // A rollback to an older template: that ReplicaSet becomes the newest revision.
+      if (revision(current) < maxRevision) annotations.put(REVISION, String.valueOf(maxRevision + 1));
+      if (!annotations.isEmpty()) {
         return client.mergePatch(rsType, ns, Meta.name(current), null, new JsonObject().put("metadata",
-            new JsonObject().put("annotations", new JsonObject().put(REVISION, String.valueOf(maxRevision + 1)))));
+            new JsonObject().put("annotations", annotations)));
       }
       return Future.succeededFuture(current);
     }).compose(rs -> {
@@ -179,10 +180,8 @@ public final class DeploymentReconciler implements Reconciler {
     template.put("metadata", tmeta);
     JsonObject selector = spec.getJsonObject("selector").copy();
     selector.put("matchLabels", selector.getJsonObject("matchLabels", new JsonObject()).copy().put(HASH_LABEL, hash));
-    JsonObject annotations = new JsonObject().put(REVISION, String.valueOf(revision))
+    JsonObject annotations = Rollout.annotationsToCopy(d, null).put(REVISION, String.valueOf(revision))
         .put("deployment.kubernetes.io/desired-replicas", String.valueOf(spec.getInteger("replicas", 1)));
-    String cause = Meta.meta(d).getJsonObject("annotations", new JsonObject()).getString(CHANGE_CAUSE);
-    if (cause != null) annotations.put(CHANGE_CAUSE, cause);
     int initial = Rollout.initialReplicas(d, old);
     JsonObject rs = new JsonObject().put("apiVersion", "apps/v1").put("kind", "ReplicaSet")
         .put("metadata", new JsonObject().put("name", Meta.name(d) + "-" + hash).put("namespace", Meta.namespace(d))
@@ -228,6 +227,6 @@ public final class DeploymentReconciler implements Reconciler {
     }
     if (Rollout.sameStatus(current, status)) return annotate.map(complete);
     return annotate.transform(v -> client.mergePatch(type, Meta.namespace(d), Meta.name(d), "status",
-        new JsonObject().put("status", status))).map(complete);
+        new JsonObject().put("status", Rollout.asMergePatch(status)))).map(complete);
   }
 }

@@ -140,7 +140,11 @@ public final class Rollout {
     JsonObject status = new JsonObject().put("observedGeneration", Meta.meta(d).getLong("generation", 1L))
         .put("replicas", total).put("updatedReplicas", updated).put("readyReplicas", ready)
         .put("availableReplicas", available).put("unavailableReplicas", Math.max(0, specTotal - available));
-    String ts = now.toString();
+    // DeploymentStatus's counts are omitempty in Kubernetes: a zero is not written.
+    for (String f : COUNTS) {
+      if (status.getInteger(f) == 0) status.remove(f);
+    }
+    String ts = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     JsonArray conditions = new JsonArray();
     boolean minAvailable = available >= replicas - maxUnavailable(d);
     conditions.add(condition(prev, "Available", minAvailable ? "True" : "False",
@@ -202,6 +206,43 @@ public final class Rollout {
     return new JsonObject().put("type", type).put("status", status).put("lastUpdateTime", update)
         .put("lastTransitionTime", transition).put("reason", reason).put("message", message);
   }
+
+  /** Annotations a Deployment keeps to itself; every other one is copied to its new ReplicaSet. */
+  private static final java.util.Set<String> NOT_COPIED = java.util.Set.of(
+      "kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
+      "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
+      "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to");
+
+  /**
+   * The Deployment's annotations the new ReplicaSet lacks or holds otherwise (kubernetes.io/change-cause
+   * among them), as Kubernetes' deployment controller copies them on every sync; empty when in step.
+   */
+  public static JsonObject annotationsToCopy(JsonObject deployment, JsonObject rs) {
+    JsonObject from = Meta.meta(deployment).getJsonObject("annotations", new JsonObject());
+    JsonObject have = rs == null ? new JsonObject() : Meta.meta(rs).getJsonObject("annotations", new JsonObject());
+    JsonObject out = new JsonObject();
+    for (String k : from.fieldNames()) {
+      if (!NOT_COPIED.contains(k) && !java.util.Objects.equals(from.getValue(k), have.getValue(k))) {
+        out.put(k, from.getValue(k));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A status as a merge patch: the counts it leaves out (zero) are written as nulls, so a stored count
+   * from before goes instead of staying behind.
+   */
+  public static JsonObject asMergePatch(JsonObject status) {
+    JsonObject patch = status.copy();
+    for (String f : COUNTS) {
+      if (!patch.containsKey(f)) patch.putNull(f);
+    }
+    return patch;
+  }
+
+  private static final List<String> COUNTS = List.of("replicas", "updatedReplicas", "readyReplicas",
+      "availableReplicas", "unavailableReplicas");
 
   /** Equal apart from timestamps: no write needed. */
   public static boolean sameStatus(JsonObject a, JsonObject b) {

@@ -110,6 +110,20 @@ public final class EndpointsReconciler implements Reconciler {
         syncSlices(svc, MIRROR_MANAGER, List.of())).map(Result.DONE);
   }
 
+  /**
+   * The hostname an endpoint of this pod carries, as Kubernetes sets it: the pod's spec.hostname when its
+   * spec.subdomain names the service (a StatefulSet's pods under its governing service); else null.
+   */
+  static String hostnameFor(JsonObject svc, JsonObject pod) {
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
+    String hostname = spec.getString("hostname", "");
+    if (hostname.isEmpty() || !Meta.name(svc).equals(spec.getString("subdomain"))
+        || !java.util.Objects.equals(Meta.namespace(svc), Meta.namespace(pod))) {
+      return null;
+    }
+    return hostname;
+  }
+
   /** Endpoints subsets: addresses grouped by their resolved port list. Pure. */
   public static JsonArray subsets(JsonObject svc, List<JsonObject> pods) {
     JsonObject spec = svc.getJsonObject("spec", new JsonObject());
@@ -128,6 +142,7 @@ public final class EndpointsReconciler implements Reconciler {
           .put("targetRef", new JsonObject().put("kind", "Pod").put("namespace", Meta.namespace(pod))
               .put("name", Meta.name(pod)).put("uid", Meta.uid(pod)));
       String node = pod.getJsonObject("spec", new JsonObject()).getString("nodeName");
+      if (hostnameFor(svc, pod) != null) address.put("hostname", hostnameFor(svc, pod));
       if (node != null) address.put("nodeName", node);
       JsonObject subset = byPorts.computeIfAbsent(ports.encode(), k -> new JsonObject().put("ports", ports));
       boolean ready = (Workloads.isReady(pod) && !Workloads.isDeleting(pod)) || publishNotReady;
@@ -230,6 +245,7 @@ public final class EndpointsReconciler implements Reconciler {
           .put("targetRef", new JsonObject().put("kind", "Pod").put("namespace", ns).put("name", Meta.name(pod))
               .put("uid", Meta.uid(pod)));
       String node = pod.getJsonObject("spec", new JsonObject()).getString("nodeName");
+      if (hostnameFor(svc, pod) != null) ep.put("hostname", hostnameFor(svc, pod));
       if (node != null) ep.put("nodeName", node);
       String k = resolved.encode();
       portLists.putIfAbsent(k, resolved);

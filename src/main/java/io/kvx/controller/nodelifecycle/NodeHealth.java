@@ -66,7 +66,7 @@ public final class NodeHealth {
    */
   public static Decision decide(JsonObject node, JsonObject lease, List<JsonObject> pods, Instant now,
                                 Instant watchingSince, Settings settings) {
-    String ts = now.toString();
+    String ts = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
     Instant heard = lastHeard(node, lease);
     if (heard == null) heard = parse(Meta.meta(node).getString("creationTimestamp"));
     if (heard == null || heard.isBefore(watchingSince)) heard = watchingSince;

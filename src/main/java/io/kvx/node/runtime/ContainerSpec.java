@@ -10,12 +10,14 @@ import java.util.List;
  * attach's input and then end-of-file. With {@code networkGate} the runtime creates the container but
  * holds its process back until the pod's network is up ({@link StartGate}); {@code pidNamespacePath}
  * joins another container's PID namespace (ephemeral containers with a target; null: its own).
+ * With {@code tty} the container's process runs on a terminal of its own (stdout and stderr are then one
+ * stream), as a container with {@code tty: true}.
  */
 public record ContainerSpec(String id, Path bundleDir, Path imageRootfs, List<String> args, List<String> env,
                             String workingDir, String hostname, Path logFile, String netnsPath,
                             List<Mount> mounts, long memoryLimitBytes, long cpuLimitMillis, long cpuRequestMillis,
                             String cgroupParent, boolean stdin, boolean stdinOnce, Security security,
-                            boolean networkGate, String pidNamespacePath) {
+                            boolean networkGate, String pidNamespacePath, boolean tty) {
 
   /** A bind mount into the container. */
   public record Mount(Path source, String destination, boolean readOnly) {}

@@ -115,8 +115,11 @@ public final class OciRuntime implements ContainerRuntime {
           + upper + ",workdir=" + work);
     }
     Files.writeString(bundle.resolve("config.json"), OciSpec.render(spec).encodePrettily());
-    Shim.launch(runc("run", "--bundle", bundle.toString(), spec.id()), bundle, spec.logFile(), spec.stdin(), spec.stdinOnce(),
-        spec.networkGate());
+    List<String> run = runc("run", "--bundle", bundle.toString(), spec.id());
+    // runc in the foreground with a terminal relays between the container's terminal and its own, which
+    // must be one: util-linux script gives it a pseudo-terminal on the shim's pipes.
+    if (spec.tty()) run = Shim.underScript(run);
+    Shim.launch(run, bundle, spec.logFile(), spec.stdin(), spec.stdinOnce(), spec.networkGate());
   }
 
   @Override

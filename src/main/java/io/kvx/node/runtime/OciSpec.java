@@ -56,9 +56,12 @@ public final class OciSpec {
     JsonArray caps = new JsonArray(wanted.stream().filter(AVAILABLE::contains).toList());
     JsonObject user = new JsonObject().put("uid", sec.uid()).put("gid", sec.gid());
     if (!sec.additionalGids().isEmpty()) user.put("additionalGids", new JsonArray(sec.additionalGids()));
-    JsonObject process = new JsonObject().put("terminal", false)
+    // A terminal, as containerd gives a tty container: the runtime makes it in the container, with TERM set.
+    List<String> env = new java.util.ArrayList<>(c.env());
+    if (c.tty() && env.stream().noneMatch(e -> e.startsWith("TERM="))) env.add("TERM=xterm");
+    JsonObject process = new JsonObject().put("terminal", c.tty())
         .put("user", user)
-        .put("args", new JsonArray(c.args())).put("env", new JsonArray(c.env()))
+        .put("args", new JsonArray(c.args())).put("env", new JsonArray(env))
         .put("cwd", c.workingDir() == null || c.workingDir().isEmpty() ? "/" : c.workingDir())
         .put("capabilities", new JsonObject().put("bounding", caps).put("effective", caps.copy())
             .put("permitted", caps.copy()))

@@ -78,6 +78,16 @@ final class Shim {
     }
   }
 
+  /**
+   * A command line run under a pseudo-terminal of util-linux {@code script} (quiet, flushed at once, the
+   * command's exit code as its own); what the command writes to the terminal comes out on script's stdout.
+   */
+  static List<String> underScript(List<String> command) {
+    StringBuilder line = new StringBuilder();
+    for (String part : command) line.append(quote(part)).append(' ');
+    return List.of("script", "-q", "-f", "-e", "-c", line.toString().trim(), "/dev/null");
+  }
+
   /** The recorded exit code, or null while the command runs. */
   static Integer exitCode(Path dir) throws IOException {
     Path f = dir.resolve(EXIT_FILE);

@@ -142,23 +142,9 @@ public final class Sequencer {
     revision = Math.max(revision, c.revision());
   }
 
-  /**
-   * The kinds whose metadata.generation kube-apiserver never sets (their registry strategies leave it
-   * alone): plain data and bookkeeping objects without a spec a controller observes.
-   */
-  private static final java.util.Set<String> NO_GENERATION = java.util.Set.of("core/configmaps", "core/secrets",
-      "core/serviceaccounts", "core/nodes", "core/namespaces", "core/services", "core/endpoints", "core/events",
-      "core/persistentvolumes", "core/persistentvolumeclaims", "core/resourcequotas", "core/limitranges",
-      "core/podtemplates", "coordination.k8s.io/leases", "rbac.authorization.k8s.io/roles",
-      "rbac.authorization.k8s.io/rolebindings", "rbac.authorization.k8s.io/clusterroles",
-      "rbac.authorization.k8s.io/clusterrolebindings", "storage.k8s.io/storageclasses",
-      "certificates.k8s.io/certificatesigningrequests", "scheduling.k8s.io/priorityclasses",
-      "apps/controllerrevisions");
-
   /** Whether writes to this key keep metadata.generation (1 at creation, +1 per spec change). */
   static boolean tracksGeneration(String key) {
-    int second = key.indexOf('/', key.indexOf('/') + 1);
-    return second < 0 || !NO_GENERATION.contains(key.substring(0, second));
+    return io.kvx.store.StoreKeys.tracksGeneration(key);
   }
 
   public Change create(String key, JsonObject object, String now) {
@@ -184,9 +170,7 @@ public final class Sequencer {
     meta.put("uid", oldMeta.getString("uid"));
     meta.put("creationTimestamp", oldMeta.getString("creationTimestamp"));
     if (tracksGeneration(key)) {
-      long generation = oldMeta.getLong("generation", 1L);
-      if (!Objects.equals(old.getValue("spec"), obj.getValue("spec"))) generation++;
-      meta.put("generation", generation);
+      meta.put("generation", io.kvx.store.StoreKeys.nextGeneration(key, old, obj));
     } else {
       meta.remove("generation");
     }

@@ -96,6 +96,38 @@ class RolloutTest {
   }
 
   @Test
+  void statusTimesAreWholeSecondsAndZeroCountsAreLeftOut() {
+    JsonObject done = deployment(2, rolling("25%", "25%"), false);
+    JsonObject status = Rollout.status(done, rs("new", 2, 2), List.of(), Instant.parse("2026-11-24T01:00:00.123456789Z"));
+    JsonObject available = status.getJsonArray("conditions").getJsonObject(0);
+    assertEquals("2026-11-24T01:00:00Z", available.getString("lastTransitionTime"));
+    assertEquals("2026-11-24T01:00:00Z", available.getString("lastUpdateTime"));
+    assertFalse(status.containsKey("unavailableReplicas"), status.encode());
+    assertEquals(2, status.getInteger("availableReplicas"));
+    JsonObject scaledToZero = Rollout.status(deployment(0, rolling("25%", "25%"), false), rs("new", 0, 0), List.of(),
+        Instant.parse("2026-11-24T01:00:00Z"));
+    assertFalse(scaledToZero.containsKey("replicas") || scaledToZero.containsKey("readyReplicas"), scaledToZero.encode());
+    // Written as a merge patch, a count that fell to zero replaces the stored one.
+    JsonObject stored = new JsonObject().put("updatedReplicas", 4).put("replicas", 4);
+    JsonObject written = io.kvx.api.Patches.mergePatch(stored, Rollout.asMergePatch(scaledToZero));
+    assertFalse(written.containsKey("updatedReplicas") || written.containsKey("replicas"), written.encode());
+  }
+
+  @Test
+  void theDeploymentsAnnotationsFollowItsNewReplicaSet() {
+    JsonObject d = deployment(1, rolling("25%", "25%"), false);
+    d.getJsonObject("metadata").put("annotations", new JsonObject().put("kubernetes.io/change-cause", "second")
+        .put("team", "a").put("deployment.kubernetes.io/revision", "2")
+        .put("kubectl.kubernetes.io/last-applied-configuration", "{}"));
+    JsonObject rs = rs("new", 1, 1);
+    rs.getJsonObject("metadata").put("annotations", new JsonObject().put("kubernetes.io/change-cause", "first")
+        .put("team", "a").put("deployment.kubernetes.io/revision", "2"));
+    assertEquals(new JsonObject().put("kubernetes.io/change-cause", "second"), Rollout.annotationsToCopy(d, rs));
+    rs.getJsonObject("metadata").getJsonObject("annotations").put("kubernetes.io/change-cause", "second");
+    assertEquals(new JsonObject(), Rollout.annotationsToCopy(d, rs));
+  }
+
+  @Test
   void minReadySecondsDelaysAvailability() {
     Instant now = Instant.parse("2026-11-24T01:00:00Z");
     JsonObject pod = new JsonObject().put("status", new JsonObject().put("conditions", new JsonArray()

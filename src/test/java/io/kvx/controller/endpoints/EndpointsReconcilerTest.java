@@ -37,6 +37,22 @@ class EndpointsReconcilerTest {
   }
 
   @Test
+  void podsUnderTheServiceAsSubdomainCarryTheirHostname() {
+    JsonObject member = pod("web-0", "10.42.0.5", 8080, true);
+    member.getJsonObject("spec").put("hostname", "web-0").put("subdomain", "web");
+    JsonObject other = pod("x", "10.42.0.6", 8080, true);
+    other.getJsonObject("spec").put("hostname", "x").put("subdomain", "elsewhere");
+    List<JsonObject> slices = EndpointsReconciler.desiredSlices(service(false), List.of(member, other));
+    JsonArray eps = slices.get(0).getJsonArray("endpoints");
+    assertEquals("web-0", eps.getJsonObject(0).getString("hostname"));
+    assertEquals(null, eps.getJsonObject(1).getString("hostname"));
+    JsonArray addresses = EndpointsReconciler.subsets(service(false), List.of(member, other)).getJsonObject(0)
+        .getJsonArray("addresses");
+    assertEquals("web-0", addresses.getJsonObject(0).getString("hostname"));
+    assertEquals(null, addresses.getJsonObject(1).getString("hostname"));
+  }
+
+  @Test
   void namedTargetPortsSplitSlicesByResolvedPorts() {
     List<JsonObject> slices = EndpointsReconciler.desiredSlices(service(false), List.of(
         pod("a", "10.42.0.5", 8080, true), pod("b", "10.42.0.6", 9090, true), pod("c", "10.42.0.7", 8080, false)));

@@ -90,6 +90,19 @@ class SequencerTest {
   }
 
   @Test
+  void aPodsBindingLeavesItsGenerationAnImageChangeMovesIt() {
+    Sequencer s = new Sequencer();
+    Sequencer.Change created = s.create(KEY, pod("a"), "now");
+    JsonObject bound = pod("a");
+    bound.getJsonObject("spec").put("nodeName", "n1");
+    Sequencer.Change b = s.update(KEY, bound, created.revision());
+    assertEquals(1L, Meta.meta(b.object()).getLong("generation"));
+    JsonObject changed = pod("b");
+    changed.getJsonObject("spec").put("nodeName", "n1");
+    assertEquals(2L, Meta.meta(s.update(KEY, changed, b.revision()).object()).getLong("generation"));
+  }
+
+  @Test
   void deleteWithWrongUidPreconditionIsConflict() {
     Sequencer s = new Sequencer();
     s.create(KEY, pod("a"), "now");
