@@ -32,7 +32,7 @@ class EventBusBridgeIT {
     KvxProcess.prepareBusybox(home);
     kvx = KvxProcess.start("eventbus", home, API_PORT, "up", "--cluster-port", "5851", "--secret", "it-bus",
         "--node-name", "bus-node", "--bridge", "kvxt5", "--pod-cidr", "10.89.5.0/24", "--roles",
-        "sequencer,apiserver,scheduler,node");
+        "sequencer,apiserver,scheduler,controller-manager,node"); // the controller manager publishes kube-root-ca.crt
     kvx.awaitReady(Duration.ofSeconds(60));
   }
 

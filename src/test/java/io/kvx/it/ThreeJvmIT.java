@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Three JVMs on loopback with the roles spread out: A (sequencer, apiserver), B (sequencer,
- * apiserver, scheduler) and C (node). A pod created through A's API is scheduled by B and run by C;
+ * apiserver, scheduler, controller-manager: as in kube, a pod's kube-api-access volume needs the
+ * namespace's kube-root-ca.crt, which the controller manager publishes) and C (node). A pod created through A's API is scheduled by B and run by C;
  * then A, the store's leader, is SIGKILLed and B keeps serving: the pod is still there and a new
  * pod created through B reaches Running.
  */
@@ -37,7 +38,7 @@ class ThreeJvmIT {
     a.awaitReady(Duration.ofSeconds(60));
     Kubectl viaA = new Kubectl(a.kubeconfig());
     b = KvxProcess.start("three-b", Files.createTempDirectory("kvx-it-b"), 17452, "server", "--roles",
-        "sequencer,apiserver,scheduler", "--join", "127.0.0.1:5831", "--cluster-port", "5832", "--secret", secret);
+        "sequencer,apiserver,scheduler,controller-manager", "--join", "127.0.0.1:5831", "--cluster-port", "5832", "--secret", secret);
     Path nodeHome = Files.createTempDirectory("kvx-it-c");
     KvxProcess.prepareBusybox(nodeHome);
     c = KvxProcess.start("three-c", nodeHome, 17453, "node", "--join", "127.0.0.1:5831", "--cluster-port", "5833",
