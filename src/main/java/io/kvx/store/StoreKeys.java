@@ -50,8 +50,9 @@ public final class StoreKeys {
     Object after = next.getValue("spec");
     if (key.startsWith("core/pods/") && before instanceof io.vertx.core.json.JsonObject b
         && after instanceof io.vertx.core.json.JsonObject a && !java.util.Objects.equals(b.getValue("nodeName"), a.getValue("nodeName"))) {
-      before = b.copy();
-      after = a.copy();
+      // Shallow copies without nodeName: the rest is compared in place, not copied.
+      before = new io.vertx.core.json.JsonObject(new java.util.LinkedHashMap<>(b.getMap()));
+      after = new io.vertx.core.json.JsonObject(new java.util.LinkedHashMap<>(a.getMap()));
       ((io.vertx.core.json.JsonObject) before).remove("nodeName");
       ((io.vertx.core.json.JsonObject) after).remove("nodeName");
     }
