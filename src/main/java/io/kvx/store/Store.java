@@ -16,7 +16,8 @@ import java.util.function.Predicate;
  * <p>Objects handed out (by reads, writes' answers and watch events) are shared, not copied: within a JVM the
  * same instance may be the sequencer's, the watch cache's and other readers'. They are read-only; a caller that
  * wants to change one changes a copy. An object passed in to create or update is not changed by the store (the
- * sequencer copies what it keeps; create fills in a missing metadata.uid) and the caller does not change it after.
+ * sequencer gives what it keeps a top level and metadata of its own, the parts it writes, and shares the rest;
+ * create fills in a missing metadata.uid there) and the caller does not change it after.
  */
 public interface Store {
 

@@ -151,7 +151,7 @@ public final class Sequencer {
     if (current.containsKey(key)) {
       throw ApiError.alreadyExists(StoreKeys.group(key), StoreKeys.resource(key), StoreKeys.name(key));
     }
-    JsonObject obj = object.copy();
+    JsonObject obj = ownTopAndMetadata(object);
     JsonObject meta = Meta.meta(obj);
     if (meta.getString("uid") == null) meta.put("uid", UUID.randomUUID().toString());
     meta.put("creationTimestamp", now);
@@ -164,7 +164,7 @@ public final class Sequencer {
     JsonObject old = current.get(key);
     if (old == null) throw ApiError.notFound(StoreKeys.group(key), StoreKeys.resource(key), StoreKeys.name(key));
     checkRevision(key, old, expectedRevision);
-    JsonObject obj = object.copy();
+    JsonObject obj = ownTopAndMetadata(object);
     JsonObject meta = Meta.meta(obj);
     JsonObject oldMeta = Meta.meta(old);
     meta.put("uid", oldMeta.getString("uid"));
@@ -187,7 +187,7 @@ public final class Sequencer {
     }
     current.remove(key);
     revision++;
-    JsonObject last = old.copy();
+    JsonObject last = ownTopAndMetadata(old);
     Meta.meta(last).put("resourceVersion", String.valueOf(revision));
     return new Change(key, WatchEvent.DELETED, last, revision, epoch);
   }
@@ -197,6 +197,23 @@ public final class Sequencer {
       throw ApiError.conflict(StoreKeys.group(key), StoreKeys.resource(key), StoreKeys.name(key),
           "the object has been modified; please apply your changes to the latest version and try again");
     }
+  }
+
+  /**
+   * The object with a top level and metadata of its own, the only parts the sequencer writes; everything
+   * else is shared with what it was handed, which neither the caller nor the store changes after (Store).
+   * A deep copy of every object written was ~5% of a busy API server's CPU.
+   */
+  @SuppressWarnings("unchecked")
+  static JsonObject ownTopAndMetadata(JsonObject object) {
+    Map<String, Object> top = new java.util.LinkedHashMap<>(object.getMap());
+    Object meta = top.get("metadata");
+    if (meta instanceof JsonObject m) {
+      top.put("metadata", new JsonObject(new java.util.LinkedHashMap<>(m.getMap())));
+    } else if (meta instanceof Map<?, ?> m) {
+      top.put("metadata", new JsonObject(new java.util.LinkedHashMap<>((Map<String, Object>) m)));
+    }
+    return new JsonObject(top);
   }
 
   private Change commit(String key, String type, JsonObject obj) {

@@ -38,6 +38,24 @@ class SequencerTest {
   }
 
   @Test
+  void writesLeaveWhatTheyWereHandedAndWhatWasKeptAsTheyWere() {
+    Sequencer s = new Sequencer();
+    JsonObject handed = pod("a");
+    Sequencer.Change created = s.create(KEY, handed, "now");
+    assertEquals(pod("a"), handed, "the caller's object is not written to");
+    // An update built over the kept object's parts (as pods/binding builds it): the kept one keeps its version.
+    JsonObject kept = created.object();
+    JsonObject next = new JsonObject(new java.util.LinkedHashMap<>(kept.getMap()))
+        .put("spec", new JsonObject().put("image", "b"));
+    Sequencer.Change updated = s.update(KEY, next, created.revision());
+    assertEquals("1", Meta.meta(kept).getString("resourceVersion"));
+    assertEquals("2", Meta.meta(updated.object()).getString("resourceVersion"));
+    Sequencer.Change deleted = s.delete(KEY, 0, null);
+    assertEquals("2", Meta.meta(updated.object()).getString("resourceVersion"), "a delete's last state is its own");
+    assertEquals("3", Meta.meta(deleted.object()).getString("resourceVersion"));
+  }
+
+  @Test
   void createOfAnExistingKeyIsAlreadyExists() {
     Sequencer s = new Sequencer();
     s.create(KEY, pod("a"), "now");
