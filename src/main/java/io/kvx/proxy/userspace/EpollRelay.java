@@ -3,7 +3,6 @@ package io.kvx.proxy.userspace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -67,41 +66,22 @@ final class EpollRelay {
    */
   static void start(Channel in, Channel out) {
     ByteBuf scratch = SCRATCH.get(); // both sides stay on this loop
-    Side client = new Side((Socket) ((EpollSocketChannel) in).fd(), scratch);
-    Side backend = new Side((Socket) ((EpollSocketChannel) out).fd(), scratch);
-    client.peer = backend;
-    backend.peer = client;
-    IoEventLoop loop = (IoEventLoop) in.eventLoop();
-    ChannelFuture first = in.deregister();
-    out.deregister().addListener(f -> {
-      if (!first.isSuccess() || !f.isSuccess()) {
-        client.closePair();
-        return;
-      }
-      client.register(loop);
-      backend.register(loop);
-    });
+    RelaySide.start(in, out, new Side((Socket) ((EpollSocketChannel) in).fd(), scratch),
+        new Side((Socket) ((EpollSocketChannel) out).fd(), scratch));
   }
 
   /** One socket of the pair. */
-  private static final class Side implements EpollIoHandle {
-    final Socket socket;
+  private static final class Side extends RelaySide<Side> implements EpollIoHandle {
     /** The loop's read buffer and its address. */
     final ByteBuf scratch;
     final long scratchAddress;
-    Side peer;
     IoRegistration registration;
     /** Bytes read from the peer that this socket has not taken yet. */
     ByteBuf pending;
-    /** This socket's input has ended. */
-    boolean inputEnded;
-    /** This socket's output is shut (everything the peer sent has been written). */
-    boolean outputShut;
-    boolean closed;
     EpollIoOps ops = READ;
 
     Side(Socket socket, ByteBuf scratch) {
-      this.socket = socket;
+      super(socket);
       this.scratch = scratch;
       this.scratchAddress = scratch.memoryAddress();
     }
@@ -111,6 +91,7 @@ final class EpollRelay {
       return socket;
     }
 
+    @Override
     void register(IoEventLoop loop) {
       if (closed) return;
       loop.register(this).addListener(f -> {
@@ -216,26 +197,13 @@ final class EpollRelay {
       settle();
     }
 
-    /**
-     * Once everything the peer sent has been written here: this socket's output is shut when the
-     * peer's input has ended, and the socket closes when its own input has ended too (or the peer is
-     * gone, so nothing it sends could go anywhere).
-     */
-    void settle() throws IOException {
-      if (closed || pending != null) return;
-      if (!outputShut && (peer.inputEnded || peer.closed)) {
-        outputShut = true;
-        socket.shutdown(false, true);
-      }
-      if (outputShut && (inputEnded || peer.closed)) closeSide();
+    @Override
+    boolean writing() {
+      return pending != null;
     }
 
-    void closePair() {
-      closeSide();
-      peer.closeSide();
-    }
-
-    private void closeSide() {
+    @Override
+    void closeSide() {
       if (closed) return;
       closed = true;
       if (pending != null) {

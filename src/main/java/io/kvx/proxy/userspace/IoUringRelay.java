@@ -3,7 +3,6 @@ package io.kvx.proxy.userspace;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -52,30 +51,15 @@ final class IoUringRelay {
    * their event loop.
    */
   static void start(Channel in, Channel out) {
-    Side client = new Side(in, (Socket) ((IoUringSocketChannel) in).fd());
-    Side backend = new Side(out, (Socket) ((IoUringSocketChannel) out).fd());
-    client.peer = backend;
-    backend.peer = client;
-    IoEventLoop loop = (IoEventLoop) in.eventLoop();
-    ChannelFuture first = in.deregister();
-    out.deregister().addListener(f -> {
-      if (!first.isSuccess() || !f.isSuccess()) {
-        client.closePair();
-        client.unregistered();
-        backend.unregistered();
-        return;
-      }
-      client.register(loop);
-      backend.register(loop);
-    });
+    RelaySide.start(in, out, new Side(in, (Socket) ((IoUringSocketChannel) in).fd()),
+        new Side(out, (Socket) ((IoUringSocketChannel) out).fd()));
   }
 
   /** One socket of the pair: receives into its buffer, and sends what its peer received. */
-  private static final class Side implements IoUringIoHandle {
+  private static final class Side extends RelaySide<Side> implements IoUringIoHandle {
     /** Kept so that nothing closes the socket under the relay; the channel itself is no longer used. */
     @SuppressWarnings("unused")
     private final Channel channel;
-    private final Socket socket;
     /**
      * The receive buffer (pooled, direct). The kernel may use it until the ring has completed every
      * receive into it and every send out of it (the peer's), so it goes back to the pool only once
@@ -86,24 +70,19 @@ final class IoUringRelay {
     /** The loop is done with this side: its registration is gone (no completion outstanding) or never came. */
     private boolean done;
     private boolean released;
-    Side peer;
     private IoRegistration registration;
     /** Bytes of the peer's buffer still to send on this socket, from {@link #sendOffset}. */
     private int sendOffset;
     private int sendEnd;
     private boolean sending;
-    /** This socket's input has ended. */
-    private boolean inputEnded;
-    /** This socket's output is shut (everything the peer sent has been written). */
-    private boolean outputShut;
-    private boolean closed;
 
     Side(Channel channel, Socket socket) {
+      super(socket);
       this.channel = channel;
-      this.socket = socket;
       BUFFERS_HELD.incrementAndGet();
     }
 
+    @Override
     void register(IoEventLoop loop) {
       if (closed) {
         unregistered();
@@ -195,26 +174,21 @@ final class IoUringRelay {
       settle();
     }
 
-    /**
-     * Once everything the peer sent has been written here: this socket's output is shut when the
-     * peer's input has ended, and the socket closes when its own input has ended too (or the peer is
-     * gone, so nothing it sends could go anywhere).
-     */
-    void settle() throws IOException {
-      if (closed || sending) return;
-      if (!outputShut && (peer.inputEnded || peer.closed)) {
-        outputShut = true;
-        socket.shutdown(false, true);
-      }
-      if (outputShut && (inputEnded || peer.closed)) closeSide();
+    @Override
+    boolean writing() {
+      return sending;
     }
 
-    void closePair() {
-      closeSide();
-      peer.closeSide();
+    /** Neither side was registered: the loop has nothing of theirs, the buffers go back now. */
+    @Override
+    void handOverFailed() {
+      closePair();
+      unregistered();
+      peer.unregistered();
     }
 
-    private void closeSide() {
+    @Override
+    void closeSide() {
       if (closed) return;
       closed = true;
       // A receive still in the ring holds the socket open past close(2): shut it down first, which ends
