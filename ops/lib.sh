@@ -9,7 +9,7 @@ KVX_JVM_OPTS=(--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/
   -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1 -Xshare:auto)
 
 # A collector chosen in KVX_JAVA_OPTS replaces the serial one (the JVM refuses two).
-if [[ "${KVX_JAVA_OPTS:-}" =~ -XX:\+Use[A-Za-z]*GC ]]; then
+if [[ "${KVX_JAVA_OPTS:-}" =~ -XX:\+Use[A-Za-z0-9]*GC ]]; then
   _opts=()
   for f in "${KVX_JVM_OPTS[@]}"; do [ "$f" = -XX:+UseSerialGC ] || _opts+=("$f"); done
   KVX_JVM_OPTS=("${_opts[@]}")

@@ -10,6 +10,16 @@ public final class Defaults {
   }
 
   public static void apply(ResourceType type, JsonObject obj) {
+    withoutAdmission(type, obj);
+    if (type.kind().equals("Pod") && !type.isCustom()) podAdmission(obj);
+  }
+
+  /**
+   * The defaults alone, without what admission adds to a pod ({@link #podAdmission}). A create runs these, then
+   * the field manager, then admission, as kube-apiserver does: the fields admission adds (spec.priority, the
+   * ServiceAccount, default tolerations, the token volume) belong to no manager.
+   */
+  public static void withoutAdmission(ResourceType type, JsonObject obj) {
     obj.put("apiVersion", type.apiVersion()).put("kind", type.kind());
     if (type.isCustom() && type.schema() != null) schemaDefaults(type.schema(), obj, true);
     switch (type.kind()) {
@@ -183,9 +193,20 @@ public final class Defaults {
         if (!requests.isEmpty()) res.put("requests", requests);
       }
     }
-    // Admission, not defaulting, in Kubernetes: pods get these, pod templates do not (a Deployment's
-    // template and its ReplicaSets' stay as the user wrote them). preemptionPolicy is left to priority
-    // admission, which takes it from the pod's PriorityClass.
+    pod.put("spec", spec);
+    JsonObject status = pod.getJsonObject("status", new JsonObject());
+    putIfAbsent(status, "phase", "Pending");
+    putIfAbsent(status, "qosClass", qosClass(spec));
+    pod.put("status", status);
+  }
+
+  /**
+   * Admission, not defaulting, in Kubernetes: pods get these, pod templates do not (a Deployment's template and its
+   * ReplicaSets' stay as the user wrote them). preemptionPolicy is left to priority admission, which takes it from
+   * the pod's PriorityClass. The token volume is {@link #mountServiceAccountToken}, on create only.
+   */
+  public static void podAdmission(JsonObject pod) {
+    JsonObject spec = pod.getJsonObject("spec", new JsonObject());
     putIfAbsent(spec, "priority", 0);
     // The ServiceAccount admission plugin: a pod that names no account runs as the namespace's "default".
     if (spec.getString("serviceAccountName", "").isEmpty()) spec.put("serviceAccountName", "default");
@@ -198,10 +219,6 @@ public final class Defaults {
     }
     if (!tolerations.isEmpty()) spec.put("tolerations", tolerations);
     pod.put("spec", spec);
-    JsonObject status = pod.getJsonObject("status", new JsonObject());
-    putIfAbsent(status, "phase", "Pending");
-    putIfAbsent(status, "qosClass", qosClass(spec));
-    pod.put("status", status);
   }
 
   /** Where Kubernetes mounts a pod's ServiceAccount token, CA and namespace. */

@@ -230,16 +230,21 @@ public final class ApiService {
             "FieldValueForbidden", "Forbidden: cannot be set on create")));
       }
     }
-    Defaults.apply(r.type(), obj);
-    if (r.type() == Resources.PODS) Defaults.mountServiceAccountToken(obj, randomSuffix());
-    if (r.type().kind().equals("Job") && !r.type().isCustom()) {
-      Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
-    }
-    validate(r.type(), obj);
+    // As kube-apiserver: defaults, the field manager, then admission and the strategy's own fields (which no manager
+    // owns), then validation of the object as it will be stored.
+    Defaults.withoutAdmission(r.type(), obj);
     ManagedFields.Context owner = new ManagedFields.Context(r.type(), manager, null, Meta.now());
     setManaged(obj, r.isApply()
         ? ManagedFields.apply(owner, new JsonObject(), obj, r.body(), true)
         : ManagedFields.update(owner, new JsonObject(), obj, ManagedFields.fromRequest(requestedManaged, null, null)));
+    if (r.type() == Resources.PODS) {
+      Defaults.podAdmission(obj);
+      Defaults.mountServiceAccountToken(obj, randomSuffix());
+    }
+    if (r.type().kind().equals("Job") && !r.type().isCustom()) {
+      Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
+    }
+    validate(r.type(), obj);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced()
         ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();

@@ -349,6 +349,26 @@ class ServerSideApplyIT {
   }
 
   @Test
+  @Order(10)
+  void whatAdmissionAddsToAPodBelongsToNoManager() throws Exception {
+    kubectl.ok("run", "solo", "--image=busybox:1", "--restart=Never", "--", "sleep", "3600");
+    JsonObject run = entry(managed("pod", "solo"), "kubectl-run", "Update");
+    // The user's fields and the defaults decoding fills in are the creator's, as in kube-apiserver ...
+    assertTrue(owns(run, "f:spec", "f:containers", "k:{\"name\":\"solo\"}", "f:image"), run.encode());
+    assertTrue(owns(run, "f:spec", "f:dnsPolicy"), run.encode());
+    assertTrue(owns(run, "f:metadata", "f:labels", "f:run"), run.encode());
+    // ... what admission adds afterwards (ServiceAccount, token volume, priority, default tolerations) is not.
+    for (String f : List.of("f:volumes", "f:serviceAccountName", "f:serviceAccount", "f:priority", "f:tolerations")) {
+      assertFalse(owns(run, "f:spec", f), f + " in " + run.encode());
+    }
+    assertFalse(owns(run, "f:spec", "f:containers", "k:{\"name\":\"solo\"}", "f:volumeMounts"), run.encode());
+    assertTrue(get("{.spec.volumes[0].name}", "pod", "solo").startsWith("kube-api-access-"));
+    assertEquals("default", get("{.spec.serviceAccountName}", "pod", "solo"));
+    assertEquals("0", get("{.spec.priority}", "pod", "solo"));
+    kubectl.ok("delete", "pod", "solo", "--wait=false");
+  }
+
+  @Test
   @Order(9)
   void badApplyRequestsGetKubernetesStatuses() throws Exception {
     String body = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: raw}\ndata: {k: v}\n";
