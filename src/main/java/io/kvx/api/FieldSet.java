@@ -260,13 +260,21 @@ public final class FieldSet {
 
   /** The FieldsV1 form: {"f:spec":{"f:replicas":{}}, ...}, "." marking members with children. */
   public JsonObject toFieldsV1() {
-    JsonObject out = new JsonObject();
-    if (member && !kids().isEmpty()) out.put(".", new JsonObject());
+    if (kids().isEmpty()) return LEAF;
+    JsonObject out = new JsonObject(new java.util.LinkedHashMap<>((kids().size() + 1) * 2));
+    if (member) out.put(".", LEAF);
     kids().forEach((k, v) -> {
       if (!v.isEmpty()) out.put(k, v.toFieldsV1());
     });
     return out;
   }
+
+  /**
+   * The "{}" of a field that is a leaf of the set: one read-only instance shared by every managedFields entry (a
+   * pod's has dozens, and stored objects are kept as trees). Stored objects are not changed in place (Store), and
+   * a copy of one gets maps of its own.
+   */
+  private static final JsonObject LEAF = new JsonObject(Map.of());
 
   /** Reads FieldsV1; an element that is not one of f:, k:, v:, i: (or "."), or not an object, is a 400. */
   public static FieldSet fromFieldsV1(JsonObject fields) {

@@ -30,6 +30,12 @@ class FieldSetTest {
         s.paths().stream().map(FieldSet::toString).toList());
     assertTrue(s.has(List.of("f:spec", "f:replicas")));
     assertFalse(s.has(List.of("f:spec")));
+    // The leaves are shared and read-only; a copy of the tree (what a writer changes) is the client's own.
+    JsonObject copy = s.toFieldsV1().copy();
+    copy.getJsonObject("f:spec").getJsonObject("f:replicas").put("x", 1);
+    assertEquals(new JsonObject(text), s.toFieldsV1());
+    assertEquals(1, copy.getJsonObject("f:spec").getJsonObject("f:replicas").getInteger("x"));
+    assertTrue(s.toFieldsV1().getJsonObject("f:spec").getJsonObject("f:replicas").isEmpty());
   }
 
   @Test
