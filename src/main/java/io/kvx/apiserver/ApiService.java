@@ -237,10 +237,7 @@ public final class ApiService {
     setManaged(obj, r.isApply()
         ? ManagedFields.apply(owner, new JsonObject(), obj, r.body(), true)
         : ManagedFields.update(owner, new JsonObject(), obj, ManagedFields.fromRequest(requestedManaged, null, null)));
-    if (r.type() == Resources.PODS) {
-      Defaults.podAdmission(obj);
-      Defaults.mountServiceAccountToken(obj, randomSuffix());
-    }
+    if (r.type() == Resources.PODS) Defaults.podAdmission(obj);
     if (r.type().kind().equals("Job") && !r.type().isCustom()) {
       Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
     }
@@ -248,7 +245,10 @@ public final class ApiService {
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced()
         ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
-    if (r.type() == Resources.PODS) admitted = admitted.compose(v -> admitPriority(obj, r.body()));
+    if (r.type() == Resources.PODS) {
+      admitted = admitted.compose(v -> admitServiceAccount(r.namespace(), obj)).compose(v -> admitPriority(obj,
+          r.body()));
+    }
     if (r.type() == CLAIMS) admitted = admitted.compose(v -> admitStorageClass(obj));
     if (r.type() == CLAIMS) protect(obj, "kubernetes.io/pvc-protection");
     if (r.type() == VOLUMES) protect(obj, "kubernetes.io/pv-protection");
@@ -291,6 +291,35 @@ public final class ApiService {
               .ifPresent(c -> pvc.put("spec", spec.put("storageClassName", Meta.name(c))));
           return null;
         });
+  }
+
+  private static final ResourceType SERVICE_ACCOUNTS = Resources.builtIn("", "serviceaccounts");
+
+  /**
+   * The ServiceAccount admission plugin on a pod being created: a pod naming an account that does not exist is
+   * refused (403, kube's words); the token volume is mounted unless the pod, or else its account, sets
+   * automountServiceAccountToken: false. kvx is lenient where kube is not about the namespace's "default" account
+   * not existing yet (no controller manager running, or the moment after the namespace was made): the pod is
+   * admitted with the token volume, which the kubelet fills once the account exists.
+   */
+  private Future<Void> admitServiceAccount(String namespace, JsonObject pod) {
+    JsonObject spec = pod.getJsonObject("spec");
+    String name = spec.getString("serviceAccountName", "default");
+    String key = SERVICE_ACCOUNTS.key(namespace, name);
+    boolean lenient = name.equals("default");
+    Future<JsonObject> account = (lenient ? store.getCached(key) : getThroughCache(key)).recover(e -> {
+      if (!ApiError.is(e, ApiError.Reason.NotFound)) return Future.failedFuture(e);
+      if (lenient) return Future.succeededFuture(null);
+      return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(pod)
+          + "\" is forbidden: error looking up service account " + namespace + "/" + name + ": serviceaccount \""
+          + name + "\" not found", "", "pods", Meta.name(pod), null));
+    });
+    return account.map(sa -> {
+      boolean automount = spec.getValue("automountServiceAccountToken") instanceof Boolean own ? own
+          : sa == null || sa.getBoolean("automountServiceAccountToken", true);
+      if (automount) Defaults.mountServiceAccountToken(pod, randomSuffix());
+      return null;
+    });
   }
 
   private static final ResourceType PRIORITY_CLASSES = Resources.builtIn("scheduling.k8s.io", "priorityclasses");

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -103,6 +104,26 @@ class UserFlowsIT {
     assertTrue(files.contains("ca.crt") && files.contains("token") && files.contains("default") && files.contains("eyJ"),
         files);
     kubectl.ok("delete", "pod", "account", "--grace-period=1");
+  }
+
+  @Test
+  void theServiceAccountAdmissionRefusesAMissingAccountAndHonoursTheAccountsAutomount() throws Exception {
+    Kubectl.Result missing = kubectl.run("run", "nosa", "--image=busybox", "--overrides",
+        "{\"spec\":{\"serviceAccountName\":\"ghost\"}}", "--", "sleep", "1");
+    assertNotEquals(0, missing.code());
+    assertTrue(missing.out().contains("pods \"nosa\" is forbidden: error looking up service account default/ghost: "
+        + "serviceaccount \"ghost\" not found"), missing.out());
+    // An account that opts out of the automount: its pods get no token volume, unless the pod opts back in.
+    kubectl.ok("create", "serviceaccount", "quiet");
+    kubectl.ok("patch", "serviceaccount", "quiet", "--type=merge", "-p", "{\"automountServiceAccountToken\":false}");
+    String none = kubectl.ok("run", "quiet", "--image=busybox", "--dry-run=server", "--overrides",
+        "{\"spec\":{\"serviceAccountName\":\"quiet\"}}", "-o", "jsonpath={.spec.volumes}", "--", "sleep", "1");
+    assertEquals("", none.trim());
+    String optIn = kubectl.ok("run", "quiet", "--image=busybox", "--dry-run=server", "--overrides",
+        "{\"spec\":{\"serviceAccountName\":\"quiet\",\"automountServiceAccountToken\":true}}",
+        "-o", "jsonpath={.spec.volumes[0].name}", "--", "sleep", "1");
+    assertTrue(optIn.startsWith("kube-api-access-"), optIn);
+    kubectl.ok("delete", "serviceaccount", "quiet");
   }
 
   @Test
