@@ -61,6 +61,13 @@ public final class HttpApi {
   private String lastType;
   private Buffer lastLine;
 
+  /**
+   * kube-apiserver's deprecation warning on every request to a deprecated resource (kubectl prints it as "Warning:
+   * ..."); ComponentStatus adds its own (ComponentStatuses).
+   */
+  private static final java.util.Map<ResourceType, String> DEPRECATIONS = java.util.Map.of(
+      Resources.builtIn("", "endpoints"), "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice");
+
   public HttpApi(Vertx vertx, ApiService api, MeterRegistry meters) {
     this.vertx = vertx;
     this.api = api;
@@ -89,6 +96,8 @@ public final class HttpApi {
     try {
       Parsed p = parse(group, version, seg, ctx.request().method().name(), ctx.queryParams());
       Labels l = labels = Labels.of(p, ctx);
+      String deprecated = DEPRECATIONS.get(p.type);
+      if (deprecated != null) ctx.response().headers().add("Warning", "299 - \"" + deprecated + "\"");
       if (p.verb.equals("watch") && !p.type.computed()) {
         watch(ctx, p.request(this, ctx), l);
         count(l, 200, start);

@@ -263,6 +263,8 @@ class ControllersIT {
     // A service without a selector and hand-written Endpoints: mirrored into an EndpointSlice, which the
     // proxy reads like any other.
     // (a ready pod's address, from the roll service's own Endpoints: the pod list may still hold terminating ones)
+    Kubectl.Result warned = kubectl.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "get", "endpoints", "roll");
+    assertTrue(warned.out().startsWith(Kubectl.ENDPOINTS_WARNING + "\n"), warned.out());
     String podIp = kubectl.ok("get", "endpoints", "roll", "-o", "jsonpath={.subsets[0].addresses[0].ip}").trim();
     String podName = kubectl.ok("get", "endpoints", "roll", "-o",
         "jsonpath={.subsets[0].addresses[0].targetRef.name}").trim();

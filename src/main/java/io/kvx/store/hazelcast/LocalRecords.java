@@ -15,11 +15,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class LocalRecords {
 
-  /** Bounded: the last this many records; older ones are parsed (a cache that far behind re-reads anyway). */
-  private static final int SLOTS = 4096;
+  /**
+   * Bounded: the last this many records; older ones are parsed (a cache that far behind re-reads anyway). The
+   * watch cache reads a batch right after it is published, a few hundred records at most behind; a longer window
+   * only keeps the changes' text alive for the collector to copy.
+   */
+  static final int SLOTS = 1024;
   private static final String KEY = LocalRecords.class.getName();
 
-  record Entry(long sequence, String record, Sequencer.Change change, long time) {
+  /** {@code prefix} is the record's text before the object's ({@link Sequencer.Change#recordPrefix}). */
+  record Entry(long sequence, String prefix, Sequencer.Change change, long time) {
   }
 
   private final AtomicReferenceArray<Entry> slots = new AtomicReferenceArray<>(SLOTS);
@@ -29,15 +34,23 @@ final class LocalRecords {
     return (LocalRecords) hz.getUserContext().computeIfAbsent(KEY, k -> new LocalRecords());
   }
 
-  /** Offers the record expected at {@code sequence}, made from {@code change} at {@code time}. */
-  void offer(long sequence, String record, Sequencer.Change change, long time) {
-    slots.set(slot(sequence), new Entry(sequence, record, change, time));
+  /**
+   * Offers the record expected at {@code sequence}, made from {@code change} at {@code time}: the record is
+   * {@code prefix}, the change's encoded object and "}" ({@link Sequencer.Change#toRecord}); kept in its parts, so
+   * that the object's text is not held twice.
+   */
+  void offer(long sequence, String prefix, Sequencer.Change change, long time) {
+    slots.set(slot(sequence), new Entry(sequence, prefix, change, time));
   }
 
   /** The entry for the record read at {@code sequence}, if it is exactly the text offered there; else null. */
   Entry match(long sequence, String record) {
     Entry e = slots.get(slot(sequence));
-    return e != null && e.sequence() == sequence && e.record().equals(record) ? e : null;
+    if (e == null || e.sequence() != sequence) return null;
+    String prefix = e.prefix();
+    String object = e.change().encoded();
+    return record.length() == prefix.length() + object.length() + 1 && record.startsWith(prefix)
+        && record.startsWith(object, prefix.length()) && record.charAt(record.length() - 1) == '}' ? e : null;
   }
 
   private static int slot(long sequence) {

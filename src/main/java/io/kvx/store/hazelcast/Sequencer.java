@@ -69,8 +69,13 @@ public final class Sequencer {
 
     /** The change-log record, {@code ts} being the commit time in ms. */
     public String toRecord(long ts) {
+      return recordPrefix(ts) + encoded() + "}";
+    }
+
+    /** The record's text before the object's: {@link #toRecord} is this, {@link #encoded} and "}". */
+    public String recordPrefix(long ts) {
       return "{\"rev\":" + revision + ",\"type\":" + Json.encode(type) + ",\"key\":" + Json.encode(key)
-          + ",\"epoch\":" + Json.encode(epoch) + ",\"ts\":" + ts + ",\"object\":" + encoded() + "}";
+          + ",\"epoch\":" + Json.encode(epoch) + ",\"ts\":" + ts + ",\"object\":";
     }
 
     public static Change fromRecord(JsonObject r) {

@@ -333,9 +333,9 @@ public final class SequencerVerticle extends VerticleBase {
       // This member writes the change log alone while it leads, so the records land right after lastSequence;
       // this JVM's watch cache takes the changes from here instead of parsing them (LocalRecords checks the text).
       for (int i = 0; i < changes.size(); i++) {
-        String record = changes.get(i).toRecord(now);
-        records.add(record);
-        localRecords.offer(lastSequence + 1 + i, record, changes.get(i), now);
+        String prefix = changes.get(i).recordPrefix(now);
+        records.add(prefix + changes.get(i).encoded() + "}");
+        localRecords.offer(lastSequence + 1 + i, prefix, changes.get(i), now);
         // The API server's answer and watch events send the text the logs got, not a second encoding (this JVM).
         io.kvx.api.EncodedJson.remember(changes.get(i).object(), changes.get(i).encoded());
       }
