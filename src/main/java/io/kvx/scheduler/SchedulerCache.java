@@ -170,7 +170,7 @@ public final class SchedulerCache {
       withAffinity = ordered.stream().filter(NodeInfo::hasPodsWithAffinity).toList();
       withRequiredAntiAffinity = ordered.stream().filter(NodeInfo::hasPodsWithRequiredAntiAffinity).toList();
     }
-    return new Snapshot(ordered, index, listers).withImageCounts(imageNodes)
+    return new Snapshot(ordered, index, listers).inNameOrder().withImageCounts(imageNodes)
         .withAffinityLists(withAffinity, withRequiredAntiAffinity);
   }
 

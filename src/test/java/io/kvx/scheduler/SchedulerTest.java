@@ -152,4 +152,26 @@ class SchedulerTest {
         pod("p", requests("100m", null)), Snapshot.of(nodes));
     assertEquals(420, r.evaluatedNodes()); // 50% − 1000/125 = 42%
   }
+
+  @Test
+  void tiesGoToTheFirstNodeByNameWhereverTheSearchStarts() {
+    List<NodeInfo> nodes = new ArrayList<>();
+    for (int i = 0; i < 300; i++) nodes.add(node(String.format("n%04d", i), "4", "8Gi"));
+    Scheduler scheduler = new Scheduler();
+    var profile = SchedulerConfig.defaults("d").profiles().get(0);
+    // 300 identical nodes, 144 looked at per pod (50% - 300/125 = 48%): the search starts where the last one
+    // stopped, and the best of each window is its first node by name.
+    Scheduler.Result first = scheduler.schedule(profile, pod("a", requests("100m", null)),
+        Snapshot.of(nodes).inNameOrder());
+    assertEquals(144, first.evaluatedNodes());
+    assertEquals("n0000", first.node());
+    Scheduler.Result second = scheduler.schedule(profile, pod("b", requests("100m", null)),
+        Snapshot.of(nodes).inNameOrder());
+    assertEquals("n0144", second.node());
+    // Listed in another order: compared by name all the same (the window n0299 .. n0156 picks n0156).
+    List<NodeInfo> reversed = new ArrayList<>(nodes);
+    java.util.Collections.reverse(reversed);
+    assertEquals("n0156", new Scheduler().schedule(profile, pod("c", requests("100m", null)),
+        Snapshot.of(reversed)).node());
+  }
 }

@@ -21,6 +21,8 @@ public final class Snapshot {
   /** Pods waiting for the room a preemption made: node name -> pods nominated there. */
   private Map<String, ? extends Collection<PodInfo>> nominated = Map.of();
 
+  private boolean sortedByName;
+
   public Snapshot(List<NodeInfo> nodes, Listers listers) {
     this(nodes, index(nodes), listers);
   }
@@ -68,6 +70,17 @@ public final class Snapshot {
 
   public List<NodeInfo> nodes() {
     return nodes;
+  }
+
+  /** Whether {@link #nodes()} is in name order (the scheduler cache's snapshots are). */
+  public boolean sortedByName() {
+    return sortedByName;
+  }
+
+  /** Says that {@link #nodes()} is in name order. */
+  public Snapshot inNameOrder() {
+    this.sortedByName = true;
+    return this;
   }
 
   public NodeInfo get(String name) {

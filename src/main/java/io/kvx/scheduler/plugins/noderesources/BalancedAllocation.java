@@ -40,22 +40,20 @@ public final class BalancedAllocation implements ScorePlugin {
 
   @Override
   public long score(CycleState state, PodInfo pod, NodeInfo node) {
-    // Two passes over the resources (mean, then variance) instead of an array per node.
+    // Each fraction once (its lookups are the cost), then mean and standard deviation.
+    double[] fractions = new double[names.length];
     int n = 0;
     double sum = 0;
     for (int i = 0; i < names.length; i++) {
       double frac = fraction(node, pod, i);
       if (frac < 0) continue;
-      n++;
+      fractions[n++] = frac;
       sum += frac;
     }
     if (n == 0) return 0;
     double mean = sum / n;
     double var = 0;
-    for (int i = 0; i < names.length; i++) {
-      double frac = fraction(node, pod, i);
-      if (frac >= 0) var += (frac - mean) * (frac - mean);
-    }
+    for (int i = 0; i < n; i++) var += (fractions[i] - mean) * (fractions[i] - mean);
     double std = Math.sqrt(var / n);
     return (long) ((1 - std) * MAX_SCORE);
   }
