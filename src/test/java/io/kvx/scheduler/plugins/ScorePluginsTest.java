@@ -29,6 +29,7 @@ import static io.kvx.scheduler.Fixtures.pod;
 import static io.kvx.scheduler.Fixtures.requests;
 import static io.kvx.scheduler.Fixtures.with;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every priority, table-driven: plugin, pod, nodes, expected normalized scores (0..100) per node. */
 class ScorePluginsTest {
@@ -102,6 +103,19 @@ class ScorePluginsTest {
         Arguments.of("system default spread", new PodTopologySpread(), pod("p", web, "{}"),
             List.of(with(node("a", "1", "1Gi"), pod("w1", web, "{}"), pod("w2", web, "{}")), node("b", "1", "1Gi")),
             WEB_SERVICE, Map.of("a", 40L, "b", 100L)));
+  }
+
+  @org.junit.jupiter.api.Test
+  void imageLocalitySkipsItsScoresWhenNoNodeHasThePodsImages() {
+    ImageLocality plugin = new ImageLocality();
+    PodInfo p = pod("p", "{'containers':[{'name':'c','image':'big:1'}]}");
+    List<NodeInfo> without = List.of(node("a", "1", "1Gi"), node("b", "1", "1Gi"));
+    assertTrue(plugin.preScore(new io.kvx.scheduler.framework.CycleState(), p, without,
+        new io.kvx.scheduler.framework.Snapshot(without, Listers.EMPTY)).isSkip());
+    List<NodeInfo> with = List.of(node("a", "{}", "{}", "1", "1Gi", "{'images':[{'names':['docker.io/library/big:1'],"
+        + "'sizeBytes':524288000}]}"), node("b", "1", "1Gi"));
+    assertTrue(plugin.preScore(new io.kvx.scheduler.framework.CycleState(), p, with,
+        new io.kvx.scheduler.framework.Snapshot(with, Listers.EMPTY)).isSuccess());
   }
 
   @ParameterizedTest(name = "{0}")

@@ -40,11 +40,16 @@ public final class ImageLocality implements PreScorePlugin, ScorePlugin {
     List<Container> containers = new ArrayList<>(pod.spec().getContainers() == null ? List.of()
         : pod.spec().getContainers());
     if (pod.spec().getInitContainers() != null) containers.addAll(pod.spec().getInitContainers());
+    boolean anywhere = false;
     for (Container c : containers) {
       if (c.getImage() == null) continue;
       String img = NodeInfo.normalizeImage(c.getImage());
-      images.add(new Spread(img, total == 0 ? 0 : (double) snapshot.nodesWithImage(img) / total));
+      int having = snapshot.nodesWithImage(img);
+      anywhere |= having > 0;
+      images.add(new Spread(img, total == 0 ? 0 : (double) having / total));
     }
+    // No node has any of the images: every node would score 0, so the score pass is skipped (same totals).
+    if (!anywhere) return Status.SKIP;
     state.write(KEY, images);
     return Status.SUCCESS;
   }
