@@ -281,7 +281,9 @@ class ApiSurfaceIT {
         List<String> events;
         do {
           Thread.sleep(100);
-          events = Files.readAllLines(watchOut).stream().map(l -> l.split("\\s+")[0]).toList();
+          // kubectl's stderr is in the file too: kube's deprecation warning of v1 Endpoints comes first there.
+          events = Files.readAllLines(watchOut).stream().filter(l -> !l.startsWith("Warning: "))
+              .map(l -> l.split("\\s+")[0]).toList();
         } while (!events.contains("DELETED") && System.currentTimeMillis() < deadline);
         // created, labelled, annotated, replaced, deleted (a namespace: also finalized, i.e. emptied first)
         assertEquals("ADDED", events.getFirst(), what + " watch: " + events);
