@@ -37,6 +37,14 @@ class UserFlowsIT {
     if (kvx != null) kvx.close();
   }
 
+  /** Writes {@code yaml} to a file and `kubectl apply -f`s it; returns the file's path. */
+  private static String apply(String yaml) throws Exception {
+    Path manifest = Files.createTempFile("manifest", ".yaml");
+    Files.writeString(manifest, yaml);
+    kubectl.ok("apply", "-f", manifest.toString());
+    return manifest.toString();
+  }
+
   @Test
   void kubeletRecordsCreatedStartedAndKillingForEachContainer() throws Exception {
     kubectl.ok("run", "evented", "--image=busybox", "--", "sleep", "3600");
@@ -71,8 +79,7 @@ class UserFlowsIT {
   @Test
   void aContainerWithTtyRunsOnATerminal() throws Exception {
     // kubectl run -it makes such a pod: the shell then sees a terminal (prompt, job control) and TERM.
-    Path manifest = Files.createTempFile("tty", ".yaml");
-    Files.writeString(manifest, """
+    apply("""
         apiVersion: v1
         kind: Pod
         metadata: {name: ttybox}
@@ -81,7 +88,6 @@ class UserFlowsIT {
           containers:
           - {name: c, image: busybox, stdin: true, tty: true, command: ["sh", "-c", "tty; echo term=$TERM; sleep 3600"]}
         """);
-    kubectl.ok("apply", "-f", manifest.toString());
     String logs = kubectl.await(Duration.ofSeconds(60), out -> out.contains("term="), "logs", "ttybox");
     assertTrue(logs.contains("/dev/pts/"), logs);
     assertTrue(logs.contains("term=xterm"), logs);
@@ -130,7 +136,6 @@ class UserFlowsIT {
   void applyingAChangedDeploymentStrategyDropsTheRollingUpdateParameters() throws Exception {
     // kubectl apply reads the retainKeys strategy from the OpenAPI and sends $retainKeys; without it the
     // defaulted rollingUpdate would stay beside Recreate, which Kubernetes refuses.
-    Path manifest = Files.createTempFile("strategy", ".yaml");
     String deployment = """
         apiVersion: apps/v1
         kind: Deployment
@@ -143,10 +148,8 @@ class UserFlowsIT {
             metadata: {labels: {app: strat}}
             spec: {containers: [{name: c, image: busybox}]}
         """;
-    Files.writeString(manifest, deployment.replace("STRATEGY", ""));
-    kubectl.ok("apply", "-f", manifest.toString());
-    Files.writeString(manifest, deployment.replace("STRATEGY", "strategy: {type: Recreate}"));
-    kubectl.ok("apply", "-f", manifest.toString());
+    apply(deployment.replace("STRATEGY", ""));
+    apply(deployment.replace("STRATEGY", "strategy: {type: Recreate}"));
     assertEquals("{\"type\":\"Recreate\"}", kubectl.ok("get", "deployment", "strat", "-o", "jsonpath={.spec.strategy}"));
     Kubectl.Result invalid = kubectl.run("patch", "deployment", "strat", "--type=merge", "-p",
         "{\"spec\":{\"strategy\":{\"rollingUpdate\":{\"maxSurge\":1}}}}");
@@ -157,8 +160,7 @@ class UserFlowsIT {
 
   @Test
   void containersWaitingBehindInitContainersArePodInitializing() throws Exception {
-    Path manifest = Files.createTempFile("init", ".yaml");
-    Files.writeString(manifest, """
+    apply("""
         apiVersion: v1
         kind: Pod
         metadata: {name: initwait}
@@ -167,7 +169,6 @@ class UserFlowsIT {
           initContainers: [{name: setup, image: busybox, command: ["sleep", "3600"]}]
           containers: [{name: app, image: busybox, command: ["sleep", "3600"]}]
         """);
-    kubectl.ok("apply", "-f", manifest.toString());
     kubectl.await(Duration.ofSeconds(60), out -> out.equals("PodInitializing"), "get", "pod", "initwait", "-o",
         "jsonpath={.status.containerStatuses[0].state.waiting.reason}");
     assertEquals("containers with incomplete status: [setup]", kubectl.ok("get", "pod", "initwait", "-o",
@@ -180,8 +181,7 @@ class UserFlowsIT {
 
   @Test
   void webhookConfigurationsAChartShipsAreStoredAndListed() throws Exception {
-    Path manifest = Files.createTempFile("webhooks", ".yaml");
-    Files.writeString(manifest, """
+    String manifest = apply("""
         apiVersion: admissionregistration.k8s.io/v1
         kind: ValidatingWebhookConfiguration
         metadata: {name: chart-validator}
@@ -197,11 +197,10 @@ class UserFlowsIT {
         metadata: {name: chart-mutator}
         webhooks: []
         """);
-    kubectl.ok("apply", "-f", manifest.toString());
     String listed = kubectl.ok("get", "validatingwebhookconfigurations,mutatingwebhookconfigurations");
     assertTrue(listed.contains("WEBHOOKS") && listed.matches("(?s).*chart-validator\\s+1\\s.*")
         && listed.matches("(?s).*chart-mutator\\s+0\\s.*"), listed);
-    kubectl.ok("delete", "-f", manifest.toString());
+    kubectl.ok("delete", "-f", manifest);
   }
 
   @Test

@@ -75,7 +75,6 @@ final class EpollRelay {
     /** The loop's read buffer and its address. */
     final ByteBuf scratch;
     final long scratchAddress;
-    IoRegistration registration;
     /** Bytes read from the peer that this socket has not taken yet. */
     ByteBuf pending;
     EpollIoOps ops = READ;
@@ -92,20 +91,8 @@ final class EpollRelay {
     }
 
     @Override
-    void register(IoEventLoop loop) {
-      if (closed) return;
-      loop.register(this).addListener(f -> {
-        if (!f.isSuccess()) {
-          closePair();
-          return;
-        }
-        registration = (IoRegistration) f.getNow();
-        if (closed) {
-          registration.cancel();
-          return;
-        }
-        registration.submit(ops);
-      });
+    void startRelaying() {
+      registration.submit(ops);
     }
 
     private void interest(EpollIoOps wanted) {

@@ -70,7 +70,6 @@ final class IoUringRelay {
     /** The loop is done with this side: its registration is gone (no completion outstanding) or never came. */
     private boolean done;
     private boolean released;
-    private IoRegistration registration;
     /** Bytes of the peer's buffer still to send on this socket, from {@link #sendOffset}. */
     private int sendOffset;
     private int sendEnd;
@@ -83,26 +82,15 @@ final class IoUringRelay {
     }
 
     @Override
-    void register(IoEventLoop loop) {
-      if (closed) {
-        unregistered();
-        return;
-      }
-      loop.register(this).addListener(f -> {
-        if (!f.isSuccess()) {
-          closePair();
-          unregistered();
-          return;
-        }
-        registration = (IoRegistration) f.getNow();
-        if (closed) {
-          registration.cancel();
-          return;
-        }
-        receive();
-        // The peer may already have received something to send on this socket (its registration came first).
-        if (sending) submitSend();
-      });
+    void startRelaying() {
+      receive();
+      // The peer may already have received something to send on this socket (its registration came first).
+      if (sending) submitSend();
+    }
+
+    @Override
+    void notRegistered() {
+      unregistered();
     }
 
     private void receive() {

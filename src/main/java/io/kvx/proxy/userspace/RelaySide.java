@@ -3,6 +3,8 @@ package io.kvx.proxy.userspace;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoRegistration;
 import io.netty.channel.unix.Socket;
 
 import java.io.IOException;
@@ -12,7 +14,7 @@ import java.io.IOException;
  * bookkeeping both transports share. End of input on one side shuts the other side's output once what it
  * was sent is written, so a half-close passes through; a socket closes once both its directions are done.
  */
-abstract class RelaySide<S extends RelaySide<S>> {
+abstract class RelaySide<S extends RelaySide<S>> implements IoHandle {
 
   final Socket socket;
   S peer;
@@ -21,6 +23,8 @@ abstract class RelaySide<S extends RelaySide<S>> {
   /** This socket's output is shut (everything the peer sent has been written). */
   boolean outputShut;
   boolean closed;
+  /** This socket's registration on the loop, once it is there. */
+  IoRegistration registration;
 
   RelaySide(Socket socket) {
     this.socket = socket;
@@ -45,8 +49,36 @@ abstract class RelaySide<S extends RelaySide<S>> {
     });
   }
 
-  /** Registers this socket on the loop as a bare handle and starts reading it. */
-  abstract void register(IoEventLoop loop);
+  /**
+   * Registers this socket on the loop as a bare handle, then {@link #startRelaying} starts reading it; a side closed
+   * before its registration came cancels it.
+   */
+  final void register(IoEventLoop loop) {
+    if (closed) {
+      notRegistered();
+      return;
+    }
+    loop.register(this).addListener(f -> {
+      if (!f.isSuccess()) {
+        closePair();
+        notRegistered();
+        return;
+      }
+      registration = (IoRegistration) f.getNow();
+      if (closed) {
+        registration.cancel();
+        return;
+      }
+      startRelaying();
+    });
+  }
+
+  /** Registered and still open: the transport starts reading this socket. */
+  abstract void startRelaying();
+
+  /** The loop will never hold this socket (it closed first, or registering failed). */
+  void notRegistered() {
+  }
 
   /** The channels could not be left: both sockets close. */
   void handOverFailed() {
