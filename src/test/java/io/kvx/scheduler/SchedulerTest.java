@@ -82,6 +82,32 @@ class SchedulerTest {
   }
 
   @Test
+  void preemptionSparesPodsTheirDisruptionBudgetProtects() {
+    // Two equal nodes, one low-priority pod each; a budget allows no disruption of the pod labelled guarded.
+    PodInfo guarded = pod("guarded", "{'labels':{'app':'guarded'}}", requests("1500m", null));
+    PodInfo free = pod("free", "{'labels':{'app':'free'}}", requests("1500m", null));
+    List<NodeInfo> nodes = List.of(with(node("a", "2", "4Gi"), guarded), with(node("b", "2", "4Gi"), free));
+    io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget budget =
+        new io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder()
+            .withNewMetadata().withName("keep").withNamespace("default").endMetadata()
+            .withNewSpec().withMinAvailable(new io.fabric8.kubernetes.api.model.IntOrString(1))
+            .withNewSelector().addToMatchLabels("app", "guarded").endSelector().endSpec().build();
+    io.kvx.scheduler.framework.Listers listers = new io.kvx.scheduler.framework.Listers() {
+      @Override
+      public List<io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget> pdbs(String namespace) {
+        return namespace.equals("default") ? List.of(budget) : List.of();
+      }
+    };
+    PodInfo high = pod("high", "{}", "{'priority':100," + requests("1", null).substring(1));
+    Scheduler.Result r = new Scheduler().schedule(SchedulerConfig.defaults("d").profiles().get(0), high,
+        new Snapshot(nodes, listers));
+    assertNull(r.node());
+    // Either node frees room by one eviction; only on b does it break no budget.
+    assertEquals("b", r.nominatedNode());
+    assertEquals(List.of("default/free"), r.victims().stream().map(PodInfo::key).toList());
+  }
+
+  @Test
   void roomKeptForANominatedPodFromLowerPriorityOnly() {
     // After a preemption on "a", "waiting" (priority 100, 1500m) is nominated there; "b" is full.
     PodInfo waiting = pod("waiting", "{}", "{'priority':100," + requests("1500m", null).substring(1));
