@@ -127,6 +127,18 @@ final class StreamServer {
     void run() throws Exception;
   }
 
+  /**
+   * A container's stdin FIFO, opened to write. Read-write, as opening a FIFO that way never waits: opened
+   * write-only it waits for a reader, which never comes once the container has exited (a short-lived
+   * container, as `kubectl debug -it ... -- cmd` makes, can exit between the check and the open), and the
+   * attach would hang with its thread. The shim holds the read side while the container runs (a stdinOnce
+   * container starts when this opens); closing this stream is the container's end of input as before.
+   */
+  static OutputStream openStdin(Path fifo) throws IOException {
+    return java.nio.channels.Channels.newOutputStream(java.nio.channels.FileChannel.open(fifo,
+        java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE));
+  }
+
   /** One exec, attach, port-forward or log stream. */
   private final class Session {
     final JsonObject q;
@@ -351,10 +363,7 @@ final class StreamServer {
       long from = Files.exists(log) ? Files.size(log) : 0;
       if (q.getBoolean("stdin", false)) {
         Path fifo = runtime.stdinPipe(target.spec());
-        if (Files.exists(fifo)) {
-          // The shim has the pipe open to read (a stdinOnce container waits for this), so this does not block.
-          stdin = Files.newOutputStream(fifo);
-        }
+        if (Files.exists(fifo) && !runtime.exited(target.spec())) stdin = openStdin(fifo);
       }
       ready.countDown();
       boolean tty = q.getBoolean("tty", false);
