@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,25 +73,20 @@ public final class EtcdLoad {
     return kv.put(bytes(PREFIX + name), value);
   }
 
-  /** Runs {@code total} operations with at most {@code inFlight} at once; returns the seconds taken. */
+  /** Runs {@code total} operations, at most {@code inFlight} at once (a permit each); returns the seconds taken. */
   private static double closedLoop(int total, int inFlight, IntFunction<CompletableFuture<?>> op)
       throws InterruptedException {
-    CountDownLatch done = new CountDownLatch(total);
-    AtomicInteger next = new AtomicInteger();
+    Semaphore permits = new Semaphore(inFlight);
     AtomicLong failures = new AtomicLong();
     long t0 = System.nanoTime();
-    Runnable[] step = new Runnable[1];
-    step[0] = () -> {
-      int i = next.getAndIncrement();
-      if (i >= total) return;
+    for (int i = 0; i < total; i++) {
+      permits.acquire();
       op.apply(i).whenComplete((r, e) -> {
         if (e != null && failures.incrementAndGet() <= 3) System.err.println("bench: " + e.getMessage());
-        done.countDown();
-        step[0].run();
+        permits.release();
       });
-    };
-    for (int k = 0; k < inFlight; k++) step[0].run();
-    done.await();
+    }
+    permits.acquire(inFlight);
     double secs = (System.nanoTime() - t0) / 1e9;
     if (failures.get() > 0) System.out.println("failures=" + failures.get());
     return secs;
