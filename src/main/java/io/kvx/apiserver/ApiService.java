@@ -875,13 +875,18 @@ public final class ApiService {
     }
   }
 
-  /** An object being deleted goes away when its last finalizer is removed. */
+  /**
+   * An object being deleted goes away when its last finalizer is removed, unless its deletion is still in its
+   * grace period (a pod whose node is stopping it): as kube-apiserver, an update then is only an update, so the
+   * node's status reports while the containers stop, and its last one, are written; the node deletes the pod.
+   */
   private static boolean finalizersDone(JsonObject old, JsonObject next) {
     JsonObject meta = Meta.meta(next);
     boolean specFinalizers = "Namespace".equals(next.getString("kind"))
         && !next.getJsonObject("spec", new JsonObject()).getJsonArray("finalizers", new JsonArray()).isEmpty();
-    return Meta.meta(old).containsKey("deletionTimestamp") && !specFinalizers
-        && meta.getJsonArray("finalizers", new JsonArray()).isEmpty();
+    JsonObject oldMeta = Meta.meta(old);
+    return oldMeta.containsKey("deletionTimestamp") && oldMeta.getLong("deletionGracePeriodSeconds", 0L) == 0
+        && !specFinalizers && meta.getJsonArray("finalizers", new JsonArray()).isEmpty();
   }
 
   /**
@@ -956,8 +961,13 @@ public final class ApiService {
       if (r.dryRun()) return Future.succeededFuture(old);
       if (hasFinalizers || graceful) {
         if (meta.containsKey("deletionTimestamp")) {
+          // Already being deleted: a second delete may only shorten the grace period (the node's own delete
+          // with 0 once the containers stopped; with finalizers left, the pod then goes when they are removed).
           Long current = meta.getLong("deletionGracePeriodSeconds");
-          if (current == null || !graceful || graceSeconds >= current) return Future.succeededFuture(old);
+          long wanted = graceful ? graceSeconds : 0;
+          if (current == null || wanted >= current) return Future.succeededFuture(old);
+          meta.put("deletionGracePeriodSeconds", wanted);
+          return store.update(key, old, Meta.resourceVersion(old));
         }
         meta.put("deletionTimestamp", meta.getString("deletionTimestamp", Meta.now()));
         if (graceful || meta.containsKey("deletionGracePeriodSeconds")) {

@@ -85,6 +85,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     String startTime;
     boolean removed;
     boolean killed;
+    /** Its containers were stopped for the pod's deletion: the status reports a terminal phase. */
+    boolean terminal;
     boolean syncing;
     boolean dirty;
     String lastReported;
@@ -1283,7 +1285,8 @@ public final class NodeAgentVerticle extends VerticleBase {
       ephemeralStatuses.add(cs);
     }
     boolean hasInit = !initStatuses.isEmpty();
-    String phase = r.initFailed ? "Failed" : !r.initialized && hasInit ? "Pending"
+    String phase = r.terminal ? PodStatuses.terminalPhase(list) : r.initFailed ? "Failed"
+        : !r.initialized && hasInit ? "Pending"
         : PodStatuses.phase(spec.getString("restartPolicy", "Always"), list, spec.getJsonArray("containers").size());
     JsonObject old = r.pod.getJsonObject("status", new JsonObject());
     JsonObject status = new JsonObject().put("phase", phase)
@@ -1325,6 +1328,15 @@ public final class NodeAgentVerticle extends VerticleBase {
     }, false).onSuccess(v -> r.killed = true);
     return killed.compose(v -> {
       if (r.removed) return Future.<Void>succeededFuture();
+      // As the kubelet (1.27+): the pod's last status is terminal (Succeeded when every container exited 0,
+      // else Failed, Ready false) before the pod object goes, so watchers see how it ended.
+      r.terminal = true;
+      return report(r).recover(e -> {
+        LOG.info("node " + nodeName + ": last status of " + Meta.name(r.pod) + ": " + e.getMessage());
+        return Future.succeededFuture();
+      });
+    }).compose(v -> {
+      if (r.removed) return Future.<Void>succeededFuture();
       JsonObject opts = new JsonObject().put("kind", "DeleteOptions").put("apiVersion", "v1")
           .put("gracePeriodSeconds", 0).put("preconditions", new JsonObject().put("uid", r.uid));
       // NotFound, or Conflict on the uid: the pod is gone, or the name belongs to a new pod now.
@@ -1342,7 +1354,14 @@ public final class NodeAgentVerticle extends VerticleBase {
   private void killPod(PodRecord r, long graceSeconds) throws IOException {
     for (StartGate gate : r.openGates) gate.close();
     r.openGates.clear();
-    killContainers(r, r.containers.values().stream().filter(c -> c.running && c.spec != null).toList(), graceSeconds);
+    List<ContainerRecord> live = r.containers.values().stream().filter(c -> c.running && c.spec != null).toList();
+    killContainers(r, live, graceSeconds);
+    for (ContainerRecord c : live) {
+      // How each one ended, for the pod's last status (the kubelet's terminal status before the final delete).
+      ContainerStatus st = runtime.status(c.spec);
+      c.terminated = terminated(c, st, st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137);
+      c.waitingReason = null;
+    }
     for (ContainerRecord c : r.containers.values()) {
       if (c.spec != null) runtime.remove(c.spec);
     }

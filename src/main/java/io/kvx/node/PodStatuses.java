@@ -56,6 +56,18 @@ public final class PodStatuses {
     return "Failed";
   }
 
+  /**
+   * The phase of a pod whose containers were stopped for its deletion, as the kubelet reports it before the
+   * final delete: Succeeded when every container exited 0, else Failed (one killed, failed or never started).
+   */
+  public static String terminalPhase(List<JsonObject> containerStatuses) {
+    for (JsonObject cs : containerStatuses) {
+      JsonObject terminated = cs.getJsonObject("state", new JsonObject()).getJsonObject("terminated");
+      if (terminated == null || terminated.getInteger("exitCode", 1) != 0) return "Failed";
+    }
+    return "Succeeded";
+  }
+
   public static JsonArray conditions(boolean initialized, boolean allReady, boolean sandboxReady, String now,
                                      JsonArray previous) {
     return conditions(initialized, allReady, sandboxReady, now, previous, List.of(), List.of());

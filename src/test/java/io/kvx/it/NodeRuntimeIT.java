@@ -268,10 +268,23 @@ class NodeRuntimeIT {
           - {name: main, image: busybox, command: [sh, -c, 'trap "" TERM; while true; do sleep 0.2; done']}
         """);
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "stubborn");
+    Path events = Files.createTempFile("kvx-it-stubborn", ".watch");
+    Process watch = kubectl.start(events, "get", "pod", "stubborn", "-w", "--output-watch-events", "-o",
+        "jsonpath={.type} {.object.status.phase} {.object.status.containerStatuses[0].state.terminated.exitCode}"
+            + " {.object.status.containerStatuses[0].state.terminated.reason}{\"\\n\"}");
+    Thread.sleep(1000);
     long t0 = System.nanoTime();
     kubectl.ok("delete", "pod", "stubborn", "--wait=true");
     long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
     assertTrue(seconds >= 3 && seconds < 20, "SIGKILL after the 3 s grace period, took " + seconds + " s");
+    // As the kubelet: the pod's last status, before it goes, is terminal: killed, so Failed with exit 137.
+    String watched = "";
+    for (int i = 0; i < 50 && !watched.contains("DELETED"); i++) {
+      Thread.sleep(100);
+      watched = Files.readString(events);
+    }
+    watch.destroy();
+    assertTrue(watched.contains("MODIFIED Failed 137 Error\nDELETED Failed 137 Error"), watched);
 
     // A failing postStart hook kills the container, which restarts.
     kubectl.ok("run", "badhook", "--image=busybox", "--overrides", "{\"spec\":{\"containers\":[{\"name\":\"badhook\","

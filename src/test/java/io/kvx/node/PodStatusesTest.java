@@ -25,6 +25,18 @@ class PodStatusesTest {
   }
 
   @Test
+  void aPodStoppedForItsDeletionEndsSucceededOnlyIfEveryContainerExitedZero() {
+    // restartPolicy Always does not matter here: nothing restarts in a pod being deleted.
+    assertEquals("Succeeded", PodStatuses.terminalPhase(List.of(exited(0), exited(0))));
+    assertEquals("Failed", PodStatuses.terminalPhase(List.of(exited(0), exited(143))));
+    assertEquals("Failed", PodStatuses.terminalPhase(List.of(exited(137))));
+    assertEquals("Failed", PodStatuses.terminalPhase(List.of(exited(0), backingOff())));
+    JsonObject neverStarted = new JsonObject().put("state", new JsonObject().put("waiting",
+        new JsonObject().put("reason", "ContainerCreating")));
+    assertEquals("Failed", PodStatuses.terminalPhase(List.of(neverStarted)));
+  }
+
+  @Test
   void phases() {
     assertEquals("Pending", PodStatuses.phase("Always", List.of(), 1));
     assertEquals("Running", PodStatuses.phase("Always", List.of(running()), 1));
