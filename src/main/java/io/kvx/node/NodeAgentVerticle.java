@@ -1327,7 +1327,8 @@ public final class NodeAgentVerticle extends VerticleBase {
       return null;
     }, false).onSuccess(v -> r.killed = true);
     return killed.compose(v -> {
-      if (r.removed) return Future.<Void>succeededFuture();
+      // A pod that had ended before this agent started keeps the terminal status it has (no records here).
+      if (r.removed || r.endedBefore) return Future.<Void>succeededFuture();
       // As the kubelet (1.27+): the pod's last status is terminal (Succeeded when every container exited 0,
       // else Failed, Ready false) before the pod object goes, so watchers see how it ended.
       r.terminal = true;
