@@ -964,10 +964,7 @@ public final class ApiService {
           // Already being deleted: a second delete may only shorten the grace period (the node's own delete
           // with 0 once the containers stopped; with finalizers left, the pod then goes when they are removed).
           Long current = meta.getLong("deletionGracePeriodSeconds");
-          long wanted = graceful ? graceSeconds : 0;
-          if (current == null || wanted >= current) return Future.succeededFuture(old);
-          meta.put("deletionGracePeriodSeconds", wanted);
-          return store.update(key, old, Meta.resourceVersion(old));
+          if (current == null || (graceful ? graceSeconds : 0) >= current) return Future.succeededFuture(old);
         }
         meta.put("deletionTimestamp", meta.getString("deletionTimestamp", Meta.now()));
         if (graceful || meta.containsKey("deletionGracePeriodSeconds")) {

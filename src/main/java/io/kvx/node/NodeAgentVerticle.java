@@ -84,9 +84,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     String ip;
     String startTime;
     boolean removed;
-    boolean killed;
     /** Its containers were stopped for the pod's deletion: the status reports a terminal phase. */
-    boolean terminal;
+    boolean killed;
     boolean syncing;
     boolean dirty;
     String lastReported;
@@ -759,8 +758,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         ContainerStatus st = runtime.status(cr.spec);
         if (st.state() == ContainerStatus.State.RUNNING) return false;
         cr.running = false;
-        int code = st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137;
-        cr.terminated = terminated(cr, st, code);
+        cr.terminated = terminated(cr, st);
+        int code = cr.terminated.getInteger("exitCode");
         runtime.remove(cr.spec);
         if (code == 0) {
           cr.completed = true;
@@ -890,8 +889,8 @@ public final class NodeAgentVerticle extends VerticleBase {
         ContainerStatus st = runtime.status(cr.spec);
         if (st.state() == ContainerStatus.State.RUNNING) continue;
         cr.running = false;
-        int code = st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137;
-        cr.terminated = terminated(cr, st, code);
+        cr.terminated = terminated(cr, st);
+        int code = cr.terminated.getInteger("exitCode");
         runtime.remove(cr.spec);
         prober.forget(cr.spec.id());
         if (PodStatuses.shouldRestart(policy, code)) {
@@ -928,7 +927,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         ContainerStatus st = runtime.status(cr.spec);
         if (st.state() == ContainerStatus.State.RUNNING) continue;
         cr.running = false;
-        cr.terminated = terminated(cr, st, st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137);
+        cr.terminated = terminated(cr, st);
         runtime.remove(cr.spec);
         continue;
       }
@@ -1174,9 +1173,14 @@ public final class NodeAgentVerticle extends VerticleBase {
     return sb.toString();
   }
 
-  /** A terminated state as the kubelet reports it; OOMKilled when the memory cgroup saw an OOM kill. */
-  private static JsonObject terminated(ContainerRecord cr, ContainerStatus st, int code) {
-    String reason = st.state() == ContainerStatus.State.EXITED ? st.reason() : "Error";
+  /**
+   * A terminated state as the kubelet reports it: the process's exit code, or 137 when it is gone without one;
+   * OOMKilled when the memory cgroup saw an OOM kill.
+   */
+  private static JsonObject terminated(ContainerRecord cr, ContainerStatus st) {
+    boolean exited = st.state() == ContainerStatus.State.EXITED;
+    int code = exited ? st.exitCode() : 137;
+    String reason = exited ? st.reason() : "Error";
     return new JsonObject().put("exitCode", code).put("reason", reason)
         .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
   }
@@ -1285,7 +1289,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       ephemeralStatuses.add(cs);
     }
     boolean hasInit = !initStatuses.isEmpty();
-    String phase = r.terminal ? PodStatuses.terminalPhase(list) : r.initFailed ? "Failed"
+    String phase = r.killed ? PodStatuses.terminalPhase(list) : r.initFailed ? "Failed"
         : !r.initialized && hasInit ? "Pending"
         : PodStatuses.phase(spec.getString("restartPolicy", "Always"), list, spec.getJsonArray("containers").size());
     JsonObject old = r.pod.getJsonObject("status", new JsonObject());
@@ -1331,7 +1335,6 @@ public final class NodeAgentVerticle extends VerticleBase {
       if (r.removed || r.endedBefore) return Future.<Void>succeededFuture();
       // As the kubelet (1.27+): the pod's last status is terminal (Succeeded when every container exited 0,
       // else Failed, Ready false) before the pod object goes, so watchers see how it ended.
-      r.terminal = true;
       return report(r).recover(e -> {
         LOG.info("node " + nodeName + ": last status of " + Meta.name(r.pod) + ": " + e.getMessage());
         return Future.succeededFuture();
@@ -1359,8 +1362,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     killContainers(r, live, graceSeconds);
     for (ContainerRecord c : live) {
       // How each one ended, for the pod's last status (the kubelet's terminal status before the final delete).
-      ContainerStatus st = runtime.status(c.spec);
-      c.terminated = terminated(c, st, st.state() == ContainerStatus.State.EXITED ? st.exitCode() : 137);
+      c.terminated = terminated(c, runtime.status(c.spec));
       c.waitingReason = null;
     }
     for (ContainerRecord c : r.containers.values()) {

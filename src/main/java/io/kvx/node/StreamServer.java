@@ -128,15 +128,13 @@ final class StreamServer {
   }
 
   /**
-   * A container's stdin FIFO, opened to write. Read-write, as opening a FIFO that way never waits: opened
-   * write-only it waits for a reader, which never comes once the container has exited (a short-lived
-   * container, as `kubectl debug -it ... -- cmd` makes, can exit between the check and the open), and the
-   * attach would hang with its thread. The shim holds the read side while the container runs (a stdinOnce
-   * container starts when this opens); closing this stream is the container's end of input as before.
+   * A container's stdin FIFO, opened to write without waiting for a reader: a short-lived container (as
+   * `kubectl debug -it ... -- cmd` makes) can exit between the check and the open, and the attach would
+   * otherwise hang with its thread. The shim holds the read side while the container runs (a stdinOnce
+   * container starts when this opens).
    */
   static OutputStream openStdin(Path fifo) throws IOException {
-    return java.nio.channels.Channels.newOutputStream(java.nio.channels.FileChannel.open(fifo,
-        java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE));
+    return java.nio.channels.Channels.newOutputStream(ContainerRuntime.openFifo(fifo));
   }
 
   /** One exec, attach, port-forward or log stream. */

@@ -1,8 +1,10 @@
 package io.kvx.node.runtime;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -57,6 +59,16 @@ public interface ContainerRuntime {
   /** The pipe to the main process's stdin (containers started with {@code stdin}), which attach writes. */
   default Path stdinPipe(ContainerSpec spec) {
     return spec.bundleDir().resolve(Shim.STDIN_FIFO);
+  }
+
+  /**
+   * Opens one of a container's FIFOs (its stdin, its start gate) to write, read-write: an open that never
+   * waits. Opened write-only it would wait for a reader, forever once the container has exited. What is
+   * written stays in the pipe until the container reads it; closing it is the container's end of input
+   * when nothing else holds it open to write.
+   */
+  static FileChannel openFifo(Path fifo) throws IOException {
+    return FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 
   /**

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Lets a pod's first container be created while the pod's network is still being set up, without its
@@ -31,7 +30,7 @@ public final class StartGate implements AutoCloseable {
   /** Opens the gate FIFO of a container the runtime started with {@link ContainerSpec#networkGate()}. */
   public static StartGate open(ContainerSpec spec) throws IOException {
     Path path = spec.bundleDir().resolve(FIFO);
-    return new StartGate(FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE));
+    return new StartGate(ContainerRuntime.openFifo(path));
   }
 
   /** Lets the container's process start (true) or fails its start (false). */
