@@ -39,14 +39,25 @@ public final class ApiError extends RuntimeException {
   private final String kind;
   private final String name;
   private final List<Cause> causes;
+  /** The Status's metadata.continue (an expired list's token to go on inconsistently), or null. */
+  private final String continueToken;
+  /** The Status's details.retryAfterSeconds, or 0. */
+  private final int retryAfterSeconds;
 
   public ApiError(Reason reason, String message, String group, String kind, String name, List<Cause> causes) {
+    this(reason, message, group, kind, name, causes, null, 0);
+  }
+
+  private ApiError(Reason reason, String message, String group, String kind, String name, List<Cause> causes,
+                   String continueToken, int retryAfterSeconds) {
     super(message, null, false, false);
     this.reason = reason;
     this.group = group;
     this.kind = kind;
     this.name = name;
     this.causes = causes == null ? List.of() : List.copyOf(causes);
+    this.continueToken = continueToken;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   public ApiError(Reason reason, String message) {
@@ -82,6 +93,20 @@ public final class ApiError extends RuntimeException {
 
   public static ApiError gone(String message) {
     return new ApiError(Reason.Expired, message);
+  }
+
+  /** This error with a continue token in its Status's metadata (kube's answer to an expired continue). */
+  public ApiError withContinue(String token) {
+    return new ApiError(reason, getMessage(), group, kind, name, causes, token, retryAfterSeconds);
+  }
+
+  /**
+   * kube's 504 for a read at a resourceVersion the store has not reached: "Timeout: Too large resource version:
+   * R, current: C", cause ResourceVersionTooLarge, retry after a second.
+   */
+  public static ApiError tooLargeResourceVersion(long requested, long current) {
+    return new ApiError(Reason.Timeout, "Timeout: Too large resource version: " + requested + ", current: " + current,
+        null, null, null, List.of(new Cause(null, "ResourceVersionTooLarge", "Too large resource version")), null, 1);
   }
 
   /** kube-apiserver's 405 for a verb the resource does not serve. */
@@ -124,7 +149,9 @@ public final class ApiError extends RuntimeException {
         .put("status", "Failure").put("message", getMessage())
         .put("reason", reason == Reason.InternalError ? "InternalError" : reason.name())
         .put("code", reason.code);
+    if (retryAfterSeconds > 0) details.put("retryAfterSeconds", retryAfterSeconds);
     if (!details.isEmpty()) status.put("details", details);
+    if (continueToken != null) status.getJsonObject("metadata").put("continue", continueToken);
     return status;
   }
 
@@ -174,6 +201,7 @@ public final class ApiError extends RuntimeException {
       causes.add(new Cause(c.getString("field"), c.getString("reason"), c.getString("message")));
     }
     return new ApiError(reason, status.getString("message", ""), details.getString("group"),
-        details.getString("kind"), details.getString("name"), causes);
+        details.getString("kind"), details.getString("name"), causes,
+        status.getJsonObject("metadata", new JsonObject()).getString("continue"), details.getInteger("retryAfterSeconds", 0));
   }
 }

@@ -104,7 +104,7 @@ public final class ApiService {
       }
       return switch (r.verb()) {
         case "get" -> get(r);
-        case "list" -> list(r).map(res -> listObject(r.type(), res));
+        case "list" -> list(r).map(res -> listObject(r, res));
         case "create" -> "binding".equals(r.subresource()) ? bind(r) : create(r);
         case "update" -> update(r);
         case "patch" -> patch(r);
@@ -137,39 +137,128 @@ public final class ApiService {
     return store.get(key(r, r.name())).map(o -> present(r.type(), o));
   }
 
-  /** A list, with selectors, paging and the list's resourceVersion. */
+  /**
+   * A list, with selectors, paging and the list's resourceVersion, read as kube-apiserver reads one: the newest
+   * objects when no resourceVersion is given (or "0"); not older than it with resourceVersionMatch=NotOlderThan
+   * (and, without a limit, when no match is given); exactly at it with resourceVersionMatch=Exact (and, with a
+   * limit, when no match is given); every page of a continued list at its first page's revision, 410 with a
+   * token to go on inconsistently once that revision is compacted.
+   */
   public Future<ListResult> list(ApiRequest r) {
     Predicate<JsonObject> filter = filter(r);
     int limit = r.param("limit") == null ? 0 : parseInt(r.param("limit"), "limit");
-    String continueAfter = null;
-    if (r.param("continue") != null && !r.param("continue").isEmpty()) {
-      try {
-        JsonObject token = new JsonObject(new String(Base64.getUrlDecoder().decode(r.param("continue")),
-            StandardCharsets.UTF_8));
-        continueAfter = token.getString("start");
-      } catch (RuntimeException e) {
-        throw ApiError.badRequest("continue key is not valid: " + e.getMessage());
+    checkListOptions(r);
+    String prefix = prefix(r);
+    String rv = r.param("resourceVersion");
+    String cont = r.param("continue");
+    if (cont != null && !cont.isEmpty()) {
+      if (rv != null && !rv.isEmpty() && !rv.equals("0")) {
+        throw ApiError.badRequest("specifying resource version is not allowed when using continue");
       }
+      Continue c = Continue.decode(cont);
+      String after = prefix + c.start();
+      long at = Math.max(0, c.revision());
+      return store.list(prefix, filter, limit, after, at).recover(e -> {
+        if (!ApiError.is(e, ApiError.Reason.Expired)) return Future.failedFuture(e);
+        // kube's answer when a continued list's revision is compacted: go on at the newest, knowingly.
+        return Future.failedFuture(ApiError.gone(CONTINUE_TOO_OLD)
+            .withContinue(new Continue(-1, c.start()).encode()));
+      });
     }
-    return store.list(prefix(r), filter, limit, continueAfter);
+    long version = rv == null || rv.isEmpty() ? 0 : Meta.parseVersion(rv);
+    if (version == 0) return store.list(prefix, filter, limit, null, 0);
+    String match = r.param("resourceVersionMatch");
+    boolean exact = "Exact".equals(match) || ((match == null || match.isEmpty()) && limit > 0);
+    if (exact) return store.list(prefix, filter, limit, null, version);
+    return store.awaitRevision(version).compose(v -> store.list(prefix, filter, limit, null, 0));
   }
 
-  public JsonObject listObject(ResourceType type, ListResult res) {
+  private static final String CONTINUE_TOO_OLD = "The provided continue parameter is too old to display a consistent "
+      + "list result. You can start a new list without the continue parameter, or use the continue token in this "
+      + "response to retrieve the remainder of the results. Continuing with the provided token results in an "
+      + "inconsistent list - objects that were created, modified, or deleted between the time the first chunk was "
+      + "returned and now may show up in the list.";
+
+  /** kube's ListOptions validation for a list (a watch has its own, in HttpApi): 422 naming each field. */
+  private static void checkListOptions(ApiRequest r) {
+    List<ApiError.Cause> causes = new java.util.ArrayList<>();
+    String match = r.param("resourceVersionMatch");
+    String rv = r.param("resourceVersion");
+    if (match != null && !match.isEmpty()) {
+      if (rv == null || rv.isEmpty()) {
+        causes.add(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+      }
+      if (r.param("continue") != null && !r.param("continue").isEmpty()) {
+        causes.add(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+      }
+      if (!match.equals("Exact") && !match.equals("NotOlderThan")) {
+        causes.add(new ApiError.Cause("resourceVersionMatch", "FieldValueNotSupported", "Unsupported value: \""
+            + match + "\": supported values: \"Exact\", \"NotOlderThan\", \"\""));
+      }
+      if (match.equals("Exact") && "0".equals(rv)) {
+        causes.add(forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+      }
+    }
+    if (r.param("sendInitialEvents") != null) {
+      causes.add(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+    }
+    if (!causes.isEmpty()) throw ApiError.invalid("meta.k8s.io", "ListOptions", "", causes);
+  }
+
+  static ApiError.Cause forbidden(String field, String why) {
+    return new ApiError.Cause(field, "FieldValueForbidden", "Forbidden: " + why);
+  }
+
+  /**
+   * A list's continue token, as kube-apiserver encodes it: base64url JSON {"v":"meta.k8s.io/v1","rv":R,"start":K}
+   * with K the last key served, relative to the list's key prefix (so a token cannot reach outside the list it
+   * came from); R -1 goes on at the newest revision.
+   */
+  record Continue(long revision, String start) {
+    String encode() {
+      String token = new JsonObject().put("v", "meta.k8s.io/v1").put("rv", revision).put("start", start).encode();
+      return Base64.getUrlEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Continue decode(String token) {
+      JsonObject c;
+      try {
+        c = new JsonObject(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
+      } catch (RuntimeException e) {
+        throw ApiError.badRequest("invalid continue token: continue key is not valid: not a base64 encoded JSON "
+            + "object");
+      }
+      if (!"meta.k8s.io/v1".equals(c.getValue("v"))) {
+        throw ApiError.badRequest("invalid continue token: continue key is not valid: server does not recognize "
+            + "this encoded version");
+      }
+      Object rv = c.getValue("rv");
+      Object start = c.getValue("start");
+      if (!(rv instanceof Number n) || n.longValue() == 0) {
+        throw ApiError.badRequest("invalid continue token: continue key is not valid: incorrect encoded start "
+            + "resourceVersion (version meta.k8s.io/v1)");
+      }
+      if (!(start instanceof String k) || k.isEmpty()) {
+        throw ApiError.badRequest("invalid continue token: continue key is not valid: encoded start key empty");
+      }
+      if (k.startsWith("/") || k.contains("..")) {
+        throw ApiError.badRequest("invalid continue token: continue key is not valid: the start key may not reach "
+            + "outside the list");
+      }
+      return new Continue(n.longValue(), k);
+    }
+  }
+
+  private JsonObject listObject(ApiRequest r, ListResult res) {
+    ResourceType type = r.type();
     JsonObject meta = new JsonObject().put("resourceVersion", String.valueOf(res.revision()));
     if (res.continueAfter() != null) {
-      meta.put("continue", continueToken(res));
+      meta.put("continue", new Continue(res.revision(), res.continueAfter().substring(prefix(r).length())).encode());
       meta.put("remainingItemCount", res.remaining());
     }
     return new JsonObject().put("kind", type.kind() + "List").put("apiVersion", type.apiVersion())
         .put("metadata", meta).put("items", new JsonArray(type.isCustom()
             ? res.items().stream().map(o -> present(type, o)).toList() : res.items()));
-  }
-
-  public static String continueToken(ListResult res) {
-    if (res.continueAfter() == null) return null;
-    String token = new JsonObject().put("v", "meta.k8s.io/v1").put("rv", res.revision())
-        .put("start", res.continueAfter()).encode();
-    return Base64.getUrlEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Starts a watch (DESIGN §2.4); the handler gets events on the caller's context. */
@@ -1022,7 +1111,7 @@ public final class ApiService {
         chain = chain.compose(v -> delete(one).recover(e -> ApiError.is(e, ApiError.Reason.NotFound)
             ? Future.succeededFuture() : Future.failedFuture(e)));
       }
-      return chain.map(v -> listObject(r.type(), res));
+      return chain.map(v -> listObject(r, res));
     });
   }
 

@@ -450,11 +450,7 @@ public final class HttpApi {
   }
 
   private void watch(RoutingContext ctx, ApiRequest req, Labels labels) {
-    boolean sendInitial = "true".equals(req.param("sendInitialEvents"));
-    if (sendInitial && !"NotOlderThan".equals(req.param("resourceVersionMatch"))) {
-      throw ApiError.invalid("", "ListOptions", "", List.of(new ApiError.Cause("resourceVersionMatch",
-          "FieldValueForbidden", "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")));
-    }
+    checkWatchOptions(req);
     if (ctx.request().canUpgradeToWebSocket()) {
       ctx.request().toWebSocket().onSuccess(ws -> watch(webSocketSink(ws), ctx, req, labels))
           .onFailure(e -> LOG.fine("watch WebSocket upgrade failed: " + e));
@@ -463,11 +459,45 @@ public final class HttpApi {
     }
   }
 
+  /** kube's ListOptions validation for a watch: 422 naming the field; a timeout that is no number is a 400. */
+  private static void checkWatchOptions(ApiRequest req) {
+    List<ApiError.Cause> causes = new ArrayList<>();
+    String initial = req.param("sendInitialEvents");
+    String match = req.param("resourceVersionMatch");
+    boolean matched = match != null && !match.isEmpty();
+    if (initial != null && !"NotOlderThan".equals(match)) {
+      causes.add(ApiService.forbidden("resourceVersionMatch",
+          "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+    }
+    if (matched && initial == null) {
+      causes.add(ApiService.forbidden("resourceVersionMatch",
+          "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+    }
+    if (matched && !match.equals("NotOlderThan")) {
+      causes.add(new ApiError.Cause("resourceVersionMatch", "FieldValueNotSupported",
+          "Unsupported value: \"" + match + "\": supported values: \"NotOlderThan\""));
+    }
+    if (matched && req.param("continue") != null && !req.param("continue").isEmpty()) {
+      causes.add(ApiService.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+    }
+    if (!causes.isEmpty()) throw ApiError.invalid("meta.k8s.io", "ListOptions", "", causes);
+    String timeout = req.param("timeoutSeconds");
+    if (timeout != null) {
+      try {
+        Long.parseLong(timeout);
+      } catch (NumberFormatException e) {
+        throw ApiError.badRequest("invalid value for timeoutSeconds: \"" + timeout + "\"");
+      }
+    }
+  }
+
   private void watch(WatchSink out, RoutingContext ctx, ApiRequest req, Labels labels) {
     AtomicInteger watches = watchGauge(labels);
     boolean sendInitial = "true".equals(req.param("sendInitialEvents"));
     String rv = req.param("resourceVersion");
-    boolean legacyInitial = rv == null || rv.isEmpty() || rv.equals("0");
+    // Without sendInitialEvents, a watch from no version (or "0") starts with the objects as ADDED events; with
+    // sendInitialEvents=false it starts at the newest revision without them.
+    boolean legacyInitial = req.param("sendInitialEvents") == null && (rv == null || rv.isEmpty() || rv.equals("0"));
     boolean bookmarks = "true".equals(req.param("allowWatchBookmarks"));
     boolean table = accepts(ctx, TABLE);
     boolean initial = sendInitial || legacyInitial;

@@ -23,8 +23,24 @@ public interface Store {
 
   Future<JsonObject> get(String key);
 
-  /** Objects under a key prefix, in key order, at one revision; {@code limit <= 0} means all. */
-  Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter);
+  /** Objects under a key prefix, in key order, at the newest revision; {@code limit <= 0} means all. */
+  default Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter) {
+    return list(prefix, filter, limit, continueAfter, 0);
+  }
+
+  /**
+   * As {@link #list}, as the objects were at {@code revision} (0: the newest), which is what the result's
+   * revision then says: a client pages through one snapshot however the objects change meanwhile. Fails with
+   * 410 Expired when the history no longer reaches back to it (compacted), and, after waiting a few seconds,
+   * with 504 when the store has not reached it.
+   */
+  Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter, long revision);
+
+  /**
+   * Completes once this store has reached {@code revision} (at once if it has); fails with 504 when it has not
+   * after a few seconds. For reads that must be "not older than" a resourceVersion the client saw.
+   */
+  Future<Void> awaitRevision(long revision);
 
   /**
    * As {@link #get}, from this JVM's cache without the read barrier: it may lag a write acknowledged elsewhere, as

@@ -142,9 +142,31 @@ public final class HazelcastStore implements Store {
   }
 
   @Override
-  public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter) {
+  public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter,
+                                 long revision) {
     Context caller = vertx.getOrCreateContext();
-    return onCaller(caller, sync().compose(v -> cache.list(prefix, filter, limit, continueAfter)));
+    return onCaller(caller, sync().compose(v -> reached(revision, System.currentTimeMillis() + REVISION_WAIT_MILLIS))
+        .compose(v -> cache.list(prefix, filter, limit, continueAfter, revision)));
+  }
+
+  @Override
+  public Future<Void> awaitRevision(long revision) {
+    Context caller = vertx.getOrCreateContext();
+    return onCaller(caller, sync().compose(v -> reached(revision, System.currentTimeMillis() + REVISION_WAIT_MILLIS)));
+  }
+
+  /** How long a read at a revision ahead of the store waits for it before the 504 (kube-apiserver's 3 s). */
+  private static final long REVISION_WAIT_MILLIS = 3000;
+
+  /** After the read barrier, a revision still ahead of the cache is one no write has made yet: poll for it. */
+  private Future<Void> reached(long revision, long deadline) {
+    if (cache.revision() >= revision) return Future.succeededFuture();
+    if (System.currentTimeMillis() >= deadline) {
+      return Future.failedFuture(ApiError.tooLargeResourceVersion(revision, cache.revision()));
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(50, t -> reached(revision, deadline).onComplete(later));
+    return later.future();
   }
 
   @Override
@@ -159,7 +181,7 @@ public final class HazelcastStore implements Store {
   @Override
   public Future<ListResult> listCached(String prefix, Predicate<JsonObject> filter) {
     Context caller = vertx.getOrCreateContext();
-    return onCaller(caller, cache.list(prefix, filter, 0, null));
+    return onCaller(caller, cache.list(prefix, filter, 0, null, 0));
   }
 
   @Override

@@ -19,10 +19,12 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.logging.Logger;
@@ -498,14 +500,27 @@ public final class WatchCache {
     return p.future();
   }
 
-  public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter) {
+  /**
+   * The objects under {@code prefix} at {@code at} (0 or a revision not behind this cache: the newest), in key
+   * order, the page after {@code continueAfter}. An earlier revision is the current objects with every later
+   * change of the history undone; 410 Expired once the history no longer reaches back to it.
+   */
+  public Future<ListResult> list(String prefix, Predicate<JsonObject> filter, int limit, String continueAfter,
+                                 long at) {
     Promise<ListResult> p = Promise.promise();
     whenStarted(() -> {
-      List<JsonObject> items = new ArrayList<>();
+      boolean past = at > 0 && at < revision;
+      if (past && at < oldestServable) {
+        p.fail(ApiError.gone(LIST_TOO_OLD));
+        return;
+      }
       String from = continueAfter == null ? prefix : continueAfter;
+      NavigableMap<String, JsonObject> view = objects.tailMap(from, continueAfter == null);
+      if (past) view = asOf(view, prefix, from, continueAfter == null, at);
+      List<JsonObject> items = new ArrayList<>();
       String last = null;
       long remaining = 0;
-      for (Map.Entry<String, JsonObject> e : objects.tailMap(from, continueAfter == null).entrySet()) {
+      for (Map.Entry<String, JsonObject> e : view.entrySet()) {
         if (!e.getKey().startsWith(prefix)) break;
         if (!filter.test(e.getValue())) continue;
         if (limit > 0 && items.size() >= limit) {
@@ -515,9 +530,33 @@ public final class WatchCache {
         items.add(e.getValue());
         last = e.getKey();
       }
-      p.complete(new ListResult(items, revision, remaining > 0 ? last : null, remaining));
+      p.complete(new ListResult(items, past ? at : revision, remaining > 0 ? last : null, remaining));
     });
     return p.future();
+  }
+
+  /** kube-apiserver's message for a list at a compacted resourceVersion. */
+  public static final String LIST_TOO_OLD = "The resourceVersion for the provided list is too old.";
+
+  /** {@code current} (the keys from {@code from} on) as it was at revision {@code at}, which the history covers. */
+  private NavigableMap<String, JsonObject> asOf(NavigableMap<String, JsonObject> current, String prefix, String from,
+                                                boolean inclusive, long at) {
+    TreeMap<String, JsonObject> then = new TreeMap<>();
+    for (Map.Entry<String, JsonObject> e : current.entrySet()) {
+      if (!e.getKey().startsWith(prefix)) break;
+      then.put(e.getKey(), e.getValue());
+    }
+    // The first change of a key after `at` says what it was at `at`: the object before it, or none.
+    Set<String> undone = new HashSet<>();
+    for (HistoryEntry h : history) {
+      String key = h.key();
+      if (h.event().revision() <= at || !key.startsWith(prefix) || !undone.add(key)) continue;
+      int c = key.compareTo(from);
+      if (c < 0 || (c == 0 && !inclusive)) continue;
+      if (h.previous() == null) then.remove(key);
+      else then.put(key, h.previous());
+    }
+    return then;
   }
 
   /** Events reach {@code handler} on {@code callerContext}, in revision order. */
