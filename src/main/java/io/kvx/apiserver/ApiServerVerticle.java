@@ -281,7 +281,7 @@ public final class ApiServerVerticle extends VerticleBase {
           + e.getMessage()));
       return;
     }
-    Reviews.answer(type, ctx.pathParam("ns"), body, user(ctx), authorizer, this::authenticateToken)
+    Reviews.answer(type, ctx.pathParam("ns"), body, user(ctx), authorizer, this::reviewToken)
         .onSuccess(out -> HttpApi.write(ctx, 201, out)).onFailure(e -> HttpApi.fail(ctx, e));
   }
 
@@ -454,6 +454,16 @@ public final class ApiServerVerticle extends VerticleBase {
     if (MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), adminToken)) return Future.succeededFuture(ADMIN);
     if (tokens == null) return Future.failedFuture("no service account tokens");
     return tokens.authenticate(token).map(name -> UserInfo.of(name, List.of()));
+  }
+
+  /** A TokenReview's check: the admin token holds for any audience; a ServiceAccount token for those it was issued for. */
+  private Future<Reviews.TokenUser> reviewToken(String token, List<String> audiences) {
+    if (token != null && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), adminToken)) {
+      return Future.succeededFuture(new Reviews.TokenUser(ADMIN, audiences));
+    }
+    if (tokens == null) return Future.failedFuture("no service account tokens");
+    return tokens.authenticate(token, audiences).map(a -> new Reviews.TokenUser(UserInfo.of(a.user(), List.of()),
+        a.audiences()));
   }
 
   /**

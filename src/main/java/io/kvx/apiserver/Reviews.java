@@ -12,7 +12,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * The create-only review APIs: authorization.k8s.io/v1 SelfSubjectAccessReview, SubjectAccessReview,
@@ -52,6 +52,9 @@ public final class Reviews {
     return TYPES.stream().filter(t -> t.group().equals(group) && t.plural().equals(plural)).findFirst().orElse(null);
   }
 
+  /** A TokenReview's answer: the token's user and the audiences it holds of those the review named. */
+  public record TokenUser(UserInfo user, List<String> audiences) {}
+
   /** A user as the reviews name it: username and groups. */
   static JsonObject userInfo(UserInfo user) {
     return new JsonObject().put("username", user.name()).put("groups", new JsonArray(user.groups()));
@@ -64,7 +67,8 @@ public final class Reviews {
    * a TokenReview's token and yields its user.
    */
   public static Future<JsonObject> answer(ResourceType type, String namespace, JsonObject body, UserInfo caller,
-                                          Authorizer authorizer, Function<String, Future<UserInfo>> tokens) {
+                                          Authorizer authorizer,
+                                          BiFunction<String, List<String>, Future<TokenUser>> tokens) {
     if (body == null || !body.containsKey("spec") && !type.kind().equals("SelfSubjectReview")) {
       return Future.failedFuture(invalid(type, "spec", "Required value"));
     }
@@ -137,10 +141,16 @@ public final class Reviews {
       case "TokenReview" -> {
         String token = spec.getString("token");
         if (token == null || token.isEmpty()) return Future.failedFuture(invalid(type, "spec.token", "Required value"));
-        return tokens.apply(token).transform(ar -> Future.succeededFuture(out.put("status", ar.succeeded()
-            ? new JsonObject().put("authenticated", true).put("user", userInfo(ar.result()))
-                .put("audiences", spec.getJsonArray("audiences", new JsonArray().add("https://kubernetes.default.svc")))
-            : new JsonObject().put("authenticated", false).put("error", "invalid bearer token"))));
+        // No audiences named: the API server's own, as kube's TokenReview; the status says which of them the token has.
+        JsonArray asked = spec.getJsonArray("audiences", new JsonArray());
+        List<String> audiences = asked.isEmpty() ? ServiceAccountTokens.API_AUDIENCES
+            : asked.stream().map(String::valueOf).toList();
+        return tokens.apply(token, audiences).transform(ar -> Future.succeededFuture(out.put("status", ar.succeeded()
+            ? new JsonObject().put("authenticated", true).put("user", userInfo(ar.result().user()))
+                .put("audiences", new JsonArray(ar.result().audiences()))
+            : new JsonObject().put("authenticated", false).put("error", ar.cause() instanceof ApiError e
+                && e.getMessage().startsWith("token audiences") ? "[invalid bearer token, " + e.getMessage() + "]"
+                : "invalid bearer token"))));
       }
       default -> {
         return Future.failedFuture(new ApiError(ApiError.Reason.NotFound,

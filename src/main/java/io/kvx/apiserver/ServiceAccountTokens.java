@@ -75,8 +75,26 @@ public final class ServiceAccountTokens {
             expires.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
   }
 
-  /** The user name a valid token stands for; fails for anything else (bad signature, expired, not ours). */
+  /**
+   * The audiences the API server itself accepts, as kube-apiserver's --api-audiences default: its service account
+   * issuer. A token requested for another audience (a vault, a cloud's identity federation) is not a credential
+   * for the API.
+   */
+  public static final List<String> API_AUDIENCES = List.of(ISSUER);
+
+  /** A token's user and the audiences, of those asked for, that it was issued for. */
+  public record Authenticated(String user, List<String> audiences) {}
+
+  /**
+   * The user name a valid token for the API stands for; fails for anything else (bad signature, expired, not ours,
+   * issued for other audiences).
+   */
   public Future<String> authenticate(String token) {
+    return authenticate(token, API_AUDIENCES).map(Authenticated::user);
+  }
+
+  /** As {@link #authenticate(String)}, for the audiences a TokenReview names; fails when the token has none of them. */
+  public Future<Authenticated> authenticate(String token, List<String> audiences) {
     if (token == null || token.chars().filter(c -> c == '.').count() != 2) {
       return Future.failedFuture(new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
     }
@@ -86,6 +104,14 @@ public final class ServiceAccountTokens {
       JsonObject k8s = claims.getJsonObject("kubernetes.io");
       if (sub == null || !sub.startsWith("system:serviceaccount:") || k8s == null) {
         return Future.failedFuture(new ApiError(ApiError.Reason.Unauthorized, "Unauthorized"));
+      }
+      Object aud = claims.getValue("aud");
+      List<String> issuedFor = aud instanceof JsonArray a ? a.stream().map(String::valueOf).toList()
+          : aud == null ? List.of() : List.of(String.valueOf(aud));
+      List<String> matching = audiences.stream().filter(issuedFor::contains).toList();
+      if (matching.isEmpty()) {
+        return Future.failedFuture(new ApiError(ApiError.Reason.Unauthorized, "token audiences "
+            + quoted(issuedFor) + " is invalid for the target audiences " + quoted(audiences)));
       }
       String ns = k8s.getString("namespace", "");
       List<Future<?>> checks = new java.util.ArrayList<>();
@@ -99,9 +125,14 @@ public final class ServiceAccountTokens {
       if (k8s.containsKey("node") && !k8s.containsKey("pod")) {
         checks.add(stillThere(io.kvx.api.Resources.NODES.key(null, ""), k8s.getJsonObject("node")));
       }
-      return Future.all(checks).<String>map(v -> sub)
+      return Future.all(checks).map(v -> new Authenticated(sub, matching))
           .recover(e -> Future.failedFuture(new ApiError(ApiError.Reason.Unauthorized, "Unauthorized")));
     });
+  }
+
+  /** Go's %q of a string slice: ["a" "b"]. */
+  private static String quoted(List<String> values) {
+    return values.stream().map(v -> "\"" + v + "\"").collect(java.util.stream.Collectors.joining(" ", "[", "]"));
   }
 
   /** Succeeds when the object the claim names ({name, uid}) exists with that uid; {@code prefix} is its kind's key. */

@@ -17,8 +17,8 @@ class ReviewsTest {
 
   private static Future<JsonObject> answer(String group, String plural, String ns, String body) {
     return Reviews.answer(Reviews.find(group, plural), ns, new JsonObject(body), ADMIN, Authorizer.ALWAYS_ALLOW,
-        t -> t.equals("good") ? Future.succeededFuture(UserInfo.of("system:serviceaccount:a:b", List.of()))
-            : Future.failedFuture("bad"));
+        (t, audiences) -> t.equals("good") ? Future.succeededFuture(new Reviews.TokenUser(
+            UserInfo.of("system:serviceaccount:a:b", List.of()), audiences)) : Future.failedFuture("bad"));
   }
 
   @Test
@@ -44,13 +44,13 @@ class ReviewsTest {
         "asked " + a.user().name() + " " + a.user().groups() + " " + a.verb() + " " + a.resource());
     JsonObject denied = Reviews.answer(Reviews.find("authorization.k8s.io", "subjectaccessreviews"), null,
         new JsonObject("{\"spec\":{\"user\":\"bob\",\"groups\":[\"devs\"],\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
-        ADMIN, onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+        ADMIN, onlyGets, (t, a) -> Future.failedFuture("no tokens")).result().getJsonObject("status");
     assertEquals(false, denied.getBoolean("allowed"));
     assertEquals("asked bob [devs] get pods", denied.getString("reason"),
         "a SubjectAccessReview is for exactly the user and groups it names");
     JsonObject self = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectaccessreviews"), null,
         new JsonObject("{\"spec\":{\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}"),
-        UserInfo.of("alice", List.of()), onlyGets, t -> Future.failedFuture("no tokens")).result().getJsonObject("status");
+        UserInfo.of("alice", List.of()), onlyGets, (t, a) -> Future.failedFuture("no tokens")).result().getJsonObject("status");
     assertEquals(true, self.getBoolean("allowed"), "a self review asks for the caller");
   }
 
@@ -61,6 +61,7 @@ class ReviewsTest {
     assertEquals(true, good.getBoolean("authenticated"));
     assertEquals("system:serviceaccount:a:b", good.getJsonObject("user").getString("username"));
     assertTrue(good.getJsonObject("user").getJsonArray("groups").contains("system:serviceaccounts:a"));
+    assertEquals(List.of(ServiceAccountTokens.ISSUER), good.getJsonArray("audiences").getList(), "the API's own");
     JsonObject bad = answer("authentication.k8s.io", "tokenreviews", null, "{\"spec\":{\"token\":\"x\"}}").result()
         .getJsonObject("status");
     assertEquals(false, bad.getBoolean("authenticated"));
@@ -86,14 +87,14 @@ class ReviewsTest {
       }
     };
     JsonObject status = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectrulesreviews"), null,
-        new JsonObject("{\"spec\":{\"namespace\":\"default\"}}"), ADMIN, rbac, t -> Future.failedFuture("no"))
+        new JsonObject("{\"spec\":{\"namespace\":\"default\"}}"), ADMIN, rbac, (t, a) -> Future.failedFuture("no"))
         .result().getJsonObject("status");
     assertEquals("pods", status.getJsonArray("resourceRules").getJsonObject(0).getJsonArray("resources").getString(0));
     assertEquals("/api", status.getJsonArray("nonResourceRules").getJsonObject(0).getJsonArray("nonResourceURLs")
         .getString(0));
     assertEquals(false, status.getBoolean("incomplete"));
     JsonObject broken = Reviews.answer(Reviews.find("authorization.k8s.io", "selfsubjectrulesreviews"), null,
-        new JsonObject("{\"spec\":{\"namespace\":\"broken\"}}"), ADMIN, rbac, t -> Future.failedFuture("no"))
+        new JsonObject("{\"spec\":{\"namespace\":\"broken\"}}"), ADMIN, rbac, (t, a) -> Future.failedFuture("no"))
         .result().getJsonObject("status");
     assertEquals(true, broken.getBoolean("incomplete"));
     assertTrue(broken.getString("evaluationError").contains("\"gone\" not found"), broken.encode());

@@ -1,5 +1,6 @@
 package io.kvx.it;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -438,6 +439,21 @@ class ApiSurfaceIT {
     assertEquals("https://127.0.0.1:" + PORT, claims.getValue("aud") instanceof String s ? s
         : claims.getJsonArray("aud").getString(0));
     assertEquals(900, claims.getLong("exp") - claims.getLong("iat"));
+    // A token for another audience is no credential for the API (kube's --api-audiences: its issuer); a TokenReview
+    // for that audience accepts it, one for the API's does not.
+    assertEquals(401, new ApiHttp("https://127.0.0.1:" + PORT, token).get("/api/v1/namespaces/default/pods").code());
+    JsonObject forIt = api.send("POST", "/apis/authentication.k8s.io/v1/tokenreviews", new JsonObject()
+        .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenReview").put("spec", new JsonObject()
+            .put("token", token).put("audiences", new JsonArray().add("https://127.0.0.1:" + PORT)))).body();
+    assertEquals(true, forIt.getJsonObject("status").getBoolean("authenticated"), forIt.encode());
+    assertEquals(new JsonArray().add("https://127.0.0.1:" + PORT), forIt.getJsonObject("status").getJsonArray("audiences"));
+    JsonObject forApi = api.send("POST", "/apis/authentication.k8s.io/v1/tokenreviews", new JsonObject()
+        .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenReview").put("spec", new JsonObject()
+            .put("token", token))).body();
+    assertEquals(false, forApi.getJsonObject("status").getBoolean("authenticated"), forApi.encode());
+    assertTrue(forApi.getJsonObject("status").getString("error").contains("is invalid for the target audiences"),
+        forApi.encode());
+    token = k.ok("create", "token", "robot").trim();
     assertEquals(200, new ApiHttp("https://127.0.0.1:" + PORT, token).get("/api/v1/namespaces/default/pods").code());
     Kubectl.Result tooShort = k.run("create", "token", "robot", "--duration=5m");
     assertTrue(tooShort.code() != 0 && tooShort.out().contains("may not specify a duration less than 10 minutes"),
