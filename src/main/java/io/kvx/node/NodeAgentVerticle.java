@@ -586,30 +586,38 @@ public final class NodeAgentVerticle extends VerticleBase {
         });
       }));
     }
-    String[] token = {r.inputs == null ? null : r.inputs.token()};
-    if (token[0] == null && PodVolumes.automount(r.pod)) {
-      String sa = r.pod.getJsonObject("spec").getString("serviceAccountName", "default");
+    Map<String, String> podTokens = new java.util.concurrent.ConcurrentHashMap<>();
+    String sa = r.pod.getJsonObject("spec").getString("serviceAccountName", "default");
+    for (String audience : PodVolumes.tokenAudiences(r.pod)) {
+      String had = r.inputs == null ? null : r.inputs.tokens().get(audience);
+      if (had != null) {
+        podTokens.put(audience, had);
+        continue;
+      }
       // As the kubelet's token manager: a token (not bound to a pod) is reused for the account's pods
       // until 80% of its lifetime has passed.
-      String cacheKey = ns + "/" + sa;
+      String cacheKey = ns + "/" + sa + "/" + audience;
       CachedToken cached = tokens.get(cacheKey);
       long now = System.currentTimeMillis();
       if (cached != null && now < cached.refreshAtMs()) {
-        token[0] = cached.token();
-      } else {
-        gets.add(client.createSubresource(Resources.builtIn("", "serviceaccounts"), ns, sa, "token", new JsonObject()
-            .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenRequest")
-            .put("spec", new JsonObject().put("expirationSeconds", TOKEN_SECONDS)))
-            .onSuccess(t -> {
-              token[0] = t.getJsonObject("status", new JsonObject()).getString("token");
-              if (token[0] != null) tokens.put(cacheKey, new CachedToken(token[0], now + TOKEN_SECONDS * 800L));
-            }));
+        podTokens.put(audience, cached.token());
+        continue;
       }
+      JsonObject spec = new JsonObject().put("expirationSeconds", TOKEN_SECONDS);
+      if (!audience.isEmpty()) spec.put("audiences", new JsonArray().add(audience));
+      gets.add(client.createSubresource(Resources.builtIn("", "serviceaccounts"), ns, sa, "token", new JsonObject()
+          .put("apiVersion", "authentication.k8s.io/v1").put("kind", "TokenRequest").put("spec", spec))
+          .onSuccess(t -> {
+            String token = t.getJsonObject("status", new JsonObject()).getString("token");
+            if (token == null) return;
+            podTokens.put(audience, token);
+            tokens.put(cacheKey, new CachedToken(token, now + TOKEN_SECONDS * 800L));
+          }));
     }
     return Future.join(gets).transform(ar -> {
       JsonObject rootCa = cms.get("kube-root-ca.crt");
       String ca = rootCa == null ? null : rootCa.getJsonObject("data", new JsonObject()).getString("ca.crt");
-      r.inputs = new PodVolumes.Inputs(cms, secrets, token[0], ca, claimPaths);
+      r.inputs = new PodVolumes.Inputs(cms, secrets, podTokens, ca, claimPaths);
       return Future.succeededFuture();
     });
   }
@@ -618,7 +626,7 @@ public final class NodeAgentVerticle extends VerticleBase {
 
   private record CachedToken(String token, long refreshAtMs) {}
 
-  /** ServiceAccount tokens by "namespace/account". */
+  /** ServiceAccount tokens by "namespace/account/audience" ("" the API server's). */
   private final Map<String, CachedToken> tokens = new HashMap<>();
 
   /** Runs the due probes of a pod's running containers (non-blocking). */

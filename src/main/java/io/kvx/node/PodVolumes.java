@@ -30,8 +30,8 @@ final class PodVolumes {
   static final String SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 
   /** What the API must supply before containers can start. */
-  record Inputs(Map<String, JsonObject> configMaps, Map<String, JsonObject> secrets, String token, String caPem,
-                Map<String, String> claimPaths) {
+  record Inputs(Map<String, JsonObject> configMaps, Map<String, JsonObject> secrets, Map<String, String> tokens,
+                String caPem, Map<String, String> claimPaths) {
   }
 
   /** A volume is not there yet (an unbound claim): the pod waits in ContainerCreating and is synced again. */
@@ -124,6 +124,25 @@ final class PodVolumes {
     return spec(pod).getBoolean("automountServiceAccountToken", true);
   }
 
+  /**
+   * The audiences the pod's ServiceAccount tokens are for: "" (the API server's) when the token is mounted, and each
+   * projected serviceAccountToken source's audience ("" when it names none). A token for another audience does not
+   * authenticate to the API, as in kube.
+   */
+  static Set<String> tokenAudiences(JsonObject pod) {
+    Set<String> out = new java.util.TreeSet<>();
+    if (automount(pod)) out.add("");
+    for (Object o : spec(pod).getJsonArray("volumes", new JsonArray())) {
+      JsonObject projected = ((JsonObject) o).getJsonObject("projected");
+      if (projected == null) continue;
+      for (Object s : projected.getJsonArray("sources", new JsonArray())) {
+        JsonObject token = ((JsonObject) s).getJsonObject("serviceAccountToken");
+        if (token != null) out.add(token.getString("audience", ""));
+      }
+    }
+    return out;
+  }
+
   /** Writes every volume under {@code podDir/volumes} (blocking); volume name → host directory. */
   static Map<String, Path> materialize(JsonObject pod, Path podDir, Inputs in,
                                        Function<String, String> fieldValue) throws IOException, ConfigError, NotReady {
@@ -179,18 +198,19 @@ final class PodVolumes {
           } else if (src.containsKey("downwardAPI")) {
             writeDownward(dir, src.getJsonObject("downwardAPI").getJsonArray("items", new JsonArray()), fieldValue,
                 pod);
-          } else if (src.containsKey("serviceAccountToken") && in.token != null) {
-            write(dir.resolve(src.getJsonObject("serviceAccountToken").getString("path", "token")),
-                in.token.getBytes(StandardCharsets.UTF_8));
+          } else if (src.containsKey("serviceAccountToken")) {
+            JsonObject source = src.getJsonObject("serviceAccountToken");
+            String token = in.tokens.get(source.getString("audience", ""));
+            if (token != null) write(dir.resolve(source.getString("path", "token")), token.getBytes(StandardCharsets.UTF_8));
           }
         }
       }
       // emptyDir: the directory itself.
     }
-    if (automount(pod) && in.token != null) {
+    if (automount(pod) && in.tokens.get("") != null) {
       Path sa = podDir.resolve("serviceaccount");
       Files.createDirectories(sa);
-      write(sa.resolve("token"), in.token.getBytes(StandardCharsets.UTF_8));
+      write(sa.resolve("token"), in.tokens.get("").getBytes(StandardCharsets.UTF_8));
       write(sa.resolve("namespace"), Meta.namespace(pod).getBytes(StandardCharsets.UTF_8));
       if (in.caPem != null) write(sa.resolve("ca.crt"), in.caPem.getBytes(StandardCharsets.UTF_8));
     }

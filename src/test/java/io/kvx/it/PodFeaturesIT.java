@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -61,6 +62,14 @@ class PodFeaturesIT {
     kubectl.ok("apply", "-f", p.toString());
   }
 
+  /** A JWT's aud claim (its only audience). */
+  private static String audience(String jwt) {
+    io.vertx.core.json.JsonObject claims = new io.vertx.core.json.JsonObject(new String(
+        java.util.Base64.getUrlDecoder().decode(jwt.trim().split("\\.")[1]), java.nio.charset.StandardCharsets.UTF_8));
+    Object aud = claims.getValue("aud");
+    return aud instanceof io.vertx.core.json.JsonArray a ? a.getString(0) : String.valueOf(aud);
+  }
+
   @Test
   @Order(1)
   void configurationVolumesAndInitContainers() throws Exception {
@@ -93,7 +102,9 @@ class PodFeaturesIT {
             - {name: sec, mountPath: /sec, readOnly: true}
             - {name: info, mountPath: /info}
             - {name: work, mountPath: /work}
+            - {name: vault, mountPath: /vault}
           volumes:
+          - {name: vault, projected: {sources: [{serviceAccountToken: {audience: vault, path: token}}]}}
           - {name: cfg, configMap: {name: appcfg}}
           - {name: sec, secret: {secretName: appsec}}
           - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
@@ -106,6 +117,10 @@ class PodFeaturesIT {
     assertTrue(logs.indexOf("first") < logs.indexOf("second"), "init containers ran in order: " + logs);
     String tokenLength = logs.lines().reduce((a, b) -> b).orElse("").trim();
     assertTrue(Integer.parseInt(tokenLength) > 100, "a ServiceAccount JWT is mounted: " + logs);
+    // A projected token for another audience is issued for it (and so is no credential for the API).
+    assertEquals("vault", audience(kubectl.ok("exec", "inputs", "-c", "main", "--", "cat", "/vault/token")));
+    assertEquals("https://kubernetes.default.svc.cluster.local", audience(kubectl.ok("exec", "inputs", "-c", "main",
+        "--", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token")));
 
     kubectl.ok("run", "missing", "--image=busybox", "--overrides",
         "{\"spec\":{\"containers\":[{\"name\":\"missing\",\"image\":\"busybox\",\"command\":[\"sleep\",\"3600\"],"
