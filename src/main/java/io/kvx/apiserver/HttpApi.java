@@ -43,6 +43,24 @@ public final class HttpApi {
 
   private static final Logger LOG = Logger.getLogger(HttpApi.class.getName());
   private static final String TABLE = "as=Table";
+  /** What client-go's metadata client asks for: PartialObjectMetadata(List) in meta.k8s.io/v1. */
+  private static final String PARTIAL = "as=PartialObjectMetadata";
+
+  /** An object as kube's metadata-only view: its metadata, whole, under kind PartialObjectMetadata. */
+  static JsonObject partialObjectMetadata(JsonObject obj) {
+    return new JsonObject().put("kind", "PartialObjectMetadata").put("apiVersion", "meta.k8s.io/v1")
+        .put("metadata", obj.getJsonObject("metadata", new JsonObject()));
+  }
+
+  /** A list as kube's metadata-only view: the list's metadata and each item's. */
+  static JsonObject partialObjectMetadataList(JsonObject list) {
+    io.vertx.core.json.JsonArray items = new io.vertx.core.json.JsonArray();
+    for (Object o : list.getJsonArray("items", new io.vertx.core.json.JsonArray())) {
+      items.add(partialObjectMetadata((JsonObject) o));
+    }
+    return new JsonObject().put("kind", "PartialObjectMetadataList").put("apiVersion", "meta.k8s.io/v1")
+        .put("metadata", list.getJsonObject("metadata", new JsonObject())).put("items", items);
+  }
 
   private final Vertx vertx;
   private final ApiService api;
@@ -299,6 +317,14 @@ public final class HttpApi {
         items.add(obj);
       }
       obj = Tables.table(req.type(), items, rv, cont, req.param("includeObject"));
+    } else if (accept != null && accept.contains(PARTIAL) && (req.verb().equals("get") || req.verb().equals("list"))) {
+      boolean list = req.verb().equals("list");
+      if (list != accept.contains(PARTIAL + "List")) {
+        fail(ctx, new ApiError(ApiError.Reason.NotAcceptable, "only the following media types are accepted: "
+            + "application/json;as=" + (list ? "PartialObjectMetadataList" : "PartialObjectMetadata") + ";g=meta.k8s.io;v=v1"));
+        return;
+      }
+      obj = list ? partialObjectMetadataList(obj) : partialObjectMetadata(obj);
     } else if (!req.type().isCustom() && acceptsOnlyProtobuf(ctx) && writeProtobuf(ctx, status, obj)) {
       return;
     }
@@ -500,6 +526,7 @@ public final class HttpApi {
     boolean legacyInitial = req.param("sendInitialEvents") == null && (rv == null || rv.isEmpty() || rv.equals("0"));
     boolean bookmarks = "true".equals(req.param("allowWatchBookmarks"));
     boolean table = accepts(ctx, TABLE);
+    boolean partial = !table && accepts(ctx, PARTIAL);
     boolean initial = sendInitial || legacyInitial;
     ApiRequest effective = initial ? withoutResourceVersion(req) : req;
     // -1: no timer (0 is a valid timer id, and cancelling it would stop someone else's timer)
@@ -524,8 +551,10 @@ public final class HttpApi {
       if (ApiService.presents(req.type()) && !ev.type().equals(WatchEvent.BOOKMARK)) object = api.present(req.type(), object);
       if (table) {
         object = Tables.table(req.type(), List.of(object), null, null, req.param("includeObject"));
+      } else if (partial) {
+        object = partialObjectMetadata(object);
       }
-      if (table) out.write(new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n");
+      if (table || partial) out.write(new JsonObject().put("type", ev.type()).put("object", object).encode() + "\n");
       else out.write(eventLine(ev.type(), object));
     }).onComplete(ar -> {
       if (ar.failed()) {

@@ -58,6 +58,12 @@ final class ApiHttp {
     return send("GET", path, null);
   }
 
+  /** A GET asking for another representation (Table, PartialObjectMetadata...). */
+  Reply get(String path, String accept) throws Exception {
+    return reply(http.send(req(path).timeout(Duration.ofSeconds(30)).setHeader("Accept", accept).GET().build(),
+        HttpResponse.BodyHandlers.ofString()));
+  }
+
   /** A watch (or any streaming GET): the status code and the body's lines as they arrive. */
   HttpResponse<Stream<String>> stream(String path) throws java.io.IOException, InterruptedException {
     return http.send(req(path).build(), HttpResponse.BodyHandlers.ofLines());

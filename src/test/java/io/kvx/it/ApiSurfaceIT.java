@@ -664,6 +664,21 @@ class ApiSurfaceIT {
     assertEquals("sel-a sel-b sel-c", String.join(" ", k.ok("get", "configmaps", "--chunk-size=1", "-o",
         "custom-columns=N:.metadata.name", "--no-headers").lines().filter(n -> n.startsWith("sel-")).toList()));
     assertTrue(k.ok("get", "--raw", "/api/v1/namespaces/default/configmaps?limit=1").contains("\"continue\":"));
+    // metadata only, as client-go's metadata client asks (its informers, the garbage collector's kind)
+    String partialList = "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+        + "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+    ApiHttp.Reply metaList = api.get("/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dweb", partialList);
+    assertEquals("PartialObjectMetadataList", metaList.body().getString("kind"), metaList.body().encode());
+    JsonObject item = metaList.body().getJsonArray("items").getJsonObject(0);
+    assertEquals("PartialObjectMetadata", item.getString("kind"));
+    assertEquals("meta.k8s.io/v1", item.getString("apiVersion"));
+    assertEquals("web", item.getJsonObject("metadata").getJsonObject("labels").getString("tier"));
+    assertFalse(item.containsKey("data"), item.encode());
+    ApiHttp.Reply metaOne = api.get("/api/v1/namespaces/default/configmaps/sel-a",
+        "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
+    assertEquals("PartialObjectMetadata", metaOne.body().getString("kind"), metaOne.body().encode());
+    assertEquals("sel-a", metaOne.body().getJsonObject("metadata").getString("name"));
+    assertEquals(406, api.get("/api/v1/namespaces/default/configmaps/sel-a", partialList).code());
 
     // pods/binding puts a pod on a node; field selectors on spec.nodeName and status.phase find it
     k.ok("run", "bound", "--image=busybox");
