@@ -782,6 +782,7 @@ public final class ApiService {
       Defaults.apply(r.type(), merged);
       validate(r.type(), merged);
       checkImmutable(r.type(), old, merged);
+      checkNoNewFinalizers(r, old, merged);
       ManagedFields.Context owner = owner(r);
       if (r.isApply()) {
         setManaged(merged, ManagedFields.apply(owner, old, merged, r.body(), force(r)));
@@ -964,6 +965,19 @@ public final class ApiService {
     }
   }
 
+  /** As kube's object meta validation: an object being deleted takes no new finalizers (422). */
+  private static void checkNoNewFinalizers(ApiRequest r, JsonObject old, JsonObject next) {
+    if (!Meta.meta(old).containsKey("deletionTimestamp")) return;
+    JsonArray before = Meta.meta(old).getJsonArray("finalizers", new JsonArray());
+    List<String> added = Meta.meta(next).getJsonArray("finalizers", new JsonArray()).stream().map(String::valueOf)
+        .filter(f -> !before.contains(f)).distinct().sorted().toList();
+    if (added.isEmpty()) return;
+    String found = added.stream().map(f -> "\"" + f + "\"").collect(java.util.stream.Collectors.joining(", ", "[]string{", "}"));
+    throw ApiError.invalid(r.type().group(), r.type().kind(), r.name(), List.of(new ApiError.Cause("metadata.finalizers",
+        "FieldValueForbidden", "Forbidden: no new finalizers can be added if the object is being deleted, found new "
+        + "finalizers " + found)));
+  }
+
   /**
    * An object being deleted goes away when its last finalizer is removed, unless its deletion is still in its
    * grace period (a pod whose node is stopping it): as kube-apiserver, an update then is only an update, so the
@@ -1055,10 +1069,9 @@ public final class ApiService {
           Long current = meta.getLong("deletionGracePeriodSeconds");
           if (current == null || (graceful ? graceSeconds : 0) >= current) return Future.succeededFuture(old);
         }
+        // As kube's markAsDeleting: a deletion timestamp and a grace period, 0 unless a pod's node is to stop it.
         meta.put("deletionTimestamp", meta.getString("deletionTimestamp", Meta.now()));
-        if (graceful || meta.containsKey("deletionGracePeriodSeconds")) {
-          meta.put("deletionGracePeriodSeconds", graceful ? graceSeconds : 0);
-        }
+        meta.put("deletionGracePeriodSeconds", graceful ? graceSeconds : 0);
         return store.update(key, old, Meta.resourceVersion(old));
       }
       Future<JsonObject> deleted = store.delete(key, Meta.resourceVersion(old), preUid);

@@ -46,6 +46,11 @@ public final class StoreKeys {
    */
   public static long nextGeneration(String key, io.vertx.core.json.JsonObject old, io.vertx.core.json.JsonObject next) {
     long generation = io.kvx.api.Meta.meta(old).getLong("generation", 1L);
+    // Marked for deletion: the generation moves once, as kube's markAsDeleting (a controller sees a new generation).
+    if (!io.kvx.api.Meta.meta(old).containsKey("deletionTimestamp")
+        && io.kvx.api.Meta.meta(next).containsKey("deletionTimestamp")) {
+      return generation + 1;
+    }
     Object before = old.getValue("spec");
     Object after = next.getValue("spec");
     if (key.startsWith("core/pods/") && before instanceof io.vertx.core.json.JsonObject b

@@ -705,6 +705,19 @@ class ApiSurfaceIT {
     assertEquals(409, wrongUid.code(), wrongUid.body().encode());
     assertTrue(wrongUid.body().getString("message").contains("Precondition failed: UID in precondition: wrong"),
         wrongUid.body().encode());
+    // marked for deletion as kube marks it: a timestamp, a grace period of 0 and a new generation; no new finalizers
+    k.ok("create", "deployment", "held", "--image=busybox");
+    k.ok("patch", "deployment", "held", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}");
+    long generation = Long.parseLong(k.ok("get", "deployment", "held", "-o", "jsonpath={.metadata.generation}"));
+    k.ok("delete", "deployment", "held", "--wait=false");
+    assertEquals("0 " + (generation + 1), k.ok("get", "deployment", "held", "-o",
+        "jsonpath={.metadata.deletionGracePeriodSeconds} {.metadata.generation}"));
+    Kubectl.Result more = k.run("patch", "deployment", "held", "--type=json", "-p",
+        "[{\"op\":\"add\",\"path\":\"/metadata/finalizers/-\",\"value\":\"example.com/more\"}]");
+    assertTrue(more.code() != 0 && more.out().contains("metadata.finalizers: Forbidden: no new finalizers can be added "
+        + "if the object is being deleted, found new finalizers []string{\"example.com/more\"}"), more.out());
+    k.ok("patch", "deployment", "held", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":null}}");
+    awaitGone("deployment", "held");
     // deletecollection with a label selector takes exactly the matching objects
     k.ok("delete", "--raw", "/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dweb");
     assertEquals("sel-b", String.join(" ", k.ok("get", "configmaps", "-o", "custom-columns=N:.metadata.name",
