@@ -83,6 +83,12 @@ public final class CustomResources {
             .put("message", "no conflicts found").put("lastTransitionTime", now))
         .add(new JsonObject().put("type", "Established").put("status", "True").put("reason", "InitialNamesAccepted")
             .put("message", "the initial names have been accepted").put("lastTransitionTime", now));
+    if (crd.getJsonObject("metadata", new JsonObject()).containsKey("deletionTimestamp")) {
+      // Being deleted: its objects go first (kube's finalizer condition).
+      conditions.add(new JsonObject().put("type", "Terminating").put("status", "True")
+          .put("reason", "InstanceDeletionInProgress").put("message", "CustomResource deletion is in progress")
+          .put("lastTransitionTime", now));
+    }
     return new JsonObject().put("acceptedNames", names).put("storedVersions", stored).put("conditions", conditions);
   }
 

@@ -754,9 +754,20 @@ public final class ApiServerVerticle extends VerticleBase {
         deleteCustomResources(store, ev.object());
       } else {
         api.resources().setCustom(name, io.kvx.api.CustomResources.types(ev.object()));
+        JsonObject meta = ev.object().getJsonObject("metadata");
+        // One loop per definition in this JVM (its bootstrapping instance), started again after a restart.
+        if (meta.containsKey("deletionTimestamp") && BOOTSTRAPPER.get(vertx) == this && cleaningUp.add(name)) {
+          api.cleanUpDefinition(name).onComplete(ar -> {
+            cleaningUp.remove(name);
+            if (ar.failed()) LOG.warning("definition " + name + ": cleaning up its objects failed: " + ar.cause());
+          });
+        }
       }
     }).mapEmpty();
   }
+
+  /** Definitions being deleted whose objects this instance is deleting. */
+  private final java.util.Set<String> cleaningUp = new java.util.HashSet<>();
 
   /**
    * A deleted CustomResourceDefinition takes its objects with it, as kube-apiserver's cleanup finalizer does: a

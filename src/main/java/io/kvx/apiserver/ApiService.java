@@ -43,6 +43,7 @@ import java.util.function.Predicate;
  */
 public final class ApiService {
 
+
   private static final String ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
   private static final int MAX_CONFLICT_RETRIES = 5;
   private static final String POD_UPDATE_FORBIDDEN = "Forbidden: pod updates may not change fields other than "
@@ -341,6 +342,8 @@ public final class ApiService {
     if (r.type() == CLAIMS) admitted = admitted.compose(v -> admitStorageClass(obj));
     if (r.type() == CLAIMS) protect(obj, "kubernetes.io/pvc-protection");
     if (r.type() == VOLUMES) protect(obj, "kubernetes.io/pv-protection");
+    if (isCrd(r.type())) protect(obj, CRD_CLEANUP);
+    if (r.type().isCustom()) admitted = admitted.compose(v -> admitCustomObject(r.type()));
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(dryRunCreated(key(r, Meta.name(obj)), obj));
       if (isService(r.type())) {
@@ -349,6 +352,64 @@ public final class ApiService {
       }
       return store.create(key(r, Meta.name(obj)), obj);
     });
+  }
+
+  /** The finalizer kube's apiextensions server puts on every definition: its custom objects go before it does. */
+  static final String CRD_CLEANUP = "customresourcecleanup.apiextensions.k8s.io";
+  private static final ResourceType CRDS = Resources.builtIn("apiextensions.k8s.io", "customresourcedefinitions");
+
+  /** No new custom objects of a definition being deleted (kube's 405). */
+  private Future<Void> admitCustomObject(ResourceType type) {
+    return store.getCached(CRDS.key(null, type.plural() + "." + type.group())).transform(ar -> {
+      if (ar.succeeded() && Meta.meta(ar.result()).containsKey("deletionTimestamp")) {
+        return Future.failedFuture(new ApiError(ApiError.Reason.MethodNotAllowed,
+            "create not allowed while custom resource definition is terminating"));
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * kube's definition finalizer: deletes each custom object of a definition being deleted as a client's delete would
+   * (their own finalizers honoured), and once none is left removes {@link #CRD_CLEANUP}, so the definition goes. Runs
+   * until then (every second while objects remain) or until the definition is gone; idempotent, so an API server that
+   * starts finds and resumes what another left.
+   */
+  public Future<Void> cleanUpDefinition(String name) {
+    String key = CRDS.key(null, name);
+    return store.get(key).compose(crd -> {
+      JsonObject meta = Meta.meta(crd);
+      if (!meta.containsKey("deletionTimestamp") || !meta.getJsonArray("finalizers", new JsonArray()).contains(CRD_CLEANUP)) {
+        return Future.<Void>succeededFuture();
+      }
+      JsonObject spec = crd.getJsonObject("spec", new JsonObject());
+      String prefix = spec.getString("group") + "/" + spec.getJsonObject("names", new JsonObject()).getString("plural")
+          + "/";
+      return store.list(prefix, o -> true, 0, null).compose(res -> {
+        if (res.items().isEmpty()) {
+          JsonObject next = crd.copy();
+          JsonArray left = Meta.meta(next).getJsonArray("finalizers").copy();
+          left.remove(CRD_CLEANUP);
+          Meta.meta(next).put("finalizers", left);
+          return (left.isEmpty() ? store.delete(key, Meta.resourceVersion(crd), null) : store.update(key, next,
+              Meta.resourceVersion(crd))).<Void>mapEmpty();
+        }
+        List<Future<JsonObject>> deletes = new java.util.ArrayList<>();
+        for (JsonObject item : res.items()) {
+          if (Meta.meta(item).containsKey("deletionTimestamp")) continue;
+          ResourceType type = resources.find(spec.getString("group"), item.getString("apiVersion", "/").split("/")[1],
+              spec.getJsonObject("names", new JsonObject()).getString("plural")).orElse(null);
+          if (type == null) continue;
+          deletes.add(delete(new ApiRequest("delete", type, Meta.namespace(item), Meta.name(item), null, null, null,
+              java.util.Map.of())).recover(e -> Future.succeededFuture()));
+        }
+        io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+        if (context == null) return Future.join(deletes).<Void>mapEmpty();
+        return Future.join(deletes).transform(x -> context.owner().timer(1000)).compose(v -> cleanUpDefinition(name));
+      });
+    }).recover(e -> ApiError.is(e, ApiError.Reason.NotFound, ApiError.Reason.Conflict)
+        ? (ApiError.is(e, ApiError.Reason.Conflict) ? cleanUpDefinition(name) : Future.succeededFuture())
+        : Future.failedFuture(e));
   }
 
   private static final ResourceType CLAIMS = Resources.builtIn("", "persistentvolumeclaims");
@@ -1072,6 +1133,10 @@ public final class ApiService {
         // As kube's markAsDeleting: a deletion timestamp and a grace period, 0 unless a pod's node is to stop it.
         meta.put("deletionTimestamp", meta.getString("deletionTimestamp", Meta.now()));
         meta.put("deletionGracePeriodSeconds", graceful ? graceSeconds : 0);
+        if (isCrd(r.type())) {
+          old.put("status", CustomResources.status(old, Meta.now()));
+          // Its objects go first: the API servers' definition watch runs cleanUpDefinition.
+        }
         return store.update(key, old, Meta.resourceVersion(old));
       }
       Future<JsonObject> deleted = store.delete(key, Meta.resourceVersion(old), preUid);

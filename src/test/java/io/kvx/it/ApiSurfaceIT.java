@@ -770,6 +770,54 @@ class ApiSurfaceIT {
    * whose stream the client cancels ends on the server (the open-watch gauge falls back) though the
    * connection stays open.
    */
+  /**
+   * A deleted CustomResourceDefinition goes as kube's does: Terminating while its objects are deleted (each honouring
+   * its finalizers), no new objects meanwhile, gone once the last object is.
+   */
+  @Test
+  @Order(9)
+  void aDeletedDefinitionWaitsForItsObjects() throws Exception {
+    k.ok("apply", "-f", file("gizmos-crd.yaml", """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: gizmos.fin.kvx.io}
+        spec:
+          group: fin.kvx.io
+          scope: Namespaced
+          names: {plural: gizmos, singular: gizmo, kind: Gizmo}
+          versions:
+          - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
+              x-kubernetes-preserve-unknown-fields: true}}}
+        """).toString());
+    k.await(Duration.ofSeconds(20), out -> out.contains("gizmos"), "api-resources", "--api-group=fin.kvx.io");
+    assertEquals("customresourcecleanup.apiextensions.k8s.io",
+        k.ok("get", "crd", "gizmos.fin.kvx.io", "-o", "jsonpath={.metadata.finalizers[0]}"));
+    k.ok("apply", "-f", file("gizmos.yaml", """
+        apiVersion: fin.kvx.io/v1
+        kind: Gizmo
+        metadata: {name: held, finalizers: [example.com/hold]}
+        ---
+        apiVersion: fin.kvx.io/v1
+        kind: Gizmo
+        metadata: {name: free}
+        """).toString());
+    k.ok("delete", "crd", "gizmos.fin.kvx.io", "--wait=false");
+    awaitGone("gizmo", "free");
+    assertEquals("True InstanceDeletionInProgress", k.ok("get", "crd", "gizmos.fin.kvx.io", "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Terminating\")].status} "
+            + "{.status.conditions[?(@.type==\"Terminating\")].reason}"));
+    assertFalse(k.ok("get", "gizmo", "held", "-o", "jsonpath={.metadata.deletionTimestamp}").isEmpty());
+    Kubectl.Result late = k.run("apply", "-f", file("late.yaml", """
+        apiVersion: fin.kvx.io/v1
+        kind: Gizmo
+        metadata: {name: late}
+        """).toString());
+    assertTrue(late.code() != 0 && late.out().contains("create not allowed while custom resource definition is "
+        + "terminating"), late.out());
+    k.ok("patch", "gizmo", "held", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":null}}");
+    awaitGone("crd", "gizmos.fin.kvx.io");
+  }
+
   @Test
   @Order(8)
   void kubectlNegotiatesHttp2AndAWatchDeliversOnAMultiplexedConnection() throws Exception {
