@@ -48,9 +48,34 @@ public final class Discovery {
 
   public static JsonObject group(String name, Set<String> versions) {
     JsonArray vs = new JsonArray();
-    for (String v : versions) vs.add(new JsonObject().put("groupVersion", name + "/" + v).put("version", v));
+    for (String v : byPriority(versions)) vs.add(new JsonObject().put("groupVersion", name + "/" + v).put("version", v));
     return new JsonObject().put("kind", "APIGroup").put("apiVersion", "v1").put("name", name).put("versions", vs)
         .put("preferredVersion", vs.getJsonObject(0));
+  }
+
+  private static final java.util.regex.Pattern KUBE_VERSION = java.util.regex.Pattern.compile("v(\\d+)(?:(alpha|beta)(\\d+))?");
+
+  /**
+   * A group's versions in kube's version priority, the first the preferred one: GA before beta before alpha, a
+   * higher major (then minor) first within each; names not of that form last, alphabetically (v2, v1, v2beta1,
+   * v1beta2, v1alpha1, foo).
+   */
+  static java.util.List<String> byPriority(java.util.Collection<String> versions) {
+    return versions.stream().sorted(java.util.Comparator.comparingInt((String v) -> -stability(v))
+        .thenComparing((a, b) -> {
+          java.util.regex.Matcher x = KUBE_VERSION.matcher(a);
+          java.util.regex.Matcher y = KUBE_VERSION.matcher(b);
+          if (!x.matches() || !y.matches()) return a.compareTo(b);
+          int major = Long.compare(Long.parseLong(y.group(1)), Long.parseLong(x.group(1)));
+          if (major != 0 || x.group(3) == null) return major;
+          return Long.compare(Long.parseLong(y.group(3)), Long.parseLong(x.group(3)));
+        })).toList();
+  }
+
+  private static int stability(String version) {
+    java.util.regex.Matcher m = KUBE_VERSION.matcher(version);
+    if (!m.matches()) return 0;
+    return m.group(2) == null ? 3 : m.group(2).equals("beta") ? 2 : 1;
   }
 
   public static JsonObject resourceList(Resources resources, String group, String version) {
@@ -84,7 +109,7 @@ public final class Discovery {
     for (Map.Entry<String, Set<String>> g : allGroups(resources).entrySet()) {
       if (core != g.getKey().isEmpty()) continue;
       JsonArray versions = new JsonArray();
-      for (String v : g.getValue()) {
+      for (String v : byPriority(g.getValue())) {
         JsonArray res = new JsonArray();
         for (ResourceType t : inGroupVersion(resources, g.getKey(), v)) res.add(aggregatedResource(t));
         versions.add(new JsonObject().put("version", v).put("resources", res).put("freshness", "Current"));
