@@ -63,12 +63,17 @@ public record ResourceType(String group, String version, String kind, String plu
     return group.equals("metrics.k8s.io") || group.isEmpty() && kind.equals("ComponentStatus");
   }
 
+  /** Served for create only, stored as something else: v1 bindings (a pod's binding). */
+  public boolean createOnly() {
+    return group.isEmpty() && kind.equals("Binding");
+  }
+
   /** APIResource entries for discovery: the resource itself and its subresources. */
   public JsonArray discoveryEntries() {
     JsonArray out = new JsonArray();
     JsonObject main = new JsonObject().put("name", plural).put("singularName", singular())
         .put("namespaced", namespaced).put("kind", kind).put("verbs", new JsonArray(computed() ? List.of("get", "list")
-            : switch (group) {
+            : createOnly() ? List.of("create") : switch (group) {
               case "authorization.k8s.io", "authentication.k8s.io" -> List.of("create");
               default -> VERBS;
             }));

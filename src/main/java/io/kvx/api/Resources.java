@@ -82,6 +82,9 @@ public final class Resources {
           false, null, NONE, "api-extensions", "admissionregistration.v1.ValidatingWebhookConfiguration"),
       // Read-only, computed on request (the API server's ComponentStatuses), never stored.
       t("", "v1", "ComponentStatus", "componentstatuses", false, "cs", NONE, null, "ComponentStatus"),
+      // Create only: a Binding posted to the namespace binds the pod it names, as pods/NAME/binding (custom
+      // schedulers' clients, e.g. client-java's createNamespacedBinding, post here).
+      t("", "v1", "Binding", "bindings", true, null, NONE, null, "Binding"),
       new ResourceType(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes", false, List.of(), NONE, List.of(), null),
       new ResourceType(METRICS_GROUP, "v1beta1", "PodMetrics", "pods", true, List.of(), NONE, List.of(), null));
 

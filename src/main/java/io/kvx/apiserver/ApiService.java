@@ -94,6 +94,16 @@ public final class ApiService {
   private Future<JsonObject> handleStored(ApiRequest r) {
     try {
       checkOptions(r);
+      if (r.type().createOnly()) {
+        if (!r.verb().equals("create")) throw ApiError.methodNotAllowed();
+        // A Binding in the namespace: the pod it names is bound as by pods/NAME/binding.
+        String pod = Meta.name(r.body());
+        if (pod == null || pod.isEmpty()) {
+          throw ApiError.invalid("", "Binding", "", List.of(new ApiError.Cause("metadata.name", "FieldValueRequired",
+              "Required value: name or generateName is required")));
+        }
+        return bind(new ApiRequest("create", Resources.PODS, r.namespace(), pod, "binding", r.body(), null, r.query()));
+      }
       if ("scale".equals(r.subresource())) return scale(r);
       if ("eviction".equals(r.subresource()) && r.verb().equals("create")) return evict(r);
       if ("token".equals(r.subresource()) && r.verb().equals("create")) {

@@ -268,7 +268,7 @@ public final class HttpApi {
       case "DELETE" -> name == null ? "deletecollection" : "delete";
       default -> throw ApiError.methodNotAllowed();
     };
-    if ((verb.equals("update") || verb.equals("patch")) && name == null) {
+    if ((verb.equals("update") || verb.equals("patch")) && name == null || type.createOnly() && !verb.equals("create")) {
       throw ApiError.methodNotAllowed();
     }
     if (verb.equals("create") && type.namespaced() && namespace == null) {

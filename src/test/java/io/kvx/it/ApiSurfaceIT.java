@@ -697,6 +697,13 @@ class ApiSurfaceIT {
     Kubectl.Result badField = k.run("get", "pods", "--field-selector", "spec.nonsense=x");
     assertTrue(badField.code() != 0 && badField.out().contains("field label not supported: spec.nonsense"),
         badField.out());
+    // a Binding created in the namespace (kubectl maps kind Binding to v1 bindings, as custom schedulers post it)
+    k.ok("run", "bound-too", "--image=busybox");
+    k.ok("create", "-f", file("binding-too.json", "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":"
+        + "{\"name\":\"bound-too\"},\"target\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"other-node\"}}").toString());
+    assertEquals("other-node", k.ok("get", "pod", "bound-too", "-o", "jsonpath={.spec.nodeName}"));
+    assertEquals(405, api.get("/api/v1/namespaces/default/bindings").code());
+    k.ok("delete", "pod", "bound-too", "--grace-period=0", "--force");
 
     // delete preconditions: a wrong uid is a 409 and the object stays
     ApiHttp.Reply wrongUid = api.send("DELETE", "/api/v1/namespaces/default/configmaps/sel-c",
