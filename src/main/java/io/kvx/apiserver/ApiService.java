@@ -794,6 +794,11 @@ public final class ApiService {
     if (apply && Meta.meta(r.body()).getValue("managedFields") != null) {
       throw ApiError.badRequest("metadata.managedFields must be nil");
     }
+    if (apply && (r.body().getString("apiVersion", "").isEmpty() || r.body().getString("kind", "").isEmpty())) {
+      // The applied configuration names its type, as kube's field manager requires.
+      throw ApiError.badRequest("an apply patch must set apiVersion and kind (got apiVersion \""
+          + r.body().getString("apiVersion", "") + "\", kind \"" + r.body().getString("kind", "") + "\")");
+    }
     Future<JsonObject> patched = mutatePatch(r);
     if (!apply || r.subresource() != null) return patched;
     // Server-side apply creates what does not exist yet.
@@ -1160,11 +1165,16 @@ public final class ApiService {
     String p = r.param("propagationPolicy") != null ? r.param("propagationPolicy") : opts.getString("propagationPolicy");
     Boolean orphan = opts.getBoolean("orphanDependents");
     if (r.param("orphanDependents") != null) orphan = Boolean.parseBoolean(r.param("orphanDependents"));
+    if (p != null && orphan != null) {
+      throw ApiError.invalid("meta.k8s.io", "DeleteOptions", "", List.of(new ApiError.Cause("propagationPolicy",
+          "FieldValueInvalid", "Invalid value: \"" + p + "\": orphanDependents and deletionPropagation cannot be both set")));
+    }
     if (p == null && Boolean.TRUE.equals(orphan)) return "Orphan";
     if (p == null || p.equals("Background")) return null;
     if (!p.equals("Foreground") && !p.equals("Orphan")) {
-      throw ApiError.badRequest("DeleteOptions.propagationPolicy: Unsupported value: \"" + p + "\": supported "
-          + "values: \"Foreground\", \"Background\", \"Orphan\"");
+      throw ApiError.invalid("meta.k8s.io", "DeleteOptions", "", List.of(new ApiError.Cause("propagationPolicy",
+          "FieldValueNotSupported", "Unsupported value: \"" + p + "\": supported values: \"Foreground\", "
+          + "\"Background\", \"Orphan\", \"nil\"")));
     }
     return p;
   }
@@ -1206,6 +1216,7 @@ public final class ApiService {
   /** pods/binding: sets spec.nodeName once; a pod already bound is a 409. */
   private Future<JsonObject> bind(ApiRequest r) {
     if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "binding is only for pods");
+    checkNameInBody(r, "Binding");
     JsonObject target = r.body().getJsonObject("target", new JsonObject());
     String node = target.getString("name");
     if (node == null || node.isEmpty()) {
@@ -1221,6 +1232,14 @@ public final class ApiService {
             : Future.failedFuture(e))
         .map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1").put("metadata", new JsonObject())
             .put("status", "Success").put("code", 201));
+  }
+
+  /** A subresource's body naming another object than the URL: kube's 400. */
+  private static void checkNameInBody(ApiRequest r, String kind) {
+    String named = r.body() == null ? null : Meta.name(r.body());
+    if (named != null && !named.isEmpty() && !named.equals(r.name())) {
+      throw ApiError.badRequest("name in URL does not match name in " + kind + " object");
+    }
   }
 
   /** A binding read from the cache that the store refused as out of date (or the pod was not in the cache). */
@@ -1371,6 +1390,7 @@ public final class ApiService {
   /** pods/eviction: a graceful delete of the pod, as the Eviction API does without a blocking budget. */
   private Future<JsonObject> evict(ApiRequest r) {
     if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "eviction is only for pods");
+    checkNameInBody(r, "Eviction");
     JsonObject opts = r.body() == null ? new JsonObject() : r.body().getJsonObject("deleteOptions", new JsonObject());
     ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
     return retryConflicts(true, () -> store.get(key(r, r.name())).compose(pod -> checkBudget(r, pod)))

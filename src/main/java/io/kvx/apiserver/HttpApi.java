@@ -622,6 +622,21 @@ public final class HttpApi {
    */
   private Future<Void> logs(RoutingContext ctx, ApiRequest req) {
     HttpServerResponse resp = ctx.response();
+    for (String k : List.of("tailLines", "sinceSeconds", "limitBytes")) {
+      String v = req.param(k);
+      if (v == null) continue;
+      if (!v.matches("-?\\d{1,18}")) throw ApiError.badRequest(k + ": invalid value \"" + v + "\"");
+      // kube's PodLogOptions validation: a count from 0, durations and sizes from 1.
+      long n = Long.parseLong(v);
+      long least = k.equals("tailLines") ? 0 : 1;
+      if (n < least) {
+        throw ApiError.invalid("", "PodLogOptions", req.name(), List.of(new ApiError.Cause(k, "FieldValueInvalid",
+            "Invalid value: " + n + ": must be greater than " + (least == 0 ? "or equal to 0" : "0"))));
+      }
+    }
+    if (req.param("sinceSeconds") != null && req.param("sinceTime") != null) {
+      throw ApiError.badRequest("at most one of `sinceTime` or `sinceSeconds` may be specified");
+    }
     return api.get(req).compose(pod -> {
       String node = pod.getJsonObject("spec").getString("nodeName");
       JsonArray containers = pod.getJsonObject("spec").getJsonArray("containers", new JsonArray());
@@ -641,13 +656,6 @@ public final class HttpApi {
       }
       String refusal = io.kvx.api.PodLogs.refusal(pod, container, "true".equals(req.param("previous")));
       if (refusal != null) throw ApiError.badRequest(refusal);
-      for (String k : List.of("tailLines", "sinceSeconds", "limitBytes")) {
-        String v = req.param(k);
-        if (v != null && !v.matches("\\d+")) throw ApiError.badRequest(k + ": invalid value \"" + v + "\"");
-      }
-      if (req.param("sinceSeconds") != null && req.param("sinceTime") != null) {
-        throw ApiError.badRequest("at most one of `sinceTime` or `sinceSeconds` may be specified");
-      }
       JsonObject q = new JsonObject().put("kind", "log").put("namespace", req.namespace()).put("name", req.name())
           .put("uid", Meta.uid(pod)).put("container", container)
           .put("terminated", io.kvx.api.PodLogs.hasTerminated(pod, container));

@@ -712,6 +712,24 @@ class ApiSurfaceIT {
     assertEquals(409, wrongUid.code(), wrongUid.body().encode());
     assertTrue(wrongUid.body().getString("message").contains("Precondition failed: UID in precondition: wrong"),
         wrongUid.body().encode());
+    // options kube validates: 422 naming the field, 400 for a body that contradicts the URL
+    ApiHttp.Reply bogus = api.send("DELETE", "/api/v1/namespaces/default/configmaps/sel-c", new JsonObject()
+        .put("apiVersion", "v1").put("kind", "DeleteOptions").put("propagationPolicy", "Bogus"));
+    assertEquals(422, bogus.code(), bogus.body().encode());
+    assertEquals("propagationPolicy", bogus.body().getJsonObject("details").getJsonArray("causes").getJsonObject(0)
+        .getString("field"));
+    ApiHttp.Reply both = api.send("DELETE", "/api/v1/namespaces/default/configmaps/sel-c", new JsonObject()
+        .put("propagationPolicy", "Foreground").put("orphanDependents", false));
+    assertEquals(422, both.code(), both.body().encode());
+    ApiHttp.Reply otherName = api.send("POST", "/api/v1/namespaces/default/pods/unbound/eviction", new JsonObject()
+        .put("apiVersion", "policy/v1").put("kind", "Eviction").put("metadata", new JsonObject().put("name", "bound")));
+    assertEquals(400, otherName.code(), otherName.body().encode());
+    assertEquals("name in URL does not match name in Eviction object", otherName.body().getString("message"));
+    ApiHttp.Reply tail = api.get("/api/v1/namespaces/default/pods/bound/log?tailLines=-1");
+    assertEquals(422, tail.code(), tail.body().encode());
+    ApiHttp.Reply untyped = api.send("PATCH", "/api/v1/namespaces/default/configmaps/sel-c?fieldManager=it",
+        "application/apply-patch+yaml", "{\"metadata\":{\"name\":\"sel-c\"},\"data\":{\"a\":\"b\"}}");
+    assertEquals(400, untyped.code(), untyped.body().encode());
     // marked for deletion as kube marks it: a timestamp, a grace period of 0 and a new generation; no new finalizers
     k.ok("create", "deployment", "held", "--image=busybox");
     k.ok("patch", "deployment", "held", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}");
