@@ -49,7 +49,20 @@ public record ApiRequest(String verb, ResourceType type, String namespace, Strin
     return query.get(key);
   }
 
+  /**
+   * A dry run: ?dryRun=All, or, for a delete, the DeleteOptions body's dryRun (where kubectl puts it), and for an
+   * eviction its deleteOptions' dryRun.
+   */
   public boolean dryRun() {
-    return "All".equals(query.get("dryRun"));
+    if ("All".equals(query.get("dryRun"))) return true;
+    Object dryRun = deleteOptions() == null ? null : deleteOptions().getValue("dryRun");
+    return dryRun instanceof io.vertx.core.json.JsonArray a && a.contains("All");
+  }
+
+  /** The DeleteOptions a delete or an eviction carries in its body, or null. */
+  public JsonObject deleteOptions() {
+    if (body == null) return null;
+    if (verb.equals("delete") || verb.equals("deletecollection")) return body;
+    return "eviction".equals(subresource) && body.getValue("deleteOptions") instanceof JsonObject o ? o : null;
   }
 }

@@ -1085,6 +1085,14 @@ public final class ApiService {
       throw ApiError.invalid("meta.k8s.io", options, "", List.of(new ApiError.Cause("dryRun", "FieldValueNotSupported",
           "Unsupported value: [\"" + dryRun + "\"]: supported values: \"All\"")));
     }
+    JsonObject deleteOptions = r.deleteOptions();
+    if (deleteOptions != null && deleteOptions.getValue("dryRun") != null) {
+      Object values = deleteOptions.getValue("dryRun");
+      if (!(values instanceof JsonArray a) || a.stream().anyMatch(v -> !"All".equals(v))) {
+        throw ApiError.invalid("meta.k8s.io", "DeleteOptions", "", List.of(new ApiError.Cause("dryRun",
+            "FieldValueNotSupported", "Unsupported value: " + values + ": supported values: \"All\"")));
+      }
+    }
     if (options != null && options.equals("DeleteOptions") && r.body() != null) {
       Object grace = r.body().getValue("gracePeriodSeconds");
       if (grace != null && !(grace instanceof Number)) {

@@ -133,7 +133,7 @@ public final class HttpApi {
           : req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req) : componentStatuses.handle(req);
       result.onComplete(ar -> {
         if (ar.succeeded()) {
-          int status = req.verb().equals("create") && !req.dryRun() || req.created().get() ? 201 : 200;
+          int status = req.verb().equals("create") || req.created().get() ? 201 : 200;
           for (String w : req.warnings()) {
             ctx.response().headers().add("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
           }

@@ -712,6 +712,17 @@ class ApiSurfaceIT {
     assertEquals(409, wrongUid.code(), wrongUid.body().encode());
     assertTrue(wrongUid.body().getString("message").contains("Precondition failed: UID in precondition: wrong"),
         wrongUid.body().encode());
+    // a server-side dry run deletes nothing, whether dryRun comes in the query or, as kubectl sends it, in the body
+    assertTrue(k.ok("delete", "configmap", "sel-c", "--dry-run=server").contains("(server dry run)"));
+    assertEquals("sel-c", k.ok("get", "configmap", "sel-c", "-o", "jsonpath={.metadata.name}"));
+    k.ok("delete", "configmaps", "-l", "tier", "--dry-run=server");
+    assertEquals("sel-a sel-b sel-c", String.join(" ", k.ok("get", "configmaps", "-o", "custom-columns=N:.metadata.name",
+        "--no-headers").lines().filter(n -> n.startsWith("sel-")).toList()));
+    ApiHttp.Reply dryEviction = api.send("POST", "/api/v1/namespaces/default/pods/unbound/eviction", new JsonObject()
+        .put("apiVersion", "policy/v1").put("kind", "Eviction").put("metadata", new JsonObject().put("name", "unbound"))
+        .put("deleteOptions", new JsonObject().put("dryRun", new io.vertx.core.json.JsonArray().add("All"))));
+    assertEquals(201, dryEviction.code(), dryEviction.body().encode());
+    assertEquals("", k.ok("get", "pod", "unbound", "-o", "jsonpath={.metadata.deletionTimestamp}"));
     // options kube validates: 422 naming the field, 400 for a body that contradicts the URL
     ApiHttp.Reply bogus = api.send("DELETE", "/api/v1/namespaces/default/configmaps/sel-c", new JsonObject()
         .put("apiVersion", "v1").put("kind", "DeleteOptions").put("propagationPolicy", "Bogus"));
