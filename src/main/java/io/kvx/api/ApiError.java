@@ -76,6 +76,10 @@ public final class ApiError extends RuntimeException {
     return causes;
   }
 
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
   public static ApiError notFound(String group, String resource, String name) {
     return new ApiError(Reason.NotFound, qualified(group, resource) + " \"" + name + "\" not found",
         group, resource, name, null);

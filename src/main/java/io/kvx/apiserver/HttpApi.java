@@ -374,7 +374,10 @@ public final class HttpApi {
       ctx.response().reset();
       return;
     }
-    if (e.reason() == ApiError.Reason.ServiceUnavailable || e.reason() == ApiError.Reason.TooManyRequests) {
+    // As kube: Retry-After when the Status asks for a retry (a PodDisruptionBudget's 429 does not: drain reports it).
+    if (e.retryAfterSeconds() > 0) {
+      ctx.response().putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
+    } else if (e.reason() == ApiError.Reason.ServiceUnavailable) {
       ctx.response().putHeader("Retry-After", "1");
     }
     if (acceptsOnlyProtobuf(ctx) && writeProtobuf(ctx, e.code(), e.toStatus())) return;
