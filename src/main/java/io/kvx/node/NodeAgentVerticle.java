@@ -71,6 +71,23 @@ public final class NodeAgentVerticle extends VerticleBase {
     String killReason;
     /** The image the attempt runs, as the kubelet reports it (repo digest, else the image ID). */
     String imageId = "";
+    /**
+     * A stdinOnce container's stdin FIFO held open to write until its first attach, so that the container starts at
+     * once (as with the kubelet) and reads end-of-file only when that attach's input ends; null when not held.
+     */
+    final java.util.concurrent.atomic.AtomicReference<java.nio.channels.FileChannel> stdinHolder =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** Lets go of the held stdin (the first attach has its own writer, or the container ended). */
+    void releaseStdin() {
+      java.nio.channels.FileChannel held = stdinHolder.getAndSet(null);
+      if (held == null) return;
+      try {
+        held.close();
+      } catch (IOException e) {
+        LOG.fine("closing a held stdin: " + e);
+      }
+    }
 
     ContainerRecord(String name) {
       this.name = name;
@@ -768,6 +785,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         cr.running = false;
         cr.terminated = terminated(cr, st);
         int code = cr.terminated.getInteger("exitCode");
+        cr.releaseStdin();
         runtime.remove(cr.spec);
         if (code == 0) {
           cr.completed = true;
@@ -899,6 +917,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         cr.running = false;
         cr.terminated = terminated(cr, st);
         int code = cr.terminated.getInteger("exitCode");
+        cr.releaseStdin();
         runtime.remove(cr.spec);
         prober.forget(cr.spec.id());
         if (PodStatuses.shouldRestart(policy, code)) {
@@ -936,6 +955,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (st.state() == ContainerStatus.State.RUNNING) continue;
         cr.running = false;
         cr.terminated = terminated(cr, st);
+        cr.releaseStdin();
         runtime.remove(cr.spec);
         continue;
       }
@@ -964,9 +984,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       }
     }
     cr.attempt++;
-    // A stdinOnce container starts when first attached, long after the network: it need not wait at a gate.
-    boolean gated = r.pendingNetwork != null && !(c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false));
-    if (r.pendingNetwork != null && !gated) finishNetwork(r);
+    boolean gated = r.pendingNetwork != null;
     String id = r.uid.substring(0, 8) + "-" + cr.name + "-" + cr.attempt;
     Path bundle = podsDir.resolve(r.uid).resolve(cr.name + "-" + cr.attempt);
     Path log = logsDir.resolve(r.uid).resolve(cr.name).resolve(cr.attempt + ".log");
@@ -1011,6 +1029,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         Quantities.milli(str(requests, "cpu")), "/kvx", c.getBoolean("stdin", false),
         c.getBoolean("stdin", false) && c.getBoolean("stdinOnce", false), security, gated, targetPidNamespace(r, c),
         c.getBoolean("tty", false));
+    if (cr.spec.stdinOnce()) holdStdin(cr);
     long t0 = System.nanoTime();
     runtime.start(cr.spec);
     long launchMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -1022,6 +1041,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         gate.release(false);
         runtime.awaitStarted(cr.spec, GATE_FAILURE_WAIT_MS);
         gate.close();
+        cr.releaseStdin();
         runtime.remove(cr.spec);
         cr.spec = null;
         throw e;
@@ -1060,6 +1080,18 @@ public final class NodeAgentVerticle extends VerticleBase {
     LOG.info("node " + nodeName + ": started " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " container "
         + cr.name + " (attempt " + cr.attempt + "; network " + r.sandboxMillis + " ms" + (gated ? " beside the runtime"
         : "") + ", runtime " + startMillis + " ms of which launch " + launchMillis + " ms)");
+  }
+
+  /**
+   * Makes a stdinOnce container's stdin FIFO and holds it open to write: the container's read-only open of it goes
+   * through at once, and its input ends when its first attach's does (StreamServer lets go of this hold then).
+   */
+  private void holdStdin(ContainerRecord cr) throws IOException {
+    Path fifo = runtime.stdinPipe(cr.spec);
+    Files.createDirectories(fifo.getParent());
+    if (!Files.exists(fifo)) io.kvx.nativeio.Libc.mkfifo(fifo.toString(), 0600);
+    cr.releaseStdin();
+    cr.stdinHolder.set(io.kvx.node.runtime.ContainerRuntime.openFifo(fifo));
   }
 
   private static final long POST_START_TIMEOUT_MS = 120_000;
@@ -1374,6 +1406,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       c.waitingReason = null;
     }
     for (ContainerRecord c : r.containers.values()) {
+      c.releaseStdin();
       if (c.spec != null) runtime.remove(c.spec);
     }
     // A pod that ended before this agent started has no address here, but may still hold its namespace and IP.
@@ -1539,6 +1572,6 @@ public final class NodeAgentVerticle extends VerticleBase {
     if (cr == null) return null;
     Path dir = logsDir.resolve(r.uid).resolve(cr.name);
     return new StreamServer.Target(cr.spec, cr.running, cr.attempt, cr.waitingReason, r.ip,
-        attempt -> dir.resolve(attempt + ".log"));
+        attempt -> dir.resolve(attempt + ".log"), cr::releaseStdin);
   }
 }

@@ -50,8 +50,9 @@ final class StreamServer {
   private static final DeliveryOptions FRAME = new DeliveryOptions().setSendTimeout(TimeUnit.HOURS.toMillis(12));
 
   /** What the agent knows of one container, for a session. */
+  /** {@code attached}: an attach with stdin has its own writer (a stdinOnce container's held stdin goes). */
   record Target(ContainerSpec spec, boolean running, int attempt, String waitingReason, String podIp,
-                Function<Integer, Path> logFile) {}
+                Function<Integer, Path> logFile, Runnable attached) {}
 
   /** Finds a pod's container by pod uid and container name; null when unknown. */
   interface Targets {
@@ -130,8 +131,7 @@ final class StreamServer {
   /**
    * A container's stdin FIFO, opened to write without waiting for a reader: a short-lived container (as
    * `kubectl debug -it ... -- cmd` makes) can exit between the check and the open, and the attach would
-   * otherwise hang with its thread. The shim holds the read side while the container runs (a stdinOnce
-   * container starts when this opens).
+   * otherwise hang with its thread. The shim holds the read side while the container runs.
    */
   static OutputStream openStdin(Path fifo) throws IOException {
     return java.nio.channels.Channels.newOutputStream(ContainerRuntime.openFifo(fifo));
@@ -362,6 +362,8 @@ final class StreamServer {
       if (q.getBoolean("stdin", false)) {
         Path fifo = runtime.stdinPipe(target.spec());
         if (Files.exists(fifo) && !runtime.exited(target.spec())) stdin = openStdin(fifo);
+        // From now on this attach's input is the container's: when it ends, a stdinOnce container reads end-of-file.
+        if (stdin != null) target.attached().run();
       }
       ready.countDown();
       boolean tty = q.getBoolean("tty", false);
@@ -424,7 +426,7 @@ final class StreamServer {
     void follow(Path file, long from, ContainerLogs.Options opts, boolean follow,
                 Function<ContainerLogs.Line, Buffer> render) throws Exception {
       long budget = opts.limitBytes() == null ? Long.MAX_VALUE : opts.limitBytes();
-      // The shim creates the log when the command first starts (a stdinOnce one waits for its attach).
+      // The shim creates the log when the command first starts.
       while (!Files.exists(file)) {
         if (!follow || aborted || runtime.exited(target.spec())) return;
         Thread.sleep(FOLLOW_POLL_MILLIS / 4);

@@ -15,7 +15,8 @@ import java.util.List;
  * the CRI format ({@code <RFC3339Nano time> stdout|stderr F <line>}), one writer per stream, and the
  * exit code is written only after both writers have flushed, so a finished container's log is
  * complete. A container with stdin reads a FIFO in its bundle directory, which attach writes to.
- * (Unlike the kubelet, a stdinOnce container starts only when it is first attached.)
+ * (A stdinOnce container's FIFO is held open to write by the node agent until its first attach, so that it starts
+ * at once, as with the kubelet, and reads end-of-file when that attach's input ends.)
  */
 final class Shim {
 
@@ -48,8 +49,7 @@ final class Shim {
     for (String part : command) cmd.append(quote(part)).append(' ');
     String logFile = quote(log.toString());
     // stdin: a FIFO opened read-write, so the container never sees EOF between two attaches; with
-    // stdinOnce opened to read only: the command starts when the first attach opens it and reads
-    // end-of-file when that attach is done.
+    // stdinOnce opened to read only: end-of-file once every writer (the agent's hold, the first attach) is gone.
     String in = !stdin ? "</dev/null" : stdinOnce ? "<" + STDIN_FIFO : "<>" + STDIN_FIFO;
     // The FIFOs are made here (mkfifo(3), no process); stdin's is kept across attempts' relaunches.
     List<String> fifos = new ArrayList<>(List.of("out", "err"));
