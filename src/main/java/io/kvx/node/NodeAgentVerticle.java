@@ -118,6 +118,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     final List<StartGate> openGates = new ArrayList<>();
     PodVolumes.Inputs inputs;
     Map<String, Path> volumes;
+    /** A refresh of the volumes is under way (see refreshVolumes). */
+    boolean refreshingVolumes;
     /** Init containers: all completed (app containers may start); failed for good (restartPolicy Never). */
     boolean initialized;
     boolean initFailed;
@@ -183,7 +185,7 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Informer podWatch;
   private Informer volumeWatch;
   private String nodeIp;
-  private final long[] timers = new long[4];
+  private final long[] timers = new long[5];
 
   @Override
   public Future<?> start() {
@@ -237,6 +239,7 @@ public final class NodeAgentVerticle extends VerticleBase {
             pods.values().forEach(this::probe);
           });
           timers[3] = vertx.setPeriodic(cfg.getInteger("logRotateSeconds", 10) * 1000L, t -> rotateLogs());
+          timers[4] = vertx.setPeriodic(cfg.getInteger("volumeRefreshSeconds", 10) * 1000L, t -> refreshVolumes());
           renewLease();
           LOG.info("node " + nodeName + ": ready, runtime " + runtime.version()
               + (network != null ? ", CNI bridge " + network.bridge() + " " + network.podCidr()
@@ -449,6 +452,9 @@ public final class NodeAgentVerticle extends VerticleBase {
    * machine's), allocatable (capacity minus reserved minus the hard eviction thresholds), the pressure
    * conditions from measured eviction signals, node info and images.
    */
+  /** The node's allocatable resources as last reported (the downward API's default for unset limits). */
+  private volatile JsonObject allocatable;
+
   private JsonObject machineStatus() throws IOException {
     NodeMeasurements.Machine m = NodeMeasurements.measure(podsDir, images.root());
     JsonObject reserved = config().getJsonObject("systemReserved", new JsonObject());
@@ -474,6 +480,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (ImageStore.Image img : images.list()) {
       imageList.add(new JsonObject().put("names", new JsonArray(new ArrayList<>(img.names()))).put("sizeBytes", img.sizeBytes()));
     }
+    this.allocatable = allocatable;
     return new JsonObject().put("capacity", capacity).put("allocatable", allocatable)
         .put("pressure", new JsonObject(new LinkedHashMap<>(conditions)))
         .put("addresses", new JsonArray().add(new JsonObject().put("type", "InternalIP").put("address", nodeIp))
@@ -582,6 +589,33 @@ public final class NodeAgentVerticle extends VerticleBase {
   private Future<Void> fetchInputs(PodRecord r) {
     boolean allRunning = !r.containers.isEmpty() && r.containers.values().stream().allMatch(c -> c.running);
     if (r.inputs != null && allRunning) return Future.succeededFuture();
+    return fetchInputsNow(r);
+  }
+
+  /**
+   * As the kubelet's periodic sync: the configMap, secret, downwardAPI and projected volumes of running pods follow
+   * their sources (fetched again; a volume is rewritten, atomically, only when its files changed).
+   */
+  private void refreshVolumes() {
+    for (PodRecord r : pods.values()) {
+      if (r.volumes == null || r.inputs == null || r.refreshingVolumes || Meta.meta(r.pod).containsKey("deletionTimestamp")
+          || !PodVolumes.hasPayloadVolumes(r.pod)) {
+        continue;
+      }
+      r.refreshingVolumes = true;
+      fetchInputsNow(r).compose(v -> vertx.<Void>executeBlocking(() -> {
+        if (PodVolumes.refresh(r.pod, r.volumes, r.inputs, path -> fieldValue(r, path))) {
+          ImageUsers.applyFsGroup(r.pod, r.volumes);
+        }
+        return null;
+      })).onComplete(ar -> {
+        r.refreshingVolumes = false;
+        if (ar.failed()) LOG.fine("node " + nodeName + ": volumes of " + Meta.name(r.pod) + " not refreshed: " + ar.cause());
+      });
+    }
+  }
+
+  private Future<Void> fetchInputsNow(PodRecord r) {
     String ns = Meta.namespace(r.pod);
     Map<String, JsonObject> cms = new java.util.concurrent.ConcurrentHashMap<>();
     Map<String, JsonObject> secrets = new java.util.concurrent.ConcurrentHashMap<>();
@@ -634,7 +668,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     return Future.join(gets).transform(ar -> {
       JsonObject rootCa = cms.get("kube-root-ca.crt");
       String ca = rootCa == null ? null : rootCa.getJsonObject("data", new JsonObject()).getString("ca.crt");
-      r.inputs = new PodVolumes.Inputs(cms, secrets, podTokens, ca, claimPaths);
+      r.inputs = new PodVolumes.Inputs(cms, secrets, podTokens, ca, claimPaths, allocatable);
       return Future.succeededFuture();
     });
   }

@@ -30,8 +30,9 @@ final class PodVolumes {
   static final String SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 
   /** What the API must supply before containers can start. */
+  /** {@code allocatable}: the node's, for a downward API limit the container does not set (null: unknown). */
   record Inputs(Map<String, JsonObject> configMaps, Map<String, JsonObject> secrets, Map<String, String> tokens,
-                String caPem, Map<String, String> claimPaths) {
+                String caPem, Map<String, String> claimPaths, JsonObject allocatable) {
   }
 
   /** A volume is not there yet (an unbound claim): the pod waits in ContainerCreating and is synced again. */
@@ -174,37 +175,8 @@ final class PodVolumes {
       }
       Files.createDirectories(dir);
       out.put(name, dir);
-      if (v.containsKey("configMap")) {
-        JsonObject src = v.getJsonObject("configMap");
-        writeData(dir, lookup(in.configMaps, src.getString("name"), "configmap", src.getBoolean("optional", false)),
-            false, src.getJsonArray("items"));
-      } else if (v.containsKey("secret")) {
-        JsonObject src = v.getJsonObject("secret");
-        writeData(dir, lookup(in.secrets, src.getString("secretName"), "secret", src.getBoolean("optional", false)),
-            true, src.getJsonArray("items"));
-      } else if (v.containsKey("downwardAPI")) {
-        writeDownward(dir, v.getJsonObject("downwardAPI").getJsonArray("items", new JsonArray()), fieldValue, pod);
-      } else if (v.containsKey("projected")) {
-        for (Object s : v.getJsonObject("projected").getJsonArray("sources", new JsonArray())) {
-          JsonObject src = (JsonObject) s;
-          if (src.containsKey("configMap")) {
-            JsonObject cm = src.getJsonObject("configMap");
-            writeData(dir, lookup(in.configMaps, cm.getString("name"), "configmap", cm.getBoolean("optional", false)),
-                false, cm.getJsonArray("items"));
-          } else if (src.containsKey("secret")) {
-            JsonObject sec = src.getJsonObject("secret");
-            writeData(dir, lookup(in.secrets, sec.getString("name"), "secret", sec.getBoolean("optional", false)),
-                true, sec.getJsonArray("items"));
-          } else if (src.containsKey("downwardAPI")) {
-            writeDownward(dir, src.getJsonObject("downwardAPI").getJsonArray("items", new JsonArray()), fieldValue,
-                pod);
-          } else if (src.containsKey("serviceAccountToken")) {
-            JsonObject source = src.getJsonObject("serviceAccountToken");
-            String token = in.tokens.get(source.getString("audience", ""));
-            if (token != null) write(dir.resolve(source.getString("path", "token")), token.getBytes(StandardCharsets.UTF_8));
-          }
-        }
-      }
+      Map<String, AtomicDir.File> payload = payload(v, pod, in, fieldValue);
+      if (payload != null) AtomicDir.write(dir, payload);
       // emptyDir: the directory itself.
     }
     if (automount(pod) && in.tokens.get("") != null) {
@@ -215,6 +187,87 @@ final class PodVolumes {
       if (in.caPem != null) write(sa.resolve("ca.crt"), in.caPem.getBytes(StandardCharsets.UTF_8));
     }
     return out;
+  }
+
+  /**
+   * The files of a configMap, secret, downwardAPI or projected volume, with their modes (defaultMode, an item's
+   * mode; 0644 when none), as the kubelet's atomic writer gets them; null for any other kind of volume.
+   */
+  static Map<String, AtomicDir.File> payload(JsonObject v, JsonObject pod, Inputs in, Function<String, String> fieldValue)
+      throws ConfigError {
+    Map<String, AtomicDir.File> out = new LinkedHashMap<>();
+    if (v.containsKey("configMap")) {
+      JsonObject src = v.getJsonObject("configMap");
+      addData(out, lookup(in.configMaps, src.getString("name"), "configmap", src.getBoolean("optional", false)),
+          false, src.getJsonArray("items"), src.getInteger("defaultMode", DEFAULT_MODE));
+    } else if (v.containsKey("secret")) {
+      JsonObject src = v.getJsonObject("secret");
+      addData(out, lookup(in.secrets, src.getString("secretName"), "secret", src.getBoolean("optional", false)),
+          true, src.getJsonArray("items"), src.getInteger("defaultMode", DEFAULT_MODE));
+    } else if (v.containsKey("downwardAPI")) {
+      JsonObject src = v.getJsonObject("downwardAPI");
+      addDownward(out, src.getJsonArray("items", new JsonArray()), fieldValue, pod, in,
+          src.getInteger("defaultMode", DEFAULT_MODE));
+    } else if (v.containsKey("projected")) {
+      JsonObject projected = v.getJsonObject("projected");
+      int mode = projected.getInteger("defaultMode", DEFAULT_MODE);
+      for (Object s : projected.getJsonArray("sources", new JsonArray())) {
+        JsonObject src = (JsonObject) s;
+        if (src.containsKey("configMap")) {
+          JsonObject cm = src.getJsonObject("configMap");
+          addData(out, lookup(in.configMaps, cm.getString("name"), "configmap", cm.getBoolean("optional", false)),
+              false, cm.getJsonArray("items"), mode);
+        } else if (src.containsKey("secret")) {
+          JsonObject sec = src.getJsonObject("secret");
+          addData(out, lookup(in.secrets, sec.getString("name"), "secret", sec.getBoolean("optional", false)),
+              true, sec.getJsonArray("items"), mode);
+        } else if (src.containsKey("downwardAPI")) {
+          addDownward(out, src.getJsonObject("downwardAPI").getJsonArray("items", new JsonArray()), fieldValue, pod,
+              in, mode);
+        } else if (src.containsKey("serviceAccountToken")) {
+          JsonObject source = src.getJsonObject("serviceAccountToken");
+          String token = in.tokens.get(source.getString("audience", ""));
+          if (token != null) {
+            out.put(source.getString("path", "token"), new AtomicDir.File(token.getBytes(StandardCharsets.UTF_8), mode));
+          }
+        }
+      }
+    } else {
+      return null;
+    }
+    return out;
+  }
+
+  /** 0644, the kubelet's mode for volume files when the volume names none. */
+  static final int DEFAULT_MODE = 0644;
+
+  /**
+   * Rewrites the pod's configMap, secret, downwardAPI and projected volumes from fresh inputs (blocking), as the
+   * kubelet's periodic sync does: a running container sees updated files (subPath mounts keep what they bound).
+   * True when any volume changed.
+   */
+  static boolean refresh(JsonObject pod, Map<String, Path> volumes, Inputs in, Function<String, String> fieldValue)
+      throws IOException, ConfigError {
+    boolean changed = false;
+    for (Object o : spec(pod).getJsonArray("volumes", new JsonArray())) {
+      JsonObject v = (JsonObject) o;
+      Path dir = volumes.get(v.getString("name"));
+      Map<String, AtomicDir.File> payload = dir == null ? null : payload(v, pod, in, fieldValue);
+      if (payload != null) changed |= AtomicDir.write(dir, payload);
+    }
+    return changed;
+  }
+
+  /** Whether the pod has a volume {@link #refresh} keeps up to date. */
+  static boolean hasPayloadVolumes(JsonObject pod) {
+    for (Object o : spec(pod).getJsonArray("volumes", new JsonArray())) {
+      JsonObject v = (JsonObject) o;
+      if (v.containsKey("configMap") || v.containsKey("secret") || v.containsKey("downwardAPI")
+          || v.containsKey("projected")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A container's bind mounts: its volumeMounts (with subPath), and the ServiceAccount directory. */
@@ -277,7 +330,7 @@ final class PodVolumes {
           value = key(s, "data", ref, "secret", true);
           if (value == null) continue;
         } else if (from.containsKey("resourceFieldRef")) {
-          value = resourceField(container, from.getJsonObject("resourceFieldRef").getString("resource", ""));
+          value = resourceField(container, from.getJsonObject("resourceFieldRef"), in.allocatable());
         }
       }
       out.put(e.getString("name"), value);
@@ -312,12 +365,25 @@ final class PodVolumes {
     return sb.toString();
   }
 
-  private static String resourceField(JsonObject container, String resource) {
-    JsonObject res = container.getJsonObject("resources", new JsonObject());
+  /**
+   * A container's resource as the downward API gives it: the quantity divided by the divisor ("1" when none),
+   * rounded up ("250m" of cpu with divisor 1m is 250, with 1 it is 1); a limit the container does not set is the
+   * node's allocatable amount, as the kubelet gives it.
+   */
+  static String resourceField(JsonObject container, JsonObject ref, JsonObject allocatable) {
+    String resource = ref.getString("resource", "");
     String[] parts = resource.split("\\.", 2);
     if (parts.length != 2) return "";
-    Object v = res.getJsonObject(parts[0], new JsonObject()).getValue(parts[1]);
-    return v == null ? "0" : String.valueOf(v);
+    Object amount = container.getJsonObject("resources", new JsonObject()).getJsonObject(parts[0], new JsonObject())
+        .getValue(parts[1]);
+    if (amount == null && parts[0].equals("limits") && allocatable != null) amount = allocatable.getValue(parts[1]);
+    Object divisor = ref.getValue("divisor");
+    java.math.BigDecimal value = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(
+        new io.fabric8.kubernetes.api.model.Quantity(amount == null ? "0" : String.valueOf(amount)));
+    java.math.BigDecimal by = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(
+        new io.fabric8.kubernetes.api.model.Quantity(divisor == null ? "1" : String.valueOf(divisor)));
+    if (by.signum() == 0) return value.setScale(0, java.math.RoundingMode.CEILING).toPlainString();
+    return value.divide(by, 0, java.math.RoundingMode.CEILING).toPlainString();
   }
 
   private static JsonObject lookup(Map<String, JsonObject> map, String name, String kind, boolean optional)
@@ -340,7 +406,8 @@ final class PodVolumes {
         : String.valueOf(v);
   }
 
-  private static void writeData(Path dir, JsonObject obj, boolean base64, JsonArray items) throws IOException {
+  private static void addData(Map<String, AtomicDir.File> out, JsonObject obj, boolean base64, JsonArray items,
+                              int mode) {
     if (obj == null) return;
     JsonObject data = obj.getJsonObject("data", new JsonObject());
     JsonObject binary = obj.getJsonObject("binaryData", new JsonObject());
@@ -352,30 +419,45 @@ final class PodVolumes {
       for (Object o : items) {
         JsonObject item = (JsonObject) o;
         byte[] content = files.get(item.getString("key"));
-        if (content != null) write(dir.resolve(item.getString("path", item.getString("key"))), content);
+        if (content != null) {
+          out.put(item.getString("path", item.getString("key")), new AtomicDir.File(content, item.getInteger("mode", mode)));
+        }
       }
       return;
     }
-    for (Map.Entry<String, byte[]> f : files.entrySet()) write(dir.resolve(f.getKey()), f.getValue());
+    files.forEach((k, content) -> out.put(k, new AtomicDir.File(content, mode)));
   }
 
-  private static void writeDownward(Path dir, JsonArray items, Function<String, String> fieldValue, JsonObject pod)
-      throws IOException {
+  private static void addDownward(Map<String, AtomicDir.File> out, JsonArray items, Function<String, String> fieldValue,
+                                  JsonObject pod, Inputs in, int mode) throws ConfigError {
     for (Object o : items) {
       JsonObject item = (JsonObject) o;
       JsonObject ref = item.getJsonObject("fieldRef");
-      if (ref == null) continue;
-      String path = ref.getString("fieldPath", "");
+      JsonObject resource = item.getJsonObject("resourceFieldRef");
       String value;
-      if (path.equals("metadata.labels") || path.equals("metadata.annotations")) {
-        JsonObject map = Meta.meta(pod).getJsonObject(path.substring("metadata.".length()), new JsonObject());
-        StringBuilder sb = new StringBuilder();
-        new java.util.TreeMap<>(map.getMap()).forEach((k, v) -> sb.append(k).append("=\"").append(v).append("\"\n"));
-        value = sb.toString();
+      if (ref != null) {
+        String path = ref.getString("fieldPath", "");
+        if (path.equals("metadata.labels") || path.equals("metadata.annotations")) {
+          JsonObject map = Meta.meta(pod).getJsonObject(path.substring("metadata.".length()), new JsonObject());
+          StringBuilder sb = new StringBuilder();
+          new java.util.TreeMap<>(map.getMap()).forEach((k, v) -> sb.append(k).append("=\"").append(v).append("\"\n"));
+          value = sb.toString();
+        } else {
+          value = fieldValue.apply(path);
+        }
+      } else if (resource != null) {
+        String name = resource.getString("containerName", "");
+        JsonObject container = null;
+        for (Object c : spec(pod).getJsonArray("containers", new JsonArray())) {
+          if (name.equals(((JsonObject) c).getString("name"))) container = (JsonObject) c;
+        }
+        if (container == null) throw new ConfigError("resourceFieldRef: container \"" + name + "\" not found");
+        value = resourceField(container, resource, in.allocatable());
       } else {
-        value = fieldValue.apply(path);
+        continue;
       }
-      write(dir.resolve(item.getString("path")), value.getBytes(StandardCharsets.UTF_8));
+      out.put(item.getString("path"), new AtomicDir.File(value.getBytes(StandardCharsets.UTF_8),
+          item.getInteger("mode", mode)));
     }
   }
 

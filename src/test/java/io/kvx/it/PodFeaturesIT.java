@@ -117,6 +117,10 @@ class PodFeaturesIT {
     assertTrue(logs.indexOf("first") < logs.indexOf("second"), "init containers ran in order: " + logs);
     String tokenLength = logs.lines().reduce((a, b) -> b).orElse("").trim();
     assertTrue(Integer.parseInt(tokenLength) > 100, "a ServiceAccount JWT is mounted: " + logs);
+    // A running pod's configMap volume follows the ConfigMap (the kubelet's periodic sync; kvx's every 10 s).
+    kubectl.ok("patch", "configmap", "appcfg", "--type=merge", "-p", "{\"data\":{\"greeting\":\"updated\"}}");
+    kubectl.await(Duration.ofSeconds(40), out -> out.trim().equals("updated"), "exec", "inputs", "-c", "main", "--", "cat",
+        "/cfg/greeting");
     // A projected token for another audience is issued for it (and so is no credential for the API).
     assertEquals("vault", audience(kubectl.ok("exec", "inputs", "-c", "main", "--", "cat", "/vault/token")));
     assertEquals("https://kubernetes.default.svc.cluster.local", audience(kubectl.ok("exec", "inputs", "-c", "main",
