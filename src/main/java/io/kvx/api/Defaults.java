@@ -3,6 +3,8 @@ package io.kvx.api;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+
 /** Defaulting as kube-apiserver applies it on create and update. Pure. */
 public final class Defaults {
 
@@ -325,6 +327,27 @@ public final class Defaults {
     if (ports != null) {
       for (int i = 0; i < ports.size(); i++) putIfAbsent(ports.getJsonObject(i), "protocol", "TCP");
     }
+    for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
+      if (!(c.getValue(probe) instanceof JsonObject p)) continue;
+      // kube's probe defaults: a second to answer, every 10 s, one success, three failures.
+      putIfAbsent(p, "timeoutSeconds", 1);
+      putIfAbsent(p, "periodSeconds", 10);
+      putIfAbsent(p, "successThreshold", 1);
+      putIfAbsent(p, "failureThreshold", 3);
+      httpGet(p);
+    }
+    if (c.getValue("lifecycle") instanceof JsonObject lifecycle) {
+      for (String hook : List.of("postStart", "preStop")) {
+        if (lifecycle.getValue(hook) instanceof JsonObject h) httpGet(h);
+      }
+    }
+  }
+
+  /** An HTTP GET action's defaults: path "/", scheme HTTP. */
+  private static void httpGet(JsonObject handler) {
+    if (!(handler.getValue("httpGet") instanceof JsonObject get)) return;
+    if (get.getString("path", "").isEmpty()) get.put("path", "/");
+    putIfAbsent(get, "scheme", "HTTP");
   }
 
   /** Guaranteed when every container has equal cpu and memory limits and requests; else Burstable or BestEffort. */

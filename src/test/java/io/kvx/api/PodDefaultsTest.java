@@ -83,4 +83,22 @@ class PodDefaultsTest {
     assertNull(optedOut.getJsonObject("spec").getValue("volumes"));
     assertNull(optedOut.getJsonObject("spec").getJsonArray("containers").getJsonObject(0).getValue("volumeMounts"));
   }
+
+  @Test
+  void probesAndHooksGetKubesDefaults() {
+    JsonObject container = new JsonObject().put("name", "c").put("image", "busybox")
+        .put("readinessProbe", new JsonObject().put("httpGet", new JsonObject().put("port", 8080)).put("periodSeconds", 1))
+        .put("lifecycle", new JsonObject().put("preStop", new JsonObject().put("httpGet",
+            new JsonObject().put("path", "/stop").put("port", 80))));
+    JsonObject c = pod(new JsonObject().put("containers", new JsonArray().add(container)))
+        .getJsonArray("containers").getJsonObject(0);
+    JsonObject probe = c.getJsonObject("readinessProbe");
+    assertEquals(1, probe.getInteger("periodSeconds"), "what the pod says stays");
+    assertEquals(1, probe.getInteger("timeoutSeconds"));
+    assertEquals(1, probe.getInteger("successThreshold"));
+    assertEquals(3, probe.getInteger("failureThreshold"));
+    assertEquals("/", probe.getJsonObject("httpGet").getString("path"));
+    assertEquals("HTTP", probe.getJsonObject("httpGet").getString("scheme"));
+    assertEquals("HTTP", c.getJsonObject("lifecycle").getJsonObject("preStop").getJsonObject("httpGet").getString("scheme"));
+  }
 }
