@@ -71,6 +71,9 @@ public final class NodeAgentVerticle extends VerticleBase {
     String killReason;
     /** The image the attempt runs, as the kubelet reports it (repo digest, else the image ID). */
     String imageId = "";
+    /** The host file mounted at the attempt's terminationMessagePath, and the container's message policy. */
+    Path terminationLog;
+    String terminationPolicy = "File";
     /**
      * A stdinOnce container's stdin FIFO held open to write until its first attach, so that the container starts at
      * once (as with the kubelet) and reads end-of-file only when that attach's input ends; null when not held.
@@ -1055,6 +1058,14 @@ public final class NodeAgentVerticle extends VerticleBase {
       mounts.add(new ContainerSpec.Mount(podDir.resolve("resolv.conf"), "/etc/resolv.conf", false));
     }
     mounts.addAll(volumeMounts);
+    // As the kubelet: a file of the pod's, mounted where the container may write why it ended.
+    cr.terminationLog = podDir.resolve("termination").resolve(cr.name + "-" + cr.attempt);
+    cr.terminationPolicy = c.getString("terminationMessagePolicy", "File");
+    Files.createDirectories(cr.terminationLog.getParent());
+    Files.write(cr.terminationLog, new byte[0]);
+    Files.setPosixFilePermissions(cr.terminationLog, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+    mounts.add(new ContainerSpec.Mount(cr.terminationLog, c.getString("terminationMessagePath", "/dev/termination-log"),
+        false));
     cr.imageId = img.names().stream().filter(n -> n.contains("@")).findFirst().orElse(img.id());
     cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
         c.getString("workingDir", img.config().getString("WorkingDir", "/")), podHostname(r), log, netns(r), mounts,
@@ -1255,8 +1266,38 @@ public final class NodeAgentVerticle extends VerticleBase {
     boolean exited = st.state() == ContainerStatus.State.EXITED;
     int code = exited ? st.exitCode() : 137;
     String reason = exited ? st.reason() : "Error";
-    return new JsonObject().put("exitCode", code).put("reason", reason)
-        .put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
+    JsonObject out = new JsonObject().put("exitCode", code).put("reason", reason);
+    String message = terminationMessage(cr, code);
+    if (!message.isEmpty()) out.put("message", message);
+    return out.put("startedAt", cr.startedAt).put("finishedAt", Meta.now()).put("containerID", containerId(cr));
+  }
+
+  /**
+   * What the container wrote to its terminationMessagePath (at most 4 KiB), or, with FallbackToLogsOnError and a
+   * failure, the end of its log (the last 80 lines, at most 2 KiB), as the kubelet reports it. Blocking.
+   */
+  private static String terminationMessage(ContainerRecord cr, int exitCode) {
+    try {
+      if (cr.terminationLog != null && Files.exists(cr.terminationLog)) {
+        byte[] written = Files.readAllBytes(cr.terminationLog);
+        String message = new String(written, 0, Math.min(written.length, 4096), java.nio.charset.StandardCharsets.UTF_8);
+        if (!message.isEmpty()) return message;
+      }
+      if (!cr.terminationPolicy.equals("FallbackToLogsOnError") || exitCode == 0 || cr.spec == null
+          || !Files.exists(cr.spec.logFile())) {
+        return "";
+      }
+      List<String> lines = Files.readAllLines(cr.spec.logFile());
+      StringBuilder tail = new StringBuilder();
+      for (String raw : lines.subList(Math.max(0, lines.size() - 80), lines.size())) {
+        ContainerLogs.Line line = ContainerLogs.parse(raw);
+        tail.append(line.text());
+        if (!line.partial()) tail.append('\n');
+      }
+      return tail.length() <= 2048 ? tail.toString() : tail.substring(tail.length() - 2048);
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
   }
 
   private static String containerId(ContainerRecord cr) {

@@ -290,6 +290,32 @@ class PodFeaturesIT {
     kubectl.ok("delete", "pod,service", "exposed", "--grace-period=1");
   }
 
+  /** Why a container ended, as the kubelet reports it: its termination message file, or its log's end on error. */
+  @Test
+  @Order(7)
+  void terminationMessagesComeFromTheFileOrTheLogsEnd() throws Exception {
+    apply("ended", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: ended}
+        spec:
+          restartPolicy: Never
+          containers:
+          - {name: file, image: busybox, command: [sh, -c, 'echo custom-msg > /dev/termination-log; exit 2']}
+          - {name: path, image: busybox, terminationMessagePath: /tmp/why,
+             command: [sh, -c, 'echo elsewhere > /tmp/why']}
+          - {name: logs, image: busybox, terminationMessagePolicy: FallbackToLogsOnError,
+             command: [sh, -c, 'echo first; echo last words; exit 3']}
+        """);
+    kubectl.await(Duration.ofSeconds(60), out -> out.contains("Error"), "get", "pod", "ended");
+    String messages = kubectl.await(Duration.ofSeconds(20), out -> out.split("\\|").length == 3, "get", "pod", "ended",
+        "-o", "jsonpath={range .status.containerStatuses[*]}{.name}={.state.terminated.message}|{end}");
+    assertTrue(messages.contains("file=custom-msg\n|"), messages);
+    assertTrue(messages.contains("path=elsewhere\n|"), messages);
+    assertTrue(messages.contains("logs=first\nlast words\n|"), messages);
+    kubectl.ok("delete", "pod", "ended", "--grace-period=1");
+  }
+
   @Test
   @Order(8)
   void anEndedPodNeverRunsAgainAfterARestart() throws Exception {
