@@ -308,7 +308,7 @@ class PodFeaturesIT {
              command: [sh, -c, 'echo first; echo last words; exit 3']}
         """);
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Error"), "get", "pod", "ended");
-    String messages = kubectl.await(Duration.ofSeconds(20), out -> out.split("\\|").length == 3, "get", "pod", "ended",
+    String messages = kubectl.await(Duration.ofSeconds(20), out -> out.contains("custom-msg") && out.contains("elsewhere") && out.contains("last words"), "get", "pod", "ended",
         "-o", "jsonpath={range .status.containerStatuses[*]}{.name}={.state.terminated.message}|{end}");
     assertTrue(messages.contains("file=custom-msg\n|"), messages);
     assertTrue(messages.contains("path=elsewhere\n|"), messages);
