@@ -1201,8 +1201,13 @@ public final class NodeAgentVerticle extends VerticleBase {
   }
 
   /** The pod's name, or for hostNetwork the node's host name (kube shares the host's UTS namespace). */
+  /** The pod's hostname, as the kubelet sets it: spec.hostname, else its name (at most 63 characters). */
   private static String podHostname(PodRecord r) {
-    if (!hostNetwork(r)) return Meta.name(r.pod);
+    if (!hostNetwork(r)) {
+      String hostname = r.pod.getJsonObject("spec").getString("hostname", "");
+      if (hostname.isEmpty()) hostname = Meta.name(r.pod);
+      return hostname.length() > 63 ? hostname.substring(0, 63).replaceAll("[-.]+$", "") : hostname;
+    }
     try {
       return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
     } catch (IOException e) {
@@ -1214,8 +1219,12 @@ public final class NodeAgentVerticle extends VerticleBase {
     Path dir = podsDir.resolve(r.uid);
     Files.createDirectories(dir);
     String name = podHostname(r);
+    // With a subdomain the pod's fully qualified name comes first, as the kubelet writes it (hostname -f).
+    String subdomain = r.pod.getJsonObject("spec").getString("subdomain", "");
+    String names = subdomain.isEmpty() || hostNetwork(r) ? name
+        : name + "." + subdomain + "." + Meta.namespace(r.pod) + ".svc." + config().getString("clusterDomain", "cluster.local") + "\t" + name;
     Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        + (r.ip == null ? "" : r.ip + "\t" + name + "\n"));
+        + (r.ip == null ? "" : r.ip + "\t" + names + "\n"));
     Files.writeString(dir.resolve("hostname"), name + "\n");
     Files.writeString(dir.resolve("resolv.conf"), resolvConf(r));
   }

@@ -300,7 +300,10 @@ class PodFeaturesIT {
         metadata: {name: ended}
         spec:
           restartPolicy: Never
+          hostname: custom-host
+          subdomain: sub
           containers:
+          - {name: named, image: busybox, command: [sh, -c, 'hostname; cat /etc/hosts']}
           - {name: file, image: busybox, command: [sh, -c, 'echo custom-msg > /dev/termination-log; exit 2']}
           - {name: path, image: busybox, terminationMessagePath: /tmp/why,
              command: [sh, -c, 'echo elsewhere > /tmp/why']}
@@ -308,11 +311,16 @@ class PodFeaturesIT {
              command: [sh, -c, 'echo first; echo last words; exit 3']}
         """);
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Error"), "get", "pod", "ended");
-    String messages = kubectl.await(Duration.ofSeconds(20), out -> out.contains("custom-msg") && out.contains("elsewhere") && out.contains("last words"), "get", "pod", "ended",
-        "-o", "jsonpath={range .status.containerStatuses[*]}{.name}={.state.terminated.message}|{end}");
+    String messages = kubectl.await(Duration.ofSeconds(20), out -> out.contains("custom-msg")
+        && out.contains("elsewhere") && out.contains("last words"), "get", "pod", "ended", "-o",
+        "jsonpath={range .status.containerStatuses[*]}{.name}={.state.terminated.message}|{end}");
     assertTrue(messages.contains("file=custom-msg\n|"), messages);
     assertTrue(messages.contains("path=elsewhere\n|"), messages);
     assertTrue(messages.contains("logs=first\nlast words\n|"), messages);
+    // spec.hostname and spec.subdomain name the pod inside, its fully qualified name first in /etc/hosts
+    String named = kubectl.ok("logs", "ended", "-c", "named");
+    assertTrue(named.startsWith("custom-host\n"), named);
+    assertTrue(named.contains("\tcustom-host.sub.default.svc.cluster.local\tcustom-host\n"), named);
     kubectl.ok("delete", "pod", "ended", "--grace-period=1");
   }
 
