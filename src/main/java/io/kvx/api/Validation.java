@@ -85,9 +85,57 @@ public final class Validation {
       case "CronJob" -> validateCronJob(obj, causes);
       case "Service" -> validateService(obj, causes);
       case "CertificateSigningRequest" -> Certificates.validate(obj, causes);
+      case "ConfigMap" -> validateKeys(obj, List.of("data", "binaryData"), causes);
+      case "Secret" -> validateSecret(obj, causes);
       default -> { }
     }
     return causes;
+  }
+
+  private static final java.util.regex.Pattern CONFIG_KEY = java.util.regex.Pattern.compile("[-._a-zA-Z0-9]+");
+
+  /** ConfigMap and Secret keys: file names in a volume, as kube's IsConfigMapKey. */
+  private static void validateKeys(JsonObject obj, List<String> fields, List<ApiError.Cause> causes) {
+    for (String field : fields) {
+      if (!(obj.getValue(field) instanceof JsonObject data)) continue;
+      for (String key : data.fieldNames()) {
+        String why = key.length() > 253 ? "must be no more than 253 characters"
+            : !CONFIG_KEY.matcher(key).matches() ? "a valid config key must consist of alphanumeric characters, '-', "
+              + "'_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
+              + "'[-._a-zA-Z0-9]+')"
+            : key.equals(".") || key.equals("..") ? "must not be '" + key + "'"
+            : key.startsWith("..") ? "must not start with '..'" : null;
+        if (why != null) causes.add(invalidValue(field + "[" + key + "]", key, why));
+      }
+    }
+  }
+
+  /**
+   * A Secret: its keys, its data base64 (else the 400 kube's decoder answers: nothing undecodable is stored), and
+   * the keys its type requires.
+   */
+  private static void validateSecret(JsonObject obj, List<ApiError.Cause> causes) {
+    validateKeys(obj, List.of("data", "stringData"), causes);
+    JsonObject data = obj.getValue("data") instanceof JsonObject d ? d : new JsonObject();
+    for (Map.Entry<String, Object> e : data) {
+      try {
+        java.util.Base64.getDecoder().decode(String.valueOf(e.getValue()));
+      } catch (IllegalArgumentException bad) {
+        throw ApiError.badRequest("Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data in "
+            + "data[" + e.getKey() + "]: " + bad.getMessage());
+      }
+    }
+    JsonObject stringData = obj.getValue("stringData") instanceof JsonObject sd ? sd : new JsonObject();
+    List<String> required = switch (obj.getString("type", "Opaque")) {
+      case "kubernetes.io/tls" -> List.of("tls.crt", "tls.key");
+      case "kubernetes.io/dockerconfigjson" -> List.of(".dockerconfigjson");
+      case "kubernetes.io/dockercfg" -> List.of(".dockercfg");
+      case "kubernetes.io/ssh-auth" -> List.of("ssh-privatekey");
+      default -> List.of();
+    };
+    for (String key : required) {
+      if (!data.containsKey(key) && !stringData.containsKey(key)) causes.add(required("data[" + key + "]", "Required value"));
+    }
   }
 
   private static void validateStringMap(JsonObject map, String path, boolean labels, List<ApiError.Cause> causes) {
@@ -132,10 +180,96 @@ public final class Validation {
         }
       }
     }
+    Set<String> volumes = validateVolumes(spec.getJsonArray("volumes", new JsonArray()), path + ".volumes", causes);
+    for (String kind : List.of("initContainers", "containers")) {
+      JsonArray list = spec.getValue(kind) instanceof JsonArray a ? a : new JsonArray();
+      for (int i = 0; i < list.size(); i++) {
+        if (list.getValue(i) instanceof JsonObject c) {
+          validateEnvAndMounts(c, path + "." + kind + "[" + i + "]", volumes, causes);
+        }
+      }
+    }
     String policy = spec.getString("restartPolicy");
     if (policy != null && !Set.of("Always", "OnFailure", "Never").contains(policy)) {
       causes.add(new ApiError.Cause(path + ".restartPolicy", "FieldValueNotSupported",
           "Unsupported value: \"" + policy + "\": supported values: \"Always\", \"OnFailure\", \"Never\""));
+    }
+  }
+
+  private static final Set<String> VOLUME_SOURCES = Set.of("hostPath", "emptyDir", "gcePersistentDisk",
+      "awsElasticBlockStore", "gitRepo", "secret", "nfs", "iscsi", "glusterfs", "persistentVolumeClaim", "rbd",
+      "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI", "fc", "azureFile", "configMap", "vsphereVolume",
+      "quobyte", "azureDisk", "photonPersistentDisk", "projected", "portworxVolume", "scaleIO", "storageos", "csi",
+      "ephemeral", "image");
+
+  /** A pod's volumes: unique names, exactly one source each (kube's messages). The names, for the mounts. */
+  private static Set<String> validateVolumes(JsonArray list, String path, List<ApiError.Cause> causes) {
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String p = path + "[" + i + "]";
+      if (!(list.getValue(i) instanceof JsonObject v)) continue;
+      String name = v.getString("name", "");
+      if (name.isEmpty()) {
+        causes.add(required(p + ".name", "Required value"));
+      } else if (!isDns1123Label(name)) {
+        causes.add(invalidValue(p + ".name", name, "a lowercase RFC 1123 label must consist of lower case "
+            + "alphanumeric characters or '-', and must start and end with an alphanumeric character"));
+      } else if (!names.add(name)) {
+        causes.add(new ApiError.Cause(p + ".name", "FieldValueDuplicate", "Duplicate value: \"" + name + "\""));
+      }
+      long sources = v.fieldNames().stream().filter(VOLUME_SOURCES::contains).count();
+      if (sources == 0) {
+        causes.add(required(p, "Required value: must specify a volume type"));
+      } else if (sources > 1) {
+        causes.add(new ApiError.Cause(p, "FieldValueForbidden", "Forbidden: may not specify more than 1 volume type"));
+      }
+    }
+    return names;
+  }
+
+  private static final Set<String> ENV_FIELD_PATHS = Set.of("metadata.name", "metadata.namespace", "metadata.uid",
+      "metadata.labels", "metadata.annotations", "spec.nodeName", "spec.serviceAccountName", "status.hostIP",
+      "status.hostIPs", "status.podIP", "status.podIPs");
+
+  /** A container's env (names, one source) and volume mounts (of a volume the pod has, at distinct paths). */
+  private static void validateEnvAndMounts(JsonObject c, String path, Set<String> volumes, List<ApiError.Cause> causes) {
+    JsonArray env = c.getValue("env") instanceof JsonArray a ? a : new JsonArray();
+    for (int i = 0; i < env.size(); i++) {
+      if (!(env.getValue(i) instanceof JsonObject e)) continue;
+      String p = path + ".env[" + i + "]";
+      if (e.getString("name", "").isEmpty()) causes.add(required(p + ".name", "Required value"));
+      if (e.getValue("valueFrom") instanceof JsonObject from) {
+        if (!e.getString("value", "").isEmpty()) {
+          causes.add(invalidValue(p + ".valueFrom", "", "may not be specified when `value` is not empty"));
+        }
+        if (from.getValue("fieldRef") instanceof JsonObject ref) {
+          String fieldPath = ref.getString("fieldPath", "");
+          boolean labelOrAnnotation = fieldPath.matches("metadata\\.(labels|annotations)\\['[^']+'\\]");
+          if (!ENV_FIELD_PATHS.contains(fieldPath) && !labelOrAnnotation) {
+            causes.add(new ApiError.Cause(p + ".valueFrom.fieldRef.fieldPath", "FieldValueNotSupported",
+                "Unsupported value: \"" + fieldPath + "\": supported values: " + String.join(", ",
+                    ENV_FIELD_PATHS.stream().sorted().map(f -> "\"" + f + "\"").toList())));
+          }
+        }
+      }
+    }
+    JsonArray mounts = c.getValue("volumeMounts") instanceof JsonArray a ? a : new JsonArray();
+    Set<String> paths = new HashSet<>();
+    for (int i = 0; i < mounts.size(); i++) {
+      if (!(mounts.getValue(i) instanceof JsonObject m)) continue;
+      String p = path + ".volumeMounts[" + i + "]";
+      String name = m.getString("name", "");
+      if (name.isEmpty()) {
+        causes.add(required(p + ".name", "Required value"));
+      } else if (!volumes.contains(name)) {
+        causes.add(new ApiError.Cause(p + ".name", "FieldValueNotFound", "Not found: \"" + name + "\""));
+      }
+      String mountPath = m.getString("mountPath", "");
+      if (mountPath.isEmpty()) {
+        causes.add(required(p + ".mountPath", "Required value"));
+      } else if (!paths.add(mountPath)) {
+        causes.add(invalidValue(p + ".mountPath", mountPath, "must be unique"));
+      }
     }
   }
 
@@ -254,7 +388,9 @@ public final class Validation {
     if (ports.isEmpty() && !headless && !type.equals("ExternalName")) {
       causes.add(required("spec.ports", "Required value"));
     }
+    if (spec.getValue("selector") instanceof JsonObject selector) validateStringMap(selector, "spec.selector", true, causes);
     Set<String> names = new HashSet<>();
+    Set<String> portsSeen = new HashSet<>();
     for (int i = 0; i < ports.size(); i++) {
       String p = "spec.ports[" + i + "]";
       if (!(ports.getValue(i) instanceof JsonObject port)) {
@@ -270,6 +406,14 @@ public final class Validation {
         }
       }
       String proto = port.getString("protocol", "TCP");
+      if (!portsSeen.add(pv + "/" + proto)) {
+        causes.add(new ApiError.Cause(p, "FieldValueDuplicate", "Duplicate value: {\"port\":" + pv + ",\"protocol\":\""
+            + proto + "\"}"));
+      }
+      if (port.getValue("targetPort") instanceof String target && !target.matches("\\d+")
+          && (target.length() > 15 || !PORT_NAME.matcher(target).matches())) {
+        causes.add(invalidValue(p + ".targetPort", target, "must be no more than 15 characters and an IANA_SVC_NAME"));
+      }
       if (!Set.of("TCP", "UDP", "SCTP").contains(proto)) {
         causes.add(new ApiError.Cause(p + ".protocol", "FieldValueNotSupported", "Unsupported value: \"" + proto
             + "\": supported values: \"SCTP\", \"TCP\", \"UDP\""));
@@ -401,6 +545,10 @@ public final class Validation {
         if (!before.getBoolean("suspend", false)) sameField(before, after, "template", causes);
       }
       case "/ConfigMap", "/Secret" -> {
+        if (type.kind().equals("Secret")
+            && !old.getString("type", "Opaque").equals(next.getString("type", "Opaque"))) {
+          causes.add(invalidValue("type", next.getString("type", "Opaque"), "field is immutable"));
+        }
         if (old.getBoolean("immutable", false)) {
           if (!Boolean.TRUE.equals(next.getValue("immutable"))) {
             causes.add(new ApiError.Cause("immutable", "FieldValueForbidden",
