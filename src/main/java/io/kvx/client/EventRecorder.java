@@ -25,6 +25,9 @@ public final class EventRecorder {
   static final int QPS = 50;
   static final int BURST = 100;
   static final int QUEUE = 1000;
+  /** How many distinct events a client remembers to count repeats of, and for how long (client-go's). */
+  static final int SEEN = 4096;
+  static final long REPEAT_WINDOW_NANOS = 600_000_000_000L;
   private static final long DRAIN_MS = 1000 / QPS;
   private static final Map<ApiClient, Sink> SINKS = Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -35,8 +38,7 @@ public final class EventRecorder {
   public EventRecorder(ApiClient client, String component) {
     this.client = client;
     this.component = component;
-    this.sink = SINKS.computeIfAbsent(client, c -> new Sink(
-        ev -> c.create(Resources.EVENTS, ev.getJsonObject("metadata").getString("namespace"), ev), System::nanoTime,
+    this.sink = SINKS.computeIfAbsent(client, c -> new Sink(ev -> send(c, ev), System::nanoTime,
         (ms, task) -> c.vertx().setTimer(ms, t -> task.run())));
   }
 
@@ -76,6 +78,22 @@ public final class EventRecorder {
     sink.offer(ev);
   }
 
+  /**
+   * Writes an event: a first one is created; a repeat (count above 1) updates the count and last timestamp of the
+   * one it repeats, as client-go's correlator patches it, or is created when that one is gone (expired).
+   */
+  private static void send(ApiClient c, JsonObject ev) {
+    String ns = ev.getJsonObject("metadata").getString("namespace");
+    if (ev.getInteger("count", 1) <= 1) {
+      c.create(Resources.EVENTS, ns, ev);
+      return;
+    }
+    JsonObject patch = new JsonObject().put("count", ev.getInteger("count"))
+        .put("lastTimestamp", ev.getString("lastTimestamp")).put("message", ev.getString("message"));
+    c.mergePatch(Resources.EVENTS, ns, ev.getJsonObject("metadata").getString("name"), null, patch)
+        .onFailure(e -> c.create(Resources.EVENTS, ns, ev));
+  }
+
   private static final java.util.concurrent.atomic.AtomicLong LAST_NANOS = new java.util.concurrent.atomic.AtomicLong();
 
   /**
@@ -112,7 +130,38 @@ public final class EventRecorder {
       this.lastRefill = nanos.getAsLong();
     }
 
+    /** Events sent in the last ten minutes by what makes them the same (client-go's EventLogger cache). */
+    private final Map<String, JsonObject> seen = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, JsonObject> eldest) {
+        return size() > SEEN;
+      }
+    };
+
+    /**
+     * A repeat of an event sent in the last ten minutes (same source, object, type, reason and message) becomes
+     * that event with its count up and a new last timestamp, as `kubectl describe` shows it ("x3 over 63s").
+     */
+    private void correlate(JsonObject ev) {
+      JsonObject involved = ev.getJsonObject("involvedObject", new JsonObject()).copy();
+      involved.remove("resourceVersion");
+      String key = String.join("\u0000", String.valueOf(ev.getValue("source")), involved.encode(),
+          String.valueOf(ev.getValue("type")), String.valueOf(ev.getValue("reason")), String.valueOf(ev.getValue("message")));
+      long now = nanos.getAsLong();
+      JsonObject prior = seen.get(key);
+      if (prior != null && now - prior.getLong("at") < REPEAT_WINDOW_NANOS) {
+        int count = prior.getInteger("count") + 1;
+        ev.getJsonObject("metadata").put("name", prior.getString("name"));
+        ev.put("count", count).put("firstTimestamp", prior.getString("first"));
+        prior.put("count", count).put("at", now);
+        return;
+      }
+      seen.put(key, new JsonObject().put("name", ev.getJsonObject("metadata").getString("name")).put("count", 1)
+          .put("first", ev.getString("firstTimestamp")).put("at", now));
+    }
+
     synchronized void offer(JsonObject ev) {
+      correlate(ev);
       refill();
       if (queue.isEmpty() && tokens >= 1) {
         tokens--;

@@ -53,4 +53,34 @@ class EventRecorderTest {
     sink.offer(event(1));
     assertEquals(1, sent.size());
   }
+
+  @Test
+  void aRepeatWithinTenMinutesCountsUpTheEventItRepeats() {
+    long[] now = {0};
+    List<JsonObject> sent = new ArrayList<>();
+    EventRecorder.Sink sink = new EventRecorder.Sink(sent::add, () -> now[0], (ms, task) -> { });
+    JsonObject failed = new JsonObject().put("metadata", new JsonObject().put("name", "p.1").put("namespace", "default"))
+        .put("involvedObject", new JsonObject().put("name", "p").put("uid", "u").put("resourceVersion", "5"))
+        .put("source", new JsonObject().put("component", "kubelet")).put("type", "Warning").put("reason", "BackOff")
+        .put("message", "Back-off pulling image").put("firstTimestamp", "T1").put("lastTimestamp", "T1").put("count", 1);
+    sink.offer(failed.copy());
+    now[0] += 30_000_000_000L;
+    JsonObject again = failed.copy().put("lastTimestamp", "T2");
+    again.getJsonObject("metadata").put("name", "p.2");
+    again.getJsonObject("involvedObject").put("resourceVersion", "9");
+    sink.offer(again);
+    assertEquals("p.1", sent.get(1).getJsonObject("metadata").getString("name"), "the same event");
+    assertEquals(2, sent.get(1).getInteger("count"));
+    assertEquals("T1", sent.get(1).getString("firstTimestamp"));
+    assertEquals("T2", sent.get(1).getString("lastTimestamp"));
+    now[0] += EventRecorder.REPEAT_WINDOW_NANOS;
+    JsonObject late = failed.copy();
+    late.getJsonObject("metadata").put("name", "p.3");
+    sink.offer(late);
+    assertEquals(1, sent.get(2).getInteger("count"), "after ten minutes quiet, a new event");
+    JsonObject other = failed.copy().put("message", "another");
+    other.getJsonObject("metadata").put("name", "p.4");
+    sink.offer(other);
+    assertEquals("p.4", sent.get(3).getJsonObject("metadata").getString("name"));
+  }
 }
