@@ -175,6 +175,9 @@ final class PodVolumes {
       }
       Files.createDirectories(dir);
       out.put(name, dir);
+      if (v.getValue("emptyDir") instanceof JsonObject empty && "Memory".equals(empty.getString("medium"))) {
+        memoryBacked(dir, empty.getValue("sizeLimit"));
+      }
       Map<String, AtomicDir.File> payload = payload(v, pod, in, fieldValue);
       if (payload != null) AtomicDir.write(dir, payload);
       // emptyDir: the directory itself.
@@ -236,6 +239,24 @@ final class PodVolumes {
       return null;
     }
     return out;
+  }
+
+  /**
+   * An emptyDir with medium Memory: a tmpfs on its directory (of its sizeLimit, if any), as the kubelet mounts it;
+   * the pod's removal unmounts it. Without the privilege to mount (the process runtime) it stays a directory.
+   */
+  private static void memoryBacked(Path dir, Object sizeLimit) throws IOException {
+    String target = dir.toAbsolutePath().toString();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+      String[] f = line.split(" ");
+      if (f.length > 1 && f[1].equals(target)) return;
+    }
+    String options = "mode=1777" + (sizeLimit == null ? "" : ",size=" + io.kvx.api.Quantities.bytes(String.valueOf(sizeLimit)));
+    try {
+      io.kvx.nativeio.Libc.mount("tmpfs", target, "tmpfs", 0, options);
+    } catch (IOException | RuntimeException | LinkageError e) {
+      java.util.logging.Logger.getLogger(PodVolumes.class.getName()).fine("emptyDir " + dir + " stays on disk: " + e);
+    }
   }
 
   /** 0644, the kubelet's mode for volume files when the volume names none. */

@@ -302,8 +302,11 @@ class PodFeaturesIT {
           restartPolicy: Never
           hostname: custom-host
           subdomain: sub
+          volumes:
+          - {name: mem, emptyDir: {medium: Memory, sizeLimit: 16Mi}}
           containers:
-          - {name: named, image: busybox, command: [sh, -c, 'hostname; cat /etc/hosts']}
+          - {name: named, image: busybox, command: [sh, -c, 'hostname; cat /etc/hosts; grep " /m " /proc/mounts'],
+             volumeMounts: [{name: mem, mountPath: /m}]}
           - {name: file, image: busybox, command: [sh, -c, 'echo custom-msg > /dev/termination-log; exit 2']}
           - {name: path, image: busybox, terminationMessagePath: /tmp/why,
              command: [sh, -c, 'echo elsewhere > /tmp/why']}
@@ -321,6 +324,8 @@ class PodFeaturesIT {
     String named = kubectl.ok("logs", "ended", "-c", "named");
     assertTrue(named.startsWith("custom-host\n"), named);
     assertTrue(named.contains("\tcustom-host.sub.default.svc.cluster.local\tcustom-host\n"), named);
+    // an emptyDir of medium Memory is a tmpfs of its sizeLimit
+    assertTrue(named.contains("tmpfs /m tmpfs") && named.contains("size=16384k"), named);
     kubectl.ok("delete", "pod", "ended", "--grace-period=1");
   }
 
