@@ -11,6 +11,7 @@ public final class Taints {
 
   public static final String UNREACHABLE = "node.kubernetes.io/unreachable";
   public static final String NOT_READY = "node.kubernetes.io/not-ready";
+  public static final String UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
 
   private Taints() {
   }

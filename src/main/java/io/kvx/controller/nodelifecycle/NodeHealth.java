@@ -130,6 +130,18 @@ public final class NodeHealth {
         }
       }
     }
+    // A cordoned node (spec.unschedulable) carries the unschedulable taint, as kube's TaintNodeByCondition adds it.
+    boolean cordoned = node.getJsonObject("spec", new JsonObject()).getBoolean("unschedulable", false);
+    boolean tainted = taints.stream().anyMatch(t -> Taints.UNSCHEDULABLE.equals(((JsonObject) t).getString("key")));
+    if (cordoned && !tainted) {
+      taints.add(new JsonObject().put("key", Taints.UNSCHEDULABLE).put("effect", "NoSchedule").put("timeAdded", ts));
+    } else if (!cordoned && tainted) {
+      JsonArray kept = new JsonArray();
+      for (Object t : taints) {
+        if (!Taints.UNSCHEDULABLE.equals(((JsonObject) t).getString("key"))) kept.add(t);
+      }
+      taints = kept;
+    }
     boolean taintsChanged = !new JsonArray(new ArrayList<>(oldTaints)).equals(taints);
 
     List<JsonObject> evict = new ArrayList<>();

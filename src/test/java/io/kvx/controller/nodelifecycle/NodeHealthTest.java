@@ -172,4 +172,16 @@ class NodeHealthTest {
     assertEquals(List.of("default"), d.evict().stream().map(p -> p.getJsonObject("metadata").getString("name"))
         .toList());
   }
+
+  @Test
+  void aCordonedNodeCarriesTheUnschedulableTaintUntilUncordoned() {
+    JsonObject node = node("True", "2026-01-01T11:59:50Z", null);
+    node.getJsonObject("spec").put("unschedulable", true);
+    NodeHealth.Decision cordoned = NodeHealth.decide(node, lease("2026-01-01T11:59:50Z"), List.of(), NOW, EPOCH, SETTINGS);
+    assertEquals(Taints.UNSCHEDULABLE, cordoned.taints().getJsonObject(0).getString("key"));
+    assertEquals("NoSchedule", cordoned.taints().getJsonObject(0).getString("effect"));
+    node.getJsonObject("spec").put("taints", cordoned.taints()).put("unschedulable", false);
+    NodeHealth.Decision uncordoned = NodeHealth.decide(node, lease("2026-01-01T11:59:50Z"), List.of(), NOW, EPOCH, SETTINGS);
+    assertEquals(new JsonArray(), uncordoned.taints());
+  }
 }
