@@ -823,6 +823,17 @@ public final class ApiService {
       if (type.startsWith("application/json-patch+json") || type.startsWith("application/merge-patch+json")
           || type.startsWith("application/strategic-merge-patch+json")) {
         patched = Patches.apply(type, r.type(), old, r.body());
+        // As kube's patcher: a patch may not rename the object, nor give it another uid.
+        String patchedName = Meta.name(patched);
+        if (patchedName != null && !patchedName.equals(r.name())) {
+          throw ApiError.badRequest("the name of the object (" + patchedName + ") does not match the name on the URL ("
+              + r.name() + ")");
+        }
+        String patchedUid = Meta.uid(patched);
+        if (patchedUid != null && Meta.uid(old) != null && !patchedUid.equals(Meta.uid(old))) {
+          throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: UID in "
+              + "precondition: " + patchedUid + ", UID in object meta: " + Meta.uid(old));
+        }
       } else if (r.isApply()) {
         checkKind(r.type(), r.body());
         patched = ManagedFields.merge(owner(r), old, r.body());

@@ -741,6 +741,8 @@ class ApiSurfaceIT {
     ApiHttp.Reply untyped = api.send("PATCH", "/api/v1/namespaces/default/configmaps/sel-c?fieldManager=it",
         "application/apply-patch+yaml", "{\"metadata\":{\"name\":\"sel-c\"},\"data\":{\"a\":\"b\"}}");
     assertEquals(400, untyped.code(), untyped.body().encode());
+    Kubectl.Result renamed = k.run("patch", "configmap", "sel-c", "--type=merge", "-p", "{\"metadata\":{\"name\":\"other\"}}");
+    assertTrue(renamed.code() != 0 && renamed.out().contains("does not match the name on the URL"), renamed.out());
     // marked for deletion as kube marks it: a timestamp, a grace period of 0 and a new generation; no new finalizers
     k.ok("create", "deployment", "held", "--image=busybox");
     k.ok("patch", "deployment", "held", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]}}");
