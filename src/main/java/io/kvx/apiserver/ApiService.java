@@ -341,7 +341,7 @@ public final class ApiService {
     if (r.type().kind().equals("Job") && !r.type().isCustom()) {
       Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
     }
-    validate(r.type(), obj);
+    validate(r.type(), obj, null);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced()
         ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
@@ -722,9 +722,11 @@ public final class ApiService {
     return obj;
   }
 
-  private void validate(ResourceType type, JsonObject obj) {
+  /** Built-in validation, a custom object's schema and its CEL rules ({@code old}: what an update replaces, or null). */
+  private void validate(ResourceType type, JsonObject obj, JsonObject old) {
     List<ApiError.Cause> causes = new java.util.ArrayList<>(Validation.validate(type, obj));
     if (type.isCustom() && type.schema() != null) {
+      io.kvx.api.CelRules.validate(type.schema(), obj, old, "", causes);
       JsonObject body = obj.copy();
       body.remove("apiVersion");
       body.remove("kind");
@@ -867,7 +869,7 @@ public final class ApiService {
       JsonObject merged = mergeForSubresource(r, old, next);
       Meta.meta(merged).put("resourceVersion", Meta.meta(old).getString("resourceVersion"));
       Defaults.apply(r.type(), merged);
-      validate(r.type(), merged);
+      validate(r.type(), merged, old);
       checkImmutable(r.type(), old, merged);
       checkNoNewFinalizers(r, old, merged);
       ManagedFields.Context owner = owner(r);

@@ -1,0 +1,162 @@
+package io.kvx.api;
+
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelValidationException;
+import dev.cel.common.types.SimpleType;
+import dev.cel.compiler.CelCompiler;
+import dev.cel.compiler.CelCompilerFactory;
+import dev.cel.extensions.CelExtensions;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import dev.cel.runtime.CelRuntimeFactory;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * A CustomResourceDefinition schema's validation rules ({@code x-kubernetes-validations}), evaluated with CEL as the
+ * apiextensions server does: at each schema node that has rules, {@code self} is the value there and, on an update,
+ * {@code oldSelf} the value it replaces; a rule that uses {@code oldSelf} (a transition rule) is checked only when
+ * there is an old value. A rule that is false fails the write with its message (or messageExpression), its reason
+ * and its fieldPath. Standard CEL with its macros and the strings extension; a rule using one of Kubernetes' own
+ * libraries (quantity, url, ip...) that CEL here does not know is skipped. Pure.
+ */
+public final class CelRules {
+
+  private static final Logger LOG = Logger.getLogger(CelRules.class.getName());
+  private static final CelCompiler RULES = compiler(SimpleType.BOOL);
+  private static final CelCompiler MESSAGES = compiler(SimpleType.STRING);
+  private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
+      .addLibraries(CelExtensions.strings()).build();
+  /** Compiled programs by expression (empty: it does not compile here). */
+  private static final Map<String, Optional<CelRuntime.Program>> PROGRAMS = new ConcurrentHashMap<>();
+
+  private CelRules() {
+  }
+
+  private static CelCompiler compiler(dev.cel.common.types.CelType result) {
+    return CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+        .addLibraries(CelExtensions.strings()).addVar("self", SimpleType.DYN).addVar("oldSelf", SimpleType.DYN)
+        .setResultType(result).build();
+  }
+
+  /** Checks {@code value} (and {@code old}, null on a create) against the rules in {@code schema}, adding causes. */
+  public static void validate(JsonObject schema, Object value, Object old, String path, List<ApiError.Cause> causes) {
+    if (schema == null || value == null) return;
+    if (schema.getValue("x-kubernetes-validations") instanceof JsonArray rules) {
+      for (Object o : rules) {
+        if (o instanceof JsonObject rule) check(rule, schema, value, old, path, causes);
+      }
+    }
+    if (value instanceof JsonObject obj) {
+      JsonObject props = schema.getJsonObject("properties");
+      JsonObject oldObj = old instanceof JsonObject o ? o : null;
+      if (props != null) {
+        for (String name : props.fieldNames()) {
+          if (obj.getValue(name) == null) continue;
+          validate(props.getJsonObject(name), obj.getValue(name), oldObj == null ? null : oldObj.getValue(name),
+              join(path, name), causes);
+        }
+      } else if (schema.getValue("additionalProperties") instanceof JsonObject each) {
+        for (String key : obj.fieldNames()) {
+          validate(each, obj.getValue(key), oldObj == null ? null : oldObj.getValue(key), path + "[" + key + "]", causes);
+        }
+      }
+    } else if (value instanceof JsonArray list && schema.getValue("items") instanceof JsonObject items) {
+      for (int i = 0; i < list.size(); i++) validate(items, list.getValue(i), null, path + "[" + i + "]", causes);
+    }
+  }
+
+  private static String join(String path, String name) {
+    return path.isEmpty() ? name : path + "." + name;
+  }
+
+  private static void check(JsonObject rule, JsonObject schema, Object value, Object old, String path,
+                            List<ApiError.Cause> causes) {
+    String expression = rule.getString("rule", "");
+    boolean transition = expression.contains("oldSelf");
+    if (transition && old == null) return;
+    Optional<CelRuntime.Program> program = program(RULES, expression);
+    if (program.isEmpty()) return;
+    Map<String, Object> vars = new LinkedHashMap<>();
+    vars.put("self", cel(value));
+    if (old != null) vars.put("oldSelf", cel(old));
+    String failure;
+    try {
+      if (Boolean.TRUE.equals(program.get().eval(vars))) return;
+      failure = message(rule, vars);
+    } catch (CelEvaluationException | RuntimeException e) {
+      failure = "rule evaluation error: " + e.getMessage();
+    }
+    String field = path + rule.getString("fieldPath", "");
+    if (field.startsWith(".")) field = field.substring(1);
+    String reason = rule.getString("reason", "FieldValueInvalid");
+    String shown = switch (reason) {
+      case "FieldValueForbidden" -> "Forbidden: " + failure;
+      case "FieldValueRequired" -> "Required value: " + failure;
+      case "FieldValueDuplicate" -> "Duplicate value: \"" + schema.getString("type", "object") + "\"";
+      default -> "Invalid value: \"" + schema.getString("type", "object") + "\": " + failure;
+    };
+    causes.add(new ApiError.Cause(field, reason, shown));
+  }
+
+  private static String message(JsonObject rule, Map<String, Object> vars) {
+    String expression = rule.getString("messageExpression");
+    if (expression != null) {
+      Optional<CelRuntime.Program> program = program(MESSAGES, expression);
+      if (program.isPresent()) {
+        try {
+          Object m = program.get().eval(vars);
+          if (m instanceof String s && !s.isBlank()) return s;
+        } catch (CelEvaluationException | RuntimeException e) {
+          LOG.fine("messageExpression " + expression + ": " + e.getMessage());
+        }
+      }
+    }
+    String message = rule.getString("message");
+    return message != null && !message.isEmpty() ? message : "failed rule: " + rule.getString("rule", "");
+  }
+
+  private static Optional<CelRuntime.Program> program(CelCompiler compiler, String expression) {
+    return PROGRAMS.computeIfAbsent((compiler == RULES ? "r:" : "m:") + expression, k -> {
+      try {
+        CelAbstractSyntaxTree ast = compiler.compile(expression).getAst();
+        return Optional.of(RUNTIME.createProgram(ast));
+      } catch (CelValidationException | CelEvaluationException | RuntimeException e) {
+        LOG.fine("CEL rule not evaluated here: " + expression + ": " + e.getMessage());
+        return Optional.empty();
+      }
+    });
+  }
+
+  /** A JSON value as CEL's Java values: maps, lists, 64-bit integers, doubles, strings, booleans. */
+  static Object cel(Object v) {
+    if (v instanceof JsonObject o) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      o.forEach(e -> {
+        if (e.getValue() != null) out.put(e.getKey(), cel(e.getValue()));
+      });
+      return out;
+    }
+    if (v instanceof JsonArray a) {
+      List<Object> out = new ArrayList<>();
+      for (Object x : a) {
+        if (x != null) out.add(cel(x));
+      }
+      return out;
+    }
+    if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) return ((Number) v).longValue();
+    if (v instanceof Float f) return f.doubleValue();
+    if (v instanceof java.math.BigDecimal d) return d.doubleValue();
+    if (v instanceof java.math.BigInteger i) return i.longValue();
+    return v;
+  }
+}
