@@ -69,14 +69,15 @@ public final class NftRenderer {
           chain nat-output { type nat hook output priority -100 ; policy accept ; jump services ; }
           chain nat-postrouting { type nat hook postrouting priority srcnat ; policy accept ; jump masquerading ; }
           chain filter-input { type filter hook input priority -10 ; policy accept ; ct state new jump no-endpoints ; \
-        ct state new fib daddr type local meta l4proto . th dport vmap @%5$s ; }
+        ct state new fib daddr type local meta l4proto . th dport vmap @%5$s ; \
+        ct state new ip saddr != 127.0.0.0/8 ip daddr 127.0.0.0/8 ct status & dnat == 0 drop ; }
           chain filter-forward { type filter hook forward priority -10 ; policy accept ; ct state new jump no-endpoints ; }
           chain filter-output { type filter hook output priority -10 ; policy accept ; ct state new jump no-endpoints ; }
           chain no-endpoints { ip daddr . meta l4proto . th dport vmap @%4$s ; }
           chain reject-chain { reject ; }
           chain services {
             ip daddr . meta l4proto . th dport vmap @%2$s
-            ip daddr != 127.0.0.0/8 fib daddr type local meta l4proto . th dport vmap @%3$s
+            fib daddr type local meta l4proto . th dport vmap @%3$s
           }
           set %7$s { type ipv4_addr . ipv4_addr ; }
           chain mark-for-masquerade { meta mark set meta mark | %6$s ; }

@@ -6,6 +6,7 @@ import io.kvx.proxy.ProxySnapshot;
 import io.kvx.proxy.ServiceDevice;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.logging.Logger;
 public final class NftablesMode implements ProxyMode {
 
   private static final Logger LOG = Logger.getLogger(NftablesMode.class.getName());
+  private static final java.nio.file.Path ROUTE_LOCALNET = java.nio.file.Path.of("/proc/sys/net/ipv4/conf/all/route_localnet");
 
   private final ProxyOptions options;
   private final NftRenderer renderer;
@@ -47,6 +49,14 @@ public final class NftablesMode implements ProxyMode {
   public void start() throws IOException {
     nft = new Nft(options.libnftables);
     nft.run(NftTransaction.deleteTable(options.table));
+    // Node ports on 127.0.0.1 as well, as kube-proxy's iptables mode serves them (k3s users curl localhost): a
+    // packet from 127.0.0.1 DNATed to a pod may leave loopback (route_localnet), masqueraded on its way; the
+    // filter-input rule drops what arrives from elsewhere for 127.0.0.0/8, as kube-proxy's firewall rule does.
+    try {
+      Files.writeString(ROUTE_LOCALNET, "1");
+    } catch (IOException e) {
+      LOG.warning("proxy: node ports on 127.0.0.1 stay closed, cannot set route_localnet: " + e.getMessage());
+    }
     String type = device.create();
     LOG.info("proxy: nftables mode, table ip " + options.table + " through " + nft.via() + ", route "
         + options.serviceCidr + " dev " + options.serviceDevice + " (" + type + ")");
