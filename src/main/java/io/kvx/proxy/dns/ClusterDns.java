@@ -50,6 +50,8 @@ public final class ClusterDns {
   }
 
   private final String domain;
+  /** How many ExternalName CNAMEs the current question has followed (a loop of them ends). */
+  private final ThreadLocal<Integer> chased = ThreadLocal.withInitial(() -> 0);
   private final Map<String, JsonObject> services = new ConcurrentHashMap<>();
   private final Map<String, JsonObject> endpoints = new ConcurrentHashMap<>();
 
@@ -124,7 +126,20 @@ public final class ClusterDns {
     JsonObject spec = svc.getJsonObject("spec", new JsonObject());
     if ("ExternalName".equals(spec.getString("type"))) {
       String target = spec.getString("externalName", "");
-      return Reply.of(target.isEmpty() || type == Type.SOA ? List.of() : List.of(new Record(n, Type.CNAME, strip(target), 0)));
+      if (target.isEmpty() || type == Type.SOA) return Reply.of(List.of());
+      List<Record> out = new ArrayList<>(List.of(new Record(n, Type.CNAME, strip(target), 0)));
+      // A target in the cluster's zone is answered too, as CoreDNS chases a CNAME within its zone (a few hops).
+      if ((type == Type.A || type == Type.AAAA) && inZone(target) && chased.get() < 8) {
+        chased.set(chased.get() + 1);
+        try {
+          for (Record r : answer(target, type).answers()) {
+            if (!out.contains(r)) out.add(r);
+          }
+        } finally {
+          chased.set(chased.get() - 1);
+        }
+      }
+      return Reply.of(out);
     }
     List<String> ips = clusterIPs(spec);
     if (ips.isEmpty()) {

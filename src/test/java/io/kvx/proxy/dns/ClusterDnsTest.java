@@ -29,6 +29,12 @@ class ClusterDnsTest {
         {"metadata":{"name":"empty","namespace":"shop"},"spec":{"clusterIP":"None","ports":[{"port":1}]}}"""));
     dns.putService(new JsonObject("""
         {"metadata":{"name":"ext","namespace":"shop"},"spec":{"type":"ExternalName","externalName":"db.example.org"}}"""));
+    dns.putService(new JsonObject("""
+        {"metadata":{"name":"alias","namespace":"shop"},"spec":{"type":"ExternalName",
+         "externalName":"web.shop.svc.cluster.local"}}"""));
+    dns.putService(new JsonObject("""
+        {"metadata":{"name":"loop","namespace":"shop"},"spec":{"type":"ExternalName",
+         "externalName":"loop.shop.svc.cluster.local"}}"""));
     dns.putEndpoints(new JsonObject("""
         {"metadata":{"name":"db","namespace":"shop"},"subsets":[{"addresses":[
           {"ip":"10.42.0.7","hostname":"db-0"},{"ip":"10.42.0.8","hostname":"db-1"},{"ip":"fd00:42::8"}],
@@ -64,6 +70,8 @@ class ClusterDnsTest {
         new Case("db-9.db.shop.svc.cluster.local", Type.A, "NXDOMAIN"),
         new Case("empty.shop.svc.cluster.local", Type.A, "NXDOMAIN"),   // headless without ready endpoints
         new Case("ext.shop.svc.cluster.local", Type.A, "[db.example.org]"),
+        new Case("alias.shop.svc.cluster.local", Type.A, "[web.shop.svc.cluster.local, 10.96.0.42]"),
+        new Case("loop.shop.svc.cluster.local", Type.A, "[loop.shop.svc.cluster.local]"),  // a loop ends
         new Case("10-42-0-5.shop.pod.cluster.local", Type.A, "[10.42.0.5]"),
         new Case("10-42-0-5.shop.pod.cluster.local", Type.AAAA, "[]"),
         new Case("fd00-42--5.shop.pod.cluster.local", Type.AAAA, "[fd00:42:0:0:0:0:0:5]"),
