@@ -20,6 +20,28 @@ public final class CustomResources {
   private CustomResources() {
   }
 
+  /**
+   * kube's structural schema rule: every specified field (properties, items, additionalProperties) has a type, unless
+   * it is x-kubernetes-int-or-string or keeps unknown fields (x-kubernetes-preserve-unknown-fields).
+   */
+  private static void structural(JsonObject node, String path, List<ApiError.Cause> causes) {
+    boolean free = node.getBoolean("x-kubernetes-int-or-string", false)
+        || node.getBoolean("x-kubernetes-preserve-unknown-fields", false);
+    if (node.getString("type", "").isEmpty() && !free) {
+      causes.add(new ApiError.Cause(path + ".type", "FieldValueRequired",
+          "Required value: must not be empty for specified object fields"));
+    }
+    if (node.getValue("properties") instanceof JsonObject props) {
+      for (String name : props.fieldNames()) {
+        if (props.getValue(name) instanceof JsonObject child) structural(child, path + ".properties[" + name + "]", causes);
+      }
+    }
+    if (node.getValue("items") instanceof JsonObject items) structural(items, path + ".items", causes);
+    if (node.getValue("additionalProperties") instanceof JsonObject each) {
+      structural(each, path + ".additionalProperties", causes);
+    }
+  }
+
   public static List<ApiError.Cause> validate(JsonObject crd) {
     List<ApiError.Cause> causes = new ArrayList<>();
     JsonObject spec = crd.getJsonObject("spec", new JsonObject());
@@ -55,6 +77,9 @@ public final class CustomResources {
       if (!seen.add(name)) causes.add(new ApiError.Cause(p + ".name", "FieldValueDuplicate", "Duplicate value: \""
           + name + "\""));
       if (v.getBoolean("storage", false)) storage++;
+      if (v.getValue("schema") instanceof JsonObject schema && schema.getValue("openAPIV3Schema") instanceof JsonObject root) {
+        structural(root, p + ".schema.openAPIV3Schema", causes);
+      }
     }
     if (!versions.isEmpty() && storage != 1) {
       causes.add(invalid("spec.versions", String.valueOf(storage), "must have exactly one version marked as storage "
