@@ -396,6 +396,23 @@ public final class Defaults {
     if (!o.containsKey(k)) o.put(k, v);
   }
 
+  /** A custom resource's schema defaults alone (kube applies them on reads from storage too); false if it has none. */
+  public static boolean customDefaults(ResourceType type, JsonObject obj) {
+    if (!hasCustomDefaults(type)) return false;
+    schemaDefaults(type.schema(), obj, true);
+    return true;
+  }
+
+  /** Whether a custom resource's schema defaults any field. */
+  public static boolean hasCustomDefaults(ResourceType type) {
+    return type.isCustom() && type.schema() != null
+        && HAS_DEFAULTS.computeIfAbsent(type.schema(), s -> s.encode().contains("\"default\""));
+  }
+
+  /** Whether a schema has any default, by schema instance (a definition's types share theirs). */
+  private static final java.util.Map<JsonObject, Boolean> HAS_DEFAULTS =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
   /**
    * A custom resource's structural-schema defaults, as the apiextensions server applies them: a field
    * whose schema has a {@code default} gets it when absent (or null and not nullable), at every depth

@@ -762,9 +762,13 @@ public final class ApiService {
   public JsonObject present(ResourceType type, JsonObject obj) {
     Conversions.Conversion c = Conversions.of(type);
     if (c != null) return c.present(obj);
-    // A copy: the object may be the watch cache's own, shared with every reader.
-    if (type.isCustom() && obj != null && !type.apiVersion().equals(obj.getString("apiVersion"))) {
-      return obj.copy().put("apiVersion", type.apiVersion());
+    // A copy: the object may be the watch cache's own, shared with every reader. Defaults added to the schema since
+    // the object was stored are filled in, as the apiextensions server defaults what it reads.
+    boolean defaults = Defaults.hasCustomDefaults(type);
+    if (type.isCustom() && obj != null && (defaults || !type.apiVersion().equals(obj.getString("apiVersion")))) {
+      JsonObject out = obj.copy();
+      if (defaults) Defaults.customDefaults(type, out);
+      return out.put("apiVersion", type.apiVersion());
     }
     return obj;
   }

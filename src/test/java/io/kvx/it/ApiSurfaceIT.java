@@ -839,6 +839,21 @@ class ApiSurfaceIT {
         kind: Gizmo
         metadata: {name: free}
         """).toString());
+    // a default added to the schema later is filled in when older objects are read, as kube does
+    k.ok("apply", "-f", file("gizmos-crd-2.yaml", """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: gizmos.fin.kvx.io}
+        spec:
+          group: fin.kvx.io
+          scope: Namespaced
+          names: {plural: gizmos, singular: gizmo, kind: Gizmo}
+          versions:
+          - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
+              x-kubernetes-preserve-unknown-fields: true, properties: {spec: {type: object, default: {},
+              properties: {color: {type: string, default: red}}}}}}}
+        """).toString());
+    k.await(Duration.ofSeconds(10), out -> out.equals("red"), "get", "gizmo", "free", "-o", "jsonpath={.spec.color}");
     k.ok("delete", "crd", "gizmos.fin.kvx.io", "--wait=false");
     awaitGone("gizmo", "free");
     assertEquals("True InstanceDeletionInProgress", k.ok("get", "crd", "gizmos.fin.kvx.io", "-o",
