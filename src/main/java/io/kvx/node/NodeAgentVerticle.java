@@ -701,15 +701,16 @@ public final class NodeAgentVerticle extends VerticleBase {
     if (r == null) return;
     String container = what.substring(0, what.indexOf(' '));
     String change = what.substring(what.indexOf(' ') + 1);
+    if (change.startsWith("failed: ")) {
+      events.record(r.pod, containerFieldPath(r, container), "Warning", "Unhealthy", change.substring(8));
+      return;
+    }
     if (change.startsWith("kill: ")) {
       ContainerRecord cr = r.containers.get(container);
       if (cr == null || !cr.running) return;
       cr.killReason = change.substring(6);
-      events.record(r.pod, containerFieldPath(r, container), "Warning", "Unhealthy", cr.killReason);
       events.record(r.pod, containerFieldPath(r, container), "Normal", "Killing", "Container " + container + " failed " + cr.killReason.toLowerCase()
           .replace(" failed", "") + ", will be restarted");
-    } else if (change.equals("unready")) {
-      events.record(r.pod, containerFieldPath(r, container), "Warning", "Unhealthy", "Readiness probe failed");
     }
     sync(r);
   }

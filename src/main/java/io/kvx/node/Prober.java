@@ -25,7 +25,7 @@ import java.util.function.BiConsumer;
  * Kubernetes' timing fields (initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold,
  * failureThreshold). Network probes go to the pod's IP without blocking; exec probes run in the
  * container on a worker. Results are per container attempt; a change calls back with the pod uid and
- * what happened ("ready", "unready", "started", "kill: reason").
+ * what happened ("ready", "unready", "started", "kill: reason", and for every failed run "failed: why").
  */
 final class Prober {
 
@@ -119,7 +119,13 @@ final class Prober {
     int failureThreshold = p.getInteger("failureThreshold", 3);
     check(p, podIp, container, spec, timeoutMs).onComplete(ar -> {
       s.running = false;
-      boolean ok = ar.succeeded() && ar.result();
+      boolean ok = ar.succeeded() && ar.result() == null;
+      if (!ok) {
+        // Every failure is reported, with why, as the kubelet's Unhealthy event (repeats are counted).
+        String why = ar.succeeded() ? ar.result() : String.valueOf(ar.cause().getMessage());
+        onChange.accept(podUid, container.getString("name") + " failed: "
+            + Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " probe failed: " + why);
+      }
       if (!s.record(ok, successThreshold, failureThreshold)) return;
       String what = switch (kind) {
         case "readiness" -> ok ? "ready" : "unready";
@@ -130,13 +136,17 @@ final class Prober {
     });
   }
 
-  private Future<Boolean> check(JsonObject p, String podIp, JsonObject container, ContainerSpec spec, long timeoutMs) {
+  /** Runs one probe: null when it passed, else why it failed (in the kubelet's words where they are known). */
+  private Future<String> check(JsonObject p, String podIp, JsonObject container, ContainerSpec spec, long timeoutMs) {
     if (p.containsKey("httpGet")) {
       JsonObject g = p.getJsonObject("httpGet");
       Integer port = port(g.getValue("port"), container);
-      if (port == null) return Future.succeededFuture(false);
-      RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost(g.getString("host", podIp))
-          .setPort(port).setURI(g.getString("path", "/")).setSsl("HTTPS".equals(g.getString("scheme")))
+      if (port == null) return Future.succeededFuture("port " + g.getValue("port") + " not found");
+      String scheme = "HTTPS".equals(g.getString("scheme")) ? "https" : "http";
+      String host = g.getString("host", podIp);
+      String url = scheme + "://" + host + ":" + port + g.getString("path", "/");
+      RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setHost(host)
+          .setPort(port).setURI(g.getString("path", "/")).setSsl(scheme.equals("https"))
           .setTimeout(timeoutMs).setConnectTimeout(timeoutMs);
       for (Object h : g.getJsonArray("httpHeaders", new JsonArray())) {
         JsonObject header = (JsonObject) h;
@@ -144,17 +154,20 @@ final class Prober {
       }
       ro.putHeader("User-Agent", "kube-probe/1.35");
       return http.request(ro).compose(req -> req.send()).compose(resp -> resp.body()
-          .map(b -> resp.statusCode() >= 200 && resp.statusCode() < 400)).otherwise(false);
+          .map(b -> resp.statusCode() >= 200 && resp.statusCode() < 400 ? (String) null
+              : "HTTP probe failed with statuscode: " + resp.statusCode()))
+          .otherwise(e -> "Get \"" + url + "\": " + e.getMessage());
     }
     if (p.containsKey("tcpSocket")) {
       JsonObject t = p.getJsonObject("tcpSocket");
       Integer port = port(t.getValue("port"), container);
-      if (port == null) return Future.succeededFuture(false);
-      return net.connect(new ConnectOptions().setHost(t.getString("host", podIp)).setPort(port)
+      if (port == null) return Future.succeededFuture("port " + t.getValue("port") + " not found");
+      String host = t.getString("host", podIp);
+      return net.connect(new ConnectOptions().setHost(host).setPort(port)
           .setTimeout((int) timeoutMs)).map(sock -> {
         sock.close();
-        return true;
-      }).otherwise(false);
+        return (String) null;
+      }).otherwise(e -> "dial tcp " + host + ":" + port + ": " + e.getMessage());
     }
     if (p.containsKey("exec")) {
       List<String> command = p.getJsonObject("exec").getJsonArray("command", new JsonArray()).stream()
@@ -162,23 +175,36 @@ final class Prober {
       return vertx.executeBlocking(() -> {
         Process proc = runtime.exec(spec, command, false);
         proc.getOutputStream().close();
-        // Drained beside the wait: a command that keeps its output open must still time out.
-        Thread.ofVirtual().start(() -> {
+        // Read beside the wait: a command that keeps its output open must still time out. Its output (its first
+        // 10 KiB) is why it failed, as the kubelet reports it.
+        java.io.ByteArrayOutputStream output = new java.io.ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().start(() -> {
           try (var out = proc.getInputStream()) {
-            out.transferTo(java.io.OutputStream.nullOutputStream());
+            byte[] buf = new byte[4096];
+            for (int n; (n = out.read(buf)) > 0; ) {
+              synchronized (output) {
+                if (output.size() < 10240) output.write(buf, 0, Math.min(n, 10240 - output.size()));
+              }
+            }
           } catch (java.io.IOException ignored) {
             // the process is gone
           }
         });
         if (!proc.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
           proc.destroyForcibly();
-          return false;
+          return "command " + command + " timed out";
         }
-        return proc.exitValue() == 0;
+        if (proc.exitValue() == 0) return null;
+        reader.join(100);
+        String out;
+        synchronized (output) {
+          out = output.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+        }
+        return out.isEmpty() ? "command " + command + " exited with " + proc.exitValue() : out;
       }, false);
     }
-    if (p.containsKey("grpc")) return Future.succeededFuture(false);
-    return Future.succeededFuture(true);
+    if (p.containsKey("grpc")) return Future.succeededFuture("gRPC probes are not supported by this node");
+    return Future.succeededFuture(null);
   }
 
   /** A probe's port: a number, or the name of one of the container's ports. */

@@ -163,6 +163,8 @@ class PodFeaturesIT {
         "-o", "jsonpath={.status.containerStatuses[?(@.name==\"dies\")].restartCount}");
     String events = kubectl.ok("describe", "pod", "probes");
     assertTrue(events.contains("Unhealthy") && events.contains("Liveness probe failed"), events);
+    // each failure says why (an exec probe's output), and repeats are counted, as the kubelet's events
+    assertTrue(events.contains("Liveness probe failed: cat: can't open '/tmp/alive'"), events);
   }
 
   @Test
