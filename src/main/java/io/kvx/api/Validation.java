@@ -208,15 +208,7 @@ public final class Validation {
     for (int i = 0; i < list.size(); i++) {
       String p = path + "[" + i + "]";
       if (!(list.getValue(i) instanceof JsonObject v)) continue;
-      String name = v.getString("name", "");
-      if (name.isEmpty()) {
-        causes.add(required(p + ".name", "Required value"));
-      } else if (!isDns1123Label(name)) {
-        causes.add(invalidValue(p + ".name", name, "a lowercase RFC 1123 label must consist of lower case "
-            + "alphanumeric characters or '-', and must start and end with an alphanumeric character"));
-      } else if (!names.add(name)) {
-        causes.add(new ApiError.Cause(p + ".name", "FieldValueDuplicate", "Duplicate value: \"" + name + "\""));
-      }
+      uniqueLabelName(v.getString("name"), p + ".name", names, causes);
       long sources = v.fieldNames().stream().filter(VOLUME_SOURCES::contains).count();
       if (sources == 0) {
         causes.add(required(p, "Required value: must specify a volume type"));
@@ -436,15 +428,7 @@ public final class Validation {
     for (int i = 0; i < list.size(); i++) {
       String p = path + "[" + i + "]";
       JsonObject c = list.getJsonObject(i);
-      String cname = c.getString("name");
-      if (cname == null || cname.isEmpty()) {
-        causes.add(required(p + ".name", "Required value"));
-      } else if (!isDns1123Label(cname)) {
-        causes.add(invalidValue(p + ".name", cname, "a lowercase RFC 1123 label must consist of lower case "
-            + "alphanumeric characters or '-', and must start and end with an alphanumeric character"));
-      } else if (!names.add(cname)) {
-        causes.add(new ApiError.Cause(p + ".name", "FieldValueDuplicate", "Duplicate value: \"" + cname + "\""));
-      }
+      uniqueLabelName(c.getString("name"), p + ".name", names, causes);
       JsonObject resources = c.getJsonObject("resources", new JsonObject());
       for (String kind : new String[] {"limits", "requests"}) {
         for (Map.Entry<String, Object> q : resources.getJsonObject(kind, new JsonObject())) {
@@ -471,6 +455,18 @@ public final class Validation {
           causes.add(invalidValue(pp + ".name", pname, "must be no more than 15 characters and an IANA_SVC_NAME"));
         }
       }
+    }
+  }
+
+  /** A container's or volume's name: present, an RFC 1123 label, not taken yet among {@code names}. */
+  private static void uniqueLabelName(String name, String field, Set<String> names, List<ApiError.Cause> causes) {
+    if (name == null || name.isEmpty()) {
+      causes.add(required(field, "Required value"));
+    } else if (!isDns1123Label(name)) {
+      causes.add(invalidValue(field, name, "a lowercase RFC 1123 label must consist of lower case "
+          + "alphanumeric characters or '-', and must start and end with an alphanumeric character"));
+    } else if (!names.add(name)) {
+      causes.add(new ApiError.Cause(field, "FieldValueDuplicate", "Duplicate value: \"" + name + "\""));
     }
   }
 

@@ -802,19 +802,8 @@ class ApiSurfaceIT {
     assertFalse(k.ok("get", "configmap", "regarded", "-o", "json").contains("bogus"));
   }
 
-  /**
-   * HTTP/2 as kube-apiserver offers it: kubectl (Go's transport) negotiates h2 by ALPN, and on one h2
-   * connection a watch keeps delivering while the creates it reports travel as other streams; a watch
-   * whose stream the client cancels ends on the server (the open-watch gauge falls back) though the
-   * connection stays open.
-   */
-  /**
-   * A deleted CustomResourceDefinition goes as kube's does: Terminating while its objects are deleted (each honouring
-   * its finalizers), no new objects meanwhile, gone once the last object is.
-   */
-  @Test
-  @Order(9)
-  void aDeletedDefinitionWaitsForItsObjects() throws Exception {
+  /** The gizmos definition of {@link #aDeletedDefinitionWaitsForItsObjects}, its root schema with {@code more}. */
+  private static void applyGizmos(String more) throws Exception {
     k.ok("apply", "-f", file("gizmos-crd.yaml", """
         apiVersion: apiextensions.k8s.io/v1
         kind: CustomResourceDefinition
@@ -825,8 +814,18 @@ class ApiSurfaceIT {
           names: {plural: gizmos, singular: gizmo, kind: Gizmo}
           versions:
           - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
-              x-kubernetes-preserve-unknown-fields: true}}}
-        """).toString());
+              x-kubernetes-preserve-unknown-fields: true%s}}}
+        """.formatted(more)).toString());
+  }
+
+  /**
+   * A deleted CustomResourceDefinition goes as kube's does: Terminating while its objects are deleted (each honouring
+   * its finalizers), no new objects meanwhile, gone once the last object is.
+   */
+  @Test
+  @Order(9)
+  void aDeletedDefinitionWaitsForItsObjects() throws Exception {
+    applyGizmos("");
     k.await(Duration.ofSeconds(20), out -> out.contains("gizmos"), "api-resources", "--api-group=fin.kvx.io");
     assertEquals("customresourcecleanup.apiextensions.k8s.io",
         k.ok("get", "crd", "gizmos.fin.kvx.io", "-o", "jsonpath={.metadata.finalizers[0]}"));
@@ -840,19 +839,7 @@ class ApiSurfaceIT {
         metadata: {name: free}
         """).toString());
     // a default added to the schema later is filled in when older objects are read, as kube does
-    k.ok("apply", "-f", file("gizmos-crd-2.yaml", """
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata: {name: gizmos.fin.kvx.io}
-        spec:
-          group: fin.kvx.io
-          scope: Namespaced
-          names: {plural: gizmos, singular: gizmo, kind: Gizmo}
-          versions:
-          - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
-              x-kubernetes-preserve-unknown-fields: true, properties: {spec: {type: object, default: {},
-              properties: {color: {type: string, default: red}}}}}}}
-        """).toString());
+    applyGizmos(", properties: {spec: {type: object, default: {}, properties: {color: {type: string, default: red}}}}");
     k.await(Duration.ofSeconds(10), out -> out.equals("red"), "get", "gizmo", "free", "-o", "jsonpath={.spec.color}");
     k.ok("delete", "crd", "gizmos.fin.kvx.io", "--wait=false");
     awaitGone("gizmo", "free");
@@ -871,6 +858,12 @@ class ApiSurfaceIT {
     awaitGone("crd", "gizmos.fin.kvx.io");
   }
 
+  /**
+   * HTTP/2 as kube-apiserver offers it: kubectl (Go's transport) negotiates h2 by ALPN, and on one h2
+   * connection a watch keeps delivering while the creates it reports travel as other streams; a watch
+   * whose stream the client cancels ends on the server (the open-watch gauge falls back) though the
+   * connection stays open.
+   */
   @Test
   @Order(8)
   void kubectlNegotiatesHttp2AndAWatchDeliversOnAMultiplexedConnection() throws Exception {
