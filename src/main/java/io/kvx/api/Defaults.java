@@ -124,7 +124,8 @@ public final class Defaults {
 
   private static void job(JsonObject spec) {
     if (!spec.containsKey("completions") && !spec.containsKey("parallelism")) spec.put("completions", 1);
-    putIfAbsent(spec, "backoffLimit", 6);
+    // With a limit per index the Job-wide limit is effectively off, as kube defaults it.
+    putIfAbsent(spec, "backoffLimit", spec.getValue("backoffLimitPerIndex") != null ? Integer.MAX_VALUE : 6);
     putIfAbsent(spec, "completionMode", "NonIndexed");
     putIfAbsent(spec, "suspend", false);
     putIfAbsent(spec, "manualSelector", false);

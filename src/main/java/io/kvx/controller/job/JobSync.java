@@ -101,6 +101,10 @@ public final class JobSync {
     int failedPods = 0;
     int restarts = 0;
     TreeSet<Integer> doneIndexes = isIndexed ? parseIndexes(old.getString("completedIndexes")) : new TreeSet<>();
+    // backoffLimitPerIndex: an index whose pods failed more often than that is failed, and not run again.
+    Integer perIndex = isIndexed && spec.getValue("backoffLimitPerIndex") instanceof Number n ? n.intValue() : null;
+    TreeSet<Integer> failedIndexes = perIndex == null ? new TreeSet<>() : parseIndexes(old.getString("failedIndexes"));
+    Map<Integer, Integer> failuresByIndex = new HashMap<>();
     for (JsonObject pod : pods) {
       String phase = Workloads.phase(pod);
       if (phase.equals("Succeeded")) {
@@ -109,6 +113,8 @@ public final class JobSync {
         if (isIndexed && i >= 0 && (completions == null || i < completions)) doneIndexes.add(i);
       } else if (phase.equals("Failed")) {
         failedPods++;
+        int i = index(pod);
+        if (perIndex != null && i >= 0 && failuresByIndex.merge(i, 1, Integer::sum) > perIndex) failedIndexes.add(i);
       } else if (Workloads.isDeleting(pod)) {
         terminating++;
       } else {
@@ -147,9 +153,16 @@ public final class JobSync {
         Integer deadline = spec.getValue("activeDeadlineSeconds") instanceof Number n ? n.intValue() : null;
         Instant started = status.getString("startTime") == null ? null : Instant.parse(status.getString("startTime"));
         boolean allDone = completions == null ? succeeded > 0 && active.isEmpty() : succeeded >= completions;
+        Integer maxFailedIndexes = spec.getValue("maxFailedIndexes") instanceof Number n ? n.intValue() : null;
+        boolean indexesSettled = completions != null && doneIndexes.size() + failedIndexes.size() >= completions;
         if (failed + restarts > backoffLimit) {
           failureTarget = condition("FailureTarget", "BackoffLimitExceeded",
               "Job has reached the specified backoff limit", ts);
+        } else if (maxFailedIndexes != null && failedIndexes.size() > maxFailedIndexes) {
+          failureTarget = condition("FailureTarget", "MaxFailedIndexesExceeded",
+              "Job has exceeded the specified maximal number of failed indexes", ts);
+        } else if (!failedIndexes.isEmpty() && indexesSettled) {
+          failureTarget = condition("FailureTarget", "FailedIndexes", "Job has failed indexes", ts);
         } else if (deadline != null && started != null && !suspended
             && !started.plusSeconds(deadline).isAfter(now)) {
           failureTarget = condition("FailureTarget", "DeadlineExceeded",
@@ -184,7 +197,9 @@ public final class JobSync {
         long left = backoffLeft(pods, now);
         requeue = requeue > 0 ? Math.min(requeue, left) : left;
       } else if (isIndexed) {
-        planIndexed(active, doneIndexes, completions == null ? 0 : completions, parallelism, create, delete);
+        TreeSet<Integer> settled = new TreeSet<>(doneIndexes);
+        settled.addAll(failedIndexes);
+        planIndexed(active, settled, completions == null ? 0 : completions, parallelism, create, delete);
       } else {
         int want = completions == null ? (succeeded > 0 ? 0 : parallelism)
             : Math.max(0, Math.min(parallelism, completions - succeeded));
@@ -211,6 +226,7 @@ public final class JobSync {
       if (text.isEmpty()) status.remove("completedIndexes");
       else status.put("completedIndexes", text);
     }
+    if (perIndex != null) status.put("failedIndexes", formatIndexes(failedIndexes));
     if (!conditions.isEmpty()) status.put("conditions", conditions);
     status.remove("uncountedTerminatedPods");
     return new Plan(create, delete, status, finishedNow, deleteJob, Math.max(0, requeue));

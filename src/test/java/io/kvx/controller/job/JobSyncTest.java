@@ -189,6 +189,27 @@ class JobSyncTest {
   }
 
   @Test
+  void anIndexFailingMoreThanItsLimitIsFailedAndNotRunAgain() {
+    JsonObject j = job(3, 3, Integer.MAX_VALUE);
+    j.getJsonObject("spec").put("completionMode", "Indexed").put("backoffLimitPerIndex", 1);
+    // Index 1 failed twice (its limit is one retry): it is not created again; 0 and 2 go on.
+    JobSync.Plan plan = JobSync.plan(j, List.of(pod("Succeeded", 0), pod("Failed", 1), pod("Failed", 1),
+        pod("Running", 2)), Instant.parse("2026-01-01T13:00:00Z"));
+    assertEquals(List.of(), plan.create());
+    assertEquals("1", plan.status().getString("failedIndexes"));
+    assertEquals("", types(plan.status()));
+    // Once every index has succeeded or failed, the Job fails for its failed indexes.
+    JobSync.Plan end = JobSync.plan(j, List.of(pod("Succeeded", 0), pod("Failed", 1), pod("Failed", 1),
+        pod("Succeeded", 2)), Instant.parse("2026-01-01T13:00:00Z"));
+    assertEquals("FailedIndexes", end.finished());
+    assertEquals("FailureTarget,Failed", types(end.status()));
+    // One failure within the limit: the index runs again.
+    JobSync.Plan retry = JobSync.plan(j, List.of(pod("Failed", 1)), Instant.parse("2026-01-01T13:00:00Z"));
+    assertEquals(List.of(0, 1, 2), retry.create());
+    assertEquals("", retry.status().getString("failedIndexes"));
+  }
+
+  @Test
   void indexedPodCarriesItsIndex() {
     JsonObject j = job(3, 1, 6);
     j.getJsonObject("spec").put("completionMode", "Indexed");
