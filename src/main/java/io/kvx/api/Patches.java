@@ -44,7 +44,7 @@ public final class Patches {
    * the patch strategies its schema declares, as kube-apiserver's: lists merge by their patchMergeKey
    * (a Service's ports by port, a container's by containerPort), merge lists of scalars (finalizers) take
    * the union, other lists are replaced; the directives $patch (replace, delete), $retainKeys and
-   * $deleteFromPrimitiveList are honoured, $setElementOrder ignored.
+   * $deleteFromPrimitiveList and $setElementOrder are honoured.
    */
   public static JsonObject apply(String patchType, ResourceType kind, JsonObject target, JsonObject body) {
     String type = patchType == null ? "" : patchType;
@@ -85,6 +85,15 @@ public final class Patches {
             if (!gone.contains(x)) kept.add(x);
           });
           t.put(e.getKey().substring(prefix.length()), kept);
+        }
+      }
+      for (Map.Entry<String, Object> e : p) {
+        String prefix = "$setElementOrder/";
+        String field = e.getKey().startsWith(prefix) ? e.getKey().substring(prefix.length()) : null;
+        if (field != null && e.getValue() instanceof JsonArray order && t.getValue(field) instanceof JsonArray list) {
+          JsonObject listSchema = ts.resolve(ts.field(schema, field));
+          String key = listSchema == null ? null : listSchema.getString("x-kubernetes-patch-merge-key");
+          t.put(field, ordered(list, order, key));
         }
       }
       if (p.getValue("$retainKeys") instanceof JsonArray retain) {
@@ -186,6 +195,31 @@ public final class Patches {
       if (first.containsKey(k)) return k;
     }
     return null;
+  }
+
+  /**
+   * A merged list in the order a {@code $setElementOrder} directive gives (kubectl apply sends it): the elements it
+   * names (by merge key, or by value for a list of scalars) in its order, then the others as they were.
+   */
+  private static JsonArray ordered(JsonArray list, JsonArray order, String key) {
+    JsonArray out = new JsonArray();
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
+    for (Object wanted : order) {
+      Object id = key != null && wanted instanceof JsonObject w ? w.getValue(key) : wanted;
+      for (int i = 0; i < list.size(); i++) {
+        Object item = list.getValue(i);
+        Object itemId = key != null && item instanceof JsonObject o ? o.getValue(key) : item;
+        if (!taken.contains(i) && java.util.Objects.equals(id, itemId)) {
+          taken.add(i);
+          out.add(item);
+          break;
+        }
+      }
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (!taken.contains(i)) out.add(list.getValue(i));
+    }
+    return out;
   }
 
   private static JsonArray mergeList(JsonArray target, JsonArray patch, String key) {

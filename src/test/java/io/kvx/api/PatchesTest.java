@@ -4,6 +4,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -74,6 +76,20 @@ class PatchesTest {
   }
 
   private static final String SMP = "application/strategic-merge-patch+json";
+
+  @Test
+  void setElementOrderOrdersTheMergedList() {
+    ResourceType pods = Resources.PODS;
+    JsonObject pod = new JsonObject("""
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
+          {"name":"a","image":"busybox"},{"name":"b","image":"busybox"}]}}""");
+    // kubectl apply adding container c first: the directive lists the new order, the list carries the new one.
+    JsonObject patched = Patches.apply(SMP, pods, pod, new JsonObject("""
+        {"spec":{"$setElementOrder/containers":[{"name":"c"},{"name":"a"},{"name":"b"}],
+          "containers":[{"name":"c","image":"busybox"}]}}"""));
+    assertEquals(List.of("c", "a", "b"), patched.getJsonObject("spec").getJsonArray("containers").stream()
+        .map(o -> ((JsonObject) o).getString("name")).toList());
+  }
 
   @Test
   void strategicPatchesFollowTheKindsPatchStrategies() {
