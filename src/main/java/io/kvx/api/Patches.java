@@ -299,14 +299,19 @@ public final class Patches {
     Object next = null;
     if (cur instanceof JsonObject o) next = o.getValue(token);
     else if (cur instanceof JsonArray a) next = a.getValue(index(token, a.size() - 1, path));
-    if (next == null) throw invalid("doc is missing path: \"/" + path + "\"");
+    if (next == null) throw invalid("doc is missing path: \"" + pointer(path) + "\"");
     return next;
+  }
+
+  /** A JSON pointer as kube prints it: one leading slash. */
+  private static String pointer(String path) {
+    return path.startsWith("/") ? path : "/" + path;
   }
 
   private static int index(String token, int max, String path) {
     try {
       int idx = Integer.parseInt(token);
-      if (idx < 0 || idx > max) throw invalid("index out of range in \"/" + path + "\"");
+      if (idx < 0 || idx > max) throw invalid("index out of range in \"" + pointer(path) + "\"");
       return idx;
     } catch (NumberFormatException e) {
       throw invalid("invalid array index \"" + token + "\"");
