@@ -154,6 +154,12 @@ public final class Validation {
   }
 
   private static void validatePodSpec(JsonObject spec, String path, List<ApiError.Cause> causes) {
+    validatePodSpec(spec, path, Set.of(), causes);
+  }
+
+  /** {@code claimVolumes}: names the containers may mount besides the pod's volumes (a StatefulSet's claims). */
+  private static void validatePodSpec(JsonObject spec, String path, Set<String> claimVolumes,
+                                      List<ApiError.Cause> causes) {
     if (spec == null) {
       causes.add(required(path + ".containers", "Required value"));
       return;
@@ -181,6 +187,7 @@ public final class Validation {
       }
     }
     Set<String> volumes = validateVolumes(spec.getJsonArray("volumes", new JsonArray()), path + ".volumes", causes);
+    volumes.addAll(claimVolumes);
     for (String kind : List.of("initContainers", "containers")) {
       JsonArray list = spec.getValue(kind) instanceof JsonArray a ? a : new JsonArray();
       for (int i = 0; i < list.size(); i++) {
@@ -307,7 +314,12 @@ public final class Validation {
       if (!rc) causes.add(required("spec.template", "Required value"));
     } else {
       if (labels != null) validateStringMap(labels, "spec.template.metadata.labels", true, causes);
-      validatePodSpec(template.getJsonObject("spec"), "spec.template.spec", causes);
+      // A StatefulSet's containers also mount its volumeClaimTemplates by name.
+      Set<String> claims = new HashSet<>();
+      for (Object o : obj.getJsonObject("spec", new JsonObject()).getJsonArray("volumeClaimTemplates", new JsonArray())) {
+        if (o instanceof JsonObject c) claims.add(Meta.name(c));
+      }
+      validatePodSpec(template.getJsonObject("spec"), "spec.template.spec", claims, causes);
       String policy = template.getJsonObject("spec", new JsonObject()).getString("restartPolicy", "Always");
       if (!policy.equals("Always")) {
         causes.add(new ApiError.Cause("spec.template.spec.restartPolicy", "FieldValueNotSupported",

@@ -156,7 +156,7 @@ final class Prober {
       return http.request(ro).compose(req -> req.send()).compose(resp -> resp.body()
           .map(b -> resp.statusCode() >= 200 && resp.statusCode() < 400 ? (String) null
               : "HTTP probe failed with statuscode: " + resp.statusCode()))
-          .otherwise(e -> "Get \"" + url + "\": " + e.getMessage());
+          .otherwise(e -> "Get \"" + url + "\": " + dialError(host, port, e));
     }
     if (p.containsKey("tcpSocket")) {
       JsonObject t = p.getJsonObject("tcpSocket");
@@ -167,7 +167,7 @@ final class Prober {
           .setTimeout((int) timeoutMs)).map(sock -> {
         sock.close();
         return (String) null;
-      }).otherwise(e -> "dial tcp " + host + ":" + port + ": " + e.getMessage());
+      }).otherwise(e -> dialError(host, port, e));
     }
     if (p.containsKey("exec")) {
       List<String> command = p.getJsonObject("exec").getJsonArray("command", new JsonArray()).stream()
@@ -178,24 +178,15 @@ final class Prober {
         // Read beside the wait: a command that keeps its output open must still time out. Its output (its first
         // 10 KiB) is why it failed, as the kubelet reports it.
         java.io.ByteArrayOutputStream output = new java.io.ByteArrayOutputStream();
-        Thread reader = Thread.ofVirtual().start(() -> {
-          try (var out = proc.getInputStream()) {
-            byte[] buf = new byte[4096];
-            for (int n; (n = out.read(buf)) > 0; ) {
-              synchronized (output) {
-                if (output.size() < 10240) output.write(buf, 0, Math.min(n, 10240 - output.size()));
-              }
-            }
-          } catch (java.io.IOException ignored) {
-            // the process is gone
-          }
-        });
+        Thread reader = collect(proc.getInputStream(), output);
+        Thread errors = collect(proc.getErrorStream(), output);
         if (!proc.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
           proc.destroyForcibly();
           return "command " + command + " timed out";
         }
         if (proc.exitValue() == 0) return null;
         reader.join(100);
+        errors.join(100);
         String out;
         synchronized (output) {
           out = output.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
@@ -205,6 +196,32 @@ final class Prober {
     }
     if (p.containsKey("grpc")) return Future.succeededFuture("gRPC probes are not supported by this node");
     return Future.succeededFuture(null);
+  }
+
+  /** Copies a stream of an exec probe into {@code output} (its first 10 KiB) on a virtual thread. */
+  private static Thread collect(java.io.InputStream in, java.io.ByteArrayOutputStream output) {
+    return Thread.ofVirtual().start(() -> {
+      try (in) {
+        byte[] buf = new byte[4096];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          synchronized (output) {
+            if (output.size() < 10240) output.write(buf, 0, Math.min(n, 10240 - output.size()));
+          }
+        }
+      } catch (java.io.IOException ignored) {
+        // the process is gone
+      }
+    });
+  }
+
+  /** A failed connection in the words of Go's dialer, as the kubelet's probe events show it. */
+  static String dialError(String host, int port, Throwable e) {
+    String message = String.valueOf(e.getMessage());
+    String lower = message.toLowerCase(java.util.Locale.ROOT);
+    String why = lower.contains("refused") ? "connect: connection refused"
+        : lower.contains("timed out") || lower.contains("timeout") ? "i/o timeout"
+        : lower.contains("no route") ? "connect: no route to host" : message;
+    return "dial tcp " + host + ":" + port + ": " + why;
   }
 
   /** A probe's port: a number, or the name of one of the container's ports. */

@@ -56,4 +56,13 @@ class ObjectValidationTest {
         {"metadata": {"name": "s"}, "spec": {"selector": {"bad key": "x"}, "ports": [
           {"name": "a", "port": 80, "targetPort": "a-very-long-port-name"}, {"name": "b", "port": 80}]}}"""));
   }
+
+  @Test
+  void aStatefulSetsContainersMountItsClaimTemplates() {
+    assertEquals(List.of(), fields("apps", "statefulsets", """
+        {"metadata": {"name": "db"}, "spec": {"selector": {"matchLabels": {"app": "db"}}, "serviceName": "db",
+          "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "c", "image": "busybox",
+            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+          "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}]}}"""));
+  }
 }

@@ -253,7 +253,8 @@ class AdmissionAndEventsIT {
     k.ok("create", "pdb", "guard", "-n", "events", "--selector=app=nothing", "--min-available=1");
     String pdb = k.await(Duration.ofSeconds(20), out -> out.contains("NoPods"), "describe", "pdb", "guard", "-n",
         "events");
-    assertTrue(pdb.matches("(?s).*Normal\\s+NoPods\\s+\\S+\\s+controllermanager\\s+No matching pods found.*"), pdb);
+    assertTrue(pdb.matches("(?s).*Normal\\s+NoPods\\s+\\S+( \\(x\\d+ over \\S+\\))?\\s+controllermanager\\s+No matching pods "
+        + "found.*"), pdb);
     // kubectl get events lists them all, with the objects they are about
     String events = k.ok("get", "events", "-n", "events");
     for (String object : List.of("deployment/web", "replicaset/" + rs, "job/once", "statefulset/db",

@@ -315,7 +315,9 @@ class PodFeaturesIT {
           - {name: logs, image: busybox, terminationMessagePolicy: FallbackToLogsOnError,
              command: [sh, -c, 'echo first; echo last words; exit 3']}
         """);
-    kubectl.await(Duration.ofSeconds(60), out -> out.contains("Error"), "get", "pod", "ended");
+    // kubectl's STATUS shows the first container's reason (Completed); the pod failed
+    kubectl.await(Duration.ofSeconds(60), out -> out.equals("Failed"), "get", "pod", "ended", "-o",
+        "jsonpath={.status.phase}");
     String messages = kubectl.await(Duration.ofSeconds(20), out -> out.contains("custom-msg")
         && out.contains("elsewhere") && out.contains("last words"), "get", "pod", "ended", "-o",
         "jsonpath={range .status.containerStatuses[*]}{.name}={.state.terminated.message}|{end}");
