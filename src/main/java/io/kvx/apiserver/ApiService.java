@@ -43,7 +43,6 @@ import java.util.function.Predicate;
  */
 public final class ApiService {
 
-
   private static final String ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
   private static final int MAX_CONFLICT_RETRIES = 5;
   private static final String POD_UPDATE_FORBIDDEN = "Forbidden: pod updates may not change fields other than "
@@ -392,24 +391,16 @@ public final class ApiService {
       if (!meta.containsKey("deletionTimestamp") || !meta.getJsonArray("finalizers", new JsonArray()).contains(CRD_CLEANUP)) {
         return Future.<Void>succeededFuture();
       }
-      JsonObject spec = crd.getJsonObject("spec", new JsonObject());
-      String prefix = spec.getString("group") + "/" + spec.getJsonObject("names", new JsonObject()).getString("plural")
-          + "/";
-      return store.list(prefix, o -> true, 0, null).compose(res -> {
-        if (res.items().isEmpty()) {
-          JsonObject next = crd.copy();
-          JsonArray left = Meta.meta(next).getJsonArray("finalizers").copy();
-          left.remove(CRD_CLEANUP);
-          Meta.meta(next).put("finalizers", left);
-          return (left.isEmpty() ? store.delete(key, Meta.resourceVersion(crd), null) : store.update(key, next,
-              Meta.resourceVersion(crd))).<Void>mapEmpty();
-        }
+      List<ResourceType> types = CustomResources.types(crd);
+      // No version served: nothing can delete its objects through the API (as the DELETED watch's cleanup finds).
+      if (types.isEmpty()) return dropCleanupFinalizer(key, crd);
+      // Every version shares one storage prefix; any served one deletes.
+      ResourceType type = types.getFirst();
+      return store.list(type.storePrefix(), o -> true, 0, null).compose(res -> {
+        if (res.items().isEmpty()) return dropCleanupFinalizer(key, crd);
         List<Future<JsonObject>> deletes = new java.util.ArrayList<>();
         for (JsonObject item : res.items()) {
           if (Meta.meta(item).containsKey("deletionTimestamp")) continue;
-          ResourceType type = resources.find(spec.getString("group"), item.getString("apiVersion", "/").split("/")[1],
-              spec.getJsonObject("names", new JsonObject()).getString("plural")).orElse(null);
-          if (type == null) continue;
           deletes.add(delete(new ApiRequest("delete", type, Meta.namespace(item), Meta.name(item), null, null, null,
               java.util.Map.of())).recover(e -> Future.succeededFuture()));
         }
@@ -417,9 +408,21 @@ public final class ApiService {
         if (context == null) return Future.join(deletes).<Void>mapEmpty();
         return Future.join(deletes).transform(x -> context.owner().timer(1000)).compose(v -> cleanUpDefinition(name));
       });
-    }).recover(e -> ApiError.is(e, ApiError.Reason.NotFound, ApiError.Reason.Conflict)
-        ? (ApiError.is(e, ApiError.Reason.Conflict) ? cleanUpDefinition(name) : Future.succeededFuture())
-        : Future.failedFuture(e));
+    }).recover(e -> {
+      if (ApiError.is(e, ApiError.Reason.NotFound)) return Future.succeededFuture(); // the definition is gone
+      if (ApiError.is(e, ApiError.Reason.Conflict)) return cleanUpDefinition(name); // changed meanwhile: look again
+      return Future.failedFuture(e);
+    });
+  }
+
+  /** The definition without {@link #CRD_CLEANUP}; gone if that was its last finalizer. */
+  private Future<Void> dropCleanupFinalizer(String key, JsonObject crd) {
+    JsonObject next = crd.copy();
+    JsonArray left = Meta.meta(next).getJsonArray("finalizers").copy();
+    left.remove(CRD_CLEANUP);
+    Meta.meta(next).put("finalizers", left);
+    return (left.isEmpty() ? store.delete(key, Meta.resourceVersion(crd), null)
+        : store.update(key, next, Meta.resourceVersion(crd))).mapEmpty();
   }
 
   private static final ResourceType CLAIMS = Resources.builtIn("", "persistentvolumeclaims");
@@ -781,11 +784,7 @@ public final class ApiService {
     JsonObject sent = r.body().copy();
     Meta.meta(sent).remove("managedFields");
     JsonObject body = Json.normalize(r.type(), sent);
-    String bodyName = Meta.name(body);
-    if (bodyName != null && !bodyName.equals(r.name())) {
-      throw ApiError.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL ("
-          + r.name() + ")");
-    }
+    checkNameMatchesUrl(r, Meta.name(body));
     long expected = Meta.resourceVersion(body);
     return mutate(r, expected, old -> {
       JsonObject next = body.copy();
@@ -811,11 +810,7 @@ public final class ApiService {
     return patched.recover(e -> {
       if (!ApiError.is(e, ApiError.Reason.NotFound)) return Future.failedFuture(e);
       JsonObject body = r.body().copy();
-      String bodyName = Meta.name(body);
-      if (bodyName != null && !bodyName.equals(r.name())) {
-        return Future.failedFuture(ApiError.badRequest("the name of the object (" + bodyName + ") does not match "
-            + "the name on the URL (" + r.name() + ")"));
-      }
+      checkNameMatchesUrl(r, Meta.name(body));
       Meta.meta(body).put("name", r.name());
       return create(new ApiRequest("create", r.type(), r.namespace(), null, null, body, r.patchType(), r.query(),
           r.warnings(), r.userAgent())).onSuccess(created -> r.created().set(true));
@@ -830,11 +825,7 @@ public final class ApiService {
           || type.startsWith("application/strategic-merge-patch+json")) {
         patched = Patches.apply(type, r.type(), old, r.body());
         // As kube's patcher: a patch may not rename the object, nor give it another uid.
-        String patchedName = Meta.name(patched);
-        if (patchedName != null && !patchedName.equals(r.name())) {
-          throw ApiError.badRequest("the name of the object (" + patchedName + ") does not match the name on the URL ("
-              + r.name() + ")");
-        }
+        checkNameMatchesUrl(r, Meta.name(patched));
         String patchedUid = Meta.uid(patched);
         if (patchedUid != null && Meta.uid(old) != null && !patchedUid.equals(Meta.uid(old))) {
           throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: UID in "
@@ -1259,6 +1250,14 @@ public final class ApiService {
             .put("status", "Success").put("code", 201));
   }
 
+  /** An object's body naming another object than the URL (update, patch, apply): kube's 400. */
+  private static void checkNameMatchesUrl(ApiRequest r, String bodyName) {
+    if (bodyName != null && !bodyName.equals(r.name())) {
+      throw ApiError.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL ("
+          + r.name() + ")");
+    }
+  }
+
   /** A subresource's body naming another object than the URL: kube's 400. */
   private static void checkNameInBody(ApiRequest r, String kind) {
     String named = r.body() == null ? null : Meta.name(r.body());
@@ -1416,7 +1415,7 @@ public final class ApiService {
   private Future<JsonObject> evict(ApiRequest r) {
     if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "eviction is only for pods");
     checkNameInBody(r, "Eviction");
-    JsonObject opts = r.body() == null ? new JsonObject() : r.body().getJsonObject("deleteOptions", new JsonObject());
+    JsonObject opts = r.deleteOptions() == null ? new JsonObject() : r.deleteOptions();
     ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
     return retryConflicts(true, () -> store.get(key(r, r.name())).compose(pod -> checkBudget(r, pod)))
         .compose(ok -> delete(del)).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1")

@@ -823,8 +823,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         cr.running = false;
         cr.terminated = terminated(cr, st);
         int code = cr.terminated.getInteger("exitCode");
-        cr.releaseStdin();
-        runtime.remove(cr.spec);
+        removeAttempt(cr);
         if (code == 0) {
           cr.completed = true;
           continue;
@@ -955,8 +954,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         cr.running = false;
         cr.terminated = terminated(cr, st);
         int code = cr.terminated.getInteger("exitCode");
-        cr.releaseStdin();
-        runtime.remove(cr.spec);
+        removeAttempt(cr);
         prober.forget(cr.spec.id());
         if (PodStatuses.shouldRestart(policy, code)) {
           cr.restartNotBefore = System.currentTimeMillis() + PodStatuses.backoffMillis(cr.restartCount);
@@ -993,8 +991,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (st.state() == ContainerStatus.State.RUNNING) continue;
         cr.running = false;
         cr.terminated = terminated(cr, st);
-        cr.releaseStdin();
-        runtime.remove(cr.spec);
+        removeAttempt(cr);
         continue;
       }
       if (cr.terminated == null && cr.spec == null) startContainer(r, c, cr);
@@ -1087,8 +1084,7 @@ public final class NodeAgentVerticle extends VerticleBase {
         gate.release(false);
         runtime.awaitStarted(cr.spec, GATE_FAILURE_WAIT_MS);
         gate.close();
-        cr.releaseStdin();
-        runtime.remove(cr.spec);
+        removeAttempt(cr);
         cr.spec = null;
         throw e;
       }
@@ -1126,6 +1122,12 @@ public final class NodeAgentVerticle extends VerticleBase {
     LOG.info("node " + nodeName + ": started " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " container "
         + cr.name + " (attempt " + cr.attempt + "; network " + r.sandboxMillis + " ms" + (gated ? " beside the runtime"
         : "") + ", runtime " + startMillis + " ms of which launch " + launchMillis + " ms)");
+  }
+
+  /** Removes a container attempt from the runtime (blocking), letting go of its held stdin first. */
+  private void removeAttempt(ContainerRecord cr) throws IOException {
+    cr.releaseStdin();
+    if (cr.spec != null) runtime.remove(cr.spec);
   }
 
   /**
@@ -1491,8 +1493,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       c.waitingReason = null;
     }
     for (ContainerRecord c : r.containers.values()) {
-      c.releaseStdin();
-      if (c.spec != null) runtime.remove(c.spec);
+      removeAttempt(c);
     }
     // A pod that ended before this agent started has no address here, but may still hold its namespace and IP.
     if (network != null && !hostNetwork(r) && (r.ip != null || r.endedBefore)) {
