@@ -23,7 +23,7 @@ final class KvxProcess implements AutoCloseable {
   static final List<String> JVM_OPTS = List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens",
       "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.base/java.nio=ALL-UNNAMED",
       "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
-      "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+      "-XX:+UseSerialGC", "-Xmn48m", "-XX:TieredStopAtLevel=1");
 
   final String name;
   final Path home;
