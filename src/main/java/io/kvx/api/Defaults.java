@@ -40,6 +40,9 @@ public final class Defaults {
         Meta.meta(obj).put("labels", labels);
       }
       case "LimitRange" -> Quotas.defaultLimitRange(obj);
+      case "Secret" -> {
+        if (!type.isCustom()) secret(obj);
+      }
       case "PersistentVolume", "PersistentVolumeClaim" -> {
         // as Kubernetes defaults them: a filesystem volume; a volume is retained when released
         JsonObject spec = obj.getJsonObject("spec", new JsonObject());
@@ -104,6 +107,22 @@ public final class Defaults {
   }
 
   /** Shared by the pod-owning workloads: replicas 1 and pod defaults on the template. */
+  /**
+   * As kube's conversion of a v1 Secret: stringData is write-only, its values (UTF-8) are base64'd into data, where
+   * they win over the same keys, and it is never stored; the type defaults to Opaque.
+   */
+  private static void secret(JsonObject obj) {
+    if (obj.remove("stringData") instanceof JsonObject stringData && !stringData.isEmpty()) {
+      JsonObject data = obj.getValue("data") instanceof JsonObject d ? d : new JsonObject();
+      for (var e : stringData) {
+        data.put(e.getKey(), java.util.Base64.getEncoder().encodeToString(
+            String.valueOf(e.getValue()).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+      obj.put("data", data);
+    }
+    putIfAbsent(obj, "type", "Opaque");
+  }
+
   private static JsonObject workload(JsonObject obj) {
     JsonObject spec = obj.getJsonObject("spec", new JsonObject());
     obj.put("spec", spec);

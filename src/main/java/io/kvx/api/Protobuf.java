@@ -39,7 +39,8 @@ public final class Protobuf {
 
   /** Go structs embedded with `json:",inline"`: a field in protobuf, flattened into the parent in JSON. */
   private static final java.util.Set<String> INLINE = java.util.Set.of("handler", "volumeSource",
-      "persistentVolumeSource", "ingressRuleValue", "probeHandler");
+      "persistentVolumeSource", "ingressRuleValue", "probeHandler", "localObjectReference", "ephemeralContainerCommon",
+      "rule", "ruleWithOperations");
 
   private Protobuf() {
   }

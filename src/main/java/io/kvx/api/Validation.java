@@ -222,8 +222,26 @@ public final class Validation {
       } else if (sources > 1) {
         causes.add(new ApiError.Cause(p, "FieldValueForbidden", "Forbidden: may not specify more than 1 volume type"));
       }
+      requireName(v.getValue("configMap"), "name", p + ".configMap", causes);
+      requireName(v.getValue("secret"), "secretName", p + ".secret", causes);
+      if (v.getValue("projected") instanceof JsonObject projected
+          && projected.getValue("sources") instanceof JsonArray sources) {
+        for (int j = 0; j < sources.size(); j++) {
+          if (!(sources.getValue(j) instanceof JsonObject source)) continue;
+          String sp = p + ".projected.sources[" + j + "]";
+          requireName(source.getValue("configMap"), "name", sp + ".configMap", causes);
+          requireName(source.getValue("secret"), "name", sp + ".secret", causes);
+        }
+      }
     }
     return names;
+  }
+
+  /** A reference to a ConfigMap or Secret names it (kube: "Required value"; the node could not find it else). */
+  private static void requireName(Object ref, String field, String path, List<ApiError.Cause> causes) {
+    if (ref instanceof JsonObject o && o.getString(field, "").isEmpty()) {
+      causes.add(required(path + "." + field, "Required value"));
+    }
   }
 
   private static final Set<String> ENV_FIELD_PATHS = Set.of("metadata.name", "metadata.namespace", "metadata.uid",
@@ -241,6 +259,8 @@ public final class Validation {
         if (!e.getString("value", "").isEmpty()) {
           causes.add(invalidValue(p + ".valueFrom", "", "may not be specified when `value` is not empty"));
         }
+        requireName(from.getValue("configMapKeyRef"), "name", p + ".valueFrom.configMapKeyRef", causes);
+        requireName(from.getValue("secretKeyRef"), "name", p + ".valueFrom.secretKeyRef", causes);
         if (from.getValue("fieldRef") instanceof JsonObject ref) {
           String fieldPath = ref.getString("fieldPath", "");
           boolean labelOrAnnotation = fieldPath.matches("metadata\\.(labels|annotations)\\['[^']+'\\]");
@@ -251,6 +271,12 @@ public final class Validation {
           }
         }
       }
+    }
+    JsonArray envFrom = c.getValue("envFrom") instanceof JsonArray a ? a : new JsonArray();
+    for (int i = 0; i < envFrom.size(); i++) {
+      if (!(envFrom.getValue(i) instanceof JsonObject e)) continue;
+      requireName(e.getValue("configMapRef"), "name", path + ".envFrom[" + i + "].configMapRef", causes);
+      requireName(e.getValue("secretRef"), "name", path + ".envFrom[" + i + "].secretRef", causes);
     }
     JsonArray mounts = c.getValue("volumeMounts") instanceof JsonArray a ? a : new JsonArray();
     Set<String> paths = new HashSet<>();

@@ -34,6 +34,36 @@ class ObjectValidationTest {
   }
 
   @Test
+  void secretStringDataIsWrittenIntoDataAndNotStored() {
+    JsonObject secret = new JsonObject("{\"metadata\":{\"name\":\"s\"},\"data\":{\"a\":\"eA==\",\"b\":\"eQ==\"},"
+        + "\"stringData\":{\"b\":\"pässword\",\"c\":\"z\"}}");
+    Defaults.apply(Resources.builtIn("", "secrets"), secret);
+    assertEquals(new JsonObject("{\"a\":\"eA==\",\"b\":\"cMOkc3N3b3Jk\",\"c\":\"eg==\"}"), secret.getJsonObject("data"));
+    assertEquals(null, secret.getValue("stringData"));
+    assertEquals("Opaque", secret.getString("type"));
+    JsonObject typed = new JsonObject("{\"type\":\"kubernetes.io/basic-auth\",\"stringData\":{\"username\":\"u\"}}");
+    Defaults.apply(Resources.builtIn("", "secrets"), typed);
+    assertEquals("kubernetes.io/basic-auth", typed.getString("type"));
+    assertEquals(new JsonObject("{\"username\":\"dQ==\"}"), typed.getJsonObject("data"));
+  }
+
+  @Test
+  void referencesToConfigMapsAndSecretsNameThem() {
+    String pod = """
+        {"metadata": {"name": "p"}, "spec": {
+          "volumes": [{"name": "a", "configMap": {}}, {"name": "b", "secret": {"defaultMode": 420}},
+                      {"name": "c", "projected": {"sources": [{"configMap": {"name": "ok"}}, {"secret": {}}]}}],
+          "containers": [{"name": "c", "image": "busybox",
+            "env": [{"name": "K", "valueFrom": {"configMapKeyRef": {"key": "k"}}}],
+            "envFrom": [{"secretRef": {"optional": true}}]}]}}""";
+    assertEquals(List.of("spec.volumes[0].configMap.name FieldValueRequired",
+        "spec.volumes[1].secret.secretName FieldValueRequired",
+        "spec.volumes[2].projected.sources[1].secret.name FieldValueRequired",
+        "spec.containers[0].env[0].valueFrom.configMapKeyRef.name FieldValueRequired",
+        "spec.containers[0].envFrom[0].secretRef.name FieldValueRequired"), fields("", "pods", pod));
+  }
+
+  @Test
   void podVolumesEnvAndMounts() {
     String pod = """
         {"metadata": {"name": "p"}, "spec": {

@@ -120,6 +120,17 @@ class ProtobufTest {
           "terminationGracePeriodSeconds":1,"hostNetwork":true},
          "status":{"phase":"Running"}}""");
     assertEquals(pod, Protobuf.decode(Protobuf.encode(pod)));
+    // Go's embedded structs are inline in JSON: LocalObjectReference's name, EphemeralContainerCommon's fields.
+    JsonObject refs = new JsonObject("""
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"r"},
+         "spec":{"containers":[{"name":"c","image":"busybox",
+           "envFrom":[{"configMapRef":{"name":"cfg"}},{"secretRef":{"name":"sec","optional":true}}],
+           "env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"cfg","key":"a"}}},
+                  {"name":"B","valueFrom":{"secretKeyRef":{"name":"sec","key":"b"}}}]}],
+          "ephemeralContainers":[{"name":"dbg","image":"busybox","targetContainerName":"c"}],
+          "volumes":[{"name":"v","configMap":{"name":"cfg","defaultMode":420}},
+                     {"name":"p","projected":{"sources":[{"configMap":{"name":"cfg"}},{"secret":{"name":"sec"}}]}}]}}""");
+    assertEquals(refs, Protobuf.decode(Protobuf.encode(refs)));
     JsonObject list = new JsonObject("""
         {"apiVersion":"v1","kind":"ConfigMapList","metadata":{"resourceVersion":"7","continue":"abc"},
          "items":[{"metadata":{"name":"a"},"data":{"k":"v","empty":""}}]}""");
