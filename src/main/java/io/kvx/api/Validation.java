@@ -225,9 +225,9 @@ public final class Validation {
       requireName(v.getValue("configMap"), "name", p + ".configMap", causes);
       requireName(v.getValue("secret"), "secretName", p + ".secret", causes);
       if (v.getValue("projected") instanceof JsonObject projected
-          && projected.getValue("sources") instanceof JsonArray sources) {
-        for (int j = 0; j < sources.size(); j++) {
-          if (!(sources.getValue(j) instanceof JsonObject source)) continue;
+          && projected.getValue("sources") instanceof JsonArray projectedSources) {
+        for (int j = 0; j < projectedSources.size(); j++) {
+          if (!(projectedSources.getValue(j) instanceof JsonObject source)) continue;
           String sp = p + ".projected.sources[" + j + "]";
           requireName(source.getValue("configMap"), "name", sp + ".configMap", causes);
           requireName(source.getValue("secret"), "name", sp + ".secret", causes);

@@ -371,7 +371,7 @@ public final class ApiServerVerticle extends VerticleBase {
       return;
     }
     RequestAttributes req = RequestAttributes.fromHttp(user, method, ctx.normalizedPath(), null, null);
-    if (!req.subresource().isEmpty() || !(authorizer instanceof RbacAuthorizer rbac)) {
+    if (!req.subresource().isEmpty()) {
       ctx.next();
       return;
     }
@@ -383,29 +383,35 @@ public final class ApiServerVerticle extends VerticleBase {
       ctx.next(); // the API answers the bad body
       return;
     }
-    String name = req.name().isEmpty() && body != null ? body.getJsonObject("metadata", new JsonObject())
-        .getString("name", "") : req.name();
-    String ns = req.namespace();
+    ApiError denied = escalation(authorizer, user, method.equals("PATCH"), req.apiGroup(), req.resource(),
+        req.namespace(), req.name(), body);
+    if (denied == null) ctx.next();
+    else HttpApi.fail(ctx, denied);
+  }
+
+  /**
+   * The escalation check of a write (create, update or {@code patch}) of {@code resource} by {@code user}: null when
+   * allowed, else kube's 403. {@code body} is the object or patch written, null for a JSON patch. Used for the
+   * HTTPS API and the event-bus bridge alike.
+   */
+  static ApiError escalation(Authorizer authorizer, UserInfo user, boolean patch, String group, String resource,
+                             String ns, String urlName, JsonObject body) {
+    if (user.in(UserInfo.MASTERS) || !(authorizer instanceof RbacAuthorizer rbac)
+        || !group.equals("rbac.authorization.k8s.io")) {
+      return null;
+    }
+    ns = ns == null ? "" : ns;
+    String name = (urlName == null || urlName.isEmpty()) && body != null
+        ? body.getJsonObject("metadata", new JsonObject()).getString("name", "") : urlName == null ? "" : urlName;
     JsonArray requested;
-    ApiError denied;
-    switch (req.resource()) {
+    switch (resource) {
       case "roles", "clusterroles" -> {
-        ApiError escalate = check(rbac, RequestAttributes.resource(user, "escalate", req.apiGroup(), req.resource(), "",
-            ns, name));
-        if (escalate == null) {
-          ctx.next();
-          return;
-        }
-        if (body == null) {
-          HttpApi.fail(ctx, escalate);
-          return;
-        }
+        ApiError escalate = check(rbac, RequestAttributes.resource(user, "escalate", group, resource, "", ns, name));
+        if (escalate == null) return null;
+        if (body == null) return escalate;
         requested = body.getJsonObject("aggregationRule") != null ? io.kvx.rbac.Escalation.everything()
             : body.getJsonArray("rules");
-        if (requested == null && method.equals("PATCH")) {
-          ctx.next();
-          return;
-        }
+        if (requested == null && patch) return null;
       }
       case "rolebindings", "clusterrolebindings" -> {
         JsonObject ref = body == null ? null : body.getJsonObject("roleRef");
@@ -413,39 +419,26 @@ public final class ApiServerVerticle extends VerticleBase {
           JsonObject stored = rbac.binding(ns, name);
           ref = stored == null ? null : stored.getJsonObject("roleRef");
         }
-        if (ref == null) {
-          ctx.next();
-          return;
-        }
+        if (ref == null) return null;
         String kind = ref.getString("kind", "");
         // In the binding's namespace, as kube asks (a RoleBinding may be allowed to bind a ClusterRole there).
-        ApiError bind = check(rbac, RequestAttributes.resource(user, "bind", "rbac.authorization.k8s.io",
+        ApiError bind = check(rbac, RequestAttributes.resource(user, "bind", group,
             kind.equals("Role") ? "roles" : "clusterroles", "", ns, ref.getString("name", "")));
-        if (bind == null) {
-          ctx.next();
-          return;
-        }
+        if (bind == null) return null;
         JsonObject role = rbac.role(kind, ns, ref.getString("name", ""));
-        requested = role == null ? null : role.getJsonArray("rules");
-        if (role == null) {
-          ctx.next(); // kube's validation answers a missing role... only later; nothing is granted by it now
-          return;
-        }
+        // kube's validation answers a missing role... only later; nothing is granted by it now
+        if (role == null) return null;
+        requested = role.getJsonArray("rules");
       }
       default -> {
-        ctx.next();
-        return;
+        return null;
       }
     }
     var missing = io.kvx.rbac.Escalation.notCovered(user, rbac.rules(user, ns), requested);
-    if (missing.isEmpty()) {
-      ctx.next();
-      return;
-    }
-    String qualified = req.resource() + "." + req.apiGroup();
-    denied = new ApiError(ApiError.Reason.Forbidden, qualified + " \"" + name + "\" is forbidden: "
-        + io.kvx.rbac.Escalation.message(user, missing), req.apiGroup(), req.resource(), name, List.of());
-    HttpApi.fail(ctx, denied);
+    if (missing.isEmpty()) return null;
+    String qualified = resource + "." + group;
+    return new ApiError(ApiError.Reason.Forbidden, qualified + " \"" + name + "\" is forbidden: "
+        + io.kvx.rbac.Escalation.message(user, missing), group, resource, name, List.of());
   }
 
   /** A bearer token's user: the admin token's (system:masters) or a ServiceAccount's. */
@@ -595,7 +588,9 @@ public final class ApiServerVerticle extends VerticleBase {
           m.getString("subresource"), m.getJsonObject("body"), m.getString("patchType"), query)
           .withUserAgent(m.getString("userAgent", BUS_USER_AGENT));
       if ("watch".equals(req.verb())) {
-        busWatch(msg, req, m.getString("address"));
+        // A bridge client's events go to its own connection, on this JVM: no consumer elsewhere may take them.
+        busWatch(msg, req, m.getString("address"), new io.vertx.core.eventbus.DeliveryOptions()
+            .setLocalOnly(msg.headers().contains(EventBusBridge.BRIDGE_HEADER)));
         return;
       }
       api.handle(req).onComplete(ar -> {
@@ -608,7 +603,8 @@ public final class ApiServerVerticle extends VerticleBase {
   }
 
   /** A watch delivered as messages to {@code address}; the reply says where, and from which version. */
-  private void busWatch(Message<JsonObject> msg, ApiRequest req, String address) {
+  private void busWatch(Message<JsonObject> msg, ApiRequest req, String address,
+                        io.vertx.core.eventbus.DeliveryOptions delivery) {
     if (address == null || !address.startsWith(Addresses.WATCH_PREFIX)) {
       throw ApiError.badRequest("a watch needs an \"address\" starting with " + Addresses.WATCH_PREFIX);
     }
@@ -624,7 +620,7 @@ public final class ApiServerVerticle extends VerticleBase {
     try {
       started = api.watch(req, initial, ev -> {
         JsonObject object = ev.type().equals("ERROR") ? ev.object() : api.present(req.type(), ev.object());
-        vertx.eventBus().send(address, new JsonObject().put("type", ev.type()).put("object", object));
+        vertx.eventBus().send(address, new JsonObject().put("type", ev.type()).put("object", object), delivery);
         if (ev.type().equals("ERROR") && busWatches.remove(address, current[0])) current[0].close();
       });
     } catch (RuntimeException e) {
