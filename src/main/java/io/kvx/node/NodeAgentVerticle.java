@@ -67,6 +67,8 @@ public final class NodeAgentVerticle extends VerticleBase {
     long startedAtMs;
     /** An init container that exited 0: it never runs again in this pod. */
     boolean completed;
+    /** A sidecar stopped because the pod's containers are done for good: it is not started again. */
+    boolean stopped;
     /** Set when a liveness or startup probe failed: the container is killed and restarted. */
     String killReason;
     /** The image the attempt runs, as the kubelet reports it (repo digest, else the image ID). */
@@ -686,13 +688,22 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** Runs the due probes of a pod's running containers (non-blocking). */
   private void probe(PodRecord r) {
     if (r.removed || r.ip == null || Meta.meta(r.pod).containsKey("deletionTimestamp")) return;
-    for (Object o : r.pod.getJsonObject("spec").getJsonArray("containers", new JsonArray())) {
-      JsonObject c = (JsonObject) o;
+    for (JsonObject c : probedContainers(r.pod.getJsonObject("spec"))) {
       ContainerRecord cr = r.containers.get(c.getString("name"));
       if (cr != null && cr.running && cr.spec != null && cr.killReason == null) {
         prober.tick(r.uid, r.ip, c, cr.spec, cr.startedAtMs);
       }
     }
+  }
+
+  /** The containers the kubelet probes: the pod's containers and its sidecars. */
+  private static List<JsonObject> probedContainers(JsonObject spec) {
+    List<JsonObject> probed = new ArrayList<>();
+    for (Object o : spec.getJsonArray("initContainers", new JsonArray())) {
+      if (o instanceof JsonObject c && isSidecar(c)) probed.add(c);
+    }
+    for (Object o : spec.getJsonArray("containers", new JsonArray())) probed.add((JsonObject) o);
+    return probed;
   }
 
   /** A probe result flipped: report readiness, or kill the container a failed liveness probe condemns. */
@@ -777,7 +788,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     r.initialized = r.pod.getJsonObject("spec").getJsonArray("initContainers", new JsonArray()).stream()
         .allMatch(o -> {
           ContainerRecord cr = r.containers.get(((JsonObject) o).getString("name"));
-          return cr != null && cr.completed;
+          return cr != null && (cr.completed || isSidecar((JsonObject) o) && cr.running);
         });
     LOG.info("node " + nodeName + ": adopted pod " + Meta.namespace(r.pod) + "/" + Meta.name(r.pod) + " ("
         + adopted + " running containers)");
@@ -815,6 +826,12 @@ public final class NodeAgentVerticle extends VerticleBase {
     for (Object o : r.pod.getJsonObject("spec").getJsonArray("initContainers", new JsonArray())) {
       JsonObject c = (JsonObject) o;
       ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
+      if (isSidecar(c)) {
+        // A sidecar (restartPolicy Always): the next init container starts once it has started, and it runs on.
+        keepRunning(r, c, cr, "Always");
+        if (!cr.running || !prober.started(c, cr.spec)) return false;
+        continue;
+      }
       if (cr.completed) continue;
       if (r.initFailed) return false;
       if (cr.running) {
@@ -937,45 +954,78 @@ public final class NodeAgentVerticle extends VerticleBase {
     JsonObject spec = r.pod.getJsonObject("spec");
     String policy = spec.getString("restartPolicy", "Always");
     if (!r.initialized && !runInitContainers(r, policy)) return;
+    boolean mainDone = true;
     for (Object o : spec.getJsonArray("containers")) {
       JsonObject c = (JsonObject) o;
       ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
-      if (cr.running && cr.killReason != null) {
-        JsonObject probe = c.getJsonObject(cr.killReason.startsWith("Startup") ? "startupProbe" : "livenessProbe");
-        Long probeGrace = probe == null ? null : probe.getLong("terminationGracePeriodSeconds");
-        long grace = probeGrace != null ? probeGrace : spec.getLong("terminationGracePeriodSeconds", 30L);
-        killContainers(r, List.of(cr), grace);
-        cr.running = true; // its exit is recorded just below
-        cr.killReason = null;
-      }
-      if (cr.running) {
-        ContainerStatus st = runtime.status(cr.spec);
-        if (st.state() == ContainerStatus.State.RUNNING) continue;
-        cr.running = false;
-        cr.terminated = terminated(cr, st);
-        int code = cr.terminated.getInteger("exitCode");
-        removeAttempt(cr);
-        prober.forget(cr.spec.id());
-        if (PodStatuses.shouldRestart(policy, code)) {
-          cr.restartNotBefore = System.currentTimeMillis() + PodStatuses.backoffMillis(cr.restartCount);
-        }
-      }
-      if (cr.terminated != null) {
-        int code = cr.terminated.getInteger("exitCode");
-        if (!PodStatuses.shouldRestart(policy, code)) continue;
-        if (System.currentTimeMillis() < cr.restartNotBefore) {
-          cr.waitingReason = "CrashLoopBackOff";
-          cr.waitingMessage = "back-off " + PodStatuses.backoffMillis(cr.restartCount) / 1000 + "s restarting failed "
-              + "container=" + cr.name + " pod=" + Meta.name(r.pod) + "_" + Meta.namespace(r.pod) + "(" + r.uid + ")";
-          continue;
-        }
-        cr.lastTerminated = cr.terminated;
-        cr.terminated = null;
-        cr.restartCount++;
-      }
-      startContainer(r, c, cr);
+      keepRunning(r, c, cr, policy);
+      mainDone &= !cr.running && cr.terminated != null
+          && !PodStatuses.shouldRestart(policy, cr.terminated.getInteger("exitCode"));
+    }
+    // Sidecars run on as long as the pod's containers do; once those are done for good, they are stopped in
+    // reverse order (a Job's pod then completes), as the kubelet does.
+    List<ContainerRecord> sidecars = new ArrayList<>();
+    for (Object o : spec.getJsonArray("initContainers", new JsonArray())) {
+      JsonObject c = (JsonObject) o;
+      if (!isSidecar(c)) continue;
+      ContainerRecord cr = r.containers.computeIfAbsent(c.getString("name"), ContainerRecord::new);
+      if (!mainDone) keepRunning(r, c, cr, "Always");
+      else if (cr.running) sidecars.add(0, cr);
+    }
+    for (ContainerRecord cr : sidecars) {
+      killContainers(r, List.of(cr), spec.getLong("terminationGracePeriodSeconds", 30L));
+      cr.terminated = terminated(cr, runtime.status(cr.spec));
+      removeAttempt(cr);
+      cr.stopped = true;
     }
     runEphemeralContainers(r);
+  }
+
+  private static boolean isSidecar(JsonObject initContainer) {
+    return "Always".equals(initContainer.getString("restartPolicy"));
+  }
+
+  /**
+   * Blocking: one step of keeping a container as its restart policy wants it: records its exit, restarts it after
+   * its back-off, or starts it.
+   */
+  private void keepRunning(PodRecord r, JsonObject c, ContainerRecord cr, String policy) throws IOException {
+    if (cr.stopped) return;
+    if (cr.running && cr.killReason != null) {
+      JsonObject probe = c.getJsonObject(cr.killReason.startsWith("Startup") ? "startupProbe" : "livenessProbe");
+      Long probeGrace = probe == null ? null : probe.getLong("terminationGracePeriodSeconds");
+      long grace = probeGrace != null ? probeGrace
+          : r.pod.getJsonObject("spec").getLong("terminationGracePeriodSeconds", 30L);
+      killContainers(r, List.of(cr), grace);
+      cr.running = true; // its exit is recorded just below
+      cr.killReason = null;
+    }
+    if (cr.running) {
+      ContainerStatus st = runtime.status(cr.spec);
+      if (st.state() == ContainerStatus.State.RUNNING) return;
+      cr.running = false;
+      cr.terminated = terminated(cr, st);
+      int code = cr.terminated.getInteger("exitCode");
+      removeAttempt(cr);
+      prober.forget(cr.spec.id());
+      if (PodStatuses.shouldRestart(policy, code)) {
+        cr.restartNotBefore = System.currentTimeMillis() + PodStatuses.backoffMillis(cr.restartCount);
+      }
+    }
+    if (cr.terminated != null) {
+      int code = cr.terminated.getInteger("exitCode");
+      if (!PodStatuses.shouldRestart(policy, code)) return;
+      if (System.currentTimeMillis() < cr.restartNotBefore) {
+        cr.waitingReason = "CrashLoopBackOff";
+        cr.waitingMessage = "back-off " + PodStatuses.backoffMillis(cr.restartCount) / 1000 + "s restarting failed "
+            + "container=" + cr.name + " pod=" + Meta.name(r.pod) + "_" + Meta.namespace(r.pod) + "(" + r.uid + ")";
+        return;
+      }
+      cr.lastTerminated = cr.terminated;
+      cr.terminated = null;
+      cr.restartCount++;
+    }
+    startContainer(r, c, cr);
   }
 
   /**
@@ -1383,15 +1433,23 @@ public final class NodeAgentVerticle extends VerticleBase {
         if (cr.waitingMessage != null) w.put("message", cr.waitingMessage);
         state = new JsonObject().put("waiting", w);
       }
+      boolean sidecar = isSidecar(c);
+      boolean started = cr != null && cr.running && (!sidecar || prober.started(c, cr.spec));
+      // A sidecar is ready by its readiness probe, and counts for the pod's readiness as its containers do.
+      boolean ready = sidecar ? cr != null && cr.running && prober.ready(c, cr.spec) : cr != null && cr.completed;
+      if (sidecar && !ready) {
+        allReady = false;
+        unready.add(c.getString("name"));
+      }
       JsonObject cs = new JsonObject().put("name", c.getString("name")).put("image", c.getString("image"))
           .put("imageID", cr == null || cr.spec == null ? "" : cr.imageId)
-          .put("ready", cr != null && cr.completed).put("started", cr != null && cr.running)
+          .put("ready", ready).put("started", started)
           .put("restartCount", cr == null ? 0 : cr.restartCount).put("state", state);
       if (cr != null && cr.lastTerminated != null) {
         cs.put("lastState", new JsonObject().put("terminated", cr.lastTerminated));
       }
       if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
-      if (cr == null || !cr.completed) incomplete.add(c.getString("name"));
+      if (sidecar ? !r.initialized && !started : cr == null || !cr.completed) incomplete.add(c.getString("name"));
       initStatuses.add(cs);
     }
     JsonArray ephemeralStatuses = new JsonArray();

@@ -334,6 +334,39 @@ class PodFeaturesIT {
   }
 
   @Test
+  @Order(7)
+  void sidecarsStartBeforeTheContainersAndStopAfterThem() throws Exception {
+    // A Job-like pod: the sidecar (an init container with restartPolicy Always) starts, the next init container and
+    // the main container run while it does, and once the main container is done the sidecar is stopped and the pod
+    // succeeds.
+    apply("sidecar", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: sidecar}
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 2
+          volumes: [{name: shared, emptyDir: {}}]
+          initContainers:
+          - {name: side, image: busybox, restartPolicy: Always, volumeMounts: [{name: shared, mountPath: /s}],
+             command: [sh, -c, 'echo up > /s/side; exec sleep 3600'],
+             readinessProbe: {exec: {command: [cat, /s/side]}, periodSeconds: 1}}
+          - {name: after, image: busybox, volumeMounts: [{name: shared, mountPath: /s}], command: [cat, /s/side]}
+          containers:
+          - {name: main, image: busybox, command: [sh, -c, 'sleep 4; echo main done']}
+        """);
+    kubectl.await(Duration.ofSeconds(60), out -> out.contains("2/2") && out.contains("Running"), "get", "pod",
+        "sidecar");
+    assertEquals("up\n", kubectl.ok("logs", "sidecar", "-c", "after"));
+    kubectl.await(Duration.ofSeconds(60), out -> out.equals("Succeeded"), "get", "pod", "sidecar", "-o",
+        "jsonpath={.status.phase}");
+    String side = kubectl.ok("get", "pod", "sidecar", "-o",
+        "jsonpath={.status.initContainerStatuses[0].state.terminated.reason} {.status.initContainerStatuses[0].restartCount}");
+    assertTrue(side.startsWith("Error 0") || side.startsWith("Completed 0"), side);
+    kubectl.ok("delete", "pod", "sidecar", "--grace-period=1");
+  }
+
+  @Test
   @Order(8)
   void anEndedPodNeverRunsAgainAfterARestart() throws Exception {
     kubectl.ok("run", "finished", "--restart=Never", "--image=busybox", "--", "echo", "done");
