@@ -66,6 +66,12 @@ public final class SequencerVerticle extends VerticleBase {
   private Future<Void> pipelineTail = Future.succeededFuture();
   private volatile boolean leading;
   private volatile boolean electing;
+  /**
+   * Set when Hazelcast reports a partition lost with its backups (members died together): the map and change log
+   * then hold only part of the state, and the next recovery starts from the durable log.
+   */
+  private volatile boolean partitionsLost;
+  private UUID partitionLostRegistration;
   private long lastSequence = -1;
 
   @Override
@@ -98,9 +104,26 @@ public final class SequencerVerticle extends VerticleBase {
           context.runOnContext(v -> elect());
         }
       });
+      partitionLostRegistration = hz.getPartitionService().addPartitionLostListener(e -> {
+        // 0: only the primary replica was lost (a backup took over); more: that many backups went with it too.
+        if (e.getLostBackupCount() < 1 && !e.allReplicasInPartitionLost()) return;
+        partitionsLost = true;
+        context.runOnContext(v -> {
+          if (!leading || electing) return; // a recovery under way looks at the flag when it finishes
+          LOG.warning("sequencer: Hazelcast lost partition " + e.getPartitionId() + " with its backups: recovering "
+              + "again from the durable log");
+          releadAfterLoss();
+        });
+      });
       replicate();
       return elect();
     });
+  }
+
+  /** Steps down and recovers again (from the durable log: {@link #partitionsLost} is set). */
+  private void releadAfterLoss() {
+    leading = false;
+    unregister().onComplete(v -> elect());
   }
 
   /**
@@ -141,6 +164,7 @@ public final class SequencerVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(maintenanceTimer);
     if (membershipRegistration != null) hz.getCluster().removeMembershipListener(membershipRegistration);
+    if (partitionLostRegistration != null) hz.getPartitionService().removePartitionLostListener(partitionLostRegistration);
     return unregister().compose(v -> vertx.executeBlocking(() -> {
       durable.close();
       return null;
@@ -174,6 +198,12 @@ public final class SequencerVerticle extends VerticleBase {
       return Future.all(consumer.completion(), directConsumer.completion()).<Void>mapEmpty();
     }).onComplete(ar -> {
       electing = false;
+      if (ar.succeeded() && partitionsLost) {
+        LOG.warning("sequencer: Hazelcast lost partitions during the recovery: recovering again from the durable log");
+        releadAfterLoss();
+        return;
+      }
+      drain(); // writes queued while this JVM was between terms
       if (ar.succeeded()) {
         LOG.info("sequencer: leading at revision " + sequencer.revision() + " with " + sequencer.size() + " objects");
       } else {
@@ -191,9 +221,22 @@ public final class SequencerVerticle extends VerticleBase {
    * that applied exactly up to there saw nothing that was lost and follows on without a re-list.
    */
   private long recover() throws Exception {
+    boolean lost = partitionsLost;
+    partitionsLost = false; // this recovery accounts for every loss reported until now
     Map<String, JsonObject> state = new HashMap<>();
     objects.forEach((k, v) -> state.put(k, new JsonObject(v)));
-    sequencer.restore(state, 0);
+    long durableRevision = durable.lastRevision();
+    if (lost) {
+      // The map holds only part of the state. The durable log has every write up to its revision: start from it,
+      // with what the map holds that is newer, then the change log's records.
+      Map<String, JsonObject> saved = new HashMap<>(durable.loadAll());
+      state.forEach((k, v) -> saved.merge(k, v, (d, m) -> Meta.resourceVersion(m) > Meta.resourceVersion(d) ? m : d));
+      LOG.warning("sequencer: recovering from the durable log at revision " + durableRevision + " (" + saved.size()
+          + " objects) and the " + state.size() + " objects the map kept");
+      state.clear();
+      state.putAll(saved);
+    }
+    sequencer.restore(state, lost ? durableRevision : 0);
     long head = changeLog.headSequence();
     long tail = changeLog.tailSequence();
     Map<String, String> repairs = new HashMap<>();
@@ -206,7 +249,6 @@ public final class SequencerVerticle extends VerticleBase {
       }
       seq = rs.getNextSequenceToReadFrom();
     }
-    long durableRevision = durable.lastRevision();
     // Deletes leave no object behind and old records expire: the revision is also kept on its own.
     Long kept = meta.get(REVISION);
     if (sequencer.size() == 0 && tail < 0) {
@@ -214,9 +256,15 @@ public final class SequencerVerticle extends VerticleBase {
       sequencer.restore(saved, Math.max(durableRevision, kept == null ? 0 : kept));
       saved.forEach((k, v) -> repairs.put(k, v.encode()));
     } else {
-      sequencer.snapshot().forEach((k, v) -> {
-        if (!objects.containsKey(k)) repairs.put(k, v.encode());
+      Map<String, JsonObject> recovered = sequencer.snapshot();
+      recovered.forEach((k, v) -> {
+        if (lost ? !v.encode().equals(objects.get(k)) : !objects.containsKey(k)) repairs.put(k, v.encode());
       });
+      if (lost) {
+        for (String k : objects.keySet()) {
+          if (!recovered.containsKey(k)) objects.delete(k);
+        }
+      }
       sequencer.advanceTo(kept == null ? 0 : kept);
       if (durableRevision != sequencer.revision()) durable.replaceAll(sequencer.snapshot(), sequencer.revision());
       sequencer.advanceTo(durableRevision);
