@@ -128,7 +128,7 @@ public final class ApiError extends RuntimeException {
     for (Cause c : causes) {
       parts.add(c.field() + ": " + c.message());
     }
-    String msg = kind + " \"" + (name == null ? "" : name) + "\" is invalid: "
+    String msg = qualified(group, kind) + " \"" + (name == null ? "" : name) + "\" is invalid: "
         + (parts.size() == 1 ? parts.get(0) : "[" + String.join(", ", parts) + "]");
     return new ApiError(Reason.Invalid, msg, group, kind, name, causes);
   }

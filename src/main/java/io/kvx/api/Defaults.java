@@ -147,7 +147,7 @@ public final class Defaults {
     putIfAbsent(spec, "backoffLimit", spec.getValue("backoffLimitPerIndex") != null ? Integer.MAX_VALUE : 6);
     putIfAbsent(spec, "completionMode", "NonIndexed");
     putIfAbsent(spec, "suspend", false);
-    putIfAbsent(spec, "manualSelector", false);
+    putIfAbsent(spec, "podReplacementPolicy", spec.getValue("podFailurePolicy") != null ? "Failed" : "TerminatingOrFailed");
     putIfAbsent(spec, "parallelism", 1);
     JsonObject template = spec.getJsonObject("template");
     if (template == null) return;
@@ -410,6 +410,8 @@ public final class Defaults {
     template.put("metadata", tmeta);
     spec.put("selector", new JsonObject().put("matchLabels",
         new JsonObject().put("batch.kubernetes.io/controller-uid", uid)));
+    // A Job without labels of its own has its pods' (kube defaults them so on every read): `-l job-name=...` finds it.
+    if (meta.getJsonObject("labels", new JsonObject()).isEmpty()) meta.put("labels", labels.copy());
   }
 
   private static void putIfAbsent(JsonObject o, String k, Object v) {

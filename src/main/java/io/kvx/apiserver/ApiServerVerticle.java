@@ -184,7 +184,8 @@ public final class ApiServerVerticle extends VerticleBase {
     HealthChecks live = new HealthChecks("livez").add("ping", () -> true).add("log", () -> true)
         .add("etcd", () -> true);
     HealthChecks readiness = new HealthChecks("readyz").add("ping", () -> true).add("log", () -> true)
-        .add("etcd", () -> true).add("etcd-readiness", () -> ready).add("informer-sync", () -> ready)
+        .add("etcd", () -> true).add("etcd-readiness", () -> ready && api.store().hasWriter())
+        .add("informer-sync", () -> ready)
         .add("shutdown", () -> ready);
     HealthChecks healthz = new HealthChecks("healthz").add("ping", () -> true).add("log", () -> true)
         .add("etcd", () -> true);

@@ -306,11 +306,7 @@ public final class ApiService {
     JsonObject obj = Json.normalize(r.type(), checkFields(r, body));
     JsonObject meta = Meta.meta(obj);
     if (r.type().namespaced()) {
-      String bodyNs = meta.getString("namespace");
-      if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(r.namespace())) {
-        throw ApiError.badRequest("the namespace of the provided object does not match the namespace sent on the "
-            + "request");
-      }
+      checkNamespaceMatchesUrl(r, meta.getString("namespace"));
       meta.put("namespace", r.namespace());
     } else {
       meta.remove("namespace");
@@ -804,6 +800,11 @@ public final class ApiService {
       throw ApiError.badRequest("an apply patch must set apiVersion and kind (got apiVersion \""
           + r.body().getString("apiVersion", "") + "\", kind \"" + r.body().getString("kind", "") + "\")");
     }
+    if (apply && r.subresource() == null) {
+      // The applied configuration names the object of the URL, in its namespace (kube's 400s).
+      checkNameMatchesUrl(r, Meta.name(r.body()));
+      checkNamespaceMatchesUrl(r, Meta.namespace(r.body()));
+    }
     Future<JsonObject> patched = mutatePatch(r);
     if (!apply || r.subresource() != null) return patched;
     // Server-side apply creates what does not exist yet.
@@ -1255,6 +1256,15 @@ public final class ApiService {
     if (bodyName != null && !bodyName.equals(r.name())) {
       throw ApiError.badRequest("the name of the object (" + bodyName + ") does not match the name on the URL ("
           + r.name() + ")");
+    }
+  }
+
+  /** A namespaced object's body naming another namespace than the URL: kube's 400. */
+  private static void checkNamespaceMatchesUrl(ApiRequest r, String bodyNamespace) {
+    if (r.type().namespaced() && bodyNamespace != null && !bodyNamespace.isEmpty()
+        && !bodyNamespace.equals(r.namespace())) {
+      throw ApiError.badRequest("the namespace of the provided object does not match the namespace sent on the "
+          + "request");
     }
   }
 

@@ -577,8 +577,10 @@ public final class HttpApi {
         timers[0] = vertx.setPeriodic(60_000, t -> out.write(bookmark(req.type(), api.store().revision(), false)
             .encode() + "\n"));
       }
-      long timeout = req.param("timeoutSeconds") == null ? 1800 : Long.parseLong(req.param("timeoutSeconds"));
-      timers[1] = vertx.setTimer(Math.max(1, timeout) * 1000, t -> {
+      // As kube-apiserver: no timeoutSeconds, or 0, is its own limit, a random 30-60 minutes (watches spread out).
+      long asked = req.param("timeoutSeconds") == null ? 0 : Long.parseLong(req.param("timeoutSeconds"));
+      long timeout = asked > 0 ? asked : 1800 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1800);
+      timers[1] = vertx.setTimer(timeout * 1000, t -> {
         out.end();
         finish.run();
       });

@@ -33,11 +33,18 @@ public final class EventRecorder {
 
   private final ApiClient client;
   private final String component;
+  /** The node a kubelet's events come from (source.host, reportingInstance), or null. */
+  private final String host;
   private final Sink sink;
 
   public EventRecorder(ApiClient client, String component) {
+    this(client, component, null);
+  }
+
+  public EventRecorder(ApiClient client, String component, String host) {
     this.client = client;
     this.component = component;
+    this.host = host;
     this.sink = SINKS.computeIfAbsent(client, c -> new Sink(ev -> send(c, ev), System::nanoTime,
         (ms, task) -> c.vertx().setTimer(ms, t -> task.run())));
   }
@@ -72,9 +79,10 @@ public final class EventRecorder {
         .put("metadata", new JsonObject().put("name", eventName(Meta.name(about), unixNanos()))
             .put("namespace", namespace))
         .put("involvedObject", involved).put("reason", reason).put("message", message).put("type", type)
-        .put("source", new JsonObject().put("component", component)).put("reportingComponent", component)
+        .put("source", host == null ? new JsonObject().put("component", component)
+            : new JsonObject().put("component", component).put("host", host)).put("reportingComponent", component)
         .put("firstTimestamp", Meta.now()).put("lastTimestamp", Meta.now()).put("eventTime", now).put("count", 1)
-        .put("reportingInstance", component).put("action", reason);
+        .put("reportingInstance", host == null ? component : host).put("action", reason);
     sink.offer(ev);
   }
 

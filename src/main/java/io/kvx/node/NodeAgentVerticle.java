@@ -207,7 +207,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     pressure = new NodePressure(cfg.getJsonObject("evictionHard"),
         io.kvx.boot.KvxOptions.duration(cfg.getString("evictionPressureTransitionPeriod", "5m")).toMillis());
     client = new ApiClient(vertx, Services.of(vertx).store());
-    events = new EventRecorder(client, "kubelet");
+    events = new EventRecorder(client, "kubelet", nodeName);
     Path cniBin = Path.of(cfg.getString("cniBinDir", "/usr/lib/cni"));
     boolean[] cni = {false};
     return vertx.executeBlocking(() -> {

@@ -42,6 +42,11 @@ public interface Store {
    */
   Future<Void> awaitRevision(long revision);
 
+  /** Whether a writer can take writes now (a readiness check: without one, reads work and writes wait). */
+  default boolean hasWriter() {
+    return true;
+  }
+
   /**
    * As {@link #get}, from this JVM's cache without the read barrier: it may lag a write acknowledged elsewhere, as
    * an informer's lister does. For admission lookups, which kube-apiserver also answers from listers.

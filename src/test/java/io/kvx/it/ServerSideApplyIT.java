@@ -387,6 +387,15 @@ class ServerSideApplyIT {
     ApiHttp.Reply withManaged = http.send("PATCH", "/api/v1/namespaces/default/configmaps/raw?fieldManager=raw",
         "application/apply-patch+yaml", body.replace("{name: raw}", "{name: raw, managedFields: []}"));
     assertEquals(400, withManaged.code());
+    // An applied configuration of another object, or in another namespace, changes nothing: 400 as kube.
+    ApiHttp.Reply otherName = http.send("PATCH", "/api/v1/namespaces/default/configmaps/raw?fieldManager=raw",
+        "application/apply-patch+yaml", body.replace("{name: raw}", "{name: other}"));
+    assertEquals(400, otherName.code());
+    assertEquals("the name of the object (other) does not match the name on the URL (raw)",
+        otherName.body().getString("message"));
+    ApiHttp.Reply otherNs = http.send("PATCH", "/api/v1/namespaces/default/configmaps/raw?fieldManager=raw",
+        "application/apply-patch+yaml", body.replace("{name: raw}", "{name: raw, namespace: elsewhere}"));
+    assertEquals(400, otherNs.code());
 
     ApiHttp.Reply force = http.send("PATCH", "/api/v1/namespaces/default/configmaps/raw?force=true",
         "application/merge-patch+json", "{\"data\":{\"k\":\"w\"}}");

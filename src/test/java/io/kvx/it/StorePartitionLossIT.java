@@ -41,8 +41,13 @@ class StorePartitionLossIT {
     KvxProcess c = KvxProcess.start("loss-c", Files.createTempDirectory("kvx-it-loss-c"), 17463, "server", "--roles",
         "sequencer,apiserver", "--join", "127.0.0.1:5841", "--cluster-port", "5843", "--secret", secret, "--history-age", "5s");
     JVMS.add(c);
+    // An API server without a sequencer of its own.
+    KvxProcess d = KvxProcess.start("loss-d", Files.createTempDirectory("kvx-it-loss-d"), 17464, "server", "--roles",
+        "apiserver", "--join", "127.0.0.1:5841", "--cluster-port", "5844", "--secret", secret);
+    JVMS.add(d);
     b.awaitReady(Duration.ofSeconds(60));
     c.awaitReady(Duration.ofSeconds(60));
+    d.awaitReady(Duration.ofSeconds(60));
 
     ApiHttp viaA = new ApiHttp(a);
     List<CompletableFuture<ApiHttp.Reply>> creates = new ArrayList<>();
@@ -74,5 +79,17 @@ class StorePartitionLossIT {
         .filter(o -> ((JsonObject) o).getJsonObject("metadata").getString("name").startsWith("cm-")).count());
     assertTrue(log.contains("lost partition") || log.contains("recovering from the durable log"),
         "Hazelcast reported lost partitions and the survivor recovered from its durable log");
+
+    // With no sequencer left the API server is not ready: reads work, writes would wait.
+    ApiHttp viaD = new ApiHttp(d);
+    assertEquals(200, viaD.get("/readyz").code());
+    c.kill();
+    ApiHttp.Reply notReady = null;
+    for (int i = 0; i < 50; i++) {
+      notReady = viaD.get("/readyz?verbose");
+      if (notReady.code() == 503) break;
+      Thread.sleep(200);
+    }
+    assertEquals(503, notReady.code(), String.valueOf(notReady.body()));
   }
 }

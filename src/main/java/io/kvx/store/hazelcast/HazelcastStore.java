@@ -245,6 +245,16 @@ public final class HazelcastStore implements Store {
     return seq.compose(cache::awaitSequence);
   }
 
+  /** Some member of the cluster runs a sequencer: the store has (or is electing) a leader to take writes. */
+  @Override
+  public boolean hasWriter() {
+    for (com.hazelcast.cluster.Member m : hz.getCluster().getMembers()) {
+      String roles = m.getAttribute(Addresses.ROLES_ATTRIBUTE);
+      if (roles != null && java.util.List.of(roles.split(",")).contains("sequencer")) return true;
+    }
+    return false;
+  }
+
   private final Object syncLock = new Object();
   /** The round later reads join; null until one does. Guarded by syncLock. */
   private Promise<Long> nextSync;
