@@ -65,7 +65,8 @@ public final class Main {
         try {
           run(o);
         } catch (Exception | Error e) {
-          System.err.println("kvx: " + o.command + " failed to start: " + e);
+          System.err.println("kvx: " + o.command + " failed to start: " + (e instanceof IllegalStateException
+              ? e.getMessage() : e.toString()));
           LOG.log(java.util.logging.Level.FINE, "start failure", e);
           Runtime.getRuntime().halt(1);
         }
@@ -167,7 +168,14 @@ public final class Main {
       if (o.join != null) throw new IllegalArgumentException("--secret (or KVX_SECRET) is needed to join a cluster");
       o.secret = localSecret(o.home);
     }
+    checkPortsFree(o, roles);
     HazelcastInstance hz = Hazelcast.newHazelcastInstance(ClusterConfig.build(o, String.join(",", roles)));
+    if (o.join != null && hz.getCluster().getMembers().size() == 1) {
+      // Nobody answered at the join address (or refused this secret): starting alone would be a second cluster.
+      hz.shutdown();
+      throw new IllegalStateException("could not join the cluster at " + o.join + ": no member answered there with "
+          + "this --secret. Start the first JVM there, or leave out --join to start a new cluster");
+    }
     if (roles.contains("apiserver")) Credentials.prepare(hz, o);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions vo = new VertxOptions().setPreferNativeTransport(true)
@@ -208,6 +216,25 @@ public final class Main {
         hz.getCluster().getLocalMember().getAddress().getPort(),
         vertx.isNativeTransportEnabled() ? "native epoll" : "NIO", where);
     return vertx;
+  }
+
+  /** The ports this JVM listens on, checked before it joins anything: one in use is a clear error, not a bind trace. */
+  private static void checkPortsFree(KvxOptions o, List<String> roles) {
+    List<String[]> ports = new ArrayList<>(); // (the cluster port moves up by itself when taken)
+    if (roles.contains("apiserver")) {
+      ports.add(new String[] {"--api-port", o.apiHost, String.valueOf(o.apiPort)});
+      int bus = o.eventBusPort == null ? o.apiPort + 1000 : o.eventBusPort;
+      if (bus > 0) ports.add(new String[] {"--eventbus-port", o.apiHost, String.valueOf(bus)});
+    }
+    for (String[] p : ports) {
+      try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+        s.setReuseAddress(true);
+        s.bind(new java.net.InetSocketAddress(p[1], Integer.parseInt(p[2])));
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("port " + p[2] + " on " + p[1] + " (" + p[0] + ") is in use: " + e.getMessage()
+            + "; is another kvx running there?");
+      }
+    }
   }
 
   private static void shutdown(Vertx vertx, HazelcastInstance hz, HazelcastStore store, List<String> ids) {
