@@ -102,6 +102,8 @@ public final class NodeAgentVerticle extends VerticleBase {
   /** What the agent knows of one pod. */
   private static final class PodRecord {
     JsonObject pod;
+    /** The Services' environment (ServiceLinks), fetched once with the pod's first inputs. */
+    List<String> serviceLinks;
     final String uid;
     String ip;
     String startTime;
@@ -670,7 +672,20 @@ public final class NodeAgentVerticle extends VerticleBase {
             tokens.put(cacheKey, new CachedToken(token, now + TOKEN_SECONDS * 800L));
           }));
     }
+    Map<String, JsonObject> services = new java.util.concurrent.ConcurrentHashMap<>();
+    if (r.serviceLinks == null) {
+      gets.add(client.get(Resources.builtIn("", "services"), "default", "kubernetes")
+          .onSuccess(k -> services.put("", k)));
+      if (r.pod.getJsonObject("spec").getBoolean("enableServiceLinks", true)) {
+        gets.add(client.list(Resources.builtIn("", "services"), ns).onSuccess(all -> all.forEach(svc -> {
+          if (!(ns.equals("default") && Meta.name(svc).equals("kubernetes"))) services.put(Meta.name(svc), svc);
+        })));
+      }
+    }
     return Future.join(gets).transform(ar -> {
+      if (r.serviceLinks == null && services.containsKey("")) {
+        r.serviceLinks = ServiceLinks.env(new java.util.TreeMap<>(services).values().stream().toList());
+      }
       JsonObject rootCa = cms.get("kube-root-ca.crt");
       String ca = rootCa == null ? null : rootCa.getJsonObject("data", new JsonObject()).getString("ca.crt");
       r.inputs = new PodVolumes.Inputs(cms, secrets, podTokens, ca, claimPaths, allocatable);
@@ -1076,10 +1091,14 @@ public final class NodeAgentVerticle extends VerticleBase {
     List<String> env = new ArrayList<>();
     img.config().getJsonArray("Env", new JsonArray()).forEach(e -> env.add((String) e));
     env.add("HOSTNAME=" + podHostname(r));
-    // The kubernetes service, as every pod sees it (service links for other services are not injected).
-    env.add("KUBERNETES_SERVICE_HOST=" + kubernetesServiceHost);
-    env.add("KUBERNETES_SERVICE_PORT=443");
-    env.add("KUBERNETES_SERVICE_PORT_HTTPS=443");
+    if (r.serviceLinks != null) {
+      env.addAll(r.serviceLinks);
+    } else {
+      // The kubernetes service, as every pod sees it, while its object could not be read.
+      env.add("KUBERNETES_SERVICE_HOST=" + kubernetesServiceHost);
+      env.add("KUBERNETES_SERVICE_PORT=443");
+      env.add("KUBERNETES_SERVICE_PORT_HTTPS=443");
+    }
     List<ContainerSpec.Mount> volumeMounts;
     ContainerSpec.Security security;
     try {
@@ -1115,7 +1134,7 @@ public final class NodeAgentVerticle extends VerticleBase {
     mounts.add(new ContainerSpec.Mount(cr.terminationLog, c.getString("terminationMessagePath", "/dev/termination-log"),
         false));
     cr.imageId = img.names().stream().filter(n -> n.contains("@")).findFirst().orElse(img.id());
-    cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), env,
+    cr.spec = new ContainerSpec(id, bundle, img.rootfs(), commandLine(c, img.config()), ServiceLinks.lastWins(env),
         c.getString("workingDir", img.config().getString("WorkingDir", "/")), podHostname(r), log, netns(r), mounts,
         Quantities.bytes(str(limits, "memory")),
         Quantities.milli(str(limits, "cpu")),

@@ -608,6 +608,10 @@ class ApiSurfaceIT {
     assertEquals(2, sum(m1, "apiserver_request_duration_seconds_count", with(cm, "verb", "POST"))
         - durationsBefore, "apiserver_request_duration_seconds by verb and resource");
     assertTrue(m1.contains("apiserver_request_duration_seconds_bucket{"), "a histogram with buckets");
+    for (String process : List.of("process_cpu_usage", "process_uptime_seconds", "process_files_open_files",
+        "jvm_memory_used_bytes", "jvm_threads_live_threads")) {
+      assertTrue(m1.contains("\n" + process), "the process and its JVM: " + process);
+    }
     assertTrue(sum(m1, "apiserver_request_total", Map.of("resource", "statefulsets", "subresource", "scale",
         "verb", "PATCH", "code", "200")) >= 1, "subresources are labelled: kubectl scale patched statefulsets/scale");
 

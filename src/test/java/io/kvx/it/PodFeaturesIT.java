@@ -75,6 +75,7 @@ class PodFeaturesIT {
   void configurationVolumesAndInitContainers() throws Exception {
     kubectl.ok("create", "configmap", "appcfg", "--from-literal=greeting=hello");
     kubectl.ok("create", "secret", "generic", "appsec", "--from-literal=password=s3cret");
+    kubectl.ok("create", "service", "clusterip", "web-svc", "--tcp=8080:80");
     apply("inputs", """
         apiVersion: v1
         kind: Pod
@@ -89,7 +90,9 @@ class PodFeaturesIT {
           containers:
           - name: main
             image: busybox
-            command: [sh, -c, 'echo "G=$GREETING P=$PASS N=$MY_NS X=$X"; cat /cfg/greeting /sec/password /info/labels /work/order;
+            command: [sh, -c, 'echo "G=$GREETING P=$PASS N=$MY_NS X=$X";
+              echo "S=$WEB_SVC_SERVICE_HOST:$WEB_SVC_SERVICE_PORT:$WEB_SVC_SERVICE_PORT_8080_80 L=$WEB_SVC_PORT_8080_TCP_PROTO K=$KUBERNETES_PORT";
+              cat /cfg/greeting /sec/password /info/labels /work/order;
               cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; wc -c < /var/run/secrets/kubernetes.io/serviceaccount/token;
               sleep 3600']
             env:
@@ -97,6 +100,7 @@ class PodFeaturesIT {
             - {name: PASS, valueFrom: {secretKeyRef: {name: appsec, key: password}}}
             - {name: MY_NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
             - {name: X, value: "x-$(GREETING)"}
+            - {name: WEB_SVC_SERVICE_PORT, value: own}
             volumeMounts:
             - {name: cfg, mountPath: /cfg}
             - {name: sec, mountPath: /sec, readOnly: true}
@@ -113,6 +117,9 @@ class PodFeaturesIT {
     kubectl.await(Duration.ofSeconds(60), out -> out.contains("Running"), "get", "pod", "inputs");
     String logs = kubectl.await(Duration.ofSeconds(20), out -> out.contains("second"), "logs", "inputs", "-c", "main");
     assertTrue(logs.contains("G=hello P=s3cret N=default X=x-hello"), logs);
+    // The kubelet's service links (enableServiceLinks), a container's own env winning over them.
+    assertTrue(java.util.regex.Pattern.compile("S=10\\.\\d+\\.\\d+\\.\\d+:own:8080 L=tcp K=tcp://10\\.96\\.0\\.1:443")
+        .matcher(logs).find(), logs);
     assertTrue(logs.contains("hello") && logs.contains("s3cret") && logs.contains("tier=\"web\""), logs);
     assertTrue(logs.indexOf("first") < logs.indexOf("second"), "init containers ran in order: " + logs);
     String tokenLength = logs.lines().reduce((a, b) -> b).orElse("").trim();

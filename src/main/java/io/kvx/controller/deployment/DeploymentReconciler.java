@@ -121,14 +121,20 @@ public final class DeploymentReconciler implements Reconciler {
     }).compose(rs -> {
       if (spec.getBoolean("paused", false)) return syncStatus(d, rs, old);
       if (rs == null) return Future.succeededFuture(false);
-      Rollout.Plan plan = Rollout.plan(d, rs, old, activePodsOf(old));
+      // A resize during a rollout spreads the change over the sets (kube's proportional scaling); else a rollout step.
+      Rollout.Plan plan = Rollout.isScalingEvent(d, rs, old) ? Rollout.scale(d, rs, old)
+          : Rollout.plan(d, rs, old, activePodsOf(old));
       List<Future<?>> scales = new ArrayList<>();
       for (var change : plan.scales().entrySet()) {
         JsonObject target = change.getKey().equals(Meta.name(rs)) ? rs
             : old.stream().filter(o -> Meta.name(o).equals(change.getKey())).findFirst().orElse(null);
         if (target == null) continue;
         int from = target.getJsonObject("spec").getInteger("replicas", 0);
-        scales.add(scale(target, change.getValue()).onSuccess(x -> events.normal(d, "ScalingReplicaSet",
+        if (from == change.getValue()) {
+          scales.add(scale(d, target, from)); // only its sizing annotations
+          continue;
+        }
+        scales.add(scale(d, target, change.getValue()).onSuccess(x -> events.normal(d, "ScalingReplicaSet",
             (change.getValue() > from ? "Scaled up" : "Scaled down") + " replica set " + change.getKey() + " from "
                 + from + " to " + change.getValue())));
       }
@@ -181,7 +187,7 @@ public final class DeploymentReconciler implements Reconciler {
     JsonObject selector = spec.getJsonObject("selector").copy();
     selector.put("matchLabels", selector.getJsonObject("matchLabels", new JsonObject()).copy().put(HASH_LABEL, hash));
     JsonObject annotations = Rollout.annotationsToCopy(d, null).put(REVISION, String.valueOf(revision))
-        .put("deployment.kubernetes.io/desired-replicas", String.valueOf(spec.getInteger("replicas", 1)));
+        .mergeIn(Rollout.sizeAnnotations(d));
     int initial = Rollout.initialReplicas(d, old);
     JsonObject rs = new JsonObject().put("apiVersion", "apps/v1").put("kind", "ReplicaSet")
         .put("metadata", new JsonObject().put("name", Meta.name(d) + "-" + hash).put("namespace", Meta.namespace(d))
@@ -193,8 +199,10 @@ public final class DeploymentReconciler implements Reconciler {
         "Scaled up replica set " + Meta.name(created) + " from 0 to " + initial));
   }
 
-  private Future<JsonObject> scale(JsonObject rs, int replicas) {
+  /** As kube's scaleReplicaSet: the size, and the sizing annotations of the Deployment it was sized for. */
+  private Future<JsonObject> scale(JsonObject d, JsonObject rs, int replicas) {
     return client.mergePatch(rsType, Meta.namespace(rs), Meta.name(rs), null, new JsonObject()
+        .put("metadata", new JsonObject().put("annotations", Rollout.sizeAnnotations(d)))
         .put("spec", new JsonObject().put("replicas", replicas)));
   }
 

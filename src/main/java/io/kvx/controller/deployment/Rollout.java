@@ -122,6 +122,115 @@ public final class Rollout {
     return new Plan(out);
   }
 
+  static final String DESIRED = "deployment.kubernetes.io/desired-replicas";
+  static final String MAX = "deployment.kubernetes.io/max-replicas";
+
+  /** The sizing annotations a ReplicaSet gets whenever the controller sizes it: the Deployment's replicas, + surge. */
+  public static JsonObject sizeAnnotations(JsonObject d) {
+    return new JsonObject().put(DESIRED, String.valueOf(replicas(d)))
+        .put(MAX, String.valueOf(replicas(d) + (recreate(d) ? 0 : maxSurge(d))));
+  }
+
+  /**
+   * Kube's isScalingEvent: the Deployment was resized since an active ReplicaSet was last sized (its desired-replicas
+   * annotation says another size). Then the sets are resized proportionally ({@link #scale}) instead of rolled.
+   */
+  public static boolean isScalingEvent(JsonObject d, JsonObject newRs, List<JsonObject> old) {
+    for (JsonObject rs : all(newRs, old)) {
+      String desired = Meta.meta(rs).getJsonObject("annotations", new JsonObject()).getString(DESIRED);
+      if (replicas(rs) > 0 && desired != null && !desired.equals(String.valueOf(replicas(d)))) return true;
+    }
+    return false;
+  }
+
+  private static List<JsonObject> all(JsonObject newRs, List<JsonObject> old) {
+    List<JsonObject> all = new java.util.ArrayList<>(old);
+    if (newRs != null) all.add(newRs);
+    return all;
+  }
+
+  /**
+   * Kube's scale(): one active (or else the newest) ReplicaSet takes the whole size; a saturated new one leaves the
+   * old at zero; otherwise, rolling, the replicas added or removed are spread over the active sets in proportion to
+   * their sizes (by each set's max-replicas annotation), the remainder to the largest.
+   */
+  public static Plan scale(JsonObject d, JsonObject newRs, List<JsonObject> old) {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    int replicas = replicas(d);
+    List<JsonObject> active = all(newRs, old).stream().filter(rs -> replicas(rs) > 0).toList();
+    if (active.size() <= 1) {
+      JsonObject only = !active.isEmpty() ? active.get(0) : newRs != null ? newRs
+          : old.stream().max(java.util.Comparator.comparing(rs -> Meta.meta(rs).getString("creationTimestamp", "")))
+              .orElse(null);
+      if (only != null) out.put(Meta.name(only), replicas);
+      return resized(out, d, all(newRs, old));
+    }
+    if (newRs != null && replicas(newRs) == replicas && statusCount(newRs, "availableReplicas") == replicas) {
+      for (JsonObject rs : old) {
+        if (replicas(rs) > 0) out.put(Meta.name(rs), 0);
+      }
+      return resized(out, d, active);
+    }
+    if (recreate(d)) return resized(out, d, active);
+    int allowed = replicas > 0 ? replicas + maxSurge(d) : 0;
+    int toAdd = allowed - active.stream().mapToInt(Rollout::replicas).sum();
+    if (toAdd == 0) return resized(out, d, active);
+    // Larger first; among equals the newer first when adding, the older first when removing.
+    java.util.Comparator<JsonObject> byAge = java.util.Comparator.comparing(rs -> Meta.meta(rs)
+        .getString("creationTimestamp", ""));
+    List<JsonObject> sorted = active.stream().sorted(java.util.Comparator.comparingInt(Rollout::replicas).reversed()
+        .thenComparing(toAdd > 0 ? byAge.reversed() : byAge)).toList();
+    Map<String, Integer> sizes = new LinkedHashMap<>();
+    int added = 0;
+    for (JsonObject rs : sorted) {
+      int proportion = proportion(rs, d, toAdd, added);
+      sizes.put(Meta.name(rs), replicas(rs) + proportion);
+      added += proportion;
+    }
+    String largest = Meta.name(sorted.get(0));
+    sizes.put(largest, Math.max(0, sizes.get(largest) + toAdd - added));
+    out.putAll(sizes);
+    return resized(out, d, active);
+  }
+
+  /**
+   * The plan with every set whose size or sizing annotations change (kube's scaleReplicaSet writes both): an active set
+   * sized for another Deployment size is written even at the same size, so the scaling event is over.
+   */
+  private static Plan resized(Map<String, Integer> sizes, JsonObject d, List<JsonObject> sets) {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    JsonObject wanted = sizeAnnotations(d);
+    for (JsonObject rs : sets) {
+      Integer size = sizes.get(Meta.name(rs));
+      JsonObject annotations = Meta.meta(rs).getJsonObject("annotations", new JsonObject());
+      boolean stale = replicas(rs) > 0 && !wanted.getValue(DESIRED).equals(annotations.getValue(DESIRED));
+      if (size != null && size != replicas(rs) || stale) out.put(Meta.name(rs), size == null ? replicas(rs) : size);
+    }
+    return new Plan(out);
+  }
+
+  /** Kube's GetProportion: a set's share of the replicas to add (or remove, negative), within what is left. */
+  private static int proportion(JsonObject rs, JsonObject d, int toAdd, int added) {
+    if (replicas(rs) == 0 || toAdd == added) return 0;
+    int fraction;
+    if (replicas(d) == 0) {
+      fraction = -replicas(rs);
+    } else {
+      int deploymentReplicas = replicas(d) + maxSurge(d);
+      String max = Meta.meta(rs).getJsonObject("annotations", new JsonObject()).getString(MAX);
+      int annotated;
+      try {
+        annotated = max != null ? Integer.parseInt(max) : statusCount(d, "replicas");
+      } catch (NumberFormatException e) {
+        annotated = statusCount(d, "replicas");
+      }
+      if (annotated <= 0) annotated = Math.max(1, replicas(rs));
+      fraction = (int) Math.round((double) replicas(rs) * deploymentReplicas / annotated) - replicas(rs);
+    }
+    int left = toAdd - added;
+    return toAdd > 0 ? Math.min(fraction, left) : Math.max(fraction, left);
+  }
+
   /** DeploymentStatus with the Available and Progressing conditions. */
   public static JsonObject status(JsonObject d, JsonObject newRs, List<JsonObject> old, Instant now) {
     int replicas = replicas(d);

@@ -54,6 +54,37 @@ class RolloutTest {
     }
   }
 
+  /** A ReplicaSet sized when the Deployment had {@code desired} replicas (max = desired + surge), made at {@code made}. */
+  private static JsonObject sized(String name, int replicas, int available, int desired, int max, String made) {
+    JsonObject rs = rs(name, replicas, available);
+    rs.getJsonObject("metadata").put("creationTimestamp", made).put("annotations", new JsonObject()
+        .put(Rollout.DESIRED, String.valueOf(desired)).put(Rollout.MAX, String.valueOf(max)));
+    return rs;
+  }
+
+  @Test
+  void aResizeDuringARolloutIsSpreadInProportion() {
+    // The Deployment docs' case: 10 replicas, maxSurge 3, maxUnavailable 2, a rollout stuck at old 8 / new 5 (its
+    // image does not pull); scaled to 20, the 10 more replicas go to both sets by their size: old 14, new 9.
+    JsonObject d = deployment(20, rolling(3, 2), false);
+    JsonObject old = sized("old", 8, 8, 10, 13, "2026-01-01T00:00:00Z");
+    JsonObject stuck = sized("new", 5, 0, 10, 13, "2026-01-02T00:00:00Z");
+    assertTrue(Rollout.isScalingEvent(d, stuck, List.of(old)));
+    assertEquals(Map.of("old", 14, "new", 9), Rollout.scale(d, stuck, List.of(old)).scales());
+    // Sized for 20 now: no longer a scaling event; the rollout goes on from there.
+    JsonObject resized = sized("old", 14, 14, 20, 23, "2026-01-01T00:00:00Z");
+    assertFalse(Rollout.isScalingEvent(d, sized("new", 9, 0, 20, 23, "2026-01-02T00:00:00Z"), List.of(resized)));
+    // Scaled down to 5: the removal is spread too (the remainder from the largest), never below zero.
+    JsonObject d5 = deployment(5, rolling(3, 2), false);
+    Map<String, Integer> down = Rollout.scale(d5, stuck, List.of(old)).scales();
+    assertEquals(8, down.get("old") + down.get("new"), down.toString());
+    // One active set takes the whole size, and its annotations follow even when its size does not change.
+    assertEquals(Map.of("old", 20), Rollout.scale(d, rs("new", 0, 0), List.of(sized("old", 8, 8, 8, 10, "t")))
+        .scales());
+    assertEquals(Map.of("old", 20), Rollout.scale(d, rs("new", 0, 0), List.of(sized("old", 20, 20, 10, 13, "t")))
+        .scales());
+  }
+
   @Test
   void recreateStopsEverythingOldBeforeStartingNew() {
     JsonObject d = deployment(3, new JsonObject().put("type", "Recreate"), false);
