@@ -377,17 +377,31 @@ final class StreamServer {
       if (!aborted) send(RemoteCommand.frame(RemoteCommand.ERROR, RemoteCommand.success().encode()));
     }
 
-    /** port-forward: one TCP connection to the pod's address, which the node reaches on its bridge. */
+    /**
+     * port-forward: one TCP connection to the port on the loopback of the pod's network namespace, as the kubelet
+     * dials it (a host-network pod's, or one without a namespace file: its address).
+     */
     void portForward() throws Exception {
       int port = q.getInteger("port");
-      Socket s = new Socket();
+      String netns = target.spec() == null ? null : target.spec().netnsPath();
+      boolean inside = netns != null && java.nio.file.Files.exists(java.nio.file.Path.of(netns));
+      Socket s;
       try {
-        s.connect(new InetSocketAddress(target.podIp(), port), 5000);
+        if (inside) {
+          s = io.kvx.node.network.NetNamespaces.connectLoopback(java.nio.file.Path.of(netns), port, 5000);
+        } else {
+          s = new Socket();
+          try {
+            s.connect(new InetSocketAddress(target.podIp(), port), 5000);
+          } catch (IOException e) {
+            s.close();
+            throw e;
+          }
+        }
       } catch (IOException e) {
-        s.close();
         send(RemoteCommand.frame(RemoteCommand.ERROR, "error forwarding port " + port + " to pod " + q.getString("name")
-            + ", uid " + q.getString("uid") + ": failed to connect to " + target.podIp() + ":" + port + ": "
-            + e.getMessage()));
+            + ", uid " + q.getString("uid") + ": failed to connect to " + (inside ? "localhost" : target.podIp()) + ":"
+            + port + " inside namespace: " + e.getMessage()));
         return;
       }
       socket = s;

@@ -169,6 +169,17 @@ class StreamsIT {
       pf.destroy();
       pf.waitFor(10, TimeUnit.SECONDS);
     }
+    // As the kubelet, port-forward dials the port on the pod's own loopback: a server bound to 127.0.0.1 answers.
+    kubectl.ok("exec", "box", "--", "httpd", "-p", "127.0.0.1:8081", "-h", "/tmp");
+    Process pf = start("port-forward", "pod/box", ":8081");
+    BufferedReader out = new BufferedReader(new InputStreamReader(pf.getInputStream(), StandardCharsets.UTF_8));
+    int port = Integer.parseInt(awaitLine(out, Pattern.compile("Forwarding from 127\\.0\\.0\\.1:(\\d+) -> 8081"),
+        new StringBuilder()).group(1));
+    HttpResponse<String> local = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+        + "/index.html")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals("kvx-forwarded-page\n", local.body());
+    pf.destroy();
+    pf.waitFor(10, TimeUnit.SECONDS);
   }
 
   @Test

@@ -106,7 +106,12 @@ public final class JobReconciler implements Reconciler {
               "Job has reached the specified backoff limit");
           case "DeadlineExceeded" -> events.warning(job, "DeadlineExceeded",
               "Job was active longer than specified deadline");
-          default -> events.warning(job, plan.finished(), "Job failed");
+          default -> {
+            // The Failed condition says why (a podFailurePolicy rule names the pod and its exit code).
+            JsonObject failed = plan.status().getJsonArray("conditions", new io.vertx.core.json.JsonArray()).stream()
+                .map(o -> (JsonObject) o).filter(c -> "Failed".equals(c.getString("type"))).findFirst().orElse(null);
+            events.warning(job, plan.finished(), failed == null ? "Job failed" : failed.getString("message"));
+          }
         }
       }
       return plan.requeueAfterMs() > 0 ? Result.after(plan.requeueAfterMs()) : Result.DONE;

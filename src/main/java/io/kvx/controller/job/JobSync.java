@@ -105,6 +105,7 @@ public final class JobSync {
     Integer perIndex = isIndexed && spec.getValue("backoffLimitPerIndex") instanceof Number n ? n.intValue() : null;
     TreeSet<Integer> failedIndexes = perIndex == null ? new TreeSet<>() : parseIndexes(old.getString("failedIndexes"));
     Map<Integer, Integer> failuresByIndex = new HashMap<>();
+    String failJob = null; // the message of the first failed pod a FailJob rule of the podFailurePolicy matched
     for (JsonObject pod : pods) {
       String phase = Workloads.phase(pod);
       if (phase.equals("Succeeded")) {
@@ -112,8 +113,12 @@ public final class JobSync {
         int i = index(pod);
         if (isIndexed && i >= 0 && (completions == null || i < completions)) doneIndexes.add(i);
       } else if (phase.equals("Failed")) {
+        String[] rule = podFailurePolicy(spec, pod);
+        if (rule != null && rule[0].equals("Ignore")) continue; // not counted against the backoff limit
+        if (rule != null && rule[0].equals("FailJob") && failJob == null) failJob = rule[1];
         failedPods++;
         int i = index(pod);
+        if (perIndex != null && i >= 0 && rule != null && rule[0].equals("FailIndex")) failedIndexes.add(i);
         if (perIndex != null && i >= 0 && failuresByIndex.merge(i, 1, Integer::sum) > perIndex) failedIndexes.add(i);
       } else if (Workloads.isDeleting(pod)) {
         terminating++;
@@ -155,7 +160,9 @@ public final class JobSync {
         boolean allDone = completions == null ? succeeded > 0 && active.isEmpty() : succeeded >= completions;
         Integer maxFailedIndexes = spec.getValue("maxFailedIndexes") instanceof Number n ? n.intValue() : null;
         boolean indexesSettled = completions != null && doneIndexes.size() + failedIndexes.size() >= completions;
-        if (failed + restarts > backoffLimit) {
+        if (failJob != null) {
+          failureTarget = condition("FailureTarget", "PodFailurePolicy", failJob, ts);
+        } else if (failed + restarts > backoffLimit) {
           failureTarget = condition("FailureTarget", "BackoffLimitExceeded",
               "Job has reached the specified backoff limit", ts);
         } else if (maxFailedIndexes != null && failedIndexes.size() > maxFailedIndexes) {
@@ -382,5 +389,55 @@ public final class JobSync {
       }
     }
     return pod;
+  }
+
+  /**
+   * The podFailurePolicy rule a failed pod matches first, as kube's job controller reads it: {action, message}, or
+   * null (counted as usual). onExitCodes looks at the containers that ended with a non-zero code (one container
+   * when named), onPodConditions at the pod's conditions (status True unless given).
+   */
+  static String[] podFailurePolicy(JsonObject spec, JsonObject pod) {
+    if (!(spec.getValue("podFailurePolicy") instanceof JsonObject policy)) return null;
+    JsonArray rules = policy.getJsonArray("rules", new JsonArray());
+    JsonObject status = pod.getJsonObject("status", new JsonObject());
+    String who = Meta.namespace(pod) + "/" + Meta.name(pod);
+    for (int i = 0; i < rules.size(); i++) {
+      JsonObject rule = rules.getJsonObject(i);
+      String action = rule.getString("action", "");
+      if (rule.getValue("onExitCodes") instanceof JsonObject codes) {
+        List<JsonObject> ended = new ArrayList<>();
+        for (String list : List.of("initContainerStatuses", "containerStatuses")) {
+          status.getJsonArray(list, new JsonArray()).forEach(o -> ended.add((JsonObject) o));
+        }
+        for (JsonObject cs : ended) {
+          JsonObject term = cs.getJsonObject("state", new JsonObject()).getJsonObject("terminated");
+          if (term == null || term.getInteger("exitCode", 0) == 0) continue;
+          if (codes.getString("containerName") != null && !codes.getString("containerName").equals(cs.getString("name"))) {
+            continue;
+          }
+          int code = term.getInteger("exitCode");
+          boolean in = codes.getJsonArray("values", new JsonArray()).stream()
+              .anyMatch(v -> v instanceof Number n && n.intValue() == code);
+          if (in == !"NotIn".equals(codes.getString("operator", "In"))) {
+            return new String[] {action, "Container " + cs.getString("name") + " for pod " + who
+                + " failed with exit code " + code + " matching " + action + " rule at index " + i};
+          }
+        }
+      }
+      if (rule.getValue("onPodConditions") instanceof JsonArray wanted) {
+        for (Object w : wanted) {
+          JsonObject want = (JsonObject) w;
+          for (Object c : status.getJsonArray("conditions", new JsonArray())) {
+            JsonObject has = (JsonObject) c;
+            if (want.getString("type", "").equals(has.getString("type"))
+                && want.getString("status", "True").equals(has.getString("status"))) {
+              return new String[] {action, "Pod " + who + " has condition " + has.getString("type") + " matching "
+                  + action + " rule at index " + i};
+            }
+          }
+        }
+      }
+    }
+    return null;
   }
 }

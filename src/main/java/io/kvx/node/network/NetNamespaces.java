@@ -17,7 +17,7 @@ import java.nio.file.Path;
  * does: {@code lo} up, its addresses come with it) and returns to the agent's namespace before it ends.
  * Blocking.
  */
-final class NetNamespaces {
+public final class NetNamespaces {
 
   private NetNamespaces() {
   }
@@ -59,6 +59,32 @@ final class NetNamespaces {
         Libc.close(home);
       }
     });
+  }
+
+  /**
+   * A TCP connection to {@code port} on the loopback of a pod's network namespace, as the kubelet's port-forward
+   * dials it (a port a container serves on 127.0.0.1 only is reached too). The socket is made in that namespace on a
+   * thread of its own and stays there; it is then used from any thread.
+   */
+  public static java.net.Socket connectLoopback(Path netns, int port, int timeoutMs) throws IOException {
+    java.net.Socket[] socket = {null};
+    onThreadOfItsOwn(() -> {
+      int target = Libc.open(netns.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+      try {
+        Libc.setns(target, Libc.CLONE_NEWNET);
+      } finally {
+        Libc.close(target);
+      }
+      java.net.Socket s = new java.net.Socket();
+      try {
+        s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), timeoutMs);
+      } catch (IOException e) {
+        s.close();
+        throw e;
+      }
+      socket[0] = s;
+    });
+    return socket[0];
   }
 
   private interface NamespaceWork {

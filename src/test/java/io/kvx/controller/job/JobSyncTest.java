@@ -117,6 +117,41 @@ class JobSyncTest {
     assertEquals("Complete", JobSync.finished(done));
   }
 
+  /** A failed pod whose container {@code c} exited with {@code code}. */
+  private static JsonObject exited(int code) {
+    JsonObject p = pod("Failed");
+    p.getJsonObject("status").put("containerStatuses", new JsonArray().add(new JsonObject().put("name", "c")
+        .put("state", new JsonObject().put("terminated", new JsonObject().put("exitCode", code)))));
+    return p;
+  }
+
+  @Test
+  void podFailurePolicyFailsTheJobOrIgnoresAFailure() {
+    JsonObject j = job(1, 1, 6);
+    j.getJsonObject("spec").put("podFailurePolicy", new JsonObject().put("rules", new JsonArray()
+        .add(new JsonObject().put("action", "FailJob").put("onExitCodes", new JsonObject().put("containerName", "c")
+            .put("operator", "In").put("values", new JsonArray().add(42))))
+        .add(new JsonObject().put("action", "Ignore").put("onPodConditions", new JsonArray()
+            .add(new JsonObject().put("type", "DisruptionTarget"))))));
+    // Exit code 42: the job fails at once, whatever its backoff limit.
+    JobSync.Plan failJob = JobSync.plan(j, List.of(exited(42)), NOW);
+    JsonObject target = failJob.status().getJsonArray("conditions").getJsonObject(0);
+    assertEquals("FailureTarget", target.getString("type"));
+    assertEquals("PodFailurePolicy", target.getString("reason"));
+    assertTrue(target.getString("message").matches("Container c for pod default/p\\d+ failed with exit code 42 "
+        + "matching FailJob rule at index 0"), target.getString("message"));
+    // Another exit code counts as usual: a replacement, no failure yet.
+    JobSync.Plan counted = JobSync.plan(j, List.of(exited(1)), NOW);
+    assertEquals(1, counted.status().getInteger("failed"));
+    // A pod disrupted (its DisruptionTarget condition) is ignored: not counted, replaced.
+    JsonObject disrupted = exited(137);
+    disrupted.getJsonObject("status").put("conditions", new JsonArray().add(new JsonObject()
+        .put("type", "DisruptionTarget").put("status", "True")));
+    JobSync.Plan ignored = JobSync.plan(j, List.of(disrupted), NOW);
+    assertEquals(0, ignored.status().getInteger("failed", 0));
+    assertEquals(1, ignored.create().size());
+  }
+
   @Test
   void deadlineExceededFailsAndDeletesActive() {
     JsonObject j = job(1, 1, 6);
