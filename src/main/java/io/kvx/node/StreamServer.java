@@ -51,6 +51,10 @@ final class StreamServer {
 
   /** What the agent knows of one container, for a session. */
   /** {@code attached}: an attach with stdin has its own writer (a stdinOnce container's held stdin goes). */
+  /** runc's logrus error line for an exec it could not start. */
+  private static final java.util.regex.Pattern RUNC_ERROR =
+      java.util.regex.Pattern.compile("level=error msg=\"(exec failed: (?:[^\"\\\\]|\\\\.)*)\"");
+
   record Target(ContainerSpec spec, boolean running, int attempt, String waitingReason, String podIp,
                 Function<Integer, Path> logFile, Runnable attached) {}
 
@@ -298,12 +302,23 @@ final class StreamServer {
     }
 
     /** Copies a stream to a channel until it ends; a channel the client did not ask for is drained. */
+    /** What runc said when it could not start an exec'd command, or null. */
+    private volatile String runtimeError;
+
     Thread pump(InputStream from, byte channel, boolean wanted) {
       return Thread.ofVirtual().start(() -> {
         byte[] buf = new byte[CHUNK];
         try {
           int n;
           while ((n = from.read(buf)) >= 0) {
+            if (n > 0 && channel == RemoteCommand.STDERR && runtimeError == null) {
+              // runc's own refusal to start the command (logrus on its stderr): the Status says it, not the stream.
+              java.util.regex.Matcher m = RUNC_ERROR.matcher(new String(buf, 0, n, StandardCharsets.UTF_8));
+              if (m.find()) {
+                runtimeError = m.group(1).replace("\\\"", "\"");
+                continue;
+              }
+            }
             if (n <= 0 || !wanted || aborted) continue; // drained, so the command never blocks on a full pipe
             try {
               send(RemoteCommand.frame(channel, buf, 0, n));
@@ -348,8 +363,13 @@ final class StreamServer {
       out.join();
       err.join();
       if (aborted) return;
-      // runc exec reports a command it could not start (not found) as 255 with its reason on stderr.
-      send(RemoteCommand.frame(RemoteCommand.ERROR, RemoteCommand.status(code, cmd).encode()));
+      // runc exec reports a command it could not start (not found) as 255 with its reason on stderr: as the kubelet
+      // with containerd, that is an error executing the command, not its exit code.
+      String refused = runtimeError;
+      send(RemoteCommand.frame(RemoteCommand.ERROR, (code == 255 && refused != null
+          ? RemoteCommand.failure("Internal error occurred: error executing command in container: failed to exec in "
+              + "container: OCI runtime exec failed: " + refused + ": unknown")
+          : RemoteCommand.status(code, cmd)).encode()));
     }
 
     /**

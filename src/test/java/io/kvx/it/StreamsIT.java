@@ -120,7 +120,11 @@ class StreamsIT {
     assertEquals(3, r.code(), r.out());
     assertTrue(r.out().contains("command terminated with exit code 3"), r.out());
     Kubectl.Result missing = kubectl.run("exec", "box", "--", "no-such-command");
-    assertNotEquals(0, missing.code(), missing.out());
+    // As with containerd: the runtime could not start it, an internal error (kubectl exits 1), not an exit code.
+    assertEquals(1, missing.code(), missing.out());
+    assertTrue(missing.out().contains("Internal error occurred: error executing command in container")
+        && missing.out().contains("OCI runtime exec failed: exec failed:") && !missing.out().contains("level=error"),
+        missing.out());
   }
 
   @Test
