@@ -24,7 +24,6 @@ public final class Defaults {
   public static void withoutAdmission(ResourceType type, JsonObject obj) {
     obj.put("apiVersion", type.apiVersion()).put("kind", type.kind());
     if (type.isCustom() && type.schema() != null) schemaDefaults(type.schema(), obj, true);
-    if (!type.isCustom()) Times.normalize(type.kind(), obj);
     switch (type.kind()) {
       case "Pod" -> pod(obj);
       case "Namespace" -> {

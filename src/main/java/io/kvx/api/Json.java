@@ -59,6 +59,7 @@ public final class Json {
    * naming the field. Kinds without a model pass through unchanged.
    */
   public static JsonObject normalize(ResourceType type, JsonObject obj) {
+    if (!type.isCustom()) Times.normalize(type.kind(), obj);
     if (type.model() == null) return obj;
     try {
       // Through Jackson's token buffer, not text, when the tree holds only JSON values (JsonObject/JsonArray

@@ -13,14 +13,15 @@ import java.util.Set;
 /**
  * The times of built-in objects as kube's decoder takes them: a metav1.Time is RFC 3339, stored in UTC whole seconds
  * ({@code 2026-11-24T10:00:00Z}); a MicroTime in UTC with microseconds. A value that is no time is kube's 400. Checked
- * where objects carry them: every status (conditions, start and completion times...) and an Event's own times. Pure.
+ * where objects carry them: every status (conditions, start and completion times...), an Event's own times and a
+ * Lease's. Pure.
  */
 public final class Times {
 
   private static final Set<String> TIME = Set.of("lastTransitionTime", "lastUpdateTime", "lastProbeTime",
       "lastHeartbeatTime", "startTime", "completionTime", "lastScheduleTime", "lastSuccessfulTime", "startedAt",
       "finishedAt", "firstTimestamp", "lastTimestamp", "deprecatedFirstTimestamp", "deprecatedLastTimestamp");
-  private static final Set<String> MICRO = Set.of("eventTime", "lastObservedTime");
+  private static final Set<String> MICRO = Set.of("eventTime", "lastObservedTime", "renewTime", "acquireTime");
   private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss'Z'");
   private static final DateTimeFormatter MICROS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
 
@@ -35,6 +36,10 @@ public final class Times {
         fix(kind, obj, f);
       }
       if (obj.getValue("series") instanceof JsonObject series) fix(kind, series, "lastObservedTime");
+    }
+    if (kind.equals("Lease") && obj.getValue("spec") instanceof JsonObject spec) {
+      fix(kind, spec, "renewTime");
+      fix(kind, spec, "acquireTime");
     }
   }
 

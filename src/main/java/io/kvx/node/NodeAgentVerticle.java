@@ -1464,9 +1464,10 @@ public final class NodeAgentVerticle extends VerticleBase {
           .put("imageID", cr == null || cr.spec == null ? "" : cr.imageId)
           .put("ready", ready).put("started", started)
           .put("restartCount", cr == null ? 0 : cr.restartCount).put("state", state);
-      if (cr != null && cr.lastTerminated != null) {
-        cs.put("lastState", new JsonObject().put("terminated", cr.lastTerminated));
-      }
+      // Waiting to restart, the termination it waits after is the last state (as for the containers below).
+      JsonObject last = cr == null ? null : cr.terminated != null && cr.waitingReason != null && !cr.completed
+          && !r.initFailed ? cr.terminated : cr.lastTerminated;
+      if (last != null) cs.put("lastState", new JsonObject().put("terminated", last));
       if (cr != null && cr.spec != null) cs.put("containerID", containerId(cr));
       if (sidecar ? !r.initialized && !started : cr == null || !cr.completed) incomplete.add(c.getString("name"));
       initStatuses.add(cs);

@@ -22,6 +22,13 @@ class TimesTest {
         {"eventTime": "2026-11-24T10:00:00.123Z", "firstTimestamp": "2026-11-24T10:00:00Z", "reason": "x"}""");
     Times.normalize("Event", event);
     assertEquals("2026-11-24T10:00:00.123000Z", event.getString("eventTime"));
+    // A Lease's renewTime with an offset, as kube takes it.
+    JsonObject lease = new JsonObject("{\"spec\": {\"renewTime\": \"2026-11-24T12:00:00.123456+02:00\"}}");
+    Times.normalize("Lease", lease);
+    assertEquals("2026-11-24T10:00:00.123456Z", lease.getJsonObject("spec").getString("renewTime"));
+    JsonObject typed = Json.normalize(Resources.builtIn("coordination.k8s.io", "leases"), new JsonObject(
+        "{\"metadata\": {\"name\": \"l\"}, \"spec\": {\"renewTime\": \"2026-11-24T12:00:00.123456+02:00\"}}"));
+    assertEquals("2026-11-24T10:00:00.123456Z", typed.getJsonObject("spec").getString("renewTime"));
   }
 
   @Test

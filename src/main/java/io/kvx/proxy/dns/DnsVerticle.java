@@ -152,7 +152,10 @@ public final class DnsVerticle extends VerticleBase {
         .setRecursionAvailable(upstream != null);
     response.addRecord(DnsSection.QUESTION, question);
     if (answer != null) {
-      for (ClusterDns.Record r : answer.answers()) response.addRecord(DnsSection.ANSWER, encode(r));
+      // As CoreDNS: the SRV records of one name share a weight of 100 (floor(100 / n) each).
+      long srvs = answer.answers().stream().filter(r -> r.type() == ClusterDns.Type.SRV).count();
+      int weight = srvs == 0 ? 100 : (int) (100 / srvs);
+      for (ClusterDns.Record r : answer.answers()) response.addRecord(DnsSection.ANSWER, encode(r, weight));
       if (answer.answers().isEmpty()) {
         // NXDOMAIN and NODATA carry the zone's SOA, so resolvers cache the negative answer briefly
         response.addRecord(DnsSection.AUTHORITY, soa(dns.domain()));
@@ -172,7 +175,7 @@ public final class DnsVerticle extends VerticleBase {
   }
 
   /** One answer record in wire form (rdata written here; names uncompressed). */
-  static DefaultDnsRawRecord encode(ClusterDns.Record r) throws java.io.IOException {
+  static DefaultDnsRawRecord encode(ClusterDns.Record r, int srvWeight) throws java.io.IOException {
     ByteBuf data = Unpooled.buffer();
     DnsRecordType type = switch (r.type()) {
       case A -> {
@@ -184,7 +187,7 @@ public final class DnsVerticle extends VerticleBase {
         yield DnsRecordType.AAAA;
       }
       case SRV -> {
-        data.writeShort(0).writeShort(100).writeShort(r.port());
+        data.writeShort(0).writeShort(srvWeight).writeShort(r.port());
         writeName(data, r.value());
         yield DnsRecordType.SRV;
       }

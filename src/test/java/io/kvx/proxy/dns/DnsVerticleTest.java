@@ -20,17 +20,20 @@ class DnsVerticleTest {
 
   @Test
   void encodesEachRecordType() throws Exception {
-    assertEquals("0a60002a", rdata(DnsVerticle.encode(new ClusterDns.Record("web.", ClusterDns.Type.A, "10.96.0.42", 0))));
+    assertEquals("0a60002a", rdata(DnsVerticle.encode(new ClusterDns.Record("web.", ClusterDns.Type.A, "10.96.0.42", 0),
+        100)));
     assertEquals("fd00001000960000000000000000002a", rdata(DnsVerticle.encode(
-        new ClusterDns.Record("v6.", ClusterDns.Type.AAAA, "fd00:10:96::2a", 0))));
-    // SRV: priority 0, weight 100, port 80, target as labels
+        new ClusterDns.Record("v6.", ClusterDns.Type.AAAA, "fd00:10:96::2a", 0), 100)));
+    // SRV: priority 0, weight 100 (one record; of three: 33 each, as CoreDNS), port 80, target as labels
     assertEquals("0000" + "0064" + "0050" + "03776562" + "0373766300", rdata(DnsVerticle.encode(
-        new ClusterDns.Record("_http._tcp.web.", ClusterDns.Type.SRV, "web.svc", 80))));
+        new ClusterDns.Record("_http._tcp.web.", ClusterDns.Type.SRV, "web.svc", 80), 100)));
+    assertEquals("0000" + "0021" + "0050" + "03776562" + "0373766300", rdata(DnsVerticle.encode(
+        new ClusterDns.Record("_http._tcp.web.", ClusterDns.Type.SRV, "web.svc", 80), 33)));
     // PTR and CNAME: a name
     assertEquals("03776562" + "0373766300", rdata(DnsVerticle.encode(
-        new ClusterDns.Record("42.0.96.10.in-addr.arpa.", ClusterDns.Type.PTR, "web.svc", 0))));
+        new ClusterDns.Record("42.0.96.10.in-addr.arpa.", ClusterDns.Type.PTR, "web.svc", 0), 100)));
     assertEquals(DnsRecordType.CNAME, DnsVerticle.encode(
-        new ClusterDns.Record("ext.", ClusterDns.Type.CNAME, "db.example.org", 0)).type());
+        new ClusterDns.Record("ext.", ClusterDns.Type.CNAME, "db.example.org", 0), 100).type());
   }
 
   @Test
