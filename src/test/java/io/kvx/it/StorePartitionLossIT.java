@@ -77,7 +77,7 @@ class StorePartitionLossIT {
     assertEquals(409, again.code(), again.body().encode());
     assertEquals(COUNT, viaC.get("/api/v1/namespaces/default/configmaps").body().getJsonArray("items").stream()
         .filter(o -> ((JsonObject) o).getJsonObject("metadata").getString("name").startsWith("cm-")).count());
-    assertTrue(log.contains("lost partition") || log.contains("recovering from the durable log"),
+    assertTrue(log.contains("lost partition") || log.contains("recovered from the durable log"),
         "Hazelcast reported lost partitions and the survivor recovered from its durable log");
 
     // With no sequencer left the API server is not ready: reads work, writes would wait.

@@ -225,45 +225,52 @@ public final class SequencerVerticle extends VerticleBase {
     partitionsLost = false; // this recovery accounts for every loss reported until now
     Map<String, JsonObject> state = new HashMap<>();
     objects.forEach((k, v) -> state.put(k, new JsonObject(v)));
-    long durableRevision = durable.lastRevision();
-    if (lost) {
-      // The map holds only part of the state. The durable log has every write up to its revision: start from it,
-      // with what the map holds that is newer, then the change log's records.
-      Map<String, JsonObject> saved = new HashMap<>(durable.loadAll());
-      state.forEach((k, v) -> saved.merge(k, v, (d, m) -> Meta.resourceVersion(m) > Meta.resourceVersion(d) ? m : d));
-      LOG.warning("sequencer: recovering from the durable log at revision " + durableRevision + " (" + saved.size()
-          + " objects) and the " + state.size() + " objects the map kept");
-      state.clear();
-      state.putAll(saved);
-    }
-    sequencer.restore(state, lost ? durableRevision : 0);
     long head = changeLog.headSequence();
     long tail = changeLog.tailSequence();
-    Map<String, String> repairs = new HashMap<>();
+    List<Sequencer.Change> logged = new ArrayList<>();
     for (long seq = head; seq <= tail; ) {
       ReadResultSet<String> rs = changeLog.readManyAsync(seq, 0, RECOVERY_READ, null).toCompletableFuture().get();
       if (rs.size() == 0) break;
       for (int i = 0; i < rs.size(); i++) {
         JsonObject r = new JsonObject(rs.get(i));
-        if (!Sequencer.isMarker(r) && rs.getSequence(i) <= tail) sequencer.replay(Sequencer.Change.fromRecord(r));
+        if (!Sequencer.isMarker(r) && rs.getSequence(i) <= tail) logged.add(Sequencer.Change.fromRecord(r));
       }
       seq = rs.getNextSequenceToReadFrom();
     }
+    sequencer.restore(state, 0);
+    logged.forEach(sequencer::replay);
+    long durableRevision = durable.lastRevision();
     // Deletes leave no object behind and old records expire: the revision is also kept on its own.
     Long kept = meta.get(REVISION);
+    Map<String, String> repairs = new HashMap<>();
     if (sequencer.size() == 0 && tail < 0) {
       Map<String, JsonObject> saved = durable.loadAll();
       sequencer.restore(saved, Math.max(durableRevision, kept == null ? 0 : kept));
       saved.forEach((k, v) -> repairs.put(k, v.encode()));
     } else {
+      if (lost || sequencer.revision() != durableRevision) {
+        // The map and change log say another revision than this JVM's durable log: either that log lags (a
+        // follower's), or Hazelcast lost partitions (members died together) and the map holds only part of the
+        // state. Start from the durable log, take what the map holds that is newer, then the change log's records
+        // (its deletes since): the map never shrinks the durable log.
+        Map<String, JsonObject> merged = new HashMap<>(durable.loadAll());
+        int fromLog = merged.size();
+        sequencer.snapshot().forEach((k, v) -> merged.merge(k, v,
+            (d, m) -> Meta.resourceVersion(m) > Meta.resourceVersion(d) ? m : d));
+        sequencer.restore(merged, durableRevision);
+        logged.forEach(sequencer::replay);
+        if (lost) {
+          LOG.warning("sequencer: recovered from the durable log at revision " + durableRevision + " (" + fromLog
+              + " objects), the " + state.size() + " objects the map kept and the change log: " + sequencer.size()
+              + " objects");
+        }
+      }
       Map<String, JsonObject> recovered = sequencer.snapshot();
       recovered.forEach((k, v) -> {
-        if (lost ? !v.encode().equals(objects.get(k)) : !objects.containsKey(k)) repairs.put(k, v.encode());
+        if (!v.equals(state.get(k))) repairs.put(k, v.encode());
       });
-      if (lost) {
-        for (String k : objects.keySet()) {
-          if (!recovered.containsKey(k)) objects.delete(k);
-        }
+      for (String k : state.keySet()) {
+        if (!recovered.containsKey(k)) objects.delete(k);
       }
       sequencer.advanceTo(kept == null ? 0 : kept);
       if (durableRevision != sequencer.revision()) durable.replaceAll(sequencer.snapshot(), sequencer.revision());
