@@ -24,9 +24,20 @@ public final class Quotas {
 
   /** Usage of every resource a quota may name, from the namespace's pods and object counts. */
   public static Map<String, Long> usage(List<JsonObject> pods, Map<String, Integer> counts) {
+    return usage(null, pods, List.of(), counts);
+  }
+
+  /**
+   * What {@code quota} counts in a namespace: the pods in its scopes (a scoped quota counts pods alone), the node
+   * ports and load balancers of its Services, and object counts.
+   */
+  public static Map<String, Long> usage(JsonObject quota, List<JsonObject> pods, List<JsonObject> services,
+                                        Map<String, Integer> counts) {
+    boolean scoped = quota != null && scoped(quota);
     Map<String, Long> used = new TreeMap<>();
     long podCount = 0;
     for (JsonObject pod : pods) {
+      if (quota != null && !inScope(quota, pod)) continue;
       String phase = pod.getJsonObject("status", new JsonObject()).getString("phase", "Pending");
       if (phase.equals("Succeeded") || phase.equals("Failed")) continue;
       podCount++;
@@ -34,11 +45,86 @@ public final class Quotas {
     }
     used.put("pods", podCount);
     used.put("count/pods", podCount);
+    if (scoped) return used;
+    for (JsonObject svc : services) add(used, serviceDelta(svc));
     counts.forEach((plural, n) -> {
       used.put(plural, (long) n);
       used.put("count/" + plural, (long) n);
     });
     return used;
+  }
+
+  /** What a Service counts: its node ports (NodePort and LoadBalancer types) and, a LoadBalancer, one balancer. */
+  public static Map<String, Long> serviceDelta(JsonObject svc) {
+    JsonObject spec = svc.getJsonObject("spec", new JsonObject());
+    String type = spec.getString("type", "ClusterIP");
+    long ports = spec.getJsonArray("ports", new JsonArray()).size();
+    boolean nodePorts = type.equals("NodePort")
+        || type.equals("LoadBalancer") && spec.getBoolean("allocateLoadBalancerNodePorts", true);
+    return Map.of("services.nodeports", nodePorts ? ports : 0L, "services.loadbalancers",
+        type.equals("LoadBalancer") ? 1L : 0L);
+  }
+
+  /** Whether the quota has scopes (spec.scopes or spec.scopeSelector): then it counts only the pods they select. */
+  public static boolean scoped(JsonObject quota) {
+    JsonObject spec = quota.getJsonObject("spec", new JsonObject());
+    return !spec.getJsonArray("scopes", new JsonArray()).isEmpty()
+        || !spec.getJsonObject("scopeSelector", new JsonObject()).getJsonArray("matchExpressions", new JsonArray())
+        .isEmpty();
+  }
+
+  /**
+   * Whether a pod is in every scope of the quota, as kube's quota evaluator matches them: Terminating (an
+   * activeDeadlineSeconds), NotTerminating, BestEffort (no requests or limits), NotBestEffort, PriorityClass (by the
+   * scopeSelector's operator on spec.priorityClassName).
+   */
+  public static boolean inScope(JsonObject quota, JsonObject pod) {
+    JsonObject spec = quota.getJsonObject("spec", new JsonObject());
+    List<JsonObject> wanted = new ArrayList<>();
+    for (Object s : spec.getJsonArray("scopes", new JsonArray())) {
+      wanted.add(new JsonObject().put("scopeName", s).put("operator", "Exists"));
+    }
+    for (Object e : spec.getJsonObject("scopeSelector", new JsonObject()).getJsonArray("matchExpressions",
+        new JsonArray())) {
+      wanted.add((JsonObject) e);
+    }
+    JsonObject podSpec = pod.getJsonObject("spec", new JsonObject());
+    for (JsonObject w : wanted) {
+      String operator = w.getString("operator", "Exists");
+      boolean matches = switch (w.getString("scopeName", "")) {
+        case "Terminating" -> podSpec.getValue("activeDeadlineSeconds") != null;
+        case "NotTerminating" -> podSpec.getValue("activeDeadlineSeconds") == null;
+        case "BestEffort" -> bestEffort(podSpec);
+        case "NotBestEffort" -> !bestEffort(podSpec);
+        case "PriorityClass" -> {
+          String cls = podSpec.getString("priorityClassName");
+          JsonArray values = w.getJsonArray("values", new JsonArray());
+          yield switch (operator) {
+            case "In" -> cls != null && values.contains(cls);
+            case "NotIn" -> cls == null || !values.contains(cls);
+            case "DoesNotExist" -> cls == null || cls.isEmpty();
+            default -> cls != null && !cls.isEmpty();
+          };
+        }
+        default -> true;
+      };
+      if (!w.getString("scopeName", "").equals("PriorityClass") && operator.equals("DoesNotExist")) matches = !matches;
+      if (!matches) return false;
+    }
+    return true;
+  }
+
+  private static boolean bestEffort(JsonObject podSpec) {
+    JsonArray containers = podSpec.getJsonArray("initContainers", new JsonArray()).copy()
+        .addAll(podSpec.getJsonArray("containers", new JsonArray()));
+    for (Object o : containers) {
+      JsonObject res = ((JsonObject) o).getJsonObject("resources", new JsonObject());
+      if (!res.getJsonObject("requests", new JsonObject()).isEmpty()
+          || !res.getJsonObject("limits", new JsonObject()).isEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A pod's quota footprint: requests and limits of cpu (millicores) and memory (bytes). */

@@ -668,7 +668,8 @@ public final class ApiServerVerticle extends VerticleBase {
   private Future<Void> bootstrapOnce(int port) {
     BOOTSTRAPPER.putIfAbsent(vertx, this);
     Future<Void> once = BOOTSTRAPS.computeIfAbsent(vertx, v -> bootstrapNamespaces()
-        .compose(x -> bootstrapStorageClass()).compose(x -> bootstrapPolicy()).compose(x -> bootstrapKubernetesService(port)));
+        .compose(x -> bootstrapStorageClass()).compose(x -> bootstrapPriorityClasses()).compose(x -> bootstrapPolicy())
+        .compose(x -> bootstrapKubernetesService(port)));
     once.onFailure(e -> BOOTSTRAPS.remove(vertx, once));
     // Continue on this instance's own event loop (the server it then starts is served there), not the first one's.
     io.vertx.core.Context own = vertx.getOrCreateContext();
@@ -733,6 +734,24 @@ public final class ApiServerVerticle extends VerticleBase {
         body, null, Map.of());
     return api.handle(req).<Void>mapEmpty().recover(e -> ApiError.is(e, ApiError.Reason.AlreadyExists)
         ? Future.succeededFuture() : Future.failedFuture(e));
+  }
+
+  /** The two PriorityClasses every kube cluster has (kube-apiserver's scheduling post-start hook). */
+  private Future<Void> bootstrapPriorityClasses() {
+    Future<Void> chain = Future.succeededFuture();
+    for (String[] c : new String[][] {
+        {"system-node-critical", "2000001000", "Used for system critical pods that must not be moved from their current node."},
+        {"system-cluster-critical", "2000000000", "Used for system critical pods that must run in the cluster, but can be "
+            + "moved to another node if necessary."}}) {
+      JsonObject body = new JsonObject().put("apiVersion", "scheduling.k8s.io/v1").put("kind", "PriorityClass")
+          .put("metadata", new JsonObject().put("name", c[0])).put("value", Integer.parseInt(c[1]))
+          .put("description", c[2]).put("preemptionPolicy", "PreemptLowerPriority");
+      ApiRequest req = new ApiRequest("create", Resources.builtIn("scheduling.k8s.io", "priorityclasses"), null, null,
+          null, body, null, Map.of());
+      chain = chain.compose(v -> api.handle(req).<Void>mapEmpty().recover(e -> ApiError.is(e,
+          ApiError.Reason.AlreadyExists) ? Future.succeededFuture() : Future.failedFuture(e)));
+    }
+    return chain;
   }
 
   /** Serves what every CustomResourceDefinition in the store defines, following adds, changes and deletes. */

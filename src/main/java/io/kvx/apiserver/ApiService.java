@@ -339,7 +339,7 @@ public final class ApiService {
     validate(r.type(), obj, null);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced()
-        ? admitNamespace(r.namespace()).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
+        ? admitNamespace(r, Meta.name(obj)).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
     if (r.type() == Resources.PODS) {
       admitted = admitted.compose(v -> admitServiceAccount(r.namespace(), obj)).compose(v -> admitPriority(obj,
           r.body()));
@@ -580,19 +580,24 @@ public final class ApiService {
       String plural = r.type().plural();
       java.util.Map<String, Long> delta = new java.util.TreeMap<>();
       if (pod) delta.putAll(Quotas.podResources(obj));
+      if (r.type() == SERVICES) delta.putAll(Quotas.serviceDelta(obj));
       delta.put(plural, 1L);
       delta.put("count/" + plural + (r.type().group().isEmpty() ? "" : "." + r.type().group()), 1L);
       if (pod) delta.put("count/pods", 1L);
-      for (JsonObject q : qs.items()) {
+      // A scoped quota (BestEffort, Terminating, PriorityClass...) counts only the pods in its scopes.
+      List<JsonObject> applying = qs.items().stream()
+          .filter(q -> pod ? Quotas.inScope(q, obj) : !Quotas.scoped(q)).toList();
+      if (applying.isEmpty()) return Future.<Void>succeededFuture();
+      for (JsonObject q : applying) {
         String missing = pod ? Quotas.missing(q, obj) : null;
         if (missing != null) {
           return Future.<Void>failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(obj)
               + "\" is forbidden: failed quota: " + Meta.name(q) + ": " + missing, "", "pods", Meta.name(obj), null));
         }
       }
-      return usage(ns).compose(used -> {
-        for (JsonObject q : qs.items()) {
-          String message = Quotas.exceeded(q, used, delta);
+      return quotaInputs(ns).compose(in -> {
+        for (JsonObject q : applying) {
+          String message = Quotas.exceeded(q, Quotas.usage(q, in.pods(), in.services(), in.counts()), delta);
           if (message != null) {
             return Future.<Void>failedFuture(new ApiError(ApiError.Reason.Forbidden, plural + " \"" + Meta.name(obj)
                 + "\" is forbidden: " + message, r.type().group(), plural, Meta.name(obj), null));
@@ -603,18 +608,28 @@ public final class ApiService {
     });
   }
 
-  /** A namespace's quota usage, from the store. */
-  public Future<java.util.Map<String, Long>> usage(String ns) {
+  /** What a namespace's quotas count, from the store: its pods, its Services, and the counted kinds' numbers. */
+  private record QuotaInputs(List<JsonObject> pods, List<JsonObject> services, java.util.Map<String, Integer> counts) {}
+
+  private static final ResourceType SERVICES = Resources.builtIn("", "services");
+
+  private Future<QuotaInputs> quotaInputs(String ns) {
     Future<List<JsonObject>> pods = store.list(Resources.PODS.storePrefix() + ns + "/", o -> true, 0, null)
         .map(ListResult::items);
+    Future<List<JsonObject>> services = store.list(SERVICES.storePrefix() + ns + "/", o -> true, 0, null)
+        .map(ListResult::items);
     java.util.Map<String, Integer> counts = new java.util.concurrent.ConcurrentHashMap<>();
-    List<Future<?>> all = new java.util.ArrayList<>(List.of(pods));
+    List<Future<?>> all = new java.util.ArrayList<>(List.of(pods, services));
     for (String plural : Quotas.COUNTED.keySet()) {
+      if (plural.equals("services")) continue;
       ResourceType t = Resources.builtIn("", plural);
       all.add(store.list(t.storePrefix() + ns + "/", o -> true, 0, null).onSuccess(l -> counts.put(plural,
           l.items().size())));
     }
-    return Future.all(all).map(v -> Quotas.usage(pods.result(), counts));
+    return Future.all(all).map(v -> {
+      counts.put("services", services.result().size());
+      return new QuotaInputs(pods.result(), services.result(), counts);
+    });
   }
 
   /**
@@ -682,7 +697,8 @@ public final class ApiService {
   }
 
   /** NamespaceLifecycle admission: the namespace must exist and not be terminating. */
-  private Future<Void> admitNamespace(String namespace) {
+  private Future<Void> admitNamespace(ApiRequest r, String name) {
+    String namespace = r.namespace();
     return getThroughCache(Resources.NAMESPACES.key(null, namespace)).recover(e -> {
       if (ApiError.is(e, ApiError.Reason.NotFound)) {
         return Future.failedFuture(ApiError.notFound("", "namespaces", namespace));
@@ -690,8 +706,12 @@ public final class ApiService {
       return Future.failedFuture(e);
     }).compose(ns -> {
       if (Meta.meta(ns).containsKey("deletionTimestamp")) {
-        return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "unable to create new content in "
-            + "namespace " + namespace + " because it is being terminated", "", "namespaces", namespace, null));
+        // kube's admission Forbidden: about the object being created, with the NamespaceTerminating cause.
+        String why = "unable to create new content in namespace " + namespace + " because it is being terminated";
+        String resource = r.type().group().isEmpty() ? r.type().plural() : r.type().plural() + "." + r.type().group();
+        return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, resource + " \"" + (name == null ? "" : name)
+            + "\" is forbidden: " + why, r.type().group(), r.type().plural(), name,
+            List.of(new ApiError.Cause("metadata.namespace", "NamespaceTerminating", why))));
       }
       return Future.succeededFuture();
     });

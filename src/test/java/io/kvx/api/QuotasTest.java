@@ -32,6 +32,44 @@ class QuotasTest {
   }
 
   @Test
+  void scopedQuotasCountOnlyThePodsInTheirScopes() {
+    JsonObject bestEffort = new JsonObject("""
+        {"metadata":{"name":"be"},"spec":{"hard":{"pods":"0"},"scopes":["BestEffort"]}}""");
+    JsonObject burstable = pod("10m", "1Mi");
+    JsonObject plain = new JsonObject("{\"spec\":{\"containers\":[{\"name\":\"c\"}]}}");
+    assertEquals(false, Quotas.inScope(bestEffort, burstable));
+    assertEquals(true, Quotas.inScope(bestEffort, plain));
+    assertEquals(0L, Quotas.usage(bestEffort, List.of(burstable, burstable), List.of(), Map.of("configmaps", 3))
+        .get("pods"));
+    assertNull(Quotas.usage(bestEffort, List.of(), List.of(), Map.of("configmaps", 3)).get("configmaps"),
+        "a scoped quota counts pods alone");
+    JsonObject high = new JsonObject("""
+        {"metadata":{"name":"hi"},"spec":{"hard":{"pods":"1"},"scopeSelector":{"matchExpressions":[
+          {"scopeName":"PriorityClass","operator":"In","values":["high"]}]}}}""");
+    JsonObject highPod = plain.copy();
+    highPod.getJsonObject("spec").put("priorityClassName", "high");
+    assertEquals(true, Quotas.inScope(high, highPod));
+    assertEquals(false, Quotas.inScope(high, plain));
+    JsonObject terminating = new JsonObject("{\"spec\":{\"hard\":{\"pods\":\"1\"},\"scopes\":[\"Terminating\"]}}");
+    highPod.getJsonObject("spec").put("activeDeadlineSeconds", 30);
+    assertEquals(true, Quotas.inScope(terminating, highPod));
+    assertEquals(false, Quotas.inScope(terminating, plain));
+  }
+
+  @Test
+  void servicesCountTheirNodePortsAndLoadBalancers() {
+    JsonObject nodePort = new JsonObject("{\"spec\":{\"type\":\"NodePort\",\"ports\":[{\"port\":80},{\"port\":443}]}}");
+    JsonObject balancer = new JsonObject("{\"spec\":{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":80}]}}");
+    JsonObject quota = new JsonObject("""
+        {"metadata":{"name":"q1"},"spec":{"hard":{"services.nodeports":"3","services.loadbalancers":"1"}}}""");
+    Map<String, Long> used = Quotas.usage(quota, List.of(), List.of(nodePort, balancer), Map.of());
+    assertEquals(3L, used.get("services.nodeports"));
+    assertEquals("exceeded quota: q1, requested: services.loadbalancers=1,services.nodeports=1, used: "
+        + "services.loadbalancers=1,services.nodeports=3, limited: services.loadbalancers=1,services.nodeports=3",
+        Quotas.exceeded(quota, used, Quotas.serviceDelta(balancer)));
+  }
+
+  @Test
   void aQuotaOnComputeResourcesMakesEveryContainerSayHowMuch() {
     JsonObject quota = new JsonObject("""
         {"metadata":{"name":"q"},"spec":{"hard":{"pods":"5","requests.cpu":"1","limits.memory":"1Gi"}}}""");

@@ -418,8 +418,8 @@ class ApiSurfaceIT {
     k.ok("delete", "namespace", "doomed", "--wait=false");
     assertEquals("Terminating", k.ok("get", "namespace", "doomed", "-o", "jsonpath={.status.phase}"));
     Kubectl.Result refused = k.run("create", "configmap", "late", "-n", "doomed");
-    assertTrue(refused.code() != 0 && refused.out().contains("unable to create new content in namespace doomed "
-        + "because it is being terminated"), refused.out());
+    assertTrue(refused.code() != 0 && refused.out().contains("configmaps \"late\" is forbidden: unable to create new "
+        + "content in namespace doomed because it is being terminated"), refused.out());
     k.ok("patch", "namespace", "doomed", "--subresource=status", "--type=merge", "-p",
         "{\"status\":{\"conditions\":[{\"type\":\"NamespaceContentRemaining\",\"status\":\"True\",\"reason\":"
             + "\"SomeResourcesRemain\",\"message\":\"configmaps has 1 resource instances\"}]}}");

@@ -114,7 +114,12 @@ public final class NodeHealth {
       String key = t.getString("key");
       boolean ours = Taints.NOT_READY.equals(key) || Taints.UNREACHABLE.equals(key);
       boolean ourEffect = "NoSchedule".equals(t.getString("effect")) || "NoExecute".equals(t.getString("effect"));
-      if (!ours || !ourEffect || key.equals(wantKey)) taints.add(t);
+      if (!ours || !ourEffect || key.equals(wantKey)) {
+        // A NoExecute taint put without its time (kubectl taint): stamped when first seen, so that tolerationSeconds
+        // count from then rather than from each look.
+        if ("NoExecute".equals(t.getString("effect")) && t.getValue("timeAdded") == null) t = t.copy().put("timeAdded", ts);
+        taints.add(t);
+      }
     }
     if (wantKey != null) {
       for (String effect : List.of("NoSchedule", "NoExecute")) {

@@ -51,7 +51,8 @@ public final class ResourceQuotaReconciler implements Reconciler {
     Map<String, Integer> counts = new HashMap<>();
     counted.forEach((plural, cache) -> counts.put(plural, cache.list(ns).size()));
     List<JsonObject> nsPods = pods.list(ns);
-    JsonObject status = Quotas.status(quota, Quotas.usage(nsPods, counts));
+    List<JsonObject> services = counted.containsKey("services") ? counted.get("services").list(ns) : List.of();
+    JsonObject status = Quotas.status(quota, Quotas.usage(quota, nsPods, services, counts));
     if (status.equals(quota.getJsonObject("status", new JsonObject()))) return Future.succeededFuture(Result.DONE);
     return client.mergePatch(quotas.type(), ns, Meta.name(quota), "status", new JsonObject().put("status", status))
         .map(Result.DONE);

@@ -150,6 +150,23 @@ class NodeHealthTest {
   }
 
   @Test
+  void aNoExecuteTaintWithoutItsTimeIsStampedWhenFirstSeen() {
+    // As `kubectl taint node n1 k=v:NoExecute` leaves it: no timeAdded.
+    JsonArray userTaint = new JsonArray().add(new JsonObject().put("key", "k").put("value", "v").put("effect", "NoExecute"));
+    JsonObject tolerating = pod("tol", new JsonArray().add(new JsonObject().put("key", "k").put("operator", "Exists")
+        .put("effect", "NoExecute").put("tolerationSeconds", 8)));
+    String fresh = "2026-01-01T11:59:50Z";
+    NodeHealth.Decision first = NodeHealth.decide(node("True", fresh, userTaint), lease(fresh), List.of(tolerating), NOW,
+        EPOCH, SETTINGS);
+    assertEquals(NOW.toString(), first.taints().getJsonObject(0).getString("timeAdded"));
+    assertEquals(8_100, first.requeueAfterMs());
+    // Looked at again 9 s later with the stamped taint: the toleration has run out.
+    NodeHealth.Decision later = NodeHealth.decide(node("True", "2026-01-01T12:00:05Z", first.taints()),
+        lease("2026-01-01T12:00:05Z"), List.of(tolerating), NOW.plusSeconds(9), EPOCH, SETTINGS);
+    assertEquals(List.of("tol"), later.evict().stream().map(p -> p.getJsonObject("metadata").getString("name")).toList());
+  }
+
+  @Test
   void nothingCountsFromBeforeTheControllerStarted() {
     Instant started = NOW.minusSeconds(10);
     JsonObject silent = node("True", "2026-01-01T11:00:00Z", null);
