@@ -279,8 +279,15 @@ public final class Quotas {
             if (!setLim.isEmpty()) notes.add(String.join(", ", setLim) + " limit for " + who);
             if (!lim.isEmpty()) res.put("limits", lim);
             if (!req.isEmpty()) res.put("requests", req);
-            if (violation == null) violation = bounds(item, req, lim);
+            if (violation == null) violation = bounds("Container", item, req, lim);
           }
+        }
+      }
+      // A Pod item: the pod's containers together (an init container, which runs alone, counts as its largest).
+      for (Object l : range.getJsonObject("spec", new JsonObject()).getJsonArray("limits", new JsonArray())) {
+        JsonObject item = (JsonObject) l;
+        if (violation == null && "Pod".equals(item.getString("type"))) {
+          violation = bounds("Pod", item, podTotal(spec, "requests"), podTotal(spec, "limits"));
         }
       }
     }
@@ -298,12 +305,33 @@ public final class Quotas {
     return violation;
   }
 
-  /** A container's requests and limits against a LimitRange item's min and max, in Kubernetes' words. */
-  private static String bounds(JsonObject item, JsonObject req, JsonObject lim) {
+  /** The pod's requests or limits: its containers' summed, or an init container's when that is more. */
+  private static JsonObject podTotal(JsonObject spec, String which) {
+    Map<String, Long> total = new TreeMap<>();
+    for (Object o : spec.getJsonArray("containers", new JsonArray())) {
+      JsonObject values = ((JsonObject) o).getJsonObject("resources", new JsonObject()).getJsonObject(which,
+          new JsonObject());
+      for (String r : values.fieldNames()) total.merge(r, amount(r, str(values.getValue(r))), Long::sum);
+    }
+    for (Object o : spec.getJsonArray("initContainers", new JsonArray())) {
+      JsonObject values = ((JsonObject) o).getJsonObject("resources", new JsonObject()).getJsonObject(which,
+          new JsonObject());
+      for (String r : values.fieldNames()) total.merge(r, amount(r, str(values.getValue(r))), Math::max);
+    }
+    JsonObject out = new JsonObject();
+    total.forEach((r, v) -> out.put(r, format(r, v)));
+    return out;
+  }
+
+  /**
+   * A container's (or the pod's) requests and limits against a LimitRange item's min, max and maxLimitRequestRatio,
+   * in Kubernetes' words.
+   */
+  private static String bounds(String kind, JsonObject item, JsonObject req, JsonObject lim) {
     for (Map.Entry<String, Object> min : new TreeMap<>(item.getJsonObject("min", new JsonObject()).getMap()).entrySet()) {
       String r = min.getKey();
       long enforced = amount(r, str(min.getValue()));
-      String head = "minimum " + r + " usage per Container is " + min.getValue();
+      String head = "minimum " + r + " usage per " + kind + " is " + min.getValue();
       if (!req.containsKey(r)) return head + ".  No request is specified";
       if (amount(r, str(req.getValue(r))) < enforced) return head + ", but request is " + req.getValue(r);
       if (lim.containsKey(r) && amount(r, str(lim.getValue(r))) < enforced) {
@@ -313,11 +341,24 @@ public final class Quotas {
     for (Map.Entry<String, Object> max : new TreeMap<>(item.getJsonObject("max", new JsonObject()).getMap()).entrySet()) {
       String r = max.getKey();
       long enforced = amount(r, str(max.getValue()));
-      String head = "maximum " + r + " usage per Container is " + max.getValue();
+      String head = "maximum " + r + " usage per " + kind + " is " + max.getValue();
       if (!lim.containsKey(r)) return head + ".  No limit is specified";
       if (amount(r, str(lim.getValue(r))) > enforced) return head + ", but limit is " + lim.getValue(r);
       if (req.containsKey(r) && amount(r, str(req.getValue(r))) > enforced) {
         return head + ", but request is " + req.getValue(r);
+      }
+    }
+    for (Map.Entry<String, Object> ratio : new TreeMap<>(item.getJsonObject("maxLimitRequestRatio", new JsonObject())
+        .getMap()).entrySet()) {
+      String r = ratio.getKey();
+      String head = r + " max limit to request ratio per " + kind + " is " + ratio.getValue();
+      long request = req.containsKey(r) ? amount(r, str(req.getValue(r))) : 0;
+      long limit = lim.containsKey(r) ? amount(r, str(lim.getValue(r))) : 0;
+      if (request == 0) return head + ", but no request is specified or request is 0";
+      if (limit == 0) return head + ", but no limit is specified or limit is 0";
+      double observed = (double) limit / request;
+      if (observed > Quantities.milli(str(ratio.getValue())) / 1000.0) {
+        return head + ", but provided ratio is " + String.format(java.util.Locale.ROOT, "%f", observed);
       }
     }
     return null;

@@ -113,5 +113,20 @@ class QuotasTest {
     JsonObject big = new JsonObject("""
         {"spec":{"containers":[{"name":"c","resources":{"limits":{"cpu":"2"}}}]}}""");
     assertEquals("maximum cpu usage per Container is 1, but limit is 2", Quotas.applyLimitRanges(big, List.of(range)));
+    // maxLimitRequestRatio per Container, and a Pod item over the containers together (kube's LimitRanger words).
+    JsonObject ratio = new JsonObject("""
+        {"spec":{"limits":[{"type":"Container","maxLimitRequestRatio":{"cpu":"4"}},
+                           {"type":"Pod","max":{"memory":"1Gi"}}]}}""");
+    JsonObject greedy = new JsonObject("""
+        {"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"100m"},"limits":{"cpu":"800m"}}}]}}""");
+    assertEquals("cpu max limit to request ratio per Container is 4, but provided ratio is 8.000000",
+        Quotas.applyLimitRanges(greedy, List.of(ratio)));
+    JsonObject three = new JsonObject("""
+        {"spec":{"containers":[
+          {"name":"a","resources":{"requests":{"cpu":"100m"},"limits":{"cpu":"100m","memory":"500Mi"}}},
+          {"name":"b","resources":{"requests":{"cpu":"100m"},"limits":{"cpu":"100m","memory":"500Mi"}}},
+          {"name":"c","resources":{"requests":{"cpu":"100m"},"limits":{"cpu":"100m","memory":"500Mi"}}}]}}""");
+    assertEquals("maximum memory usage per Pod is 1Gi, but limit is 1500Mi", Quotas.applyLimitRanges(three,
+        List.of(ratio)));
   }
 }
