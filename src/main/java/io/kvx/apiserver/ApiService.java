@@ -1447,7 +1447,15 @@ public final class ApiService {
     checkNameInBody(r, "Eviction");
     JsonObject opts = r.deleteOptions() == null ? new JsonObject() : r.deleteOptions();
     ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
+    // As kube-apiserver: the pod's DisruptionTarget condition first (a dry run changes nothing), then the delete.
+    JsonObject disrupted = new JsonObject().put("status", new JsonObject().put("conditions", new JsonArray()
+        .add(new JsonObject().put("type", "DisruptionTarget").put("status", "True")
+            .put("reason", "EvictionByEvictionAPI").put("message", "Eviction API: evicting")
+            .put("lastTransitionTime", Meta.now()))));
     return retryConflicts(true, () -> store.get(key(r, r.name())).compose(pod -> checkBudget(r, pod)))
+        .compose(ok -> r.dryRun() || del.dryRun() ? Future.succeededFuture() : handle(new ApiRequest("patch", r.type(),
+            r.namespace(), r.name(), "status", disrupted, "application/strategic-merge-patch+json", java.util.Map.of()))
+            .<Object>map(x -> x).otherwise(e -> null))
         .compose(ok -> delete(del)).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1")
             .put("metadata", new JsonObject()).put("status", "Success").put("code", 201));
   }

@@ -56,6 +56,19 @@ public final class ApiClient {
     return call(type, "patch", namespace, name, subresource, patch, "application/merge-patch+json");
   }
 
+  /**
+   * The pod's DisruptionTarget condition (True), set before a controller deletes it as kube's do, so that Jobs'
+   * podFailurePolicy and users see why it went; merged by type with the pod's other conditions.
+   */
+  public Future<JsonObject> markDisrupted(String namespace, String pod, String reason, String message) {
+    JsonObject condition = new JsonObject().put("type", "DisruptionTarget").put("status", "True").put("reason", reason)
+        .put("message", message).put("lastTransitionTime", java.time.Instant.now()
+            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    return call(io.kvx.api.Resources.PODS, "patch", namespace, pod, "status", new JsonObject().put("status",
+        new JsonObject().put("conditions", new io.vertx.core.json.JsonArray().add(condition))),
+        "application/strategic-merge-patch+json");
+  }
+
   public Future<JsonObject> delete(ResourceType type, String namespace, String name, JsonObject options) {
     return call(type, "delete", namespace, name, null, options, null);
   }
