@@ -94,8 +94,15 @@ public final class PodStatuses {
       out.add(c);
     }
     out.add(condition("PodScheduled", true, now, previous));
+    // Conditions others own (DisruptionTarget, readiness gates' types) stay as they are.
+    for (Object o : previous) {
+      if (o instanceof JsonObject c && !KUBELET_CONDITIONS.contains(c.getString("type"))) out.add(c.copy());
+    }
     return out;
   }
+
+  private static final java.util.Set<String> KUBELET_CONDITIONS = java.util.Set.of("PodReadyToStartContainers",
+      "Initialized", "Ready", "ContainersReady", "PodScheduled");
 
   private static JsonObject condition(String type, boolean status, String now, JsonArray previous) {
     String s = status ? "True" : "False";

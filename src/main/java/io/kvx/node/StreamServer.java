@@ -196,17 +196,21 @@ final class StreamServer {
         // right after the last byte), then stdin ends; a stdin nobody reads does not hold the session past 5 s.
         vertx.setTimer(5000, t -> abort());
       }
-      input.execute(() -> {
-        try {
-          ready.await();
-          handle(frame);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } catch (IOException e) {
-          // the process closed its stdin or the connection went away: drop what the client sends
-        }
-        m.reply(null);
-      });
+      try {
+        input.execute(() -> {
+          try {
+            ready.await();
+            handle(frame);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } catch (IOException e) {
+            // the process closed its stdin or the connection went away: drop what the client sends
+          }
+          m.reply(null);
+        });
+      } catch (java.util.concurrent.RejectedExecutionException over) {
+        m.reply(null); // the session is over: what the client still sends goes nowhere
+      }
     }
 
     private void handle(Buffer frame) throws IOException {

@@ -73,5 +73,11 @@ class PodStatusesTest {
     io.vertx.core.json.JsonArray ready = PodStatuses.conditions(true, true, true, "2026-11-24T00:00:00Z",
         new io.vertx.core.json.JsonArray(), List.of(), List.of());
     assertFalse(ready.getJsonObject(2).containsKey("message"));
+    // A condition another component set (an eviction's DisruptionTarget) is kept by the node's report.
+    JsonObject disruption = new JsonObject().put("type", "DisruptionTarget").put("status", "True")
+        .put("reason", "EvictionByEvictionAPI");
+    io.vertx.core.json.JsonArray kept = PodStatuses.conditions(true, true, true, "2026-11-24T00:00:00Z",
+        new io.vertx.core.json.JsonArray().add(disruption), List.of(), List.of());
+    assertEquals(disruption, kept.getJsonObject(kept.size() - 1));
   }
 }
