@@ -1157,7 +1157,8 @@ public final class ApiService {
       }
       JsonObject meta = Meta.meta(old);
       String propagation = propagation(r, opts);
-      if (propagation != null && Resources.COLLECTED.contains(r.type()) && !meta.containsKey("deletionTimestamp")) {
+      if (propagation != null && (Resources.COLLECTED.contains(r.type()) || r.type().isCustom())
+          && !meta.containsKey("deletionTimestamp")) {
         String finalizer = propagation.equals("Foreground") ? "foregroundDeletion" : "orphan";
         JsonArray fs = meta.getJsonArray("finalizers", new JsonArray());
         if (!fs.contains(finalizer)) fs.add(finalizer);

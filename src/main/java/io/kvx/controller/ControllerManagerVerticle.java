@@ -127,9 +127,21 @@ public final class ControllerManagerVerticle extends VerticleBase {
     Controller[] ep = new Controller[1];
     ep[0] = controller(new EndpointsReconciler(services, pods, endpoints, slices, client, k -> ep[0].enqueue(k)), 4);
     Controller[] gc = new Controller[1];
-    gc[0] = controller(new GarbageCollector(collected, client, k -> gc[0].enqueue(k)), 4);
+    GarbageCollector collector = new GarbageCollector(collected, client, k -> gc[0].enqueue(k));
+    gc[0] = controller(collector, 4);
     Controller[] ns = new Controller[1];
     Cache crds = cache(Resources.builtIn("apiextensions.k8s.io", "customresourcedefinitions"));
+    // Custom resources are owners and dependents too: one cache per kind a definition serves, from when it is seen.
+    crds.listen(change -> {
+      if (change.current() == null || gen != generation) return;
+      List<ResourceType> served = io.kvx.api.CustomResources.types(change.current());
+      if (served.isEmpty()) return;
+      boolean fresh = !caches.containsKey(served.get(0).group() + "/" + served.get(0).plural());
+      Cache custom = cache(served.get(0));
+      collector.watch(custom);
+      if (fresh) custom.start(client).onFailure(e -> LOG.warning("controller-manager: no cache of "
+          + served.get(0).plural() + "." + served.get(0).group() + ": " + e.getMessage()));
+    });
     ns[0] = controller(new NamespaceReconciler(namespaces, client, () -> withCustomResources(crds),
         k -> ns[0].enqueue(k)), 2);
     Controller[] hpa = new Controller[1];

@@ -422,6 +422,20 @@ class ControllersIT {
         """);
     Kubectl.Result invalid = kubectl.run("create", "-f", bad.toString());
     assertTrue(invalid.code() != 0 && invalid.out().contains("spec.size"), invalid.out());
+    // Custom resources own and are owned as any object: the collector follows their ownerReferences.
+    for (String owner : java.util.List.of("w-bg", "w-fg")) {
+      kubectl.ok("apply", "-f", file(owner + ".yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: "
+          + owner + "}\nspec: {size: small}\n").toString());
+      String uid = kubectl.ok("get", "widget", owner, "-o", "jsonpath={.metadata.uid}").trim();
+      kubectl.ok("apply", "-f", file(owner + "-cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + owner
+          + "-child\n  ownerReferences: [{apiVersion: example.com/v1, kind: Widget, name: " + owner + ", uid: " + uid
+          + ", controller: true, blockOwnerDeletion: true}]\n").toString());
+    }
+    kubectl.ok("delete", "widget", "w-bg");
+    kubectl.await(Duration.ofSeconds(20), out -> !out.contains("w-bg-child"), "get", "configmaps", "-o", "name");
+    kubectl.ok("delete", "widget", "w-fg", "--cascade=foreground", "--wait=false");
+    kubectl.await(Duration.ofSeconds(20), out -> !out.contains("w-fg-child") && !out.contains("w-fg"), "get",
+        "configmaps,widgets", "-o", "name");
     kubectl.ok("delete", "crd", "widgets.example.com");
     kubectl.await(Duration.ofSeconds(20), out -> !out.contains("widgets"), "api-resources", "--api-group=example.com");
   }

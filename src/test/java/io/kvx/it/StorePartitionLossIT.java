@@ -32,18 +32,18 @@ class StorePartitionLossIT {
   void theSurvivorOfTwoLostJvmsHasEveryObject() throws Exception {
     String secret = "it-partition-loss";
     KvxProcess a = KvxProcess.start("loss-a", Files.createTempDirectory("kvx-it-loss-a"), 17461, "server", "--roles",
-        "sequencer,apiserver", "--cluster-port", "5841", "--secret", secret, "--history-age", "5s");
+        "sequencer,apiserver", "--cluster-port", "5941", "--secret", secret, "--history-age", "5s");
     JVMS.add(a);
     a.awaitReady(Duration.ofSeconds(60));
     KvxProcess b = KvxProcess.start("loss-b", Files.createTempDirectory("kvx-it-loss-b"), 17462, "server", "--roles",
-        "sequencer,apiserver", "--join", "127.0.0.1:5841", "--cluster-port", "5842", "--secret", secret, "--history-age", "5s");
+        "sequencer,apiserver", "--join", "127.0.0.1:5941", "--cluster-port", "5942", "--secret", secret, "--history-age", "5s");
     JVMS.add(b);
     KvxProcess c = KvxProcess.start("loss-c", Files.createTempDirectory("kvx-it-loss-c"), 17463, "server", "--roles",
-        "sequencer,apiserver", "--join", "127.0.0.1:5841", "--cluster-port", "5843", "--secret", secret, "--history-age", "5s");
+        "sequencer,apiserver", "--join", "127.0.0.1:5941", "--cluster-port", "5943", "--secret", secret, "--history-age", "5s");
     JVMS.add(c);
     // An API server without a sequencer of its own.
     KvxProcess d = KvxProcess.start("loss-d", Files.createTempDirectory("kvx-it-loss-d"), 17464, "server", "--roles",
-        "apiserver", "--join", "127.0.0.1:5841", "--cluster-port", "5844", "--secret", secret);
+        "apiserver", "--join", "127.0.0.1:5941", "--cluster-port", "5944", "--secret", secret);
     JVMS.add(d);
     b.awaitReady(Duration.ofSeconds(60));
     c.awaitReady(Duration.ofSeconds(60));

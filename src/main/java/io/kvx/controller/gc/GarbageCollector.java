@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * whose owners are all gone is deleted (background); an owner being deleted in the foreground
  * (finalizer foregroundDeletion) first loses its dependents; an owner deleted with orphan
  * propagation (finalizer orphan) first has its dependents' references to it removed.
- * Keys are "plural|namespace/name".
+ * Built-in kinds and every custom resource kind are followed.
  */
 public final class GarbageCollector implements Reconciler {
 
@@ -38,46 +38,59 @@ public final class GarbageCollector implements Reconciler {
   private final Set<String> watchedKinds = new HashSet<>();
   private final ApiClient client;
 
+  private final Consumer<String> enqueue;
+
   public GarbageCollector(List<Cache> watched, ApiClient client, Consumer<String> enqueue) {
     this.client = client;
-    for (Cache cache : watched) {
-      String plural = cache.type().plural();
-      caches.put(plural, cache);
-      watchedKinds.add(cache.type().kind());
-      cache.listen(change -> {
-        JsonObject obj = change.object();
-        String key = plural + "|" + Cache.key(obj);
-        String uid = Meta.uid(obj);
-        if (change.old() != null) unindex(change.old(), key);
-        if (change.current() == null) {
-          byUid.remove(uid);
-          // Dependents of a deleted owner need a look.
-          Set<String> deps = dependents.get(uid);
-          if (deps != null) deps.forEach(enqueue);
-          return;
-        }
-        byUid.put(uid, key);
-        for (JsonObject ref : refs(obj)) {
-          dependents.computeIfAbsent(ref.getString("uid"), u -> new HashSet<>()).add(key);
-          if (!byUid.containsKey(ref.getString("uid"))) enqueue.accept(key);
-        }
-        JsonArray finalizers = Meta.meta(obj).getJsonArray("finalizers", new JsonArray());
-        if (Meta.meta(obj).containsKey("deletionTimestamp")
-            && (finalizers.contains(FOREGROUND) || finalizers.contains(ORPHAN))) {
-          enqueue.accept(key);
-        }
+    this.enqueue = enqueue;
+    watched.forEach(this::watch);
+  }
+
+  /**
+   * Follows one more kind's objects as owners and dependents (a custom resource's, once its definition is seen).
+   * Keys are "group/plural|namespace/name".
+   */
+  public void watch(Cache cache) {
+    String plural = cache.type().group() + "/" + cache.type().plural();
+    if (caches.containsKey(plural)) return;
+    caches.put(plural, cache);
+    watchedKinds.add(cache.type().kind());
+    io.vertx.core.Handler<Cache.Change> index = change -> {
+      JsonObject obj = change.object();
+      String key = plural + "|" + Cache.key(obj);
+      String uid = Meta.uid(obj);
+      if (change.old() != null) unindex(change.old(), key);
+      if (change.current() == null) {
+        byUid.remove(uid);
+        // Dependents of a deleted owner need a look.
         Set<String> deps = dependents.get(uid);
-        if (deps != null && Meta.meta(obj).containsKey("deletionTimestamp")) deps.forEach(enqueue);
-        // A dependent that went away may let a foreground-deleting owner finish.
-      });
-      cache.listen(change -> {
-        if (change.current() != null) return;
-        for (JsonObject ref : refs(change.old())) {
-          String ownerKey = byUid.get(ref.getString("uid"));
-          if (ownerKey != null) enqueue.accept(ownerKey);
-        }
-      });
-    }
+        if (deps != null) deps.forEach(enqueue);
+        return;
+      }
+      byUid.put(uid, key);
+      for (JsonObject ref : refs(obj)) {
+        dependents.computeIfAbsent(ref.getString("uid"), u -> new HashSet<>()).add(key);
+        if (!byUid.containsKey(ref.getString("uid"))) enqueue.accept(key);
+      }
+      JsonArray finalizers = Meta.meta(obj).getJsonArray("finalizers", new JsonArray());
+      if (Meta.meta(obj).containsKey("deletionTimestamp")
+          && (finalizers.contains(FOREGROUND) || finalizers.contains(ORPHAN))) {
+        enqueue.accept(key);
+      }
+      Set<String> deps = dependents.get(uid);
+      if (deps != null && Meta.meta(obj).containsKey("deletionTimestamp")) deps.forEach(enqueue);
+    };
+    cache.listen(index);
+    // A cache already following the API (kept from the last term) is indexed as it stands.
+    if (cache.started()) cache.all().forEach(o -> index.handle(new Cache.Change(null, o)));
+    // A dependent that went away may let a foreground-deleting owner finish.
+    cache.listen(change -> {
+      if (change.current() != null) return;
+      for (JsonObject ref : refs(change.old())) {
+        String ownerKey = byUid.get(ref.getString("uid"));
+        if (ownerKey != null) enqueue.accept(ownerKey);
+      }
+    });
   }
 
   private void unindex(JsonObject old, String key) {
@@ -122,7 +135,7 @@ public final class GarbageCollector implements Reconciler {
     boolean ownerDeletingForeground = false;
     for (JsonObject ref : refs) {
       String ownerKey = byUid.get(ref.getString("uid"));
-      // Kinds the collector does not watch (custom resources, ...) are assumed alive: never guess a delete.
+      // Kinds the collector does not watch (yet) are assumed alive: never guess a delete.
       if (ownerKey != null || !watchedKinds.contains(ref.getString("kind"))) {
         alive.add(ref);
         if (ownerKey != null) {
