@@ -94,14 +94,12 @@ public final class CustomResources {
     JsonObject names = spec.getJsonObject("names", new JsonObject()).copy();
     if (!names.containsKey("singular")) names.put("singular", names.getString("kind", "").toLowerCase());
     if (!names.containsKey("listKind")) names.put("listKind", names.getString("kind", "") + "List");
-    JsonArray stored = new JsonArray();
+    // As kube: the versions stored so far, in the order they became the storage version, the current one appended.
+    JsonObject old = crd.getJsonObject("status", new JsonObject());
+    JsonArray stored = old.getJsonArray("storedVersions", new JsonArray()).copy();
     for (Object o : spec.getJsonArray("versions", new JsonArray())) {
       JsonObject v = (JsonObject) o;
-      if (v.getBoolean("storage", false)) stored.add(v.getString("name"));
-    }
-    JsonObject old = crd.getJsonObject("status", new JsonObject());
-    for (Object o : old.getJsonArray("storedVersions", new JsonArray())) {
-      if (!stored.contains(o)) stored.add(o);
+      if (v.getBoolean("storage", false) && !stored.contains(v.getString("name"))) stored.add(v.getString("name"));
     }
     JsonArray conditions = new JsonArray()
         .add(new JsonObject().put("type", "NamesAccepted").put("status", "True").put("reason", "NoConflicts")

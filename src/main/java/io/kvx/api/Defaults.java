@@ -43,6 +43,9 @@ public final class Defaults {
       case "Secret" -> {
         if (!type.isCustom()) secret(obj);
       }
+      case "NetworkPolicy" -> {
+        if (!type.isCustom()) networkPolicy(obj.getJsonObject("spec", new JsonObject()));
+      }
       case "PersistentVolume", "PersistentVolumeClaim" -> {
         // as Kubernetes defaults them: a filesystem volume; a volume is retained when released
         JsonObject spec = obj.getJsonObject("spec", new JsonObject());
@@ -121,6 +124,26 @@ public final class Defaults {
       obj.put("data", data);
     }
     putIfAbsent(obj, "type", "Opaque");
+  }
+
+  /**
+   * As kube defaults a NetworkPolicy: policyTypes Ingress, and Egress when it has egress rules; ports' protocol TCP.
+   */
+  private static void networkPolicy(JsonObject spec) {
+    if (!spec.containsKey("policyTypes")) {
+      JsonArray types = new JsonArray().add("Ingress");
+      if (spec.getValue("egress") instanceof JsonArray egress && !egress.isEmpty()) types.add("Egress");
+      spec.put("policyTypes", types);
+    }
+    for (String direction : List.of("ingress", "egress")) {
+      if (!(spec.getValue(direction) instanceof JsonArray rules)) continue;
+      for (Object r : rules) {
+        if (!(r instanceof JsonObject rule) || !(rule.getValue("ports") instanceof JsonArray ports)) continue;
+        for (Object p : ports) {
+          if (p instanceof JsonObject port) putIfAbsent(port, "protocol", "TCP");
+        }
+      }
+    }
   }
 
   private static JsonObject workload(JsonObject obj) {

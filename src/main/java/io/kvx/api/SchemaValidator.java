@@ -95,6 +95,35 @@ public final class SchemaValidator {
       if (items != null) {
         for (int i = 0; i < a.size(); i++) validate(items, a.getValue(i), path + "[" + i + "]", causes);
       }
+      uniqueness(schema, a, path, causes);
+    }
+  }
+
+  /**
+   * x-kubernetes-list-type set (each value once) and map (each combination of x-kubernetes-list-map-keys once): a
+   * repeated item is kube's "Duplicate value" naming the item (a map item by its keys, as Go prints a map).
+   */
+  private static void uniqueness(JsonObject schema, JsonArray a, String path, List<ApiError.Cause> causes) {
+    String listType = schema.getString("x-kubernetes-list-type", "");
+    if (!listType.equals("set") && !listType.equals("map")) return;
+    JsonArray keys = schema.getJsonArray("x-kubernetes-list-map-keys", new JsonArray());
+    java.util.Set<Object> seen = new java.util.HashSet<>();
+    for (int i = 0; i < a.size(); i++) {
+      Object item = a.getValue(i);
+      Object identity = item;
+      String shown;
+      if (listType.equals("map") && item instanceof JsonObject o) {
+        JsonObject id = new JsonObject();
+        keys.forEach(k -> id.put(String.valueOf(k), o.getValue(String.valueOf(k))));
+        identity = id;
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        id.forEach(e -> parts.add("\"" + e.getKey() + "\":" + (e.getValue() instanceof String str ? "\"" + str + "\""
+            : String.valueOf(e.getValue()))));
+        shown = "map[string]interface {}{" + String.join(", ", parts) + "}";
+      } else {
+        shown = item instanceof String str ? "\"" + str + "\"" : String.valueOf(item);
+      }
+      if (!seen.add(identity)) causes.add(cause(path + "[" + i + "]", "FieldValueDuplicate", "Duplicate value: " + shown));
     }
   }
 

@@ -87,9 +87,57 @@ public final class Validation {
       case "CertificateSigningRequest" -> Certificates.validate(obj, causes);
       case "ConfigMap" -> validateKeys(obj, List.of("data", "binaryData"), causes);
       case "Secret" -> validateSecret(obj, causes);
+      case "Role", "ClusterRole" -> validateRules(obj, causes);
+      case "RoleBinding", "ClusterRoleBinding" -> validateBinding(obj, type.kind().equals("ClusterRoleBinding"), causes);
+      case "PersistentVolumeClaim" -> validateClaimSpec(obj.getJsonObject("spec", new JsonObject()), "spec", causes);
       default -> { }
     }
     return causes;
+  }
+
+  /** A role's rules each name their verbs (a ClusterRole's aggregationRule fills its rules in instead). */
+  private static void validateRules(JsonObject obj, List<ApiError.Cause> causes) {
+    JsonArray rules = obj.getValue("rules") instanceof JsonArray a ? a : new JsonArray();
+    for (int i = 0; i < rules.size(); i++) {
+      if (!(rules.getValue(i) instanceof JsonObject rule)) continue;
+      if (rule.getJsonArray("verbs", new JsonArray()).isEmpty()) {
+        causes.add(required("rules[" + i + "].verbs", "Required value: verbs must contain at least one value"));
+      }
+    }
+  }
+
+  /** A binding's roleRef (a Role or ClusterRole, by name) and subjects (a kind kube knows, by name), as kube's. */
+  private static void validateBinding(JsonObject obj, boolean cluster, List<ApiError.Cause> causes) {
+    JsonObject ref = obj.getValue("roleRef") instanceof JsonObject r ? r : new JsonObject();
+    List<String> kinds = cluster ? List.of("ClusterRole") : List.of("Role", "ClusterRole");
+    String kind = ref.getString("kind", "");
+    if (!kinds.contains(kind)) {
+      causes.add(new ApiError.Cause("roleRef.kind", "FieldValueNotSupported", "Unsupported value: \"" + kind
+          + "\": supported values: " + String.join(", ", kinds.stream().map(k -> "\"" + k + "\"").toList())));
+    }
+    if (ref.getString("name", "").isEmpty()) causes.add(required("roleRef.name", "Required value"));
+    JsonArray subjects = obj.getValue("subjects") instanceof JsonArray a ? a : new JsonArray();
+    for (int i = 0; i < subjects.size(); i++) {
+      if (!(subjects.getValue(i) instanceof JsonObject subject)) continue;
+      String p = "subjects[" + i + "]";
+      if (subject.getString("name", "").isEmpty()) causes.add(required(p + ".name", "Required value"));
+      String subjectKind = subject.getString("kind", "");
+      if (!List.of("ServiceAccount", "User", "Group").contains(subjectKind)) {
+        causes.add(new ApiError.Cause(p + ".kind", "FieldValueNotSupported", "Unsupported value: \"" + subjectKind
+            + "\": supported values: \"ServiceAccount\", \"User\", \"Group\""));
+      } else if (cluster && subjectKind.equals("ServiceAccount") && subject.getString("namespace", "").isEmpty()) {
+        causes.add(required(p + ".namespace", "Required value"));
+      }
+    }
+  }
+
+  /** A claim asks for its storage and at least one access mode. */
+  private static void validateClaimSpec(JsonObject spec, String path, List<ApiError.Cause> causes) {
+    if (spec.getJsonArray("accessModes", new JsonArray()).isEmpty()) {
+      causes.add(required(path + ".accessModes", "Required value: at least 1 access mode is required"));
+    }
+    JsonObject requests = spec.getJsonObject("resources", new JsonObject()).getJsonObject("requests", new JsonObject());
+    if (!requests.containsKey("storage")) causes.add(required(path + ".resources[storage]", "Required value"));
   }
 
   private static final java.util.regex.Pattern CONFIG_KEY = java.util.regex.Pattern.compile("[-._a-zA-Z0-9]+");
@@ -342,8 +390,13 @@ public final class Validation {
       if (labels != null) validateStringMap(labels, "spec.template.metadata.labels", true, causes);
       // A StatefulSet's containers also mount its volumeClaimTemplates by name.
       Set<String> claims = new HashSet<>();
-      for (Object o : obj.getJsonObject("spec", new JsonObject()).getJsonArray("volumeClaimTemplates", new JsonArray())) {
-        if (o instanceof JsonObject c) claims.add(Meta.name(c));
+      JsonArray claimTemplates = obj.getJsonObject("spec", new JsonObject()).getJsonArray("volumeClaimTemplates",
+          new JsonArray());
+      for (int i = 0; i < claimTemplates.size(); i++) {
+        if (!(claimTemplates.getValue(i) instanceof JsonObject c)) continue;
+        claims.add(Meta.name(c));
+        validateClaimSpec(c.getJsonObject("spec", new JsonObject()), "spec.volumeClaimTemplates[" + i + "].spec",
+            causes);
       }
       validatePodSpec(template.getJsonObject("spec"), "spec.template.spec", claims, causes);
       String policy = template.getJsonObject("spec", new JsonObject()).getString("restartPolicy", "Always");

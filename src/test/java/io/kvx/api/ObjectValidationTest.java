@@ -64,6 +64,20 @@ class ObjectValidationTest {
   }
 
   @Test
+  void rolesBindingsAndClaimsAsKubeValidatesThem() {
+    assertEquals(List.of("rules[0].verbs FieldValueRequired"), fields("rbac.authorization.k8s.io", "roles",
+        "{\"metadata\":{\"name\":\"r\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}]}"));
+    assertEquals(List.of("roleRef.kind FieldValueNotSupported", "subjects[0].name FieldValueRequired"),
+        fields("rbac.authorization.k8s.io", "rolebindings", "{\"metadata\":{\"name\":\"b\"},\"roleRef\":{\"apiGroup\":"
+            + "\"rbac.authorization.k8s.io\",\"kind\":\"Deployment\",\"name\":\"x\"},\"subjects\":[{\"kind\":\"User\"}]}"));
+    assertEquals(List.of("subjects[0].namespace FieldValueRequired"), fields("rbac.authorization.k8s.io",
+        "clusterrolebindings", "{\"metadata\":{\"name\":\"b\"},\"roleRef\":{\"apiGroup\":\"rbac.authorization.k8s.io\","
+            + "\"kind\":\"ClusterRole\",\"name\":\"view\"},\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"sa\"}]}"));
+    assertEquals(List.of("spec.accessModes FieldValueRequired", "spec.resources[storage] FieldValueRequired"),
+        fields("", "persistentvolumeclaims", "{\"metadata\":{\"name\":\"c\"},\"spec\":{}}"));
+  }
+
+  @Test
   void podVolumesEnvAndMounts() {
     String pod = """
         {"metadata": {"name": "p"}, "spec": {
@@ -93,6 +107,7 @@ class ObjectValidationTest {
         {"metadata": {"name": "db"}, "spec": {"selector": {"matchLabels": {"app": "db"}}, "serviceName": "db",
           "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "c", "image": "busybox",
             "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
-          "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}]}}"""));
+          "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}}}}]}}"""));
   }
 }
