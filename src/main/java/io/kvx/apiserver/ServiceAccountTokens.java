@@ -62,9 +62,12 @@ public final class ServiceAccountTokens {
         .put("kubernetes.io", new JsonObject().put("namespace", ns)
             .put("serviceaccount", new JsonObject().put("name", name).put("uid", Meta.uid(serviceAccount))));
     claims.getJsonObject("kubernetes.io").mergeIn(bound);
-    List<String> aud = audiences.stream().map(String::valueOf).toList();
+    // As kube's tokens: the audiences always an array (the JWT library writes one audience as a string), a not-before
+    // time and an id of their own.
+    claims.put("aud", audiences.copy()).put("nbf", Instant.now().getEpochSecond())
+        .put("jti", java.util.UUID.randomUUID().toString());
     String token = jwt.generateToken(claims, new JWTOptions().setAlgorithm("ES256").setIssuer(ISSUER)
-        .setAudience(aud).setExpiresInSeconds((int) seconds));
+        .setExpiresInSeconds((int) seconds));
     Instant expires = Instant.now().plusSeconds(seconds);
     return new JsonObject().put("kind", "TokenRequest").put("apiVersion", "authentication.k8s.io/v1")
         .put("metadata", new JsonObject().put("name", name).put("namespace", ns)

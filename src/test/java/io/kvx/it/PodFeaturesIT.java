@@ -62,12 +62,13 @@ class PodFeaturesIT {
     kubectl.ok("apply", "-f", p.toString());
   }
 
-  /** A JWT's aud claim (its only audience). */
+  /** A JWT's aud claim (its only audience), an array as in kube's tokens, which also carry jti and nbf. */
   private static String audience(String jwt) {
     io.vertx.core.json.JsonObject claims = new io.vertx.core.json.JsonObject(new String(
         java.util.Base64.getUrlDecoder().decode(jwt.trim().split("\\.")[1]), java.nio.charset.StandardCharsets.UTF_8));
-    Object aud = claims.getValue("aud");
-    return aud instanceof io.vertx.core.json.JsonArray a ? a.getString(0) : String.valueOf(aud);
+    assertTrue(claims.getValue("aud") instanceof io.vertx.core.json.JsonArray && claims.containsKey("jti")
+        && claims.containsKey("nbf"), claims.encode());
+    return claims.getJsonArray("aud").getString(0);
   }
 
   @Test
