@@ -611,4 +611,18 @@ class ControllersIT {
     kubectl.ok("delete", "rs", "other");
     kubectl.ok("delete", "pods", "-l", "app=adopt", "--wait=false");
   }
+
+  @Test
+  @Order(10)
+  void aReplicaSetWhosePodsAreRefusedSaysWhy() throws Exception {
+    kubectl.ok("create", "namespace", "quota-rs");
+    kubectl.ok("-n", "quota-rs", "create", "quota", "cpu", "--hard=requests.cpu=1");
+    kubectl.ok("-n", "quota-rs", "create", "deployment", "nocpu", "--image=busybox", "--", "sleep", "3600");
+    String condition = kubectl.await(Duration.ofSeconds(30), out -> out.contains("FailedCreate"), "-n", "quota-rs",
+        "get", "rs", "-l", "app=nocpu", "-o", "jsonpath={range .items[0].status.conditions[*]}{.type} {.status} "
+            + "{.reason} {.message}{end} replicas={.items[0].status.replicas}");
+    assertTrue(condition.startsWith("ReplicaFailure True FailedCreate pods \"nocpu-") && condition.contains(
+        "is forbidden: failed quota: cpu: must specify requests.cpu") && condition.endsWith("replicas=0"), condition);
+    kubectl.ok("delete", "namespace", "quota-rs", "--wait=false");
+  }
 }

@@ -14,6 +14,7 @@ import io.kvx.controller.Expectations;
 import io.kvx.controller.Reconciler;
 import io.kvx.controller.Workloads;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -89,7 +90,11 @@ public final class ReplicaSetReconciler implements Reconciler {
       Instant instant = Instant.now();
       Future<Void> manage = diff < 0 ? createPods(key, set, Math.min(-diff, BURST))
           : diff > 0 ? deletePods(key, set, active, diff) : Future.succeededFuture();
-      return manage.compose(x -> updateStatus(set, owned, selector, instant)).map(x -> {
+      // The status is written either way; a failed create is its ReplicaFailure condition (as kube's), and the sync
+      // fails after it, to be retried.
+      return manage.transform(ar -> updateStatus(set, owned, selector, instant,
+              ar.failed() && diff < 0 ? ar.cause() : null)
+          .compose(x -> ar.failed() ? Future.<Void>failedFuture(ar.cause()) : Future.<Void>succeededFuture())).map(x -> {
         // A pod that becomes available only after minReadySeconds needs another look then.
         long wait = active.stream().mapToLong(p -> Workloads.secondsUntilAvailable(p, minReady, instant))
             .filter(s -> s > 0).min().orElse(0);
@@ -131,7 +136,8 @@ public final class ReplicaSetReconciler implements Reconciler {
     return Future.join(deletes).mapEmpty();
   }
 
-  private Future<Void> updateStatus(JsonObject set, List<JsonObject> owned, LabelSelector selector, Instant now) {
+  private Future<Void> updateStatus(JsonObject set, List<JsonObject> owned, LabelSelector selector, Instant now,
+                                    Throwable failure) {
     JsonObject spec = set.getJsonObject("spec", new JsonObject());
     int minReady = spec.getInteger("minReadySeconds", 0);
     JsonObject templateLabels = spec.getJsonObject("template", new JsonObject())
@@ -151,7 +157,20 @@ public final class ReplicaSetReconciler implements Reconciler {
     JsonObject status = new JsonObject().put("replicas", replicas).put("fullyLabeledReplicas", fully)
         .put("readyReplicas", ready).put("availableReplicas", available)
         .put("observedGeneration", Meta.meta(set).getLong("generation", 1L));
-    if (old.getJsonArray("conditions") != null) status.put("conditions", old.getJsonArray("conditions"));
+    JsonArray conditions = new JsonArray();
+    for (Object o : old.getJsonArray("conditions", new JsonArray())) {
+      if (!"ReplicaFailure".equals(((JsonObject) o).getString("type"))) conditions.add(o);
+    }
+    if (failure != null) {
+      JsonObject was = old.getJsonArray("conditions", new JsonArray()).stream().map(o -> (JsonObject) o)
+          .filter(c -> "ReplicaFailure".equals(c.getString("type"))).findFirst().orElse(null);
+      conditions.add(new JsonObject().put("type", "ReplicaFailure").put("status", "True")
+          .put("reason", "FailedCreate").put("message", failure.getMessage() != null ? failure.getMessage()
+              : String.valueOf(failure))
+          .put("lastTransitionTime", was != null ? was.getString("lastTransitionTime")
+              : now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
+    }
+    if (!conditions.isEmpty()) status.put("conditions", conditions);
     if (status.equals(normalized(old))) return Future.succeededFuture();
     return client.mergePatch(type, Meta.namespace(set), Meta.name(set), "status",
         new JsonObject().put("status", status)).mapEmpty();
