@@ -357,7 +357,7 @@ class ControllersIT {
     String held = kubectl.await(Duration.ofSeconds(30), out -> out.contains("NamespaceFinalizersRemaining=True"), "get",
         "namespace", "doomed", "-o", "jsonpath={range .status.conditions[*]}{.type}={.status} {.message}{\"\\n\"}{end}");
     assertTrue(held.contains("Some content in the namespace has finalizers remaining: example.com/hold in 1 resource "
-        + "instances") && held.contains("NamespaceContentRemaining=True Some resources are remaining: configmaps. has 1 "
+        + "instances") && held.contains("NamespaceContentRemaining=True Some resources are remaining: configmaps has 1 "
         + "resource instances"), held);
     kubectl.ok("-n", "doomed", "patch", "configmap", "c", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":null}}");
     long deadline = System.currentTimeMillis() + 90_000;

@@ -53,12 +53,14 @@ public final class NamespaceReconciler implements Reconciler {
     Map<String, Integer> remaining = new TreeMap<>();
     Map<String, Integer> finalizers = new TreeMap<>();
     List<Future<Boolean>> checks = new ArrayList<>();
+    java.util.Set<String> stores = new java.util.HashSet<>();
     for (ResourceType t : types.get()) {
-      if (!t.namespaced()) continue;
+      // Each kind once, however many versions serve it (they share one store).
+      if (!t.namespaced() || !stores.add(t.storePrefix())) continue;
       checks.add(client.list(t, key).compose(items -> {
         if (items.isEmpty()) return Future.succeededFuture(false);
         synchronized (remaining) {
-          remaining.merge(t.plural() + "." + t.group(), items.size(), Integer::sum);
+          remaining.merge(t.group().isEmpty() ? t.plural() : t.plural() + "." + t.group(), items.size(), Integer::sum);
           for (JsonObject o : items) {
             for (Object f : Meta.meta(o).getJsonArray("finalizers", new JsonArray())) {
               finalizers.merge(String.valueOf(f), 1, Integer::sum);

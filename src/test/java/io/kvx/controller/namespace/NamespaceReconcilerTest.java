@@ -18,13 +18,13 @@ class NamespaceReconcilerTest {
 
   @Test
   void conditionsSayWhatIsLeftAndWhichFinalizersHoldIt() {
-    JsonArray c = NamespaceReconciler.conditions(new TreeMap<>(Map.of("pods.", 2, "widgets.example.com", 1)),
+    JsonArray c = NamespaceReconciler.conditions(new TreeMap<>(Map.of("pods", 2, "widgets.example.com", 1)),
         Map.of("example.com/hold", 1), false, "2026-11-24T05:00:00Z");
     assertEquals(5, c.size());
     JsonObject content = find(c, "NamespaceContentRemaining");
     assertEquals("True", content.getString("status"));
     assertEquals("SomeResourcesRemain", content.getString("reason"));
-    assertEquals("Some resources are remaining: pods. has 2 resource instances, widgets.example.com has 1 resource "
+    assertEquals("Some resources are remaining: pods has 2 resource instances, widgets.example.com has 1 resource "
         + "instances", content.getString("message"));
     JsonObject fin = find(c, "NamespaceFinalizersRemaining");
     assertEquals("Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances",
