@@ -31,6 +31,10 @@ public final class CustomResources {
       causes.add(new ApiError.Cause(path + ".type", "FieldValueRequired",
           "Required value: must not be empty for specified object fields"));
     }
+    if (node.getBoolean("uniqueItems", false)) {
+      causes.add(new ApiError.Cause(path + ".uniqueItems", "FieldValueForbidden", "Forbidden: uniqueItems cannot be set "
+          + "to true since the runtime complexity becomes quadratic"));
+    }
     if (node.getValue("properties") instanceof JsonObject props) {
       for (String name : props.fieldNames()) {
         if (props.getValue(name) instanceof JsonObject child) structural(child, path + ".properties[" + name + "]", causes);
@@ -41,6 +45,8 @@ public final class CustomResources {
       structural(each, path + ".additionalProperties", causes);
     }
   }
+
+  private static final List<String> COLUMN_TYPES = List.of("array", "boolean", "date", "integer", "number", "string");
 
   public static List<ApiError.Cause> validate(JsonObject crd) {
     List<ApiError.Cause> causes = new ArrayList<>();
@@ -79,6 +85,18 @@ public final class CustomResources {
       if (v.getBoolean("storage", false)) storage++;
       if (v.getValue("schema") instanceof JsonObject schema && schema.getValue("openAPIV3Schema") instanceof JsonObject root) {
         structural(root, p + ".schema.openAPIV3Schema", causes);
+      }
+      JsonArray columns = v.getJsonArray("additionalPrinterColumns", new JsonArray());
+      for (int c = 0; c < columns.size(); c++) {
+        if (!(columns.getValue(c) instanceof JsonObject column)) continue;
+        String cp = p + ".additionalPrinterColumns[" + c + "]";
+        String type = column.getString("type", "");
+        if (!COLUMN_TYPES.contains(type)) {
+          causes.add(new ApiError.Cause(cp + ".type", "FieldValueNotSupported", "Unsupported value: \"" + type
+              + "\": supported values: " + String.join(", ", COLUMN_TYPES.stream().map(t -> "\"" + t + "\"").toList())));
+        }
+        if (column.getString("name", "").isEmpty()) causes.add(required(cp + ".name"));
+        if (column.getString("jsonPath", "").isEmpty()) causes.add(required(cp + ".jsonPath"));
       }
     }
     if (!versions.isEmpty() && storage != 1) {

@@ -29,4 +29,19 @@ class CustomResourcesTest {
         + ".items.type Required value: must not be empty for specified object fields"), causes("""
         {"type": "object", "properties": {"spec": {"properties": {"list": {"type": "array", "items": {}}}}}}"""));
   }
+
+  @Test
+  void uniqueItemsAndPrinterColumnsAsKubeChecksThem() {
+    assertEquals(List.of("spec.versions[0].schema.openAPIV3Schema.properties[tags].uniqueItems Forbidden: uniqueItems "
+        + "cannot be set to true since the runtime complexity becomes quadratic"), causes("""
+        {"type": "object", "properties": {"tags": {"type": "array", "uniqueItems": true, "items": {"type": "string"}}}}"""));
+    JsonObject crd = new JsonObject("""
+        {"metadata": {"name": "gizmos.x.io"}, "spec": {"group": "x.io", "scope": "Namespaced",
+         "names": {"plural": "gizmos", "kind": "Gizmo"},
+         "versions": [{"name": "v1", "served": true, "storage": true,
+           "schema": {"openAPIV3Schema": {"type": "object"}},
+           "additionalPrinterColumns": [{"name": "Size", "type": "foo", "jsonPath": ".spec.size"}]}]}}""");
+    assertEquals(List.of("spec.versions[0].additionalPrinterColumns[0].type"),
+        CustomResources.validate(crd).stream().map(ApiError.Cause::field).toList());
+  }
 }
