@@ -48,9 +48,12 @@ public final class EventBusBridge {
    */
   private static final Map<Vertx, Map<String, NetSocket>> OWNERS = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Held, so that its filter stays (JUL keeps loggers weakly): the bridge's own log, without client resets. */
+  private static final Logger BRIDGE_LOG = Logger.getLogger(TcpEventBusBridgeImpl.class.getName());
+
   static {
     // The bridge logs every connection a client drops (a reset) with its stack trace: normal operation, not news.
-    Logger.getLogger(TcpEventBusBridgeImpl.class.getName()).setFilter(r -> !(r.getThrown() instanceof java.io.IOException));
+    BRIDGE_LOG.setFilter(r -> !(r.getThrown() instanceof java.io.IOException));
   }
 
   private final Vertx vertx;

@@ -43,7 +43,8 @@ public final class GarbageCollector implements Reconciler {
   public GarbageCollector(List<Cache> watched, ApiClient client, Consumer<String> enqueue) {
     this.client = client;
     this.enqueue = enqueue;
-    watched.forEach(this::watch);
+    // Caches kept from the last term are replayed to the new controllers: no indexing here.
+    watched.forEach(c -> register(c, false));
   }
 
   /**
@@ -51,6 +52,10 @@ public final class GarbageCollector implements Reconciler {
    * Keys are "group/plural|namespace/name".
    */
   public void watch(Cache cache) {
+    register(cache, true);
+  }
+
+  private void register(Cache cache, boolean indexNow) {
     String plural = cache.type().group() + "/" + cache.type().plural();
     if (caches.containsKey(plural)) return;
     caches.put(plural, cache);
@@ -82,7 +87,7 @@ public final class GarbageCollector implements Reconciler {
     };
     cache.listen(index);
     // A cache already following the API (kept from the last term) is indexed as it stands.
-    if (cache.started()) cache.all().forEach(o -> index.handle(new Cache.Change(null, o)));
+    if (indexNow && cache.started()) cache.all().forEach(o -> index.handle(new Cache.Change(null, o)));
     // A dependent that went away may let a foreground-deleting owner finish.
     cache.listen(change -> {
       if (change.current() != null) return;
