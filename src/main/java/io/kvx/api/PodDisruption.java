@@ -22,6 +22,16 @@ public final class PodDisruption {
   /** How long an eviction recorded in status.disruptedPods keeps that pod out of the healthy count. */
   public static final long DISRUPTED_TTL_SECONDS = 120;
 
+  /**
+   * The status patch (strategic: conditions merge by type) that gives a pod kube's DisruptionTarget condition before
+   * it is deleted for a disruption: an eviction, a taint, a preemption.
+   */
+  public static JsonObject disruptionTarget(String reason, String message, String now) {
+    return new JsonObject().put("status", new JsonObject().put("conditions", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("type", "DisruptionTarget").put("status", "True").put("reason", reason)
+            .put("message", message).put("lastTransitionTime", now))));
+  }
+
   public record Budget(int expectedPods, int currentHealthy, int desiredHealthy, int disruptionsAllowed) {}
 
   private PodDisruption() {

@@ -22,14 +22,9 @@ public final class Quotas {
       "secrets", "secrets", "persistentvolumeclaims", "persistentvolumeclaims",
       "replicationcontrollers", "replicationcontrollers", "resourcequotas", "resourcequotas");
 
-  /** Usage of every resource a quota may name, from the namespace's pods and object counts. */
-  public static Map<String, Long> usage(List<JsonObject> pods, Map<String, Integer> counts) {
-    return usage(null, pods, List.of(), counts);
-  }
-
   /**
    * What {@code quota} counts in a namespace: the pods in its scopes (a scoped quota counts pods alone), the node
-   * ports and load balancers of its Services, and object counts.
+   * ports and load balancers of its Services, and object counts. A null quota: everything, unscoped.
    */
   public static Map<String, Long> usage(JsonObject quota, List<JsonObject> pods, List<JsonObject> services,
                                         Map<String, Integer> counts) {

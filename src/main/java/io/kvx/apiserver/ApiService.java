@@ -1449,10 +1449,8 @@ public final class ApiService {
     JsonObject opts = r.deleteOptions() == null ? new JsonObject() : r.deleteOptions();
     ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
     // As kube-apiserver: the pod's DisruptionTarget condition first (a dry run changes nothing), then the delete.
-    JsonObject disrupted = new JsonObject().put("status", new JsonObject().put("conditions", new JsonArray()
-        .add(new JsonObject().put("type", "DisruptionTarget").put("status", "True")
-            .put("reason", "EvictionByEvictionAPI").put("message", "Eviction API: evicting")
-            .put("lastTransitionTime", Meta.now()))));
+    JsonObject disrupted = io.kvx.api.PodDisruption.disruptionTarget("EvictionByEvictionAPI", "Eviction API: evicting",
+        Meta.now());
     return retryConflicts(true, () -> store.get(key(r, r.name())).compose(pod -> checkBudget(r, pod)))
         .compose(ok -> r.dryRun() || del.dryRun() ? Future.succeededFuture() : handle(new ApiRequest("patch", r.type(),
             r.namespace(), r.name(), "status", disrupted, "application/strategic-merge-patch+json", java.util.Map.of()))

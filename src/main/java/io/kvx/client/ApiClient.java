@@ -57,16 +57,15 @@ public final class ApiClient {
   }
 
   /**
-   * The pod's DisruptionTarget condition (True), set before a controller deletes it as kube's do, so that Jobs'
-   * podFailurePolicy and users see why it went; merged by type with the pod's other conditions.
+   * Deletes a pod for a disruption as kube's controllers do: its DisruptionTarget condition first (best effort: the
+   * pod may be going already), so that Jobs' podFailurePolicy and users see why it went, then the delete.
    */
-  public Future<JsonObject> markDisrupted(String namespace, String pod, String reason, String message) {
-    JsonObject condition = new JsonObject().put("type", "DisruptionTarget").put("status", "True").put("reason", reason)
-        .put("message", message).put("lastTransitionTime", java.time.Instant.now()
-            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
-    return call(io.kvx.api.Resources.PODS, "patch", namespace, pod, "status", new JsonObject().put("status",
-        new JsonObject().put("conditions", new io.vertx.core.json.JsonArray().add(condition))),
-        "application/strategic-merge-patch+json");
+  public Future<JsonObject> deleteDisrupted(String namespace, String pod, String reason, String message,
+                                            JsonObject options) {
+    return call(io.kvx.api.Resources.PODS, "patch", namespace, pod, "status", io.kvx.api.PodDisruption
+            .disruptionTarget(reason, message, io.kvx.api.Meta.now()), "application/strategic-merge-patch+json")
+        .<Object>map(x -> x).otherwise(e -> null)
+        .compose(x -> delete(io.kvx.api.Resources.PODS, namespace, pod, options));
   }
 
   public Future<JsonObject> delete(ResourceType type, String namespace, String name, JsonObject options) {

@@ -869,8 +869,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       if (cr.terminated != null) {
         if (System.currentTimeMillis() < cr.restartNotBefore) {
           cr.waitingReason = "CrashLoopBackOff";
-          cr.waitingMessage = "back-off " + PodStatuses.backoffMillis(cr.restartCount) / 1000 + "s restarting failed "
-              + "container=" + cr.name + " pod=" + Meta.name(r.pod) + "_" + Meta.namespace(r.pod) + "(" + r.uid + ")";
+          cr.waitingMessage = backOffMessage(r, cr);
           return false;
         }
         cr.lastTerminated = cr.terminated;
@@ -996,6 +995,12 @@ public final class NodeAgentVerticle extends VerticleBase {
     runEphemeralContainers(r);
   }
 
+  /** The kubelet's CrashLoopBackOff message. */
+  private static String backOffMessage(PodRecord r, ContainerRecord cr) {
+    return "back-off " + PodStatuses.backoffMillis(cr.restartCount) / 1000 + "s restarting failed container="
+        + cr.name + " pod=" + Meta.name(r.pod) + "_" + Meta.namespace(r.pod) + "(" + r.uid + ")";
+  }
+
   private static boolean isSidecar(JsonObject initContainer) {
     return "Always".equals(initContainer.getString("restartPolicy"));
   }
@@ -1032,8 +1037,7 @@ public final class NodeAgentVerticle extends VerticleBase {
       if (!PodStatuses.shouldRestart(policy, code)) return;
       if (System.currentTimeMillis() < cr.restartNotBefore) {
         cr.waitingReason = "CrashLoopBackOff";
-        cr.waitingMessage = "back-off " + PodStatuses.backoffMillis(cr.restartCount) / 1000 + "s restarting failed "
-            + "container=" + cr.name + " pod=" + Meta.name(r.pod) + "_" + Meta.namespace(r.pod) + "(" + r.uid + ")";
+        cr.waitingMessage = backOffMessage(r, cr);
         return;
       }
       cr.lastTerminated = cr.terminated;

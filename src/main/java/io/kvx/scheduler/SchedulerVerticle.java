@@ -482,9 +482,8 @@ public final class SchedulerVerticle extends VerticleBase {
 
     @Override
     public CompletionStage<Void> evict(String namespace, String pod, String reason) {
-      return client.markDisrupted(namespace, pod, "PreemptionByScheduler", "Kubernetes default scheduler: preempting "
-              + "to accommodate a higher priority pod").<Object>map(x -> x).otherwise(e -> null)
-          .compose(x -> client.delete(Resources.PODS, namespace, pod, new JsonObject())).<Void>mapEmpty()
+      return client.deleteDisrupted(namespace, pod, "PreemptionByScheduler", "Kubernetes default scheduler: "
+              + "preempting to accommodate a higher priority pod", new JsonObject()).<Void>mapEmpty()
           .onFailure(e -> LOG.warning("scheduler: evicting " + namespace + "/" + pod + " failed: " + e.getMessage()))
           .toCompletionStage();
     }

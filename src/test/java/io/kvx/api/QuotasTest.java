@@ -21,10 +21,10 @@ class QuotasTest {
   void aCreateOverTheHardLimitIsRefusedInKubernetesWords() {
     JsonObject quota = new JsonObject("""
         {"metadata":{"name":"q1"},"spec":{"hard":{"pods":"2","requests.cpu":"1"}}}""");
-    Map<String, Long> used = Quotas.usage(List.of(pod("500m", "64Mi"), pod("300m", "64Mi")), Map.of());
+    Map<String, Long> used = Quotas.usage(null, List.of(pod("500m", "64Mi"), pod("300m", "64Mi")), List.of(), Map.of());
     assertEquals("exceeded quota: q1, requested: pods=1,requests.cpu=300m, used: pods=2,requests.cpu=800m, "
         + "limited: pods=2,requests.cpu=1", Quotas.exceeded(quota, used, Quotas.podDelta(pod("300m", "1Mi"))));
-    assertNull(Quotas.exceeded(quota, Quotas.usage(List.of(pod("100m", "1Mi")), Map.of()),
+    assertNull(Quotas.exceeded(quota, Quotas.usage(null, List.of(pod("100m", "1Mi")), List.of(), Map.of()),
         Quotas.podDelta(pod("100m", "1Mi"))));
     assertEquals(new JsonObject("""
         {"hard":{"pods":"2","requests.cpu":"1"},"used":{"pods":"2","requests.cpu":"800m"}}"""),

@@ -108,8 +108,7 @@ public final class JobReconciler implements Reconciler {
               "Job was active longer than specified deadline");
           default -> {
             // The Failed condition says why (a podFailurePolicy rule names the pod and its exit code).
-            JsonObject failed = plan.status().getJsonArray("conditions", new io.vertx.core.json.JsonArray()).stream()
-                .map(o -> (JsonObject) o).filter(c -> "Failed".equals(c.getString("type"))).findFirst().orElse(null);
+            JsonObject failed = Workloads.condition(new JsonObject().put("status", plan.status()), "Failed");
             events.warning(job, plan.finished(), failed == null ? "Job failed" : failed.getString("message"));
           }
         }

@@ -105,9 +105,8 @@ public final class NodeLifecycleReconciler implements Reconciler {
     List<Future<?>> evictions = new ArrayList<>();
     for (JsonObject pod : d.evict()) {
       String ns = Meta.namespace(pod);
-      evictions.add(client.markDisrupted(ns, Meta.name(pod), "DeletionByTaintManager",
-              "Taint manager: deleting due to NoExecute taint").<Object>map(x -> x).otherwise(e -> null)
-          .compose(x -> client.delete(Resources.PODS, ns, Meta.name(pod), null))
+      evictions.add(client.deleteDisrupted(ns, Meta.name(pod), "DeletionByTaintManager",
+              "Taint manager: deleting due to NoExecute taint", null)
           .onSuccess(x -> {
             LOG.info("nodelifecycle: evicted " + ns + "/" + Meta.name(pod) + " from node " + key);
             events.normal(pod, "TaintManagerEviction", "Marking for deletion Pod " + ns + "/" + Meta.name(pod));

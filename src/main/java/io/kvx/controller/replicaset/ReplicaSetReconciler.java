@@ -162,8 +162,7 @@ public final class ReplicaSetReconciler implements Reconciler {
       if (!"ReplicaFailure".equals(((JsonObject) o).getString("type"))) conditions.add(o);
     }
     if (failure != null) {
-      JsonObject was = old.getJsonArray("conditions", new JsonArray()).stream().map(o -> (JsonObject) o)
-          .filter(c -> "ReplicaFailure".equals(c.getString("type"))).findFirst().orElse(null);
+      JsonObject was = Workloads.condition(set, "ReplicaFailure");
       conditions.add(new JsonObject().put("type", "ReplicaFailure").put("status", "True")
           .put("reason", "FailedCreate").put("message", failure.getMessage() != null ? failure.getMessage()
               : String.valueOf(failure))
