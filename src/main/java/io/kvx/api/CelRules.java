@@ -42,6 +42,11 @@ public final class CelRules {
   private CelRules() {
   }
 
+  /** Admission's expressions (match conditions, policies' validations, variables, messages): kube's variables. */
+  private static final List<String> ADMISSION_VARS = List.of("object", "oldObject", "request", "params",
+      "namespaceObject", "variables");
+  private static final Map<dev.cel.common.types.CelType, CelCompiler> ADMISSION = new ConcurrentHashMap<>();
+
   private static CelCompiler compiler(dev.cel.common.types.CelType result) {
     return CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS)
         .addLibraries(CelExtensions.strings()).addVar("self", SimpleType.DYN).addVar("oldSelf", SimpleType.DYN)
@@ -158,5 +163,61 @@ public final class CelRules {
     if (v instanceof java.math.BigDecimal d) return d.doubleValue();
     if (v instanceof java.math.BigInteger i) return i.longValue();
     return v;
+  }
+
+  private static CelCompiler admissionCompiler(dev.cel.common.types.CelType result) {
+    return ADMISSION.computeIfAbsent(result, t -> {
+      var b = CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+          .addLibraries(CelExtensions.strings()).setResultType(t);
+      for (String v : ADMISSION_VARS) b.addVar(v, SimpleType.DYN);
+      return b.build();
+    });
+  }
+
+  /** Why an admission expression of this result type (BOOL, STRING, DYN) does not compile, or null when it does. */
+  public static String compileError(String expression, dev.cel.common.types.CelType result) {
+    try {
+      admissionCompiler(result).compile(expression).getAst();
+      return null;
+    } catch (CelValidationException | RuntimeException e) {
+      return e.getMessage();
+    }
+  }
+
+  /**
+   * Evaluates an admission expression (a match condition, a policy's validation, variable or message) with kube's
+   * variables: {@code object}, {@code oldObject}, {@code request}, {@code params}, {@code namespaceObject} (null when
+   * absent) and {@code variables}. {@code result} is the type it must have (BOOL, STRING, or DYN for a variable).
+   * Fails with IllegalArgumentException when it does not compile here or its evaluation fails.
+   */
+  public static Object evalAdmission(String expression, dev.cel.common.types.CelType result, Map<String, Object> given) {
+    CelCompiler compiler = admissionCompiler(result);
+    Optional<CelRuntime.Program> program = PROGRAMS.computeIfAbsent("a:" + result + ":" + expression, k -> {
+      try {
+        return Optional.of(RUNTIME.createProgram(compiler.compile(expression).getAst()));
+      } catch (CelValidationException | CelEvaluationException | RuntimeException e) {
+        return Optional.empty();
+      }
+    });
+    if (program.isEmpty()) {
+      String why;
+      try {
+        compiler.compile(expression).getAst();
+        why = "not supported here";
+      } catch (CelValidationException | RuntimeException e) {
+        why = e.getMessage();
+      }
+      throw new IllegalArgumentException("compilation failed: " + why);
+    }
+    Map<String, Object> vars = new LinkedHashMap<>();
+    for (String v : ADMISSION_VARS) {
+      Object value = given.get(v);
+      vars.put(v, value == null ? com.google.protobuf.NullValue.NULL_VALUE : v.equals("variables") ? value : cel(value));
+    }
+    try {
+      return program.get().eval(vars);
+    } catch (CelEvaluationException | RuntimeException e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
   }
 }

@@ -40,6 +40,11 @@ public final class Defaults {
         Meta.meta(obj).put("labels", labels);
       }
       case "LimitRange" -> Quotas.defaultLimitRange(obj);
+      case "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration" -> {
+        if (type.group().equals(AdmissionRules.OWN_GROUP)) {
+          AdmissionConfigs.defaultWebhooks(obj, type.kind().startsWith("Mutating"));
+        }
+      }
       case "Secret" -> {
         if (!type.isCustom()) secret(obj);
       }

@@ -90,6 +90,11 @@ public final class Validation {
       case "Role", "ClusterRole" -> validateRules(obj, causes);
       case "RoleBinding", "ClusterRoleBinding" -> validateBinding(obj, type.kind().equals("ClusterRoleBinding"), causes);
       case "PersistentVolumeClaim" -> validateClaimSpec(obj.getJsonObject("spec", new JsonObject()), "spec", causes);
+      case "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration" -> {
+        if (type.group().equals(AdmissionRules.OWN_GROUP)) {
+          AdmissionConfigs.validateWebhooks(obj, type.kind().startsWith("Mutating"), causes);
+        }
+      }
       default -> { }
     }
     return causes;

@@ -13,16 +13,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * cluster-scoped calls and for list/watch across all namespaces. {@code warnings} collects what the
  * reply should warn about (HTTP sends them as Warning headers). {@code userAgent} names the client
  * (HTTP User-Agent; null over the bus). {@code created} is set when a verb other than create made the
- * object (a server-side apply of a new object), so HTTP answers 201 as Kubernetes does.
+ * object (a server-side apply of a new object), so HTTP answers 201 as Kubernetes does. {@code user} is who asked
+ * (admission webhooks are told; null: a kvx component over the bus).
  */
 public record ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
                          JsonObject body, String patchType, Map<String, String> query, List<String> warnings,
-                         String userAgent, AtomicBoolean created) {
+                         String userAgent, AtomicBoolean created, io.kvx.rbac.UserInfo user) {
 
   public ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
                     JsonObject body, String patchType, Map<String, String> query, List<String> warnings,
                     String userAgent) {
-    this(verb, type, namespace, name, subresource, body, patchType, query, warnings, userAgent, new AtomicBoolean());
+    this(verb, type, namespace, name, subresource, body, patchType, query, warnings, userAgent, new AtomicBoolean(), null);
   }
 
   public ApiRequest(String verb, ResourceType type, String namespace, String name, String subresource,
@@ -37,7 +38,14 @@ public record ApiRequest(String verb, ResourceType type, String namespace, Strin
 
   /** The same request as sent by {@code userAgent} (the default field manager comes from it). */
   public ApiRequest withUserAgent(String agent) {
-    return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query, warnings, agent, created);
+    return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query, warnings, agent, created,
+        user);
+  }
+
+  /** The same request, asked by {@code who}. */
+  public ApiRequest withUser(io.kvx.rbac.UserInfo who) {
+    return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query, warnings, userAgent, created,
+        who);
   }
 
   /** A server-side apply: PATCH with application/apply-patch+yaml (or +json, +cbor). */

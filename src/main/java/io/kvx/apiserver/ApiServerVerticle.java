@@ -113,6 +113,10 @@ public final class ApiServerVerticle extends VerticleBase {
         })
         .compose(rbac -> {
           authorizer = rbac;
+          return AdmissionWebhooks.of(vertx, store);
+        })
+        .compose(webhooks -> {
+          api.setWebhooks(webhooks);
           return bootstrapOnce(cfg.getInteger("port", 6443));
         })
         .compose(v -> watchCustomResourceDefinitions(store))
@@ -567,6 +571,16 @@ public final class ApiServerVerticle extends VerticleBase {
     public void close() { }
   }
 
+  /** A bridged request's user (the bridge authenticated it), or null for kvx's own components. */
+  private static UserInfo busUser(Message<JsonObject> msg) {
+    String who = msg.headers().get(EventBusBridge.USER_HEADER);
+    if (who == null) return null;
+    JsonObject u = new JsonObject(who);
+    List<String> groups = new java.util.ArrayList<>();
+    u.getJsonArray("groups", new io.vertx.core.json.JsonArray()).forEach(g -> groups.add(String.valueOf(g)));
+    return new UserInfo(u.getString("username", ""), groups);
+  }
+
   private void onBusRequest(Message<JsonObject> msg) {
     JsonObject m = msg.body();
     String forbidden = msg.headers().get(EventBusBridge.FORBIDDEN_HEADER);
@@ -587,7 +601,7 @@ public final class ApiServerVerticle extends VerticleBase {
       m.getJsonObject("query", new JsonObject()).forEach(e -> query.put(e.getKey(), String.valueOf(e.getValue())));
       ApiRequest req = new ApiRequest(m.getString("verb"), type, m.getString("namespace"), m.getString("name"),
           m.getString("subresource"), m.getJsonObject("body"), m.getString("patchType"), query)
-          .withUserAgent(m.getString("userAgent", BUS_USER_AGENT));
+          .withUserAgent(m.getString("userAgent", BUS_USER_AGENT)).withUser(busUser(msg));
       if ("watch".equals(req.verb())) {
         // A bridge client's events go to its own connection, on this JVM: no consumer elsewhere may take them.
         busWatch(msg, req, m.getString("address"), new io.vertx.core.eventbus.DeliveryOptions()

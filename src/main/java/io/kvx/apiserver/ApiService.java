@@ -1,5 +1,6 @@
 package io.kvx.apiserver;
 
+import io.kvx.api.AdmissionRules;
 import io.kvx.api.ApiError;
 import io.kvx.api.CustomResources;
 import io.kvx.api.Conversions;
@@ -66,6 +67,12 @@ public final class ApiService {
 
   public void setTokens(ServiceAccountTokens tokens) {
     this.tokens = tokens;
+  }
+
+  private AdmissionWebhooks webhooks;
+
+  public void setWebhooks(AdmissionWebhooks webhooks) {
+    this.webhooks = webhooks;
   }
 
   public ServiceAllocator allocator() {
@@ -338,8 +345,7 @@ public final class ApiService {
     }
     validate(r.type(), obj, null);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
-    Future<Void> admitted = r.type().namespaced()
-        ? admitNamespace(r, Meta.name(obj)).compose(v -> admitQuota(r, obj)) : Future.succeededFuture();
+    Future<Void> admitted = r.type().namespaced() ? admitNamespace(r, Meta.name(obj)) : Future.succeededFuture();
     if (r.type() == Resources.PODS) {
       admitted = admitted.compose(v -> admitServiceAccount(r.namespace(), obj)).compose(v -> admitPriority(obj,
           r.body()));
@@ -349,6 +355,9 @@ public final class ApiService {
     if (r.type() == VOLUMES) protect(obj, "kubernetes.io/pv-protection");
     if (isCrd(r.type())) protect(obj, CRD_CLEANUP);
     if (r.type().isCustom()) admitted = admitted.compose(v -> admitCustomObject(r.type()));
+    // The webhooks after kvx's own admission, then the quota last, as kube-apiserver orders its plugins.
+    admitted = admitted.compose(v -> admitWebhooks(r, "CREATE", obj, null));
+    if (r.type().namespaced()) admitted = admitted.compose(v -> admitQuota(r, obj));
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(dryRunCreated(key(r, Meta.name(obj)), obj));
       if (isService(r.type())) {
@@ -899,26 +908,61 @@ public final class ApiService {
       if (isCrd(r.type()) && !"status".equals(r.subresource())) {
         merged.put("status", CustomResources.status(merged, Meta.now()));
       }
-      if (r.dryRun()) {
-        // As the store would write it: the generation moves with the spec.
-        if (StoreKeys.tracksGeneration(key)) Meta.meta(merged).put("generation", StoreKeys.nextGeneration(key, old, merged));
-        return Future.succeededFuture(merged);
-      }
-      if (finalizersDone(old, merged)) {
-        return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
-            ? allocator.releaseAll(gone).map(gone) : Future.succeededFuture(gone));
-      }
-      // A write that changes nothing is not written (no new resourceVersion, no watch event), as in kube.
-      if (merged.equals(old) && (expected == 0 || expected == Meta.resourceVersion(old))) {
-        return Future.succeededFuture(old);
-      }
-      long rv = expected != 0 ? expected : Meta.resourceVersion(old);
-      if (isService(r.type()) && !"status".equals(r.subresource())) {
-        return allocator.reallocate(old, merged).compose(svc -> store.update(key, svc, rv))
-            .compose(saved -> allocator.releaseDropped(old, saved).map(saved));
-      }
-      return store.update(key, merged, rv);
+      return admitWebhooks(r, "UPDATE", merged, old).compose(v -> write(r, key, expected, old, merged));
     }));
+  }
+
+  /**
+   * The admission webhooks of a request (none unless configured): the mutating ones, whose changes are made to
+   * {@code obj} in place, normalized and validated again; then the validating ones.
+   */
+  private Future<Void> admitWebhooks(ApiRequest r, String operation, JsonObject obj, JsonObject old) {
+    if (webhooks == null) return Future.succeededFuture();
+    JsonObject given = new JsonObject();
+    if (r.param("fieldManager") != null) given.put("fieldManager", r.param("fieldManager"));
+    if (r.dryRun()) given.put("dryRun", new JsonArray().add("All"));
+    if (operation.equals("DELETE") && r.body() != null) given = r.body().copy();
+    JsonObject user = r.user() != null ? Reviews.userInfo(r.user())
+        : new JsonObject().put("username", "system:kvx:" + String.valueOf(r.userAgent()).split("/")[0])
+            .put("groups", new JsonArray().add(io.kvx.rbac.UserInfo.MASTERS).add(io.kvx.rbac.UserInfo.AUTHENTICATED));
+    AdmissionRules.Attributes a = new AdmissionRules.Attributes(operation, r.type(), r.subresource(),
+        r.type().namespaced() ? r.namespace() : null, obj != null ? Meta.name(obj) : r.name(), obj, old, user,
+        r.dryRun(), AdmissionRules.options(operation, given));
+    return webhooks.mutate(a, r.warnings()).compose(next -> {
+      if (obj != null && next != obj && !next.equals(obj)) {
+        Object managed = Meta.meta(next).remove("managedFields");
+        JsonObject patched = Json.normalize(r.type(), next);
+        Defaults.withoutAdmission(r.type(), patched);
+        if (managed != null) Meta.meta(patched).put("managedFields", managed);
+        validate(r.type(), patched, old);
+        obj.getMap().clear();
+        obj.getMap().putAll(patched.getMap());
+      }
+      return webhooks.validate(a.withObject(obj), r.warnings());
+    });
+  }
+
+  /** The end of an update: a dry run's answer, the delete that removing the last finalizer means, or the write. */
+  private Future<JsonObject> write(ApiRequest r, String key, long expected, JsonObject old, JsonObject merged) {
+    if (r.dryRun()) {
+      // As the store would write it: the generation moves with the spec.
+      if (StoreKeys.tracksGeneration(key)) Meta.meta(merged).put("generation", StoreKeys.nextGeneration(key, old, merged));
+      return Future.succeededFuture(merged);
+    }
+    if (finalizersDone(old, merged)) {
+      return store.delete(key, Meta.resourceVersion(old), null).compose(gone -> isService(r.type())
+          ? allocator.releaseAll(gone).map(gone) : Future.succeededFuture(gone));
+    }
+    // A write that changes nothing is not written (no new resourceVersion, no watch event), as in kube.
+    if (merged.equals(old) && (expected == 0 || expected == Meta.resourceVersion(old))) {
+      return Future.succeededFuture(old);
+    }
+    long rv = expected != 0 ? expected : Meta.resourceVersion(old);
+    if (isService(r.type()) && !"status".equals(r.subresource())) {
+      return allocator.reallocate(old, merged).compose(svc -> store.update(key, svc, rv))
+          .compose(saved -> allocator.releaseDropped(old, saved).map(saved));
+    }
+    return store.update(key, merged, rv);
   }
 
   /**
@@ -1145,7 +1189,8 @@ public final class ApiService {
     Long graceRequested = grace;
     String key = key(r, r.name());
     // A copy: the store's get hands out the watch cache's own object, which readers and watchers share.
-    return retryConflicts(preRv == 0, () -> store.get(key).map(JsonObject::copy).compose(old -> {
+    return retryConflicts(preRv == 0, () -> store.get(key).map(JsonObject::copy)
+        .compose(found -> admitWebhooks(r, "DELETE", null, found).map(found)).compose(old -> {
       if (preUid != null && !preUid.equals(Meta.uid(old))) {
         throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: UID in "
             + "precondition: " + preUid + ", UID in object meta: " + Meta.uid(old));

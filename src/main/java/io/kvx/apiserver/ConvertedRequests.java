@@ -59,6 +59,6 @@ final class ConvertedRequests {
 
   private static ApiRequest on(ApiRequest r, Conversions.Conversion c, String verb, JsonObject body, String patchType) {
     return new ApiRequest(verb, c.stored(), r.namespace(), r.name(), r.subresource(), body, patchType, r.query(),
-        r.warnings(), r.userAgent(), r.created());
+        r.warnings(), r.userAgent(), r.created(), r.user());
   }
 }

@@ -36,7 +36,10 @@ public final class EventBusBridge {
   /** Set on every request that came through a bridge: its watch events go to this JVM's consumers only. */
   static final String BRIDGE_HEADER = "kvx-bridge";
   /** Headers a client may not set: kvx's own marks, and the bridge's delivery options other than a timeout. */
-  private static final Set<String> RESERVED_HEADERS = Set.of(FORBIDDEN_HEADER, BRIDGE_HEADER, "localOnly", "codecName");
+  /** Who sent a bridged request, as an AdmissionReview's userInfo (JSON): admission webhooks are told. */
+  static final String USER_HEADER = "kvx-user";
+  private static final Set<String> RESERVED_HEADERS = Set.of(FORBIDDEN_HEADER, BRIDGE_HEADER, USER_HEADER, "localOnly",
+      "codecName");
   /** The largest frame taken (kube-apiserver takes request bodies of up to 3 MiB): a longer one closes the connection. */
   static final int MAX_FRAME = 4 * 1024 * 1024;
   private static final Set<String> FRAME_TYPES = Set.of("send", "register", "unregister", "ping");
@@ -170,7 +173,8 @@ public final class EventBusBridge {
           }
           if (type == BridgeEventType.SEND) {
             // Served by this JVM: its watches, and their ends, stay with this connection.
-            headers.put("localOnly", true).put(BRIDGE_HEADER, "true");
+            headers.put("localOnly", true).put(BRIDGE_HEADER, "true")
+                .put(USER_HEADER, Reviews.userInfo(ar.result()).encode());
             String denied = decide(ar.result(), raw.getJsonObject("body"), socket);
             if (denied != null) headers.put(FORBIDDEN_HEADER, denied);
           } else {

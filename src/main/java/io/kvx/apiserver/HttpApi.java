@@ -228,7 +228,7 @@ public final class HttpApi {
         }
       }
       return new ApiRequest(verb, type, namespace, name, subresource, body, patchType, query)
-          .withUserAgent(ctx.request().getHeader(HttpHeaders.USER_AGENT));
+          .withUserAgent(ctx.request().getHeader(HttpHeaders.USER_AGENT)).withUser(ApiServerVerticle.user(ctx));
     }
   }
 

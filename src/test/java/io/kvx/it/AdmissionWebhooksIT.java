@@ -1,0 +1,317 @@
+package io.kvx.it;
+
+import io.kvx.boot.Pki;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Admission webhooks as a chart's operator registers them, through kubectl against `kvx up`: a real HTTPS webhook
+ * server in this JVM (its certificate from its own CA, given to kvx as the caBundle) that denies, patches and warns.
+ * Validating and mutating webhooks on create, update and delete; namespace and object selectors and match
+ * conditions; failurePolicy Fail and Ignore against a webhook nobody answers and one that is too slow; a webhook
+ * reached through a Service and its Endpoints; invalid configurations refused with the fields named.
+ * Own ports 18420/5420, the webhook server 18421.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AdmissionWebhooksIT {
+
+  private static final int PORT = 18420;
+  private static final int HOOK_PORT = 18421;
+  private static KvxProcess kvx;
+  private static Kubectl k;
+  private static Path dir;
+  private static Vertx vertx;
+  private static HttpServer server;
+  private static String caBundle;
+  private static final List<JsonObject> reviews = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void up() throws Exception {
+    Path home = Files.createTempDirectory("kvx-it-webhooks");
+    dir = Files.createTempDirectory("kvx-it-webhooks-files");
+    Pki.Pem ca = Pki.newCa("webhook-test-ca");
+    Pki.Pem cert = Pki.newServerCert(ca, List.of("127.0.0.1", "hook.hooks.svc"));
+    caBundle = Base64.getEncoder().encodeToString(ca.certificate().getBytes(StandardCharsets.UTF_8));
+    vertx = Vertx.vertx();
+    server = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(cert.certificate())).setKeyValue(Buffer.buffer(cert.privateKey()))))
+        .requestHandler(req -> req.body().onSuccess(body -> {
+          JsonObject review = body.toJsonObject();
+          reviews.add(review.put("path", req.path()).put("query", String.valueOf(req.query())));
+          JsonObject response = answer(req.path(), review.getJsonObject("request"));
+          Runnable reply = () -> req.response().putHeader("content-type", "application/json")
+              .end(new JsonObject().put("apiVersion", review.getString("apiVersion")).put("kind", "AdmissionReview")
+                  .put("response", response).encode());
+          if (req.path().equals("/slow")) vertx.setTimer(3000, t -> reply.run());
+          else reply.run();
+        }))
+        .listen(HOOK_PORT, "127.0.0.1").await();
+    kvx = KvxProcess.start("webhooks", home, PORT, "up", "--cluster-port", "5420", "--secret", "it-webhooks",
+        "--roles", "sequencer,apiserver,controller-manager");
+    kvx.awaitReady(Duration.ofSeconds(60));
+    k = new Kubectl(kvx.kubeconfig());
+    k.ok("create", "namespace", "guarded");
+    k.ok("label", "namespace", "guarded", "webhooks=on");
+    k.ok("create", "namespace", "open");
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (kvx != null) kvx.close();
+    if (vertx != null) vertx.close().await();
+  }
+
+  /** The test webhook: /validate denies deny=yes objects and deletes of protected=yes ones; /mutate labels. */
+  private static JsonObject answer(String path, JsonObject request) {
+    JsonObject out = new JsonObject().put("uid", request.getString("uid")).put("allowed", true);
+    JsonObject object = request.getJsonObject("object");
+    JsonObject old = request.getJsonObject("oldObject");
+    switch (path) {
+      case "/validate" -> {
+        if (object != null && "yes".equals(labels(object).getString("deny"))) {
+          out.put("allowed", false).put("status", new JsonObject().put("code", 403).put("reason", "Forbidden")
+              .put("message", "objects labelled deny=yes are not welcome"));
+        } else if (request.getString("operation").equals("DELETE") && "yes".equals(labels(old).getString("protected"))) {
+          out.put("allowed", false).put("status", new JsonObject().put("message", "protected objects stay"));
+        } else {
+          out.put("warnings", new JsonArray().add("checked by the test webhook"));
+        }
+      }
+      case "/mutate" -> {
+        JsonArray patch = new JsonArray();
+        if (labels(object).isEmpty()) patch.add(new JsonObject().put("op", "add").put("path", "/metadata/labels")
+            .put("value", new JsonObject()));
+        patch.add(new JsonObject().put("op", "add").put("path", "/metadata/labels/mutated").put("value",
+            request.getString("operation").toLowerCase()));
+        out.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(
+            patch.encode().getBytes(StandardCharsets.UTF_8)));
+      }
+      case "/wrong-uid" -> out.put("uid", "not-the-request");
+      default -> { }
+    }
+    return out;
+  }
+
+  private static JsonObject labels(JsonObject o) {
+    return o == null ? new JsonObject() : o.getJsonObject("metadata", new JsonObject()).getJsonObject("labels",
+        new JsonObject());
+  }
+
+  private static Path file(String name, String text) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text);
+    return p;
+  }
+
+  /** A webhook configuration of one webhook on configmaps, at a URL of the test server. */
+  private static String config(String kind, String name, String path, String extra) {
+    return "apiVersion: admissionregistration.k8s.io/v1\nkind: " + kind + "\nmetadata:\n  name: " + name + "\n"
+        + "webhooks:\n- name: " + name + ".kvx.test\n  admissionReviewVersions: [v1]\n  sideEffects: None\n"
+        + "  clientConfig:\n    url: https://127.0.0.1:" + HOOK_PORT + path + "\n    caBundle: " + caBundle + "\n"
+        + "  rules:\n  - operations: [CREATE, UPDATE, DELETE]\n    apiGroups: ['']\n    apiVersions: [v1]\n"
+        + "    resources: [configmaps]\n" + extra;
+  }
+
+  private static void apply(String name, String yaml) throws Exception {
+    k.ok("apply", "-f", file(name + ".yaml", yaml).toString());
+  }
+
+  @Test
+  @Order(1)
+  void aValidatingWebhookDeniesWhatItRefusesAndIsToldWhoAskedWhat() throws Exception {
+    apply("deny", config("ValidatingWebhookConfiguration", "deny", "/validate",
+        "  namespaceSelector:\n    matchLabels:\n      webhooks: \"on\"\n"));
+    // Defaults as kube's.
+    String defaults = k.ok("get", "validatingwebhookconfiguration", "deny", "-o",
+        "jsonpath={.webhooks[0].failurePolicy} {.webhooks[0].matchPolicy} {.webhooks[0].timeoutSeconds} "
+            + "{.webhooks[0].rules[0].scope} {.webhooks[0].objectSelector}");
+    assertEquals("Fail Equivalent 10 * {}", defaults.trim());
+
+    reviews.clear();
+    Kubectl.Result labelled = k.run("apply", "-f", file("labelled.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        + "  name: labelled\n  namespace: guarded\n  labels:\n    deny: \"yes\"\ndata:\n  a: b\n").toString());
+    assertNotEquals(0, labelled.code(), labelled.out());
+    assertTrue(labelled.out().contains("admission webhook \"deny.kvx.test\" denied the request: objects labelled "
+        + "deny=yes are not welcome"), labelled.out());
+    assertTrue(k.run("get", "configmap", "labelled", "-n", "guarded").code() != 0, "a denied object is not stored");
+
+    JsonObject request = reviews.get(reviews.size() - 1).getJsonObject("request");
+    assertEquals("CREATE", request.getString("operation"));
+    assertEquals("ConfigMap", request.getJsonObject("kind").getString("kind"));
+    assertEquals("configmaps", request.getJsonObject("resource").getString("resource"));
+    assertEquals("guarded", request.getString("namespace"));
+    assertEquals("labelled", request.getString("name"));
+    assertEquals("kvx-admin", request.getJsonObject("userInfo").getString("username"), request.encode());
+    assertEquals("CreateOptions", request.getJsonObject("options").getString("kind"));
+    assertEquals("timeout=10s", reviews.get(reviews.size() - 1).getString("query"));
+
+    // Another namespace is not selected: no call, created.
+    int before = reviews.size();
+    k.ok("apply", "-f", file("open.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: labelled\n"
+        + "  namespace: open\n  labels:\n    deny: \"yes\"\n").toString());
+    assertEquals(before, reviews.size(), "the namespaceSelector keeps the webhook out of namespace open");
+
+    // An allowed create carries the webhook's warning to kubectl.
+    Kubectl.Result ok = k.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "create", "configmap", "fine", "-n", "guarded",
+        "--from-literal=a=b");
+    assertEquals(0, ok.code(), ok.out());
+    assertTrue(ok.out().contains("Warning: checked by the test webhook"), ok.out());
+
+    // An update that adds the label is denied too; the object stays as it was.
+    Kubectl.Result update = k.run("label", "configmap", "fine", "-n", "guarded", "deny=yes");
+    assertNotEquals(0, update.code(), update.out());
+    assertTrue(update.out().contains("denied the request"), update.out());
+    assertEquals("UPDATE", reviews.get(reviews.size() - 1).getJsonObject("request").getString("operation"));
+    assertEquals("", k.ok("get", "configmap", "fine", "-n", "guarded", "-o", "jsonpath={.metadata.labels.deny}").trim());
+  }
+
+  @Test
+  @Order(2)
+  void aDeleteIsAskedAboutWithTheOldObject() throws Exception {
+    k.ok("create", "configmap", "keep", "-n", "guarded", "--from-literal=a=b");
+    k.ok("label", "configmap", "keep", "-n", "guarded", "protected=yes");
+    Kubectl.Result del = k.run("delete", "configmap", "keep", "-n", "guarded");
+    assertNotEquals(0, del.code(), del.out());
+    assertTrue(del.out().contains("admission webhook \"deny.kvx.test\" denied the request: protected objects stay"),
+        del.out());
+    JsonObject request = reviews.get(reviews.size() - 1).getJsonObject("request");
+    assertEquals("DELETE", request.getString("operation"));
+    assertEquals("keep", request.getJsonObject("oldObject").getJsonObject("metadata").getString("name"));
+    assertEquals("DeleteOptions", request.getJsonObject("options").getString("kind"));
+    k.ok("get", "configmap", "keep", "-n", "guarded");
+    k.ok("label", "configmap", "keep", "-n", "guarded", "protected-");
+    k.ok("delete", "configmap", "keep", "-n", "guarded");
+  }
+
+  @Test
+  @Order(3)
+  void aMutatingWebhookPatchesCreatesAndUpdatesBeforeValidation() throws Exception {
+    apply("mutate", config("MutatingWebhookConfiguration", "mutate", "/mutate",
+        "  objectSelector:\n    matchExpressions:\n    - {key: skip-mutation, operator: DoesNotExist}\n"));
+    k.ok("create", "configmap", "patched", "-n", "open", "--from-literal=a=b");
+    assertEquals("create", k.ok("get", "configmap", "patched", "-n", "open", "-o",
+        "jsonpath={.metadata.labels.mutated}").trim());
+    k.ok("label", "configmap", "patched", "-n", "open", "touched=yes");
+    assertEquals("update", k.ok("get", "configmap", "patched", "-n", "open", "-o",
+        "jsonpath={.metadata.labels.mutated}").trim());
+    // The objectSelector leaves labelled objects alone.
+    k.ok("apply", "-f", file("skip.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: skipped\n"
+        + "  namespace: open\n  labels:\n    skip-mutation: \"1\"\n").toString());
+    assertEquals("", k.ok("get", "configmap", "skipped", "-n", "open", "-o",
+        "jsonpath={.metadata.labels.mutated}").trim());
+    // A server-side dry run goes through the webhooks (sideEffects None) and stores nothing.
+    String dry = k.ok("create", "configmap", "dry", "-n", "open", "--dry-run=server", "-o",
+        "jsonpath={.metadata.labels.mutated}");
+    assertEquals("create", dry.trim());
+    assertTrue(k.run("get", "configmap", "dry", "-n", "open").code() != 0);
+    k.ok("delete", "mutatingwebhookconfiguration", "mutate");
+  }
+
+  @Test
+  @Order(4)
+  void matchConditionsChooseWhichRequestsAWebhookSees() throws Exception {
+    apply("conditions", config("ValidatingWebhookConfiguration", "conditions", "/wrong-uid",
+        "  matchConditions:\n  - name: only-strict\n    expression: \"has(object.metadata.labels) && "
+            + "'strict' in object.metadata.labels\"\n"));
+    k.ok("create", "configmap", "relaxed", "-n", "open", "--from-literal=a=b");
+    Kubectl.Result strict = k.run("apply", "-f", file("strict.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        + "  name: strict\n  namespace: open\n  labels:\n    strict: \"1\"\n").toString());
+    assertNotEquals(0, strict.code(), strict.out());
+    // The webhook answered for another request: kube's internal error, failurePolicy Fail.
+    assertTrue(strict.out().contains("Internal error occurred: failed calling webhook \"conditions.kvx.test\"")
+        && strict.out().contains("expected response.uid"), strict.out());
+    k.ok("delete", "validatingwebhookconfiguration", "conditions");
+  }
+
+  @Test
+  @Order(5)
+  void failurePolicyDecidesWhenTheWebhookCannotBeReached() throws Exception {
+    String unreachable = config("ValidatingWebhookConfiguration", "down", "/validate", "  failurePolicy: Fail\n")
+        .replace(":" + HOOK_PORT + "/", ":18429/");
+    apply("down", unreachable);
+    Kubectl.Result refused = k.run("create", "configmap", "nobody-home", "-n", "open", "--from-literal=a=b");
+    assertNotEquals(0, refused.code(), refused.out());
+    assertTrue(refused.out().contains("Internal error occurred: failed calling webhook \"down.kvx.test\": failed to "
+        + "call webhook: Post \"https://127.0.0.1:18429/validate?timeout=10s\""), refused.out());
+    apply("down", unreachable.replace("failurePolicy: Fail", "failurePolicy: Ignore"));
+    k.ok("create", "configmap", "nobody-home", "-n", "open", "--from-literal=a=b");
+    k.ok("delete", "validatingwebhookconfiguration", "down");
+
+    apply("slow", config("ValidatingWebhookConfiguration", "slow", "/slow", "  timeoutSeconds: 1\n"));
+    long start = System.nanoTime();
+    Kubectl.Result slow = k.run("create", "configmap", "too-slow", "-n", "open", "--from-literal=a=b");
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertNotEquals(0, slow.code(), slow.out());
+    assertTrue(slow.out().contains("failed calling webhook \"slow.kvx.test\"") && slow.out().contains("deadline"),
+        slow.out());
+    assertTrue(millis < 3000, "the 1 s timeout ended the call, not the webhook's 3 s answer: " + millis + " ms");
+    k.ok("delete", "validatingwebhookconfiguration", "slow");
+  }
+
+  @Test
+  @Order(6)
+  void aWebhookServiceIsReachedThroughItsEndpointsWithItsDnsName() throws Exception {
+    k.ok("create", "namespace", "hooks");
+    apply("hook-svc", "apiVersion: v1\nkind: Service\nmetadata:\n  name: hook\n  namespace: hooks\nspec:\n"
+        + "  ports:\n  - name: https\n    port: 443\n    targetPort: " + HOOK_PORT + "\n---\n"
+        + "apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: hook\n  namespace: hooks\nsubsets:\n"
+        + "- addresses:\n  - ip: 127.0.0.1\n  ports:\n  - name: https\n    port: " + HOOK_PORT + "\n");
+    apply("svc-hook", "apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\n"
+        + "metadata:\n  name: svc-hook\nwebhooks:\n- name: svc.kvx.test\n  admissionReviewVersions: [v1beta1, v1]\n"
+        + "  sideEffects: None\n  clientConfig:\n    service: {name: hook, namespace: hooks, path: /mutate}\n"
+        + "    caBundle: " + caBundle + "\n  rules:\n  - operations: [CREATE]\n    apiGroups: ['']\n"
+        + "    apiVersions: [v1]\n    resources: [secrets]\n    scope: Namespaced\n");
+    assertEquals("443", k.ok("get", "mutatingwebhookconfiguration", "svc-hook", "-o",
+        "jsonpath={.webhooks[0].clientConfig.service.port}").trim());
+    k.ok("create", "secret", "generic", "via-service", "-n", "open", "--from-literal=a=b");
+    assertEquals("create", k.ok("get", "secret", "via-service", "-n", "open", "-o",
+        "jsonpath={.metadata.labels.mutated}").trim());
+    assertEquals("admission.k8s.io/v1", reviews.get(reviews.size() - 1).getString("apiVersion"));
+    k.ok("delete", "mutatingwebhookconfiguration", "svc-hook");
+  }
+
+  @Test
+  @Order(7)
+  void invalidConfigurationsAreRefusedNamingTheFields() throws Exception {
+    Kubectl.Result bad = k.run("apply", "-f", file("bad.yaml", "apiVersion: admissionregistration.k8s.io/v1\n"
+        + "kind: ValidatingWebhookConfiguration\nmetadata:\n  name: bad\nwebhooks:\n- name: short\n"
+        + "  clientConfig:\n    url: http://127.0.0.1/x\n  timeoutSeconds: 60\n  failurePolicy: Sometimes\n"
+        + "  matchConditions:\n  - name: broken\n    expression: \"object.metadata.(\"\n").toString());
+    assertNotEquals(0, bad.code(), bad.out());
+    for (String expected : List.of("webhooks[0].name: Invalid value: \"short\": should be a domain with at least "
+            + "three segments separated by dots", "webhooks[0].sideEffects: Required value",
+        "webhooks[0].admissionReviewVersions: Required value", "webhooks[0].clientConfig.url: Invalid value",
+        "webhooks[0].timeoutSeconds: Invalid value: \"60\"", "webhooks[0].failurePolicy: Unsupported value: \"Sometimes\"",
+        "webhooks[0].matchConditions[0].expression: Invalid value")) {
+      assertTrue(bad.out().contains(expected), "missing <" + expected + "> in " + bad.out());
+    }
+    assertTrue(bad.out().contains("is invalid"), bad.out());
+    // The configurations themselves are never sent to webhooks: a broken one can always be removed.
+    k.ok("delete", "validatingwebhookconfiguration", "deny");
+    k.ok("apply", "-f", dir.resolve("labelled.yaml").toString());
+  }
+}
