@@ -29,7 +29,9 @@ public final class ApiError extends RuntimeException {
   /** One cause of an Invalid error: the field path, a Kubernetes CauseType and a message. */
   public record Cause(String field, String type, String message) {
     JsonObject toJson() {
-      JsonObject out = new JsonObject().put("reason", type).put("message", message);
+      JsonObject out = new JsonObject();
+      if (type != null) out.put("reason", type);
+      out.put("message", message);
       return field == null ? out : out.put("field", field);
     }
   }

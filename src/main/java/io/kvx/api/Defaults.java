@@ -45,6 +45,12 @@ public final class Defaults {
           AdmissionConfigs.defaultWebhooks(obj, type.kind().startsWith("Mutating"));
         }
       }
+      case "ValidatingAdmissionPolicy" -> {
+        if (type.group().equals(AdmissionRules.OWN_GROUP)) AdmissionConfigs.defaultPolicy(obj);
+      }
+      case "ValidatingAdmissionPolicyBinding" -> {
+        if (type.group().equals(AdmissionRules.OWN_GROUP)) AdmissionConfigs.defaultBinding(obj);
+      }
       case "Secret" -> {
         if (!type.isCustom()) secret(obj);
       }

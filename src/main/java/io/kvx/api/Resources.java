@@ -75,11 +75,15 @@ public final class Resources {
       t("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, "sc", NONE, null, "storage.StorageClass"),
       t("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, "csr",
           Set.of("status", "approval"), null, "certificates.v1.CertificateSigningRequest"),
-      // Stored and served so that charts shipping them install; kvx calls no admission webhooks.
+      // Admission's configuration: the API servers call the webhooks and evaluate the policies these name.
       t("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false,
           null, NONE, "api-extensions", "admissionregistration.v1.MutatingWebhookConfiguration"),
       t("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
           false, null, NONE, "api-extensions", "admissionregistration.v1.ValidatingWebhookConfiguration"),
+      t("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", false, null,
+          STATUS, "api-extensions", "admissionregistration.v1.ValidatingAdmissionPolicy"),
+      t("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings",
+          false, null, NONE, "api-extensions", "admissionregistration.v1.ValidatingAdmissionPolicyBinding"),
       // Read-only, computed on request (the API server's ComponentStatuses), never stored.
       t("", "v1", "ComponentStatus", "componentstatuses", false, "cs", NONE, null, "ComponentStatus"),
       // Create only: a Binding posted to the namespace binds the pod it names, as pods/NAME/binding (custom

@@ -146,6 +146,28 @@ public final class Tables {
             w -> w.getJsonArray("webhooks", new JsonArray()).size()));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
       }
+      case "ValidatingAdmissionPolicy" -> {
+        cols.add(new Column("Validations", "integer", "", 0, "Validations indicates the number of validation "
+            + "expressions", p -> p.getJsonObject("spec", new JsonObject()).getJsonArray("validations", new JsonArray()).size()));
+        cols.add(col("ParamKind", 0, "", p -> {
+          JsonObject kind = p.getJsonObject("spec", new JsonObject()).getJsonObject("paramKind");
+          return kind == null ? "<unset>" : kind.getString("apiVersion", "") + "/" + kind.getString("kind", "");
+        }));
+        cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+      }
+      case "ValidatingAdmissionPolicyBinding" -> {
+        cols.add(col("PolicyName", 0, "", b -> b.getJsonObject("spec", new JsonObject()).getString("policyName", "")));
+        cols.add(col("ParamRef", 0, "", b -> {
+          JsonObject ref = b.getJsonObject("spec", new JsonObject()).getJsonObject("paramRef");
+          if (ref == null) return "<unset>";
+          if (ref.getString("name") != null) {
+            return (ref.getString("namespace") != null ? ref.getString("namespace") : "*") + "/" + ref.getString("name");
+          }
+          return ref.getJsonObject("selector") != null
+              ? LabelSelector.toText(ref.getJsonObject("selector"), false) : "<unset>";
+        }));
+        cols.add(col("Age", 0, "CreationTimestamp", Meta::age));
+      }
       case "Lease" -> {
         cols.add(col("Holder", 0, "", l -> l.getJsonObject("spec", new JsonObject()).getString("holderIdentity", "")));
         cols.add(col("Age", 0, "CreationTimestamp", Meta::age));

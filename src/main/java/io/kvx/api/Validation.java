@@ -95,6 +95,12 @@ public final class Validation {
           AdmissionConfigs.validateWebhooks(obj, type.kind().startsWith("Mutating"), causes);
         }
       }
+      case "ValidatingAdmissionPolicy" -> {
+        if (type.group().equals(AdmissionRules.OWN_GROUP)) PolicyDecisions.validatePolicy(obj, causes);
+      }
+      case "ValidatingAdmissionPolicyBinding" -> {
+        if (type.group().equals(AdmissionRules.OWN_GROUP)) PolicyDecisions.validateBinding(obj, causes);
+      }
       default -> { }
     }
     return causes;

@@ -70,13 +70,14 @@ public final class AdmissionWebhooks {
   public static Future<AdmissionWebhooks> of(Vertx vertx, Store store) {
     Future<AdmissionWebhooks> f = PER_JVM.computeIfAbsent(vertx, v -> {
       AdmissionWebhooks w = new AdmissionWebhooks(vertx, store);
-      return Future.all(w.follow(MUTATING, w.mutating), w.follow(VALIDATING, w.validating)).map(w);
+      return Future.all(follow(store, MUTATING, w.mutating), follow(store, VALIDATING, w.validating)).map(w);
     });
     f.onFailure(e -> PER_JVM.remove(vertx, f));
     return f;
   }
 
-  private Future<?> follow(ResourceType type, Map<String, JsonObject> into) {
+  /** Keeps {@code into} (by name) as the store has the objects of a cluster-scoped type. */
+  static Future<?> follow(Store store, ResourceType type, Map<String, JsonObject> into) {
     return store.watch(type.storePrefix(), 0, true, o -> true, ev -> {
       if (ev.type().equals(WatchEvent.BOOKMARK) || ev.object() == null) return;
       if (ev.type().equals(WatchEvent.DELETED)) into.remove(Meta.name(ev.object()));

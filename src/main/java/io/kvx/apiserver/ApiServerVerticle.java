@@ -113,10 +113,10 @@ public final class ApiServerVerticle extends VerticleBase {
         })
         .compose(rbac -> {
           authorizer = rbac;
-          return AdmissionWebhooks.of(vertx, store);
+          return Future.all(AdmissionWebhooks.of(vertx, store), AdmissionPolicies.of(vertx, store));
         })
-        .compose(webhooks -> {
-          api.setWebhooks(webhooks);
+        .compose(admission -> {
+          api.setAdmission(admission.resultAt(0), admission.resultAt(1));
           return bootstrapOnce(cfg.getInteger("port", 6443));
         })
         .compose(v -> watchCustomResourceDefinitions(store))

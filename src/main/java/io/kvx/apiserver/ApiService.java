@@ -70,9 +70,12 @@ public final class ApiService {
   }
 
   private AdmissionWebhooks webhooks;
+  private AdmissionPolicies policies;
 
-  public void setWebhooks(AdmissionWebhooks webhooks) {
+  /** The admission the cluster's configuration adds: webhooks and ValidatingAdmissionPolicies. */
+  public void setAdmission(AdmissionWebhooks webhooks, AdmissionPolicies policies) {
     this.webhooks = webhooks;
+    this.policies = policies;
   }
 
   public ServiceAllocator allocator() {
@@ -356,7 +359,7 @@ public final class ApiService {
     if (isCrd(r.type())) protect(obj, CRD_CLEANUP);
     if (r.type().isCustom()) admitted = admitted.compose(v -> admitCustomObject(r.type()));
     // The webhooks after kvx's own admission, then the quota last, as kube-apiserver orders its plugins.
-    admitted = admitted.compose(v -> admitWebhooks(r, "CREATE", obj, null));
+    admitted = admitted.compose(v -> admitConfigured(r, "CREATE", obj, null));
     if (r.type().namespaced()) admitted = admitted.compose(v -> admitQuota(r, obj));
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(dryRunCreated(key(r, Meta.name(obj)), obj));
@@ -908,16 +911,17 @@ public final class ApiService {
       if (isCrd(r.type()) && !"status".equals(r.subresource())) {
         merged.put("status", CustomResources.status(merged, Meta.now()));
       }
-      return admitWebhooks(r, "UPDATE", merged, old).compose(v -> write(r, key, expected, old, merged));
+      return admitConfigured(r, "UPDATE", merged, old).compose(v -> write(r, key, expected, old, merged));
     }));
   }
 
   /**
-   * The admission webhooks of a request (none unless configured): the mutating ones, whose changes are made to
-   * {@code obj} in place, normalized and validated again; then the validating ones.
+   * The admission the cluster configured for a request (none unless configured): the mutating webhooks, whose changes
+   * are made to {@code obj} in place, normalized and validated again; then the ValidatingAdmissionPolicies and the
+   * validating webhooks, in kube-apiserver's order.
    */
-  private Future<Void> admitWebhooks(ApiRequest r, String operation, JsonObject obj, JsonObject old) {
-    if (webhooks == null) return Future.succeededFuture();
+  private Future<Void> admitConfigured(ApiRequest r, String operation, JsonObject obj, JsonObject old) {
+    if (webhooks == null || policies == null) return Future.succeededFuture();
     JsonObject given = new JsonObject();
     if (r.param("fieldManager") != null) given.put("fieldManager", r.param("fieldManager"));
     if (r.dryRun()) given.put("dryRun", new JsonArray().add("All"));
@@ -938,7 +942,9 @@ public final class ApiService {
         obj.getMap().clear();
         obj.getMap().putAll(patched.getMap());
       }
-      return webhooks.validate(a.withObject(obj), r.warnings());
+      AdmissionRules.Attributes admitted = a.withObject(obj);
+      return policies.validate(admitted, resources, r.warnings())
+          .compose(v -> webhooks.validate(admitted, r.warnings()));
     });
   }
 
@@ -1190,7 +1196,7 @@ public final class ApiService {
     String key = key(r, r.name());
     // A copy: the store's get hands out the watch cache's own object, which readers and watchers share.
     return retryConflicts(preRv == 0, () -> store.get(key).map(JsonObject::copy)
-        .compose(found -> admitWebhooks(r, "DELETE", null, found).map(found)).compose(old -> {
+        .compose(found -> admitConfigured(r, "DELETE", null, found).map(found)).compose(old -> {
       if (preUid != null && !preUid.equals(Meta.uid(old))) {
         throw ApiError.conflict(r.type().group(), r.type().plural(), r.name(), "Precondition failed: UID in "
             + "precondition: " + preUid + ", UID in object meta: " + Meta.uid(old));

@@ -136,6 +136,15 @@ class AdmissionWebhooksIT {
         + "    resources: [configmaps]\n" + extra;
   }
 
+  /** Admission configuration takes effect as the API server's watch delivers it: a moment after it is stored. */
+  private static void awaitRefused(String... args) throws Exception {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (k.run(args).code() == 0) {
+      assertTrue(System.currentTimeMillis() < deadline, "never refused: kubectl " + String.join(" ", args));
+      Thread.sleep(200);
+    }
+  }
+
   private static void apply(String name, String yaml) throws Exception {
     k.ok("apply", "-f", file(name + ".yaml", yaml).toString());
   }
@@ -313,5 +322,155 @@ class AdmissionWebhooksIT {
     // The configurations themselves are never sent to webhooks: a broken one can always be removed.
     k.ok("delete", "validatingwebhookconfiguration", "deny");
     k.ok("apply", "-f", dir.resolve("labelled.yaml").toString());
+  }
+
+  private static final String POLICY = """
+      apiVersion: admissionregistration.k8s.io/v1
+      kind: ValidatingAdmissionPolicy
+      metadata: {name: replica-limit.kvx.test}
+      spec:
+        matchConstraints:
+          resourceRules:
+          - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}
+        variables:
+        - {name: replicas, expression: "has(object.spec.replicas) ? object.spec.replicas : 1"}
+        validations:
+        - expression: "variables.replicas <= 5"
+        - expression: "!has(object.metadata.labels) || !('team' in object.metadata.labels) || object.metadata.labels.team == namespaceObject.metadata.name"
+          messageExpression: "'team label ' + object.metadata.labels.team + ' is not namespace ' + namespaceObject.metadata.name"
+          reason: Forbidden
+      ---
+      apiVersion: admissionregistration.k8s.io/v1
+      kind: ValidatingAdmissionPolicyBinding
+      metadata: {name: replica-limit-binding}
+      spec:
+        policyName: replica-limit.kvx.test
+        validationActions: [Deny]
+        matchResources:
+          namespaceSelector:
+            matchLabels: {webhooks: "on"}
+      """;
+
+  @Test
+  @Order(8)
+  void aValidatingAdmissionPolicyDeniesWithItsMessageAndReason() throws Exception {
+    apply("policy", POLICY);
+    String listed = k.ok("get", "validatingadmissionpolicies");
+    assertTrue(listed.contains("VALIDATIONS") && listed.matches("(?s).*replica-limit.kvx.test\\s+2\\s+<unset>\\s.*"),
+        listed);
+    assertEquals("Fail", k.ok("get", "validatingadmissionpolicy", "replica-limit.kvx.test", "-o",
+        "jsonpath={.spec.failurePolicy}").trim());
+    awaitRefused("create", "deployment", "big", "-n", "guarded", "--image=busybox", "--replicas=7", "--dry-run=server");
+    Kubectl.Result big = k.run("create", "deployment", "big", "-n", "guarded", "--image=busybox", "--replicas=7");
+    assertNotEquals(0, big.code(), big.out());
+    assertTrue(big.out().contains("deployments.apps \"big\" is forbidden: ValidatingAdmissionPolicy "
+        + "'replica-limit.kvx.test' with binding 'replica-limit-binding' denied request: failed expression: "
+        + "variables.replicas <= 5"), big.out());
+    k.ok("create", "deployment", "small", "-n", "guarded", "--image=busybox", "--replicas=2");
+    // An update of the deployment is checked; deployments/scale is another resource the rule does not name (as kube).
+    Kubectl.Result patched = k.run("patch", "deployment", "small", "-n", "guarded", "-p", "{\"spec\":{\"replicas\":9}}");
+    assertNotEquals(0, patched.code(), patched.out());
+    assertTrue(patched.out().contains("failed expression: variables.replicas <= 5"), patched.out());
+    k.ok("scale", "deployment", "small", "-n", "guarded", "--replicas=9");
+    k.ok("scale", "deployment", "small", "-n", "guarded", "--replicas=2");
+    // namespaceObject and messageExpression; reason Forbidden is a 403.
+    Kubectl.Result team = k.run("label", "deployment", "small", "-n", "guarded", "team=other");
+    assertNotEquals(0, team.code(), team.out());
+    assertTrue(team.out().contains("Error from server (Forbidden)") && team.out().contains(
+        "denied request: team label other is not namespace guarded"), team.out());
+    k.ok("label", "deployment", "small", "-n", "guarded", "team=guarded");
+    // The binding's namespaceSelector leaves namespace open alone.
+    k.ok("create", "deployment", "big", "-n", "open", "--image=busybox", "--replicas=7");
+  }
+
+  @Test
+  @Order(9)
+  void paramsComeFromTheObjectTheBindingNamesAndWarnBindingsOnlyWarn() throws Exception {
+    apply("params", """
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicy
+        metadata: {name: max-keys.kvx.test}
+        spec:
+          paramKind: {apiVersion: v1, kind: ConfigMap}
+          matchConstraints:
+            resourceRules:
+            - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [secrets]}
+          validations:
+          - expression: "size(object.data) <= int(params.data.maxKeys)"
+            messageExpression: "'at most ' + params.data.maxKeys + ' keys'"
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicyBinding
+        metadata: {name: max-keys}
+        spec:
+          policyName: max-keys.kvx.test
+          validationActions: [Deny]
+          paramRef: {name: secret-limits, parameterNotFoundAction: Deny}
+          matchResources:
+            namespaceSelector: {matchLabels: {webhooks: "on"}}
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicyBinding
+        metadata: {name: max-keys-warn}
+        spec:
+          policyName: max-keys.kvx.test
+          validationActions: [Warn]
+          paramRef: {name: secret-limits, parameterNotFoundAction: Allow}
+          matchResources:
+            namespaceSelector: {matchExpressions: [{key: webhooks, operator: DoesNotExist}]}
+        """);
+    assertTrue(k.ok("get", "validatingadmissionpolicybindings").matches("(?s).*max-keys\\s+max-keys.kvx.test\\s+"
+        + "\\*/secret-limits\\s.*"));
+    // No params object in the namespace: parameterNotFoundAction Deny.
+    Kubectl.Result none = k.run("create", "secret", "generic", "s0", "-n", "guarded", "--from-literal=a=1");
+    assertNotEquals(0, none.code(), none.out());
+    assertTrue(none.out().contains("no params found for policy binding with `Deny` parameterNotFoundAction"), none.out());
+    k.ok("create", "configmap", "secret-limits", "-n", "guarded", "--from-literal=maxKeys=1");
+    k.ok("create", "secret", "generic", "s1", "-n", "guarded", "--from-literal=a=1");
+    Kubectl.Result two = k.run("create", "secret", "generic", "s2", "-n", "guarded", "--from-literal=a=1",
+        "--from-literal=b=2");
+    assertNotEquals(0, two.code(), two.out());
+    assertTrue(two.out().contains("denied request: at most 1 keys"), two.out());
+    // Warn: created, with the failure as a warning.
+    k.ok("create", "configmap", "secret-limits", "-n", "open", "--from-literal=maxKeys=1");
+    Kubectl.Result warned = k.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "create", "secret", "generic", "s2", "-n", "open",
+        "--from-literal=a=1", "--from-literal=b=2");
+    assertEquals(0, warned.code(), warned.out());
+    assertTrue(warned.out().contains("Warning: Validation failed for ValidatingAdmissionPolicy 'max-keys.kvx.test' with "
+        + "binding 'max-keys-warn': at most 1 keys"), warned.out());
+    k.ok("delete", "validatingadmissionpolicybinding", "max-keys", "max-keys-warn");
+    k.ok("create", "secret", "generic", "s3", "-n", "guarded", "--from-literal=a=1", "--from-literal=b=2");
+  }
+
+  @Test
+  @Order(10)
+  void invalidPoliciesAndBindingsAreRefusedNamingTheFields() throws Exception {
+    Kubectl.Result bad = k.run("apply", "-f", file("bad-policy.yaml", """
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicy
+        metadata: {name: broken.kvx.test}
+        spec:
+          failurePolicy: Maybe
+          matchConstraints:
+            resourceRules:
+            - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+          validations:
+          - expression: "object.spec.("
+            reason: Teapot
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicyBinding
+        metadata: {name: broken}
+        spec:
+          validationActions: [Deny, Warn]
+        """).toString());
+    assertNotEquals(0, bad.code(), bad.out());
+    for (String expected : List.of("spec.failurePolicy: Unsupported value: \"Maybe\"",
+        "spec.validations[0].expression: Invalid value", "spec.validations[0].reason: Unsupported value: \"Teapot\"",
+        "spec.policyName: Required value", "spec.validationActions: Invalid value")) {
+      assertTrue(bad.out().contains(expected), "missing <" + expected + "> in " + bad.out());
+    }
+    k.ok("delete", "validatingadmissionpolicybinding", "replica-limit-binding");
+    k.ok("create", "deployment", "big", "-n", "guarded", "--image=busybox", "--replicas=7");
   }
 }
