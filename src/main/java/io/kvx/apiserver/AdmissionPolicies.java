@@ -51,6 +51,11 @@ public final class AdmissionPolicies {
     return f;
   }
 
+  /** Whether no policy is bound. */
+  public boolean isEmpty() {
+    return bindings.isEmpty();
+  }
+
   /** The policies' decisions on a request: the first denial fails it, warnings are added. */
   public Future<Void> validate(Attributes a, Resources resources, List<String> warnings) {
     if (bindings.isEmpty() || !AdmissionRules.admitted(a.type())) return Future.succeededFuture();

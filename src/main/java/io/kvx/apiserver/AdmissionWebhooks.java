@@ -85,6 +85,11 @@ public final class AdmissionWebhooks {
     });
   }
 
+  /** Whether no webhook is configured. */
+  public boolean isEmpty() {
+    return mutating.isEmpty() && validating.isEmpty();
+  }
+
   /** One webhook of a configuration. */
   private record Hook(String name, JsonObject spec) {
     boolean failClosed() {

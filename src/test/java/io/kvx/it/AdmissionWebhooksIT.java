@@ -110,6 +110,19 @@ class AdmissionWebhooksIT {
         out.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(
             patch.encode().getBytes(StandardCharsets.UTF_8)));
       }
+      case "/inject" -> {
+        // A sidecar injector's patch: a container appended, an annotation with a '/' in its key.
+        JsonArray patch = new JsonArray();
+        if (object.getJsonObject("metadata").getJsonObject("annotations") == null) {
+          patch.add(new JsonObject().put("op", "add").put("path", "/metadata/annotations").put("value", new JsonObject()));
+        }
+        patch.add(new JsonObject().put("op", "add").put("path", "/metadata/annotations/kvx.test~1injected")
+            .put("value", "true"));
+        patch.add(new JsonObject().put("op", "add").put("path", "/spec/containers/-").put("value", new JsonObject()
+            .put("name", "sidecar").put("image", "busybox").put("command", new JsonArray().add("sleep").add("3600"))));
+        out.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(
+            patch.encode().getBytes(StandardCharsets.UTF_8)));
+      }
       case "/wrong-uid" -> out.put("uid", "not-the-request");
       default -> { }
     }
@@ -238,6 +251,25 @@ class AdmissionWebhooksIT {
     assertEquals("create", dry.trim());
     assertTrue(k.run("get", "configmap", "dry", "-n", "open").code() != 0);
     k.ok("delete", "mutatingwebhookconfiguration", "mutate");
+  }
+
+  @Test
+  @Order(3)
+  void aSidecarInjectorAddsAContainerThatIsDefaultedAsTheOthers() throws Exception {
+    apply("inject", config("MutatingWebhookConfiguration", "inject", "/inject", "").replace("resources: [configmaps]",
+        "resources: [pods]").replace("operations: [CREATE, UPDATE, DELETE]", "operations: [CREATE]"));
+    k.ok("run", "app", "-n", "open", "--image=busybox", "--command", "--", "sleep", "3600");
+    assertEquals("app sidecar", k.ok("get", "pod", "app", "-n", "open", "-o",
+        "jsonpath={.spec.containers[*].name}").trim());
+    assertEquals("Always File", k.ok("get", "pod", "app", "-n", "open", "-o",
+        "jsonpath={.spec.containers[1].imagePullPolicy} {.spec.containers[1].terminationMessagePolicy}").trim(),
+        "the injected container has the defaults a sent one gets");
+    assertEquals("true", k.ok("get", "pod", "app", "-n", "open", "-o",
+        "jsonpath={.metadata.annotations.kvx\\.test/injected}").trim());
+    // The webhook is told the user kubectl authenticated as.
+    assertEquals("kvx-admin", reviews.get(reviews.size() - 1).getJsonObject("request").getJsonObject("userInfo")
+        .getString("username"));
+    k.ok("delete", "mutatingwebhookconfiguration", "inject");
   }
 
   @Test
