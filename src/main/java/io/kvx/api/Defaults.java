@@ -424,6 +424,39 @@ public final class Defaults {
     return guaranteed ? "Guaranteed" : "Burstable";
   }
 
+  /** The annotation a DaemonSet's template generation is kept in (apps/v1 has no field for it). */
+  public static final String DAEMONSET_TEMPLATE_GENERATION = "deprecated.daemonset.template.generation";
+
+  /**
+   * A DaemonSet's template generation, as kube's strategy keeps it: 1 on create (or what the request says, if more),
+   * one more on every update that changes spec.template, else the stored one whatever the request says.
+   */
+  public static void daemonSetTemplateGeneration(JsonObject old, JsonObject next) {
+    JsonObject meta = Meta.meta(next);
+    JsonObject annotations = meta.getJsonObject("annotations", new JsonObject());
+    long generation;
+    if (old == null) {
+      long asked = parseLong(annotations.getString(DAEMONSET_TEMPLATE_GENERATION));
+      generation = Math.max(asked, 1);
+    } else {
+      long before = Math.max(parseLong(Meta.meta(old).getJsonObject("annotations", new JsonObject())
+          .getString(DAEMONSET_TEMPLATE_GENERATION)), 1);
+      Object t1 = old.getJsonObject("spec", new JsonObject()).getValue("template");
+      Object t2 = next.getJsonObject("spec", new JsonObject()).getValue("template");
+      generation = java.util.Objects.equals(t1, t2) ? before : before + 1;
+    }
+    annotations.put(DAEMONSET_TEMPLATE_GENERATION, String.valueOf(generation));
+    meta.put("annotations", annotations);
+  }
+
+  private static long parseLong(String s) {
+    try {
+      return s == null ? 0 : Long.parseLong(s.trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   /**
    * A new Job's identity, as the Job strategy prepares it on create: the uid is chosen here so that,
    * unless spec.manualSelector, the selector can name it and the pod template carries the labels

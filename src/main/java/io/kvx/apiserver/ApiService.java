@@ -82,6 +82,10 @@ public final class ApiService {
     return allocator;
   }
 
+  private static boolean isDaemonSet(ResourceType type) {
+    return type.group().equals("apps") && type.plural().equals("daemonsets");
+  }
+
   private static boolean isService(ResourceType type) {
     return type.group().isEmpty() && type.plural().equals("services");
   }
@@ -346,6 +350,7 @@ public final class ApiService {
     if (r.type().kind().equals("Job") && !r.type().isCustom()) {
       Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
     }
+    if (isDaemonSet(r.type())) Defaults.daemonSetTemplateGeneration(null, obj);
     validate(r.type(), obj, null);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced() ? admitNamespace(r, Meta.name(obj)) : Future.succeededFuture();
@@ -911,6 +916,7 @@ public final class ApiService {
       if (isCrd(r.type()) && !"status".equals(r.subresource())) {
         merged.put("status", CustomResources.status(merged, Meta.now()));
       }
+      if (isDaemonSet(r.type())) Defaults.daemonSetTemplateGeneration(old, merged);
       return admitConfigured(r, "UPDATE", merged, old).compose(v -> write(r, key, expected, old, merged));
     }));
   }

@@ -23,6 +23,13 @@ public final class DaemonSetPlan {
 
   public static final String GENERATION_LABEL = "pod-template-generation";
 
+  /** The DaemonSet's template generation (the API server's annotation; its generation before it had one). */
+  static String templateGeneration(JsonObject ds) {
+    String kept = Meta.meta(ds).getJsonObject("annotations", new JsonObject())
+        .getString(io.kvx.api.Defaults.DAEMONSET_TEMPLATE_GENERATION);
+    return kept != null ? kept : String.valueOf(Meta.meta(ds).getLong("generation", 1L));
+  }
+
   /** Tolerations every daemon pod gets, so that node trouble does not evict the node's own daemons. */
   static final JsonArray DAEMON_TOLERATIONS = new JsonArray()
       .add(tol(Taints.NOT_READY, "NoExecute"))
@@ -241,7 +248,7 @@ public final class DaemonSetPlan {
     JsonObject pod = Workloads.podFromTemplate(template, ds, Meta.name(ds) + "-");
     JsonObject meta = Meta.meta(pod);
     JsonObject labels = meta.getJsonObject("labels", new JsonObject());
-    labels.put(Revisions.POD_LABEL, hash).put(GENERATION_LABEL, String.valueOf(Meta.meta(ds).getLong("generation", 1L)));
+    labels.put(Revisions.POD_LABEL, hash).put(GENERATION_LABEL, templateGeneration(ds));
     meta.put("labels", labels);
     JsonObject spec = pod.getJsonObject("spec");
     spec.put("tolerations", tolerations(spec));

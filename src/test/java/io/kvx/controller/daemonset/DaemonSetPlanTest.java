@@ -130,6 +130,31 @@ class DaemonSetPlanTest {
   }
 
   @Test
+  void templateGenerationMovesWithTheTemplateOnlyAndLabelsThePods() {
+    JsonObject ds = ds(new JsonObject(), 1);
+    io.kvx.api.Defaults.daemonSetTemplateGeneration(null, ds);
+    assertEquals("1", annotation(ds));
+    JsonObject relabelled = ds.copy();
+    relabelled.getJsonObject("metadata").getJsonObject("annotations")
+        .put(io.kvx.api.Defaults.DAEMONSET_TEMPLATE_GENERATION, "7");
+    relabelled.getJsonObject("spec").put("minReadySeconds", 5);
+    io.kvx.api.Defaults.daemonSetTemplateGeneration(ds, relabelled);
+    assertEquals("1", annotation(relabelled), "a spec change outside the template, and the request's own value, do not count");
+    JsonObject changed = relabelled.copy();
+    changed.getJsonObject("spec").getJsonObject("template").put("metadata", new JsonObject().put("labels",
+        new JsonObject().put("app", "d").put("v", "2")));
+    io.kvx.api.Defaults.daemonSetTemplateGeneration(relabelled, changed);
+    assertEquals("2", annotation(changed));
+    JsonObject pod = DaemonSetPlan.pod(changed, changed.getJsonObject("spec").getJsonObject("template"), HASH, "b");
+    assertEquals("2", pod.getJsonObject("metadata").getJsonObject("labels").getString(DaemonSetPlan.GENERATION_LABEL));
+  }
+
+  private static String annotation(JsonObject ds) {
+    return ds.getJsonObject("metadata").getJsonObject("annotations")
+        .getString(io.kvx.api.Defaults.DAEMONSET_TEMPLATE_GENERATION);
+  }
+
+  @Test
   void daemonPodIsPinnedAndToleratesNodeTrouble() {
     JsonObject ds = ds(new JsonObject(), 1);
     JsonObject pod = DaemonSetPlan.pod(ds, ds.getJsonObject("spec").getJsonObject("template"), HASH, "b");
