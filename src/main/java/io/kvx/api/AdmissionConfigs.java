@@ -84,32 +84,30 @@ public final class AdmissionConfigs {
       if (!(hooks.getValue(i) instanceof JsonObject w)) continue;
       String name = w.getString("name", "");
       if (name.isEmpty()) {
-        causes.add(new ApiError.Cause(at + ".name", "FieldValueRequired", "Required value"));
+        causes.add(Causes.required(at + ".name", null));
       } else if (name.split("\\.", -1).length < 3 || !name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")) {
-        causes.add(invalid(at + ".name", name, "should be a domain with at least three segments separated by dots"));
+        causes.add(Causes.invalid(at + ".name", name, "should be a domain with at least three segments separated by dots"));
       } else if (!names.add(name)) {
-        causes.add(new ApiError.Cause(at + ".name", "FieldValueDuplicate", "Duplicate value: \"" + name + "\""));
+        causes.add(Causes.duplicate(at + ".name", name));
       }
       String effects = w.getString("sideEffects");
       if (effects == null) {
-        causes.add(new ApiError.Cause(at + ".sideEffects", "FieldValueRequired",
-            "Required value: must specify one of None, NoneOnDryRun"));
+        causes.add(Causes.required(at + ".sideEffects", "must specify one of None, NoneOnDryRun"));
       } else if (!effects.equals("None") && !effects.equals("NoneOnDryRun")) {
-        causes.add(notSupported(at + ".sideEffects", effects, "None", "NoneOnDryRun"));
+        causes.add(Causes.notSupported(at + ".sideEffects", effects, "None", "NoneOnDryRun"));
       }
       JsonArray versions = w.getJsonArray("admissionReviewVersions");
       if (versions == null || versions.isEmpty()) {
-        causes.add(new ApiError.Cause(at + ".admissionReviewVersions", "FieldValueRequired",
-            "Required value: must specify one of v1, v1beta1"));
+        causes.add(Causes.required(at + ".admissionReviewVersions", "must specify one of v1, v1beta1"));
       } else if (AdmissionRules.reviewVersion(versions) == null) {
-        causes.add(invalid(at + ".admissionReviewVersions", versions.encode(), "must include at least one of v1, v1beta1"));
+        causes.add(Causes.invalid(at + ".admissionReviewVersions", versions.encode(), "must include at least one of v1, v1beta1"));
       }
       oneOf(w, "failurePolicy", at, causes, "Fail", "Ignore");
       oneOf(w, "matchPolicy", at, causes, "Exact", "Equivalent");
       if (mutating) oneOf(w, "reinvocationPolicy", at, causes, "Never", "IfNeeded");
       Integer timeout = w.getInteger("timeoutSeconds");
       if (timeout != null && (timeout < 1 || timeout > 30)) {
-        causes.add(invalid(at + ".timeoutSeconds", String.valueOf(timeout),
+        causes.add(Causes.invalid(at + ".timeoutSeconds", String.valueOf(timeout),
             "the timeout value must be between 1 and 30 seconds"));
       }
       validateClientConfig(w.getJsonObject("clientConfig"), at + ".clientConfig", causes);
@@ -124,38 +122,37 @@ public final class AdmissionConfigs {
     String url = cc == null ? null : cc.getString("url");
     JsonObject svc = cc == null ? null : cc.getJsonObject("service");
     if ((url == null) == (svc == null)) {
-      causes.add(new ApiError.Cause(at, "FieldValueRequired", "Required value: exactly one of url or service is required"));
+      causes.add(Causes.required(at, "exactly one of url or service is required"));
       return;
     }
     if (url != null) {
       try {
         java.net.URI u = new java.net.URI(url);
         if (!"https".equals(u.getScheme())) {
-          causes.add(invalid(at + ".url", url, "'https' is the only allowed URL scheme"));
+          causes.add(Causes.invalid(at + ".url", url, "'https' is the only allowed URL scheme"));
         } else if (u.getHost() == null || u.getHost().isEmpty()) {
-          causes.add(invalid(at + ".url", url, "host must be specified"));
+          causes.add(Causes.invalid(at + ".url", url, "host must be specified"));
         } else if (u.getRawFragment() != null || u.getRawUserInfo() != null) {
-          causes.add(invalid(at + ".url", url, "fragments and user info are not permitted"));
+          causes.add(Causes.invalid(at + ".url", url, "fragments and user info are not permitted"));
         }
       } catch (java.net.URISyntaxException e) {
-        causes.add(invalid(at + ".url", url, "url must be a valid URL: " + e.getMessage()));
+        causes.add(Causes.invalid(at + ".url", url, "url must be a valid URL: " + e.getMessage()));
       }
       return;
     }
     if (svc.getString("name", "").isEmpty()) {
-      causes.add(new ApiError.Cause(at + ".service.name", "FieldValueRequired", "Required value: service name is required"));
+      causes.add(Causes.required(at + ".service.name", "service name is required"));
     }
     if (svc.getString("namespace", "").isEmpty()) {
-      causes.add(new ApiError.Cause(at + ".service.namespace", "FieldValueRequired",
-          "Required value: service namespace is required"));
+      causes.add(Causes.required(at + ".service.namespace", "service namespace is required"));
     }
     Integer port = svc.getInteger("port");
     if (port != null && (port < 1 || port > 65535)) {
-      causes.add(invalid(at + ".service.port", String.valueOf(port), "port is not valid: must be between 1 and 65535, inclusive"));
+      causes.add(Causes.invalid(at + ".service.port", String.valueOf(port), "port is not valid: must be between 1 and 65535, inclusive"));
     }
     String path = svc.getString("path");
     if (path != null && !path.startsWith("/")) {
-      causes.add(invalid(at + ".service.path", path, "must start with a '/'"));
+      causes.add(Causes.invalid(at + ".service.path", path, "must start with a '/'"));
     }
   }
 
@@ -168,13 +165,13 @@ public final class AdmissionConfigs {
       for (String f : List.of("operations", "apiGroups", "apiVersions", "resources")) {
         JsonArray values = rule.getJsonArray(f);
         if (values == null || values.isEmpty()) {
-          causes.add(new ApiError.Cause(r + "." + f, "FieldValueRequired", "Required value"));
+          causes.add(Causes.required(r + "." + f, null));
         }
       }
       JsonArray ops = rule.getJsonArray("operations", new JsonArray());
       for (int j = 0; j < ops.size(); j++) {
         if (!OPERATIONS.contains(String.valueOf(ops.getValue(j)))) {
-          causes.add(notSupported(r + ".operations[" + j + "]", String.valueOf(ops.getValue(j)),
+          causes.add(Causes.notSupported(r + ".operations[" + j + "]", String.valueOf(ops.getValue(j)),
               OPERATIONS.toArray(String[]::new)));
         }
       }
@@ -187,7 +184,7 @@ public final class AdmissionConfigs {
     try {
       LabelSelector.fromJson(sel);
     } catch (RuntimeException e) {
-      causes.add(invalid(at + "." + field, sel.encode(), e.getMessage()));
+      causes.add(Causes.invalid(at + "." + field, sel.encode(), e.getMessage()));
     }
   }
 
@@ -198,9 +195,9 @@ public final class AdmissionConfigs {
     for (int i = 0; i < conditions.size(); i++) {
       if (!(conditions.getValue(i) instanceof JsonObject c)) continue;
       String name = c.getString("name", "");
-      if (name.isEmpty()) causes.add(new ApiError.Cause(at + "[" + i + "].name", "FieldValueRequired", "Required value"));
+      if (name.isEmpty()) causes.add(Causes.required(at + "[" + i + "].name", null));
       else if (!names.add(name)) {
-        causes.add(new ApiError.Cause(at + "[" + i + "].name", "FieldValueDuplicate", "Duplicate value: \"" + name + "\""));
+        causes.add(Causes.duplicate(at + "[" + i + "].name", name));
       }
       checkExpression(c.getString("expression", ""), at + "[" + i + "].expression", dev.cel.common.types.SimpleType.BOOL,
           causes);
@@ -211,26 +208,15 @@ public final class AdmissionConfigs {
   static void checkExpression(String expression, String at, dev.cel.common.types.CelType type,
                               List<ApiError.Cause> causes) {
     if (expression.isEmpty()) {
-      causes.add(new ApiError.Cause(at, "FieldValueRequired", "Required value"));
+      causes.add(Causes.required(at, null));
       return;
     }
     String error = CelRules.compileError(expression, type);
-    if (error != null) causes.add(invalid(at, expression, "compilation failed: " + error));
+    if (error != null) causes.add(Causes.invalid(at, expression, "compilation failed: " + error));
   }
 
   private static void oneOf(JsonObject o, String field, String at, List<ApiError.Cause> causes, String... allowed) {
     String v = o.getString(field);
-    if (v != null && !List.of(allowed).contains(v)) causes.add(notSupported(at + "." + field, v, allowed));
-  }
-
-  static ApiError.Cause invalid(String field, String value, String why) {
-    return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: \"" + value + "\": " + why);
-  }
-
-  static ApiError.Cause notSupported(String field, String value, String... allowed) {
-    StringBuilder b = new StringBuilder();
-    for (String a : allowed) b.append(b.isEmpty() ? "" : ", ").append('"').append(a).append('"');
-    return new ApiError.Cause(field, "FieldValueNotSupported", "Unsupported value: \"" + value + "\": supported values: "
-        + b);
+    if (v != null && !List.of(allowed).contains(v)) causes.add(Causes.notSupported(at + "." + field, v, allowed));
   }
 }

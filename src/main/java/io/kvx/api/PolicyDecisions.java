@@ -160,16 +160,15 @@ public final class PolicyDecisions {
     JsonArray validations = spec.getJsonArray("validations", new JsonArray());
     JsonArray audits = spec.getJsonArray("auditAnnotations", new JsonArray());
     if (validations.isEmpty() && audits.isEmpty()) {
-      causes.add(new ApiError.Cause("spec.validations", "FieldValueRequired",
-          "Required value: validations or auditAnnotations must contain at least one item"));
+      causes.add(Causes.required("spec.validations", "validations or auditAnnotations must contain at least one item"));
     }
     String fp = spec.getString("failurePolicy");
     if (fp != null && !fp.equals("Fail") && !fp.equals("Ignore")) {
-      causes.add(AdmissionConfigs.notSupported("spec.failurePolicy", fp, "Fail", "Ignore"));
+      causes.add(Causes.notSupported("spec.failurePolicy", fp, "Fail", "Ignore"));
     }
     JsonObject match = spec.getJsonObject("matchConstraints");
     if (match == null || match.getJsonArray("resourceRules", new JsonArray()).isEmpty()) {
-      causes.add(new ApiError.Cause("spec.matchConstraints.resourceRules", "FieldValueRequired", "Required value"));
+      causes.add(Causes.required("spec.matchConstraints.resourceRules", null));
     } else {
       AdmissionConfigs.validateRules(match.getJsonArray("resourceRules"), "spec.matchConstraints.resourceRules", true,
           causes);
@@ -182,7 +181,7 @@ public final class PolicyDecisions {
       if (me != null) AdmissionConfigs.checkExpression(me, at + ".messageExpression", SimpleType.STRING, causes);
       String reason = v.getString("reason");
       if (reason != null && !List.of("Unauthorized", "Forbidden", "Invalid", "RequestEntityTooLarge").contains(reason)) {
-        causes.add(AdmissionConfigs.notSupported(at + ".reason", reason, "Unauthorized", "Forbidden", "Invalid",
+        causes.add(Causes.notSupported(at + ".reason", reason, "Unauthorized", "Forbidden", "Invalid",
             "RequestEntityTooLarge"));
       }
     }
@@ -190,7 +189,7 @@ public final class PolicyDecisions {
     for (int i = 0; i < variables.size(); i++) {
       JsonObject v = variables.getJsonObject(i);
       if (v.getString("name", "").isEmpty()) {
-        causes.add(new ApiError.Cause("spec.variables[" + i + "].name", "FieldValueRequired", "Required value"));
+        causes.add(Causes.required("spec.variables[" + i + "].name", null));
       }
       AdmissionConfigs.checkExpression(v.getString("expression", ""), "spec.variables[" + i + "].expression",
           SimpleType.DYN, causes);
@@ -202,16 +201,16 @@ public final class PolicyDecisions {
   public static void validateBinding(JsonObject binding, List<ApiError.Cause> causes) {
     JsonObject spec = spec(binding);
     if (spec.getString("policyName", "").isEmpty()) {
-      causes.add(new ApiError.Cause("spec.policyName", "FieldValueRequired", "Required value"));
+      causes.add(Causes.required("spec.policyName", null));
     }
     JsonArray actions = spec.getJsonArray("validationActions", new JsonArray());
     if (actions.isEmpty()) {
-      causes.add(new ApiError.Cause("spec.validationActions", "FieldValueRequired", "Required value"));
+      causes.add(Causes.required("spec.validationActions", null));
     }
     for (int i = 0; i < actions.size(); i++) {
       String action = String.valueOf(actions.getValue(i));
       if (!List.of("Deny", "Warn", "Audit").contains(action)) {
-        causes.add(AdmissionConfigs.notSupported("spec.validationActions[" + i + "]", action, "Audit", "Deny", "Warn"));
+        causes.add(Causes.notSupported("spec.validationActions[" + i + "]", action, "Audit", "Deny", "Warn"));
       }
     }
     if (actions.contains("Deny") && actions.contains("Warn")) {
@@ -223,13 +222,12 @@ public final class PolicyDecisions {
     if (ref != null) {
       String action = ref.getString("parameterNotFoundAction");
       if (action == null) {
-        causes.add(new ApiError.Cause("spec.paramRef.parameterNotFoundAction", "FieldValueRequired", "Required value"));
+        causes.add(Causes.required("spec.paramRef.parameterNotFoundAction", null));
       } else if (!action.equals("Allow") && !action.equals("Deny")) {
-        causes.add(AdmissionConfigs.notSupported("spec.paramRef.parameterNotFoundAction", action, "Allow", "Deny"));
+        causes.add(Causes.notSupported("spec.paramRef.parameterNotFoundAction", action, "Allow", "Deny"));
       }
       if (ref.getString("name") != null && ref.getJsonObject("selector") != null) {
-        causes.add(new ApiError.Cause("spec.paramRef.name", "FieldValueForbidden",
-            "Forbidden: name and selector are mutually exclusive"));
+        causes.add(Causes.forbidden("spec.paramRef.name", "name and selector are mutually exclusive"));
       }
     }
   }

@@ -95,6 +95,12 @@ public final class Validation {
           AdmissionConfigs.validateWebhooks(obj, type.kind().startsWith("Mutating"), causes);
         }
       }
+      case "Ingress" -> {
+        if (type.group().equals("networking.k8s.io")) NetworkingValidation.validateIngress(obj, causes);
+      }
+      case "NetworkPolicy" -> {
+        if (type.group().equals("networking.k8s.io")) NetworkingValidation.validateNetworkPolicy(obj, causes);
+      }
       case "ValidatingAdmissionPolicy" -> {
         if (type.group().equals(AdmissionRules.OWN_GROUP)) PolicyDecisions.validatePolicy(obj, causes);
       }

@@ -116,6 +116,15 @@ class ApiSurfaceIT {
             names: {plural: gadgets, singular: gadget, kind: Gadget}
             versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
               x-kubernetes-preserve-unknown-fields: true}}}]"""),
+      new Kind("ingresses", "networking.k8s.io/v1", "Ingress", true, "spec: {rules: [{host: a.example.com, http: "
+          + "{paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]}"),
+      new Kind("networkpolicies", "networking.k8s.io/v1", "NetworkPolicy", true, "spec: {podSelector: {}, ingress: "
+          + "[{from: [{ipBlock: {cidr: 10.0.0.0/8}}], ports: [{port: 80}]}]}"),
+      new Kind("validatingadmissionpolicies", "admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", false,
+          "spec: {matchConstraints: {resourceRules: [{apiGroups: [gaps.kvx.io], apiVersions: ['*'], operations: "
+              + "[CREATE], resources: [widgets]}]}, validations: [{expression: \"object.spec.size != 'huge'\"}]}"),
+      new Kind("validatingadmissionpolicybindings", "admissionregistration.k8s.io/v1",
+          "ValidatingAdmissionPolicyBinding", false, "spec: {policyName: no-such-policy, validationActions: [Deny]}"),
       new Kind("widgets", "gaps.kvx.io/v1", "Widget", true, "spec: {size: small, replicas: 1}"));
 
   /** kubectl get -o wide's header per kind, as kube-apiserver's printers make it (columns apart by 2+ spaces). */
@@ -157,6 +166,10 @@ class ApiSurfaceIT {
       Map.entry("horizontalpodautoscalers.v2.autoscaling", "NAME|REFERENCE|TARGETS|MINPODS|MAXPODS|REPLICAS|AGE"),
       Map.entry("poddisruptionbudgets", "NAME|MIN AVAILABLE|MAX UNAVAILABLE|ALLOWED DISRUPTIONS|AGE"),
       Map.entry("customresourcedefinitions", "NAME|CREATED AT"),
+      Map.entry("ingresses", "NAME|CLASS|HOSTS|ADDRESS|PORTS|AGE"),
+      Map.entry("networkpolicies", "NAME|POD-SELECTOR|AGE"),
+      Map.entry("validatingadmissionpolicies", "NAME|VALIDATIONS|PARAMKIND|AGE"),
+      Map.entry("validatingadmissionpolicybindings", "NAME|POLICYNAME|PARAMREF|AGE"),
       Map.entry("widgets", "NAME|SIZE"));  // its printer columns only, as kube: no Age added
 
   @BeforeAll
@@ -987,5 +1000,36 @@ class ApiSurfaceIT {
       if (got.entrySet().containsAll(labels.entrySet())) total += Double.parseDouble(line.substring(close + 1).trim());
     }
     return total;
+  }
+
+  @Test
+  @Order(50)
+  void anIngressOrNetworkPolicyWithAMistakeIsRefusedNamingTheField() throws Exception {
+    Kubectl.Result ingress = k.run("apply", "-f", file("bad-ingress.yaml", """
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata: {name: bad, namespace: default}
+        spec:
+          rules:
+          - host: shop.example.com
+            http:
+              paths:
+              - path: /
+                backend: {service: {name: web, port: {number: 80}}}
+        """).toString());
+    assertTrue(ingress.code() != 0 && ingress.out().contains("The Ingress \"bad\" is invalid: "
+        + "spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"), ingress.out());
+    Kubectl.Result policy = k.run("apply", "-f", file("bad-netpol.yaml", """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: bad, namespace: default}
+        spec:
+          podSelector: {}
+          ingress:
+          - from: [{ipBlock: {cidr: 10.0.0.0/8, except: [192.168.1.0/24]}}]
+        """).toString());
+    assertTrue(policy.code() != 0 && policy.out().contains("spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: "
+        + "\"192.168.1.0/24\": must be a strict subset of `cidr`"), policy.out());
+    assertTrue(k.run("get", "ingress,networkpolicy", "bad").code() != 0, "nothing stored");
   }
 }
