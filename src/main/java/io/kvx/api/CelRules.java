@@ -5,7 +5,6 @@ import dev.cel.common.CelValidationException;
 import dev.cel.common.types.SimpleType;
 import dev.cel.compiler.CelCompiler;
 import dev.cel.compiler.CelCompilerFactory;
-import dev.cel.extensions.CelExtensions;
 import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
@@ -26,16 +25,15 @@ import java.util.logging.Logger;
  * apiextensions server does: at each schema node that has rules, {@code self} is the value there and, on an update,
  * {@code oldSelf} the value it replaces; a rule that uses {@code oldSelf} (a transition rule) is checked only when
  * there is an old value. A rule that is false fails the write with its message (or messageExpression), its reason
- * and its fieldPath. Standard CEL with its macros and the strings extension; a rule using one of Kubernetes' own
- * libraries (quantity, url, ip...) that CEL here does not know is skipped. Pure.
+ * and its fieldPath. Standard CEL with its macros and Kubernetes' environment ({@link KubeCel}); a rule using
+ * something CEL here does not know (the authorizer, format) is skipped. Pure.
  */
 public final class CelRules {
 
   private static final Logger LOG = Logger.getLogger(CelRules.class.getName());
   private static final CelCompiler RULES = compiler(SimpleType.BOOL);
   private static final CelCompiler MESSAGES = compiler(SimpleType.STRING);
-  private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
-      .addLibraries(CelExtensions.strings()).build();
+  private static final CelRuntime RUNTIME = runtime();
   /** Compiled programs by expression (empty: it does not compile here). */
   private static final Map<String, Optional<CelRuntime.Program>> PROGRAMS = new ConcurrentHashMap<>();
 
@@ -47,10 +45,17 @@ public final class CelRules {
       "namespaceObject", "variables");
   private static final Map<dev.cel.common.types.CelType, CelCompiler> ADMISSION = new ConcurrentHashMap<>();
 
+  private static CelRuntime runtime() {
+    var b = CelRuntimeFactory.standardCelRuntimeBuilder();
+    KubeCel.runtime(b);
+    return b.build();
+  }
+
   private static CelCompiler compiler(dev.cel.common.types.CelType result) {
-    return CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-        .addLibraries(CelExtensions.strings()).addVar("self", SimpleType.DYN).addVar("oldSelf", SimpleType.DYN)
-        .setResultType(result).build();
+    var b = CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+        .addVar("self", SimpleType.DYN).addVar("oldSelf", SimpleType.DYN).setResultType(result);
+    KubeCel.compiler(b);
+    return b.build();
   }
 
   /** Checks {@code value} (and {@code old}, null on a create) against the rules in {@code schema}, adding causes. */
@@ -168,7 +173,8 @@ public final class CelRules {
   private static CelCompiler admissionCompiler(dev.cel.common.types.CelType result) {
     return ADMISSION.computeIfAbsent(result, t -> {
       var b = CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-          .addLibraries(CelExtensions.strings()).setResultType(t);
+          .setResultType(t);
+      KubeCel.compiler(b);
       for (String v : ADMISSION_VARS) b.addVar(v, SimpleType.DYN);
       return b.build();
     });
