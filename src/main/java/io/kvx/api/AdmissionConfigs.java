@@ -63,6 +63,14 @@ public final class AdmissionConfigs {
     binding.put("spec", spec);
   }
 
+  /**
+   * A policy's status as kube's policy controller writes it once it has type-checked a generation (kvx's expressions
+   * are checked when written: no warnings to report).
+   */
+  public static JsonObject policyStatus(long generation) {
+    return new JsonObject().put("observedGeneration", generation).put("typeChecking", new JsonObject());
+  }
+
   private static void defaultMatch(JsonObject match) {
     putIfAbsent(match, "matchPolicy", "Equivalent");
     putIfAbsent(match, "namespaceSelector", new JsonObject());
@@ -107,8 +115,7 @@ public final class AdmissionConfigs {
       if (mutating) oneOf(w, "reinvocationPolicy", at, causes, "Never", "IfNeeded");
       Integer timeout = w.getInteger("timeoutSeconds");
       if (timeout != null && (timeout < 1 || timeout > 30)) {
-        causes.add(Causes.invalid(at + ".timeoutSeconds", String.valueOf(timeout),
-            "the timeout value must be between 1 and 30 seconds"));
+        causes.add(Causes.invalidNumber(at + ".timeoutSeconds", timeout, "the timeout value must be between 1 and 30 seconds"));
       }
       validateClientConfig(w.getJsonObject("clientConfig"), at + ".clientConfig", causes);
       validateRules(w.getJsonArray("rules"), at + ".rules", false, causes);
@@ -132,8 +139,12 @@ public final class AdmissionConfigs {
           causes.add(Causes.invalid(at + ".url", url, "'https' is the only allowed URL scheme"));
         } else if (u.getHost() == null || u.getHost().isEmpty()) {
           causes.add(Causes.invalid(at + ".url", url, "host must be specified"));
-        } else if (u.getRawFragment() != null || u.getRawUserInfo() != null) {
-          causes.add(Causes.invalid(at + ".url", url, "fragments and user info are not permitted"));
+        } else if (u.getRawFragment() != null) {
+          causes.add(Causes.invalid(at + ".url", url, "fragments are not permitted"));
+        } else if (u.getRawUserInfo() != null) {
+          causes.add(Causes.invalid(at + ".url", url, "user information is not permitted in the URL"));
+        } else if (u.getRawQuery() != null) {
+          causes.add(Causes.invalid(at + ".url", url, "query parameters are not allowed"));
         }
       } catch (java.net.URISyntaxException e) {
         causes.add(Causes.invalid(at + ".url", url, "url must be a valid URL: " + e.getMessage()));
@@ -196,7 +207,11 @@ public final class AdmissionConfigs {
       if (!(conditions.getValue(i) instanceof JsonObject c)) continue;
       String name = c.getString("name", "");
       if (name.isEmpty()) causes.add(Causes.required(at + "[" + i + "].name", null));
-      else if (!names.add(name)) {
+      else if (!Validation.isQualifiedName(name)) {
+        causes.add(Causes.invalid(at + "[" + i + "].name", name, "name part must consist of alphanumeric characters, "
+            + "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  "
+            + "or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+      } else if (!names.add(name)) {
         causes.add(Causes.duplicate(at + "[" + i + "].name", name));
       }
       checkExpression(c.getString("expression", ""), at + "[" + i + "].expression", dev.cel.common.types.SimpleType.BOOL,

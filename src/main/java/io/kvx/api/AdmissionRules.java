@@ -117,10 +117,31 @@ public final class AdmissionRules {
     return accepted.contains("v1beta1") ? "v1beta1" : null;
   }
 
+  /**
+   * The kind of a subresource's own object, as kube names it in an AdmissionReview (Scale, Eviction, Binding,
+   * TokenRequest, the CONNECT options), or null when the subresource's object is the resource's (status...).
+   */
+  public static JsonObject subresourceKind(String subresource) {
+    if (subresource == null) return null;
+    String[] gvk = switch (subresource) {
+      case "scale" -> new String[] {"autoscaling", "v1", "Scale"};
+      case "eviction" -> new String[] {"policy", "v1", "Eviction"};
+      case "binding" -> new String[] {"", "v1", "Binding"};
+      case "token" -> new String[] {"authentication.k8s.io", "v1", "TokenRequest"};
+      case "exec" -> new String[] {"", "v1", "PodExecOptions"};
+      case "attach" -> new String[] {"", "v1", "PodAttachOptions"};
+      case "portforward" -> new String[] {"", "v1", "PodPortForwardOptions"};
+      default -> null;
+    };
+    return gvk == null ? null : new JsonObject().put("group", gvk[0]).put("version", gvk[1]).put("kind", gvk[2]);
+  }
+
   /** The AdmissionReview sent to a webhook. */
   public static JsonObject review(String version, String uid, Attributes a) {
     ResourceType t = a.type();
-    JsonObject kind = new JsonObject().put("group", t.group()).put("version", t.version()).put("kind", t.kind());
+    JsonObject own = subresourceKind(a.subresource());
+    JsonObject kind = own != null ? own
+        : new JsonObject().put("group", t.group()).put("version", t.version()).put("kind", t.kind());
     JsonObject resource = new JsonObject().put("group", t.group()).put("version", t.version())
         .put("resource", t.plural());
     JsonObject request = new JsonObject().put("uid", uid).put("kind", kind).put("resource", resource)
@@ -191,8 +212,8 @@ public final class AdmissionRules {
   }
 
   /**
-   * The error a denial answers with, as kube's webhook errors: at least 400, "admission webhook "NAME" denied the
-   * request: " and the webhook's message (or reason, or "without explanation").
+   * The error a denial answers with, as kube's webhook errors: the webhook's code (at least 400) and reason as given,
+   * and "admission webhook "NAME" denied the request: " with its message (or reason, or "without explanation").
    */
   public static ApiError denied(String webhook, JsonObject status) {
     JsonObject s = status == null ? new JsonObject() : status;
@@ -201,19 +222,7 @@ public final class AdmissionRules {
     String reason = s.getString("reason", "");
     String text = !message.isEmpty() ? deniedBy + ": " + message
         : !reason.isEmpty() ? deniedBy + ": " + reason : deniedBy + " without explanation";
-    return new ApiError(reasonFor(s.getInteger("code", 0), reason), text);
-  }
-
-  /** The StatusReason for a code (at least 400) and a reason a webhook or policy gave. */
-  public static ApiError.Reason reasonFor(int code, String reason) {
-    int c = Math.max(code, 400);
-    for (ApiError.Reason r : ApiError.Reason.values()) {
-      if (r.name().equals(reason) && r.code == c) return r;
-    }
-    for (ApiError.Reason r : ApiError.Reason.values()) {
-      if (r.code == c) return r;
-    }
-    return c >= 500 ? ApiError.Reason.InternalError : ApiError.Reason.BadRequest;
+    return ApiError.given(s.getInteger("code", 0), reason, text);
   }
 
   /** The 500 kube answers when calling a webhook whose failurePolicy is Fail went wrong. */

@@ -45,6 +45,9 @@ public final class ApiError extends RuntimeException {
   private final String continueToken;
   /** The Status's details.retryAfterSeconds, or 0. */
   private final int retryAfterSeconds;
+  /** A code and reason given as they are (an admission webhook's denial), or 0 and null: the reason's own. */
+  private int givenCode;
+  private String givenReason;
 
   public ApiError(Reason reason, String message, String group, String kind, String name, List<Cause> causes) {
     this(reason, message, group, kind, name, causes, null, 0);
@@ -71,7 +74,32 @@ public final class ApiError extends RuntimeException {
   }
 
   public int code() {
-    return reason.code;
+    return givenCode > 0 ? givenCode : reason.code;
+  }
+
+  /**
+   * An error with the code and reason someone else chose (an admission webhook's Status): code at least 400, the
+   * reason as given, even empty or not one of kube's. Its {@link #reason()} is the nearest of kube's by code.
+   */
+  public static ApiError given(int code, String reason, String message) {
+    int c = Math.max(code, 400);
+    Reason nearest = null;
+    for (Reason r : Reason.values()) {
+      if (r.name().equals(reason) && r.code == c) nearest = r;
+    }
+    if (nearest == null) {
+      for (Reason r : Reason.values()) {
+        if (r.code == c) {
+          nearest = r;
+          break;
+        }
+      }
+    }
+    if (nearest == null) nearest = c >= 500 ? Reason.InternalError : Reason.BadRequest;
+    ApiError e = new ApiError(nearest, message);
+    e.givenCode = c;
+    e.givenReason = reason == null ? "" : reason;
+    return e;
   }
 
   public List<Cause> causes() {
@@ -152,9 +180,10 @@ public final class ApiError extends RuntimeException {
     }
     JsonObject status = new JsonObject()
         .put("kind", "Status").put("apiVersion", "v1").put("metadata", new JsonObject())
-        .put("status", "Failure").put("message", getMessage())
-        .put("reason", reason == Reason.InternalError ? "InternalError" : reason.name())
-        .put("code", reason.code);
+        .put("status", "Failure").put("message", getMessage());
+    String shownReason = givenReason != null ? givenReason : reason.name();
+    if (!shownReason.isEmpty()) status.put("reason", shownReason);
+    status.put("code", code());
     if (retryAfterSeconds > 0) details.put("retryAfterSeconds", retryAfterSeconds);
     if (!details.isEmpty()) status.put("details", details);
     if (continueToken != null) status.getJsonObject("metadata").put("continue", continueToken);
@@ -197,7 +226,10 @@ public final class ApiError extends RuntimeException {
     try {
       reason = Reason.valueOf(status.getString("reason", "InternalError"));
     } catch (IllegalArgumentException e) {
-      reason = Reason.InternalError;
+      return given(status.getInteger("code", 500), status.getString("reason", ""), status.getString("message", ""));
+    }
+    if (reason.code != status.getInteger("code", reason.code)) {
+      return given(status.getInteger("code"), reason.name(), status.getString("message", ""));
     }
     JsonObject details = status.getJsonObject("details", new JsonObject());
     List<Cause> causes = new ArrayList<>();

@@ -223,7 +223,9 @@ public final class CelRules {
     try {
       return program.get().eval(vars);
     } catch (CelEvaluationException | RuntimeException e) {
-      throw new IllegalArgumentException(e.getMessage());
+      Throwable cause = e.getCause() != null && (e.getMessage() == null || e.getMessage().isEmpty()) ? e.getCause() : e;
+      throw new IllegalArgumentException(cause.getMessage() == null || cause.getMessage().isEmpty()
+          ? cause.getClass().getSimpleName() : cause.getMessage());
     }
   }
 }

@@ -52,8 +52,13 @@ final class KubeCel {
   private KubeCel() {
   }
 
+  /** cel-go's behaviour as Kubernetes configures it: optional syntax, 1 < 1.5 across numeric types. */
+  static final CelOptions OPTIONS = CelOptions.current().enableOptionalSyntax(true)
+      .enableHeterogeneousNumericComparisons(true).build();
+
   static void compiler(CelCompilerBuilder b) {
-    CelOptions options = CelOptions.current().build();
+    CelOptions options = OPTIONS;
+    b.setOptions(options);
     b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.encoders(options),
         CelExtensions.optional(), CelExtensions.bindings());
     b.addFunctionDeclarations(
@@ -108,7 +113,8 @@ final class KubeCel {
   }
 
   static void runtime(CelRuntimeBuilder b) {
-    CelOptions options = CelOptions.current().build();
+    CelOptions options = OPTIONS;
+    b.setOptions(options);
     b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.encoders(options),
         CelExtensions.optional());
     b.addFunctionBindings(

@@ -69,7 +69,7 @@ public final class PolicyDecisions {
     Map<String, Object> variables = new LinkedHashMap<>();
     vars.put("variables", variables);
     List<String> failures = new ArrayList<>();
-    String reason = null;
+    List<String> reasons = new ArrayList<>();
     try {
       for (Object o : spec.getJsonArray("matchConditions", new JsonArray())) {
         JsonObject c = (JsonObject) o;
@@ -79,7 +79,7 @@ public final class PolicyDecisions {
       }
     } catch (IllegalArgumentException e) {
       if (!failClosed) return Decision.ADMIT;
-      return decide(policy, binding, a, List.of("failed to evaluate match conditions: " + e.getMessage()), null);
+      return decide(policy, binding, a, List.of("failed to evaluate match conditions: " + e.getMessage()), "Invalid");
     }
     for (Object o : spec.getJsonArray("variables", new JsonArray())) {
       JsonObject v = (JsonObject) o;
@@ -96,12 +96,15 @@ public final class PolicyDecisions {
       try {
         if (Boolean.TRUE.equals(CelRules.evalAdmission(expression, SimpleType.BOOL, vars))) continue;
         failures.add(message(v, vars));
-        if (reason == null) reason = v.getString("reason");
+        reasons.add(v.getString("reason", "Invalid"));
       } catch (IllegalArgumentException e) {
-        if (failClosed) failures.add("expression '" + expression + "' resulted in error: " + e.getMessage());
+        if (failClosed) {
+          failures.add("expression '" + expression + "' resulted in error: " + e.getMessage());
+          reasons.add("Invalid");
+        }
       }
     }
-    return failures.isEmpty() ? Decision.ADMIT : decide(policy, binding, a, failures, reason);
+    return failures.isEmpty() ? Decision.ADMIT : decide(policy, binding, a, failures, reasons.get(0));
   }
 
   /** A binding whose params cannot be found: denied (parameterNotFoundAction Deny, the default) or allowed. */
@@ -109,7 +112,18 @@ public final class PolicyDecisions {
     JsonObject ref = spec(binding).getJsonObject("paramRef", new JsonObject());
     if ("Allow".equals(ref.getString("parameterNotFoundAction"))) return Decision.ADMIT;
     return decide(policy, binding, a, List.of("failed to configure binding: no params found for policy binding "
-        + "with `Deny` parameterNotFoundAction"), null);
+        + "with `Deny` parameterNotFoundAction"), "Invalid");
+  }
+
+  /**
+   * A policy whose paramKind names no served resource: denied when failurePolicy is Fail (kube's "failed to find
+   * resource referenced by paramKind"), no opinion when Ignore.
+   */
+  public static Decision paramKindMissing(JsonObject policy, JsonObject binding, Attributes a) {
+    if ("Ignore".equals(spec(policy).getString("failurePolicy", "Fail"))) return Decision.ADMIT;
+    JsonObject kind = spec(policy).getJsonObject("paramKind", new JsonObject());
+    return decide(policy, binding, a, List.of("failed to configure policy: failed to find resource referenced by "
+        + "paramKind: '" + kind.getString("apiVersion", "") + ", Kind=" + kind.getString("kind", "") + "'"), "Invalid");
   }
 
   private static String message(JsonObject validation, Map<String, Object> vars) {
@@ -142,7 +156,7 @@ public final class PolicyDecisions {
       String message = "ValidatingAdmissionPolicy '" + p + "' with binding '" + b + "' denied request: " + failures.get(0);
       String resource = a.type().group().isEmpty() ? a.type().plural() : a.type().plural() + "." + a.type().group();
       String name = a.name() == null ? "" : a.name();
-      ApiError.Reason r = switch (reason == null ? "Invalid" : reason) {
+      ApiError.Reason r = switch (reason) {
         case "Unauthorized" -> ApiError.Reason.Unauthorized;
         case "Forbidden" -> ApiError.Reason.Forbidden;
         case "RequestEntityTooLarge" -> ApiError.Reason.RequestEntityTooLarge;
@@ -167,7 +181,9 @@ public final class PolicyDecisions {
       causes.add(Causes.notSupported("spec.failurePolicy", fp, "Fail", "Ignore"));
     }
     JsonObject match = spec.getJsonObject("matchConstraints");
-    if (match == null || match.getJsonArray("resourceRules", new JsonArray()).isEmpty()) {
+    if (match == null) {
+      causes.add(Causes.required("spec.matchConstraints", null));
+    } else if (match.getJsonArray("resourceRules", new JsonArray()).isEmpty()) {
       causes.add(Causes.required("spec.matchConstraints.resourceRules", null));
     } else {
       AdmissionConfigs.validateRules(match.getJsonArray("resourceRules"), "spec.matchConstraints.resourceRules", true,
@@ -185,16 +201,38 @@ public final class PolicyDecisions {
             "RequestEntityTooLarge"));
       }
     }
+    JsonObject paramKind = spec.getJsonObject("paramKind");
+    if (paramKind != null) {
+      if (paramKind.getString("apiVersion", "").isEmpty()) causes.add(Causes.required("spec.paramKind.apiVersion", null));
+      if (paramKind.getString("kind", "").isEmpty()) causes.add(Causes.required("spec.paramKind.kind", null));
+    }
     JsonArray variables = spec.getJsonArray("variables", new JsonArray());
     for (int i = 0; i < variables.size(); i++) {
       JsonObject v = variables.getJsonObject(i);
-      if (v.getString("name", "").isEmpty()) {
+      String name = v.getString("name", "");
+      if (name.isEmpty()) {
         causes.add(Causes.required("spec.variables[" + i + "].name", null));
+      } else if (!name.matches("[_a-zA-Z][_a-zA-Z0-9]*")) {
+        causes.add(Causes.invalid("spec.variables[" + i + "].name", name, "name is not a valid CEL identifier"));
       }
       AdmissionConfigs.checkExpression(v.getString("expression", ""), "spec.variables[" + i + "].expression",
           SimpleType.DYN, causes);
     }
     AdmissionConfigs.validateMatchConditions(spec.getJsonArray("matchConditions"), "spec.matchConditions", causes);
+    JsonArray annotations = spec.getJsonArray("auditAnnotations", new JsonArray());
+    for (int i = 0; i < annotations.size(); i++) {
+      JsonObject an = annotations.getJsonObject(i);
+      String key = an.getString("key", "");
+      String at = "spec.auditAnnotations[" + i + "]";
+      if (key.isEmpty()) {
+        causes.add(Causes.required(at + ".key", null));
+      } else if (!Validation.isQualifiedName(key.contains("/") ? key : "x/" + key) || key.length() > 63) {
+        causes.add(Causes.invalid(at + ".key", key, "must be a valid annotation key part: alphanumeric characters, "
+            + "'-', '_' or '.', starting and ending with an alphanumeric character"));
+      }
+      AdmissionConfigs.checkExpression(an.getString("valueExpression", ""), at + ".valueExpression", SimpleType.STRING,
+          causes);
+    }
   }
 
   /** Validation of a binding: the policy named, validationActions given and known. */
@@ -207,8 +245,10 @@ public final class PolicyDecisions {
     if (actions.isEmpty()) {
       causes.add(Causes.required("spec.validationActions", null));
     }
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (int i = 0; i < actions.size(); i++) {
       String action = String.valueOf(actions.getValue(i));
+      if (!seen.add(action)) causes.add(Causes.duplicate("spec.validationActions[" + i + "]", action));
       if (!List.of("Deny", "Warn", "Audit").contains(action)) {
         causes.add(Causes.notSupported("spec.validationActions[" + i + "]", action, "Audit", "Deny", "Warn"));
       }

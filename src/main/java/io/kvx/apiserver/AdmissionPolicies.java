@@ -85,6 +85,7 @@ public final class AdmissionPolicies {
         }
         JsonObject nsObject = a.type().namespaced() ? ns : null;
         decided.add(params(policy, binding, a, resources).map(found -> {
+          if (found == Params.KIND_MISSING) return List.of(PolicyDecisions.paramKindMissing(policy, binding, a));
           if (found.objects() == null) return List.of(PolicyDecisions.paramsMissing(policy, binding, a));
           if (found.objects().isEmpty()) return List.of(PolicyDecisions.evaluate(policy, binding, a, null, nsObject));
           List<PolicyDecisions.Decision> out = new ArrayList<>();
@@ -117,7 +118,8 @@ public final class AdmissionPolicies {
     String version = gv.length == 2 ? gv[1] : gv[0];
     Optional<ResourceType> type = resources.inGroupVersion(group, version).stream()
         .filter(t -> t.kind().equals(kind.getString("kind"))).findFirst();
-    if (ref == null || type.isEmpty()) return Future.succeededFuture(Params.MISSING);
+    if (type.isEmpty()) return Future.succeededFuture(Params.KIND_MISSING);
+    if (ref == null) return Future.succeededFuture(Params.MISSING);
     String ns = !type.get().namespaced() ? null
         : ref.getString("namespace") != null ? ref.getString("namespace") : a.namespace();
     if (ref.getString("name") != null) {
@@ -138,5 +140,6 @@ public final class AdmissionPolicies {
   private record Params(List<JsonObject> objects) {
     static final Params NONE_WANTED = new Params(List.of());
     static final Params MISSING = new Params(null);
+    static final Params KIND_MISSING = new Params(null);
   }
 }

@@ -258,21 +258,35 @@ public final class AdmissionWebhooks {
           + "Post \"" + shown + "\": context deadline exceeded")));
       client.request(ro).compose(req -> req.send(review.toBuffer())).compose(resp -> resp.body().map(b -> {
         if (resp.statusCode() != 200) {
-          throw new IllegalStateException("failed to call webhook: the server responded with status " + resp.statusCode());
+          String text = b.toString().trim();
+          throw new IllegalStateException("failed to call webhook: an error on the server (\""
+              + (text.length() > 256 ? text.substring(0, 256) : text) + "\") has prevented the request from succeeding");
         }
         try {
           return b.toJsonObject();
         } catch (RuntimeException e) {
-          throw new IllegalStateException("received invalid webhook response: " + e.getMessage());
+          throw new IllegalStateException("received invalid webhook response: the body is not a JSON object");
         }
       })).onComplete(ar -> {
         vertx.cancelTimer(timer);
         if (ar.succeeded()) done.tryComplete(ar.result());
         else done.tryFail(ar.cause() instanceof IllegalStateException ? ar.cause()
-            : new IllegalStateException("failed to call webhook: Post \"" + shown + "\": " + ar.cause().getMessage()));
+            : new IllegalStateException("failed to call webhook: Post \"" + shown + "\": " + why(ep, ar.cause())));
       });
       return done.future();
     });
+  }
+
+  /** A failed call in the words Go's HTTP client uses for the usual causes. */
+  private static String why(Endpoint ep, Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    if (e instanceof java.net.ConnectException || m.contains("Connection refused") || m.contains("error(-111)")) {
+      return "dial tcp " + ep.ip() + ":" + ep.port() + ": connect: connection refused";
+    }
+    if (e instanceof javax.net.ssl.SSLException || m.contains("SSL") || m.contains("certificate")) {
+      return "tls: failed to verify certificate: x509: certificate signed by unknown authority (" + m + ")";
+    }
+    return m;
   }
 
   /** The URL's host, or the Service's DNS name with one ready endpoint's address (503-style failure when none). */

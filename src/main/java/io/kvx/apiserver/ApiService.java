@@ -71,6 +71,8 @@ public final class ApiService {
 
   private AdmissionWebhooks webhooks;
   private AdmissionPolicies policies;
+  /** The user of a write made on behalf of a request admission has already seen (not admitted again). */
+  private static final io.kvx.rbac.UserInfo ADMITTED = new io.kvx.rbac.UserInfo("system:kvx:admitted", List.of());
 
   /** The admission the cluster's configuration adds: webhooks and ValidatingAdmissionPolicies. */
   public void setAdmission(AdmissionWebhooks webhooks, AdmissionPolicies policies) {
@@ -80,6 +82,10 @@ public final class ApiService {
 
   public ServiceAllocator allocator() {
     return allocator;
+  }
+
+  private static boolean isAdmissionPolicy(ResourceType type) {
+    return type.group().equals(AdmissionRules.OWN_GROUP) && type.plural().equals("validatingadmissionpolicies");
   }
 
   private static boolean isDaemonSet(ResourceType type) {
@@ -115,7 +121,8 @@ public final class ApiService {
           throw ApiError.invalid("", "Binding", "", List.of(new ApiError.Cause("metadata.name", "FieldValueRequired",
               "Required value: name or generateName is required")));
         }
-        return bind(new ApiRequest("create", Resources.PODS, r.namespace(), pod, "binding", r.body(), null, r.query()));
+        return bind(new ApiRequest("create", Resources.PODS, r.namespace(), pod, "binding", r.body(), null, r.query(),
+            r.warnings(), r.userAgent()).withUser(r.user()));
       }
       if ("scale".equals(r.subresource())) return scale(r);
       if ("eviction".equals(r.subresource()) && r.verb().equals("create")) return evict(r);
@@ -123,8 +130,9 @@ public final class ApiService {
         if (tokens == null) {
           throw new ApiError(ApiError.Reason.ServiceUnavailable, "no ServiceAccount token signing key is configured");
         }
-        return store.get(key(r, r.name())).compose(sa -> boundObjects(r, sa).map(bound ->
-            tokens.issue(sa, r.body(), bound)));
+        return admitConfigured(r, "CREATE", r.body() == null ? new JsonObject() : r.body().copy(), null)
+            .compose(v -> store.get(key(r, r.name()))).compose(sa -> boundObjects(r, sa).map(bound ->
+                tokens.issue(sa, r.body(), bound)));
       }
       return switch (r.verb()) {
         case "get" -> get(r);
@@ -351,6 +359,7 @@ public final class ApiService {
       Defaults.jobIdentity(obj, java.util.UUID.randomUUID().toString());
     }
     if (isDaemonSet(r.type())) Defaults.daemonSetTemplateGeneration(null, obj);
+    if (isAdmissionPolicy(r.type())) obj.put("status", io.kvx.api.AdmissionConfigs.policyStatus(1));
     validate(r.type(), obj, null);
     if (isCrd(r.type())) obj.put("status", CustomResources.status(obj, Meta.now()));
     Future<Void> admitted = r.type().namespaced() ? admitNamespace(r, Meta.name(obj)) : Future.succeededFuture();
@@ -851,7 +860,7 @@ public final class ApiService {
       checkNameMatchesUrl(r, Meta.name(body));
       Meta.meta(body).put("name", r.name());
       return create(new ApiRequest("create", r.type(), r.namespace(), null, null, body, r.patchType(), r.query(),
-          r.warnings(), r.userAgent())).onSuccess(created -> r.created().set(true));
+          r.warnings(), r.userAgent()).withUser(r.user())).onSuccess(created -> r.created().set(true));
     });
   }
 
@@ -917,41 +926,82 @@ public final class ApiService {
         merged.put("status", CustomResources.status(merged, Meta.now()));
       }
       if (isDaemonSet(r.type())) Defaults.daemonSetTemplateGeneration(old, merged);
+      if (isAdmissionPolicy(r.type()) && !"status".equals(r.subresource())) {
+        // kube's policy controller type-checks each generation; kvx checks on write and reports it at once.
+        merged.put("status", io.kvx.api.AdmissionConfigs.policyStatus(StoreKeys.nextGeneration(key, old, merged)));
+      }
       return admitConfigured(r, "UPDATE", merged, old).compose(v -> write(r, key, expected, old, merged));
     }));
   }
 
   /**
    * The admission the cluster configured for a request (none unless configured): the mutating webhooks, whose changes
-   * are made to {@code obj} in place, normalized and validated again; then the ValidatingAdmissionPolicies and the
-   * validating webhooks, in kube-apiserver's order.
+   * are made to {@code obj} in place (an object of the request's type is pruned of unknown fields, normalized, checked
+   * to stay in its namespace and validated again); then the ValidatingAdmissionPolicies and the validating webhooks, in
+   * kube-apiserver's order. {@code obj} is null on a delete; on a subresource with its own kind (Scale, Eviction,
+   * Binding, TokenRequest, the CONNECT options) it is that object.
    */
   private Future<Void> admitConfigured(ApiRequest r, String operation, JsonObject obj, JsonObject old) {
+    if (r.user() == ADMITTED) return Future.succeededFuture();
     if (webhooks == null || policies == null || webhooks.isEmpty() && policies.isEmpty()) return Future.succeededFuture();
     JsonObject given = new JsonObject();
     if (r.param("fieldManager") != null) given.put("fieldManager", r.param("fieldManager"));
+    if (r.param("fieldValidation") != null) given.put("fieldValidation", r.param("fieldValidation"));
     if (r.dryRun()) given.put("dryRun", new JsonArray().add("All"));
     if (operation.equals("DELETE") && r.body() != null) given = r.body().copy();
     JsonObject user = r.user() != null ? Reviews.userInfo(r.user())
         : new JsonObject().put("username", "system:kvx:" + String.valueOf(r.userAgent()).split("/")[0])
             .put("groups", new JsonArray().add(io.kvx.rbac.UserInfo.MASTERS).add(io.kvx.rbac.UserInfo.AUTHENTICATED));
+    boolean ofType = AdmissionRules.subresourceKind(r.subresource()) == null;
+    String name = r.verb().equals("deletecollection") ? "" : obj != null && ofType ? Meta.name(obj) : r.name();
     AdmissionRules.Attributes a = new AdmissionRules.Attributes(operation, r.type(), r.subresource(),
-        r.type().namespaced() ? r.namespace() : null, obj != null ? Meta.name(obj) : r.name(), obj, old, user,
-        r.dryRun(), AdmissionRules.options(operation, given));
+        r.type().namespaced() ? r.namespace() : null, name, obj, old, user, r.dryRun(),
+        AdmissionRules.options(operation, given));
     return webhooks.mutate(a, r.warnings()).compose(next -> {
       if (obj != null && next != obj && !next.equals(obj)) {
-        Object managed = Meta.meta(next).remove("managedFields");
-        JsonObject patched = Json.normalize(r.type(), next);
-        Defaults.withoutAdmission(r.type(), patched);
-        if (managed != null) Meta.meta(patched).put("managedFields", managed);
-        validate(r.type(), patched, old);
+        JsonObject patched = next;
+        if (ofType) {
+          if (r.type().namespaced() && !java.util.Objects.equals(Meta.namespace(next), Meta.namespace(obj))) {
+            throw ApiError.badRequest("the namespace of the provided object does not match the namespace sent on the "
+                + "request");
+          }
+          Object managed = Meta.meta(next).remove("managedFields");
+          FieldValidation.unknown(r.type(), next, true);
+          patched = Json.normalize(r.type(), next);
+          Defaults.withoutAdmission(r.type(), patched);
+          if (managed != null) Meta.meta(patched).put("managedFields", managed);
+          validate(r.type(), patched, old);
+        }
         obj.getMap().clear();
         obj.getMap().putAll(patched.getMap());
       }
-      AdmissionRules.Attributes admitted = a.withObject(obj);
+      AdmissionRules.Attributes admitted = a.withObject(validatedForm(operation, obj));
       return policies.validate(admitted, resources, r.warnings())
           .compose(v -> webhooks.validate(admitted, r.warnings()));
     });
+  }
+
+  /**
+   * The object validating admission sees on a create: as it will be stored, with its uid (given to {@code obj} itself,
+   * which the store keeps), creation time and generation, as kube-apiserver fills them in before validating admission.
+   */
+  private static JsonObject validatedForm(String operation, JsonObject obj) {
+    if (!operation.equals("CREATE") || obj == null || !obj.containsKey("metadata")) return obj;
+    JsonObject meta = Meta.meta(obj);
+    if (meta.getString("uid") == null) meta.put("uid", java.util.UUID.randomUUID().toString());
+    JsonObject seen = obj.copy();
+    JsonObject seenMeta = Meta.meta(seen);
+    if (seenMeta.getString("creationTimestamp") == null) seenMeta.put("creationTimestamp", Meta.now());
+    if (seenMeta.getValue("generation") == null) seenMeta.put("generation", 1);
+    return seen;
+  }
+
+  /** CONNECT admission of pods/exec, pods/attach or pods/portforward, with the options the client asked for. */
+  public Future<Void> admitConnect(String namespace, String name, String subresource, JsonObject options,
+                                   io.kvx.rbac.UserInfo user) {
+    ApiRequest r = new ApiRequest("connect", Resources.PODS, namespace, name, subresource, options, null, java.util.Map.of())
+        .withUser(user);
+    return admitConfigured(r, "CONNECT", options, null);
   }
 
   /** The end of an update: a dry run's answer, the delete that removing the last finalizer means, or the write. */
@@ -1299,8 +1349,9 @@ public final class ApiService {
     return list(r).compose(res -> {
       Future<JsonObject> chain = Future.succeededFuture();
       for (JsonObject item : res.items()) {
-        ApiRequest one = new ApiRequest("delete", r.type(), r.type().namespaced() ? Meta.namespace(item) : null,
-            Meta.name(item), null, r.body(), null, r.query());
+        // Admission sees each item's delete as the collection's (no name), as kube's.
+        ApiRequest one = new ApiRequest("deletecollection", r.type(), r.type().namespaced() ? Meta.namespace(item) : null,
+            Meta.name(item), null, r.body(), null, r.query(), r.warnings(), r.userAgent()).withUser(r.user());
         chain = chain.compose(v -> delete(one).recover(e -> ApiError.is(e, ApiError.Reason.NotFound)
             ? Future.succeededFuture() : Future.failedFuture(e)));
       }
@@ -1312,6 +1363,10 @@ public final class ApiService {
   private Future<JsonObject> bind(ApiRequest r) {
     if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "binding is only for pods");
     checkNameInBody(r, "Binding");
+    return admitConfigured(r, "CREATE", r.body().copy(), null).compose(v -> bindAdmitted(r));
+  }
+
+  private Future<JsonObject> bindAdmitted(ApiRequest r) {
     JsonObject target = r.body().getJsonObject("target", new JsonObject());
     String node = target.getString("name");
     if (node == null || node.isEmpty()) {
@@ -1428,18 +1483,25 @@ public final class ApiService {
         JsonObject next = obj.copy();
         String replicasPath = scalePath(r.type(), "specReplicasPath", ".spec.replicas");
         setPath(next, replicasPath, n.intValue());
-        ManagedFields.Context owner = owner(r);
-        if (r.isApply()) {
-          JsonObject config = new JsonObject();
-          if (r.body().getJsonObject("spec", new JsonObject()).containsKey("replicas")) {
-            setPath(config, replicasPath, n.intValue());
+        // Admission sees the Scale, as kube's (a mutating webhook may change its replicas).
+        JsonObject scale = scaleOf(r.type(), next);
+        return admitConfigured(r, "UPDATE", scale, current).compose(v -> {
+          Object admitted = scale.getJsonObject("spec", new JsonObject()).getValue("replicas");
+          int count = admitted instanceof Number a && a.intValue() >= 0 ? a.intValue() : n.intValue();
+          setPath(next, replicasPath, count);
+          ManagedFields.Context owner = owner(r);
+          if (r.isApply()) {
+            JsonObject config = new JsonObject();
+            if (r.body().getJsonObject("spec", new JsonObject()).containsKey("replicas")) {
+              setPath(config, replicasPath, count);
+            }
+            setManaged(next, ManagedFields.apply(owner, obj, next, config, force(r)));
+          } else {
+            setManaged(next, ManagedFields.update(owner, obj, next, ManagedFields.fromRequest(null, obj, "scale")));
           }
-          setManaged(next, ManagedFields.apply(owner, obj, next, config, force(r)));
-        } else {
-          setManaged(next, ManagedFields.update(owner, obj, next, ManagedFields.fromRequest(null, obj, "scale")));
-        }
-        if (r.dryRun()) return Future.succeededFuture(scaleOf(r.type(), next));
-        return store.update(key, next, Meta.resourceVersion(obj)).map(o -> scaleOf(r.type(), o));
+          if (r.dryRun()) return Future.succeededFuture(scaleOf(r.type(), next));
+          return store.update(key, next, Meta.resourceVersion(obj)).map(o -> scaleOf(r.type(), o));
+        });
       }));
       default -> Future.failedFuture(ApiError.methodNotAllowed());
     };
@@ -1503,14 +1565,22 @@ public final class ApiService {
   private Future<JsonObject> evict(ApiRequest r) {
     if (r.type() != Resources.PODS) throw new ApiError(ApiError.Reason.MethodNotAllowed, "eviction is only for pods");
     checkNameInBody(r, "Eviction");
+    return admitConfigured(r, "CREATE", r.body().copy(), null).compose(v -> evictAdmitted(r));
+  }
+
+  private Future<JsonObject> evictAdmitted(ApiRequest r) {
     JsonObject opts = r.deleteOptions() == null ? new JsonObject() : r.deleteOptions();
-    ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query());
+    // The eviction was admitted: its status patch and delete are not admitted again (kube's eviction writes through
+    // the registry).
+    ApiRequest del = new ApiRequest("delete", r.type(), r.namespace(), r.name(), null, opts, null, r.query())
+        .withUser(ADMITTED);
     // As kube-apiserver: the pod's DisruptionTarget condition first (a dry run changes nothing), then the delete.
     JsonObject disrupted = io.kvx.api.PodDisruption.disruptionTarget("EvictionByEvictionAPI", "Eviction API: evicting",
         Meta.now());
     return retryConflicts(true, () -> store.get(key(r, r.name())).compose(pod -> checkBudget(r, pod)))
         .compose(ok -> r.dryRun() || del.dryRun() ? Future.succeededFuture() : handle(new ApiRequest("patch", r.type(),
-            r.namespace(), r.name(), "status", disrupted, "application/strategic-merge-patch+json", java.util.Map.of()))
+            r.namespace(), r.name(), "status", disrupted, "application/strategic-merge-patch+json", java.util.Map.of())
+            .withUser(ADMITTED))
             .<Object>map(x -> x).otherwise(e -> null))
         .compose(ok -> delete(del)).map(v -> new JsonObject().put("kind", "Status").put("apiVersion", "v1")
             .put("metadata", new JsonObject()).put("status", "Success").put("code", 201));

@@ -132,11 +132,9 @@ public final class HttpApi {
       Future<JsonObject> result = !req.type().computed() ? api.handle(req)
           : req.type().group().equals(Resources.METRICS_GROUP) ? metrics.handle(req) : componentStatuses.handle(req);
       result.onComplete(ar -> {
+        warn(ctx, req.warnings());
         if (ar.succeeded()) {
           int status = req.verb().equals("create") || req.created().get() ? 201 : 200;
-          for (String w : req.warnings()) {
-            ctx.response().headers().add("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
-          }
           writeObject(ctx, status, req, ar.result());
           count(l, status, start);
         } else {
@@ -150,6 +148,29 @@ public final class HttpApi {
     } catch (RuntimeException e) {
       fail(ctx, e);
       count(labels, 500, start);
+    }
+  }
+
+  /** At most 4 KiB of warnings, as kube-apiserver sends them. */
+  private static final int WARNINGS_LIMIT = 4096;
+  private static final int WARNING_TRUNCATED = 256;
+
+  /**
+   * The request's warnings as Warning headers, as kube-apiserver's recorder keeps them: each once; when they would
+   * exceed 4 KiB in all, each is cut to 256 characters and those that still do not fit are dropped.
+   */
+  static void warn(RoutingContext ctx, List<String> warnings) {
+    if (warnings.isEmpty()) return;
+    java.util.LinkedHashSet<String> unique = new java.util.LinkedHashSet<>(warnings);
+    int total = 0;
+    for (String w : unique) total += w.length();
+    boolean truncate = total > WARNINGS_LIMIT;
+    int sent = 0;
+    for (String w : unique) {
+      String text = truncate && w.length() > WARNING_TRUNCATED ? w.substring(0, WARNING_TRUNCATED) : w;
+      if (sent + text.length() > WARNINGS_LIMIT) break;
+      sent += text.length();
+      ctx.response().headers().add("Warning", "299 - \"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
     }
   }
 

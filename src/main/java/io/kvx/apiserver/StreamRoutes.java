@@ -55,7 +55,9 @@ final class StreamRoutes {
     HttpServerRequest req = ctx.request();
     req.pause();
     ApiRequest get = new ApiRequest("get", Resources.PODS, ns, name, null, null, null, Map.of());
-    api.get(get).compose(pod -> {
+    // CONNECT admission first, with the options asked for, as kube-apiserver's connect handler.
+    api.admitConnect(ns, name, kind, connectOptions(kind, req.params()), ApiServerVerticle.user(ctx))
+        .compose(v -> api.get(get)).compose(pod -> {
       JsonObject open = target(pod, kind, req.params());
       String node = pod.getJsonObject("spec").getString("nodeName");
       return switch (kind) {
@@ -66,6 +68,35 @@ final class StreamRoutes {
       req.resume();
       HttpApi.fail(ctx, e);
     });
+  }
+
+  /** The PodExecOptions, PodAttachOptions or PodPortForwardOptions a stream request names, as admission sees them. */
+  static JsonObject connectOptions(String kind, MultiMap params) {
+    String k = switch (kind) {
+      case "exec" -> "PodExecOptions";
+      case "attach" -> "PodAttachOptions";
+      default -> "PodPortForwardOptions";
+    };
+    JsonObject o = new JsonObject().put("kind", k).put("apiVersion", "v1");
+    if (kind.equals("portforward")) {
+      io.vertx.core.json.JsonArray ports = new io.vertx.core.json.JsonArray();
+      for (String p : params.getAll("ports")) {
+        for (String one : p.split(",")) {
+          try {
+            ports.add(Integer.parseInt(one.trim()));
+          } catch (NumberFormatException e) {
+            // the node's port-forward refuses it
+          }
+        }
+      }
+      return ports.isEmpty() ? o : o.put("ports", ports);
+    }
+    for (String b : List.of("stdin", "stdout", "stderr", "tty")) {
+      if (params.contains(b)) o.put(b, !"false".equals(params.get(b)) && !"0".equals(params.get(b)));
+    }
+    if (params.get("container") != null) o.put("container", params.get("container"));
+    if (kind.equals("exec")) o.put("command", new io.vertx.core.json.JsonArray(new ArrayList<>(params.getAll("command"))));
+    return o;
   }
 
   /** What the node is asked to open; fails with kube-apiserver's 400s for a pod that cannot take it. */

@@ -17,7 +17,7 @@ class KubeCelTest {
     Map<String, Object> vars = new HashMap<>();
     vars.put("object", new JsonObject().put("spec", new JsonObject().put("ports", new JsonArray().add(80).add(443))
         .put("host", "https://example.com:8443/a%20b").put("mem", "1Gi").put("limit", "512Mi")
-        .put("cidr", "10.0.0.0/16").put("names", new JsonArray().add("a").add("b").add("c"))));
+        .put("cidr", "10.0.0.0/16").put("two", "2").put("names", new JsonArray().add("a").add("b").add("c"))));
     return CelRules.evalAdmission(expression, SimpleType.DYN, vars);
   }
 
@@ -36,6 +36,10 @@ class KubeCelTest {
     assertEquals(true, eval("object.spec.names.exists(n, n == 'c')"));
     assertEquals("b", eval("optional.of('b').orValue('x')"));
     assertEquals("aGk=", eval("base64.encode(b'hi')"));
+    assertEquals(1L, eval("object.spec.?missing.orValue(1)"));
+    assertEquals(true, eval("1 < 1.5"));
+    assertEquals(2L, eval("int(object.spec['two'])"));
+    assertEquals(2L, eval("int(object.spec.two)"));
   }
 
   @Test

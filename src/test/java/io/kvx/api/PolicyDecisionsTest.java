@@ -110,7 +110,7 @@ class PolicyDecisionsTest {
   void invalidPoliciesAndBindingsNameTheirFields() {
     List<ApiError.Cause> causes = new ArrayList<>();
     PolicyDecisions.validatePolicy(new JsonObject().put("spec", new JsonObject()), causes);
-    assertEquals(List.of("spec.validations", "spec.matchConstraints.resourceRules"),
+    assertEquals(List.of("spec.validations", "spec.matchConstraints"),
         causes.stream().map(ApiError.Cause::field).toList());
     causes.clear();
     PolicyDecisions.validateBinding(new JsonObject().put("spec", new JsonObject().put("policyName", "p")

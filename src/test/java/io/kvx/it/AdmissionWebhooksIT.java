@@ -124,6 +124,12 @@ class AdmissionWebhooksIT {
             patch.encode().getBytes(StandardCharsets.UTF_8)));
       }
       case "/wrong-uid" -> out.put("uid", "not-the-request");
+      case "/deny-all" -> out.put("allowed", false).put("warnings", new JsonArray().add("warned on deny"))
+          .put("status", new JsonObject().put("code", 418).put("message", "no " + request.getString("subResource", "")
+              + " " + request.getJsonObject("kind").getString("kind") + " here"));
+      case "/move" -> out.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(
+          "[{\"op\":\"replace\",\"path\":\"/metadata/namespace\",\"value\":\"guarded\"}]"
+              .getBytes(StandardCharsets.UTF_8)));
       default -> { }
     }
     return out;
@@ -188,6 +194,14 @@ class AdmissionWebhooksIT {
     assertEquals("guarded", request.getString("namespace"));
     assertEquals("labelled", request.getString("name"));
     assertEquals("kvx-admin", request.getJsonObject("userInfo").getString("username"), request.encode());
+    assertTrue(request.getJsonObject("object").getJsonObject("metadata").getString("uid", "").length() > 10,
+        "validating admission sees the uid the object will have");
+    // A server-side apply that creates is the same user's create.
+    Kubectl.Result ssa = k.run("apply", "--server-side", "-f", file("ssa.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+        + "metadata:\n  name: ssa\n  namespace: guarded\n  labels:\n    deny: \"yes\"\n").toString());
+    assertNotEquals(0, ssa.code(), ssa.out());
+    assertEquals("kvx-admin", reviews.get(reviews.size() - 1).getJsonObject("request").getJsonObject("userInfo")
+        .getString("username"));
     assertEquals("CreateOptions", request.getJsonObject("options").getString("kind"));
     assertEquals("timeout=10s", reviews.get(reviews.size() - 1).getString("query"));
 
@@ -273,6 +287,47 @@ class AdmissionWebhooksIT {
   }
 
   @Test
+  @Order(3)
+  void subresourcesWithTheirOwnKindsAndConnectAreAdmittedAndAPatchCannotMoveAnObject() throws Exception {
+    apply("deny-all", "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"
+        + "metadata:\n  name: deny-all\nwebhooks:\n- name: deny-all.kvx.test\n  admissionReviewVersions: [v1]\n"
+        + "  sideEffects: None\n  clientConfig:\n    url: https://127.0.0.1:" + HOOK_PORT + "/deny-all\n"
+        + "    caBundle: " + caBundle + "\n  rules:\n  - operations: [CONNECT]\n    apiGroups: ['']\n"
+        + "    apiVersions: [v1]\n    resources: [pods/exec]\n  - operations: [CREATE]\n    apiGroups: ['']\n"
+        + "    apiVersions: [v1]\n    resources: [pods/eviction]\n  - operations: [UPDATE]\n    apiGroups: [apps]\n"
+        + "    apiVersions: [v1]\n    resources: [deployments/scale]\n");
+    k.ok("create", "deployment", "scaled", "-n", "open", "--image=busybox", "--replicas=1");
+    Kubectl.Result scale = k.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "scale", "deployment", "scaled", "-n", "open",
+        "--replicas=3");
+    assertNotEquals(0, scale.code(), scale.out());
+    // The webhook's own code (418) and no reason: kubectl prints "Error from server:" as for kube.
+    assertTrue(scale.out().contains("Error from server: admission webhook \"deny-all.kvx.test\" denied the request: "
+        + "no scale Scale here") && scale.out().contains("Warning: warned on deny"), scale.out());
+    assertEquals("UPDATE", reviews.get(reviews.size() - 1).getJsonObject("request").getString("operation"));
+    assertEquals("1", k.ok("get", "deployment", "scaled", "-n", "open", "-o", "jsonpath={.spec.replicas}").trim());
+
+    k.ok("run", "target", "-n", "open", "--image=busybox", "--command", "--", "sleep", "3600");
+    Kubectl.Result exec = k.run("exec", "target", "-n", "open", "--", "true");
+    assertTrue(exec.out().contains("no exec PodExecOptions here"), "CONNECT admission comes first: " + exec.out());
+    JsonObject connect = reviews.get(reviews.size() - 1).getJsonObject("request");
+    assertEquals("CONNECT", connect.getString("operation"));
+    assertEquals(new JsonArray().add("true"), connect.getJsonObject("object").getJsonArray("command"));
+    Kubectl.Result evict = k.run("create", "--raw", "/api/v1/namespaces/open/pods/target/eviction", "-f",
+        file("eviction.json", "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":\"target\","
+            + "\"namespace\":\"open\"}}").toString());
+    assertTrue(evict.code() != 0 && evict.out().contains("no eviction Eviction here"), evict.out());
+    k.ok("get", "pod", "target", "-n", "open");
+    k.ok("delete", "validatingwebhookconfiguration", "deny-all");
+
+    apply("move", config("MutatingWebhookConfiguration", "move", "/move", ""));
+    Kubectl.Result moved = k.run("create", "configmap", "stay", "-n", "open", "--from-literal=a=b");
+    assertTrue(moved.code() != 0 && moved.out().contains("the namespace of the provided object does not match the "
+        + "namespace sent on the request"), moved.out());
+    assertTrue(k.run("get", "configmap", "stay", "-n", "guarded").code() != 0);
+    k.ok("delete", "mutatingwebhookconfiguration", "move");
+  }
+
+  @Test
   @Order(4)
   void matchConditionsChooseWhichRequestsAWebhookSees() throws Exception {
     apply("conditions", config("ValidatingWebhookConfiguration", "conditions", "/wrong-uid",
@@ -346,7 +401,7 @@ class AdmissionWebhooksIT {
     for (String expected : List.of("webhooks[0].name: Invalid value: \"short\": should be a domain with at least "
             + "three segments separated by dots", "webhooks[0].sideEffects: Required value",
         "webhooks[0].admissionReviewVersions: Required value", "webhooks[0].clientConfig.url: Invalid value",
-        "webhooks[0].timeoutSeconds: Invalid value: \"60\"", "webhooks[0].failurePolicy: Unsupported value: \"Sometimes\"",
+        "webhooks[0].timeoutSeconds: Invalid value: 60:", "webhooks[0].failurePolicy: Unsupported value: \"Sometimes\"",
         "webhooks[0].matchConditions[0].expression: Invalid value")) {
       assertTrue(bad.out().contains(expected), "missing <" + expected + "> in " + bad.out());
     }
@@ -405,6 +460,28 @@ class AdmissionWebhooksIT {
     assertTrue(patched.out().contains("failed expression: variables.replicas <= 5"), patched.out());
     k.ok("scale", "deployment", "small", "-n", "guarded", "--replicas=9");
     k.ok("scale", "deployment", "small", "-n", "guarded", "--replicas=2");
+    apply("scale-policy", """
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicy
+        metadata: {name: scale-limit.kvx.test}
+        spec:
+          matchConstraints:
+            resourceRules:
+            - {apiGroups: [apps], apiVersions: [v1], operations: [UPDATE], resources: [deployments/scale]}
+          validations:
+          - {expression: "object.spec.replicas <= 5", message: "scale to 5 at most"}
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicyBinding
+        metadata: {name: scale-limit}
+        spec: {policyName: scale-limit.kvx.test, validationActions: [Deny]}
+        """);
+    assertEquals("1", k.ok("get", "validatingadmissionpolicy", "scale-limit.kvx.test", "-o",
+        "jsonpath={.status.observedGeneration}").trim());
+    awaitRefused("scale", "deployment", "small", "-n", "guarded", "--replicas=9");
+    Kubectl.Result overScaled = k.run("scale", "deployment", "small", "-n", "guarded", "--replicas=8");
+    assertTrue(overScaled.out().contains("denied request: scale to 5 at most"), overScaled.out());
+    k.ok("delete", "validatingadmissionpolicybinding", "scale-limit");
     // namespaceObject and messageExpression; reason Forbidden is a 403.
     Kubectl.Result team = k.run("label", "deployment", "small", "-n", "guarded", "team=other");
     assertNotEquals(0, team.code(), team.out());
