@@ -32,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -373,7 +374,8 @@ public final class ApiService {
     if (isCrd(r.type())) protect(obj, CRD_CLEANUP);
     if (r.type().isCustom()) admitted = admitted.compose(v -> admitCustomObject(r.type()));
     // The webhooks after kvx's own admission, then the quota last, as kube-apiserver orders its plugins.
-    admitted = admitted.compose(v -> admitConfigured(r, "CREATE", obj, null));
+    admitted = admitted.compose(v -> admitConfigured(r, "CREATE", obj, null))
+        .compose(v -> admitPodSecurity(r, obj, null));
     if (r.type().namespaced()) admitted = admitted.compose(v -> admitQuota(r, obj));
     return admitted.compose(v -> {
       if (r.dryRun()) return Future.succeededFuture(dryRunCreated(key(r, Meta.name(obj)), obj));
@@ -930,7 +932,8 @@ public final class ApiService {
         // kube's policy controller type-checks each generation; kvx checks on write and reports it at once.
         merged.put("status", io.kvx.api.AdmissionConfigs.policyStatus(StoreKeys.nextGeneration(key, old, merged)));
       }
-      return admitConfigured(r, "UPDATE", merged, old).compose(v -> write(r, key, expected, old, merged));
+      return admitConfigured(r, "UPDATE", merged, old).compose(v -> admitPodSecurity(r, merged, old))
+          .compose(v -> write(r, key, expected, old, merged));
     }));
   }
 
@@ -978,6 +981,69 @@ public final class ApiService {
       AdmissionRules.Attributes admitted = a.withObject(validatedForm(operation, obj));
       return policies.validate(admitted, resources, r.warnings())
           .compose(v -> webhooks.validate(admitted, r.warnings()));
+    });
+  }
+
+  /**
+   * Pod Security Admission ({@link io.kvx.api.PodSecurity}) as kube-apiserver's built-in plugin: a pod (or its
+   * ephemeral containers) that violates its namespace's enforce level is refused with 403, one that violates the warn
+   * level warned about, and so is a workload whose pod template would; a namespace's pod-security labels are
+   * validated, and a new enforce level is checked against the pods already there (warnings).
+   */
+  private Future<Void> admitPodSecurity(ApiRequest r, JsonObject obj, JsonObject old) {
+    if (r.user() == ADMITTED || r.type().isCustom()) return Future.succeededFuture();
+    if (r.type() == Resources.NAMESPACES) return admitNamespaceSecurity(r, obj, old);
+    boolean pod = r.type() == Resources.PODS
+        && (r.subresource() == null || r.subresource().equals("ephemeralcontainers"));
+    JsonObject[] template = pod ? new JsonObject[] {Meta.meta(obj), obj.getJsonObject("spec")}
+        : r.subresource() == null ? io.kvx.api.PodSecurity.template(r.type(), obj) : null;
+    if (template == null || r.namespace() == null) return Future.succeededFuture();
+    if (pod && old != null && !io.kvx.api.PodSecurity.significantUpdate(old, obj)) return Future.succeededFuture();
+    return store.getCached(Resources.NAMESPACES.key(null, r.namespace())).map(Meta::labels)
+        .otherwise(e -> Map.of()).compose(labels -> {
+          io.kvx.api.PodSecurity.Level enforce = io.kvx.api.PodSecurity.level(labels, "enforce");
+          io.kvx.api.PodSecurity.Level warn = io.kvx.api.PodSecurity.level(labels, "warn");
+          if (pod) {
+            var violations = io.kvx.api.PodSecurity.check(enforce, template[0], template[1]);
+            if (!violations.isEmpty()) {
+              return Future.failedFuture(new ApiError(ApiError.Reason.Forbidden, "pods \"" + Meta.name(obj)
+                  + "\" is forbidden: " + io.kvx.api.PodSecurity.message(enforce, violations, false)));
+            }
+          }
+          if (!warn.equals(enforce) || !pod) {
+            var violations = io.kvx.api.PodSecurity.check(warn, template[0], template[1]);
+            if (!violations.isEmpty()) r.warnings().add(io.kvx.api.PodSecurity.message(warn, violations, true));
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  /** A namespace's pod-security labels: valid values; a new enforce level checked against its pods (warnings). */
+  private Future<Void> admitNamespaceSecurity(ApiRequest r, JsonObject ns, JsonObject old) {
+    if (r.subresource() != null) return Future.succeededFuture();
+    Map<String, String> labels = Meta.labels(ns);
+    List<ApiError.Cause> causes = new java.util.ArrayList<>();
+    io.kvx.api.PodSecurity.validateLabels(labels, causes);
+    if (!causes.isEmpty()) return Future.failedFuture(ApiError.invalid("", "Namespace", Meta.name(ns), causes));
+    io.kvx.api.PodSecurity.Level enforce = io.kvx.api.PodSecurity.level(labels, "enforce");
+    if (old == null || enforce.privileged() || enforce.equals(io.kvx.api.PodSecurity.level(Meta.labels(old), "enforce"))) {
+      return Future.succeededFuture();
+    }
+    String name = Meta.name(ns);
+    return store.listCached(Resources.PODS.storePrefix() + name + "/", o -> true).map(pods -> {
+      List<String> found = new java.util.ArrayList<>();
+      for (JsonObject p : pods.items()) {
+        var violations = io.kvx.api.PodSecurity.check(enforce, Meta.meta(p), p.getJsonObject("spec"));
+        if (violations.isEmpty()) continue;
+        found.add(Meta.name(p) + ": " + String.join(", ", violations.stream()
+            .map(io.kvx.api.PodSecurity.Violation::reason).toList()));
+      }
+      if (!found.isEmpty()) {
+        r.warnings().add("existing pods in namespace \"" + name + "\" violate the new PodSecurity enforce level \""
+            + enforce + "\"");
+        r.warnings().addAll(found.subList(0, Math.min(found.size(), 10)));
+      }
+      return null;
     });
   }
 

@@ -582,4 +582,55 @@ class AdmissionWebhooksIT {
     k.ok("delete", "validatingadmissionpolicybinding", "replica-limit-binding");
     k.ok("create", "deployment", "big", "-n", "guarded", "--image=busybox", "--replicas=7");
   }
+
+  @Test
+  @Order(11)
+  void podSecurityAdmissionEnforcesAndWarnsByNamespaceLabels() throws Exception {
+    k.ok("create", "namespace", "secure");
+    k.ok("label", "namespace", "secure", "pod-security.kubernetes.io/enforce=restricted",
+        "pod-security.kubernetes.io/warn=restricted");
+    Kubectl.Result plain = k.run("run", "plain", "-n", "secure", "--image=busybox");
+    assertNotEquals(0, plain.code(), plain.out());
+    assertTrue(plain.out().contains("Error from server (Forbidden): pods \"plain\" is forbidden: violates PodSecurity "
+        + "\"restricted:latest\": allowPrivilegeEscalation != false (container \"plain\" must set "
+        + "securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container \"plain\" must set "
+        + "securityContext.capabilities.drop=[\"ALL\"]), runAsNonRoot != true (pod or container \"plain\" must set "
+        + "securityContext.runAsNonRoot=true), seccompProfile (pod or container \"plain\" must set "
+        + "securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")"), plain.out());
+    k.ok("apply", "-f", file("restricted-pod.yaml", """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: compliant, namespace: secure}
+        spec:
+          securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+          containers:
+          - name: c
+            image: busybox
+            securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+        """).toString());
+    // A Deployment is not refused (its pods would be), but warned about.
+    Kubectl.Result deployment = k.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "create", "deployment", "web", "-n", "secure",
+        "--image=busybox");
+    assertEquals(0, deployment.code(), deployment.out());
+    assertTrue(deployment.out().contains("Warning: would violate PodSecurity \"restricted:latest\": "
+        + "allowPrivilegeEscalation != false"), deployment.out());
+    // An invalid level is refused naming the label.
+    Kubectl.Result invalid = k.run("label", "namespace", "secure", "--overwrite",
+        "pod-security.kubernetes.io/enforce=strict");
+    assertTrue(invalid.code() != 0 && invalid.out().contains("metadata.labels[pod-security.kubernetes.io/enforce]: "
+        + "Invalid value: \"strict\": must be one of privileged, baseline, restricted"), invalid.out());
+    // Enforcing on a namespace with pods that violate it: allowed, with warnings naming them.
+    Kubectl.Result tightened = k.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "label", "namespace", "open",
+        "pod-security.kubernetes.io/enforce=baseline");
+    assertEquals(0, tightened.code(), tightened.out());
+    k.ok("label", "namespace", "open", "pod-security.kubernetes.io/enforce=restricted", "--overwrite");
+    Kubectl.Result restricted = k.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "label", "namespace", "open",
+        "pod-security.kubernetes.io/enforce-version=v1.34", "--overwrite");
+    assertEquals(0, restricted.code(), restricted.out());
+    assertTrue(restricted.out().contains("Warning: existing pods in namespace \"open\" violate the new PodSecurity "
+        + "enforce level \"restricted:v1.34\"") && restricted.out().contains("Warning: target: allowPrivilegeEscalation "
+        + "!= false, unrestricted capabilities, runAsNonRoot != true, seccompProfile"), restricted.out());
+    k.ok("label", "namespace", "open", "pod-security.kubernetes.io/enforce-", "pod-security.kubernetes.io/enforce-version-");
+    k.ok("run", "again", "-n", "open", "--image=busybox");
+  }
 }
