@@ -114,32 +114,33 @@ public final class AdmissionWebhooks {
   public Future<JsonObject> mutate(Attributes a, List<String> warnings) {
     if (mutating.isEmpty() || !AdmissionRules.admitted(a.type())) return Future.succeededFuture(a.object());
     List<Hook> hooks = hooks(mutating);
+    // The object each webhook left (null: not called), for reinvocation.
     List<JsonObject> after = new ArrayList<>();
     Future<Attributes> chain = Future.succeededFuture(a);
     for (Hook h : hooks) {
       chain = chain.compose(cur -> mutateOnce(h, cur, warnings).map(next -> {
-        after.add(next.object());
-        return next;
+        after.add(next == null ? null : next.object());
+        return next == null ? cur : next;
       }));
     }
     return chain.compose(done -> {
-      // Reinvocation: a webhook that asks for it sees the object again once a later one changed it.
+      // Reinvocation: a webhook called once that asks for it sees the object again once a later one changed it.
       Future<Attributes> again = Future.succeededFuture(done);
       for (int i = 0; i < hooks.size(); i++) {
         Hook h = hooks.get(i);
         JsonObject seen = after.get(i);
         if (!"IfNeeded".equals(h.spec().getString("reinvocationPolicy", "Never")) || seen == null
             || seen.equals(done.object())) continue;
-        again = again.compose(cur -> mutateOnce(h, cur, warnings));
+        again = again.compose(cur -> mutateOnce(h, cur, warnings).map(next -> next == null ? cur : next));
       }
       return again.map(Attributes::object);
     });
   }
 
-  /** One mutating webhook: the request with the object it patched, or as it was when it does not match. */
+  /** One mutating webhook: the request with the object it patched, or null when it does not match (not called). */
   private Future<Attributes> mutateOnce(Hook h, Attributes cur, List<String> warnings) {
     return matches(h, cur).compose(match -> {
-      if (!match) return Future.succeededFuture(cur);
+      if (!match) return Future.succeededFuture();
       return call(h, cur, warnings).map(answer -> {
         if (answer == null || answer.patch() == null || cur.object() == null) return cur;
         try {
