@@ -5,7 +5,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,10 +24,14 @@ public final class PodSecurity {
   static final List<String> LEVELS = List.of("privileged", "baseline", "restricted");
   private static final Set<String> BASELINE_CAPABILITIES = Set.of("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER",
       "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT");
-  private static final Set<String> SAFE_SYSCTLS = Set.of("kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
-      "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range",
-      "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-      "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes");
+  /** The safe sysctls and the policy version that first allows each. */
+  private static final Map<String, Integer> SAFE_SYSCTLS = Map.ofEntries(Map.entry("kernel.shm_rmid_forced", 0),
+      Map.entry("net.ipv4.ip_local_port_range", 0), Map.entry("net.ipv4.ip_unprivileged_port_start", 0),
+      Map.entry("net.ipv4.tcp_syncookies", 0), Map.entry("net.ipv4.ping_group_range", 0),
+      Map.entry("net.ipv4.ip_local_reserved_ports", 27), Map.entry("net.ipv4.tcp_keepalive_time", 29),
+      Map.entry("net.ipv4.tcp_fin_timeout", 29), Map.entry("net.ipv4.tcp_keepalive_intvl", 29),
+      Map.entry("net.ipv4.tcp_keepalive_probes", 29), Map.entry("net.ipv4.tcp_rmem", 32),
+      Map.entry("net.ipv4.tcp_wmem", 32));
   private static final Set<String> RESTRICTED_VOLUMES_ALLOWED = Set.of("configMap", "csi", "downwardAPI", "emptyDir",
       "ephemeral", "image", "persistentVolumeClaim", "projected", "secret");
   private static final Set<String> SELINUX_TYPES = Set.of("", "container_t", "container_init_t", "container_kvm_t",
@@ -59,10 +62,21 @@ public final class PodSecurity {
   public static Level level(Map<String, String> labels, String mode) {
     String level = labels.get(PREFIX + mode);
     String version = labels.getOrDefault(PREFIX + mode + "-version", "latest");
+    // As kube: warn and audit default to a stricter enforce level.
+    if (level == null && !mode.equals("enforce") && labels.get(PREFIX + "enforce") != null) {
+      Level enforce = level(labels, "enforce");
+      return labels.containsKey(PREFIX + mode + "-version") && validVersion(version)
+          ? new Level(enforce.level(), version) : enforce;
+    }
     if (level == null) return new Level("privileged", "latest");
     if (!LEVELS.contains(level)) return new Level("restricted", "latest");
     if (!validVersion(version)) version = "latest";
     return new Level(level, version);
+  }
+
+  /** The minor version a level checks as (latest: 35). */
+  static int minor(Level level) {
+    return level.version().equals("latest") ? 35 : Integer.parseInt(level.version().substring(3));
   }
 
   private static boolean validVersion(String v) {
@@ -80,41 +94,76 @@ public final class PodSecurity {
       String version = labels.get(PREFIX + mode + "-version");
       if (version != null && !validVersion(version)) {
         causes.add(Causes.invalid("metadata.labels[" + PREFIX + mode + "-version]", version,
-            "must be \"latest\" or of the form \"v1.x\""));
+            "must be \"latest\" or \"v1.x\""));
       }
     }
   }
 
-  /** The pod's violations of a level, in kube's order. */
+  /**
+   * The pod's violations of a level, in kube's order: the baseline checks, then the restricted ones (which replace
+   * the baseline checks of hostPath volumes, capabilities and seccomp), each group by check id.
+   */
   public static List<Violation> check(Level level, JsonObject podMeta, JsonObject podSpec) {
     List<Violation> out = new ArrayList<>();
     if (level.privileged() || podSpec == null) return out;
+    int minor = minor(level);
     JsonObject meta = podMeta == null ? new JsonObject() : podMeta;
     JsonObject psc = podSpec.getValue("securityContext") instanceof JsonObject o ? o : new JsonObject();
     List<JsonObject> containers = containers(podSpec);
     boolean restricted = level.level().equals("restricted");
-    // baseline
+    // Pods in their own user namespace (hostUsers: false) may run as root inside it (kube 1.35).
+    boolean userNamespace = Boolean.FALSE.equals(podSpec.getValue("hostUsers")) && minor >= 35;
+    boolean windows = podSpec.getValue("os") instanceof JsonObject os && "windows".equals(os.getString("name"))
+        && minor >= 25;
     appArmor(meta, psc, containers, out);
     if (!restricted) baselineCapabilities(containers, out);
     hostNamespaces(podSpec, out);
-    hostPathVolumes(podSpec, out);
+    if (!restricted) hostPathVolumes(podSpec, out);
     hostPorts(containers, out);
-    hostProbes(containers, out);
+    if (minor >= 34) hostProbes(containers, out);
     privileged(containers, out);
-    procMount(containers, out);
+    if (!userNamespace) procMount(containers, out);
     seLinux(psc, containers, out);
     if (!restricted) seccompBaseline(psc, containers, out);
-    sysctls(psc, out);
+    sysctls(psc, minor, out);
     windowsHostProcess(psc, containers, out);
-    if (restricted) {
-      allowPrivilegeEscalation(containers, out);
-      restrictedCapabilities(containers, out);
-      restrictedVolumes(podSpec, out);
-      runAsNonRoot(psc, containers, out);
-      runAsUser(psc, containers, out);
-      seccompRestricted(psc, containers, out);
-    }
     out.sort(Comparator.comparing(Violation::id));
+    if (restricted) {
+      List<Violation> more = new ArrayList<>();
+      if (!windows) allowPrivilegeEscalation(containers, more);
+      if (!windows) restrictedCapabilities(containers, more);
+      restrictedVolumes(podSpec, more);
+      if (!userNamespace) runAsNonRoot(psc, containers, more);
+      if (!userNamespace) runAsUser(psc, containers, more);
+      if (!windows) seccompRestricted(psc, containers, more);
+      more.sort(Comparator.comparing(Violation::id));
+      out.addAll(more);
+    }
+    return out;
+  }
+
+  /**
+   * The warnings of a new enforce level over a namespace's pods, as kube's: a header, then one line per distinct list
+   * of failed checks, naming the first pod and how many others share it.
+   */
+  public static List<String> existingPodWarnings(String namespace, Level enforce, List<JsonObject> pods) {
+    Map<String, List<String>> byReasons = new java.util.LinkedHashMap<>();
+    for (JsonObject p : pods) {
+      List<Violation> v = check(enforce, Meta.meta(p), p.getJsonObject("spec"));
+      if (v.isEmpty()) continue;
+      String reasons = String.join(", ", v.stream().map(Violation::reason).toList());
+      byReasons.computeIfAbsent(reasons, k -> new ArrayList<>()).add(Meta.name(p));
+    }
+    List<String> out = new ArrayList<>();
+    if (byReasons.isEmpty()) return out;
+    out.add("existing pods in namespace \"" + namespace + "\" violate the new PodSecurity enforce level \"" + enforce
+        + "\"");
+    for (Map.Entry<String, List<String>> e : byReasons.entrySet()) {
+      List<String> names = e.getValue();
+      String who = names.get(0) + (names.size() == 1 ? "" : " (and " + (names.size() - 1) + " other "
+          + plural("pod", "pods", names.size() - 1) + ")");
+      out.add(who + ": " + e.getKey());
+    }
     return out;
   }
 
@@ -141,28 +190,31 @@ public final class PodSecurity {
   }
 
   /**
-   * Whether a pod update needs checking, as kube's: not when only metadata, container images, activeDeadlineSeconds
-   * or tolerations changed.
+   * Whether a pod update needs checking, as kube's: only when a container's image, the number of containers or the
+   * seccomp annotations change (the rest of a pod's spec cannot change).
    */
   public static boolean significantUpdate(JsonObject oldPod, JsonObject newPod) {
-    JsonObject a = comparable(oldPod);
-    JsonObject b = comparable(newPod);
-    return !a.equals(b);
-  }
-
-  private static JsonObject comparable(JsonObject pod) {
-    JsonObject spec = pod.getJsonObject("spec", new JsonObject()).copy();
-    spec.remove("activeDeadlineSeconds");
-    spec.remove("tolerations");
-    for (String list : List.of("containers", "initContainers", "ephemeralContainers")) {
-      if (spec.getValue(list) instanceof JsonArray cs) {
-        for (Object c : cs) {
-          if (c instanceof JsonObject co) co.remove("image");
-        }
+    JsonObject a = oldPod.getJsonObject("spec", new JsonObject());
+    JsonObject b = newPod.getJsonObject("spec", new JsonObject());
+    for (String list : List.of("containers", "initContainers")) {
+      JsonArray x = a.getValue(list) instanceof JsonArray l ? l : new JsonArray();
+      JsonArray y = b.getValue(list) instanceof JsonArray l ? l : new JsonArray();
+      if (x.size() != y.size()) return true;
+      for (int i = 0; i < x.size(); i++) {
+        if (!java.util.Objects.equals(((JsonObject) x.getValue(i)).getString("image"),
+            ((JsonObject) y.getValue(i)).getString("image"))) return true;
       }
     }
-    return new JsonObject().put("spec", spec).put("annotations", Meta.meta(pod).getJsonObject("annotations",
-        new JsonObject()));
+    JsonObject oa = Meta.meta(oldPod).getJsonObject("annotations", new JsonObject());
+    JsonObject na = Meta.meta(newPod).getJsonObject("annotations", new JsonObject());
+    Set<String> keys = new TreeSet<>(oa.fieldNames());
+    keys.addAll(na.fieldNames());
+    for (String k : keys) {
+      if (k.startsWith("seccomp.security.alpha.kubernetes.io/") || k.startsWith("container.seccomp.security.alpha")) {
+        if (!java.util.Objects.equals(oa.getValue(k), na.getValue(k))) return true;
+      }
+    }
+    return false;
   }
 
   // ---- the checks ----
@@ -303,12 +355,12 @@ public final class PodSecurity {
 
   private static void hostPorts(List<JsonObject> containers, List<Violation> out) {
     List<String> bad = new ArrayList<>();
-    Set<String> ports = new LinkedHashSet<>();
+    Set<Integer> ports = new TreeSet<>();
     for (JsonObject c : containers) {
       boolean uses = false;
       for (Object p : c.getValue("ports") instanceof JsonArray a ? a : new JsonArray()) {
         if (p instanceof JsonObject po && po.getValue("hostPort") instanceof Number n && n.intValue() != 0) {
-          ports.add(String.valueOf(n.intValue()));
+          ports.add(n.intValue());
           uses = true;
         }
       }
@@ -316,7 +368,8 @@ public final class PodSecurity {
     }
     if (!bad.isEmpty()) {
       out.add(new Violation("hostPorts", "hostPort", containersPhrase(bad) + " " + plural("uses", "use", bad.size())
-          + " " + plural("hostPort", "hostPorts", ports.size()) + " " + String.join(", ", ports)));
+          + " " + plural("hostPort", "hostPorts", ports.size()) + " "
+          + String.join(", ", ports.stream().map(String::valueOf).toList())));
     }
   }
 
@@ -369,32 +422,38 @@ public final class PodSecurity {
 
   private static void seLinux(JsonObject psc, List<JsonObject> containers, List<Violation> out) {
     List<String> setters = new ArrayList<>();
-    Set<String> problems = new LinkedHashSet<>();
-    if (badSeLinux(psc.getJsonObject("seLinuxOptions"), problems)) setters.add("pod");
+    Set<String> badTypes = new TreeSet<>();
+    boolean[] userRole = new boolean[2];
+    if (badSeLinux(psc.getJsonObject("seLinuxOptions"), badTypes, userRole)) setters.add("pod");
     List<String> bad = new ArrayList<>();
     for (JsonObject c : containers) {
-      if (badSeLinux(sc(c).getJsonObject("seLinuxOptions"), problems)) bad.add(name(c));
+      if (badSeLinux(sc(c).getJsonObject("seLinuxOptions"), badTypes, userRole)) bad.add(name(c));
     }
     if (!bad.isEmpty()) setters.add(containersPhrase(bad));
-    if (!setters.isEmpty()) {
-      out.add(new Violation("seLinuxOptions", "seLinuxOptions", String.join(" and ", setters) + " set forbidden "
-          + "securityContext.seLinuxOptions: " + String.join("; ", problems)));
-    }
+    if (setters.isEmpty()) return;
+    List<String> detail = new ArrayList<>();
+    if (!badTypes.isEmpty()) detail.add(plural("type", "types", badTypes.size()) + " " + joinQuote(badTypes));
+    if (userRole[0]) detail.add("user may not be set");
+    if (userRole[1]) detail.add("role may not be set");
+    out.add(new Violation("seLinuxOptions", "seLinuxOptions", String.join(" and ", setters) + " set forbidden "
+        + "securityContext.seLinuxOptions: " + String.join("; ", detail)));
   }
 
-  private static boolean badSeLinux(JsonObject o, Set<String> problems) {
+  private static boolean badSeLinux(JsonObject o, Set<String> badTypes, boolean[] userRole) {
     if (o == null) return false;
     boolean bad = false;
     String type = o.getString("type", "");
     if (!SELINUX_TYPES.contains(type)) {
-      problems.add("type \"" + type + "\"");
+      badTypes.add(type);
       bad = true;
     }
-    for (String f : List.of("user", "role")) {
-      if (!o.getString(f, "").isEmpty()) {
-        problems.add(f + " \"" + o.getString(f) + "\"");
-        bad = true;
-      }
+    if (!o.getString("user", "").isEmpty()) {
+      userRole[0] = true;
+      bad = true;
+    }
+    if (!o.getString("role", "").isEmpty()) {
+      userRole[1] = true;
+      bad = true;
     }
     return bad;
   }
@@ -438,23 +497,22 @@ public final class PodSecurity {
       }
     }
     if (!explicit.isEmpty()) setters.add(containersPhrase(explicit));
-    List<String> details = new ArrayList<>();
+    // As kube's: what is set wrongly is reported first, and alone.
     if (!setters.isEmpty()) {
-      details.add(String.join(" and ", setters) + " must not set securityContext.seccompProfile.type to "
-          + joinQuote(badTypes));
+      out.add(new Violation("seccompProfile_restricted", "seccompProfile", String.join(" and ", setters)
+          + " must not set securityContext.seccompProfile.type to " + joinQuote(badTypes)));
+    } else if (!implicit.isEmpty()) {
+      out.add(new Violation("seccompProfile_restricted", "seccompProfile", "pod or " + containersPhrase(implicit)
+          + " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""));
     }
-    if (!implicit.isEmpty()) {
-      details.add("pod or " + containersPhrase(implicit) + " must set securityContext.seccompProfile.type to "
-          + "\"RuntimeDefault\" or \"Localhost\"");
-    }
-    if (!details.isEmpty()) out.add(new Violation("seccompProfile_restricted", "seccompProfile", String.join("; ", details)));
   }
 
-  private static void sysctls(JsonObject psc, List<Violation> out) {
+  private static void sysctls(JsonObject psc, int minor, List<Violation> out) {
     List<String> bad = new ArrayList<>();
     for (Object s : psc.getValue("sysctls") instanceof JsonArray a ? a : new JsonArray()) {
       String name = s instanceof JsonObject o ? o.getString("name", "") : "";
-      if (!SAFE_SYSCTLS.contains(name)) bad.add(name);
+      Integer since = SAFE_SYSCTLS.get(name);
+      if (since == null || minor < since) bad.add(name);
     }
     if (!bad.isEmpty()) out.add(new Violation("sysctls", "forbidden sysctls", String.join(", ", bad)));
   }
@@ -468,13 +526,13 @@ public final class PodSecurity {
         if (!v.equals("runtime/default") && !v.startsWith("localhost/")) bad.add(key + "=\"" + v + "\"");
       }
     }
-    if (unconfined(psc)) bad.add("pod must not set securityContext.appArmorProfile.type to \"Unconfined\"");
+    if (unconfined(psc)) bad.add("pod must not set AppArmor profile type to \"Unconfined\"");
     List<String> cs = new ArrayList<>();
     for (JsonObject c : containers) {
       if (unconfined(sc(c))) cs.add(name(c));
     }
     if (!cs.isEmpty()) {
-      bad.add(containersPhrase(cs) + " must not set securityContext.appArmorProfile.type to \"Unconfined\"");
+      bad.add(containersPhrase(cs) + " must not set AppArmor profile type to \"Unconfined\"");
     }
     if (!bad.isEmpty()) {
       out.add(new Violation("appArmorProfile", plural("forbidden AppArmor profile", "forbidden AppArmor profiles",
@@ -527,12 +585,13 @@ public final class PodSecurity {
       else if (v == null && !Boolean.TRUE.equals(pod)) implicit.add(name(c));
     }
     if (!explicit.isEmpty()) setters.add(containersPhrase(explicit));
-    List<String> details = new ArrayList<>();
-    if (!setters.isEmpty()) details.add(String.join(" and ", setters) + " must not set securityContext.runAsNonRoot=false");
-    if (!implicit.isEmpty()) {
-      details.add("pod or " + containersPhrase(implicit) + " must set securityContext.runAsNonRoot=true");
+    if (!setters.isEmpty()) {
+      out.add(new Violation("runAsNonRoot", "runAsNonRoot != true", String.join(" and ", setters)
+          + " must not set securityContext.runAsNonRoot=false"));
+    } else if (!implicit.isEmpty()) {
+      out.add(new Violation("runAsNonRoot", "runAsNonRoot != true", "pod or " + containersPhrase(implicit)
+          + " must set securityContext.runAsNonRoot=true"));
     }
-    if (!details.isEmpty()) out.add(new Violation("runAsNonRoot", "runAsNonRoot != true", String.join("; ", details)));
   }
 
   private static void runAsUser(JsonObject psc, List<JsonObject> containers, List<Violation> out) {

@@ -1031,18 +1031,7 @@ public final class ApiService {
     }
     String name = Meta.name(ns);
     return store.listCached(Resources.PODS.storePrefix() + name + "/", o -> true).map(pods -> {
-      List<String> found = new java.util.ArrayList<>();
-      for (JsonObject p : pods.items()) {
-        var violations = io.kvx.api.PodSecurity.check(enforce, Meta.meta(p), p.getJsonObject("spec"));
-        if (violations.isEmpty()) continue;
-        found.add(Meta.name(p) + ": " + String.join(", ", violations.stream()
-            .map(io.kvx.api.PodSecurity.Violation::reason).toList()));
-      }
-      if (!found.isEmpty()) {
-        r.warnings().add("existing pods in namespace \"" + name + "\" violate the new PodSecurity enforce level \""
-            + enforce + "\"");
-        r.warnings().addAll(found.subList(0, Math.min(found.size(), 10)));
-      }
+      r.warnings().addAll(io.kvx.api.PodSecurity.existingPodWarnings(name, enforce, pods.items()));
       return null;
     });
   }

@@ -75,10 +75,52 @@ class PodSecurityTest {
         + "\"image\":\"x:1\"}]}}");
     JsonObject relabelled = pod.copy();
     relabelled.getJsonObject("metadata").put("labels", new JsonObject().put("a", "c"));
-    relabelled.getJsonObject("spec").getJsonArray("containers").getJsonObject(0).put("image", "x:2");
-    assertFalse(PodSecurity.significantUpdate(pod, relabelled));
-    JsonObject privileged = pod.copy();
-    privileged.getJsonObject("spec").put("hostNetwork", true);
-    assertTrue(PodSecurity.significantUpdate(pod, privileged));
+    relabelled.getJsonObject("spec").put("activeDeadlineSeconds", 5);
+    assertFalse(PodSecurity.significantUpdate(pod, relabelled), "metadata and other mutable fields: not checked");
+    JsonObject newImage = pod.copy();
+    newImage.getJsonObject("spec").getJsonArray("containers").getJsonObject(0).put("image", "x:2");
+    assertTrue(PodSecurity.significantUpdate(pod, newImage), "an image change is checked, as kube's");
+  }
+
+  @Test
+  void restrictedListsBaselineChecksFirstAndReplacesSomeOfThem() {
+    String message = check(RESTRICTED, """
+        {"hostNetwork":true,"volumes":[{"name":"h","hostPath":{"path":"/"}}],
+         "securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},
+         "containers":[{"name":"p","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}""");
+    assertEquals("violates PodSecurity \"restricted:latest\": host namespaces (hostNetwork=true), restricted volume types "
+        + "(volume \"h\" uses restricted volume type \"hostPath\")", message);
+  }
+
+  @Test
+  void versionsAndRelaxations() {
+    String sysctl = "{\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.ip_local_reserved_ports\",\"value\":\"1\"}]},"
+        + "\"containers\":[{\"name\":\"c\"}]}";
+    assertEquals("", check(BASELINE, sysctl));
+    assertTrue(check(new PodSecurity.Level("baseline", "v1.26"), sysctl).contains("forbidden sysctls "
+        + "(net.ipv4.ip_local_reserved_ports)"));
+    assertEquals("", check(BASELINE, "{\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.tcp_rmem\"}]},"
+        + "\"containers\":[{\"name\":\"c\"}]}"));
+    // A pod in its own user namespace may run as root; a Windows pod needs no Linux-only settings.
+    assertEquals("", check(RESTRICTED, """
+        {"hostUsers":false,"securityContext":{"runAsUser":0,"seccompProfile":{"type":"RuntimeDefault"}},
+         "containers":[{"name":"p","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}"""));
+    assertEquals("", check(RESTRICTED, "{\"os\":{\"name\":\"windows\"},\"securityContext\":{\"runAsNonRoot\":true},"
+        + "\"containers\":[{\"name\":\"p\"}]}"));
+    assertEquals("restricted:latest", PodSecurity.level(Map.of(PodSecurity.PREFIX + "enforce", "restricted"), "warn")
+        .toString(), "warn defaults to enforce");
+  }
+
+  @Test
+  void existingPodsWithTheSameViolationsAreGrouped() {
+    List<JsonObject> pods = new ArrayList<>();
+    for (String n : List.of("a", "b", "c")) {
+      pods.add(new JsonObject().put("metadata", new JsonObject().put("name", n))
+          .put("spec", new JsonObject("{\"hostNetwork\":true,\"containers\":[{\"name\":\"c\"}]}")));
+    }
+    pods.add(new JsonObject().put("metadata", new JsonObject().put("name", "d"))
+        .put("spec", new JsonObject("{\"containers\":[{\"name\":\"c\",\"securityContext\":{\"privileged\":true}}]}")));
+    assertEquals(List.of("existing pods in namespace \"ns\" violate the new PodSecurity enforce level \"baseline:v1.35\"",
+        "a (and 2 other pods): host namespaces", "d: privileged"), PodSecurity.existingPodWarnings("ns", BASELINE, pods));
   }
 }

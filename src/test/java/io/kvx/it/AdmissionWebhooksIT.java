@@ -614,6 +614,15 @@ class AdmissionWebhooksIT {
     assertEquals(0, deployment.code(), deployment.out());
     assertTrue(deployment.out().contains("Warning: would violate PodSecurity \"restricted:latest\": "
         + "allowPrivilegeEscalation != false"), deployment.out());
+    // Its ReplicaSet's pods are refused: the Deployment says so, and the controller backs off (a few FailedCreate
+    // events, not one per few milliseconds).
+    k.await(Duration.ofSeconds(20), out -> out.contains("FailedCreate"), "get", "deployment", "web", "-n", "secure", "-o",
+        "jsonpath={.status.conditions[?(@.type==\"ReplicaFailure\")].reason}");
+    Thread.sleep(5000);
+    long failures = k.ok("get", "events", "-n", "secure", "-o",
+        "jsonpath={range .items[?(@.reason==\"FailedCreate\")]}{.count}{\"\\n\"}{end}").lines()
+        .filter(l -> !l.isBlank()).mapToLong(Long::parseLong).sum();
+    assertTrue(failures > 0 && failures < 20, "FailedCreate events after ~6 s: " + failures);
     // An invalid level is refused naming the label.
     Kubectl.Result invalid = k.run("label", "namespace", "secure", "--overwrite",
         "pod-security.kubernetes.io/enforce=strict");
@@ -628,7 +637,7 @@ class AdmissionWebhooksIT {
         "pod-security.kubernetes.io/enforce-version=v1.34", "--overwrite");
     assertEquals(0, restricted.code(), restricted.out());
     assertTrue(restricted.out().contains("Warning: existing pods in namespace \"open\" violate the new PodSecurity "
-        + "enforce level \"restricted:v1.34\"") && restricted.out().contains("Warning: target: allowPrivilegeEscalation "
+        + "enforce level \"restricted:v1.34\"") && restricted.out().contains(" other pods): allowPrivilegeEscalation "
         + "!= false, unrestricted capabilities, runAsNonRoot != true, seccompProfile"), restricted.out());
     k.ok("label", "namespace", "open", "pod-security.kubernetes.io/enforce-", "pod-security.kubernetes.io/enforce-version-");
     k.ok("run", "again", "-n", "open", "--image=busybox");

@@ -287,6 +287,20 @@ public final class Rollout {
       }
     }
     conditions.add(progressing);
+    // As kube's: a ReplicaSet's ReplicaFailure (the new one's first) is the Deployment's too, while it lasts.
+    List<JsonObject> sets = new java.util.ArrayList<>();
+    if (newRs != null) sets.add(newRs);
+    sets.addAll(old);
+    for (JsonObject rs : sets) {
+      JsonObject failure = io.kvx.controller.Workloads.condition(rs, "ReplicaFailure");
+      if (failure != null && "True".equals(failure.getString("status"))) {
+        String at = failure.getString("lastTransitionTime", ts);
+        conditions.add(new JsonObject().put("type", "ReplicaFailure").put("status", "True")
+            .put("lastUpdateTime", at).put("lastTransitionTime", at)
+            .put("reason", failure.getString("reason", "")).put("message", failure.getString("message", "")));
+        break;
+      }
+    }
     status.put("conditions", conditions);
     return status;
   }

@@ -162,12 +162,13 @@ public final class ReplicaSetReconciler implements Reconciler {
       if (!"ReplicaFailure".equals(((JsonObject) o).getString("type"))) conditions.add(o);
     }
     if (failure != null) {
+      // As kube's: the condition is set once and kept as it is while creates keep failing (a new message each time,
+      // naming another generated pod, would be a status write and a resync per failure, defeating the back-off).
       JsonObject was = Workloads.condition(set, "ReplicaFailure");
-      conditions.add(new JsonObject().put("type", "ReplicaFailure").put("status", "True")
+      conditions.add(was != null ? was : new JsonObject().put("type", "ReplicaFailure").put("status", "True")
           .put("reason", "FailedCreate").put("message", failure.getMessage() != null ? failure.getMessage()
               : String.valueOf(failure))
-          .put("lastTransitionTime", was != null ? was.getString("lastTransitionTime")
-              : now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
+          .put("lastTransitionTime", now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
     }
     if (!conditions.isEmpty()) status.put("conditions", conditions);
     if (status.equals(normalized(old))) return Future.succeededFuture();

@@ -127,6 +127,24 @@ class RolloutTest {
   }
 
   @Test
+  void aReplicaSetsReplicaFailureIsTheDeploymentsToo() {
+    Instant now = Instant.parse("2026-11-24T01:00:00Z");
+    JsonObject d = deployment(1, rolling("25%", "25%"), false);
+    JsonObject failing = rs("new", 1, 0);
+    failing.put("status", failing.getJsonObject("status", new JsonObject()).put("conditions", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("type", "ReplicaFailure").put("status", "True").put("reason", "FailedCreate")
+            .put("message", "pods \"new-x\" is forbidden").put("lastTransitionTime", "2026-11-24T00:59:00Z"))));
+    JsonObject status = Rollout.status(d, failing, List.of(), now);
+    JsonObject failure = status.getJsonArray("conditions").getJsonObject(2);
+    assertEquals("ReplicaFailure", failure.getString("type"));
+    assertEquals("FailedCreate", failure.getString("reason"));
+    assertEquals("pods \"new-x\" is forbidden", failure.getString("message"));
+    assertEquals("2026-11-24T00:59:00Z", failure.getString("lastTransitionTime"));
+    assertEquals(2, Rollout.status(d, rs("new", 1, 1), List.of(), now).getJsonArray("conditions").size(),
+        "gone when the ReplicaSet's is");
+  }
+
+  @Test
   void statusTimesAreWholeSecondsAndZeroCountsAreLeftOut() {
     JsonObject done = deployment(2, rolling("25%", "25%"), false);
     JsonObject status = Rollout.status(done, rs("new", 2, 2), List.of(), Instant.parse("2026-11-24T01:00:00.123456789Z"));
