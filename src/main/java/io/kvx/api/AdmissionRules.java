@@ -222,7 +222,7 @@ public final class AdmissionRules {
     String reason = s.getString("reason", "");
     String text = !message.isEmpty() ? deniedBy + ": " + message
         : !reason.isEmpty() ? deniedBy + ": " + reason : deniedBy + " without explanation";
-    return ApiError.given(s.getInteger("code", 0), reason, text);
+    return ApiError.given(s.getInteger("code", 0), reason, text, s.getJsonObject("details"));
   }
 
   /** The 500 kube answers when calling a webhook whose failurePolicy is Fail went wrong. */

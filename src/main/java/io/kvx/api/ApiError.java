@@ -82,6 +82,11 @@ public final class ApiError extends RuntimeException {
    * reason as given, even empty or not one of kube's. Its {@link #reason()} is the nearest of kube's by code.
    */
   public static ApiError given(int code, String reason, String message) {
+    return given(code, reason, message, null);
+  }
+
+  /** As {@link #given(int, String, String)}, with the Status's details (name, group, kind, causes) kept. */
+  public static ApiError given(int code, String reason, String message, JsonObject details) {
     int c = Math.max(code, 400);
     Reason nearest = null;
     for (Reason r : Reason.values()) {
@@ -96,7 +101,12 @@ public final class ApiError extends RuntimeException {
       }
     }
     if (nearest == null) nearest = c >= 500 ? Reason.InternalError : Reason.BadRequest;
-    ApiError e = new ApiError(nearest, message);
+    JsonObject d = details == null ? new JsonObject() : details;
+    List<Cause> causes = new ArrayList<>();
+    for (Object o : d.getJsonArray("causes", new JsonArray())) {
+      if (o instanceof JsonObject c2) causes.add(new Cause(c2.getString("field"), c2.getString("reason"), c2.getString("message")));
+    }
+    ApiError e = new ApiError(nearest, message, d.getString("group"), d.getString("kind"), d.getString("name"), causes);
     e.givenCode = c;
     e.givenReason = reason == null ? "" : reason;
     return e;
@@ -226,10 +236,12 @@ public final class ApiError extends RuntimeException {
     try {
       reason = Reason.valueOf(status.getString("reason", "InternalError"));
     } catch (IllegalArgumentException e) {
-      return given(status.getInteger("code", 500), status.getString("reason", ""), status.getString("message", ""));
+      return given(status.getInteger("code", 500), status.getString("reason", ""), status.getString("message", ""),
+          status.getJsonObject("details"));
     }
     if (reason.code != status.getInteger("code", reason.code)) {
-      return given(status.getInteger("code"), reason.name(), status.getString("message", ""));
+      return given(status.getInteger("code"), reason.name(), status.getString("message", ""),
+          status.getJsonObject("details"));
     }
     JsonObject details = status.getJsonObject("details", new JsonObject());
     List<Cause> causes = new ArrayList<>();

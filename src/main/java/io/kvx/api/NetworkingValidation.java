@@ -39,11 +39,15 @@ public final class NetworkingValidation {
     if (spec.getValue("defaultBackend") instanceof JsonObject backend) {
       validateBackend(backend, "spec.defaultBackend", causes);
     } else if (rules.isEmpty()) {
-      causes.add(Causes.invalid("spec", "", "either `defaultBackend` or `rules` must be specified"));
+      causes.add(new ApiError.Cause("spec", "FieldValueInvalid", "Invalid value: null: either `defaultBackend` or "
+          + "`rules` must be specified"));
     }
     String className = spec.getString("ingressClassName");
-    if (className != null && !Validation.isDns1123Subdomain(className)) {
-      causes.add(Causes.invalid("spec.ingressClassName", className, SUBDOMAIN_RULE));
+    String annotated = Meta.meta(ingress).getJsonObject("annotations", new JsonObject())
+        .getString("kubernetes.io/ingress.class");
+    if (className != null && annotated != null && !annotated.equals(className)) {
+      causes.add(Causes.invalid("annotations.kubernetes.io/ingress.class", annotated,
+          "must match `ingressClassName` when both are specified"));
     }
     for (int i = 0; i < rules.size(); i++) {
       if (!(rules.getValue(i) instanceof JsonObject rule)) continue;
@@ -60,16 +64,28 @@ public final class NetworkingValidation {
     JsonArray tls = spec.getValue("tls") instanceof JsonArray t ? t : new JsonArray();
     for (int i = 0; i < tls.size(); i++) {
       if (!(tls.getValue(i) instanceof JsonObject entry)) continue;
+      String secret = entry.getString("secretName");
+      if (secret != null && !secret.isEmpty() && !Validation.isDns1123Subdomain(secret)) {
+        causes.add(Causes.invalid("spec.tls[" + i + "].secretName", secret, SUBDOMAIN_RULE));
+      }
       JsonArray hosts = entry.getValue("hosts") instanceof JsonArray h ? h : new JsonArray();
       for (int j = 0; j < hosts.size(); j++) {
         String host = String.valueOf(hosts.getValue(j));
         String at = "spec.tls[" + i + "].hosts[" + j + "]";
-        if (host.startsWith("*.")) {
+        if (host.contains("*")) {
           if (!WILDCARD.matcher(host).matches()) causes.add(Causes.invalid(at, host, WILDCARD_RULE));
         } else if (!Validation.isDns1123Subdomain(host)) {
           causes.add(Causes.invalid(at, host, SUBDOMAIN_RULE));
         }
       }
+    }
+    validateClassName(spec, causes);
+  }
+
+  private static void validateClassName(JsonObject spec, List<ApiError.Cause> causes) {
+    String className = spec.getString("ingressClassName");
+    if (className != null && !Validation.isDns1123Subdomain(className)) {
+      causes.add(Causes.invalid("spec.ingressClassName", className, SUBDOMAIN_RULE));
     }
   }
 
@@ -121,6 +137,10 @@ public final class NetworkingValidation {
       causes.add(Causes.invalid(at, "", "cannot set both resource and service backends"));
     } else if (resource) {
       JsonObject r = backend.getJsonObject("resource");
+      String group = r.getString("apiGroup");
+      if (group != null && !group.isEmpty() && !Validation.isDns1123Subdomain(group)) {
+        causes.add(Causes.invalid(at + ".resource.apiGroup", group, SUBDOMAIN_RULE));
+      }
       if (r.getString("kind", "").isEmpty()) causes.add(Causes.required(at + ".resource.kind", null));
       if (r.getString("name", "").isEmpty()) causes.add(Causes.required(at + ".resource.name", null));
     } else if (service) {
@@ -137,7 +157,7 @@ public final class NetworkingValidation {
       String portName = port.getString("name", "");
       Integer number = port.getValue("number") instanceof Number n ? n.intValue() : null;
       if (!portName.isEmpty() && number != null && number != 0) {
-        causes.add(Causes.invalid(at + ".service.port", port.encode(), "cannot set both port name & port number"));
+        causes.add(Causes.invalid(at, "", "cannot set both port name & port number"));
       } else if (!portName.isEmpty()) {
         if (portName.length() > 15 || !PORT_NAME.matcher(portName).matches() || !portName.matches(".*[a-z].*")) {
           causes.add(Causes.invalid(at + ".service.port.name", portName, "must be an IANA_SVC_NAME (at most 15 "
@@ -145,12 +165,36 @@ public final class NetworkingValidation {
               + "[a-z], and hyphens cannot be adjacent to other hyphens)"));
         }
       } else if (number == null || number == 0) {
-        causes.add(Causes.required(at + ".service.port", "port name or number is required"));
+        causes.add(Causes.required(at, "port name or number is required"));
       } else if (number < 1 || number > 65535) {
         causes.add(Causes.invalidNumber(at + ".service.port.number", number, "must be between 1 and 65535, inclusive"));
       }
     } else {
       causes.add(Causes.invalid(at, "", "resource or service backend is required"));
+    }
+  }
+
+  /** An IngressClass's spec: a domain-prefixed controller, and parameters with their scope. */
+  public static void validateIngressClass(JsonObject ingressClass, List<ApiError.Cause> causes) {
+    JsonObject spec = ingressClass.getValue("spec") instanceof JsonObject s ? s : new JsonObject();
+    String controller = spec.getString("controller", "");
+    if (controller.isEmpty()) {
+      causes.add(Causes.required("spec.controller", null));
+    } else if (!controller.contains("/") || !Validation.isDns1123Subdomain(controller.substring(0, controller.indexOf('/')))
+        || controller.endsWith("/")) {
+      causes.add(Causes.invalid("spec.controller", controller, "must be a domain-prefixed path (such as \"acme.io/foo\")"));
+    }
+    if (spec.getValue("parameters") instanceof JsonObject p) {
+      if (p.getString("kind", "").isEmpty()) causes.add(Causes.required("spec.parameters.kind", null));
+      if (p.getString("name", "").isEmpty()) causes.add(Causes.required("spec.parameters.name", null));
+      String scope = p.getString("scope");
+      if (scope != null && !scope.equals("Cluster") && !scope.equals("Namespace")) {
+        causes.add(Causes.notSupported("spec.parameters.scope", scope, "Cluster", "Namespace"));
+      } else if ("Namespace".equals(scope) && p.getString("namespace", "").isEmpty()) {
+        causes.add(Causes.required("spec.parameters.namespace", "`parameters.scope` is set to 'Namespace'"));
+      } else if (!"Namespace".equals(scope) && p.getString("namespace") != null) {
+        causes.add(Causes.forbidden("spec.parameters.namespace", "`parameters.scope` is set to 'Cluster'"));
+      }
     }
   }
 
@@ -205,7 +249,9 @@ public final class NetworkingValidation {
       if (number < 1 || number > 65535) {
         causes.add(Causes.invalidNumber(at + ".port", number, "must be between 1 and 65535, inclusive"));
       }
-      if (endPort != null && endPort < number) {
+      if (endPort != null && (endPort < 1 || endPort > 65535)) {
+        causes.add(Causes.invalidNumber(at + ".endPort", endPort, "must be between 1 and 65535, inclusive"));
+      } else if (endPort != null && endPort < number) {
         causes.add(Causes.invalidNumber(at + ".endPort", endPort, "must be greater than or equal to `port`"));
       }
     } else if (p instanceof String name) {

@@ -98,6 +98,9 @@ public final class Validation {
       case "Ingress" -> {
         if (type.group().equals("networking.k8s.io")) NetworkingValidation.validateIngress(obj, causes);
       }
+      case "IngressClass" -> {
+        if (type.group().equals("networking.k8s.io")) NetworkingValidation.validateIngressClass(obj, causes);
+      }
       case "NetworkPolicy" -> {
         if (type.group().equals("networking.k8s.io")) NetworkingValidation.validateNetworkPolicy(obj, causes);
       }

@@ -978,7 +978,7 @@ public final class ApiService {
         obj.getMap().clear();
         obj.getMap().putAll(patched.getMap());
       }
-      AdmissionRules.Attributes admitted = a.withObject(validatedForm(operation, obj));
+      AdmissionRules.Attributes admitted = a.withObject(ofType ? validatedForm(operation, obj) : obj);
       return policies.validate(admitted, resources, r.warnings())
           .compose(v -> webhooks.validate(admitted, r.warnings()));
     });

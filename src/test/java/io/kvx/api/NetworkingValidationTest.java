@@ -34,7 +34,7 @@ class NetworkingValidationTest {
 
   @Test
   void ingressMistakesNameTheirFields() {
-    assertEquals(List.of("spec: Invalid value: \"\": either `defaultBackend` or `rules` must be specified"), ingress("{}"));
+    assertEquals(List.of("spec: Invalid value: null: either `defaultBackend` or `rules` must be specified"), ingress("{}"));
     List<String> causes = ingress("""
         {"rules":[{"host":"10.0.0.1","http":{"paths":[
           {"path":"/a","backend":{"service":{"name":"web","port":{"number":80}}}},
@@ -52,12 +52,26 @@ class NetworkingValidationTest {
         "spec.rules[0].http.paths[2].backend.service.name: Invalid value: \"Web\": a DNS-1035 label must consist of lower "
             + "case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric "
             + "character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
-        "spec.rules[0].http.paths[2].backend.service.port: Required value: port name or number is required",
+        "spec.rules[0].http.paths[2].backend: Required value: port name or number is required",
         "spec.rules[0].http.paths[3].pathType: Unsupported value: \"Regex\": supported values: \"Exact\", "
             + "\"ImplementationSpecific\", \"Prefix\"",
         "spec.rules[0].http.paths[3].backend: Invalid value: \"\": resource or service backend is required"),
         causes.subList(0, 9));
     assertEquals(2, causes.size() - 9, causes.toString());
+  }
+
+  @Test
+  void ingressClassesAndTheIngressClassAnnotation() {
+    List<ApiError.Cause> causes = new ArrayList<>();
+    NetworkingValidation.validateIngressClass(new JsonObject("{\"spec\":{\"controller\":\"nginx\","
+        + "\"parameters\":{\"kind\":\"P\",\"name\":\"p\",\"scope\":\"Namespace\"}}}"), causes);
+    assertEquals(List.of("spec.controller", "spec.parameters.namespace"), causes.stream().map(ApiError.Cause::field).toList());
+    causes.clear();
+    NetworkingValidation.validateIngress(new JsonObject("{\"metadata\":{\"annotations\":{\"kubernetes.io/ingress.class\":"
+        + "\"nginx\"}},\"spec\":{\"ingressClassName\":\"traefik\",\"defaultBackend\":{\"service\":{\"name\":\"w\","
+        + "\"port\":{\"number\":80}}},\"tls\":[{\"secretName\":\"Bad_Secret\"}]}}"), causes);
+    assertEquals(List.of("annotations.kubernetes.io/ingress.class", "spec.tls[0].secretName"),
+        causes.stream().map(ApiError.Cause::field).toList());
   }
 
   @Test
