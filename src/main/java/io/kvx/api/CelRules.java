@@ -85,6 +85,40 @@ public final class CelRules {
     }
   }
 
+  /**
+   * The rules of a schema that do not parse, as a CRD write's causes ({@code ...x-kubernetes-validations[i].rule:
+   * Invalid value: "RULE": compilation failed: ...}). Rules that parse but use what CEL here does not know are left
+   * to be skipped at evaluation.
+   */
+  public static void checkSyntax(JsonObject schema, String path, List<ApiError.Cause> causes) {
+    if (schema == null) return;
+    if (schema.getValue("x-kubernetes-validations") instanceof JsonArray rules) {
+      for (int i = 0; i < rules.size(); i++) {
+        if (!(rules.getValue(i) instanceof JsonObject rule)) continue;
+        String at = path + ".x-kubernetes-validations[" + i + "]";
+        String expression = rule.getString("rule", "");
+        if (expression.isBlank()) {
+          causes.add(Causes.required(at + ".rule", null));
+          continue;
+        }
+        try {
+          RULES.parse(expression).getAst();
+        } catch (CelValidationException e) {
+          causes.add(Causes.invalid(at + ".rule", expression, "compilation failed: " + e.getMessage()));
+        }
+      }
+    }
+    if (schema.getValue("properties") instanceof JsonObject props) {
+      for (String name : props.fieldNames()) {
+        if (props.getValue(name) instanceof JsonObject p) checkSyntax(p, path + ".properties[" + name + "]", causes);
+      }
+    }
+    if (schema.getValue("items") instanceof JsonObject items) checkSyntax(items, path + ".items", causes);
+    if (schema.getValue("additionalProperties") instanceof JsonObject each) {
+      checkSyntax(each, path + ".additionalProperties", causes);
+    }
+  }
+
   private static String join(String path, String name) {
     return path.isEmpty() ? name : path + "." + name;
   }

@@ -85,6 +85,7 @@ public final class CustomResources {
       if (v.getBoolean("storage", false)) storage++;
       if (v.getValue("schema") instanceof JsonObject schema && schema.getValue("openAPIV3Schema") instanceof JsonObject root) {
         structural(root, p + ".schema.openAPIV3Schema", causes);
+        CelRules.checkSyntax(root, p + ".schema.openAPIV3Schema", causes);
       }
       JsonArray columns = v.getJsonArray("additionalPrinterColumns", new JsonArray());
       for (int c = 0; c < columns.size(); c++) {

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
 
 /**
  * The CEL environment Kubernetes gives CRD validation rules and admission expressions, on top of standard CEL:
- * the strings, sets, encoders, optional and bindings extensions, and Kubernetes' own libraries: lists
+ * the strings, sets, lists, two-variable comprehensions, optional and bindings extensions, and Kubernetes' own
+ * libraries: lists
  * ({@code isSorted}, {@code sum}, {@code min}, {@code max}, {@code indexOf}, {@code lastIndexOf}), regex
  * ({@code find}, {@code findAll}), URLs ({@code isURL}, {@code url} and its getters), IPs and CIDRs ({@code isIP},
  * {@code ip}, {@code isCIDR}, {@code cidr} and their members) and quantities ({@code isQuantity},
@@ -59,8 +60,8 @@ final class KubeCel {
   static void compiler(CelCompilerBuilder b) {
     CelOptions options = OPTIONS;
     b.setOptions(options);
-    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.encoders(options),
-        CelExtensions.optional(), CelExtensions.bindings());
+    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.optional(),
+        CelExtensions.bindings(), CelExtensions.lists(), CelExtensions.comprehensions());
     b.addFunctionDeclarations(
         member("isSorted", "list_is_sorted", BOOL, LIST),
         member("sum", "list_sum", DYN, LIST),
@@ -115,8 +116,8 @@ final class KubeCel {
   static void runtime(CelRuntimeBuilder b) {
     CelOptions options = OPTIONS;
     b.setOptions(options);
-    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.encoders(options),
-        CelExtensions.optional());
+    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.optional(),
+        CelExtensions.lists(), CelExtensions.comprehensions());
     b.addFunctionBindings(
         CelFunctionBinding.from("list_is_sorted", List.class, l -> {
           for (int i = 1; i < l.size(); i++) {

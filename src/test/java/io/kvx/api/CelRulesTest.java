@@ -50,4 +50,18 @@ class CelRulesTest {
     assertEquals(List.of("spec.imm: Invalid value: \"string\": imm is immutable"),
         check("{\"min\": 1, \"max\": 1, \"imm\": \"b\"}", "{\"imm\": \"a\"}"));
   }
+
+  @Test
+  void aRuleThatDoesNotParseIsRefusedWithTheDefinition() {
+    List<ApiError.Cause> causes = new ArrayList<>();
+    CelRules.checkSyntax(new JsonObject("""
+        {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-validations": [
+          {"rule": "self.a == 1"}, {"rule": "self.a =="}, {"rule": "format.dns1123Label().validate(self.a).hasValue()"}]}}}"""),
+        "spec.versions[0].schema.openAPIV3Schema", causes);
+    assertEquals(1, causes.size(), causes.toString());
+    assertEquals("spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].rule",
+        causes.get(0).field());
+    org.junit.jupiter.api.Assertions.assertTrue(causes.get(0).message().startsWith("Invalid value: \"self.a ==\": "
+        + "compilation failed: "), causes.get(0).message());
+  }
 }

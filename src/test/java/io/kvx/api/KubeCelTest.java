@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +36,9 @@ class KubeCelTest {
     assertEquals(true, eval("sets.contains([1, 2, 3], [2])"));
     assertEquals(true, eval("object.spec.names.exists(n, n == 'c')"));
     assertEquals("b", eval("optional.of('b').orValue('x')"));
-    assertEquals("aGk=", eval("base64.encode(b'hi')"));
+    assertEquals(List.of(1L, 2L, 3L), eval("lists.range(3).map(i, i + 1)"));
+    assertEquals(List.of("c", "b", "a"), eval("object.spec.names.reverse()"));
+    assertEquals(true, eval("object.spec.names.all(i, n, i < 3 && n != '')"));
     assertEquals(1L, eval("object.spec.?missing.orValue(1)"));
     assertEquals(true, eval("1 < 1.5"));
     assertEquals(2L, eval("int(object.spec['two'])"));
