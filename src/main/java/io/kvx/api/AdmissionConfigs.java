@@ -191,12 +191,7 @@ public final class AdmissionConfigs {
   }
 
   private static void validateSelector(JsonObject owner, String field, String at, List<ApiError.Cause> causes) {
-    if (!(owner.getValue(field) instanceof JsonObject sel)) return;
-    try {
-      LabelSelector.fromJson(sel);
-    } catch (RuntimeException e) {
-      causes.add(Causes.invalid(at + "." + field, sel.encode(), e.getMessage()));
-    }
+    if (owner.getValue(field) instanceof JsonObject sel) Validation.validateLabelSelector(sel, at + "." + field, causes);
   }
 
   /** matchConditions: named, unique, with an expression that compiles to a bool. */

@@ -229,12 +229,7 @@ public final class NetworkingValidation {
   }
 
   private static void selector(Object sel, String at, List<ApiError.Cause> causes) {
-    if (!(sel instanceof JsonObject s)) return;
-    try {
-      LabelSelector.fromJson(s);
-    } catch (RuntimeException e) {
-      causes.add(Causes.invalid(at, s.encode(), e.getMessage()));
-    }
+    if (sel instanceof JsonObject s) Validation.validateLabelSelector(s, at, causes);
   }
 
   private static void validatePolicyPort(JsonObject port, String at, List<ApiError.Cause> causes) {

@@ -221,6 +221,50 @@ public final class Validation {
     }
   }
 
+  /**
+   * A label selector as kube's metav1 validation checks it: matchLabels keys and values, and each
+   * matchExpressions' key, operator (In, NotIn with values; Exists, DoesNotExist without) and values.
+   */
+  public static void validateLabelSelector(JsonObject selector, String path, List<ApiError.Cause> causes) {
+    if (selector == null) return;
+    if (selector.getValue("matchLabels") instanceof JsonObject labels) {
+      validateStringMap(labels, path + ".matchLabels", true, causes);
+    }
+    JsonArray expressions = selector.getValue("matchExpressions") instanceof JsonArray a ? a : new JsonArray();
+    for (int i = 0; i < expressions.size(); i++) {
+      if (!(expressions.getValue(i) instanceof JsonObject e)) continue;
+      String at = path + ".matchExpressions[" + i + "]";
+      String key = e.getString("key", "");
+      if (!isQualifiedName(key)) {
+        causes.add(invalidValue(at + ".key", key, "name part must consist of alphanumeric characters, '-', '_' or "
+            + "'.', and must start and end with an alphanumeric character"));
+      }
+      JsonArray values = e.getValue("values") instanceof JsonArray v ? v : new JsonArray();
+      String op = e.getString("operator", "");
+      switch (op) {
+        case "In", "NotIn" -> {
+          if (values.isEmpty()) {
+            causes.add(required(at + ".values", "Required value: must be specified when `operator` is 'In' or 'NotIn'"));
+          }
+        }
+        case "Exists", "DoesNotExist" -> {
+          if (!values.isEmpty()) {
+            causes.add(new ApiError.Cause(at + ".values", "FieldValueForbidden",
+                "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+          }
+        }
+        default -> causes.add(invalidValue(at + ".operator", op, "not a valid selector operator"));
+      }
+      for (int j = 0; j < values.size(); j++) {
+        String v = String.valueOf(values.getValue(j));
+        if (!isLabelValue(v)) {
+          causes.add(invalidValue(at + ".values[" + j + "]", v, "a valid label must be an empty string or consist of "
+              + "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+        }
+      }
+    }
+  }
+
   private static void validatePodSpec(JsonObject spec, String path, List<ApiError.Cause> causes) {
     validatePodSpec(spec, path, Set.of(), causes);
   }

@@ -98,4 +98,18 @@ class NetworkingValidationTest {
                              {"ipBlock":{"cidr":"10.0.0.0/8","except":["192.168.0.0/24"]}}]}]}
         """));
   }
+
+  @Test
+  void selectorsAreCheckedFieldByField() {
+    assertEquals(List.of(
+        "spec.podSelector.matchLabels: Invalid value: \"bad key!\": name part must consist of alphanumeric characters, "
+            + "'-', '_' or '.', and must start and end with an alphanumeric character",
+        "spec.podSelector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+        "spec.podSelector.matchExpressions[1].values: Forbidden: may not be specified when `operator` is 'Exists' or "
+            + "'DoesNotExist'",
+        "spec.podSelector.matchExpressions[2].operator: Invalid value: \"Foo\": not a valid selector operator"),
+        policy("""
+            {"podSelector":{"matchLabels":{"bad key!":"v"},"matchExpressions":[{"key":"a","operator":"In"},
+              {"key":"b","operator":"Exists","values":["x"]},{"key":"c","operator":"Foo"}]}}"""));
+  }
 }
