@@ -249,7 +249,7 @@ public final class AdmissionWebhooks {
       ClientSSLOptions ssl = new ClientSSLOptions().setHostnameVerificationAlgorithm("HTTPS");
       String ca = cc.getString("caBundle");
       if (ca != null && !ca.isEmpty()) {
-        ssl.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Base64.getDecoder().decode(ca))));
+        ssl.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Base64.getMimeDecoder().decode(ca))));
       }
       RequestOptions ro = new RequestOptions().setMethod(HttpMethod.POST).setHost(ep.host()).setPort(ep.port())
           .setServer(SocketAddress.inetSocketAddress(ep.port(), ep.ip())).setURI(uri).setSsl(true).setSslOptions(ssl)
