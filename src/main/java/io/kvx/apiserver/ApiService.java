@@ -998,7 +998,10 @@ public final class ApiService {
     JsonObject[] template = pod ? new JsonObject[] {Meta.meta(obj), obj.getJsonObject("spec")}
         : r.subresource() == null ? io.kvx.api.PodSecurity.template(r.type(), obj) : null;
     if (template == null || r.namespace() == null) return Future.succeededFuture();
-    if (pod && old != null && !io.kvx.api.PodSecurity.significantUpdate(old, obj)) return Future.succeededFuture();
+    // Ephemeral containers are always checked; other pod updates only when they change what kube re-checks.
+    if (pod && old != null && r.subresource() == null && !io.kvx.api.PodSecurity.significantUpdate(old, obj)) {
+      return Future.succeededFuture();
+    }
     return store.getCached(Resources.NAMESPACES.key(null, r.namespace())).map(Meta::labels)
         .otherwise(e -> Map.of()).compose(labels -> {
           io.kvx.api.PodSecurity.Level enforce = io.kvx.api.PodSecurity.level(labels, "enforce");
