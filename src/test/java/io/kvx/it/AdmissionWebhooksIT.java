@@ -608,6 +608,9 @@ class AdmissionWebhooksIT {
             image: busybox
             securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
         """).toString());
+    // An ephemeral container (kubectl debug) is checked too.
+    Kubectl.Result debug = k.run("debug", "compliant", "-n", "secure", "--image=busybox", "--", "true");
+    assertTrue(debug.code() != 0 && debug.out().contains("violates PodSecurity \"restricted:latest\""), debug.out());
     // A Deployment is not refused (its pods would be), but warned about.
     Kubectl.Result deployment = k.run(Map.of(Kubectl.KEEP_WARNINGS, "1"), "create", "deployment", "web", "-n", "secure",
         "--image=busybox");
