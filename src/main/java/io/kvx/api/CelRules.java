@@ -86,7 +86,7 @@ public final class CelRules {
   }
 
   /**
-   * The rules of a schema that do not parse, as a CRD write's causes ({@code ...x-kubernetes-validations[i].rule:
+   * The rules of one schema node that do not parse, as a CRD write's causes ({@code ...x-kubernetes-validations[i].rule:
    * Invalid value: "RULE": compilation failed: ...}). Rules that parse but use what CEL here does not know are left
    * to be skipped at evaluation.
    */
@@ -107,15 +107,6 @@ public final class CelRules {
           causes.add(Causes.invalid(at + ".rule", expression, "compilation failed: " + e.getMessage()));
         }
       }
-    }
-    if (schema.getValue("properties") instanceof JsonObject props) {
-      for (String name : props.fieldNames()) {
-        if (props.getValue(name) instanceof JsonObject p) checkSyntax(p, path + ".properties[" + name + "]", causes);
-      }
-    }
-    if (schema.getValue("items") instanceof JsonObject items) checkSyntax(items, path + ".items", causes);
-    if (schema.getValue("additionalProperties") instanceof JsonObject each) {
-      checkSyntax(each, path + ".additionalProperties", causes);
     }
   }
 

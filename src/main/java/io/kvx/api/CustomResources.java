@@ -31,6 +31,7 @@ public final class CustomResources {
       causes.add(new ApiError.Cause(path + ".type", "FieldValueRequired",
           "Required value: must not be empty for specified object fields"));
     }
+    CelRules.checkSyntax(node, path, causes);
     if (node.getBoolean("uniqueItems", false)) {
       causes.add(new ApiError.Cause(path + ".uniqueItems", "FieldValueForbidden", "Forbidden: uniqueItems cannot be set "
           + "to true since the runtime complexity becomes quadratic"));
@@ -85,7 +86,6 @@ public final class CustomResources {
       if (v.getBoolean("storage", false)) storage++;
       if (v.getValue("schema") instanceof JsonObject schema && schema.getValue("openAPIV3Schema") instanceof JsonObject root) {
         structural(root, p + ".schema.openAPIV3Schema", causes);
-        CelRules.checkSyntax(root, p + ".schema.openAPIV3Schema", causes);
       }
       JsonArray columns = v.getJsonArray("additionalPrinterColumns", new JsonArray());
       for (int c = 0; c < columns.size(); c++) {

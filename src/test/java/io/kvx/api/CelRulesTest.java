@@ -55,9 +55,9 @@ class CelRulesTest {
   void aRuleThatDoesNotParseIsRefusedWithTheDefinition() {
     List<ApiError.Cause> causes = new ArrayList<>();
     CelRules.checkSyntax(new JsonObject("""
-        {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-validations": [
-          {"rule": "self.a == 1"}, {"rule": "self.a =="}, {"rule": "format.dns1123Label().validate(self.a).hasValue()"}]}}}"""),
-        "spec.versions[0].schema.openAPIV3Schema", causes);
+        {"type": "object", "x-kubernetes-validations": [
+          {"rule": "self.a == 1"}, {"rule": "self.a =="}, {"rule": "format.dns1123Label().validate(self.a).hasValue()"}]}"""),
+        "spec.versions[0].schema.openAPIV3Schema.properties[spec]", causes);
     assertEquals(1, causes.size(), causes.toString());
     assertEquals("spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].rule",
         causes.get(0).field());
