@@ -22,7 +22,8 @@ public final class CustomResources {
 
   /**
    * kube's structural schema rule: every specified field (properties, items, additionalProperties) has a type, unless
-   * it is x-kubernetes-int-or-string or keeps unknown fields (x-kubernetes-preserve-unknown-fields).
+   * it is x-kubernetes-int-or-string or keeps unknown fields (x-kubernetes-preserve-unknown-fields); and its CEL rules
+   * parse.
    */
   private static void structural(JsonObject node, String path, List<ApiError.Cause> causes) {
     boolean free = node.getBoolean("x-kubernetes-int-or-string", false)
