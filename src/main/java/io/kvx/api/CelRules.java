@@ -129,7 +129,7 @@ public final class CelRules {
       if (Boolean.TRUE.equals(program.get().eval(vars))) return;
       failure = message(rule, vars);
     } catch (CelEvaluationException | RuntimeException e) {
-      failure = "rule evaluation error: " + e.getMessage();
+      failure = "rule evaluation error: " + goWords(e.getMessage());
     }
     String field = path + rule.getString("fieldPath", "");
     if (field.startsWith(".")) field = field.substring(1);
@@ -170,6 +170,16 @@ public final class CelRules {
         return Optional.empty();
       }
     });
+  }
+
+  private static final java.util.regex.Pattern NO_KEY = java.util.regex.Pattern.compile("key '([^']*)' is not present in map\\.?");
+  private static final java.util.regex.Pattern AT_INPUT = java.util.regex.Pattern.compile("^evaluation error at <input>:\\d+: ");
+
+  /** cel-java's run-time error as cel-go (kube's CEL) words the usual ones: "no such key: X". */
+  static String goWords(String message) {
+    if (message == null) return null;
+    String m = AT_INPUT.matcher(message).replaceFirst("");
+    return NO_KEY.matcher(m).replaceAll("no such key: $1");
   }
 
   /** A JSON value as CEL's Java values: maps, lists, 64-bit integers, doubles, strings, booleans. */
@@ -250,7 +260,7 @@ public final class CelRules {
     } catch (CelEvaluationException | RuntimeException e) {
       Throwable cause = e.getCause() != null && (e.getMessage() == null || e.getMessage().isEmpty()) ? e.getCause() : e;
       throw new IllegalArgumentException(cause.getMessage() == null || cause.getMessage().isEmpty()
-          ? cause.getClass().getSimpleName() : cause.getMessage());
+          ? cause.getClass().getSimpleName() : goWords(cause.getMessage()));
     }
   }
 }

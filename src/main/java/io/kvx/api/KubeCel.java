@@ -80,6 +80,7 @@ final class KubeCel {
         member("getHostname", "url_get_hostname", STRING, URL),
         member("getPort", "url_get_port", STRING, URL),
         member("getEscapedPath", "url_get_escaped_path", STRING, URL),
+        member("getQuery", "url_get_query", dev.cel.common.types.MapType.create(STRING, ListType.create(STRING)), URL),
         global("isIP", "is_ip", BOOL, STRING),
         global("ip", "string_to_ip", IP, STRING),
         member("family", "ip_family", INT, IP),
@@ -96,6 +97,8 @@ final class KubeCel {
             CelOverloadDecl.newMemberOverload("cidr_contains_cidr_string", BOOL, CIDR, STRING),
             CelOverloadDecl.newMemberOverload("cidr_contains_cidr", BOOL, CIDR, CIDR)),
         member("prefixLength", "cidr_prefix_length", INT, CIDR),
+        member("ip", "cidr_ip", IP, CIDR),
+        member("masked", "cidr_masked", CIDR, CIDR),
         global("isQuantity", "is_quantity", BOOL, STRING),
         global("quantity", "string_to_quantity", QUANTITY, STRING),
         member("isInteger", "quantity_is_integer", BOOL, QUANTITY),
@@ -168,6 +171,9 @@ final class KubeCel {
         CelFunctionBinding.from("cidr_contains_cidr", Cidr.class, Cidr.class, (c, o) -> o.bits() >= c.bits()
             && contains(c, o.address())),
         CelFunctionBinding.from("cidr_prefix_length", Cidr.class, c -> (long) c.bits()),
+        CelFunctionBinding.from("cidr_ip", Cidr.class, c -> new Ip(c.address().getHostAddress(), c.address())),
+        CelFunctionBinding.from("cidr_masked", Cidr.class, KubeCel::masked),
+        CelFunctionBinding.from("url_get_query", URI.class, KubeCel::query),
         CelFunctionBinding.from("is_quantity", String.class, s -> parseQuantity(s) != null),
         CelFunctionBinding.from("string_to_quantity", String.class, s -> require(parseQuantity(s),
             "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")),
@@ -288,6 +294,33 @@ final class KubeCel {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  /** The CIDR with the host bits of its address cleared. */
+  private static Cidr masked(Cidr c) {
+    byte[] b = c.address().getAddress();
+    for (int bit = c.bits(); bit < b.length * 8; bit++) b[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
+    try {
+      InetAddress a = InetAddress.getByAddress(b);
+      return new Cidr(a.getHostAddress() + "/" + c.bits(), a, c.bits());
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
+  }
+
+  /** A URL's query as Go's url.Values: each name with its values, decoded. */
+  private static java.util.Map<String, List<String>> query(URI u) {
+    java.util.Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+    String q = u.getRawQuery();
+    if (q == null || q.isEmpty()) return out;
+    for (String pair : q.split("&")) {
+      if (pair.isEmpty()) continue;
+      int eq = pair.indexOf('=');
+      String k = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+      String v = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+      out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+    }
+    return out;
   }
 
   private static boolean contains(Cidr c, InetAddress a) {

@@ -188,6 +188,11 @@ public final class PolicyDecisions {
     } else {
       AdmissionConfigs.validateRules(match.getJsonArray("resourceRules"), "spec.matchConstraints.resourceRules", true,
           causes);
+      for (String sel : List.of("namespaceSelector", "objectSelector")) {
+        if (match.getValue(sel) instanceof JsonObject o) {
+          Validation.validateLabelSelector(o, "spec.matchConstraints." + sel, causes);
+        }
+      }
     }
     for (int i = 0; i < validations.size(); i++) {
       JsonObject v = validations.getJsonObject(i);

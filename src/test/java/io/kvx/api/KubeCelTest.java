@@ -60,7 +60,11 @@ class KubeCelTest {
     assertEquals(false, eval("cidr(object.spec.cidr).containsIP(ip('10.1.0.1'))"));
     assertEquals(true, eval("cidr('10.0.0.0/8').containsCIDR(object.spec.cidr)"));
     assertEquals(16L, eval("cidr(object.spec.cidr).prefixLength()"));
+    assertEquals(true, eval("cidr('10.1.2.3/16').masked().containsIP('10.1.0.0') && cidr('10.1.2.3/16').ip().family() == 4"));
+    assertEquals(List.of("1", "2"), eval("url('https://a/b?x=1&x=2').getQuery()['x']"));
     assertThrows(IllegalArgumentException.class, () -> eval("ip('nope').family() == 4"));
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> eval("object.spec.nokey == 1"));
+    assertEquals("no such key: nokey", missing.getMessage());
   }
 
   @Test
