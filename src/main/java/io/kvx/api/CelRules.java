@@ -215,14 +215,24 @@ public final class CelRules {
     });
   }
 
+  /** An admission expression compiled once: its program, or why it does not compile here. */
+  private record Compiled(CelRuntime.Program program, String error) {}
+
+  private static final Map<String, Compiled> ADMISSION_PROGRAMS = new ConcurrentHashMap<>();
+
+  private static Compiled compiledAdmission(String expression, dev.cel.common.types.CelType result) {
+    return ADMISSION_PROGRAMS.computeIfAbsent(result + ":" + expression, k -> {
+      try {
+        return new Compiled(RUNTIME.createProgram(admissionCompiler(result).compile(expression).getAst()), null);
+      } catch (CelValidationException | CelEvaluationException | RuntimeException e) {
+        return new Compiled(null, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      }
+    });
+  }
+
   /** Why an admission expression of this result type (BOOL, STRING, DYN) does not compile, or null when it does. */
   public static String compileError(String expression, dev.cel.common.types.CelType result) {
-    try {
-      admissionCompiler(result).compile(expression).getAst();
-      return null;
-    } catch (CelValidationException | RuntimeException e) {
-      return e.getMessage();
-    }
+    return compiledAdmission(expression, result).error();
   }
 
   /**
@@ -232,31 +242,15 @@ public final class CelRules {
    * Fails with IllegalArgumentException when it does not compile here or its evaluation fails.
    */
   public static Object evalAdmission(String expression, dev.cel.common.types.CelType result, Map<String, Object> given) {
-    CelCompiler compiler = admissionCompiler(result);
-    Optional<CelRuntime.Program> program = PROGRAMS.computeIfAbsent("a:" + result + ":" + expression, k -> {
-      try {
-        return Optional.of(RUNTIME.createProgram(compiler.compile(expression).getAst()));
-      } catch (CelValidationException | CelEvaluationException | RuntimeException e) {
-        return Optional.empty();
-      }
-    });
-    if (program.isEmpty()) {
-      String why;
-      try {
-        compiler.compile(expression).getAst();
-        why = "not supported here";
-      } catch (CelValidationException | RuntimeException e) {
-        why = e.getMessage();
-      }
-      throw new IllegalArgumentException("compilation failed: " + why);
-    }
+    Compiled compiled = compiledAdmission(expression, result);
+    if (compiled.program() == null) throw new IllegalArgumentException("compilation failed: " + compiled.error());
     Map<String, Object> vars = new LinkedHashMap<>();
     for (String v : ADMISSION_VARS) {
       Object value = given.get(v);
       vars.put(v, value == null ? com.google.protobuf.NullValue.NULL_VALUE : v.equals("variables") ? value : cel(value));
     }
     try {
-      return program.get().eval(vars);
+      return compiled.program().eval(vars);
     } catch (CelEvaluationException | RuntimeException e) {
       Throwable cause = e.getCause() != null && (e.getMessage() == null || e.getMessage().isEmpty()) ? e.getCause() : e;
       throw new IllegalArgumentException(cause.getMessage() == null || cause.getMessage().isEmpty()

@@ -163,10 +163,10 @@ public final class CustomResources {
   }
 
   private static ApiError.Cause required(String field) {
-    return new ApiError.Cause(field, "FieldValueRequired", "Required value");
+    return Causes.required(field, null);
   }
 
   private static ApiError.Cause invalid(String field, String value, String why) {
-    return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: \"" + value + "\": " + why);
+    return Causes.invalid(field, value, why);
   }
 }

@@ -58,9 +58,8 @@ final class KubeCel {
       .enableHeterogeneousNumericComparisons(true).build();
 
   static void compiler(CelCompilerBuilder b) {
-    CelOptions options = OPTIONS;
-    b.setOptions(options);
-    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.optional(),
+    b.setOptions(OPTIONS);
+    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
         CelExtensions.bindings(), CelExtensions.lists(), CelExtensions.comprehensions());
     b.addFunctionDeclarations(
         member("isSorted", "list_is_sorted", BOOL, LIST),
@@ -117,9 +116,8 @@ final class KubeCel {
   }
 
   static void runtime(CelRuntimeBuilder b) {
-    CelOptions options = OPTIONS;
-    b.setOptions(options);
-    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.optional(),
+    b.setOptions(OPTIONS);
+    b.addLibraries(CelExtensions.strings(), CelExtensions.sets(OPTIONS), CelExtensions.optional(),
         CelExtensions.lists(), CelExtensions.comprehensions());
     b.addFunctionBindings(
         CelFunctionBinding.from("list_is_sorted", List.class, l -> {
@@ -164,12 +162,9 @@ final class KubeCel {
         CelFunctionBinding.from("cidr_contains_ip_string", Cidr.class, String.class, (c, s) ->
             contains(c, require(parseIp(s), "IP Address '" + s + "' parse error").address())),
         CelFunctionBinding.from("cidr_contains_ip_ip", Cidr.class, Ip.class, (c, ip) -> contains(c, ip.address())),
-        CelFunctionBinding.from("cidr_contains_cidr_string", Cidr.class, String.class, (c, s) -> {
-          Cidr other = require(parseCidr(s), "network address parse error during conversion from string: " + s);
-          return other.bits() >= c.bits() && contains(c, other.address());
-        }),
-        CelFunctionBinding.from("cidr_contains_cidr", Cidr.class, Cidr.class, (c, o) -> o.bits() >= c.bits()
-            && contains(c, o.address())),
+        CelFunctionBinding.from("cidr_contains_cidr_string", Cidr.class, String.class, (c, s) -> contains(c,
+            require(parseCidr(s), "network address parse error during conversion from string: " + s))),
+        CelFunctionBinding.from("cidr_contains_cidr", Cidr.class, Cidr.class, KubeCel::contains),
         CelFunctionBinding.from("cidr_prefix_length", Cidr.class, c -> (long) c.bits()),
         CelFunctionBinding.from("cidr_ip", Cidr.class, c -> new Ip(c.address().getHostAddress(), c.address())),
         CelFunctionBinding.from("cidr_masked", Cidr.class, KubeCel::masked),
@@ -323,6 +318,11 @@ final class KubeCel {
     return out;
   }
 
+  /** Whether {@code o} lies within {@code c} (the same or a longer prefix inside it). */
+  static boolean contains(Cidr c, Cidr o) {
+    return o.bits() >= c.bits() && contains(c, o.address());
+  }
+
   private static boolean contains(Cidr c, InetAddress a) {
     byte[] net = c.address().getAddress();
     byte[] ip = a.getAddress();
@@ -334,11 +334,8 @@ final class KubeCel {
     return true;
   }
 
-  private static final Pattern QUANTITY_FORM =
-      Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?");
-
   static Quantity parseQuantity(String s) {
-    if (s == null || !QUANTITY_FORM.matcher(s).matches()) return null;
+    if (s == null || !Validation.QUANTITY.matcher(s).matches()) return null;
     try {
       return new Quantity(s, io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(
           new io.fabric8.kubernetes.api.model.Quantity(s)));

@@ -16,7 +16,6 @@ import java.util.regex.Pattern;
 public final class NetworkingValidation {
 
   private static final Pattern WILDCARD = Pattern.compile("\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
   private static final Pattern DNS1035 = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
   private static final Pattern PORT_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
   private static final String SUBDOMAIN_RULE = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
@@ -90,7 +89,7 @@ public final class NetworkingValidation {
   }
 
   private static void validateHost(String host, String at, List<ApiError.Cause> causes) {
-    if (IPV4.matcher(host).matches() || host.contains(":")) {
+    if (KubeCel.parseIp(host) != null || host.contains(":")) {
       causes.add(Causes.invalid(at, host, "must be a DNS name, not an IP address"));
     } else if (host.contains("*")) {
       if (!WILDCARD.matcher(host).matches()) causes.add(Causes.invalid(at, host, WILDCARD_RULE));
@@ -280,7 +279,7 @@ public final class NetworkingValidation {
       causes.add(Causes.required(at + ".ipBlock.cidr", null));
       return;
     }
-    long[] range = cidr(cidr);
+    KubeCel.Cidr range = KubeCel.parseCidr(cidr);
     if (range == null) {
       causes.add(Causes.invalid(at + ".ipBlock.cidr", cidr, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"));
       return;
@@ -288,44 +287,13 @@ public final class NetworkingValidation {
     JsonArray except = ipBlock.getValue("except") instanceof JsonArray e ? e : new JsonArray();
     for (int i = 0; i < except.size(); i++) {
       String ex = String.valueOf(except.getValue(i));
-      long[] inner = cidr(ex);
+      KubeCel.Cidr inner = KubeCel.parseCidr(ex);
       String field = at + ".ipBlock.except[" + i + "]";
       if (inner == null) {
         causes.add(Causes.invalid(field, ex, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"));
-      } else if (range[2] == 4 && (inner[0] < range[0] || inner[1] > range[1] || inner[1] - inner[0] >= range[1] - range[0])) {
+      } else if (inner.bits() <= range.bits() || !KubeCel.contains(range, inner)) {
         causes.add(Causes.invalid(field, ex, "must be a strict subset of `cidr`"));
       }
     }
-  }
-
-  /** An IPv4 CIDR as [first, last, 4], an IPv6 one (not compared further) as [0, 0, 6]; null when malformed. */
-  private static long[] cidr(String text) {
-    int slash = text.indexOf('/');
-    if (slash < 0) return null;
-    String ip = text.substring(0, slash);
-    int bits;
-    try {
-      bits = Integer.parseInt(text.substring(slash + 1));
-    } catch (NumberFormatException e) {
-      return null;
-    }
-    if (ip.contains(":")) {
-      try {
-        java.net.InetAddress.getByName(ip);
-      } catch (java.net.UnknownHostException e) {
-        return null;
-      }
-      return bits >= 0 && bits <= 128 ? new long[] {0, 0, 6} : null;
-    }
-    if (!IPV4.matcher(ip).matches() || bits < 0 || bits > 32) return null;
-    long value = 0;
-    for (String part : ip.split("\\.")) {
-      int octet = Integer.parseInt(part);
-      if (octet > 255) return null;
-      value = value << 8 | octet;
-    }
-    long size = 1L << (32 - bits);
-    long first = value & ~(size - 1) & 0xffffffffL;
-    return new long[] {first, first + size - 1, 4};
   }
 }

@@ -174,18 +174,13 @@ public final class PodSecurity {
     return (warning ? "would violate" : "violates") + " PodSecurity \"" + level + "\": " + String.join(", ", parts);
   }
 
-  /** The pod spec a workload carries (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, RC, PodTemplate, CronJob). */
+  private static final Set<String> WORKLOADS = Set.of("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
+      "ReplicationController", "PodTemplate", "CronJob");
+
+  /** The pod template's metadata and spec of a workload (Deployment, ..., PodTemplate, CronJob); null for others. */
   public static JsonObject[] template(ResourceType type, JsonObject obj) {
-    if (type.isCustom()) return null;
-    JsonObject t = switch (type.kind()) {
-      case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "ReplicationController" ->
-          obj.getJsonObject("spec", new JsonObject()).getJsonObject("template");
-      case "PodTemplate" -> obj.getJsonObject("template");
-      case "CronJob" -> obj.getJsonObject("spec", new JsonObject()).getJsonObject("jobTemplate", new JsonObject())
-          .getJsonObject("spec", new JsonObject()).getJsonObject("template");
-      default -> null;
-    };
-    if (t == null) return null;
+    if (type.isCustom() || !WORKLOADS.contains(type.kind())) return null;
+    JsonObject t = WorkloadColumns.template(obj);
     return new JsonObject[] {t.getJsonObject("metadata", new JsonObject()), t.getJsonObject("spec", new JsonObject())};
   }
 

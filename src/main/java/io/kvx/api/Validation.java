@@ -20,7 +20,7 @@ public final class Validation {
   private static final Pattern LABEL_VALUE = Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
   private static final Pattern PORT_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])*");
   /** Kubernetes' quantity syntax: a number and an optional binary, decimal or exponent suffix. */
-  private static final Pattern QUANTITY =
+  static final Pattern QUANTITY =
       Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?");
 
   private Validation() {
@@ -730,10 +730,10 @@ public final class Validation {
 
   /** As Kubernetes prints a number it refuses: unquoted (a missing one is its zero value). */
   private static ApiError.Cause invalidNumber(String field, long value, String message) {
-    return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: " + value + ": " + message);
+    return Causes.invalidNumber(field, value, message);
   }
 
   private static ApiError.Cause invalidValue(String field, String value, String message) {
-    return new ApiError.Cause(field, "FieldValueInvalid", "Invalid value: \"" + value + "\": " + message);
+    return Causes.invalid(field, value, message);
   }
 }

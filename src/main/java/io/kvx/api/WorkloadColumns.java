@@ -269,7 +269,8 @@ final class WorkloadColumns {
         : spec;
   }
 
-  private static JsonObject template(JsonObject o) {
+  /** The pod template a workload (or a PodTemplate, or a CronJob's job template) carries; empty when it has none. */
+  static JsonObject template(JsonObject o) {
     if (o.getValue("template") instanceof JsonObject t) return t; // PodTemplate
     return podOwnerSpec(o).getJsonObject("template", new JsonObject());
   }

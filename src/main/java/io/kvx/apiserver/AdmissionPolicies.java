@@ -85,7 +85,7 @@ public final class AdmissionPolicies {
         }
         JsonObject nsObject = a.type().namespaced() ? ns : null;
         decided.add(params(policy, binding, a, resources).map(found -> {
-          if (found == Params.KIND_MISSING) return List.of(PolicyDecisions.paramKindMissing(policy, binding, a));
+          if (!found.kindServed()) return List.of(PolicyDecisions.paramKindMissing(policy, binding, a));
           if (found.objects() == null) return List.of(PolicyDecisions.paramsMissing(policy, binding, a));
           if (found.objects().isEmpty()) return List.of(PolicyDecisions.evaluate(policy, binding, a, null, nsObject));
           List<PolicyDecisions.Decision> out = new ArrayList<>();
@@ -135,11 +135,16 @@ public final class AdmissionPolicies {
 
   /**
    * The params found: the objects (evaluated once each), an empty list when the policy takes none (evaluated once with
-   * params null), or null when it wants some and there are none.
+   * params null), or null when it wants some and there are none; {@code kindServed} false when its paramKind names no
+   * served resource.
    */
-  private record Params(List<JsonObject> objects) {
-    static final Params NONE_WANTED = new Params(List.of());
-    static final Params MISSING = new Params(null);
-    static final Params KIND_MISSING = new Params(null);
+  private record Params(List<JsonObject> objects, boolean kindServed) {
+    static final Params NONE_WANTED = new Params(List.of(), true);
+    static final Params MISSING = new Params(null, true);
+    static final Params KIND_MISSING = new Params(null, false);
+
+    Params(List<JsonObject> objects) {
+      this(objects, true);
+    }
   }
 }
