@@ -34,13 +34,17 @@ class StreamServerTest {
     // As a stdinOnce container's shim: read-only, waiting for the first writer; EOF once attach closes.
     Path fifo = dir.resolve("stdin");
     Libc.mkfifo(fifo.toString(), 0600);
+    // The reader on its own thread: on 2 cores the common pool has one worker, which an earlier test's leftover task
+    // can hold, and the writer's open would then wait for a reader that never starts.
+    java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
     CompletableFuture<byte[]> read = CompletableFuture.supplyAsync(() -> {
       try (InputStream r = Files.newInputStream(fifo)) {
         return r.readAllBytes();
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-    });
+    }, reader);
+    reader.shutdown();
     byte[] line = "echo attached\n".getBytes(StandardCharsets.UTF_8);
     assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
       try (OutputStream in = StreamServer.openStdin(fifo)) {
